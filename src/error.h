@@ -1,0 +1,31 @@
+/* error: the one error convention of ccbuild.
+ *
+ * A fallible function takes `struct cc_error **err` last and returns a
+ * negative value (or NULL) on failure after filling *err.  Callers add
+ * context on the way up with cc_error_wrap().  Only main() prints errors.
+ * Errors chain (->next) so a validator can report every problem at once.
+ * Passing err == NULL discards the message. */
+#ifndef CC_ERROR_H
+#define CC_ERROR_H
+
+#include <stdarg.h>
+
+struct cc_error {
+	char *msg;              /* owned; "FILE:LINE:COL: ..." when positioned */
+	struct cc_error *next;  /* further errors (validators), owned */
+};
+
+/* Set *err to a new error (appends when *err is already set); returns -1. */
+int cc_error_set(struct cc_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Like cc_error_set with a va_list. */
+int cc_error_vset(struct cc_error **err, const char *fmt, va_list ap);
+/* Prefix every message of *err with "CONTEXT: "; returns -1. */
+int cc_error_wrap(struct cc_error **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Number of errors in the chain. */
+int cc_error_count(const struct cc_error *err);
+/* Free the whole chain; NULL is fine. */
+void cc_error_free(struct cc_error *err);
+
+#endif

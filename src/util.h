@@ -1,0 +1,70 @@
+/* util: allocation that dies only on out-of-memory, growable strings,
+ * cleanup attributes, small string and path helpers. */
+#ifndef CC_UTIL_H
+#define CC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cc_error;
+
+/* Allocators: abort with a message on out-of-memory, never return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Grow array *p (element size `size`) so that it holds at least `need`
+ * elements; *cap is updated. */
+void xgrow(void *pp, size_t *cap, size_t need, size_t size);
+#define VEC_PUSH(arr, len, cap, val)                                      \
+	do {                                                              \
+		xgrow(&(arr), &(cap), (len) + 1, sizeof(*(arr)));         \
+		(arr)[(len)++] = (val);                                   \
+	} while (0)
+
+/* Cleanup attributes (gnu11): free/close/fclose on scope exit.  Hand a
+ * result out by stealing: `out = p; p = NULL;`. */
+void cleanup_freep(void *p);
+void cleanup_fclosep(FILE **f);
+void cleanup_closep(int *fd);
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+
+/* A growable NUL-terminated string.  Init with STRBUF_INIT; owns buf. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+void strbuf_add(struct strbuf *sb, const void *data, size_t n);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Return the buffer ("" when empty) and reset sb; caller frees. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+
+/* Read a whole file; *out is NUL-terminated, caller frees. */
+int read_file(const char *path, char **out, size_t *len, struct cc_error **err);
+/* "dir/rel", or rel itself when absolute or dir is empty/"."; caller frees. */
+char *path_join(const char *dir, const char *rel);
+/* Directory part of path ("." when none); caller frees. */
+char *path_dirname(const char *path);
+/* Lexically clean an absolute or relative path ("a/./b/../c" -> "a/c");
+ * caller frees. */
+char *path_clean(const char *path);
+
+/* Edit distance between a and b (for "did you mean"). */
+size_t str_distance(const char *a, const char *b);
+/* The candidate nearest to word, or NULL when none is close enough. */
+const char *str_nearest(const char *word, const char *const *candidates, size_t n);
+int str_has_prefix(const char *s, const char *prefix);
+
+#endif

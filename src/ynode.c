@@ -1,0 +1,2 @@
+/* ynode: implementation lands in the next commit. */
+#include "ynode.h"
