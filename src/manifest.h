@@ -4,21 +4,12 @@
 #ifndef CC_MANIFEST_H
 #define CC_MANIFEST_H
 
+#include "lists.h"
 #include "ynode.h"
 
 #include <stddef.h>
 
 struct cc_error;
-
-struct strlist {
-	char **v;
-	size_t n, cap;
-};
-/* A string map in written order; later set of a present key replaces. */
-struct kvlist {
-	char **keys, **vals;
-	size_t n, cap;
-};
 
 enum image_field {
 	IMG_CONTEXT = 1 << 0, IMG_DOCKERFILE = 1 << 1, IMG_IMAGE = 1 << 2, IMG_TARGET = 1 << 3,
@@ -82,13 +73,5 @@ const struct scan_spec *manifest_scan(const struct manifest *m, const char *name
 void image_spec_overlay(struct image_spec *dst, const struct image_spec *src);
 void image_spec_release(struct image_spec *img);
 
-void strlist_push(struct strlist *l, const char *s);
-int strlist_has(const struct strlist *l, const char *s);
-void strlist_release(struct strlist *l);
-void kvlist_set(struct kvlist *kv, const char *key, const char *val);
-const char *kvlist_get(const struct kvlist *kv, const char *key);
-void kvlist_release(struct kvlist *kv);
-void kvlist_copy(struct kvlist *dst, const struct kvlist *src);
-void strlist_copy(struct strlist *dst, const struct strlist *src);
 
 #endif
