@@ -456,8 +456,9 @@ static int parser_error(yaml_parser_t *parser, const char *file, struct cc_error
 	const char *problem = parser->problem ? parser->problem : "invalid YAML";
 
 	if (parser->context)
-		return cc_error_set(err, "%s:%zu:%zu: %s %s", file, parser->problem_mark.line + 1,
-				    parser->problem_mark.column + 1, problem, parser->context);
+		return cc_error_set(err, "%s:%zu:%zu: %s %s at line %zu, column %zu", file,
+				    parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem,
+				    parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
 	return cc_error_set(err, "%s:%zu:%zu: %s", file, parser->problem_mark.line + 1,
 			    parser->problem_mark.column + 1, problem);
 }
