@@ -415,11 +415,14 @@ int compose_load(const struct compose_load_opts *o, struct compose_project **out
 	p->file_names = xcalloc(o->nfiles, sizeof(*p->file_names));
 	p->files = xcalloc(o->nfiles, sizeof(*p->files));
 	p->nfiles = o->nfiles;
-	for (i = 0; i < o->nfiles; i++) {
-		p->file_names[i] = abspath(o->files[i]);
-	}
-	first_dir = path_dirname(p->file_names[0]);
+	first_dir = path_dirname(o->files[0]);
 	p->project_dir = abspath(o->project_dir ? o->project_dir : first_dir);
+	/* Relative -f paths are relative to the project, as ccbuild.yaml writes them. */
+	for (i = 0; i < o->nfiles; i++) {
+		cleanup_free char *joined = o->project_dir ? path_join(p->project_dir, o->files[i]) : NULL;
+
+		p->file_names[i] = abspath(joined ? joined : o->files[i]);
+	}
 	p->project_name = project_name(o->project_name ? o->project_name : strrchr(p->project_dir, '/') + 1);
 	if (env_build(p, o, err) < 0) {
 		compose_free(p);
