@@ -16,7 +16,7 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "config: unexpected argument '%s'", argv[0]);
 	if (!cli->project->compose)
 		return cli_fail(EXIT_USAGE, "config: profile '%s' names no compose files", cli->profile);
-	if (ynode_emit(compose_config_tree(cli->project->compose), stdout, &err) < 0)
+	if (compose_config_emit(cli->project->compose, stdout, &err) < 0)
 		return cli_report(err, EXIT_FAILED);
 	return EXIT_OK;
 }

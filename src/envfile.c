@@ -168,7 +168,7 @@ static void skip_export(struct reader *r)
 	}
 }
 
-static void envfile_set(struct envfile *ef, char *key, char *val, int line)
+static void envfile_put(struct envfile *ef, char *key, char *val, int line)
 {
 	struct envfile_var v = { key, val, line };
 	size_t i;
@@ -268,7 +268,7 @@ void envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup
 			continue;
 		expanded = val ? expand(val, out, lookup, data) : NULL;
 		free(val);
-		envfile_set(out, key, expanded, line);
+		envfile_put(out, key, expanded, line);
 	}
 }
 
@@ -290,6 +290,11 @@ int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct 
 	else
 		envfile_parse(path, buf, len, lookup, data, out, warnings);
 	return 0;
+}
+
+void envfile_set(struct envfile *ef, const char *key, const char *val)
+{
+	envfile_put(ef, xstrdup(key), val ? xstrdup(val) : NULL, 0);
 }
 
 const struct envfile_var *envfile_get(const struct envfile *ef, const char *key)

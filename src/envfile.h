@@ -38,6 +38,8 @@ void envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup
 /* Read and parse the file at path (a UTF-8 BOM is skipped). */
 int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct envfile *out,
 		 struct strlist *warnings, struct cc_error **err);
+/* Set key to a copy of val (NULL: no value), replacing an entry in place. */
+void envfile_set(struct envfile *ef, const char *key, const char *val);
 /* Entry for key, or NULL (borrowed). */
 const struct envfile_var *envfile_get(const struct envfile *ef, const char *key);
 /* Free the entries; ef is left empty. */

@@ -1,0 +1,544 @@
+/* compose: loading, environment layers, interpolation and the accessors.
+ * Merging is in compose_merge.c, per-service normalisation in
+ * compose_service.c, schema checks in compose_check.c.  The order of steps
+ * is that of compose/config/config.py load(): interpolate and check each
+ * file, merge the files' services, then normalise each merged service. */
+#include "compose_int.h"
+
+#include "error.h"
+#include "interp.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *const sections[][2] = {
+	{ "services", "service" }, { "volumes", "volume" }, { "networks", "network" },
+	{ "secrets", "secret" }, { "configs", "config" },
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static char *abspath(const char *path)
+{
+	char cwd[4096];
+	cleanup_free char *joined = NULL;
+
+	if (path[0] == '/')
+		return path_clean(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path_clean(path);
+	joined = path_join(cwd, path);
+	return path_clean(joined);
+}
+
+static const char *process_getenv(void *data, const char *name)
+{
+	(void)data;
+	return getenv(name);
+}
+
+const char *compose_env_get(const struct compose_project *p, const char *name)
+{
+	const struct envfile_var *v = envfile_get(&p->env, name);
+
+	return v ? v->val : NULL;
+}
+
+const char *compose_getenv(const struct compose_project *p, const char *name)
+{
+	return compose_env_get(p, name);
+}
+
+/* Layers, lowest first: PROJECT/.env, extra env files, the profile's env
+ * map, the process environment (compose: os.environ wins over .env). */
+static int env_build(struct compose_project *p, const struct compose_load_opts *o, struct cc_error **err)
+{
+	cleanup_free char *dotenv = path_join(p->project_dir, ".env");
+	size_t i;
+	char **e;
+
+	if (!o->no_dot_env && access(dotenv, F_OK) == 0 &&
+	    envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
+		return -1;
+	for (i = 0; i < o->nenv_files; i++) {
+		cleanup_free char *path = path_join(p->project_dir, o->env_files[i]);
+
+		if (envfile_load(path, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
+			return -1;
+	}
+	if (o->env_map && o->env_map->kind == YNODE_MAP)
+		for (i = 0; i < o->env_map->len; i++) {
+			const struct ynode *v = o->env_map->vals[i];
+
+			envfile_set(&p->env, o->env_map->keys[i]->str, v->kind == YNODE_SCALAR ? v->str : NULL);
+		}
+	for (e = environ; o->use_process_env && e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		cleanup_free char *key = eq ? xstrndup(*e, (size_t)(eq - *e)) : NULL;
+
+		if (key)
+			envfile_set(&p->env, key, eq + 1);
+	}
+	return 0;
+}
+
+struct interp_walk {
+	struct compose_project *p;
+	const char *section, *name, *option;   /* for messages, as compose words them */
+	struct strlist unset;
+};
+
+static const char *walk_lookup(void *data, const char *name)
+{
+	return compose_env_get(((struct interp_walk *)data)->p, name);
+}
+
+static int interp_scalar(struct interp_walk *w, struct ynode *n, const char *path, struct cc_error **err)
+{
+	struct interp_env env = { walk_lookup, w, &w->unset };
+	struct cc_error *why = NULL;
+	char *out = NULL;
+	int rc;
+
+	if (!cnode_is_str(n) || !strchr(n->str, '$'))
+		return compose_convert(n, path, err);
+	rc = interp_string(n->str, &env, &out, &why);
+	if (rc == INTERP_INVALID)
+		ynode_error(err, n, "Invalid interpolation format for \"%s\" option in %s \"%s\": \"%s\"", w->option,
+			    w->section, w->name, n->str);
+	else if (rc == INTERP_REQUIRED)
+		ynode_error(err, n, "Missing mandatory value for \"%s\" option interpolating %s in %s \"%s\": %s",
+			    w->option, n->str, w->section, w->name, why->msg);
+	cc_error_free(why);
+	if (rc < 0)
+		return -1;
+	free(n->str);
+	n->str = out;
+	return compose_convert(n, path, err);
+}
+
+/* recursive_interpolate: map keys extend the path, list items do not. */
+static int interp_tree(struct interp_walk *w, struct ynode *n, const char *path, struct cc_error **err)
+{
+	size_t i;
+	int rc = 0;
+
+	if (n->kind == YNODE_SCALAR)
+		return interp_scalar(w, n, path, err);
+	for (i = 0; i < n->len; i++) {
+		if (n->kind == YNODE_SEQ) {
+			rc |= interp_tree(w, n->items[i], path, err);
+		} else {
+			cleanup_free char *sub = xasprintf("%s/%s", path, n->keys[i]->str);
+
+			rc |= interp_tree(w, n->vals[i], sub, err);
+		}
+	}
+	return rc ? -1 : 0;
+}
+
+/* validate_config_section: a mapping of name -> mapping (or null, read as {}). */
+static int section_check(const char *file, struct ynode *sec, const char *section, const char *singular,
+			 struct cc_error **err)
+{
+	size_t i;
+	int rc = 0;
+
+	if (sec->kind != YNODE_MAP)
+		return ynode_error(err, sec, "In file '%s', %s must be a mapping, not a %s", file, section,
+				   ctype_of(sec) == CT_NULL ? "null" : ynode_kind_name(sec));
+	for (i = 0; i < sec->len; i++) {
+		struct ynode *v = sec->vals[i];
+
+		if (ctype_of(v) == CT_NULL) {
+			ynode_free(v);
+			sec->vals[i] = ynode_new_map(&sec->keys[i]->pos);
+		} else if (v->kind != YNODE_MAP) {
+			rc = ynode_error(err, v, "%s '%s' must be a mapping, not a %s", singular, sec->keys[i]->str,
+					 ynode_kind_name(v));
+		}
+	}
+	return rc;
+}
+
+static int version_check(const char *file, const struct ynode *root, struct cc_error **err)
+{
+	const struct ynode *v = ynode_map_get(root, "version");
+
+	if (!v) {
+		if (ynode_map_get(root, "services") || ynode_map_get(root, "networks") || ynode_map_get(root, "volumes"))
+			return 0;
+		return ynode_error(err, root, "%s: version 1 Compose files (no services: section) are not supported",
+				   file);
+	}
+	if (!cnode_is_str(v))
+		return ynode_error(err, v, "Version in \"%s\" is invalid - it should be a string.", file);
+	if (!str_has_prefix(v->str, "2") && !str_has_prefix(v->str, "3"))
+		return ynode_error(err, v, "Version \"%s\" in \"%s\" is invalid.", v->str, file);
+	return 0;
+}
+
+static int interp_section(struct compose_project *p, struct ynode *sec, const char *singular,
+			  struct cc_error **err)
+{
+	struct interp_walk w = { p, singular, NULL, NULL, { 0 } };
+	size_t i, j, k;
+	int rc = 0;
+
+	for (i = 0; i < sec->len; i++) {
+		struct ynode *conf = sec->vals[i];
+
+		w.name = sec->keys[i]->str;
+		for (j = 0; j < conf->len; j++) {
+			cleanup_free char *path = xasprintf("%s/%s/%s", singular, w.name, conf->keys[j]->str);
+
+			w.option = conf->keys[j]->str;
+			rc |= interp_tree(&w, conf->vals[j], path, err);
+		}
+	}
+	for (k = 0; k < w.unset.n; k++) {
+		cleanup_free char *msg = xasprintf("The %s variable is not set. Defaulting to a blank string.",
+						   w.unset.v[k]);
+
+		if (!strlist_has(&p->warnings, msg))
+			strlist_push(&p->warnings, msg);
+	}
+	strlist_release(&w.unset);
+	return rc ? -1 : 0;
+}
+
+/* Parse, type, check and interpolate one file; root is owned by p. */
+static int file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err)
+{
+	struct ynode *root = NULL, *sec;
+	size_t i;
+	int rc = 0;
+
+	if (ynode_parse_file(file, &root, err) < 0)
+		return -1;
+	*out = root;
+	if (root->kind != YNODE_MAP)
+		return ynode_error(err, root, "Top level object in '%s' needs to be an object not '%s'.", file,
+				   ynode_kind_name(root));
+	compose_scalar_canon(root);
+	if (version_check(file, root, err) < 0)
+		return -1;
+	for (i = 0; i < NSECTIONS; i++) {
+		if (!(sec = ynode_map_get(root, sections[i][0])))
+			continue;
+		if (section_check(file, sec, sections[i][0], sections[i][1], err) < 0) {
+			rc = -1;
+			continue;
+		}
+		rc |= interp_section(p, sec, sections[i][1], err);
+	}
+	if (rc == 0)
+		rc = compose_check_file(root, err);
+	return rc ? -1 : 0;
+}
+
+static struct ynode *section_of(const struct ynode *root, const char *name)
+{
+	struct ynode *sec = ynode_map_get(root, name);
+
+	return sec && sec->kind == YNODE_MAP ? sec : NULL;
+}
+
+/* load_services' reduce(merge_services): one file is taken as it is; with
+ * overrides every service goes through merge_service_dicts_from_files. */
+static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
+{
+	struct ynode *acc = ynode_clone(section_of(p->files[0], "services") ? section_of(p->files[0], "services")
+									 : &(struct ynode){ .kind = YNODE_MAP });
+	const struct ynode *over, *empty = &(struct ynode){ .kind = YNODE_MAP };
+	size_t f, i;
+
+	for (f = 1; f < p->nfiles; f++) {
+		struct ynode *next = ynode_new_map(NULL);
+
+		over = section_of(p->files[f], "services") ? section_of(p->files[f], "services") : empty;
+		for (i = 0; i < acc->len + over->len; i++) {
+			const struct ynode *key = i < acc->len ? acc->keys[i] : over->keys[i - acc->len];
+			const struct ynode *b = ynode_map_get(acc, key->str), *o = ynode_map_get(over, key->str);
+			struct ynode *m;
+
+			if (i >= acc->len && b)
+				continue;
+			if (!(m = compose_merge_service(b ? b : empty, o ? o : empty, err))) {
+				ynode_free(next);
+				ynode_free(acc);
+				return NULL;
+			}
+			m->pos = (o ? o : b)->pos;
+			ynode_map_set(next, key->str, m);
+		}
+		ynode_free(acc);
+		acc = next;
+	}
+	return acc;
+}
+
+/* load_mapping: a later file's entry replaces the earlier one whole. */
+static int entities_load(struct compose_project *p, struct ynode *config, struct cc_error **err)
+{
+	size_t s, f, i;
+	int rc = 0;
+
+	for (s = 1; s < NSECTIONS; s++) {
+		struct ynode *merged = ynode_new_map(NULL);
+
+		for (f = 0; f < p->nfiles; f++) {
+			const struct ynode *sec = section_of(p->files[f], sections[s][0]);
+
+			for (i = 0; sec && i < sec->len; i++)
+				ynode_map_set(merged, sec->keys[i]->str, ynode_clone(sec->vals[i]));
+		}
+		for (i = 0; i < merged->len; i++)
+			rc |= compose_finalize_entity(p, sections[s][1], merged->keys[i]->str, merged->vals[i], err);
+		if (merged->len)
+			ynode_map_set(config, sections[s][0], merged);
+		else
+			ynode_free(merged);
+	}
+	return rc ? -1 : 0;
+}
+
+static int services_finalize(struct compose_project *p, struct ynode *services, struct cc_error **err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < services->len; i++) {
+		struct ynode *svc = services->vals[i];
+
+		services->vals[i] = NULL;
+		if (compose_finalize_service(p, services->keys[i]->str, services, &svc, err) < 0)
+			rc = -1;
+		services->vals[i] = svc;
+	}
+	return rc;
+}
+
+/* serialize.py: every string has '$' doubled, and strings that read like
+ * YAML 1.1 booleans are double-quoted (quoted == 2 tells ynode_emit). */
+static void config_style(struct ynode *n)
+{
+	static const char *const boolish[] = { "y", "n", "yes", "no", "on", "off", "true", "false" };
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	if (n->kind != YNODE_SCALAR) {
+		for (i = 0; i < n->len; i++) {
+			if (n->kind == YNODE_MAP) {
+				n->keys[i]->quoted = 1;
+				config_style(n->keys[i]);
+			}
+			config_style(n->kind == YNODE_MAP ? n->vals[i] : n->items[i]);
+		}
+		return;
+	}
+	if (!n->quoted)
+		return;
+	for (i = 0; i < sizeof(boolish) / sizeof(boolish[0]); i++)
+		if (!strcasecmp(n->str, boolish[i]))
+			n->quoted = 2;
+	if (!strchr(n->str, '$'))
+		return;
+	for (i = 0; n->str[i]; i++) {
+		if (n->str[i] == '$')
+			strbuf_addch(&sb, '$');
+		strbuf_addch(&sb, n->str[i]);
+	}
+	free(n->str);
+	n->str = strbuf_detach(&sb);
+}
+
+static const char *config_version(const struct compose_project *p)
+{
+	const struct ynode *v = ynode_map_get(p->files[0], "version");
+
+	return v && v->kind == YNODE_SCALAR ? v->str : "3.9";
+}
+
+static int project_build(struct compose_project *p, struct cc_error **err)
+{
+	struct ynode *config = ynode_new_map(NULL), *services;
+	int rc = 0;
+
+	ynode_map_set(config, "version", cnode_str(config_version(p), NULL));
+	if (!(services = services_merge(p, err))) {
+		ynode_free(config);
+		return -1;
+	}
+	rc |= compose_check_services(services, err);
+	if (rc == 0)
+		rc |= services_finalize(p, services, err);
+	ynode_map_sort(services, 1);
+	ynode_map_set(config, "services", ynode_clone(services));
+	rc |= entities_load(p, config, err);
+	ynode_map_sort(config, 1);
+	config_style(config);
+	p->config = config;
+	p->services = services;
+	return rc ? -1 : 0;
+}
+
+/* get_project_name: lower case, only [-_a-z0-9] kept. */
+static char *project_name(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		int c = tolower((unsigned char)*s);
+
+		if (c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			strbuf_addch(&sb, (char)c);
+	}
+	return strbuf_detach(&sb);
+}
+
+int compose_load(const struct compose_load_opts *o, struct compose_project **out, struct cc_error **err)
+{
+	struct compose_project *p = xcalloc(1, sizeof(*p));
+	cleanup_free char *first_dir = NULL;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!o->nfiles)
+		return cc_error_set(err, "no compose file given"), free(p), -1;
+	p->file_names = xcalloc(o->nfiles, sizeof(*p->file_names));
+	p->files = xcalloc(o->nfiles, sizeof(*p->files));
+	p->nfiles = o->nfiles;
+	first_dir = path_dirname(o->files[0]);
+	p->project_dir = abspath(o->project_dir ? o->project_dir : first_dir);
+	/* Relative -f paths are relative to the project, as ccbuild.yaml writes them. */
+	for (i = 0; i < o->nfiles; i++) {
+		cleanup_free char *joined = o->project_dir ? path_join(p->project_dir, o->files[i]) : NULL;
+
+		p->file_names[i] = abspath(joined ? joined : o->files[i]);
+	}
+	p->project_name = project_name(o->project_name ? o->project_name : strrchr(p->project_dir, '/') + 1);
+	if (env_build(p, o, err) < 0) {
+		compose_free(p);
+		return -1;
+	}
+	for (i = 0; i < p->nfiles; i++)
+		rc |= file_load(p, p->file_names[i], &p->files[i], err);
+	if (rc || project_build(p, err) < 0) {
+		compose_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+size_t compose_service_count(const struct compose_project *p)
+{
+	return p->services->len;
+}
+
+const char *compose_service_name(const struct compose_project *p, size_t i)
+{
+	return i < p->services->len ? p->services->keys[i]->str : NULL;
+}
+
+long compose_service_find(const struct compose_project *p, const char *name)
+{
+	return ynode_map_index(p->services, name);
+}
+
+const struct ynode *compose_service(const struct compose_project *p, size_t i)
+{
+	return i < p->services->len ? p->services->vals[i] : NULL;
+}
+
+static const char *scalar_of(const struct ynode *map, const char *key)
+{
+	const struct ynode *n = ynode_map_get(map, key);
+
+	return n && n->kind == YNODE_SCALAR && ctype_of(n) != CT_NULL ? n->str : NULL;
+}
+
+static void kv_from_map(struct kvlist *kv, const struct ynode *map)
+{
+	size_t i;
+
+	for (i = 0; map && map->kind == YNODE_MAP && i < map->len; i++) {
+		const struct ynode *v = map->vals[i];
+
+		kvlist_set(kv, map->keys[i]->str, v->kind == YNODE_SCALAR && ctype_of(v) != CT_NULL ? v->str : "");
+	}
+}
+
+int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out)
+{
+	const struct ynode *svc = compose_service(p, i), *build = ynode_map_get(svc, "build"), *cf;
+	size_t j;
+
+	memset(out, 0, sizeof(*out));
+	if (!build || build->kind != YNODE_MAP)
+		return 1;
+	out->context = scalar_of(build, "context");
+	out->dockerfile = scalar_of(build, "dockerfile");
+	out->target = scalar_of(build, "target");
+	out->image = scalar_of(svc, "image");
+	kv_from_map(&out->args, ynode_map_get(build, "args"));
+	kv_from_map(&out->labels, ynode_map_get(build, "labels"));
+	cf = ynode_map_get(build, "cache_from");
+	for (j = 0; cf && cf->kind == YNODE_SEQ && j < cf->len; j++)
+		if (cf->items[j]->kind == YNODE_SCALAR)
+			strlist_push(&out->cache_from, cf->items[j]->str);
+	return 0;
+}
+
+void compose_build_release(struct compose_build *b)
+{
+	kvlist_release(&b->args);
+	kvlist_release(&b->labels);
+	strlist_release(&b->cache_from);
+}
+
+const struct ynode *compose_config_tree(const struct compose_project *p)
+{
+	return p->config;
+}
+
+int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)
+{
+	/* docker-compose print()s the dump, which already ends in a newline. */
+	if (compose_emit(p->config, f, err) < 0)
+		return -1;
+	return fputc('\n', f) == EOF ? cc_error_set(err, "write error") : 0;
+}
+
+const struct strlist *compose_warnings(const struct compose_project *p)
+{
+	return &p->warnings;
+}
+
+void compose_free(struct compose_project *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nfiles; i++)
+		ynode_free(p->files[i]);
+	ynode_free(p->config);
+	ynode_free(p->services);
+	for (i = 0; i < p->nfiles; i++)
+		free(p->file_names[i]);
+	free(p->files);
+	free(p->file_names);
+	free(p->project_dir);
+	free(p->project_name);
+	envfile_release(&p->env);
+	strlist_release(&p->warnings);
+	free(p);
+}

@@ -1,0 +1,67 @@
+/* compose: docker-compose files loaded the way Debian's docker-compose
+ * 1.29 loads them: environment layers, ${VAR} interpolation, basic schema
+ * checks with FILE:LINE:COL errors, override files merged onto the base by
+ * compose's merge rules, and the normalised model `docker-compose config`
+ * prints.  Not supported: `extends` (an error), version 1 files. */
+#ifndef CC_COMPOSE_H
+#define CC_COMPOSE_H
+
+#include "lists.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct cc_error;
+struct ynode;
+struct compose_project;
+
+struct compose_load_opts {
+	const char *project_dir;    /* relative paths resolve here; NULL: the first file's directory */
+	const char *project_name;   /* NULL: basename of project_dir */
+	const char **files;         /* base first, then overrides in order */
+	size_t nfiles;
+	const char **env_files;     /* extra env files, in order, later wins over .env */
+	size_t nenv_files;
+	const struct ynode *env_map; /* profile env (a map), wins over env files; may be NULL */
+	int use_process_env;        /* the process environment wins over everything */
+	int no_dot_env;             /* do not read PROJECT_DIR/.env */
+};
+
+/* Build a service's image from this (strings owned by the project; borrowed). */
+struct compose_build {
+	const char *context;        /* absolute path (or URL) */
+	const char *dockerfile;     /* as written, NULL when unset */
+	const char *target;         /* NULL when unset */
+	const char *image;          /* the service's image:, NULL when unset */
+	struct kvlist args;         /* owned by out: compose_build_release() */
+	struct kvlist labels;       /* owned by out */
+	struct strlist cache_from;  /* owned by out */
+};
+
+/* Load and merge; *out is caller-owned (compose_free).  Errors may chain. */
+int compose_load(const struct compose_load_opts *opts, struct compose_project **out, struct cc_error **err);
+/* Number of services (sorted by name). */
+size_t compose_service_count(const struct compose_project *p);
+/* Name of service i (borrowed). */
+const char *compose_service_name(const struct compose_project *p, size_t i);
+/* Index of a service by name, or -1. */
+long compose_service_find(const struct compose_project *p, const char *name);
+/* Merged, normalised tree of service i as `config` prints it (borrowed). */
+const struct ynode *compose_service(const struct compose_project *p, size_t i);
+/* 0 and *out filled, or 1 when service i has no build section. */
+int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out);
+/* Free the lists compose_service_build() filled. */
+void compose_build_release(struct compose_build *b);
+/* The whole tree `docker-compose config` prints (borrowed; emit with
+ * compose_config_emit: strings marked quoted == 2 are double-quoted). */
+const struct ynode *compose_config_tree(const struct compose_project *p);
+/* Write the config tree to f exactly as `docker-compose config` does. */
+int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err);
+/* Warnings met while loading ("The X variable is not set..."; borrowed). */
+const struct strlist *compose_warnings(const struct compose_project *p);
+/* Value of a variable in the project's interpolation environment (borrowed or NULL). */
+const char *compose_getenv(const struct compose_project *p, const char *name);
+/* Free p; NULL is fine. */
+void compose_free(struct compose_project *p);
+
+#endif

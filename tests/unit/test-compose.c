@@ -1,0 +1,275 @@
+/* Unit tests of the compose module: each merge rule of docker-compose 1.29,
+ * interpolation inside files, positioned errors, anchors and merge keys,
+ * x- fields and environment precedence.  Expected values were checked
+ * against `docker-compose -f base -f override config` (1.29.2). */
+#include "compose.h"
+#include "error.h"
+#include "tap.h"
+#include "util.h"
+#include "ynode.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/test-compose-XXXXXX";
+
+static void put(const char *name, const char *text)
+{
+	cleanup_free char *path = path_join(tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		abort();
+	fputs(text, f);
+	fclose(f);
+}
+
+static void clean(void)
+{
+	cleanup_free char *cmd = xasprintf("rm -rf %s/* %s/.env", tmpdir, tmpdir);
+
+	if (system(cmd) != 0)
+		abort();
+}
+
+/* Load base (+ override when not NULL); NULL and *msg set on error. */
+static struct compose_project *load(const char *base, const char *over, char **msg)
+{
+	const char *files[] = { "base.yml", "over.yml" };
+	struct compose_load_opts o = { 0 };
+	struct compose_project *p = NULL;
+	struct cc_error *err = NULL;
+
+	clean();
+	put("base.yml", base);
+	if (over)
+		put("over.yml", over);
+	o.project_dir = tmpdir;
+	o.files = files;
+	o.nfiles = over ? 2 : 1;
+	if (msg)
+		*msg = NULL;
+	if (compose_load(&o, &p, &err) < 0) {
+		if (msg)
+			*msg = xstrdup(err ? err->msg : "?");
+		cc_error_free(err);
+		return NULL;
+	}
+	return p;
+}
+
+/* The YAML of services.NAME.PATH (PATH "a/b"), or "(absent)"; caller frees. */
+static char *get(struct compose_project *p, const char *svc, const char *path)
+{
+	const struct ynode *n = compose_service(p, (size_t)compose_service_find(p, svc));
+	cleanup_free char *copy = xstrdup(path);
+	char *save = NULL, *tok, *s;
+	size_t len;
+
+	for (tok = strtok_r(copy, "/", &save); n && tok; tok = strtok_r(NULL, "/", &save))
+		n = ynode_map_get(n, tok);
+	if (!n)
+		return xstrdup("(absent)");
+	s = ynode_emit_string(n);
+	len = strlen(s);
+	if (len >= 4 && !strcmp(s + len - 4, "...\n"))
+		s[len - 4] = '\0';
+	len = strlen(s);
+	while (len && s[len - 1] == '\n')
+		s[--len] = '\0';
+	return s;
+}
+
+static void check(struct compose_project *p, const char *svc, const char *path, const char *want)
+{
+	cleanup_free char *got = p ? get(p, svc, path) : NULL;
+	cleanup_free char *name = xasprintf("%s.%s", svc, path);
+
+	is_str(got, want, name);
+}
+
+static void test_environment_labels_args(void)
+{
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    environment: [A=1, B, C=x=y]\n"
+					 "    labels: [l1=a, l2]\n    build:\n      context: .\n      args: [V=1, W]\n",
+					 "services:\n  web:\n    environment: {A: 2, D: 'yes'}\n    labels: {l1: b}\n"
+					 "    build: {args: {W: w}}\n", NULL);
+
+	check(p, "web", "environment", "A: 2\nB: null\nC: x=y\nD: 'yes'");
+	check(p, "web", "labels", "l1: b\nl2: ''");
+	check(p, "web", "build/args", "V: '1'\nW: w");
+	compose_free(p);
+}
+
+static void test_replaced(void)
+{
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    command: [a, b]\n    entrypoint: /e\n"
+					 "    healthcheck: {test: [CMD, x], interval: 90s, retries: 3}\n",
+					 "services:\n  web:\n    command: c d\n    entrypoint: [/f]\n"
+					 "    healthcheck: {test: curl x}\n    image: v\n", NULL);
+
+	check(p, "web", "command", "c d");
+	check(p, "web", "entrypoint", "- /f");
+	check(p, "web", "healthcheck/test", "curl x");
+	check(p, "web", "healthcheck/interval", "90s");
+	check(p, "web", "healthcheck/retries", "3");
+	check(p, "web", "image", "v");
+	compose_free(p);
+}
+
+static void test_ports_expose_dns(void)
+{
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    ports: ['8080:80', 9000]\n"
+					 "    expose: ['3000', 4000]\n    dns: 8.8.8.8\n    tmpfs: /run\n",
+					 "services:\n  web:\n    ports: ['8080:80', '127.0.0.1:53:53/udp']\n"
+					 "    expose: [3000]\n    dns: [1.1.1.1]\n    tmpfs: /tmp\n", NULL);
+
+	check(p, "web", "ports", "- 127.0.0.1:53:53/udp\n- published: 8080\n  target: 80\n- target: 9000");
+	check(p, "web", "expose", "- '3000'\n- '4000'");
+	check(p, "web", "dns", "- 8.8.8.8\n- 1.1.1.1");
+	check(p, "web", "tmpfs", "- /run\n- /tmp");
+	compose_free(p);
+}
+
+static void test_volumes_by_target(void)
+{
+	cleanup_free char *data = xasprintf("- %s/d2:/data:rw\n- source: %s/x\n  target: /x\n  type: bind\n- v:/z:ro",
+					    tmpdir, tmpdir);
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    volumes: ['./d:/data', 'v:/z:ro']\n"
+					 "volumes: {v: {}}\n",
+					 "services:\n  web:\n    volumes:\n      - ./d2:/data\n"
+					 "      - {type: bind, source: ./x, target: /x}\n", NULL);
+
+	check(p, "web", "volumes", data);
+	compose_free(p);
+}
+
+static void test_depends_deploy_lists(void)
+{
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    depends_on: [db]\n"
+					 "    deploy: {resources: {limits: {cpus: '0.5', memory: 50M}}}\n"
+					 "    security_opt: [a:b]\n    build: {context: ., cache_from: [x]}\n"
+					 "  db: {image: d}\n  q: {image: q}\n",
+					 "services:\n  web:\n    depends_on: {q: {condition: service_healthy}}\n"
+					 "    deploy: {resources: {limits: {memory: 1G}}}\n"
+					 "    security_opt: [c:d, a:b]\n    build: {cache_from: [y, x]}\n", NULL);
+
+	check(p, "web", "depends_on",
+	      "db:\n  condition: service_started\nq:\n  condition: service_healthy");
+	check(p, "web", "deploy/resources/limits", "cpus: 0.5\nmemory: 1G");
+	check(p, "web", "security_opt", "- a:b\n- c:d");
+	check(p, "web", "build/cache_from", "- x\n- y");
+	compose_free(p);
+}
+
+static void test_x_fields_and_anchors(void)
+{
+	const char *base = "x-d: &d\n  restart: always\n  environment: &e {A: '1', B: '2'}\n"
+			   "services:\n  a:\n    <<: *d\n    image: i\n    x-k: v\n"
+			   "  b:\n    <<: *d\n    image: i\n    environment:\n      <<: *e\n      B: three\n";
+	struct compose_project *p = load(base, NULL, NULL);
+	cleanup_free char *text = NULL;
+
+	check(p, "a", "restart", "always");
+	check(p, "a", "x-k", "v");
+	check(p, "b", "environment", "A: '1'\nB: three");
+	text = ynode_emit_string(compose_config_tree(p));
+	ok(text && !strstr(text, "x-d"), "top-level x- fields are not printed");
+	compose_free(p);
+	p = load(base, "services:\n  a:\n    image: j\n", NULL);
+	check(p, "a", "x-k", "(absent)");
+	check(p, "a", "image", "j");
+	compose_free(p);
+}
+
+static void test_interpolation_and_env(void)
+{
+	struct compose_project *p;
+	char *msg = NULL;
+
+	clean();
+	setenv("CCTEST_PROC", "proc", 1);
+	put(".env", "CCTEST_TAG=t1\nS=dot\nCCTEST_PROC=dotenv\n");
+	put("e.env", "F=file\nG=file\n");
+	put("base.yml", "services:\n  web:\n    image: \"r/${CCTEST_TAG:-dflt}\"\n    env_file: e.env\n"
+			"    environment: {A: '$${x}', B: '${CCTEST_PROC}', S: ~, F: env}\n");
+	{
+		const char *files[] = { "base.yml" };
+		struct compose_load_opts o = { .project_dir = tmpdir, .files = files, .nfiles = 1,
+					       .use_process_env = 1 };
+		struct cc_error *err = NULL;
+
+		int rc = compose_load(&o, &p, &err);
+
+		ok(rc == 0, "load with .env and env_file (%s)", err ? err->msg : "");
+		cc_error_free(err);
+	}
+	check(p, "web", "image", "r/t1");
+	check(p, "web", "environment", "A: ${x}\nB: proc\nF: env\nG: file\nS: dot");
+	compose_free(p);
+	p = load("services:\n  web:\n    image: w\n    environment:\n      X: ${CCTEST_NEED:?set it}\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "base.yml:5:10: ") && strstr(msg, "CCTEST_NEED") && strstr(msg, "set it"),
+	   "${VAR:?msg} names FILE:LINE:COL and the variable (%s)", msg ? msg : "");
+	free(msg);
+}
+
+static void test_errors(void)
+{
+	char *msg = NULL;
+	struct compose_project *p;
+
+	p = load("services:\n  web:\n    image: w\n    prots: ['80']\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "base.yml:4:5: ") && strstr(msg, "'web'") && strstr(msg, "did you mean 'ports'"),
+	   "unknown service key: did you mean (%s)", msg ? msg : "");
+	free(msg);
+	p = load("services:\n  web:\n    image: w\n    ports: '80'\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "base.yml:4:12: service 'web': ports must be a list"), "ports shape (%s)",
+	   msg ? msg : "");
+	free(msg);
+	p = load("version: '3.8'\nservics: {}\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "did you mean 'services'"), "unknown top-level key (%s)", msg ? msg : "");
+	free(msg);
+	p = load("services:\n  web:\n    image: w\n    depends_on: [nope]\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "depends on service 'nope'"), "depends_on an undefined service (%s)",
+	   msg ? msg : "");
+	free(msg);
+}
+
+static void test_build_accessor(void)
+{
+	struct compose_project *p;
+	struct compose_build b;
+	cleanup_free char *sub = path_join(tmpdir, "app");
+
+	p = load("services:\n  web:\n    image: w:1\n    build: {context: ., target: t, args: {A: 1}}\n  db:\n"
+		 "    image: d\n", NULL, NULL);
+	ok(p && compose_service_count(p) == 2, "two services");
+	is_str(compose_service_name(p, 0), "db", "services sorted by name");
+	ok(compose_service_build(p, 0, &b) == 1, "db has no build");
+	ok(compose_service_build(p, 1, &b) == 0, "web has a build");
+	is_str(b.context, tmpdir, "context absolute");
+	is_str(b.target, "t", "target");
+	is_str(b.image, "w:1", "image");
+	is_str(kvlist_get(&b.args, "A"), "1", "args as strings");
+	compose_build_release(&b);
+	compose_free(p);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 1;
+	test_environment_labels_args();
+	test_replaced();
+	test_ports_expose_dns();
+	test_volumes_by_target();
+	test_depends_deploy_lists();
+	test_x_fields_and_anchors();
+	test_interpolation_and_env();
+	test_errors();
+	test_build_accessor();
+	clean();
+	rmdir(tmpdir);
+	return done_testing();
+}
