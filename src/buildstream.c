@@ -73,16 +73,48 @@ static void vertex_release(struct vertex *v)
 	vertex_clear_tail(v);
 }
 
+/* The classic builder colours stderr with ANSI escapes: drop them. */
+static char *strip_escapes(const char *line, size_t len)
+{
+	char *out = xmalloc(len + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (line[i] == '\033' && i + 1 < len && line[i + 1] == '[') {
+			for (i += 2; i < len && !(line[i] >= '@' && line[i] <= '~'); i++)
+				;
+			continue;
+		}
+		*o++ = line[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Classic builder chatter that says nothing about why a step failed. */
+static int is_chatter(const char *line)
+{
+	return !*line || str_has_prefix(line, " ---> ") ||
+	       str_has_prefix(line, "Removing intermediate container ");
+}
+
 static void vertex_push_line(struct buildstream *bs, struct vertex *v, const char *line, size_t len,
 			     enum engine_event_kind kind)
 {
-	char **slot = &v->tail[v->ntail++ % BUILDSTREAM_TAIL];
+	char *text;
+	char **slot;
 
 	if (len && line[len - 1] == '\r')
 		len--;
+	text = strip_escapes(line, len);
+	emit(bs, kind, v->name, text);
+	if (kind == ENGINE_OUTPUT && is_chatter(text)) {
+		free(text);
+		return;
+	}
+	slot = &v->tail[v->ntail++ % BUILDSTREAM_TAIL];
 	free(*slot);
-	*slot = xstrndup(line, len);
-	emit(bs, kind, v->name, *slot);
+	*slot = text;
 }
 
 /* Split output into lines; the unfinished last line waits in partial. */
