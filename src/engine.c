@@ -148,6 +148,8 @@ int engine_curl_error(struct engine *e, CURLcode code, const char *errbuf, struc
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
+		if (e->socket)  /* curl's text would name "localhost port 80" */
+			why = curl_easy_strerror(code);
 		cc_error_set(err, "engine: cannot connect to the Docker daemon at %s: %s (is dockerd running?)",
 			     e->host, why);
 		return ENGINE_UNREACHABLE;
