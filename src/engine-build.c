@@ -44,7 +44,9 @@ static int build_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut
 {
 	struct build_xfer *x = arg;
 
-	return x->cancel && *x->cancel;
+	/* Atomic so a flag raised by another thread (not only a signal
+	 * handler) is seen without a data race. */
+	return x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED);
 }
 
 static void query_add(struct strbuf *q, const char *key, const char *val)
@@ -140,7 +142,7 @@ static int build_result(struct engine *e, CURLcode code, long status, const char
 	json_t *body;
 	int rc;
 
-	if (x->cancel && *x->cancel) {
+	if (x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED)) {
 		cc_error_set(err, "engine: build cancelled");
 		return ENGINE_CANCELLED;
 	}

@@ -268,7 +268,7 @@ static void *cancel_later(void *arg)
 	struct canceller *cl = arg;
 
 	sleep(2);
-	cl->flag = 1;
+	__atomic_store_n(&cl->flag, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
