@@ -1,0 +1,258 @@
+/* bktrace: a minimal protobuf reader for BuildKit's StatusResponse.
+ *
+ * Field numbers (moby/buildkit api/services/control/control.proto):
+ *   StatusResponse { repeated Vertex vertexes = 1; repeated VertexStatus
+ *                    statuses = 2; repeated VertexLog logs = 3; ... }
+ *   Vertex       { digest 1; inputs 2; name 3; cached 4; started 5;
+ *                  completed 6; error 7 }
+ *   VertexStatus { ID 1; vertex 2; name 3; current 4; total 5; ... }
+ *   VertexLog    { vertex 1; timestamp 2; stream 3; msg 4 }
+ *   Timestamp    { seconds 1; nanos 2 }
+ * No protobuf library is among ccbuild's dependencies and only varints and
+ * length-delimited fields matter here, so this reader is hand-written. */
+#include "bktrace.h"
+#include "error.h"
+#include "util.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
+
+struct pbreader {
+	const uint8_t *p, *end;
+};
+
+struct pbfield {
+	uint32_t num;
+	int wire;
+	uint64_t varint;            /* WIRE_VARINT */
+	const uint8_t *data;        /* WIRE_LEN */
+	size_t len;
+};
+
+static int pb_varint(struct pbreader *r, uint64_t *out)
+{
+	uint64_t v = 0;
+	int shift;
+
+	for (shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+		uint8_t b = *r->p++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Read the next field; 1 when one was read, 0 at the end, -1 on bad input. */
+static int pb_next(struct pbreader *r, struct pbfield *f)
+{
+	uint64_t key, n;
+
+	if (r->p == r->end)
+		return 0;
+	if (pb_varint(r, &key) < 0 || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
+		return -1;
+	f->num = (uint32_t)(key >> 3);
+	f->wire = (int)(key & 7);
+	switch (f->wire) {
+	case WIRE_VARINT:
+		return pb_varint(r, &f->varint) < 0 ? -1 : 1;
+	case WIRE_FIXED64:
+	case WIRE_FIXED32:
+		n = f->wire == WIRE_FIXED64 ? 8 : 4;
+		break;
+	case WIRE_LEN:
+		if (pb_varint(r, &n) < 0)
+			return -1;
+		break;
+	default:
+		return -1;  /* groups are deprecated and unused by BuildKit */
+	}
+	if (n > (uint64_t)(r->end - r->p))
+		return -1;
+	f->data = r->p;
+	f->len = (size_t)n;
+	r->p += n;
+	return 1;
+}
+
+static char *pb_string(const struct pbfield *f)
+{
+	return f->wire == WIRE_LEN ? xstrndup((const char *)f->data, f->len) : NULL;
+}
+
+static void pb_set_string(char **dst, const struct pbfield *f)
+{
+	free(*dst);
+	*dst = pb_string(f);
+}
+
+static int pb_timestamp(const struct pbfield *f, int64_t *out)
+{
+	struct pbreader r = { f->data, f->data + f->len };
+	struct pbfield g;
+	int64_t sec = 0, nsec = 0;
+	int rc;
+
+	if (f->wire != WIRE_LEN)
+		return -1;
+	while ((rc = pb_next(&r, &g)) > 0) {
+		if (g.wire == WIRE_VARINT && g.num == 1)
+			sec = (int64_t)g.varint;
+		else if (g.wire == WIRE_VARINT && g.num == 2)
+			nsec = (int64_t)g.varint;
+	}
+	/* A present timestamp of exactly the epoch still means "set". */
+	*out = sec * 1000000000 + nsec;
+	if (*out == 0)
+		*out = 1;
+	return rc;
+}
+
+static int decode_vertex(const struct pbfield *f, struct bk_vertex *v)
+{
+	struct pbreader r = { f->data, f->data + f->len };
+	struct pbfield g;
+	int rc;
+
+	while ((rc = pb_next(&r, &g)) > 0) {
+		switch (g.num) {
+		case 1: pb_set_string(&v->digest, &g); break;
+		case 3: pb_set_string(&v->name, &g); break;
+		case 4: v->cached = g.wire == WIRE_VARINT && g.varint; break;
+		case 5: rc = pb_timestamp(&g, &v->started); break;
+		case 6: rc = pb_timestamp(&g, &v->completed); break;
+		case 7: pb_set_string(&v->error, &g); break;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return rc;
+}
+
+static int decode_status(const struct pbfield *f, struct bk_status *s)
+{
+	struct pbreader r = { f->data, f->data + f->len };
+	struct pbfield g;
+	int rc;
+
+	while ((rc = pb_next(&r, &g)) > 0) {
+		switch (g.num) {
+		case 1: pb_set_string(&s->id, &g); break;
+		case 2: pb_set_string(&s->vertex, &g); break;
+		case 3: pb_set_string(&s->name, &g); break;
+		case 4: s->current = (int64_t)g.varint; break;
+		case 5: s->total = (int64_t)g.varint; break;
+		}
+	}
+	return rc;
+}
+
+static int decode_log(const struct pbfield *f, struct bk_log *l)
+{
+	struct pbreader r = { f->data, f->data + f->len };
+	struct pbfield g;
+	int rc;
+
+	while ((rc = pb_next(&r, &g)) > 0) {
+		switch (g.num) {
+		case 1: pb_set_string(&l->vertex, &g); break;
+		case 3: l->stream = (int)g.varint; break;
+		case 4:
+			if (g.wire != WIRE_LEN)
+				break;
+			free(l->msg);
+			l->msg = xmalloc(g.len + 1);  /* output bytes may hold NULs */
+			memcpy(l->msg, g.data, g.len);
+			l->msg[g.len] = '\0';
+			l->msg_len = g.len;
+			break;
+		}
+	}
+	return rc;
+}
+
+static int decode_field(const struct pbfield *f, struct bk_trace *t)
+{
+	struct bk_vertex v = { 0 };
+	struct bk_status s = { 0 };
+	struct bk_log l = { 0 };
+
+	if (f->wire != WIRE_LEN)
+		return 0;
+	switch (f->num) {
+	case 1:
+		VEC_PUSH(t->vertexes, t->nvertexes, t->capvertexes, v);
+		return decode_vertex(f, &t->vertexes[t->nvertexes - 1]);
+	case 2:
+		VEC_PUSH(t->statuses, t->nstatuses, t->capstatuses, s);
+		return decode_status(f, &t->statuses[t->nstatuses - 1]);
+	case 3:
+		VEC_PUSH(t->logs, t->nlogs, t->caplogs, l);
+		return decode_log(f, &t->logs[t->nlogs - 1]);
+	}
+	return 0;
+}
+
+int bktrace_decode(const uint8_t *buf, size_t len, struct bk_trace *out, struct cc_error **err)
+{
+	struct pbreader r = { buf, buf + len };
+	struct pbfield f;
+	int rc;
+
+	while ((rc = pb_next(&r, &f)) > 0)
+		if (decode_field(&f, out) < 0)
+			break;
+	if (rc != 0) {
+		bktrace_release(out);
+		return cc_error_set(err, "buildkit trace: malformed protobuf message");
+	}
+	return 0;
+}
+
+int bktrace_decode_base64(const char *b64, struct bk_trace *out, struct cc_error **err)
+{
+	size_t len = strlen(b64), pad = 0;
+	cleanup_free uint8_t *buf = NULL;
+	int n;
+
+	if (len % 4 || len > (size_t)INT32_MAX)
+		return cc_error_set(err, "buildkit trace: bad base64 length %zu", len);
+	buf = xmalloc(len / 4 * 3 + 1);
+	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
+	if (n < 0)
+		return cc_error_set(err, "buildkit trace: bad base64");
+	/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
+	while (pad < 2 && len > pad && b64[len - 1 - pad] == '=')
+		pad++;
+	return bktrace_decode(buf, (size_t)n - pad, out, err);
+}
+
+void bktrace_release(struct bk_trace *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nvertexes; i++) {
+		free(t->vertexes[i].digest);
+		free(t->vertexes[i].name);
+		free(t->vertexes[i].error);
+	}
+	for (i = 0; i < t->nstatuses; i++) {
+		free(t->statuses[i].id);
+		free(t->statuses[i].vertex);
+		free(t->statuses[i].name);
+	}
+	for (i = 0; i < t->nlogs; i++) {
+		free(t->logs[i].vertex);
+		free(t->logs[i].msg);
+	}
+	free(t->vertexes);
+	free(t->statuses);
+	free(t->logs);
+	memset(t, 0, sizeof(*t));
+}

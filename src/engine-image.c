@@ -1,0 +1,66 @@
+/* engine-image: the /images endpoints ccbuild needs. */
+#include "engine.h"
+#include "error.h"
+#include "util.h"
+
+#include <string.h>
+
+int engine_image_inspect(struct engine *e, const char *name, json_t **out, struct cc_error **err)
+{
+	cleanup_free char *path = xasprintf("/images/%s/json", name);
+	json_t *body = NULL;
+	int status = engine_request(e, "GET", path, NULL, &body, err);
+
+	if (status < 0)
+		return status;
+	if (status == 200 && json_is_object(body)) {
+		*out = body;
+		return 1;
+	}
+	if (status == 404) {
+		json_decref(body);
+		return 0;
+	}
+	engine_status_error(status, body, err);
+	json_decref(body);
+	return -1;
+}
+
+int engine_image_tag(struct engine *e, const char *image, const char *ref, struct cc_error **err)
+{
+	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+	cleanup_free char *repo = NULL, *erepo = NULL, *etag = NULL, *path = NULL;
+	json_t *body = NULL;
+	int status;
+
+	if (colon && (!slash || colon > slash)) {
+		repo = xstrndup(ref, (size_t)(colon - ref));
+		etag = engine_escape(colon + 1);
+	} else {
+		repo = xstrdup(ref);
+		etag = xstrdup("latest");
+	}
+	erepo = engine_escape(repo);
+	path = xasprintf("/images/%s/tag?repo=%s&tag=%s", image, erepo, etag);
+	status = engine_request(e, "POST", path, NULL, &body, err);
+	if (status >= 0 && status != 201 && status != 200)
+		status = engine_status_error(status, body, err);
+	json_decref(body);
+	return status < 0 ? status : 0;
+}
+
+int engine_image_remove(struct engine *e, const char *name, int force, struct cc_error **err)
+{
+	cleanup_free char *path = xasprintf("/images/%s?force=%d", name, force ? 1 : 0);
+	json_t *body = NULL;
+	int status = engine_request(e, "DELETE", path, NULL, &body, err);
+
+	if (status == 200)
+		status = 0;
+	else if (status == 404)
+		status = 1;
+	else if (status > 0)
+		status = engine_status_error(status, body, err);
+	json_decref(body);
+	return status;
+}
