@@ -5,7 +5,7 @@ CC ?= cc
 PKGS = yaml-0.1 libcurl jansson libgit2 libcrypto libarchive
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter -Werror
-CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
+CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -iquote src $(shell pkg-config --cflags $(PKGS))
 LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
@@ -23,7 +23,7 @@ ccbuild: src/main.o libccbuild.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ src/main.o libccbuild.a $(LDLIBS)
 
 tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h libccbuild.a
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< libccbuild.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -iquote tests/unit $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< libccbuild.a $(LDLIBS)
 
 %.o: %.c $(wildcard src/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<

@@ -1,8 +1,230 @@
-/* main: placeholder until the command table lands. */
-#include <stdio.h>
+/* main: parse global options, set up what the command's flags ask for
+ * (git's command table), dispatch, print errors, choose the exit code. */
+#include "cli.h"
+#include "error.h"
+#include "manifest.h"
+#include "project.h"
+#include "util.h"
 
-int main(void)
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CCBUILD_VERSION "0.1.0"
+
+enum { NEEDS_MANIFEST = 1, NEEDS_PROFILE = 2 };
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	int flags;
+	const char *usage, *help;
+};
+
+static int cmd_version(struct cli *cli, int argc, char **argv);
+static int cmd_help(struct cli *cli, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "plan", cmd_plan, NEEDS_MANIFEST | NEEDS_PROFILE, "plan PROFILE",
+	  "every step in order, and for each: would run (and why) or up to date" },
+	{ "graph", cmd_graph, NEEDS_MANIFEST | NEEDS_PROFILE, "graph PROFILE [--format text|dot|json]",
+	  "the step graph of a profile (dot renders with `dot -Tsvg`)" },
+	{ "config", cmd_config, NEEDS_MANIFEST | NEEDS_PROFILE, "config PROFILE",
+	  "the merged compose model of the profile, as YAML (like `docker compose config`)" },
+	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
+	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
+	{ "version", cmd_version, 0, "version", "print the version" },
+	{ "help", cmd_help, 0, "help [COMMAND]", "show help" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char global_usage[] =
+	"usage: ccbuild [-f FILE] [-C DIR] [-j N] [--json] [--dry-run] [-q|-v] PROFILE\n"
+	"       ccbuild [global options] COMMAND [ARGS]\n";
+
+static const char global_help[] =
+	"\nRun PROFILE's pipeline (dev, staging, prod, ...), or a command:\n";
+
+static const char options_help[] =
+	"\nGlobal options:\n"
+	"  -f FILE          the manifest (default ccbuild.yaml or ccbuild.yml)\n"
+	"  -C DIR           change to DIR first\n"
+	"  -j N             parallel workers (default: number of cores)\n"
+	"  --json           machine-readable output, one JSON object per line\n"
+	"  --dry-run        decide, but run nothing\n"
+	"  --keep-going     continue independent steps after a failure\n"
+	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
+	"  -q, -v           quieter, more verbose\n"
+	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
+	"3 engine unreachable, 130 interrupted.\n";
+
+int cli_report(struct cc_error *err, int code)
 {
-	puts("ccbuild 0.1.0");
+	struct cc_error *e;
+
+	for (e = err; e; e = e->next)
+		fprintf(stderr, "ccbuild: error: %s\n", e->msg);
+	cc_error_free(err);
+	return code;
+}
+
+int cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ccbuild: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_version(struct cli *cli, int argc, char **argv)
+{
+	printf("ccbuild %s (libcurl %s)\n", CCBUILD_VERSION, curl_version_info(CURLVERSION_NOW)->version);
+	return EXIT_OK;
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv)
+{
+	const struct command *c = argc > 0 ? find_command(argv[0]) : NULL;
+	size_t i;
+
+	if (argc > 0 && !c)
+		return cli_fail(EXIT_USAGE, "help: no command '%s'", argv[0]);
+	if (c) {
+		printf("usage: ccbuild [global options] %s\n\n%s\n", c->usage, c->help);
+		return EXIT_OK;
+	}
+	fputs(global_usage, stdout);
+	fputs(global_help, stdout);
+	for (i = 0; i < NCOMMANDS; i++)
+		printf("  %-40s %s\n", commands[i].usage, commands[i].help);
+	fputs(options_help, stdout);
+	return EXIT_OK;
+}
+
+/* Take global options out of argv wherever they are (so `ccbuild plan dev
+ * --json` works); what remains is the command and its arguments. */
+static int parse_globals(struct cli *cli, int *argc, char **argv)
+{
+	int i, n = 0;
+	char *end;
+
+	for (i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		int has_next = i + 1 < *argc;
+
+		if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
+			cli->file = argv[++i];
+		else if ((!strcmp(a, "-C") || !strcmp(a, "--directory")) && has_next)
+			cli->dir = argv[++i];
+		else if (!strcmp(a, "--state-dir") && has_next)
+			cli->state_dir = argv[++i];
+		else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && has_next) {
+			errno = 0;
+			cli->jobs = (int)strtol(argv[++i], &end, 10);
+			if (errno || *end || cli->jobs < 1)
+				return cli_fail(EXIT_USAGE, "-j needs a positive number, not '%s'", argv[i]);
+		} else if (!strncmp(a, "-j", 2) && a[2]) {
+			cli->jobs = (int)strtol(a + 2, &end, 10);
+			if (*end || cli->jobs < 1)
+				return cli_fail(EXIT_USAGE, "-j needs a positive number, not '%s'", a + 2);
+		} else if (!strcmp(a, "--json"))
+			cli->json = 1;
+		else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n"))
+			cli->dry_run = 1;
+		else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k"))
+			cli->keep_going = 1;
+		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+			cli->verbosity = -1;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			cli->verbosity = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			argv[++n] = "help";
+		else if (!strcmp(a, "--version"))
+			argv[++n] = "version";
+		else if (!strcmp(a, "-f") || !strcmp(a, "-C") || !strcmp(a, "-j") || !strcmp(a, "--state-dir"))
+			return cli_fail(EXIT_USAGE, "%s needs a value", a);
+		else
+			argv[++n] = argv[i];
+	}
+	*argc = n + 1;
 	return 0;
+}
+
+static int setup(struct cli *cli, const struct command *c, int *argc, char ***argv)
+{
+	struct cc_error *err = NULL;
+	cleanup_free char *path = NULL;
+
+	if (cli->dir && chdir(cli->dir) < 0)
+		return cli_fail(EXIT_USAGE, "-C %s: %s", cli->dir, strerror(errno));
+	if (!(c->flags & NEEDS_MANIFEST))
+		return 0;
+	if (!(path = manifest_find(cli->file, &err)) || manifest_load(path, &cli->manifest, &err) < 0)
+		return cli_report(err, EXIT_USAGE);
+	if (!(c->flags & NEEDS_PROFILE))
+		return 0;
+	if (*argc < 1)
+		return cli_fail(EXIT_USAGE, "%s: which profile? usage: ccbuild %s", c->name, c->usage);
+	cli->profile = (*argv)[0];
+	(*argc)--;
+	(*argv)++;
+	if (project_load(cli->manifest, cli->profile, &cli->project, &err) < 0)
+		return cli_report(err, EXIT_USAGE);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	static const struct command run = { "run", cmd_run, NEEDS_MANIFEST | NEEDS_PROFILE, "PROFILE",
+					    "run the profile's pipeline" };
+	const struct command *c;
+	int rc;
+
+	if (getenv("CCBUILD_STATE_DIR"))
+		cli.state_dir = getenv("CCBUILD_STATE_DIR");
+	if (parse_globals(&cli, &argc, argv))
+		return EXIT_USAGE;
+	if (argc < 2) {
+		fputs(global_usage, stderr);
+		fputs("Try 'ccbuild help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	c = find_command(argv[1]);
+	if (!c && argv[1][0] == '-')
+		return cli_fail(EXIT_USAGE, "unknown option '%s' (see 'ccbuild help')", argv[1]);
+	argc -= 2;
+	argv += 2;
+	if (!c) {
+		c = &run; /* `ccbuild PROFILE`: the profile is argv[-1] */
+		argc++;
+		argv--;
+	}
+	curl_global_init(CURL_GLOBAL_ALL);
+	rc = setup(&cli, c, &argc, &argv);
+	if (rc == 0)
+		rc = c->fn(&cli, argc, argv);
+	project_free(cli.project);
+	manifest_free(cli.manifest);
+	curl_global_cleanup();
+	return rc;
 }

@@ -1,2 +1,604 @@
-/* ynode: implementation lands in the next commit. */
+/* ynode: libyaml's document loader, converted into a positioned tree.
+ *
+ * libyaml's document API already turns aliases into references to the
+ * anchored node; we copy such nodes while converting, so the tree is a
+ * tree.  Copies are counted against a budget so an alias bomb ("billion
+ * laughs") is an error rather than an out-of-memory. */
 #include "ynode.h"
+#include "error.h"
+#include "util.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define YNODE_MAX_DEPTH 256
+#define YNODE_MAX_NODES 2000000
+
+struct convert {
+	yaml_document_t *doc;
+	const char *file;
+	size_t budget;
+	struct cc_error **err;
+};
+
+static struct ynode *ynode_alloc(enum ynode_kind kind, const struct ypos *pos)
+{
+	struct ynode *n = xcalloc(1, sizeof(*n));
+
+	n->kind = kind;
+	if (pos)
+		n->pos = *pos;
+	return n;
+}
+
+struct ynode *ynode_new_scalar(const char *str, int quoted, const struct ypos *pos)
+{
+	struct ynode *n = ynode_alloc(YNODE_SCALAR, pos);
+
+	n->str = xstrdup(str);
+	n->quoted = quoted;
+	return n;
+}
+
+struct ynode *ynode_new_map(const struct ypos *pos)
+{
+	return ynode_alloc(YNODE_MAP, pos);
+}
+
+struct ynode *ynode_new_seq(const struct ypos *pos)
+{
+	return ynode_alloc(YNODE_SEQ, pos);
+}
+
+void ynode_free(struct ynode *n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n->len; i++) {
+		if (n->kind == YNODE_MAP) {
+			ynode_free(n->keys[i]);
+			ynode_free(n->vals[i]);
+		} else if (n->kind == YNODE_SEQ) {
+			ynode_free(n->items[i]);
+		}
+	}
+	free(n->keys);
+	free(n->vals);
+	free(n->items);
+	free(n->str);
+	free(n->tag);
+	free(n);
+}
+
+struct ynode *ynode_clone(const struct ynode *n)
+{
+	struct ynode *c;
+	size_t i;
+
+	if (!n)
+		return NULL;
+	c = ynode_alloc(n->kind, &n->pos);
+	c->quoted = n->quoted;
+	if (n->str)
+		c->str = xstrdup(n->str);
+	if (n->tag)
+		c->tag = xstrdup(n->tag);
+	for (i = 0; i < n->len; i++) {
+		if (n->kind == YNODE_MAP) {
+			xgrow(&c->keys, &c->cap, i + 1, sizeof(*c->keys));
+			c->vals = xrealloc(c->vals, c->cap * sizeof(*c->vals));
+			c->keys[i] = ynode_clone(n->keys[i]);
+			c->vals[i] = ynode_clone(n->vals[i]);
+		} else {
+			VEC_PUSH(c->items, c->len, c->cap, ynode_clone(n->items[i]));
+			continue;
+		}
+		c->len = i + 1;
+	}
+	return c;
+}
+
+long ynode_map_index(const struct ynode *map, const char *key)
+{
+	size_t i;
+
+	if (!map || map->kind != YNODE_MAP)
+		return -1;
+	for (i = 0; i < map->len; i++)
+		if (map->keys[i]->str && !strcmp(map->keys[i]->str, key))
+			return (long)i;
+	return -1;
+}
+
+struct ynode *ynode_map_get(const struct ynode *map, const char *key)
+{
+	long i = ynode_map_index(map, key);
+
+	return i < 0 ? NULL : map->vals[i];
+}
+
+static void map_append(struct ynode *map, struct ynode *key, struct ynode *val)
+{
+	size_t cap = map->cap;
+
+	xgrow(&map->keys, &map->cap, map->len + 1, sizeof(*map->keys));
+	if (map->cap != cap || !map->vals)
+		map->vals = xrealloc(map->vals, map->cap * sizeof(*map->vals));
+	map->keys[map->len] = key;
+	map->vals[map->len] = val;
+	map->len++;
+}
+
+/* Set, taking ownership of key and val; a present key keeps its place. */
+static void map_put(struct ynode *map, struct ynode *key, struct ynode *val)
+{
+	long i = ynode_map_index(map, key->str ? key->str : "");
+
+	if (i >= 0) {
+		ynode_free(map->vals[i]);
+		map->vals[i] = val;
+		ynode_free(key);
+		return;
+	}
+	map_append(map, key, val);
+}
+
+void ynode_map_set(struct ynode *map, const char *key, struct ynode *val)
+{
+	map_put(map, ynode_new_scalar(key, 0, val ? &val->pos : NULL), val);
+}
+
+int ynode_map_remove(struct ynode *map, const char *key)
+{
+	long i = ynode_map_index(map, key);
+
+	if (i < 0)
+		return 0;
+	ynode_free(map->keys[i]);
+	ynode_free(map->vals[i]);
+	memmove(map->keys + i, map->keys + i + 1, (map->len - (size_t)i - 1) * sizeof(*map->keys));
+	memmove(map->vals + i, map->vals + i + 1, (map->len - (size_t)i - 1) * sizeof(*map->vals));
+	map->len--;
+	return 1;
+}
+
+void ynode_seq_push(struct ynode *seq, struct ynode *item)
+{
+	VEC_PUSH(seq->items, seq->len, seq->cap, item);
+}
+
+void ynode_map_sort(struct ynode *map, int deep)
+{
+	size_t i, j;
+
+	if (!map)
+		return;
+	if (deep)
+		for (i = 0; i < map->len; i++) {
+			if (map->kind == YNODE_MAP)
+				ynode_map_sort(map->vals[i], deep);
+			else if (map->kind == YNODE_SEQ)
+				ynode_map_sort(map->items[i], deep);
+		}
+	if (map->kind != YNODE_MAP)
+		return;
+	/* insertion sort: maps are small and it is stable */
+	for (i = 1; i < map->len; i++) {
+		struct ynode *k = map->keys[i], *v = map->vals[i];
+
+		for (j = i; j > 0 && strcmp(map->keys[j - 1]->str, k->str) > 0; j--) {
+			map->keys[j] = map->keys[j - 1];
+			map->vals[j] = map->vals[j - 1];
+		}
+		map->keys[j] = k;
+		map->vals[j] = v;
+	}
+}
+
+const char *ynode_kind_name(const struct ynode *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->kind) {
+	case YNODE_MAP:
+		return "mapping";
+	case YNODE_SEQ:
+		return "sequence";
+	default:
+		return ynode_is_null(n) ? "null" : "scalar";
+	}
+}
+
+void ypos_format(const struct ypos *pos, char *buf, size_t size)
+{
+	if (pos && pos->line)
+		snprintf(buf, size, "%s:%d:%d", pos->file ? pos->file : "-", pos->line, pos->col);
+	else
+		snprintf(buf, size, "%s", pos && pos->file ? pos->file : "-");
+}
+
+int ynode_error(struct cc_error **err, const struct ynode *n, const char *fmt, ...)
+{
+	char where[4096];
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	ypos_format(n ? &n->pos : NULL, where, sizeof(where));
+	return cc_error_set(err, "%s: %s", where, msg);
+}
+
+/* --- scalar resolution (YAML 1.1, as PyYAML's resolver) --- */
+
+static int match(const char *re, const char *s)
+{
+	regex_t rx;
+	int r;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
+		return 0;
+	r = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return r;
+}
+
+static const char *const null_words[] = { "~", "null", "Null", "NULL", "" };
+static const char *const true_words[] = { "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON" };
+static const char *const false_words[] = { "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF" };
+
+static int in_words(const char *s, const char *const *words, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, words[i]))
+			return 1;
+	return 0;
+}
+
+#define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
+
+int ynode_is_null(const struct ynode *n)
+{
+	return n && n->kind == YNODE_SCALAR && !n->quoted && in_words(n->str, null_words, NWORDS(null_words));
+}
+
+int ynode_is_bool(const struct ynode *n, int *value)
+{
+	if (!n || n->kind != YNODE_SCALAR || n->quoted)
+		return 0;
+	if (in_words(n->str, true_words, NWORDS(true_words))) {
+		if (value)
+			*value = 1;
+		return 1;
+	}
+	if (in_words(n->str, false_words, NWORDS(false_words))) {
+		if (value)
+			*value = 0;
+		return 1;
+	}
+	return 0;
+}
+
+int ynode_is_int(const struct ynode *n, long long *value)
+{
+	char *end;
+	long long v;
+
+	if (!n || n->kind != YNODE_SCALAR || n->quoted || !match("^[-+]?(0|[1-9][0-9]*)$", n->str))
+		return 0;
+	v = strtoll(n->str, &end, 10);
+	if (value)
+		*value = v;
+	return 1;
+}
+
+static const char *const ambiguous_res[] = {
+	"^[-+]?0b[0-1_]+$",
+	"^[-+]?0[0-7_]+$",
+	"^[-+]?(0|[1-9][0-9_]*)$",
+	"^[-+]?0x[0-9a-fA-F_]+$",
+	"^[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+$",
+	"^[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?$",
+	"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*$",
+	"^[-+]?\\.(inf|Inf|INF)$",
+	"^\\.(nan|NaN|NAN)$",
+	"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+	"(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\\.[0-9]*)?"
+	"([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)?$",
+	"^<<$",
+	"^=$",
+};
+
+int yaml_plain_is_ambiguous(const char *s)
+{
+	size_t i;
+
+	if (in_words(s, null_words, NWORDS(null_words)) || in_words(s, true_words, NWORDS(true_words)) ||
+	    in_words(s, false_words, NWORDS(false_words)))
+		return 1;
+	if (!strcmp(s, ".") || !strcmp(s, "+") || !strcmp(s, "-"))
+		return 0;
+	for (i = 0; i < NWORDS(ambiguous_res); i++)
+		if (match(ambiguous_res[i], s))
+			return 1;
+	return 0;
+}
+
+/* --- parsing --- */
+
+static struct ynode *convert_node(struct convert *cv, int index, int depth);
+
+static void node_pos(struct convert *cv, yaml_node_t *node, struct ypos *pos)
+{
+	pos->file = cv->file;
+	pos->line = (int)node->start_mark.line + 1;
+	pos->col = (int)node->start_mark.column + 1;
+}
+
+static int is_default_tag(const char *tag)
+{
+	return !tag || !strcmp(tag, YAML_STR_TAG) || !strcmp(tag, YAML_MAP_TAG) || !strcmp(tag, YAML_SEQ_TAG);
+}
+
+/* Add the keys of src (a mapping) that map does not have yet. */
+static int merge_from(struct convert *cv, struct ynode *map, struct ynode *src, const struct ynode *at)
+{
+	size_t i;
+
+	if (src->kind != YNODE_MAP)
+		return ynode_error(cv->err, at, "merge key '<<' needs a mapping or a list of mappings, got a %s",
+				   ynode_kind_name(src));
+	for (i = 0; i < src->len; i++)
+		if (ynode_map_index(map, src->keys[i]->str) < 0)
+			map_append(map, ynode_clone(src->keys[i]), ynode_clone(src->vals[i]));
+	return 0;
+}
+
+static struct ynode *convert_mapping(struct convert *cv, yaml_node_t *node, const struct ypos *pos, int depth)
+{
+	struct ynode *map = ynode_new_map(pos), *merges = NULL, *key, *val;
+	yaml_node_pair_t *pair;
+	size_t i;
+	int rc = 0;
+
+	for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
+		key = convert_node(cv, pair->key, depth + 1);
+		val = key ? convert_node(cv, pair->value, depth + 1) : NULL;
+		if (!key || !val) {
+			ynode_free(key);
+			ynode_free(map);
+			ynode_free(merges);
+			return NULL;
+		}
+		if (key->kind != YNODE_SCALAR) {
+			ynode_error(cv->err, key, "mapping keys must be scalars, got a %s", ynode_kind_name(key));
+			ynode_free(key);
+			ynode_free(val);
+			ynode_free(map);
+			ynode_free(merges);
+			return NULL;
+		}
+		if (!key->quoted && !strcmp(key->str, "<<")) {
+			ynode_free(merges);
+			merges = val;
+			ynode_free(key);
+			continue;
+		}
+		map_put(map, key, val);
+	}
+	if (merges && merges->kind == YNODE_SEQ) {
+		for (i = 0; i < merges->len && rc == 0; i++)
+			rc = merge_from(cv, map, merges->items[i], merges->items[i]);
+	} else if (merges) {
+		rc = merge_from(cv, map, merges, merges);
+	}
+	ynode_free(merges);
+	if (rc) {
+		ynode_free(map);
+		return NULL;
+	}
+	return map;
+}
+
+static struct ynode *convert_node(struct convert *cv, int index, int depth)
+{
+	yaml_node_t *node = yaml_document_get_node(cv->doc, index);
+	struct ynode *n = NULL, *item;
+	struct ypos pos;
+	yaml_node_item_t *it;
+
+	if (!node)
+		return NULL;
+	node_pos(cv, node, &pos);
+	if (depth > YNODE_MAX_DEPTH || cv->budget == 0) {
+		ynode_error(cv->err, NULL, "%s:%d:%d: document too deep or too large (recursive or exploding aliases?)",
+			    cv->file, pos.line, pos.col);
+		return NULL;
+	}
+	cv->budget--;
+	switch (node->type) {
+	case YAML_SCALAR_NODE:
+		n = ynode_new_scalar((const char *)node->data.scalar.value,
+				     node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE, &pos);
+		break;
+	case YAML_SEQUENCE_NODE:
+		n = ynode_new_seq(&pos);
+		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+			item = convert_node(cv, *it, depth + 1);
+			if (!item) {
+				ynode_free(n);
+				return NULL;
+			}
+			ynode_seq_push(n, item);
+		}
+		break;
+	case YAML_MAPPING_NODE:
+		n = convert_mapping(cv, node, &pos, depth);
+		break;
+	default:
+		ynode_error(cv->err, NULL, "%s:%d:%d: empty node", cv->file, pos.line, pos.col);
+		return NULL;
+	}
+	if (n && node->tag && !is_default_tag((const char *)node->tag))
+		n->tag = xstrdup((const char *)node->tag);
+	return n;
+}
+
+static int parser_error(yaml_parser_t *parser, const char *file, struct cc_error **err)
+{
+	const char *problem = parser->problem ? parser->problem : "invalid YAML";
+
+	if (parser->context)
+		return cc_error_set(err, "%s:%zu:%zu: %s %s at line %zu, column %zu", file,
+				    parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem,
+				    parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
+	return cc_error_set(err, "%s:%zu:%zu: %s", file, parser->problem_mark.line + 1,
+			    parser->problem_mark.column + 1, problem);
+}
+
+int ynode_parse_buffer(const char *file, const char *buf, size_t len, struct ynode **out,
+		       struct cc_error **err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct convert cv = { &doc, file, YNODE_MAX_NODES, err };
+	yaml_node_t *root;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&parser))
+		return cc_error_set(err, "%s: cannot initialise the YAML parser", file);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		parser_error(&parser, file, err);
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		*out = ynode_new_map(&(struct ypos){ file, 1, 1 });
+	} else {
+		*out = convert_node(&cv, 1, 0);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return *out ? 0 : -1;
+}
+
+int ynode_parse_file(const char *file, struct ynode **out, struct cc_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len;
+
+	*out = NULL;
+	if (read_file(file, &buf, &len, err) < 0)
+		return -1;
+	return ynode_parse_buffer(file, buf, len, out, err);
+}
+
+/* --- emitting --- */
+
+static int emit_event(yaml_emitter_t *em, yaml_event_t *ev, struct cc_error **err)
+{
+	if (!yaml_emitter_emit(em, ev))
+		return cc_error_set(err, "YAML emitter: %s", em->problem ? em->problem : "error");
+	return 0;
+}
+
+static int emit_node(yaml_emitter_t *em, const struct ynode *n, struct cc_error **err)
+{
+	yaml_event_t ev;
+	size_t i;
+	int plain_ok;
+
+	switch (n->kind) {
+	case YNODE_SCALAR:
+		/* A string that would read back as another type is quoted,
+		 * like PyYAML's representer does. */
+		plain_ok = !n->quoted || !yaml_plain_is_ambiguous(n->str);
+		yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->str, (int)strlen(n->str), plain_ok, 1,
+					     YAML_ANY_SCALAR_STYLE);
+		return emit_event(em, &ev, err);
+	case YNODE_SEQ:
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+		if (emit_event(em, &ev, err))
+			return -1;
+		for (i = 0; i < n->len; i++)
+			if (emit_node(em, n->items[i], err))
+				return -1;
+		yaml_sequence_end_event_initialize(&ev);
+		return emit_event(em, &ev, err);
+	case YNODE_MAP:
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+		if (emit_event(em, &ev, err))
+			return -1;
+		for (i = 0; i < n->len; i++)
+			if (emit_node(em, n->keys[i], err) || emit_node(em, n->vals[i], err))
+				return -1;
+		yaml_mapping_end_event_initialize(&ev);
+		return emit_event(em, &ev, err);
+	}
+	return 0;
+}
+
+static int write_strbuf(void *data, unsigned char *buffer, size_t size)
+{
+	strbuf_add(data, buffer, size);
+	return 1;
+}
+
+static int emit_to(const struct ynode *n, struct strbuf *sb, struct cc_error **err)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	int rc = -1;
+
+	if (!yaml_emitter_initialize(&em))
+		return cc_error_set(err, "cannot initialise the YAML emitter");
+	yaml_emitter_set_output(&em, write_strbuf, sb);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_width(&em, 80);
+	yaml_emitter_set_indent(&em, 2);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	if (emit_event(&em, &ev, err))
+		goto out;
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	if (emit_event(&em, &ev, err) || emit_node(&em, n, err))
+		goto out;
+	yaml_document_end_event_initialize(&ev, 1);
+	if (emit_event(&em, &ev, err))
+		goto out;
+	yaml_stream_end_event_initialize(&ev);
+	rc = emit_event(&em, &ev, err);
+out:
+	yaml_emitter_delete(&em);
+	return rc;
+}
+
+char *ynode_emit_string(const struct ynode *n)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (emit_to(n, &sb, NULL) < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
+int ynode_emit(const struct ynode *n, FILE *f, struct cc_error **err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc = emit_to(n, &sb, err);
+
+	if (rc == 0 && sb.len && fwrite(sb.buf, 1, sb.len, f) != sb.len)
+		rc = cc_error_set(err, "write error");
+	strbuf_release(&sb);
+	return rc;
+}

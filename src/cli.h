@@ -1,0 +1,38 @@
+/* cli: what main parsed and set up for a command.  Commands are
+ * `int cmd_NAME(struct cli *cli, int argc, char **argv)` returning an exit
+ * code; they print their own results and report errors through
+ * cli_report(). */
+#ifndef CC_CLI_H
+#define CC_CLI_H
+
+struct cc_error;
+struct manifest;
+struct project;
+
+enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ENGINE = 3, EXIT_INTERRUPTED = 130 };
+
+struct cli {
+	const char *file;       /* -f */
+	const char *dir;        /* -C */
+	const char *state_dir;  /* --state-dir / CCBUILD_STATE_DIR */
+	int jobs;               /* -j, 0 = number of cores */
+	int json, dry_run, keep_going;
+	int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
+	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
+	struct project *project;    /* set up for NEEDS_PROFILE commands */
+	const char *profile;
+};
+
+/* Print every error of err to stderr as "ccbuild: error: ...", free it,
+ * and return code. */
+int cli_report(struct cc_error *err, int code);
+/* Print "ccbuild: error: MESSAGE" and return code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_graph(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_lint(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+
+#endif

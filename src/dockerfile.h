@@ -1,0 +1,43 @@
+/* dockerfile: just enough of the Dockerfile language to know what an image
+ * is built from: stages, their bases (with global ARG defaults and build
+ * args expanded), and COPY --from sources. */
+#ifndef CC_DOCKERFILE_H
+#define CC_DOCKERFILE_H
+
+#include "lists.h"
+
+#include <stddef.h>
+
+struct cc_error;
+
+struct dockerfile_stage {
+	char *name;        /* "AS name", lowercased, or NULL */
+	char *base;        /* the FROM reference after ARG expansion */
+	char *platform;    /* --platform value or NULL */
+	int base_is_stage; /* base names an earlier stage */
+	int line;          /* line of the FROM instruction */
+	struct strlist copy_from; /* COPY/ADD --from= and RUN --mount from= values */
+};
+
+struct dockerfile {
+	struct dockerfile_stage *stages;
+	size_t nstages, cap;
+};
+
+/* Parse the Dockerfile text; `file` names it in errors; args (may be NULL)
+ * are the build args, which override global ARG defaults. */
+int dockerfile_parse(const char *file, const char *text, const struct kvlist *args, struct dockerfile **out,
+		     struct cc_error **err);
+/* External references the build needs (FROM bases that are not stages,
+ * "scratch" excluded, and COPY --from images), each once, in order; when
+ * target is set, only those the target stage reaches.  Appended to out. */
+void dockerfile_external_refs(const struct dockerfile *df, const char *target, struct strlist *out);
+/* 1 when a stage with this name exists. */
+int dockerfile_has_stage(const struct dockerfile *df, const char *name);
+void dockerfile_free(struct dockerfile *df);
+
+/* Normalise an image reference for comparison: "docker.io/library/x" ->
+ * "x", no tag -> ":latest"; caller frees. */
+char *image_ref_normalize(const char *ref);
+
+#endif

@@ -1,0 +1,316 @@
+/* envfile: a hand-written reader that follows python-dotenv 0.21's
+ * parser.py regexes step by step, because compose users rely on its quirks
+ * (quoted values spanning lines, "${A:-x}" keeping an empty A, bare keys). */
+#include "envfile.h"
+
+#include "error.h"
+#include "lists.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct reader {
+	const char *s, *end;
+	int line;
+};
+
+static int is_hspace(int c)
+{
+	return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
+
+static int is_space(int c)
+{
+	return is_hspace(c) || c == '\n' || c == '\r';
+}
+
+static void advance(struct reader *r, size_t n)
+{
+	for (; n && r->s < r->end; n--, r->s++)
+		if (*r->s == '\n' || (*r->s == '\r' && (r->s + 1 == r->end || r->s[1] != '\n')))
+			r->line++;
+}
+
+static void skip_hspace(struct reader *r)
+{
+	while (r->s < r->end && is_hspace(*r->s))
+		advance(r, 1);
+}
+
+/* "'" or '"' closing quote as the regex '((?:\\'|[^'])*)' finds it: the
+ * first quote not after a backslash, else (backtracking) the last quote. */
+static const char *find_close(const char *s, const char *end, char q)
+{
+	const char *p, *last = NULL;
+
+	for (p = s; p < end; p++) {
+		if (*p != q)
+			continue;
+		if (p[-1] != '\\')
+			return p;
+		last = p;
+	}
+	return last;
+}
+
+static char *decode_escapes(const char *s, size_t n, int dquote)
+{
+	static const char from[] = "\\'\"abfnrtv", to[] = "\\'\"\a\b\f\n\r\t\v";
+	struct strbuf sb = STRBUF_INIT;
+	const char *hit;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		hit = s[i] == '\\' && i + 1 < n && s[i + 1] ? strchr(from, s[i + 1]) : NULL;
+		if (hit && (dquote || hit - from < 2)) {
+			strbuf_addch(&sb, to[hit - from]);
+			i++;
+		} else {
+			strbuf_addch(&sb, s[i]);
+		}
+	}
+	return strbuf_detach(&sb);
+}
+
+static char *parse_unquoted(struct reader *r)
+{
+	const char *start = r->s, *p;
+	size_t n;
+
+	while (r->s < r->end && *r->s != '\n' && *r->s != '\r')
+		advance(r, 1);
+	n = (size_t)(r->s - start);
+	for (p = start; p < start + n; p++)
+		if (is_space(*p)) {
+			const char *q = p;
+
+			while (q < start + n && is_space(*q))
+				q++;
+			if (q < start + n && *q == '#') {
+				n = (size_t)(p - start);
+				break;
+			}
+		}
+	while (n && (is_space(start[n - 1])))
+		n--;
+	return xstrndup(start, n);
+}
+
+/* Value after "=": NULL on a parse error. */
+static char *parse_value(struct reader *r)
+{
+	char q = r->s < r->end ? *r->s : '\0';
+	const char *close;
+	char *val;
+
+	if (q == '\'' || q == '"') {
+		close = find_close(r->s + 1, r->end, q);
+		if (!close)
+			return NULL;
+		val = decode_escapes(r->s + 1, (size_t)(close - r->s - 1), q == '"');
+		advance(r, (size_t)(close - r->s) + 1);
+		return val;
+	}
+	if (!q || q == '\n' || q == '\r')
+		return xstrdup("");
+	return parse_unquoted(r);
+}
+
+/* Key, or NULL with *comment set for a comment line, or NULL on error. */
+static char *parse_key(struct reader *r, int *comment)
+{
+	const char *start = r->s, *close;
+
+	*comment = 0;
+	if (r->s < r->end && *r->s == '#') {
+		*comment = 1;
+		return NULL;
+	}
+	if (r->s < r->end && *r->s == '\'') {
+		close = memchr(r->s + 1, '\'', (size_t)(r->end - r->s - 1));
+		if (!close || close == r->s + 1)
+			return NULL;
+		advance(r, (size_t)(close - start) + 1);
+		return xstrndup(start + 1, (size_t)(close - start) - 1);
+	}
+	while (r->s < r->end && *r->s != '=' && *r->s != '#' && !is_space(*r->s))
+		advance(r, 1);
+	return r->s > start ? xstrndup(start, (size_t)(r->s - start)) : NULL;
+}
+
+/* Trailing " # comment" and the end of the line; 0 or -1 on junk. */
+static int parse_line_end(struct reader *r)
+{
+	skip_hspace(r);
+	if (r->s < r->end && *r->s == '#')
+		while (r->s < r->end && *r->s != '\n' && *r->s != '\r')
+			advance(r, 1);
+	if (r->s == r->end)
+		return 0;
+	if (*r->s == '\r' && r->s + 1 < r->end && r->s[1] == '\n')
+		advance(r, 2);
+	else if (*r->s == '\n' || *r->s == '\r')
+		advance(r, 1);
+	else
+		return -1;
+	return 0;
+}
+
+static void skip_export(struct reader *r)
+{
+	size_t n = strlen("export");
+
+	if ((size_t)(r->end - r->s) > n && !strncmp(r->s, "export", n) && is_hspace(r->s[n])) {
+		advance(r, n);
+		skip_hspace(r);
+	}
+}
+
+static void envfile_set(struct envfile *ef, char *key, char *val, int line)
+{
+	struct envfile_var v = { key, val, line };
+	size_t i;
+
+	for (i = 0; i < ef->n; i++)
+		if (!strcmp(ef->v[i].key, key)) {
+			free(ef->v[i].key);
+			free(ef->v[i].val);
+			ef->v[i] = v;
+			return;
+		}
+	VEC_PUSH(ef->v, ef->n, ef->cap, v);
+}
+
+/* Expand ${NAME} and ${NAME:-default} as dotenv's variables.py does: the
+ * default only applies when NAME is absent, not when it is empty. */
+static char *expand(const char *s, const struct envfile *ef, envfile_lookup_fn lookup, void *data)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *close, *p, *colon, *val;
+	const struct envfile_var *var;
+
+	while ((p = strstr(s, "${")) && (close = strchr(p + 2, '}'))) {
+		cleanup_free char *name = NULL;
+
+		colon = memchr(p + 2, ':', (size_t)(close - p - 2));
+		if (colon && colon[1] != '-') {
+			strbuf_add(&sb, s, (size_t)(p - s) + 2);
+			s = p + 2;
+			continue;
+		}
+		strbuf_add(&sb, s, (size_t)(p - s));
+		name = xstrndup(p + 2, (size_t)((colon ? colon : close) - p - 2));
+		var = envfile_get(ef, name);
+		val = var ? var->val : lookup ? lookup(data, name) : NULL;
+		if (!var && !val && colon)
+			strbuf_add(&sb, colon + 2, (size_t)(close - colon - 2));
+		else if (val)
+			strbuf_addstr(&sb, val);
+		s = close + 1;
+	}
+	strbuf_addstr(&sb, s);
+	return strbuf_detach(&sb);
+}
+
+/* One statement; returns 1 when it bound a key, 0 for blank/comment, -1 on error. */
+static int parse_binding(struct reader *r, char **key, char **val, int *line)
+{
+	int comment;
+
+	while (r->s < r->end && is_space(*r->s))
+		advance(r, 1);
+	if (r->s == r->end)
+		return 0;
+	*line = r->line;
+	skip_export(r);
+	*key = parse_key(r, &comment);
+	if (!*key && !comment)
+		return -1;
+	skip_hspace(r);
+	*val = NULL;
+	if (*key && r->s < r->end && *r->s == '=') {
+		advance(r, 1);
+		skip_hspace(r);
+		if (!(*val = parse_value(r)))
+			return -1;
+	}
+	if (parse_line_end(r) < 0)
+		return -1;
+	return *key ? 1 : 0;
+}
+
+void envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup,
+		   void *data, struct envfile *out, struct strlist *warnings)
+{
+	struct reader r = { buf, buf + len, 1 };
+	char *key, *val, *expanded;
+	int line, rc;
+
+	while (r.s < r.end) {
+		key = val = NULL;
+		line = r.line;
+		rc = parse_binding(&r, &key, &val, &line);
+		if (rc < 0) {
+			free(key);
+			free(val);
+			while (r.s < r.end && *r.s != '\n' && *r.s != '\r')
+				advance(&r, 1);
+			parse_line_end(&r);
+			if (warnings) {
+				cleanup_free char *w = xasprintf("%s:%d: could not parse statement", path, line);
+				strlist_push(warnings, w);
+			}
+			continue;
+		}
+		if (rc == 0)
+			continue;
+		expanded = val ? expand(val, out, lookup, data) : NULL;
+		free(val);
+		envfile_set(out, key, expanded, line);
+	}
+}
+
+int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct envfile *out,
+		 struct strlist *warnings, struct cc_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return cc_error_set(err, "Couldn't find env file: %s", path);
+	if (!S_ISREG(st.st_mode))
+		return cc_error_set(err, "%s is not a file.", path);
+	if (read_file(path, &buf, &len, err) < 0)
+		return -1;
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		envfile_parse(path, buf + 3, len - 3, lookup, data, out, warnings);
+	else
+		envfile_parse(path, buf, len, lookup, data, out, warnings);
+	return 0;
+}
+
+const struct envfile_var *envfile_get(const struct envfile *ef, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ef->n; i++)
+		if (!strcmp(ef->v[i].key, key))
+			return &ef->v[i];
+	return NULL;
+}
+
+void envfile_release(struct envfile *ef)
+{
+	size_t i;
+
+	for (i = 0; i < ef->n; i++) {
+		free(ef->v[i].key);
+		free(ef->v[i].val);
+	}
+	free(ef->v);
+	ef->v = NULL;
+	ef->n = ef->cap = 0;
+}

@@ -1,0 +1,538 @@
+/* manifest: ccbuild.yaml grammar v1.  The loader walks the YAML tree with a
+ * table of known keys per object, so an unknown key gets "did you mean",
+ * and keeps going after an error so lint can show every problem at once.
+ * grammar/README.md and grammar/ccbuild.schema.json describe the same
+ * grammar for people and editors; keep the three in step. */
+#include "manifest.h"
+#include "error.h"
+#include "util.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct mload {
+	struct cc_error **err;
+	int failed;
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const top_keys[] = { "ccbuild", "project", "registry", "compose", "env_file", "images",
+					"profiles", "scans", "syncs", "backups" };
+static const char *const image_keys[] = { "context", "dockerfile", "image", "target", "args", "labels",
+					  "platforms", "tags", "cache_from", "depends_on" };
+static const char *const profile_keys[] = { "compose", "env_file", "env", "images", "push", "scans", "services" };
+static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
+static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
+
+static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	ynode_error(ml->err, at, "%s", msg);
+	ml->failed = 1;
+}
+
+static int matches(const char *re, const char *s)
+{
+	regex_t rx;
+	int r;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
+		return 0;
+	r = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return r;
+}
+
+static void check_keys(struct mload *ml, const struct ynode *map, const char *const *known, size_t n,
+		       const char *what)
+{
+	const char *near;
+	size_t i, j;
+
+	for (i = 0; i < map->len; i++) {
+		const char *k = map->keys[i]->str;
+
+		if (str_has_prefix(k, "x-"))
+			continue;
+		for (j = 0; j < n && strcmp(k, known[j]); j++)
+			;
+		if (j < n)
+			continue;
+		near = str_nearest(k, known, n);
+		if (near)
+			fail(ml, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)", k, what, near);
+		else
+			fail(ml, map->keys[i], "unknown key '%s' in %s", k, what);
+	}
+}
+
+static int want(struct mload *ml, const struct ynode *n, enum ynode_kind kind, const char *what)
+{
+	static const char *const names[] = { "a string", "a mapping", "a list" };
+
+	if (n->kind == kind && !(kind == YNODE_SCALAR && ynode_is_null(n)))
+		return 1;
+	fail(ml, n, "%s must be %s, not %s", what, names[kind],
+	     ynode_is_null(n) ? "empty" : n->kind == YNODE_SCALAR ? "a scalar" : ynode_kind_name(n));
+	return 0;
+}
+
+static char *get_string(struct mload *ml, const struct ynode *n, const char *what)
+{
+	return want(ml, n, YNODE_SCALAR, what) ? xstrdup(n->str) : NULL;
+}
+
+/* A string or a list of strings. */
+static void get_strlist(struct mload *ml, const struct ynode *n, const char *what, struct strlist *out)
+{
+	size_t i;
+
+	strlist_release(out);
+	if (n->kind == YNODE_SCALAR && !ynode_is_null(n)) {
+		strlist_push(out, n->str);
+		return;
+	}
+	if (!want(ml, n, YNODE_SEQ, what))
+		return;
+	for (i = 0; i < n->len; i++)
+		if (want(ml, n->items[i], YNODE_SCALAR, what))
+			strlist_push(out, n->items[i]->str);
+}
+
+/* A mapping of scalars, or a list of "KEY=VALUE". */
+static void get_kv(struct mload *ml, const struct ynode *n, const char *what, struct kvlist *out)
+{
+	size_t i;
+	const char *eq;
+	char *key;
+
+	kvlist_release(out);
+	if (n->kind == YNODE_MAP) {
+		for (i = 0; i < n->len; i++)
+			if (n->vals[i]->kind != YNODE_SCALAR)
+				fail(ml, n->vals[i], "%s.%s must be a string, number or boolean", what,
+				     n->keys[i]->str);
+			else
+				kvlist_set(out, n->keys[i]->str, ynode_is_null(n->vals[i]) ? "" : n->vals[i]->str);
+		return;
+	}
+	if (!want(ml, n, YNODE_SEQ, what))
+		return;
+	for (i = 0; i < n->len; i++) {
+		if (!want(ml, n->items[i], YNODE_SCALAR, what))
+			continue;
+		eq = strchr(n->items[i]->str, '=');
+		key = eq ? xstrndup(n->items[i]->str, (size_t)(eq - n->items[i]->str)) : xstrdup(n->items[i]->str);
+		kvlist_set(out, key, eq ? eq + 1 : "");
+		free(key);
+	}
+}
+
+static int get_bool(struct mload *ml, const struct ynode *n, const char *what)
+{
+	int v = 0;
+
+	if (!ynode_is_bool(n, &v))
+		fail(ml, n, "%s must be true or false", what);
+	return v;
+}
+
+static void parse_image(struct mload *ml, const char *key, const struct ynode *n, struct image_spec *img)
+{
+	cleanup_free char *what = xasprintf("image '%s'", key);
+	const struct ynode *v;
+	size_t i;
+
+	memset(img, 0, sizeof(*img));
+	img->key = xstrdup(key);
+	img->pos = n->pos;
+	if (!matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", key))
+		fail(ml, n, "image key '%s' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", key);
+	if (ynode_is_null(n) || !want(ml, n, YNODE_MAP, what))
+		return;
+	check_keys(ml, n, image_keys, N(image_keys), what);
+	for (i = 0; i < n->len; i++) {
+		const char *k = n->keys[i]->str;
+		cleanup_free char *field = xasprintf("images.%s.%s", key, k);
+
+		v = n->vals[i];
+		if (!strcmp(k, "context")) {
+			img->context = get_string(ml, v, field);
+			img->set |= IMG_CONTEXT;
+		} else if (!strcmp(k, "dockerfile")) {
+			img->dockerfile = get_string(ml, v, field);
+			img->set |= IMG_DOCKERFILE;
+		} else if (!strcmp(k, "image")) {
+			img->image = get_string(ml, v, field);
+			img->set |= IMG_IMAGE;
+		} else if (!strcmp(k, "target")) {
+			img->target = get_string(ml, v, field);
+			img->set |= IMG_TARGET;
+		} else if (!strcmp(k, "args")) {
+			get_kv(ml, v, field, &img->args);
+			img->set |= IMG_ARGS;
+		} else if (!strcmp(k, "labels")) {
+			get_kv(ml, v, field, &img->labels);
+			img->set |= IMG_LABELS;
+		} else if (!strcmp(k, "platforms")) {
+			get_strlist(ml, v, field, &img->platforms);
+			img->set |= IMG_PLATFORMS;
+		} else if (!strcmp(k, "tags")) {
+			get_strlist(ml, v, field, &img->tags);
+			img->set |= IMG_TAGS;
+		} else if (!strcmp(k, "cache_from")) {
+			get_strlist(ml, v, field, &img->cache_from);
+			img->set |= IMG_CACHE_FROM;
+		} else if (!strcmp(k, "depends_on")) {
+			get_strlist(ml, v, field, &img->depends_on);
+			img->set |= IMG_DEPENDS_ON;
+		}
+	}
+	for (i = 0; i < img->platforms.n; i++)
+		if (!matches("^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", img->platforms.v[i]))
+			fail(ml, ynode_map_get(n, "platforms"), "images.%s.platforms: '%s' is not os/arch[/variant]",
+			     key, img->platforms.v[i]);
+}
+
+static void parse_images(struct mload *ml, const struct ynode *n, const char *what, struct image_spec **out,
+			 size_t *nout)
+{
+	size_t i;
+
+	if (!want(ml, n, YNODE_MAP, what))
+		return;
+	*out = xcalloc(n->len, sizeof(**out));
+	for (i = 0; i < n->len; i++)
+		parse_image(ml, n->keys[i]->str, n->vals[i], &(*out)[i]);
+	*nout = n->len;
+}
+
+static void parse_profile(struct mload *ml, const char *name, const struct ynode *n, struct profile_spec *p)
+{
+	cleanup_free char *what = xasprintf("profile '%s'", name);
+	size_t i;
+
+	p->name = xstrdup(name);
+	p->pos = n->pos;
+	if (!matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", name))
+		fail(ml, n, "profile name '%s' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	if (ynode_is_null(n) || !want(ml, n, YNODE_MAP, what))
+		return;
+	check_keys(ml, n, profile_keys, N(profile_keys), what);
+	for (i = 0; i < n->len; i++) {
+		const char *k = n->keys[i]->str;
+		const struct ynode *v = n->vals[i];
+		cleanup_free char *field = xasprintf("profiles.%s.%s", name, k);
+
+		if (!strcmp(k, "compose"))
+			get_strlist(ml, v, field, &p->compose);
+		else if (!strcmp(k, "env_file"))
+			get_strlist(ml, v, field, &p->env_file);
+		else if (!strcmp(k, "env"))
+			get_kv(ml, v, field, &p->env);
+		else if (!strcmp(k, "images"))
+			parse_images(ml, v, field, &p->images, &p->nimages);
+		else if (!strcmp(k, "push"))
+			p->push = get_bool(ml, v, field);
+		else if (!strcmp(k, "scans"))
+			get_strlist(ml, v, field, &p->scans);
+		else if (!strcmp(k, "services"))
+			get_strlist(ml, v, field, &p->services);
+	}
+}
+
+static void parse_rules(struct mload *ml, const char *scan, const struct ynode *n, struct kvlist *rules)
+{
+	cleanup_free char *what = xasprintf("scans.%s.rules", scan);
+	const char *near, *k, *v;
+	size_t i;
+
+	if (!want(ml, n, YNODE_MAP, what))
+		return;
+	for (i = 0; i < n->len; i++) {
+		k = n->keys[i]->str;
+		if (!strlist_has(&(struct strlist){ (char **)rule_names, N(rule_names), 0 }, k)) {
+			near = str_nearest(k, rule_names, N(rule_names));
+			fail(ml, n->keys[i], "unknown rule '%s' in %s%s%s%s", k, what, near ? " (did you mean '" : "",
+			     near ? near : "", near ? "'?)" : "");
+			continue;
+		}
+		if (n->vals[i]->kind != YNODE_SCALAR) {
+			fail(ml, n->vals[i], "%s.%s must be error, warn or off", what, k);
+			continue;
+		}
+		v = n->vals[i]->str;
+		if (!strcmp(k, "max_size") ? !matches("^[0-9]+(\\.[0-9]+)?\\s*([kKmMgG]i?[bB]?|[bB])?$", v)
+					   : strcmp(v, "error") && strcmp(v, "warn") && strcmp(v, "off"))
+			fail(ml, n->vals[i], "%s.%s: '%s' is not %s", what, k, v,
+			     !strcmp(k, "max_size") ? "a size like 500MB" : "error, warn or off");
+		kvlist_set(rules, k, v);
+	}
+}
+
+static void parse_scan(struct mload *ml, const char *name, const struct ynode *n, struct scan_spec *s)
+{
+	cleanup_free char *what = xasprintf("scan '%s'", name);
+	size_t i;
+
+	s->name = xstrdup(name);
+	s->pos = n->pos;
+	if (!want(ml, n, YNODE_MAP, what))
+		return;
+	check_keys(ml, n, scan_keys, N(scan_keys), what);
+	for (i = 0; i < n->len; i++) {
+		const char *k = n->keys[i]->str;
+		cleanup_free char *field = xasprintf("scans.%s.%s", name, k);
+
+		if (!strcmp(k, "images"))
+			get_strlist(ml, n->vals[i], field, &s->images);
+		else if (!strcmp(k, "rules"))
+			parse_rules(ml, name, n->vals[i], &s->rules);
+		else if (!strcmp(k, "required_labels"))
+			get_strlist(ml, n->vals[i], field, &s->required_labels);
+		else if (!strcmp(k, "command"))
+			get_strlist(ml, n->vals[i], field, &s->command);
+	}
+	if (!s->command.n && !ynode_map_get(n, "rules"))
+		fail(ml, n, "scan '%s' needs rules: (built-in policy) or command: (external scanner)", name);
+	if (s->command.n && ynode_map_get(n, "rules"))
+		fail(ml, n, "scan '%s' has both rules: and command:; make them two scans", name);
+}
+
+static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *root)
+{
+	const struct ynode *v;
+	long long version = 0;
+	size_t i;
+
+	check_keys(ml, root, top_keys, N(top_keys), "the manifest");
+	v = ynode_map_get(root, "ccbuild");
+	if (!v)
+		fail(ml, root, "missing 'ccbuild: 1' (the grammar version)");
+	else if (!ynode_is_int(v, &version) || version != 1)
+		fail(ml, v, "ccbuild: unsupported grammar version '%s' (this ccbuild reads version 1)", v->str ? v->str : "");
+	v = ynode_map_get(root, "project");
+	if (!v)
+		fail(ml, root, "missing 'project:' (the project name)");
+	else if ((m->project = get_string(ml, v, "project")) && !matches("^[a-z0-9][a-z0-9_.-]*$", m->project))
+		fail(ml, v, "project '%s' must be lowercase letters, digits, '_', '.', '-'", m->project);
+	if ((v = ynode_map_get(root, "registry")))
+		m->registry = get_string(ml, v, "registry");
+	if ((v = ynode_map_get(root, "compose")))
+		get_strlist(ml, v, "compose", &m->compose);
+	if ((v = ynode_map_get(root, "env_file")))
+		get_strlist(ml, v, "env_file", &m->env_file);
+	if ((v = ynode_map_get(root, "images")))
+		parse_images(ml, v, "images", &m->images, &m->nimages);
+	v = ynode_map_get(root, "profiles");
+	if (!v)
+		fail(ml, root, "missing 'profiles:' (at least one, e.g. 'profiles: {dev: {}}')");
+	else if (want(ml, v, YNODE_MAP, "profiles")) {
+		m->profiles = xcalloc(v->len, sizeof(*m->profiles));
+		for (i = 0; i < v->len; i++)
+			parse_profile(ml, v->keys[i]->str, v->vals[i], &m->profiles[i]);
+		m->nprofiles = v->len;
+	}
+	if ((v = ynode_map_get(root, "scans")) && want(ml, v, YNODE_MAP, "scans")) {
+		m->scans = xcalloc(v->len, sizeof(*m->scans));
+		for (i = 0; i < v->len; i++)
+			parse_scan(ml, v->keys[i]->str, v->vals[i], &m->scans[i]);
+		m->nscans = v->len;
+	}
+	if ((v = ynode_map_get(root, "syncs")) && !ynode_is_null(v))
+		want(ml, v, YNODE_MAP, "syncs");
+	if ((v = ynode_map_get(root, "backups")) && !ynode_is_null(v))
+		want(ml, v, YNODE_MAP, "backups");
+}
+
+/* References between parts of the manifest itself. */
+static void check_refs(struct mload *ml, struct manifest *m)
+{
+	const struct ynode *profiles = ynode_map_get(m->root, "profiles");
+	size_t i, j;
+
+	for (i = 0; i < m->nprofiles; i++) {
+		const struct profile_spec *p = &m->profiles[i];
+		const struct ynode *pn = ynode_map_get(profiles, p->name);
+		const struct ynode *at = ynode_map_get(pn, "scans") ? ynode_map_get(pn, "scans") : pn;
+
+		for (j = 0; j < p->scans.n; j++)
+			if (!manifest_scan(m, p->scans.v[j]))
+				fail(ml, at, "profile '%s' names scan '%s', which scans: does not define", p->name,
+				     p->scans.v[j]);
+		if (p->push && !m->registry)
+			fail(ml, pn, "profile '%s' pushes but the manifest has no 'registry:'", p->name);
+	}
+}
+
+int manifest_load(const char *path, struct manifest **out, struct cc_error **err)
+{
+	struct manifest *m = xcalloc(1, sizeof(*m));
+	struct mload ml = { err, 0 };
+
+	*out = NULL;
+	m->path = xstrdup(path);
+	m->dir = path_dirname(path);
+	if (ynode_parse_file(m->path, &m->root, err) < 0) {
+		manifest_free(m);
+		return -1;
+	}
+	if (!want(&ml, m->root, YNODE_MAP, "the manifest")) {
+		manifest_free(m);
+		return -1;
+	}
+	parse_top(&ml, m, m->root);
+	if (!ml.failed)
+		check_refs(&ml, m);
+	if (ml.failed) {
+		manifest_free(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+char *manifest_find(const char *file, struct cc_error **err)
+{
+	if (file) {
+		if (access(file, R_OK) < 0)
+			return cc_error_set(err, "%s: cannot read the manifest", file), NULL;
+		return xstrdup(file);
+	}
+	if (access("ccbuild.yaml", F_OK) == 0)
+		return xstrdup("ccbuild.yaml");
+	if (access("ccbuild.yml", F_OK) == 0)
+		return xstrdup("ccbuild.yml");
+	cc_error_set(err, "no ccbuild.yaml (or ccbuild.yml) here; use -f FILE or -C DIR");
+	return NULL;
+}
+
+const struct profile_spec *manifest_profile(const struct manifest *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nprofiles; i++)
+		if (!strcmp(m->profiles[i].name, name))
+			return &m->profiles[i];
+	return NULL;
+}
+
+const struct image_spec *manifest_image(const struct manifest *m, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < m->nimages; i++)
+		if (!strcmp(m->images[i].key, key))
+			return &m->images[i];
+	return NULL;
+}
+
+const struct scan_spec *manifest_scan(const struct manifest *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nscans; i++)
+		if (!strcmp(m->scans[i].name, name))
+			return &m->scans[i];
+	return NULL;
+}
+
+static void replace_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src ? xstrdup(src) : NULL;
+}
+
+void image_spec_overlay(struct image_spec *dst, const struct image_spec *src)
+{
+	if (src->set & IMG_CONTEXT)
+		replace_str(&dst->context, src->context);
+	if (src->set & IMG_DOCKERFILE)
+		replace_str(&dst->dockerfile, src->dockerfile);
+	if (src->set & IMG_IMAGE)
+		replace_str(&dst->image, src->image);
+	if (src->set & IMG_TARGET)
+		replace_str(&dst->target, src->target);
+	if (src->set & IMG_ARGS)
+		for (size_t i = 0; i < src->args.n; i++)
+			kvlist_set(&dst->args, src->args.keys[i], src->args.vals[i]);
+	if (src->set & IMG_LABELS)
+		for (size_t i = 0; i < src->labels.n; i++)
+			kvlist_set(&dst->labels, src->labels.keys[i], src->labels.vals[i]);
+	if (src->set & IMG_PLATFORMS)
+		strlist_copy(&dst->platforms, &src->platforms);
+	if (src->set & IMG_TAGS)
+		strlist_copy(&dst->tags, &src->tags);
+	if (src->set & IMG_CACHE_FROM)
+		strlist_copy(&dst->cache_from, &src->cache_from);
+	if (src->set & IMG_DEPENDS_ON)
+		strlist_copy(&dst->depends_on, &src->depends_on);
+	dst->set |= src->set;
+}
+
+void image_spec_release(struct image_spec *img)
+{
+	free(img->key);
+	free(img->context);
+	free(img->dockerfile);
+	free(img->image);
+	free(img->target);
+	kvlist_release(&img->args);
+	kvlist_release(&img->labels);
+	strlist_release(&img->platforms);
+	strlist_release(&img->tags);
+	strlist_release(&img->cache_from);
+	strlist_release(&img->depends_on);
+	memset(img, 0, sizeof(*img));
+}
+
+void manifest_free(struct manifest *m)
+{
+	size_t i, j;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->nimages; i++)
+		image_spec_release(&m->images[i]);
+	free(m->images);
+	for (i = 0; i < m->nprofiles; i++) {
+		struct profile_spec *p = &m->profiles[i];
+
+		for (j = 0; j < p->nimages; j++)
+			image_spec_release(&p->images[j]);
+		free(p->images);
+		free(p->name);
+		strlist_release(&p->compose);
+		strlist_release(&p->env_file);
+		strlist_release(&p->scans);
+		strlist_release(&p->services);
+		kvlist_release(&p->env);
+	}
+	free(m->profiles);
+	for (i = 0; i < m->nscans; i++) {
+		free(m->scans[i].name);
+		strlist_release(&m->scans[i].images);
+		kvlist_release(&m->scans[i].rules);
+		strlist_release(&m->scans[i].required_labels);
+		strlist_release(&m->scans[i].command);
+	}
+	free(m->scans);
+	strlist_release(&m->compose);
+	strlist_release(&m->env_file);
+	free(m->project);
+	free(m->registry);
+	ynode_free(m->root);
+	free(m->dir);
+	free(m->path);
+	free(m);
+}

@@ -1,0 +1,77 @@
+/* manifest: ccbuild.yaml (grammar v1, grammar/README.md) loaded into a
+ * validated model.  Every value keeps the position it was written at, and
+ * every problem is reported (not just the first) as FILE:LINE:COL. */
+#ifndef CC_MANIFEST_H
+#define CC_MANIFEST_H
+
+#include "lists.h"
+#include "ynode.h"
+
+#include <stddef.h>
+
+struct cc_error;
+
+enum image_field {
+	IMG_CONTEXT = 1 << 0, IMG_DOCKERFILE = 1 << 1, IMG_IMAGE = 1 << 2, IMG_TARGET = 1 << 3,
+	IMG_ARGS = 1 << 4, IMG_LABELS = 1 << 5, IMG_PLATFORMS = 1 << 6, IMG_TAGS = 1 << 7,
+	IMG_CACHE_FROM = 1 << 8, IMG_DEPENDS_ON = 1 << 9,
+};
+
+struct image_spec {
+	char *key;
+	struct ypos pos;            /* where the image (or override) is written */
+	unsigned set;               /* enum image_field bits written explicitly */
+	char *context, *dockerfile, *image, *target;
+	struct kvlist args, labels;
+	struct strlist platforms, tags, cache_from, depends_on;
+};
+
+struct scan_spec {
+	char *name;
+	struct ypos pos;
+	struct strlist images;      /* empty: every image */
+	struct kvlist rules;        /* rule -> error|warn|off (max_size: a size) */
+	struct strlist required_labels;
+	struct strlist command;     /* external scanner; empty for policy scans */
+};
+
+struct profile_spec {
+	char *name;
+	struct ypos pos;
+	struct strlist compose, env_file, scans, services;
+	struct kvlist env;
+	struct image_spec *images;  /* per-image overrides */
+	size_t nimages;
+	int push;
+};
+
+struct manifest {
+	char *path;                 /* as given; positions point at this string */
+	char *dir;                  /* directory of the manifest */
+	char *project, *registry;
+	struct strlist compose, env_file;
+	struct image_spec *images;
+	size_t nimages;
+	struct profile_spec *profiles;
+	size_t nprofiles;
+	struct scan_spec *scans;
+	size_t nscans;
+	struct ynode *root;         /* the parsed document; syncs/backups live here */
+};
+
+/* Find the manifest: `file` when given, else ccbuild.yaml or ccbuild.yml in
+ * the current directory.  Caller frees the returned path. */
+char *manifest_find(const char *file, struct cc_error **err);
+/* Load and validate; on failure *err lists every problem found. */
+int manifest_load(const char *path, struct manifest **out, struct cc_error **err);
+void manifest_free(struct manifest *m);
+
+const struct profile_spec *manifest_profile(const struct manifest *m, const char *name);
+const struct image_spec *manifest_image(const struct manifest *m, const char *key);
+const struct scan_spec *manifest_scan(const struct manifest *m, const char *name);
+/* Copy the explicitly set fields of src over dst (lists and maps replace). */
+void image_spec_overlay(struct image_spec *dst, const struct image_spec *src);
+void image_spec_release(struct image_spec *img);
+
+
+#endif

@@ -1,0 +1,47 @@
+/* project: the resolved model of one profile — the manifest, the merged
+ * compose files, and every image with its final build settings (compose
+ * build: section, then the manifest's images: entry, then the profile's
+ * images: entry) — and the step graph built from it. */
+#ifndef CC_PROJECT_H
+#define CC_PROJECT_H
+
+#include "graph.h"
+#include "lists.h"
+#include "ynode.h"
+
+struct cc_error;
+struct compose_project;
+struct manifest;
+struct profile_spec;
+
+struct image {
+	char *key;              /* image key = compose service name when from compose */
+	char *ref;              /* reference it is tagged as */
+	char *context;          /* directory, relative to the cwd or absolute */
+	char *dockerfile;       /* path of the Dockerfile, relative to the cwd or absolute */
+	char *target;           /* or NULL */
+	struct kvlist args, labels;
+	struct strlist platforms, tags, cache_from, depends_on;
+	struct strlist bases;   /* external references the build needs (FROM, COPY --from) */
+	int from_compose;       /* 1 when a compose service defines it */
+	struct ypos pos;        /* where it is defined (manifest or compose) */
+};
+
+struct project {
+	const struct manifest *manifest;     /* borrowed */
+	const struct profile_spec *profile;  /* borrowed from manifest */
+	struct compose_project *compose;     /* owned; NULL when no compose files */
+	struct image *images;
+	size_t nimages;
+	struct graph graph;
+};
+
+/* Resolve profile `name` of manifest m: load compose files, resolve images,
+ * read their Dockerfiles, build and order the step graph.  Every problem
+ * found is reported. */
+int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+/* Image by key, or NULL. */
+const struct image *project_image(const struct project *p, const char *key);
+void project_free(struct project *p);
+
+#endif

@@ -1,0 +1,36 @@
+/* ui: how a run is shown.  Three modes: a terminal (one live line per
+ * running step, redrawn in place, then a summary), plain timestamped lines
+ * (not a terminal, or CI set), and JSON (one object per line on stdout).
+ * Every function is safe to call from any thread. */
+#ifndef CC_UI_H
+#define CC_UI_H
+
+#include <stdio.h>
+
+enum ui_mode { UI_TTY, UI_PLAIN, UI_JSON };
+
+struct ui;
+
+/* The mode a user would expect: JSON when asked, TTY when out is a
+ * terminal and CI is unset, plain otherwise. */
+enum ui_mode ui_mode_detect(int json, FILE *out);
+/* Caller frees with ui_free; out is borrowed. */
+struct ui *ui_new(enum ui_mode mode, FILE *out, int verbosity);
+void ui_free(struct ui *ui);
+
+/* A step began running. */
+void ui_step_start(struct ui *ui, const char *step, const char *kind);
+/* A short progress note ("[2/5] RUN make", "cached"); shown live on a TTY,
+ * as a line with -v in plain mode, as an event in JSON. */
+void ui_step_progress(struct ui *ui, const char *step, const char *note);
+/* A step ended.  status: done|up-to-date|failed|cancelled.  reason may be
+ * NULL; detail (the error text, the failing log) is printed whole. */
+void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason,
+		 long ms, const char *detail);
+/* Counts by status and the wall time. */
+void ui_summary(struct ui *ui, int done, int uptodate, int failed, int cancelled, long ms);
+/* A free-form message (warnings): "ccbuild: warning: ..." on stderr, or
+ * {"event":"message"} in JSON. */
+void ui_message(struct ui *ui, const char *level, const char *text);
+
+#endif

@@ -1,0 +1,79 @@
+#include "dockerfile.h"
+#include "error.h"
+#include "tap.h"
+#include "util.h"
+
+#include <stdlib.h>
+
+static struct strlist refs(const char *text, const char *target, const struct kvlist *args)
+{
+	struct strlist out = { 0 };
+	struct dockerfile *df = NULL;
+	struct cc_error *err = NULL;
+
+	if (dockerfile_parse("Dockerfile", text, args, &df, &err) < 0) {
+		printf("# %s\n", err->msg);
+		cc_error_free(err);
+		return out;
+	}
+	dockerfile_external_refs(df, target, &out);
+	dockerfile_free(df);
+	return out;
+}
+
+static char *joined(struct strlist *l)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		strbuf_addf(&sb, "%s%s", i ? "," : "", l->v[i]);
+	strlist_release(l);
+	return strbuf_detach(&sb);
+}
+
+#define CHECK(text, target, args, want, name)                    \
+	do {                                                     \
+		struct strlist l = refs(text, target, args);     \
+		char *got = joined(&l);                          \
+		is_str(got, want, name);                         \
+		free(got);                                       \
+	} while (0)
+
+int main(void)
+{
+	struct kvlist args = { 0 };
+	struct cc_error *err = NULL;
+	struct dockerfile *df = NULL;
+	char *n;
+
+	CHECK("FROM python:3.12-slim AS base\nFROM base AS deps\nRUN x\nFROM deps\n", NULL, NULL,
+	      "python:3.12-slim", "stages are not external bases");
+	CHECK("ARG PY=3.11\nFROM python:${PY}-slim\n", NULL, NULL, "python:3.11-slim", "global ARG default expanded");
+	kvlist_set(&args, "PY", "3.12");
+	CHECK("ARG PY=3.11\nFROM python:${PY}-slim\n", NULL, &args, "python:3.12-slim", "build arg overrides default");
+	kvlist_release(&args);
+	CHECK("ARG BASE\nFROM ${BASE:-demo-base:latest}\n", NULL, NULL, "demo-base:latest", "${VAR:-default} form");
+	CHECK("FROM --platform=$BUILDPLATFORM node:20 AS build\nFROM nginx:1.25 AS prod\nCOPY --from=build /a /b\n"
+	      "FROM build AS dev\n",
+	      "prod", NULL, "nginx:1.25,node:20", "target reaches COPY --from stage's base");
+	CHECK("FROM node:20 AS build\nFROM nginx:1.25 AS prod\nFROM build AS dev\n", "dev", NULL, "node:20",
+	      "target prunes unrelated stages");
+	CHECK("FROM scratch\nCOPY --from=shop-tools:1 /t /t\n", NULL, NULL, "shop-tools:1", "COPY --from an image");
+	CHECK("# escape=`\nFROM a `\n  AS b\nfrom b\n", NULL, NULL, "a", "escape directive and lowercase from");
+	CHECK("FROM \\\n  # comment inside\n  busybox\nRUN --mount=type=cache,from=cachesrc,target=/c x\n", NULL, NULL,
+	      "busybox,cachesrc", "continuation with a comment; RUN --mount from=");
+	ok(dockerfile_parse("Dockerfile", "RUN x\n", NULL, &df, &err) < 0, "no FROM is an error");
+	cc_error_free(err);
+	err = NULL;
+	ok(dockerfile_parse("Dockerfile", "FROM\n", NULL, &df, &err) < 0 && strstr(err->msg, "Dockerfile:1"),
+	   "bad FROM names file and line");
+	cc_error_free(err);
+	n = image_ref_normalize("docker.io/library/redis");
+	is_str(n, "redis:latest", "ref normalisation");
+	free(n);
+	n = image_ref_normalize("127.0.0.1:5000/shop/web");
+	is_str(n, "127.0.0.1:5000/shop/web:latest", "registry port is not a tag");
+	free(n);
+	return done_testing();
+}

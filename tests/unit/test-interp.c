@@ -1,0 +1,103 @@
+#include "error.h"
+#include "interp.h"
+#include "lists.h"
+#include "tap.h"
+#include "util.h"
+
+#include <stdlib.h>
+
+static const char *lookup(void *data, const char *name)
+{
+	static const char *const vars[][2] = {
+		{ "FOO", "foo" }, { "EMPTY", "" }, { "Mixed_9", "m9" }, { "B", "bee" },
+	};
+	size_t i;
+
+	(void)data;
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (!strcmp(vars[i][0], name))
+			return vars[i][1];
+	return NULL;
+}
+
+/* Interpolate s; returns the result or "ERR<rc>:message" (static). */
+static const char *run(const char *s, struct strlist *unset)
+{
+	static char buf[256];
+	struct interp_env env = { lookup, NULL, unset };
+	struct cc_error *err = NULL;
+	char *out = NULL;
+	int rc = interp_string(s, &env, &out, &err);
+
+	if (rc < 0)
+		snprintf(buf, sizeof(buf), "ERR%d:%s", rc, err ? err->msg : "?");
+	else
+		snprintf(buf, sizeof(buf), "%s", out);
+	free(out);
+	cc_error_free(err);
+	return buf;
+}
+
+static void test_plain_forms(void)
+{
+	struct strlist unset = { 0 };
+
+	is_str(run("no vars", NULL), "no vars", "literal text unchanged");
+	is_str(run("$FOO", NULL), "foo", "$NAME");
+	is_str(run("${FOO}", NULL), "foo", "${NAME}");
+	is_str(run("a$FOO-b", NULL), "afoo-b", "$NAME ends at a non-name char");
+	is_str(run("$Mixed_9!", NULL), "m9!", "mixed case and digits in names");
+	is_str(run("$$FOO", NULL), "$FOO", "$$ escapes");
+	is_str(run("$$", NULL), "$", "lone $$");
+	is_str(run("$$${FOO}$$", NULL), "$foo$", "escape next to a group");
+	is_str(run("x${NOPE}y$NOPE2", &unset), "xy", "unset reads as empty");
+	is_int(unset.n, 2, "unset names collected");
+	is_str(unset.n ? unset.v[0] : NULL, "NOPE", "first unset name");
+	run("$NOPE", &unset);
+	is_int(unset.n, 2, "each unset name collected once");
+	strlist_release(&unset);
+}
+
+static void test_defaults(void)
+{
+	is_str(run("${NOPE:-dflt}", NULL), "dflt", ":- on unset");
+	is_str(run("${EMPTY:-dflt}", NULL), "dflt", ":- on empty");
+	is_str(run("${FOO:-dflt}", NULL), "foo", ":- on set");
+	is_str(run("${NOPE-dflt}", NULL), "dflt", "- on unset");
+	is_str(run("${EMPTY-dflt}", NULL), "", "- on empty keeps empty");
+	is_str(run("${NOPE:-}", NULL), "", "empty default");
+	is_str(run("${NOPE:-a b:c-d?}", NULL), "a b:c-d?", "default runs to the first brace");
+	is_str(run("${NOPE:-${B}}", NULL), "${B}", "no nested interpolation (1.29)");
+	is_str(run("${FOO:-${B}}", NULL), "foo}", "nested: the trailing brace is literal");
+	is_str(run("${NOPE:-$FOO}", NULL), "$FOO", "default is literal");
+}
+
+static void test_required(void)
+{
+	is_str(run("${FOO:?need foo}", NULL), "foo", ":? set");
+	is_str(run("${NOPE:?need it}", NULL), "ERR-2:need it", ":? unset");
+	is_str(run("${EMPTY:?need it}", NULL), "ERR-2:need it", ":? empty");
+	is_str(run("${EMPTY?need it}", NULL), "", "? empty is fine");
+	is_str(run("${NOPE?}", NULL), "ERR-2:NOPE", "? without message names the variable");
+	is_str(run("${NOPE:?}", NULL), "ERR-2:NOPE", ":? without message names the variable");
+}
+
+static void test_invalid(void)
+{
+	const char *bad[] = { "$", "a $", "${", "${FOO", "${}", "${1A}", "$1", "${FOO:x}",
+			      "${FOO:-x", "$-", "${ FOO}", "${FOO }", "ok $FOO then $" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_str(run(bad[i], NULL), "ERR-1:invalid interpolation format", bad[i]);
+	ok(interp_has_vars("a$b") && !interp_has_vars("ab"), "interp_has_vars");
+}
+
+int main(void)
+{
+	test_plain_forms();
+	test_defaults();
+	test_required();
+	test_invalid();
+	return done_testing();
+}

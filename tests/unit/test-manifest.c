@@ -1,0 +1,112 @@
+#include "error.h"
+#include "manifest.h"
+#include "tap.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Load text as a manifest file; returns the errors joined by '\n'. */
+static char *load(const char *text, struct manifest **out)
+{
+	char path[] = "/tmp/ccbuild-test-manifest-XXXXXX";
+	struct cc_error *err = NULL, *e;
+	struct strbuf sb = STRBUF_INIT;
+	struct manifest *m = NULL;
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		return xstrdup("cannot write temp file");
+	close(fd);
+	if (manifest_load(path, &m, &err) < 0)
+		for (e = err; e; e = e->next)
+			strbuf_addf(&sb, "%s\n", strchr(e->msg, ':') ? strchr(e->msg, ':') + 1 : e->msg);
+	cc_error_free(err);
+	unlink(path);
+	if (out)
+		*out = m;
+	else
+		manifest_free(m);
+	return strbuf_detach(&sb);
+}
+
+#define EXPECT_ERROR(text, want, name)                                  \
+	do {                                                            \
+		char *got = load(text, NULL);                           \
+		ok(strstr(got, want) != NULL, "%s", name);              \
+		if (!strstr(got, want))                                 \
+			printf("#   got: %s#   want: %s\n", got, want); \
+		free(got);                                              \
+	} while (0)
+
+static void test_minimal(void)
+{
+	struct manifest *m = NULL;
+	char *errs = load("ccbuild: 1\nproject: shop\ncompose: [docker-compose.yml]\nprofiles:\n  dev: {}\n", &m);
+
+	is_str(errs, "", "minimal form loads");
+	ok(m && m->nprofiles == 1 && m->compose.n == 1, "profile and compose file read");
+	free(errs);
+	manifest_free(m);
+}
+
+static void test_full(void)
+{
+	struct manifest *m = NULL;
+	char *errs = load("ccbuild: 1\nproject: shop\nregistry: 127.0.0.1:5000/shop\n"
+			  "images:\n  base:\n    context: docker/base\n    target: runtime\n"
+			  "    args: {PYTHON_VERSION: \"3.12\"}\n    platforms: [linux/amd64, linux/arm64]\n"
+			  "    tags: [latest, \"{git.sha}\"]\n"
+			  "profiles:\n  dev:\n    env: {DEBUG: \"true\"}\n    images: {web: {target: development}}\n"
+			  "  prod: {push: true, scans: [policy]}\n"
+			  "scans:\n  policy: {rules: {non_root: error, max_size: 500MB}}\n"
+			  "syncs: {}\nbackups: {}\nx-note: anything\n",
+			  &m);
+	const struct image_spec *base = m ? manifest_image(m, "base") : NULL;
+
+	is_str(errs, "", "full form loads");
+	ok(base && !strcmp(base->target, "runtime") && base->platforms.n == 2, "image fields read");
+	ok(base && !strcmp(kvlist_get(&base->args, "PYTHON_VERSION"), "3.12"), "args map read");
+	ok(m && manifest_profile(m, "prod")->push == 1, "push flag read");
+	ok(m && manifest_profile(m, "dev")->nimages == 1, "profile image override read");
+	free(errs);
+	manifest_free(m);
+}
+
+static void test_errors(void)
+{
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages:\n  web:\n    contxt: .\n",
+		     "6:5: unknown key 'contxt' in image 'web' (did you mean 'context'?)", "unknown key, did you mean");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimagse: {}\n",
+		     "4:1: unknown key 'imagse' in the manifest (did you mean 'images'?)", "top-level typo");
+	EXPECT_ERROR("ccbuild: 2\nproject: shop\nprofiles: {dev: {}}\n", "1:10: ccbuild: unsupported grammar version",
+		     "grammar version checked");
+	EXPECT_ERROR("ccbuild: 1\nprofiles: {dev: {}}\n", "missing 'project:'", "project required");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\n", "missing 'profiles:'", "profiles required");
+	EXPECT_ERROR("ccbuild: 1\nproject: Shop\nprofiles: {dev: {}}\n", "project 'Shop' must be lowercase",
+		     "project name checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {push: maybe}}\n",
+		     "profiles.dev.push must be true or false", "bool checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {platforms: {a: b}}}\n",
+		     "images.web.platforms must be a list, not mapping", "type error names the field");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {platforms: [amd64]}}\n",
+		     "'amd64' is not os/arch", "platform form checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {prod: {scans: [trivy]}}\n",
+		     "profile 'prod' names scan 'trivy', which scans: does not define", "scan references checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nscans: {p: {rules: {non_rot: error}}}\n",
+		     "unknown rule 'non_rot' in scans.p.rules (did you mean 'non_root'?)", "rule names checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nscans: {p: {rules: {max_size: big}}}\n",
+		     "'big' is not a size like 500MB", "sizes checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles:\n  dev: {compse: []}\n  prod: {push: 1}\n",
+		     "prod.push must be true or false", "every error reported, not just the first");
+	EXPECT_ERROR("ccbuild: 1\nproject: [shop\n", "flow sequence at line 2, column 10",
+		     "YAML syntax error names where the construct started");
+}
+
+int main(void)
+{
+	test_minimal();
+	test_full();
+	test_errors();
+	return done_testing();
+}
