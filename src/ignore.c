@@ -7,14 +7,14 @@
  *  - compiling (patternmatcher.New): TrimSpace + Clean again, a bare '!' is
  *    an error, filepath.Match syntax check, then one of four match types:
  *    exact, prefix ("dir/" + "**"), suffix ("**" + literal) or a Go regexp that we
- *    rebuild character for character and run with rx;
+ *    rebuild character for character and run through goregex (regcomp);
  *  - matching: MatchesOrParentMatches for one-off questions, the tar walk's
  *    MatchesUsingParentResults (per-pattern state inherited from the parent
  *    directory) for ctxwalk, and the deprecated Matches that the CLI uses to
  *    decide whether to force-include the Dockerfile and .dockerignore. */
 #include "ignore.h"
 #include "error.h"
-#include "rx.h"
+#include "goregex.h"
 #include "util.h"
 
 #include <errno.h>
@@ -30,7 +30,7 @@ struct pattern {
 	size_t len;
 	int exception;
 	enum match_type type;
-	struct rx *rx;
+	struct goregex *rx;
 	size_t ndirs; /* path components in text */
 };
 
@@ -53,7 +53,7 @@ void ignore_free(struct ignore *ig)
 		return;
 	for (i = 0; i < ig->n; i++) {
 		free(ig->v[i].text);
-		rx_free(ig->v[i].rx);
+		goregex_free(ig->v[i].rx);
 	}
 	free(ig->v);
 	free(ig);
@@ -223,19 +223,16 @@ static enum match_type compile_regexp(const char *p, struct strbuf *re)
 static int pattern_compile(struct pattern *pt, const char *where, struct cc_error **err)
 {
 	struct strbuf re = STRBUF_INIT;
-	const char *why = NULL;
 	const char *s;
 
 	if (!glob_syntax_ok(pt->text))
 		return cc_error_set(err, "%s: syntax error in pattern '%s'", where, pt->text);
 	pt->type = compile_regexp(pt->text, &re);
 	if (pt->type == M_REGEXP) {
-		pt->rx = rx_compile(re.buf, &why);
+		pt->rx = goregex_compile(re.buf, err);
 		if (!pt->rx) {
-			cc_error_set(err, "%s: syntax error in pattern '%s' (regexp %s: %s)", where,
-				     pt->text, re.buf, why);
 			strbuf_release(&re);
-			return -1;
+			return cc_error_wrap(err, "%s: pattern '%s'", where, pt->text);
 		}
 	}
 	strbuf_release(&re);
@@ -360,7 +357,7 @@ static int pattern_match(const struct pattern *pt, const char *path, size_t len)
 			return 1;
 		return suffix[0] == '/' && len == sl - 1 && !memcmp(path, suffix + 1, len);
 	case M_REGEXP:
-		return rx_match(pt->rx, path, len);
+		return goregex_match(pt->rx, path, len);
 	}
 	return 0;
 }
