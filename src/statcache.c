@@ -51,6 +51,8 @@ struct statcache {
 	size_t maplen;
 	int64_t file_mtime_ns;
 	const unsigned char *cursor, *end; /* entries region */
+	uint64_t count;                    /* entries in the file */
+	int dirty;                         /* the file no longer matches the walk */
 	unsigned char *buf;                /* read buffer, CHUNK bytes */
 };
 
@@ -144,6 +146,7 @@ static int map_file(struct statcache *sc, int fd, char **warning)
 	sc->file_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	sc->cursor = sc->map + HEADER_SIZE;
 	sc->end = sc->map + sc->maplen - 32;
+	sc->count = get64(sc->map + 16);
 	return 0;
 }
 
@@ -282,6 +285,9 @@ int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct c
 		local.racy += fresh;
 		local.bytes += got;
 	}
+	/* Every file matched an entry in order and none was re-read: with the
+	 * same count the file is exactly this walk, no need to rewrite it. */
+	sc->dirty = local.hashed > 0 || local.files != sc->count || !sc->map;
 	if (stats)
 		*stats = local;
 	return 0;
@@ -326,7 +332,7 @@ int statcache_save(struct statcache *sc, const struct ctx_list *l,
 	uint64_t count = 0;
 	size_t i;
 
-	if (!sc->file)
+	if (!sc->file || !sc->dirty)
 		return 0;
 	for (i = 0; i < l->n; i++)
 		count += S_ISREG(l->v[i].mode) ? 1 : 0;

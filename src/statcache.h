@@ -30,7 +30,8 @@ struct statcache *statcache_open(const char *file, char **warning);
 int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l,
 			unsigned char (*digests)[32], struct statcache_stats *stats,
 			struct cc_error **err);
-/* Replace the cache file with exactly the regular files of l (atomic). */
+/* Replace the cache file with exactly the regular files of l (atomic);
+ * nothing is written when statcache_hash_list found the file up to date. */
 int statcache_save(struct statcache *sc, const struct ctx_list *l,
 		   const unsigned char (*digests)[32], struct cc_error **err);
 void statcache_free(struct statcache *sc);
