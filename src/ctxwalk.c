@@ -94,7 +94,8 @@ static int read_names(struct walker *w, int dfd, struct names *nm)
 		return walk_error(w, "readdir");
 	}
 	closedir(d);
-	qsort_r(nm->off, nm->n, sizeof(*nm->off), name_cmp, nm->buf);
+	if (nm->n > 1)
+		qsort_r(nm->off, nm->n, sizeof(*nm->off), name_cmp, nm->buf);
 	return 0;
 }
 

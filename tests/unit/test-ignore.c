@@ -218,6 +218,7 @@ static const struct wcase walk_cases[] = {
 	  "dangling link real/ real/f" },
 	{ "exception on a deeper level with parent state",
 	  "f .dockerignore a|!a/b\nd a\nd a/b\nf a/b/c\nf a/d", NULL, ".dockerignore a/b/ a/b/c" },
+	{ "empty directories are listed", "d e\nd e/f\nf x", NULL, "e/ e/f/ x" },
 	{ "last match wins over exceptions",
 	  "f .dockerignore *.log|!keep.log|*.log\nf keep.log\nf x", NULL, ".dockerignore x" },
 };
@@ -234,6 +235,7 @@ static void test_walk_cases(void)
 		is_str(got, c->want, c->name);
 		free(got);
 		remove_tree(root);
+		free(root);
 	}
 }
 
