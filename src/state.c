@@ -4,8 +4,9 @@
  *   DIR/lock                 flock(2) target; holds the holder's pid
  *   DIR/steps/ID.json        one step record, ID escaped (below)
  *   DIR/files/HASH.files     per-file manifest of the run with input HASH
- *   DIR/statcache/CTX        stat cache per context (statcache.c), CTX =
- *                            sha256 of the context's absolute path
+ *   DIR/statcache/KEY        stat cache (statcache.c) per context and
+ *                            Dockerfile: KEY = first 32 hex digits of
+ *                            sha256(abs context NUL abs Dockerfile)
  *
  * Step record, JSON:
  *   {"version": 1, "step": "build:web", "input": "<64 hex>",
@@ -389,12 +390,17 @@ int state_load_files(const char *dir, const struct step_record *r, struct hash_m
 	return 1;
 }
 
-char *state_statcache_path(const char *dir, const char *context)
+char *state_statcache_path(const char *dir, const char *context, const char *dockerfile)
 {
-	cleanup_free char *abs = realpath(context, NULL);
-	const char *key = abs ? abs : context;
+	cleanup_free char *abs = realpath(context, NULL), *dabs = NULL, *key = NULL;
 	char hex[65];
 
-	sha256_hex(key, strlen(key), hex);
+	/* Keyed by Dockerfile too: two Dockerfiles of one context may have
+	 * different ignore files, and one shared cache would then be
+	 * rewritten with each walk's files in turn. */
+	if (dockerfile && !(dabs = realpath(dockerfile, NULL)))
+		dabs = path_clean(dockerfile);
+	key = xasprintf("%s%c%s", abs ? abs : context, 0, dabs ? dabs : "");
+	sha256_hex(key, strlen(key) + 1 + strlen(key + strlen(key) + 1), hex);
 	return xasprintf("%s/statcache/%.32s", dir, hex);
 }

@@ -46,7 +46,8 @@ int state_load_files(const char *dir, const struct step_record *r, struct hash_m
 		     char **warning);
 void step_record_release(struct step_record *r);
 
-/* Stat cache file for context directory `context`; caller frees. */
-char *state_statcache_path(const char *dir, const char *context);
+/* Stat cache file for building `dockerfile` (may be NULL) in directory
+ * `context`; caller frees. */
+char *state_statcache_path(const char *dir, const char *context, const char *dockerfile);
 
 #endif

@@ -236,9 +236,12 @@ int main(void)
 	test_atomic();
 	test_lock();
 	{
-		cleanup_free char *a = state_statcache_path(dir, "."), *b = state_statcache_path(dir, "./");
+		cleanup_free char *a = state_statcache_path(dir, ".", "Dockerfile");
+		cleanup_free char *b = state_statcache_path(dir, "./", "./Dockerfile");
+		cleanup_free char *c = state_statcache_path(dir, ".", "other.Dockerfile");
 
-		is_str(a, b, "stat cache path is per absolute context");
+		is_str(a, b, "stat cache path is per absolute context and Dockerfile");
+		ok(strcmp(a, c), "another Dockerfile, another stat cache");
 	}
 	path = path_dirname(dir);
 	cmd = xasprintf("rm -rf '%s'", path);
