@@ -50,5 +50,3 @@ say "run it again, nothing edited: no step has anything to do"
 run ./ccbuild -C "$demo" dev
 
 say "done"
-echo "Next: edit $demo/worker/worker.sh and run ./ccbuild -C $demo plan dev:"
-echo "only build:worker would run."
