@@ -5,7 +5,10 @@
 #      (CCBUILD_SKIP_APT=1 skips it regardless);
 #   2. start dockerd and the loopback registry 127.0.0.1:5000 unless they
 #      already answer (tests/lib/services.sh; they keep running afterwards);
-#   3. build the local base image ccbuild-test/busybox:latest if absent.
+#   3. build the local base image ccbuild-test/busybox:latest if absent;
+#      with --multiarch also its arm64 variant, and push both to the
+#      registry as the manifest list 127.0.0.1:5000/ccbuild-test/busybox
+#      (adds the arm64 dpkg architecture to fetch arm64 busybox-static).
 # Idempotent: running it again on a ready machine changes nothing.
 # Nothing is pulled from any image hub; apt is the only network use.
 set -u
@@ -51,3 +54,7 @@ services_start || exit 1
 echo "setup: dockerd answers on $SERVICES_SOCK, registry on $SERVICES_REGISTRY"
 base_image_ensure || exit 1
 echo "setup: base image $BASE_IMAGE ready"
+if test "${1:-}" = --multiarch; then
+	base_image_multiarch || exit 1
+	echo "setup: manifest list $BASE_IMAGE_REMOTE:latest (amd64, arm64) pushed"
+fi

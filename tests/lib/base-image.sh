@@ -63,3 +63,56 @@ base_image_ensure () {
 	rm -rf "$tmp" "$tmp.log"
 	return $rc
 }
+
+# base_image_arm64_busybox_ DIR — Debian's arm64 busybox-static, unpacked
+# into DIR (adds the arm64 dpkg architecture; apt is the only network use).
+base_image_arm64_busybox_ () {
+	local dir=$1
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64 && apt-get update -q >/dev/null || return 1
+	fi
+	(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root busybox-static:arm64 >/dev/null) || {
+		apt-get update -q >/dev/null &&
+			(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root busybox-static:arm64 >/dev/null)
+	} || return 1
+	dpkg -x "$dir"/busybox-static_*_arm64.deb "$dir/deb"
+}
+
+# The arm64 variant cannot RUN busybox --install without qemu binfmt
+# handlers, so its /bin links are made here, named after the applets of the
+# host's busybox (same Debian package, same applets), and COPY keeps them.
+base_image_arm64_ () {
+	local tmp=$1 applet
+	base_image_arm64_busybox_ "$tmp" || return 1
+	mkdir -p "$tmp/ctx/rootfs/bin" &&
+		cp "$tmp/deb/bin/busybox" "$tmp/ctx/rootfs/bin/busybox" || return 1
+	for applet in $("$(base_image_busybox_)" --list); do
+		test "$applet" = busybox || ln -sf busybox "$tmp/ctx/rootfs/bin/$applet"
+	done
+	printf 'FROM scratch\nCOPY rootfs/ /\n' >"$tmp/ctx/Dockerfile"
+	base_image_build_ "$tmp/ctx" ccbuild-test/busybox:arm64 linux/arm64
+}
+
+# base_image_multiarch — push the amd64 and arm64 variants to the test
+# registry as :amd64 and :arm64 and join them into the manifest list
+# $BASE_IMAGE_REMOTE:latest.  Needs apt access to Debian's arm64 archive and
+# the registry on 127.0.0.1:5000 (services_start).
+base_image_multiarch () {
+	local tmp rc=0 r=$BASE_IMAGE_REMOTE
+	base_image_ensure || return 1
+	if ! base_image_exists_ ccbuild-test/busybox:arm64; then
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/ccbuild-base-arm64.XXXXXX") || return 1
+		echo "base-image: building ccbuild-test/busybox:arm64" >&2
+		base_image_arm64_ "$tmp"
+		rc=$?
+		rm -rf "$tmp"
+		test $rc = 0 || return 1
+	fi
+	docker tag "$BASE_IMAGE" "$r:amd64" &&
+		docker tag ccbuild-test/busybox:arm64 "$r:arm64" &&
+		docker push -q "$r:amd64" >/dev/null &&
+		docker push -q "$r:arm64" >/dev/null &&
+		docker manifest create --insecure --amend "$r:latest" "$r:amd64" "$r:arm64" >/dev/null &&
+		docker manifest annotate --arch arm64 "$r:latest" "$r:arm64" &&
+		docker manifest push --insecure --purge "$r:latest" >/dev/null
+}
