@@ -155,6 +155,7 @@ test_need_docker () {
 	docker_answers_ && return 0
 	if test "$CCBUILD_REQUIRE_DOCKER" = 1; then
 		echo "Bail out! docker engine required (CCBUILD_REQUIRE_DOCKER=1) but /var/run/docker.sock does not answer"
+		test_cleanup_
 		exit 1
 	fi
 	test_skip_all_ "no docker engine on /var/run/docker.sock"
