@@ -1,0 +1,60 @@
+#!/bin/bash
+# scripts/setup.sh — prepare a Debian 12 machine (as root) for building,
+# testing and demonstrating ccbuild:
+#   1. apt-get install the packages below, skipped when all are installed
+#      (CCBUILD_SKIP_APT=1 skips it regardless);
+#   2. start dockerd and the loopback registry 127.0.0.1:5000 unless they
+#      already answer (tests/lib/services.sh; they keep running afterwards);
+#   3. build the local base image ccbuild-test/busybox:latest if absent;
+#      with --multiarch also its arm64 variant, and push both to the
+#      registry as the manifest list 127.0.0.1:5000/ccbuild-test/busybox
+#      (adds the arm64 dpkg architecture to fetch arm64 busybox-static).
+# Idempotent: running it again on a ready machine changes nothing.
+# Nothing is pulled from any image hub; apt is the only network use.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
+libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
+docker-registry docker-compose busybox-static graphviz qemu-user-static
+binfmt-support python3-yaml python3-jsonschema curl git ca-certificates"
+
+missing_packages () {
+	local p
+	for p in $PACKAGES; do
+		dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' ||
+			printf '%s ' "$p"
+	done
+}
+
+install_packages () {
+	local missing
+	missing=$(missing_packages)
+	if test -z "$missing"; then
+		echo "setup: all packages installed"
+		return 0
+	fi
+	if test "$(id -u)" != 0; then
+		echo "setup: missing packages: $missing; run as root to install them" >&2
+		return 1
+	fi
+	echo "setup: installing $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q &&
+		apt-get install -y -q --no-install-recommends $missing
+}
+
+if test "${CCBUILD_SKIP_APT:-0}" != 1; then
+	install_packages || exit 1
+fi
+
+. tests/lib/services.sh
+. tests/lib/base-image.sh
+services_start || exit 1
+echo "setup: dockerd answers on $SERVICES_SOCK, registry on $SERVICES_REGISTRY"
+base_image_ensure || exit 1
+echo "setup: base image $BASE_IMAGE ready"
+if test "${1:-}" = --multiarch; then
+	base_image_multiarch || exit 1
+	echo "setup: manifest list $BASE_IMAGE_REMOTE:latest (amd64, arm64) pushed"
+fi

@@ -1,0 +1,192 @@
+# test-lib.sh — sourced by tests/tNNNN-name.sh; a small git-style TAP library.
+#
+#   . "$(dirname "$0")/test-lib.sh"
+#   test_description 'what this script covers'
+#   test_expect_success 'title' 'body'    body must succeed
+#   test_expect_failure 'title' 'body'    known breakage (TAP "# TODO")
+#   test_expect_code N 'title' 'body'     body must exit with status N
+#   test_done                             plan line, cleanup, exit status
+#
+# Inside a body: test_must_fail CMD..., test_expect_code N CMD...,
+# test_cmp EXPECTED ACTUAL, test_need_docker (also valid at top level).
+#
+# Each script runs in its own empty trash directory $TRASH (under
+# ${TMPDIR:-/tmp}), removed when every test passed and kept otherwise.
+# Bodies run with $TRASH as the working directory; their output is hidden
+# unless a test fails (then it is shown as TAP "#" comments) or
+# TEST_VERBOSE=1 / -v is given.  $CCBUILD is the ./ccbuild under test,
+# $SRCROOT the repository root.
+
+SRCROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
+CCBUILD=$SRCROOT/ccbuild
+export SRCROOT CCBUILD
+
+case " $* " in *" -v "* | *" --verbose "*) TEST_VERBOSE=1 ;; esac
+
+test_name_=$(basename "$0" .sh)
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/ccbuild-$test_name_.XXXXXX") || exit 1
+# Bodies' output goes beside the trash directory, never inside it, so tests
+# that list or hash $TRASH see only what they made.
+test_log_=$TRASH.log
+export TRASH
+cd "$TRASH" || exit 1
+
+test_count_=0
+test_failed_=0
+test_fixed_=0
+test_broken_=0
+test_skip_reason_=
+test_in_body_=
+
+test_description () {
+	test_description_=$1
+	echo "# $test_name_: $1"
+}
+
+# Run one body in this shell (so it may set variables for later tests) with
+# output to the log; the caller's status is the body's.
+test_run_ () {
+	test_in_body_=1
+	if test -n "$TEST_VERBOSE"; then
+		eval "$1" 2>&1 | tee "$test_log_" >&2
+		test_status_=${PIPESTATUS[0]}
+	else
+		eval "$1" >"$test_log_" 2>&1 </dev/null
+		test_status_=$?
+	fi
+	test_in_body_=
+	cd "$TRASH" || exit 1
+	return $test_status_
+}
+
+test_show_log_ () {
+	printf '%s\n' "$1" | sed -e '/^[[:space:]]*$/d' -e 's/^/#   > /'
+	sed -e 's/^/#   /' "$test_log_"
+}
+
+test_skipped_ () {
+	test -z "$test_skip_reason_" && return 1
+	test_count_=$((test_count_ + 1))
+	echo "ok $test_count_ - $1 # SKIP $test_skip_reason_"
+}
+
+test_ok_ () {
+	test_count_=$((test_count_ + 1))
+	echo "ok $test_count_ - $1"
+}
+
+test_not_ok_ () {
+	test_count_=$((test_count_ + 1))
+	test_failed_=$((test_failed_ + 1))
+	echo "not ok $test_count_ - $1"
+	test_show_log_ "$2"
+}
+
+test_expect_success () {
+	test $# = 2 || test_bug_ "test_expect_success wants 2 arguments, got $#"
+	test_skipped_ "$1" && return 0
+	if test_run_ "$2"; then test_ok_ "$1"; else test_not_ok_ "$1" "$2"; fi
+}
+
+test_expect_failure () {
+	test $# = 2 || test_bug_ "test_expect_failure wants 2 arguments, got $#"
+	test_skipped_ "$1" && return 0
+	test_count_=$((test_count_ + 1))
+	if test_run_ "$2"; then
+		test_fixed_=$((test_fixed_ + 1))
+		echo "ok $test_count_ - $1 # TODO known breakage vanished"
+	else
+		test_broken_=$((test_broken_ + 1))
+		echo "not ok $test_count_ - $1 # TODO known breakage"
+	fi
+}
+
+# test_expect_code N 'title' 'body' at top level; test_expect_code N CMD...
+# inside a body.
+test_expect_code () {
+	local want=$1 got
+	shift
+	if test -n "$test_in_body_" || test $# != 2; then
+		"$@"
+		got=$?
+		test "$got" = "$want" && return 0
+		echo "test_expect_code: wanted exit $want, got $got: $*" >&2
+		return 1
+	fi
+	test_skipped_ "$1" && return 0
+	test_run_ "$2"
+	got=$?
+	if test "$got" = "$want"; then
+		test_ok_ "$1"
+	else
+		echo "wanted exit $want, got $got" >>"$test_log_"
+		test_not_ok_ "$1" "$2"
+	fi
+}
+
+# CMD must fail cleanly: a nonzero exit that is not "not found" (126, 127)
+# nor a signal (>128), so a crash never passes for an expected failure.
+test_must_fail () {
+	"$@"
+	local got=$?
+	if test $got = 0; then
+		echo "test_must_fail: command succeeded: $*" >&2
+		return 1
+	elif test $got -gt 128 || test $got = 126 || test $got = 127; then
+		echo "test_must_fail: command died with status $got: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_cmp () {
+	diff -u "$@"
+}
+
+docker_answers_ () {
+	curl -sf --max-time 5 --unix-socket /var/run/docker.sock \
+		http://localhost/_ping >/dev/null 2>&1 &&
+		command -v docker >/dev/null
+}
+
+# Skip the rest of this script when no engine answers — except where the
+# engine is required (CI sets CCBUILD_REQUIRE_DOCKER=1): then bail out.
+test_need_docker () {
+	docker_answers_ && return 0
+	if test "$CCBUILD_REQUIRE_DOCKER" = 1; then
+		echo "Bail out! docker engine required (CCBUILD_REQUIRE_DOCKER=1) but /var/run/docker.sock does not answer"
+		test_cleanup_
+		exit 1
+	fi
+	test_skip_all_ "no docker engine on /var/run/docker.sock"
+	test -n "$test_in_body_" && return 1
+	return 0
+}
+
+test_skip_all_ () {
+	if test $test_count_ = 0 && test -z "$test_in_body_"; then
+		echo "1..0 # SKIP $1"
+		test_cleanup_
+		exit 0
+	fi
+	test_skip_reason_=$1
+}
+
+test_bug_ () {
+	echo "Bail out! test-lib: $*"
+	exit 1
+}
+
+test_cleanup_ () {
+	cd / && rm -rf "$TRASH" "$test_log_"
+}
+
+test_done () {
+	echo "1..$test_count_"
+	if test $test_failed_ = 0; then
+		test_cleanup_
+		exit 0
+	fi
+	echo "# failed $test_failed_ of $test_count_; trash kept: $TRASH"
+	exit 1
+}
