@@ -75,6 +75,13 @@ def have_ccbuild():
     return os.access(exe, os.X_OK) and run([exe, "version"])[0] == 0
 
 
+def schema_only(path):
+    """Good manifests marked "# schema-only" name files that do not exist,
+    so ccbuild lint (which reads them) is not run on them."""
+    with open(path, encoding="utf-8") as f:
+        return any(line.startswith("# schema-only") for line in f.readlines()[:5])
+
+
 def check_modeline(tap, path):
     with open(path, encoding="utf-8") as f:
         m = MODELINE.match(f.readline().rstrip("\n"))
@@ -148,7 +155,7 @@ def main():
                                           f"{rel(p)}: rejected by the schema", "schema accepted it"))
     if ccbuild:
         exe = os.path.join(ROOT, "ccbuild")
-        for path in good:
+        for path in (g for g in good if not schema_only(g)):
             plan.append(lambda p=path: tap.ok(run([exe, "-f", p, "lint"])[0] == 0, f"ccbuild lint {rel(p)}",
                                               run([exe, "-f", p, "lint"])[2]))
         for path in bad:
