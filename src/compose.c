@@ -71,12 +71,8 @@ static int env_build(struct compose_project *p, const struct compose_load_opts *
 		if (envfile_load(path, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
 			return -1;
 	}
-	if (o->env_map && o->env_map->kind == YNODE_MAP)
-		for (i = 0; i < o->env_map->len; i++) {
-			const struct ynode *v = o->env_map->vals[i];
-
-			envfile_set(&p->env, o->env_map->keys[i]->str, v->kind == YNODE_SCALAR ? v->str : NULL);
-		}
+	for (i = 0; o->env && i < o->env->n; i++)
+		envfile_set(&p->env, o->env->keys[i], o->env->vals[i]);
 	for (e = environ; o->use_process_env && e && *e; e++) {
 		const char *eq = strchr(*e, '=');
 		cleanup_free char *key = eq ? xstrndup(*e, (size_t)(eq - *e)) : NULL;

@@ -22,7 +22,7 @@ struct compose_load_opts {
 	size_t nfiles;
 	const char **env_files;     /* extra env files, in order, later wins over .env */
 	size_t nenv_files;
-	const struct ynode *env_map; /* profile env (a map), wins over env files; may be NULL */
+	const struct kvlist *env;   /* profile env (map or KEY=VAL list, parsed), wins over env files; may be NULL */
 	int use_process_env;        /* the process environment wins over everything */
 	int no_dot_env;             /* do not read PROJECT_DIR/.env */
 };

@@ -180,7 +180,7 @@ static int load_compose(struct project *p, struct cc_error **err)
 	opts.nfiles = files.n;
 	opts.env_files = (const char **)env_files.v;
 	opts.nenv_files = env_files.n;
-	opts.env_map = ynode_map_get(ynode_map_get(ynode_map_get(m->root, "profiles"), prof->name), "env");
+	opts.env = &prof->env;
 	opts.use_process_env = 1;
 	rc = compose_load(&opts, &p->compose, err);
 	strlist_release(&files);
