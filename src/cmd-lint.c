@@ -6,13 +6,18 @@
 #include "manifest.h"
 #include "project.h"
 
+#include "util.h"
+
 #include <stdio.h>
+
+#define PLURAL(n) ((n) == 1 ? "" : "s")
 
 int cmd_lint(struct cli *cli, int argc, char **argv)
 {
 	struct cc_error *err = NULL;
 	struct project *p;
-	size_t i, images = 0, steps = 0;
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
 	int failed = 0;
 
 	if (argc > 0)
@@ -27,14 +32,13 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		images += p->nimages;
-		steps += p->graph.nsteps;
+		strbuf_addf(&sb, "%s%s: %zu image%s, %zu step%s", i ? "; " : "", name, p->nimages,
+			    PLURAL(p->nimages), p->graph.nsteps, PLURAL(p->graph.nsteps));
 		project_free(p);
 	}
-	if (failed)
-		return EXIT_USAGE;
-	if (cli->verbosity >= 0)
-		printf("%s: ok (%zu profiles, %zu images, %zu steps in all)\n", cli->manifest->path,
-		       cli->manifest->nprofiles, images, steps);
-	return EXIT_OK;
+	if (!failed && cli->verbosity >= 0)
+		printf("%s: ok, %zu profile%s (%s)\n", cli->manifest->path, cli->manifest->nprofiles,
+		       PLURAL(cli->manifest->nprofiles), sb.buf);
+	strbuf_release(&sb);
+	return failed ? EXIT_USAGE : EXIT_OK;
 }

@@ -213,8 +213,8 @@ static void parse_images(struct mload *ml, const struct ynode *n, const char *wh
 		return;
 	*out = xcalloc(n->len, sizeof(**out));
 	for (i = 0; i < n->len; i++)
-		parse_image(ml, n->keys[i]->str, n->vals[i], &(*out)[i]);
-	*nout = n->len;
+		if (!str_has_prefix(n->keys[i]->str, "x-"))
+			parse_image(ml, n->keys[i]->str, n->vals[i], &(*out)[(*nout)++]);
 }
 
 static void parse_profile(struct mload *ml, const char *name, const struct ynode *n, struct profile_spec *p)
@@ -320,7 +320,9 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 	if (!v)
 		fail(ml, root, "missing 'ccbuild: 1' (the grammar version)");
 	else if (!ynode_is_int(v, &version) || version != 1)
-		fail(ml, v, "ccbuild: unsupported grammar version '%s' (this ccbuild reads version 1)", v->str ? v->str : "");
+		fail(ml, v, ynode_is_int(v, &version) ? "ccbuild: unsupported grammar version %s (this ccbuild reads version 1)"
+			    : "ccbuild: grammar version must be the number 1, not the string '%s'",
+		     v->str ? v->str : "");
 	v = ynode_map_get(root, "project");
 	if (!v)
 		fail(ml, root, "missing 'project:' (the project name)");
@@ -340,14 +342,16 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 	else if (want(ml, v, YNODE_MAP, "profiles")) {
 		m->profiles = xcalloc(v->len, sizeof(*m->profiles));
 		for (i = 0; i < v->len; i++)
-			parse_profile(ml, v->keys[i]->str, v->vals[i], &m->profiles[i]);
-		m->nprofiles = v->len;
+			if (!str_has_prefix(v->keys[i]->str, "x-"))
+				parse_profile(ml, v->keys[i]->str, v->vals[i], &m->profiles[m->nprofiles++]);
+		if (!m->nprofiles)
+			fail(ml, v, "profiles: defines no profile (e.g. 'profiles: {dev: {}}')");
 	}
 	if ((v = ynode_map_get(root, "scans")) && want(ml, v, YNODE_MAP, "scans")) {
 		m->scans = xcalloc(v->len, sizeof(*m->scans));
 		for (i = 0; i < v->len; i++)
-			parse_scan(ml, v->keys[i]->str, v->vals[i], &m->scans[i]);
-		m->nscans = v->len;
+			if (!str_has_prefix(v->keys[i]->str, "x-"))
+				parse_scan(ml, v->keys[i]->str, v->vals[i], &m->scans[m->nscans++]);
 	}
 	if ((v = ynode_map_get(root, "syncs")) && !ynode_is_null(v))
 		want(ml, v, YNODE_MAP, "syncs");

@@ -384,6 +384,43 @@ static int unknown_profile(const struct manifest *m, const char *name, struct cc
 	return -1;
 }
 
+/* Every name in the profile's services: list must be an image or a compose
+ * service; a typo would otherwise silently select nothing. */
+static int check_services(const struct project *p, struct cc_error **err)
+{
+	const struct ynode *list = ynode_map_get(
+		ynode_map_get(ynode_map_get(p->manifest->root, "profiles"), p->profile->name), "services");
+	const char **names;
+	size_t i, n = 0, ncomp = p->compose ? compose_service_count(p->compose) : 0;
+	int rc = 0;
+
+	if (!list || list->kind != YNODE_SEQ)
+		return 0;
+	names = xcalloc(p->nimages + ncomp + 1, sizeof(*names));
+	for (i = 0; i < p->nimages; i++)
+		names[n++] = p->images[i].key;
+	for (i = 0; i < ncomp; i++)
+		names[n++] = compose_service_name(p->compose, i);
+	for (i = 0; i < list->len; i++) {
+		const struct ynode *it = list->items[i];
+		const char *near;
+		size_t j;
+
+		if (it->kind != YNODE_SCALAR)
+			continue;
+		for (j = 0; j < n && strcmp(names[j], it->str); j++)
+			;
+		if (j < n)
+			continue;
+		near = str_nearest(it->str, names, n);
+		rc = cc_error_set(err, "%s:%d:%d: profiles.%s.services: no image or compose service '%s'%s%s%s",
+				  it->pos.file, it->pos.line, it->pos.col, p->profile->name, it->str,
+				  near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+	}
+	free(names);
+	return rc;
+}
+
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
 {
 	struct project *p;
@@ -403,6 +440,8 @@ int project_load(const struct manifest *m, const char *name, struct project **ou
 	for (i = 0; i < p->nimages; i++)
 		if (finish_image(p, &p->images[i], err) < 0)
 			rc = -1;
+	if (rc == 0)
+		rc = check_services(p, err);
 	if (rc == 0) {
 		select_services(p);
 		rc = build_graph(p, err);

@@ -92,6 +92,24 @@ test_expect_success 'unknown profile suggests the nearest' '
 	grep -q "did you mean .dev.?" err
 '
 
+test_expect_success 'a profile services: typo is an error with did-you-mean' '
+	sed "s/^  prod: {push: true}/  prod: {push: true, services: [wrker]}/" ccbuild.yaml >svc.yaml &&
+	test_expect_code 2 "$CCBUILD" -f svc.yaml plan prod 2>err &&
+	grep -q "svc.yaml:[0-9]*:[0-9]*: profiles.prod.services: no image or compose service .wrker. (did you mean .worker.?)" err
+'
+
+test_expect_success 'x- keys in profiles and images are ignored; lint counts per profile' '
+	sed "s/^profiles:/profiles:\n  x-note: {}/; s/^images:/images:\n  x-anchor: {context: base}/" ccbuild.yaml >x.yaml &&
+	"$CCBUILD" -f x.yaml lint >out &&
+	grep -q "ok, 2 profiles (dev: " out
+'
+
+test_expect_success 'a quoted grammar version is named as a string' '
+	sed "s/^ccbuild: 1/ccbuild: \"1\"/" ccbuild.yaml >q.yaml &&
+	test_expect_code 2 "$CCBUILD" -f q.yaml lint 2>err &&
+	grep -q "q.yaml:1:10: ccbuild: grammar version must be the number 1, not the string .1." err
+'
+
 test_expect_success 'a FROM cycle is an error that prints the cycle' '
 	mkdir -p cyc/a cyc/b &&
 	printf "ccbuild: 1\nproject: cyc\nimages:\n  a: {context: a}\n  b: {context: b}\nprofiles: {dev: {}}\n" >cyc/ccbuild.yaml &&
