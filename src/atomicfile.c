@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void release(struct atomicfile *af)
@@ -26,10 +27,11 @@ int atomicfile_open(struct atomicfile *af, const char *path, struct cc_error **e
 	int fd;
 
 	af->path = xstrdup(path);
-	af->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	/* Unique per writer: two threads of one run may replace one file. */
+	af->tmp = xasprintf("%s.tmp.XXXXXX", path);
 	af->f = NULL;
-	fd = open(af->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || !(af->f = fdopen(fd, "wb"))) {
+	fd = mkostemp(af->tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || !(af->f = fdopen(fd, "wb"))) {
 		cc_error_set(err, "%s: %s", af->tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);

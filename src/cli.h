@@ -5,7 +5,10 @@
 #ifndef CC_CLI_H
 #define CC_CLI_H
 
+#include <signal.h>
+
 struct cc_error;
+struct engine;
 struct manifest;
 struct project;
 
@@ -21,6 +24,7 @@ struct cli {
 	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
 	struct project *project;    /* set up for NEEDS_PROFILE commands */
 	const char *profile;
+	volatile sig_atomic_t *cancel;  /* raised by SIGINT/SIGTERM (main) */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,
@@ -29,10 +33,21 @@ int cli_report(struct cc_error *err, int code);
 /* Print "ccbuild: error: MESSAGE" and return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The state directory: --state-dir, $CCBUILD_STATE_DIR, or .ccbuild beside
+ * the manifest; caller frees. */
+char *cli_state_dir(const struct cli *cli);
+/* Connect to the engine: 0 with *out (caller closes); when no engine
+ * answers, EXIT_ENGINE after printing why if `required`, else 0 with *out
+ * NULL and a warning. */
+int cli_engine(const struct cli *cli, int required, struct engine **out);
+/* Worker count: -j, else the number of online cores. */
+int cli_jobs(const struct cli *cli);
+
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_lint(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_why(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -184,7 +184,7 @@ static int hash_context(const struct hash_input *in, struct hash_result *out,
 			struct cc_error **err)
 {
 	struct ctx_list l = CTX_LIST_INIT;
-	cleanup_free char *rel = dockerfile_in_context(in->context, in->dockerfile);
+	char *rel = out->dockerfile_rel = dockerfile_in_context(in->context, in->dockerfile);
 	cleanup_free unsigned char(*digests)[32] = NULL;
 	struct ignore *ig = ignore_load(in->context, rel, &out->ignore_file, err);
 	struct hasher h;
@@ -207,6 +207,8 @@ static int hash_context(const struct hash_input *in, struct hash_result *out,
 		h_bytes(&h, f->digest, 32);
 	}
 	h_final(&h, out->context);
+	out->walk = l;
+	memset(&l, 0, sizeof(l));
 	rc = 0;
 out:
 	ignore_free(ig);
@@ -255,9 +257,11 @@ void hash_manifest_release(struct hash_manifest *m)
 void hash_result_release(struct hash_result *r)
 {
 	hash_manifest_release(&r->files);
+	ctx_list_release(&r->walk);
 	free(r->ignore_file);
 	free(r->warning);
-	r->ignore_file = r->warning = NULL;
+	free(r->dockerfile_rel);
+	r->ignore_file = r->warning = r->dockerfile_rel = NULL;
 }
 
 size_t hash_manifest_diff(const struct hash_manifest *a, const struct hash_manifest *b,

@@ -4,6 +4,7 @@
 #define CC_HASH_H
 
 #include "arena.h"
+#include "ctxwalk.h"
 #include "statcache.h"
 
 #include <stddef.h>
@@ -44,6 +45,10 @@ struct hash_result {
 	char hex[65];                /* the same, hex */
 	unsigned char context[32];   /* hash of the context part alone */
 	struct hash_manifest files;  /* owned */
+	struct ctx_list walk;        /* the walked entries, in walk order: what
+				      * the build sends (owned) */
+	char *dockerfile_rel;        /* the Dockerfile's context-relative path, or
+				      * NULL when it lies outside the context */
 	char *ignore_file;           /* ignore file used (context-relative) or NULL */
 	char *warning;               /* stat cache warning or NULL; owned */
 	struct statcache_stats stats;

@@ -1,6 +1,7 @@
 /* main: parse global options, set up what the command's flags ask for
  * (git's command table), dispatch, print errors, choose the exit code. */
 #include "cli.h"
+#include "engine.h"
 #include "error.h"
 #include "manifest.h"
 #include "project.h"
@@ -8,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,8 @@ static const struct command commands[] = {
 	  "the step graph of a profile (dot renders with `dot -Tsvg`)" },
 	{ "config", cmd_config, NEEDS_MANIFEST | NEEDS_PROFILE, "config PROFILE",
 	  "the merged compose model of the profile, as YAML (like `docker compose config`)" },
+	{ "why", cmd_why, NEEDS_MANIFEST | NEEDS_PROFILE, "why PROFILE STEP",
+	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },
@@ -83,6 +87,42 @@ int cli_fail(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+char *cli_state_dir(const struct cli *cli)
+{
+	if (cli->state_dir)
+		return xstrdup(cli->state_dir);
+	return path_join(cli->manifest->dir, ".ccbuild");
+}
+
+int cli_engine(const struct cli *cli, int required, struct engine **out)
+{
+	struct cc_error *err = NULL;
+	struct engine *e = engine_open(NULL, &err);
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return cli_report(err, EXIT_USAGE);
+	rc = engine_ping(e, &err);
+	if (rc == 0) {
+		*out = e;
+		return 0;
+	}
+	engine_close(e);
+	if (required)
+		return cli_report(err, EXIT_ENGINE);
+	fprintf(stderr, "ccbuild: warning: %s; images not checked\n", err ? err->msg : "engine unreachable");
+	cc_error_free(err);
+	return 0;
+}
+
+int cli_jobs(const struct cli *cli)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cli->jobs > 0 ? cli->jobs : n > 0 ? (int)n : 1;
 }
 
 static const struct command *find_command(const char *name)
@@ -192,6 +232,28 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 	return 0;
 }
 
+/* The only process-wide mutable state: raised by SIGINT/SIGTERM, polled
+ * by the scheduler and by in-flight engine requests. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
@@ -219,6 +281,8 @@ int main(int argc, char **argv)
 		argc++;
 		argv--;
 	}
+	cli.cancel = &interrupted;
+	install_signals();
 	curl_global_init(CURL_GLOBAL_ALL);
 	rc = setup(&cli, c, &argc, &argv);
 	if (rc == 0)

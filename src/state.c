@@ -3,7 +3,7 @@
  * Layout (version 1):
  *   DIR/lock                 flock(2) target; holds the holder's pid
  *   DIR/steps/ID.json        one step record, ID escaped (below)
- *   DIR/files/HASH.files     per-file manifest of the run with input HASH
+ *   DIR/files/ID.HASH.files  per-file manifest of step ID's run with input HASH
  *   DIR/statcache/KEY        stat cache (statcache.c) per context and
  *                            Dockerfile: KEY = first 32 hex digits of
  *                            sha256(abs context NUL abs Dockerfile)
@@ -11,8 +11,11 @@
  * Step record, JSON:
  *   {"version": 1, "step": "build:web", "input": "<64 hex>",
  *    "output": "sha256:...", "tags": ["web:dev"], "time": 1700000000,
- *    "files": "files/<64 hex>.files"}
- * "files" may be absent.  A record with another version, a different step
+ *    "files": "files/build%3Aweb.<64 hex>.files",
+ *    "inputs": {...}}
+ * "files" and "inputs" may be absent; "inputs" is the step kind's own
+ * object (for a build: Dockerfile text, target, args, labels, platform,
+ * base identities) kept so `why` can name what changed.  A record with another version, a different step
  * id or a malformed field is ignored with a warning (a rebuild).
  *
  * Manifest (.files), version 1:
@@ -153,6 +156,7 @@ void step_record_release(struct step_record *r)
 	free(r->input);
 	free(r->output);
 	free(r->files);
+	json_decref(r->inputs);
 	strlist_release(&r->tags);
 	memset(r, 0, sizeof(*r));
 }
@@ -193,6 +197,7 @@ static const char *record_from_json(json_t *j, const char *id, struct step_recor
 	r->output = xstrdup(output);
 	r->time = json_integer_value(time);
 	r->files = files ? xstrdup(files) : NULL;
+	r->inputs = json_is_object(json_object_get(j, "inputs")) ? json_incref(json_object_get(j, "inputs")) : NULL;
 	json_array_foreach(tags, i, v)
 		if (json_is_string(v))
 			strlist_push(&r->tags, json_string_value(v));
@@ -273,6 +278,8 @@ static json_t *record_to_json(const struct step_record *r)
 	json_object_set_new(j, "time", json_integer(r->time));
 	if (r->files)
 		json_object_set_new(j, "files", json_string(r->files));
+	if (r->inputs)
+		json_object_set(j, "inputs", r->inputs);
 	return j;
 }
 
@@ -299,7 +306,12 @@ int state_save_step(const char *dir, struct step_record *r, const struct hash_ma
 	if (!r->input || !is_hex64(r->input))
 		return cc_error_set(err, "state: step %s: input hash is not 64 hex digits", r->step);
 	free(r->files);
-	r->files = files ? xasprintf("files/%s.files", r->input) : NULL;
+	if (files) {
+		cleanup_free char *esc = escape_id(r->step);
+
+		r->files = xasprintf("files/%s.%s.files", esc, r->input);
+	} else
+		r->files = NULL;
 	if (files && save_files(dir, r->files, files, err) < 0)
 		return cc_error_wrap(err, "saving state of %s", r->step);
 	j = record_to_json(r);

@@ -7,6 +7,8 @@
 
 #include "lists.h"
 
+#include <jansson.h>
+
 #include <stdint.h>
 
 struct cc_error;
@@ -20,6 +22,8 @@ struct step_record {
 	struct strlist tags;  /* tags applied */
 	int64_t time;         /* unix seconds of the run */
 	char *files;          /* manifest file relative to the state dir, or NULL */
+	json_t *inputs;       /* the step's non-file inputs (kind-specific object,
+			       * for `why`), owned; or NULL */
 };
 
 /* Create dir and its subdirectories when missing. */

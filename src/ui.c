@@ -189,7 +189,7 @@ static void remove_live(struct ui *ui, const char *step)
 }
 
 void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason,
-		 long ms, const char *detail)
+		 long ms, const char *detail, const json_t *extra)
 {
 	json_t *ev;
 
@@ -199,6 +199,8 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 			       "status", status, "reason", reason, "duration_ms", (json_int_t)ms);
 		if (detail)
 			json_object_set_new(ev, "error", json_string(detail));
+		if (extra)
+			json_object_update(ev, (json_t *)extra);
 		json_line(ui, ev);
 		pthread_mutex_unlock(&ui->mu);
 		return;
@@ -206,12 +208,13 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 	if (ui->mode == UI_TTY) {
 		tty_clear(ui);
 		remove_live(ui, step);
-	} else {
-		stamp(ui);
 	}
-	if (ui->verbosity >= 0 || strcmp(status, "up-to-date"))
-		fprintf(ui->out, "%s %-24s %-10s %5.1fs%s%s\n", ui->mode == UI_TTY ? "   " : "", step, status,
+	if (ui->verbosity >= 0 || strcmp(status, "up-to-date")) {
+		if (ui->mode == UI_PLAIN)
+			stamp(ui);
+		fprintf(ui->out, "%s%-24s %-10s %5.1fs%s%s\n", ui->mode == UI_TTY ? "    " : "", step, status,
 			ms / 1000.0, reason ? "  " : "", reason ? reason : "");
+	}
 	if (detail)
 		fprintf(ui->out, "%s\n", detail);
 	if (ui->mode == UI_TTY)

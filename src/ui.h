@@ -5,6 +5,7 @@
 #ifndef CC_UI_H
 #define CC_UI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 enum ui_mode { UI_TTY, UI_PLAIN, UI_JSON };
@@ -24,9 +25,11 @@ void ui_step_start(struct ui *ui, const char *step, const char *kind);
  * as a line with -v in plain mode, as an event in JSON. */
 void ui_step_progress(struct ui *ui, const char *step, const char *note);
 /* A step ended.  status: done|up-to-date|failed|cancelled.  reason may be
- * NULL; detail (the error text, the failing log) is printed whole. */
+ * NULL; detail (the error text, the failing log) is printed whole; extra
+ * (may be NULL, borrowed) is a JSON object whose fields are added to the
+ * JSON event (hash, image, ...). */
 void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason,
-		 long ms, const char *detail);
+		 long ms, const char *detail, const json_t *extra);
 /* Counts by status and the wall time. */
 void ui_summary(struct ui *ui, int done, int uptodate, int failed, int cancelled, long ms);
 /* A free-form message (warnings): "ccbuild: warning: ..." on stderr, or

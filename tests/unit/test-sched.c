@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const struct step_kind kind = { "build", NULL };
+static const struct step_kind kind = { .name = "build" };
 
 struct ctx {
 	pthread_mutex_t mu;

@@ -1,0 +1,81 @@
+/* cmd-run: `ccbuild PROFILE` — run the profile's pipeline: lock the state
+ * directory, connect to the engine, run every step that is not up to date
+ * on -j workers, show progress and a summary. */
+#include "cli.h"
+#include "engine.h"
+#include "error.h"
+#include "project.h"
+#include "runner.h"
+#include "state.h"
+#include "ui.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void waiting(long pid, void *data)
+{
+	const char *dir = data;
+
+	if (pid > 0)
+		fprintf(stderr, "ccbuild: waiting for another ccbuild run (pid %ld) to release %s/lock\n", pid, dir);
+	else
+		fprintf(stderr, "ccbuild: waiting for another ccbuild run to release %s/lock\n", dir);
+}
+
+static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
+{
+	FILE *out = cli->json ? stdout : stderr;
+	struct ui *ui = ui_new(ui_mode_detect(cli->json, out), out, cli->verbosity);
+	struct runner r;
+	long t0 = now_ms();
+	int rc, done, uptodate, failed, cancelled;
+
+	runner_init(&r, cli->project);
+	r.engine = e;
+	r.state_dir = state_dir;
+	r.ui = ui;
+	r.cancel = cli->cancel;
+	r.jobs = cli_jobs(cli);
+	r.keep_going = cli->keep_going;
+	rc = runner_run(&r);
+	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
+	ui_summary(ui, done, uptodate, failed, cancelled, now_ms() - t0);
+	runner_release(&r);
+	ui_free(ui);
+	return rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
+}
+
+int cmd_run(struct cli *cli, int argc, char **argv)
+{
+	struct cc_error *err = NULL;
+	struct state_lock *lock = NULL;
+	struct engine *e = NULL;
+	cleanup_free char *state_dir = NULL;
+	int rc;
+
+	if (argc > 0)
+		return cli_fail(EXIT_USAGE, "unexpected argument '%s' after the profile", argv[0]);
+	if (cli->dry_run)
+		return cmd_plan(cli, argc, argv);
+	if ((rc = cli_engine(cli, 1, &e)))
+		return rc;
+	state_dir = cli_state_dir(cli);
+	if (state_init(state_dir, &err) < 0 || state_lock(state_dir, &lock, waiting, state_dir, &err) < 0) {
+		engine_close(e);
+		return cli_report(err, EXIT_FAILED);
+	}
+	rc = *cli->cancel ? EXIT_INTERRUPTED : run_locked(cli, e, state_dir);
+	state_unlock(lock);
+	engine_close(e);
+	return rc;
+}

@@ -1,0 +1,212 @@
+/* runner: the decide-then-run loop over a project's step graph. */
+#include "runner.h"
+#include "error.h"
+#include "graph.h"
+#include "project.h"
+#include "state.h"
+#include "step.h"
+#include "ui.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void runner_init(struct runner *r, struct project *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->project = p;
+	r->results = xcalloc(p->graph.nsteps ? p->graph.nsteps : 1, sizeof(*r->results));
+	r->jobs = 1;
+	r->state_exists = 1;
+}
+
+static void result_clear(const struct step *s, struct step_result *res)
+{
+	if (res->scratch && s->kind->release)
+		s->kind->release(res);
+	free(res->hash);
+	free(res->output);
+	free(res->reason);
+	strlist_release(&res->tags);
+	json_decref(res->inputs);
+	hash_manifest_release(&res->files);
+	memset(res, 0, sizeof(*res));
+}
+
+void runner_release(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; r->results && i < r->project->graph.nsteps; i++)
+		result_clear(&r->project->graph.steps[i], &r->results[i]);
+	free(r->results);
+	r->results = NULL;
+}
+
+void runner_warn(struct runner *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (r->ui)
+		ui_message(r->ui, "warning", msg);
+	else
+		fprintf(stderr, "ccbuild: warning: %s\n", msg);
+	free(msg);
+}
+
+/* A dependency that would run leaves this step's inputs unknown. */
+static const char *pending_dep(const struct runner *r, const struct step *s)
+{
+	size_t j;
+
+	for (j = 0; j < s->ndeps; j++)
+		if (r->results[s->deps[j]].would_run)
+			return r->project->graph.steps[s->deps[j]].id;
+	return NULL;
+}
+
+int runner_plan(struct runner *r, struct cc_error **err)
+{
+	const struct graph *g = &r->project->graph;
+	size_t k;
+
+	for (k = 0; k < g->nsteps; k++) {
+		size_t i = g->order[k];
+		const struct step *s = &g->steps[i];
+		struct step_result *res = &r->results[i];
+		const char *dep = pending_dep(r, s);
+		int rc;
+
+		if (dep) {
+			res->would_run = 1;
+			res->reason = xasprintf("%s would run first", dep);
+			continue;
+		}
+		rc = s->kind->check(r, i, 1, err);
+		if (rc < 0)
+			return cc_error_wrap(err, "%s", s->id);
+		res->would_run = rc == 0;
+		res->status = rc ? STEP_UP_TO_DATE : STEP_PENDING;
+	}
+	return 0;
+}
+
+static enum step_status run_step(void *ctx, size_t i, struct cc_error **err)
+{
+	struct runner *r = ctx;
+	const struct step *s = &r->project->graph.steps[i];
+	int rc;
+
+	rc = s->kind->check(r, i, 0, err);
+	if (rc < 0)
+		return *r->cancel ? STEP_CANCELLED : STEP_FAILED;
+	if (rc == 1)
+		return STEP_UP_TO_DATE;
+	if (*r->cancel)
+		return STEP_CANCELLED;
+	if (s->kind->run(r, i, err) < 0)
+		return *r->cancel ? STEP_CANCELLED : STEP_FAILED;
+	return STEP_DONE;
+}
+
+static void step_started(void *ctx, size_t i)
+{
+	struct runner *r = ctx;
+	const struct step *s = &r->project->graph.steps[i];
+
+	ui_step_start(r->ui, s->id, s->kind->name);
+}
+
+/* Record a success at once, so that a later crash keeps it. */
+static void record_success(struct runner *r, const struct step *s, struct step_result *res)
+{
+	struct step_record rec = { 0 };
+	struct cc_error *serr = NULL;
+
+	rec.step = s->id;
+	rec.input = res->hash;
+	rec.output = res->output;
+	rec.tags = res->tags;
+	rec.time = (int64_t)time(NULL);
+	rec.inputs = res->inputs;
+	if (state_save_step(r->state_dir, &rec, res->files.n ? &res->files : NULL, &serr) < 0) {
+		ui_message(r->ui, "warning", serr->msg);
+		cc_error_free(serr);
+	}
+	free(rec.files);
+}
+
+/* Scheduler thread: the step has ended. */
+static void step_finished(void *ctx, size_t i, enum step_status st, struct cc_error *err, long ms)
+{
+	struct runner *r = ctx;
+	const struct step *s = &r->project->graph.steps[i];
+	struct step_result *res = &r->results[i];
+	struct strbuf detail = STRBUF_INIT;
+	struct cc_error *e;
+	json_t *extra = json_object();
+
+	res->status = st;
+	res->reported = 1;
+	if (st == STEP_DONE && res->hash)
+		record_success(r, s, res);
+	for (e = err; e; e = e->next)
+		strbuf_addf(&detail, "%s%s", detail.buf ? "\n" : "", e->msg);
+	if (res->hash)
+		json_object_set_new(extra, "hash", json_string(res->hash));
+	if (res->output)
+		json_object_set_new(extra, "output", json_string(res->output));
+	if (st == STEP_CANCELLED && !res->reason)
+		res->reason = xstrdup(*r->cancel ? "interrupted" : "a step it needs did not succeed");
+	ui_step_end(r->ui, s->id, s->kind->name, step_status_name(st),
+		    st == STEP_FAILED ? NULL : res->reason, ms, detail.buf, extra);
+	json_decref(extra);
+	strbuf_release(&detail);
+	cc_error_free(err);
+	if (res->scratch && s->kind->release)
+		s->kind->release(res);
+}
+
+int runner_run(struct runner *r)
+{
+	static const struct sched_ops ops = { run_step, step_finished, step_started };
+	const struct graph *g = &r->project->graph;
+	enum step_status *status = xcalloc(g->nsteps ? g->nsteps : 1, sizeof(*status));
+	size_t i;
+	int rc;
+
+	rc = sched_run(g, r->jobs, r->keep_going, r->cancel, &ops, r, status);
+	for (i = 0; i < g->nsteps; i++) {
+		struct step_result *res = &r->results[i];
+
+		res->status = status[i];
+		if (!res->reported && status[i] == STEP_CANCELLED)
+			ui_step_end(r->ui, g->steps[i].id, g->steps[i].kind->name, "cancelled",
+				    *r->cancel ? "interrupted" : "a step it needs did not succeed", 0, NULL, NULL);
+	}
+	free(status);
+	return rc;
+}
+
+void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed, int *cancelled)
+{
+	size_t i;
+
+	*done = *uptodate = *failed = *cancelled = 0;
+	for (i = 0; i < r->project->graph.nsteps; i++) {
+		switch (r->results[i].status) {
+		case STEP_DONE: (*done)++; break;
+		case STEP_UP_TO_DATE: (*uptodate)++; break;
+		case STEP_FAILED: (*failed)++; break;
+		case STEP_CANCELLED: case STEP_PENDING: (*cancelled)++; break;
+		}
+	}
+}

@@ -1,0 +1,65 @@
+/* runner: decide and execute the steps of a project.  For each step, in
+ * dependency order, the step's kind computes its inputs and compares them
+ * with the record of its last success (kind->check); a step whose record
+ * matches and whose output still exists is up to date, anything else runs
+ * (kind->run) on the scheduler's worker pool.  Each success is recorded at
+ * once (atomically, in the state directory), so an interrupted run keeps
+ * what finished.  Planning (plan, --dry-run, why) makes the same decisions
+ * and changes nothing. */
+#ifndef CC_RUNNER_H
+#define CC_RUNNER_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+
+#include "hash.h"
+#include "lists.h"
+#include "sched.h"
+
+struct cc_error;
+struct engine;
+struct project;
+struct ui;
+
+/* What one step decided or produced; owned by the runner. */
+struct step_result {
+	char *hash;       /* input hash (hex), NULL until computed */
+	char *output;     /* what it produced (an image ID), NULL if nothing yet */
+	char *reason;     /* why it runs, or why it is up to date */
+	struct strlist tags;          /* what the output was tagged as */
+	json_t *inputs;               /* non-file inputs, saved for `why` */
+	struct hash_manifest files;   /* per-file hashes, saved for `why` */
+	void *scratch;                /* kind's own, freed by kind->release */
+	int would_run;    /* plan: 1 when it would run */
+	int reported;     /* its end was shown */
+	enum step_status status;
+};
+
+struct runner {
+	struct project *project;     /* borrowed */
+	struct engine *engine;       /* borrowed; NULL when unreachable (plan only) */
+	const char *state_dir;       /* borrowed */
+	int state_exists;            /* plan: 0 when state_dir does not exist */
+	struct ui *ui;               /* borrowed; NULL in plan */
+	struct step_result *results; /* one per graph step, owned */
+	volatile sig_atomic_t *cancel;
+	int jobs, keep_going;
+};
+
+/* Set up r for project p (results allocated); the other fields are the
+ * caller's to fill before runner_run/runner_plan. */
+void runner_init(struct runner *r, struct project *p);
+/* Decide every step without running anything (single-threaded, in order).
+ * A step after one that would run would run too ("build:base would run
+ * first").  Returns 0, or -1 with err when a check failed. */
+int runner_plan(struct runner *r, struct cc_error **err);
+/* Run the graph; returns 0, 1 when a step failed, 130 when cancelled. */
+int runner_run(struct runner *r);
+/* Counts of final statuses (for the summary). */
+void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed, int *cancelled);
+/* A note from a step (warning); safe from worker threads. */
+void runner_warn(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void runner_release(struct runner *r);
+
+#endif
