@@ -204,7 +204,9 @@ static int output_present(struct runner *r, const struct image *img, const struc
 		return 1;
 	}
 	json_decref(info);
-	rc = engine_image_inspect(r->engine, rec->output, NULL, err);
+	info = NULL;
+	rc = engine_image_inspect(r->engine, rec->output, &info, err);
+	json_decref(info);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
