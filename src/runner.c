@@ -112,6 +112,7 @@ static enum step_status run_step(void *ctx, size_t i, struct cc_error **err)
 		return STEP_UP_TO_DATE;
 	if (*r->cancel)
 		return STEP_CANCELLED;
+	ui_step_running(r->ui, s->id, r->results[i].reason);
 	if (s->kind->run(r, i, err) < 0)
 		return *r->cancel ? STEP_CANCELLED : STEP_FAILED;
 	return STEP_DONE;

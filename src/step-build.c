@@ -21,12 +21,23 @@
 #include <string.h>
 #include <unistd.h>
 
+/* path relative to the working directory when it lies below it. */
+static const char *shown_path(const char *path, const char *cwd)
+{
+	size_t n = cwd ? strlen(cwd) : 0;
+
+	if (n && !strncmp(path, cwd, n) && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
 static void build_describe(const struct step *s, struct strbuf *out)
 {
 	const struct image *img = s->data;
+	cleanup_free char *cwd = getcwd(NULL, 0);
 	size_t i;
 
-	strbuf_addf(out, "%s from %s", img->ref, img->dockerfile);
+	strbuf_addf(out, "%s from %s", img->ref, shown_path(img->dockerfile, cwd));
 	if (img->target)
 		strbuf_addf(out, " target=%s", img->target);
 	for (i = 0; i < img->platforms.n; i++)

@@ -132,12 +132,7 @@ void ui_step_start(struct ui *ui, const char *step, const char *kind)
 		json_line(ui, json_pack("{s:s, s:s, s:s}", "event", "step_start", "step", step, "kind", kind));
 		free(l.step);
 		break;
-	case UI_PLAIN:
-		if (ui->verbosity >= 0) {
-			stamp(ui);
-			fprintf(ui->out, "%s: started\n", step);
-			fflush(ui->out);
-		}
+	case UI_PLAIN: /* said by ui_step_running, once there is work */
 		free(l.step);
 		break;
 	case UI_TTY:
@@ -145,6 +140,19 @@ void ui_step_start(struct ui *ui, const char *step, const char *kind)
 		tty_clear(ui);
 		tty_draw(ui);
 		break;
+	}
+	pthread_mutex_unlock(&ui->mu);
+}
+
+void ui_step_running(struct ui *ui, const char *step, const char *reason)
+{
+	pthread_mutex_lock(&ui->mu);
+	if (ui->mode == UI_JSON) {
+		json_line(ui, json_pack("{s:s, s:s, s:s?}", "event", "step_run", "step", step, "reason", reason));
+	} else if (ui->mode == UI_PLAIN && ui->verbosity >= 0) {
+		stamp(ui);
+		fprintf(ui->out, "%s: running (%s)\n", step, reason ? reason : "");
+		fflush(ui->out);
 	}
 	pthread_mutex_unlock(&ui->mu);
 }

@@ -21,6 +21,8 @@ void ui_free(struct ui *ui);
 
 /* A step began running. */
 void ui_step_start(struct ui *ui, const char *step, const char *kind);
+/* A started step has work to do (not up to date), and why. */
+void ui_step_running(struct ui *ui, const char *step, const char *reason);
 /* A short progress note ("[2/5] RUN make", "cached"); shown live on a TTY,
  * as a line with -v in plain mode, as an event in JSON. */
 void ui_step_progress(struct ui *ui, const char *step, const char *note);
