@@ -62,7 +62,8 @@ void runner_warn(struct runner *r, const char *fmt, ...)
 	free(msg);
 }
 
-/* A dependency that would run leaves this step's inputs unknown. */
+/* A dependency that would run leaves this step's inputs unknown when the
+ * step reads its dependencies' outputs. */
 static const char *pending_dep(const struct runner *r, const struct step *s)
 {
 	size_t j;
@@ -82,7 +83,7 @@ int runner_plan(struct runner *r, struct cc_error **err)
 		size_t i = g->order[k];
 		const struct step *s = &g->steps[i];
 		struct step_result *res = &r->results[i];
-		const char *dep = pending_dep(r, s);
+		const char *dep = s->kind->needs_outputs ? pending_dep(r, s) : NULL;
 		int rc;
 
 		if (dep) {

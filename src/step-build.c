@@ -1,8 +1,8 @@
 /* step-build: the build:IMAGE step kind.
  *
  * check: hash the inputs (docs/hashing.md) with the identity of every
- * base: a manifest image's output (its dependency's image ID), an external
- * one's image ID as the engine knows it.  Up to date when the hash equals
+ * base: a manifest image's input hash, an external one's image ID as the
+ * engine knows it.  Up to date when the hash equals
  * the last success and that image still exists; if the image exists but
  * its tag moved, the tag is put back instead of rebuilding.
  * run: stream the walked context to POST /build (BuildKit) and record the
@@ -86,8 +86,9 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	return id;
 }
 
-/* Base identities in a fixed order (manifest images as "build:KEY" first,
- * then externals as written), into res->inputs.bases and ids. */
+/* Base identities in a fixed order (manifest images as "build:KEY" with
+ * their input hash first, then externals as written with their image ID),
+ * into res->inputs.bases and ids. */
 static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t *bases, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -96,12 +97,12 @@ static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t
 
 	for (j = 0; j < s->ndeps; j++) {
 		const struct step *d = &r->project->graph.steps[s->deps[j]];
-		const char *out = r->results[s->deps[j]].output;
+		const char *out = r->results[s->deps[j]].hash;
 
 		if (d->kind != &step_kind_build)
 			continue;
 		if (!out)
-			return cc_error_set(err, "%s has no output yet", d->id);
+			return cc_error_set(err, "%s has no input hash yet", d->id);
 		json_object_set_new(bases, d->id, json_string(out));
 		strlist_push(ids, d->id);
 		strlist_push(ids, out);
@@ -350,6 +351,7 @@ out:
 
 const struct step_kind step_kind_build = {
 	.name = "build",
+	.needs_outputs = 0,
 	.describe = build_describe,
 	.check = build_check,
 	.run = build_run,

@@ -18,6 +18,10 @@ struct step;
 
 struct step_kind {
 	const char *name;  /* "build": the prefix of step ids */
+	/* 1 when check reads its dependencies' outputs (so a plan can only say
+	 * "would run" after a dependency that would run); 0 when their input
+	 * hashes suffice. */
+	int needs_outputs;
 	/* One line saying what the step does ("web  ./web  Dockerfile target=dev"). */
 	void (*describe)(const struct step *s, struct strbuf *out);
 	/* Compute the step's inputs into r->results[i] (hash, inputs, files)
