@@ -71,6 +71,12 @@ int engine_image_tag(struct engine *e, const char *image, const char *ref, struc
  * removed, 1 when it did not exist, negative on error. */
 int engine_image_remove(struct engine *e, const char *name, int force, struct cc_error **err);
 
+/* POST /images/NAME/push?tag=TAG (engine-push.c): the engine pushes the
+ * local image NAME:TAG to the registry NAME names.  auth is the
+ * X-Registry-Auth value (base64url JSON) or NULL for anonymous.  On
+ * success *digest is the pushed manifest's "sha256:..." (caller frees). */
+int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
+		      volatile sig_atomic_t *cancel, char **digest, struct cc_error **err);
 /* ---- builds (engine-build.c) ---- */
 
 enum engine_builder {
