@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "error.h"
+#include "gitinfo.h"
 #include "graph.h"
 #include "manifest.h"
 #include "project.h"
@@ -22,19 +23,28 @@
 #include <unistd.h>
 
 /* Decide every step of the profile into r (engine optional). */
-static int plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir)
+static int plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir,
+		      struct gitinfo *git)
 {
 	struct cc_error *err = NULL;
-	int rc = cli_engine(cli, 0, e);
+	int rc = cli_engine(cli, 0, e), have_git;
 
+	memset(r, 0, sizeof(*r));
+	memset(git, 0, sizeof(*git));
 	if (rc)
 		return rc;
+	if ((have_git = gitinfo_read(cli->manifest->dir, git, &err)) < 0) {
+		fprintf(stderr, "ccbuild: warning: %s\n", err->msg);
+		cc_error_free(err);
+		err = NULL;
+	}
 	*state_dir = cli_state_dir(cli);
 	runner_init(r, cli->project);
 	r->engine = *e;
 	r->state_dir = *state_dir;
 	r->state_exists = access(*state_dir, F_OK) == 0;
 	r->cancel = cli->cancel;
+	r->git = have_git == 0 ? git : NULL;
 	if (runner_plan(r, &err) < 0)
 		return cli_report(err, EXIT_FAILED);
 	return 0;
@@ -103,12 +113,13 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	struct runner r;
 	struct engine *e = NULL;
+	struct gitinfo git;
 	cleanup_free char *state_dir = NULL;
 	int rc;
 
 	if (argc > 0)
 		return cli_fail(EXIT_USAGE, "plan: unexpected argument '%s'", argv[0]);
-	rc = plan_setup(cli, &r, &e, &state_dir);
+	rc = plan_setup(cli, &r, &e, &state_dir, &git);
 	if (rc == 0) {
 		if (cli->json)
 			plan_json(cli->project, &r);
@@ -117,6 +128,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	}
 	if (r.results)
 		runner_release(&r);
+	gitinfo_release(&git);
 	engine_close(e);
 	return rc;
 }
@@ -165,6 +177,7 @@ int cmd_why(struct cli *cli, int argc, char **argv)
 	struct runner r;
 	struct engine *e = NULL;
 	struct step_record rec;
+	struct gitinfo git;
 	cleanup_free char *state_dir = NULL, *warning = NULL, *id = NULL;
 	long i;
 	int rc, have;
@@ -176,7 +189,7 @@ int cmd_why(struct cli *cli, int argc, char **argv)
 	if (i < 0)
 		return cli_fail(EXIT_USAGE, "why: profile %s has no step '%s' (see 'ccbuild plan %s')", cli->profile,
 				id, cli->profile);
-	rc = plan_setup(cli, &r, &e, &state_dir);
+	rc = plan_setup(cli, &r, &e, &state_dir, &git);
 	if (rc == 0) {
 		have = state_load_step(state_dir, id, &rec, &warning);
 		why_print(&r, (size_t)i, &rec, have == 1);
@@ -184,6 +197,7 @@ int cmd_why(struct cli *cli, int argc, char **argv)
 	}
 	if (r.results)
 		runner_release(&r);
+	gitinfo_release(&git);
 	engine_close(e);
 	return rc;
 }

@@ -4,8 +4,11 @@
 #include "cli.h"
 #include "engine.h"
 #include "error.h"
+#include "gitinfo.h"
+#include "manifest.h"
 #include "project.h"
 #include "runner.h"
+#include "step.h"
 #include "state.h"
 #include "ui.h"
 #include "util.h"
@@ -37,10 +40,20 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	FILE *out = cli->json ? stdout : stderr;
 	struct ui *ui = ui_new(ui_mode_detect(cli->json, out), out, cli->verbosity);
 	struct runner r;
+	struct gitinfo git;
+	struct cc_error *err = NULL;
 	long t0 = now_ms();
-	int rc, done, uptodate, failed, cancelled;
+	int rc, done, uptodate, failed, cancelled, have_git;
+	json_t *by_kind;
+	size_t i;
 
+	have_git = gitinfo_read(cli->manifest->dir, &git, &err);
+	if (have_git < 0) {
+		ui_message(ui, "warning", err->msg);
+		cc_error_free(err);
+	}
 	runner_init(&r, cli->project);
+	r.git = have_git == 0 ? &git : NULL;
 	r.engine = e;
 	r.state_dir = state_dir;
 	r.ui = ui;
@@ -49,8 +62,17 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.keep_going = cli->keep_going;
 	rc = runner_run(&r);
 	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
-	ui_summary(ui, done, uptodate, failed, cancelled, now_ms() - t0);
+	by_kind = json_object();
+	for (i = 0; i < cli->project->graph.nsteps; i++)
+		if (r.results[i].status == STEP_DONE) {
+			const char *k = cli->project->graph.steps[i].kind->name;
+
+			json_object_set_new(by_kind, k, json_integer(json_integer_value(json_object_get(by_kind, k)) + 1));
+		}
+	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
+	json_decref(by_kind);
 	runner_release(&r);
+	gitinfo_release(&git);
 	ui_free(ui);
 	return rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
 }

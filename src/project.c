@@ -273,7 +273,7 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 }
 
 /* The image a base reference names: by key or by reference. */
-static long image_named(const struct project *p, const char *base)
+long project_image_named(const struct project *p, const char *base)
 {
 	cleanup_free char *norm = image_ref_normalize(base);
 	size_t i;
@@ -304,7 +304,7 @@ static int build_graph(struct project *p, struct cc_error **err)
 		const struct image *img = &p->images[i];
 
 		for (j = 0; j < img->bases.n; j++)
-			if ((dep = image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i)
+			if ((dep = project_image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i)
 				graph_add_edge(g, i, (size_t)dep);
 			else if (dep == (long)i)
 				rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
@@ -320,6 +320,17 @@ static int build_graph(struct project *p, struct cc_error **err)
 			else
 				graph_add_edge(g, i, (size_t)(d - p->images));
 		}
+	}
+	for (i = 0; rc == 0 && p->profile->push && i < p->nimages; i++) {
+		size_t b, ps;
+
+		free(id);
+		id = xasprintf("build:%s", p->images[i].key);
+		b = (size_t)graph_find(g, id);
+		free(id);
+		id = xasprintf("push:%s", p->images[i].key);
+		ps = graph_add(g, id, &step_kind_push, &p->images[i]);
+		graph_add_edge(g, ps, b);
 	}
 	if (rc == 0)
 		rc = graph_finish(g, err);
@@ -341,7 +352,7 @@ static void select_services(struct project *p)
 			if (!keep[i])
 				continue;
 			for (j = 0; j < p->images[i].bases.n; j++) {
-				long d = image_named(p, p->images[i].bases.v[j]);
+				long d = project_image_named(p, p->images[i].bases.v[j]);
 
 				if (d >= 0 && !keep[d])
 					keep[d] = 1, changed = 1;

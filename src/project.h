@@ -40,8 +40,12 @@ struct project {
  * read their Dockerfiles, build and order the step graph.  Every problem
  * found is reported. */
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+/* Index of the image a FROM reference names (by key or reference), or -1. */
+long project_image_named(const struct project *p, const char *ref);
 /* Image by key, or NULL. */
 const struct image *project_image(const struct project *p, const char *key);
 void project_free(struct project *p);
+/* Where push:IMAGE pushes: REGISTRY/KEY; caller frees (step-push.c). */
+char *push_repository(const struct manifest *m, const struct image *img);
 
 #endif

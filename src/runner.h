@@ -19,6 +19,7 @@
 
 struct cc_error;
 struct engine;
+struct gitinfo;
 struct project;
 struct ui;
 
@@ -42,6 +43,8 @@ struct runner {
 	const char *state_dir;       /* borrowed */
 	int state_exists;            /* plan: 0 when state_dir does not exist */
 	struct ui *ui;               /* borrowed; NULL in plan */
+	const struct gitinfo *git;   /* borrowed; NULL outside a git repository */
+	const char *registry_auth;   /* X-Registry-Auth for pushes, or NULL */
 	struct step_result *results; /* one per graph step, owned */
 	volatile sig_atomic_t *cancel;
 	int jobs, keep_going;

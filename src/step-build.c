@@ -108,8 +108,11 @@ static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t
 		strlist_push(ids, out);
 	}
 	for (j = 0; j < img->bases.n; j++) {
-		char *id = external_identity(r, img->bases.v[j], err);
+		char *id;
 
+		if (project_image_named(r->project, img->bases.v[j]) >= 0)
+			continue; /* a manifest image: identified by its hash above */
+		id = external_identity(r, img->bases.v[j], err);
 		if (!id)
 			return -1;
 		json_object_set_new(bases, img->bases.v[j], json_string(id));

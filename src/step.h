@@ -37,5 +37,6 @@ struct step_kind {
 };
 
 extern const struct step_kind step_kind_build;
+extern const struct step_kind step_kind_push;
 
 #endif

@@ -231,16 +231,40 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 	pthread_mutex_unlock(&ui->mu);
 }
 
-void ui_summary(struct ui *ui, int done, int uptodate, int failed, int cancelled, long ms)
+/* "built", "pushed", "scanned": the past tense of a step kind. */
+static void add_done(struct strbuf *sb, const char *kind, json_int_t n)
 {
+	static const char *const past[][2] = { { "build", "built" }, { "push", "pushed" }, { "scan", "scanned" } };
+	const char *word = kind;
+	size_t i;
+
+	for (i = 0; i < sizeof(past) / sizeof(past[0]); i++)
+		if (!strcmp(past[i][0], kind))
+			word = past[i][1];
+	strbuf_addf(sb, "%lld %s, ", (long long)n, word);
+}
+
+void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int failed, int cancelled, long ms)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *kind;
+	json_t *n;
+
 	pthread_mutex_lock(&ui->mu);
-	if (ui->mode == UI_JSON)
-		json_line(ui, json_pack("{s:s, s:i, s:i, s:i, s:i, s:I}", "event", "summary", "built", done,
-					"up_to_date", uptodate, "failed", failed, "cancelled", cancelled, "duration_ms",
-					(json_int_t)ms));
-	else if (ui->verbosity >= 0 || failed)
-		fprintf(ui->out, "%d built, %d up to date, %d failed, %d cancelled in %.1fs\n", done, uptodate,
-			failed, cancelled, ms / 1000.0);
+	if (ui->mode == UI_JSON) {
+		json_line(ui, json_pack("{s:s, s:I, s:O, s:i, s:i, s:i, s:I}", "event", "summary", "built",
+					json_integer_value(json_object_get(done_by_kind, "build")), "done",
+					done_by_kind, "up_to_date", uptodate, "failed", failed, "cancelled", cancelled,
+					"duration_ms", (json_int_t)ms));
+	} else if (ui->verbosity >= 0 || failed) {
+		if (!json_object_get(done_by_kind, "build"))
+			add_done(&sb, "build", 0);
+		json_object_foreach((json_t *)done_by_kind, kind, n)
+			add_done(&sb, kind, json_integer_value(n));
+		fprintf(ui->out, "%s%d up to date, %d failed, %d cancelled in %.1fs\n", sb.buf, uptodate, failed,
+			cancelled, ms / 1000.0);
+	}
+	strbuf_release(&sb);
 	fflush(ui->out);
 	pthread_mutex_unlock(&ui->mu);
 }

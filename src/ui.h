@@ -32,8 +32,9 @@ void ui_step_progress(struct ui *ui, const char *step, const char *note);
  * JSON event (hash, image, ...). */
 void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason,
 		 long ms, const char *detail, const json_t *extra);
-/* Counts by status and the wall time. */
-void ui_summary(struct ui *ui, int done, int uptodate, int failed, int cancelled, long ms);
+/* Counts by status and the wall time; done_by_kind (borrowed) maps a
+ * step kind to how many of its steps ran ({"build": 2, "push": 2}). */
+void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int failed, int cancelled, long ms);
 /* A free-form message (warnings): "ccbuild: warning: ..." on stderr, or
  * {"event":"message"} in JSON. */
 void ui_message(struct ui *ui, const char *level, const char *text);
