@@ -18,6 +18,8 @@ struct cli {
 	const char *file;       /* -f */
 	const char *dir;        /* -C */
 	const char *state_dir;  /* --state-dir / CCBUILD_STATE_DIR */
+	const char *report;     /* --report FILE: JSON report of the run */
+	const char *junit;      /* --junit FILE: scan results as JUnit XML */
 	int jobs;               /* -j, 0 = number of cores */
 	int json, dry_run, keep_going;
 	int verbosity;          /* -1 quiet, 0 normal, 1 verbose */

@@ -2,6 +2,7 @@
  * directory, connect to the engine, run every step that is not up to date
  * on -j workers, show progress and a summary. */
 #include "cli.h"
+#include "atomicfile.h"
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
@@ -15,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static long now_ms(void)
@@ -33,6 +35,33 @@ static void waiting(long pid, void *data)
 		fprintf(stderr, "ccbuild: waiting for another ccbuild run (pid %ld) to release %s/lock\n", pid, dir);
 	else
 		fprintf(stderr, "ccbuild: waiting for another ccbuild run to release %s/lock\n", dir);
+}
+
+/* --report FILE: the run as one JSON document (like bake's metadata file),
+ * written atomically.  Format (version 1):
+ *   {"version": 1, "profile": "prod", "exit_code": 0, "duration_ms": N,
+ *    "git": {"sha", "branch", "describe", "dirty"} (when in a repository),
+ *    "steps": [{"step", "kind", "status", "reason", "duration_ms", "hash",
+ *               "output", "tags", "error", "details"}, ...]} */
+static void write_report(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
+			 struct ui *ui)
+{
+	json_t *doc = json_pack("{s:i, s:s, s:i, s:I, s:o}", "version", 1, "profile", cli->profile, "exit_code", code,
+				"duration_ms", (json_int_t)ms, "steps", runner_report(r));
+	struct cc_error *err = NULL;
+	char *text;
+
+	if (git)
+		json_object_set_new(doc, "git",
+				    json_pack("{s:s, s:s?, s:s?, s:b}", "sha", git->sha, "branch", git->branch,
+					      "describe", git->describe, "dirty", git->dirty));
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (atomicfile_write(cli->report, text, strlen(text), &err) < 0) {
+		ui_message(ui, "error", err->msg);
+		cc_error_free(err);
+	}
+	free(text);
+	json_decref(doc);
 }
 
 static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
@@ -71,10 +100,13 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 		}
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);
+	rc = rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
+	if (cli->report)
+		write_report(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui);
 	runner_release(&r);
 	gitinfo_release(&git);
 	ui_free(ui);
-	return rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
+	return rc;
 }
 
 int cmd_run(struct cli *cli, int argc, char **argv)

@@ -63,6 +63,8 @@ static const char options_help[] =
 	"  --dry-run        decide, but run nothing\n"
 	"  --keep-going     continue independent steps after a failure\n"
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
+	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
+	"  --junit FILE     write scan results as JUnit XML\n"
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
 	"3 engine unreachable, 130 interrupted.\n";
@@ -177,6 +179,10 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->dir = argv[++i];
 		else if (!strcmp(a, "--state-dir") && has_next)
 			cli->state_dir = argv[++i];
+		else if (!strcmp(a, "--report") && has_next)
+			cli->report = argv[++i];
+		else if (!strcmp(a, "--junit") && has_next)
+			cli->junit = argv[++i];
 		else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && has_next) {
 			errno = 0;
 			cli->jobs = (int)strtol(argv[++i], &end, 10);
@@ -200,7 +206,8 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			argv[++n] = "help";
 		else if (!strcmp(a, "--version"))
 			argv[++n] = "version";
-		else if (!strcmp(a, "-f") || !strcmp(a, "-C") || !strcmp(a, "-j") || !strcmp(a, "--state-dir"))
+		else if (!strcmp(a, "-f") || !strcmp(a, "-C") || !strcmp(a, "-j") || !strcmp(a, "--state-dir") ||
+			 !strcmp(a, "--report") || !strcmp(a, "--junit"))
 			return cli_fail(EXIT_USAGE, "%s needs a value", a);
 		else
 			argv[++n] = argv[i];

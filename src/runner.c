@@ -30,8 +30,10 @@ static void result_clear(const struct step *s, struct step_result *res)
 	free(res->hash);
 	free(res->output);
 	free(res->reason);
+	free(res->error);
 	strlist_release(&res->tags);
 	json_decref(res->inputs);
+	json_decref(res->report);
 	hash_manifest_release(&res->files);
 	memset(res, 0, sizeof(*res));
 }
@@ -158,10 +160,13 @@ static void step_finished(void *ctx, size_t i, enum step_status st, struct cc_er
 
 	res->status = st;
 	res->reported = 1;
+	res->ms = ms;
 	if (st == STEP_DONE && res->hash)
 		record_success(r, s, res);
 	for (e = err; e; e = e->next)
 		strbuf_addf(&detail, "%s%s", detail.buf ? "\n" : "", e->msg);
+	if (detail.buf)
+		res->error = xstrdup(detail.buf);
 	if (res->hash)
 		json_object_set_new(extra, "hash", json_string(res->hash));
 	if (res->output)
@@ -196,6 +201,36 @@ int runner_run(struct runner *r)
 	}
 	free(status);
 	return rc;
+}
+
+json_t *runner_report(const struct runner *r)
+{
+	const struct graph *g = &r->project->graph;
+	json_t *steps = json_array();
+	size_t k, t;
+
+	for (k = 0; k < g->nsteps; k++) {
+		const struct step *s = &g->steps[g->order[k]];
+		const struct step_result *res = &r->results[g->order[k]];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:I}", "step", s->id, "kind", s->kind->name, "status",
+				      step_status_name(res->status), "reason", res->reason, "duration_ms",
+				      (json_int_t)res->ms);
+		json_t *tags = json_array();
+
+		if (res->hash)
+			json_object_set_new(o, "hash", json_string(res->hash));
+		if (res->output)
+			json_object_set_new(o, "output", json_string(res->output));
+		for (t = 0; t < res->tags.n; t++)
+			json_array_append_new(tags, json_string(res->tags.v[t]));
+		json_object_set_new(o, "tags", tags);
+		if (res->error)
+			json_object_set_new(o, "error", json_string(res->error));
+		if (res->report)
+			json_object_set(o, "details", res->report);
+		json_array_append_new(steps, o);
+	}
+	return steps;
 }
 
 void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed, int *cancelled)

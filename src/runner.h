@@ -34,6 +34,10 @@ struct step_result {
 	void *scratch;                /* kind's own, freed by kind->release */
 	int would_run;    /* plan: 1 when it would run */
 	int reported;     /* its end was shown */
+	long ms;          /* how long it took */
+	json_t *report;   /* kind-specific facts for --report (scan findings,
+			   * digests), owned; or NULL */
+	char *error;      /* why it failed, or NULL */
 	enum step_status status;
 };
 
@@ -59,6 +63,9 @@ void runner_init(struct runner *r, struct project *p);
 int runner_plan(struct runner *r, struct cc_error **err);
 /* Run the graph; returns 0, 1 when a step failed, 130 when cancelled. */
 int runner_run(struct runner *r);
+/* Every step in order as a JSON array for --report: step, kind, status,
+ * reason, duration_ms, hash, output, tags, error, details; caller decrefs. */
+json_t *runner_report(const struct runner *r);
 /* Counts of final statuses (for the summary). */
 void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed, int *cancelled);
 /* A note from a step (warning); safe from worker threads. */

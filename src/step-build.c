@@ -9,6 +9,7 @@
  * image ID. */
 #include "engine.h"
 #include "error.h"
+#include "gitinfo.h"
 #include "project.h"
 #include "runner.h"
 #include "state.h"
@@ -19,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* path relative to the working directory when it lies below it. */
@@ -310,6 +312,30 @@ static struct tar_entry *tar_entries(const char *context, const struct ctx_list 
 	return v;
 }
 
+/* The image's labels plus the default OCI labels from git, which the
+ * user's own labels override.  Not part of the input hash (docs/hashing.md):
+ * a new commit that changes nothing an image is built from does not
+ * rebuild it, so revision names the commit it was built at. */
+static void oci_labels(const struct runner *r, const struct image *img, struct kvlist *out)
+{
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	kvlist_set(out, "org.opencontainers.image.created", created);
+	if (r->git && r->git->sha && *r->git->sha) {
+		kvlist_set(out, "org.opencontainers.image.revision", r->git->sha);
+		if (r->git->describe)
+			kvlist_set(out, "org.opencontainers.image.version", r->git->describe);
+		if (r->git->remote)
+			kvlist_set(out, "org.opencontainers.image.source", r->git->remote);
+	}
+	for (size_t k = 0; k < img->labels.n; k++)
+		kvlist_set(out, img->labels.keys[k], img->labels.vals[k]);
+}
+
 static int build_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -319,6 +345,7 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	struct engine_build_req req = { 0 };
 	struct progress p = { r, s->id };
 	struct strlist tags = { 0 };
+	struct kvlist labels = { 0 };
 	cleanup_free char *dfdata = NULL;
 	char *id = NULL;
 	size_t k, dflen = 0;
@@ -336,7 +363,8 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	req.tags = &tags;
 	req.cachefrom = img->cache_from.n ? &img->cache_from : NULL;
 	req.buildargs = &img->args;
-	req.labels = &img->labels;
+	oci_labels(r, img, &labels);
+	req.labels = &labels;
 	req.target = img->target;
 	req.platform = img->platforms.n == 1 ? img->platforms.v[0] : NULL;
 	rc = engine_build(r->engine, &req, on_progress, &p, r->cancel, &id, err);
@@ -349,6 +377,7 @@ out:
 		free((char *)req.entries[k].abspath);
 	free((void *)req.entries);
 	strlist_release(&tags);
+	kvlist_release(&labels);
 	return res->output ? 0 : -1;
 }
 

@@ -107,6 +107,7 @@ static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err
 		return 0;
 	}
 	res->output = xstrdup(rec.output);
+	res->report = json_pack("{s:s, s:s}", "repository", repo, "digest", rec.output);
 	res->reason = xasprintf("%s:%s is %.19s", repo, res->tags.v[0], rec.output);
 	step_record_release(&rec);
 	return 1;
@@ -135,6 +136,7 @@ static int push_run(struct runner *r, size_t i, struct cc_error **err)
 		else
 			free(digest);
 	}
+	res->report = json_pack("{s:s, s:s?}", "repository", repo, "digest", res->output);
 	return 0;
 }
 
