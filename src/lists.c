@@ -38,6 +38,16 @@ void strlist_copy(struct strlist *dst, const struct strlist *src)
 		strlist_push(dst, src->v[i]);
 }
 
+char *strlist_join(const struct strlist *l, const char *sep)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		strbuf_addf(&sb, "%s%s", i ? sep : "", l->v[i]);
+	return sb.buf ? sb.buf : xstrdup("");
+}
+
 void kvlist_set(struct kvlist *kv, const char *key, const char *val)
 {
 	size_t i, cap = kv->cap;

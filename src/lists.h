@@ -20,6 +20,8 @@ struct kvlist {
 void strlist_push(struct strlist *l, const char *s);
 /* 1 when s is in l. */
 int strlist_has(const struct strlist *l, const char *s);
+/* The items joined by sep; caller frees. */
+char *strlist_join(const struct strlist *l, const char *sep);
 /* Replace dst's contents with copies of src's. */
 void strlist_copy(struct strlist *dst, const struct strlist *src);
 void strlist_release(struct strlist *l);

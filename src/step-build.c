@@ -18,6 +18,7 @@
 #include "util.h"
 #include "why.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -125,13 +126,14 @@ static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t
 	return 0;
 }
 
-static json_t *build_inputs(const struct image *img, const char *dockerfile_text, json_t *bases)
+static json_t *build_inputs(const struct image *img, const char *platforms, const char *dockerfile_text,
+			    json_t *bases)
 {
 	json_t *in = json_object();
 
 	json_object_set_new(in, "dockerfile", json_string(dockerfile_text ? dockerfile_text : ""));
 	json_object_set_new(in, "target", img->target ? json_string(img->target) : json_null());
-	json_object_set_new(in, "platform", img->platforms.n == 1 ? json_string(img->platforms.v[0]) : json_null());
+	json_object_set_new(in, "platform", img->platforms.n ? json_string(platforms) : json_null());
 	json_object_set_new(in, "args", kv_object(&img->args));
 	json_object_set_new(in, "labels", kv_object(&img->labels));
 	json_object_set_new(in, "bases", bases);
@@ -146,7 +148,7 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 	struct strlist ids = { 0 };
 	struct build_scratch *bs = xcalloc(1, sizeof(*bs));
 	struct hash_input in = { 0 };
-	cleanup_free char *statcache = NULL, *dftext = NULL;
+	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL;
 	json_t *bases = json_object();
 	size_t len;
 	int rc = -1;
@@ -161,7 +163,8 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 	in.context = img->context;
 	in.dockerfile = img->dockerfile;
 	in.target = img->target;
-	in.platform = img->platforms.n == 1 ? img->platforms.v[0] : NULL;
+	platforms = strlist_join(&img->platforms, ",");
+	in.platform = img->platforms.n ? platforms : NULL;
 	in.args = &img->args;
 	in.labels = &img->labels;
 	in.bases = (const char *const *)ids.v;
@@ -169,7 +172,7 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 	in.statcache = dry && access(r->state_dir, W_OK) < 0 ? NULL : statcache;
 	if (read_file(img->dockerfile, &dftext, &len, NULL) < 0)
 		dftext = NULL;
-	res->inputs = build_inputs(img, dftext, bases);
+	res->inputs = build_inputs(img, platforms, dftext, bases);
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
 		goto out;
 	if (bs->hr.warning)
@@ -199,42 +202,93 @@ static char *change_reason(struct runner *r, const struct step_record *rec, cons
 	return reason;
 }
 
-/* The recorded image: 1 present with its tag (retagged when !dry), 0 gone. */
+/* "name:tag" -> "name:tag-linux-arm64": where one platform's image of a
+ * multi-platform build is tagged locally, so platforms never clobber. */
+static char *platform_ref(const char *ref, const char *platform)
+{
+	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+	char *out, *p;
+
+	if (colon && slash && colon < slash)
+		colon = NULL;
+	out = colon ? xasprintf("%s-%s", ref, platform) : xasprintf("%s:latest-%s", ref, platform);
+	for (p = strrchr(out, ':') + 1; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	return out;
+}
+
+/* The platform this engine runs natively, as in "linux/amd64". */
+static const char *native_platform(void)
+{
+#if defined(__aarch64__)
+	return "linux/arm64";
+#else
+	return "linux/amd64";
+#endif
+}
+
+/* One recorded image: 1 present and tagged ref (retagged when !dry; *moved
+ * set), 0 gone, -1 error. */
+static int variant_present(struct runner *r, const char *ref, const char *id, int dry, int *moved,
+			   struct cc_error **err)
+{
+	json_t *info = NULL;
+	const char *have;
+	int rc = engine_image_inspect(r->engine, ref, &info, err);
+
+	if (rc < 0)
+		return -1;
+	have = json_string_value(json_object_get(info, "Id"));
+	rc = rc == 1 && have && !strcmp(have, id);
+	json_decref(info);
+	if (rc)
+		return 1;
+	info = NULL;
+	rc = engine_image_inspect(r->engine, id, &info, err);
+	json_decref(info);
+	if (rc <= 0)
+		return rc;
+	*moved = 1;
+	if (!dry && engine_image_tag(r->engine, id, ref, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* The recorded output: "ID", or "PLATFORM=ID,PLATFORM=ID" for a
+ * multi-platform build; 1 all present (tags put back), 0 one is gone. */
 static int output_present(struct runner *r, const struct image *img, const struct step_record *rec,
 			  struct step_result *res, int dry, struct cc_error **err)
 {
-	json_t *info = NULL;
-	const char *id;
-	int rc;
+	cleanup_free char *copy = xstrdup(rec->output);
+	char *tok, *save = NULL;
+	int moved = 0, rc = 1;
 
 	if (!r->engine) {
 		res->reason = xstrdup("inputs unchanged (engine unreachable: image not checked)");
 		return 1;
 	}
-	rc = engine_image_inspect(r->engine, img->ref, &info, err);
-	if (rc < 0)
-		return -1;
-	id = json_string_value(json_object_get(info, "Id"));
-	if (rc == 1 && id && !strcmp(id, rec->output)) {
-		json_decref(info);
-		res->reason = xstrdup("inputs unchanged");
-		return 1;
+	if (!strchr(rec->output, '='))
+		rc = variant_present(r, img->ref, rec->output, dry, &moved, err);
+	for (tok = strtok_r(copy, ",", &save); rc == 1 && strchr(rec->output, '=') && tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		cleanup_free char *ref = NULL;
+
+		if (!eq)
+			return cc_error_set(err, "state: malformed output '%s'", rec->output);
+		*eq = '\0';
+		ref = platform_ref(img->ref, tok);
+		rc = variant_present(r, ref, eq + 1, dry, &moved, err);
+		if (rc == 1 && !strcmp(tok, native_platform()))
+			rc = variant_present(r, img->ref, eq + 1, dry, &moved, err);
 	}
-	json_decref(info);
-	info = NULL;
-	rc = engine_image_inspect(r->engine, rec->output, &info, err);
-	json_decref(info);
-	if (rc < 0)
-		return -1;
-	if (rc == 0) {
-		res->reason = xasprintf("image %.19s no longer exists", rec->output);
-		return 0;
-	}
-	if (!dry && engine_image_tag(r->engine, rec->output, img->ref, err) < 0)
-		return -1;
-	res->reason = xasprintf("inputs unchanged; %s %s to %.19s", img->ref, dry ? "would be retagged" : "retagged",
-				rec->output);
-	return 1;
+	if (rc == 0)
+		res->reason = xstrdup("its image no longer exists");
+	else if (rc == 1)
+		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->ref, dry ? "would be retagged" : "retagged")
+				    : xstrdup("inputs unchanged");
+	return rc;
 }
 
 static int build_check(struct runner *r, size_t i, int dry, struct cc_error **err)
@@ -271,6 +325,7 @@ static int build_check(struct runner *r, size_t i, int dry, struct cc_error **er
 struct progress {
 	struct runner *r;
 	const char *step;
+	const char *platform;  /* multi-platform builds: shown first; else NULL */
 };
 
 static void on_progress(void *ctx, const struct engine_event *ev)
@@ -280,10 +335,12 @@ static void on_progress(void *ctx, const struct engine_event *ev)
 
 	switch (ev->kind) {
 	case ENGINE_STEP_STARTED:
-		ui_step_progress(p->r->ui, p->step, ev->step);
+		note = xasprintf("%s%s%s", p->platform ? p->platform : "", p->platform ? " " : "", ev->step);
+		ui_step_progress(p->r->ui, p->step, note);
+		free(note);
 		break;
 	case ENGINE_STEP_CACHED:
-		note = xasprintf("CACHED %s", ev->step);
+		note = xasprintf("%s%sCACHED %s", p->platform ? p->platform : "", p->platform ? " " : "", ev->step);
 		ui_step_progress(p->r->ui, p->step, note);
 		free(note);
 		break;
@@ -336,49 +393,130 @@ static void oci_labels(const struct runner *r, const struct image *img, struct k
 		kvlist_set(out, img->labels.keys[k], img->labels.vals[k]);
 }
 
+/* One platform's build of a step, run on its own thread. */
+struct variant {
+	struct runner *r;
+	struct engine_build_req req;
+	struct strlist tags;
+	struct progress p;
+	char *id;
+	struct cc_error *err;
+	pthread_t thread;
+};
+
+static void *variant_build(void *arg)
+{
+	struct variant *v = arg;
+
+	engine_build(v->r->engine, &v->req, on_progress, &v->p, v->r->cancel, &v->id, &v->err);
+	return NULL;
+}
+
+/* The request every platform shares; entries and labels owned by caller. */
+static int base_request(struct runner *r, const struct image *img, struct build_scratch *bs,
+			struct engine_build_req *req, char **dfdata, struct kvlist *labels, struct cc_error **err)
+{
+	size_t dflen = 0;
+
+	req->entries = tar_entries(img->context, &bs->hr.walk);
+	req->nentries = bs->hr.walk.n;
+	if (bs->hr.dockerfile_rel)
+		req->dockerfile = bs->hr.dockerfile_rel;
+	else if (read_file(img->dockerfile, dfdata, &dflen, err) < 0)
+		return -1;
+	req->dockerfile_data = *dfdata;
+	req->dockerfile_len = dflen;
+	req->cachefrom = img->cache_from.n ? &img->cache_from : NULL;
+	req->buildargs = &img->args;
+	oci_labels(r, img, labels);
+	req->labels = labels;
+	req->target = img->target;
+	return 0;
+}
+
+/* Run one build per platform at once (one for an image without platforms),
+ * then collect: output "ID", or "PLATFORM=ID,..." with each platform tagged
+ * REF-PLATFORM and the native one also REF. */
+static int build_variants(struct runner *r, const struct step *s, const struct engine_build_req *base,
+			  struct cc_error **err)
+{
+	const struct image *img = s->data;
+	struct step_result *res = &r->results[s - r->project->graph.steps];
+	size_t n = img->platforms.n > 1 ? img->platforms.n : 1, k;
+	struct variant *v = xcalloc(n, sizeof(*v));
+	struct strbuf out = STRBUF_INIT;
+	int rc = 0;
+
+	for (k = 0; k < n; k++) {
+		v[k].r = r;
+		v[k].req = *base;
+		v[k].req.platform = img->platforms.n ? img->platforms.v[k] : NULL;
+		v[k].p = (struct progress){ r, s->id, img->platforms.n > 1 ? img->platforms.v[k] : NULL };
+		if (img->platforms.n > 1) {
+			char *ref = platform_ref(img->ref, img->platforms.v[k]);
+
+			strlist_push(&v[k].tags, ref);
+			free(ref);
+		} else
+			strlist_push(&v[k].tags, img->ref);
+		v[k].req.tags = &v[k].tags;
+		if (n == 1)
+			variant_build(&v[k]);
+		else
+			pthread_create(&v[k].thread, NULL, variant_build, &v[k]);
+	}
+	for (k = 0; k < n; k++) {
+		if (n > 1)
+			pthread_join(v[k].thread, NULL);
+		if (v[k].err) {
+			if (n > 1)
+				cc_error_wrap(&v[k].err, "%s", img->platforms.v[k]);
+			for (struct cc_error *e = v[k].err; e; e = e->next)
+				cc_error_set(err, "%s", e->msg);
+			rc = -1;
+		} else if (n > 1) {
+			strbuf_addf(&out, "%s%s=%s", out.len ? "," : "", img->platforms.v[k], v[k].id);
+			strlist_push(&res->tags, v[k].tags.v[0]);
+			if (!strcmp(img->platforms.v[k], native_platform()) && rc == 0 &&
+			    engine_image_tag(r->engine, v[k].id, img->ref, err) < 0)
+				rc = -1;
+		}
+	}
+	if (rc == 0 && n == 1) {
+		res->output = xstrdup(v[0].id);
+		strlist_push(&res->tags, img->ref);
+	} else if (rc == 0) {
+		res->output = out.buf;
+		out.buf = NULL;
+		strlist_push(&res->tags, img->ref);
+	}
+	for (k = 0; k < n; k++) {
+		free(v[k].id);
+		cc_error_free(v[k].err);
+		strlist_release(&v[k].tags);
+	}
+	free(v);
+	strbuf_release(&out);
+	return rc;
+}
+
 static int build_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
-	struct step_result *res = &r->results[i];
-	struct build_scratch *bs = res->scratch;
 	struct engine_build_req req = { 0 };
-	struct progress p = { r, s->id };
-	struct strlist tags = { 0 };
 	struct kvlist labels = { 0 };
 	cleanup_free char *dfdata = NULL;
-	char *id = NULL;
-	size_t k, dflen = 0;
+	size_t k;
 	int rc;
 
-	req.entries = tar_entries(img->context, &bs->hr.walk);
-	req.nentries = bs->hr.walk.n;
-	if (bs->hr.dockerfile_rel)
-		req.dockerfile = bs->hr.dockerfile_rel;
-	else if (read_file(img->dockerfile, &dfdata, &dflen, err) < 0)
-		goto out;
-	req.dockerfile_data = dfdata;
-	req.dockerfile_len = dflen;
-	strlist_push(&tags, img->ref);
-	req.tags = &tags;
-	req.cachefrom = img->cache_from.n ? &img->cache_from : NULL;
-	req.buildargs = &img->args;
-	oci_labels(r, img, &labels);
-	req.labels = &labels;
-	req.target = img->target;
-	req.platform = img->platforms.n == 1 ? img->platforms.v[0] : NULL;
-	rc = engine_build(r->engine, &req, on_progress, &p, r->cancel, &id, err);
-	if (rc == 0) {
-		res->output = id;
-		strlist_copy(&res->tags, &tags);
-	}
-out:
+	rc = base_request(r, s->data, r->results[i].scratch, &req, &dfdata, &labels, err);
+	if (rc == 0)
+		rc = build_variants(r, s, &req, err);
 	for (k = 0; k < req.nentries; k++)
 		free((char *)req.entries[k].abspath);
 	free((void *)req.entries);
-	strlist_release(&tags);
 	kvlist_release(&labels);
-	return res->output ? 0 : -1;
+	return rc;
 }
 
 const struct step_kind step_kind_build = {
