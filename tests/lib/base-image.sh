@@ -97,9 +97,25 @@ base_image_arm64_ () {
 # registry as :amd64 and :arm64 and join them into the manifest list
 # $BASE_IMAGE_REMOTE:latest.  Needs apt access to Debian's arm64 archive and
 # the registry on 127.0.0.1:5000 (services_start).
+# base_image_binfmt — make sure the kernel runs arm64 binaries through
+# qemu-user-static (BuildKit's RUN steps for linux/arm64 need it): mount
+# binfmt_misc when absent and enable Debian's qemu-aarch64 entry.
+base_image_binfmt () {
+	test -e /proc/sys/fs/binfmt_misc/qemu-aarch64 && return 0
+	test -e /proc/sys/fs/binfmt_misc/register ||
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || return 1
+	update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 ||
+		update-binfmts --import qemu-aarch64 >/dev/null 2>&1
+	test -e /proc/sys/fs/binfmt_misc/qemu-aarch64 || {
+		echo "base-image: cannot register qemu-aarch64 with binfmt_misc" >&2
+		return 1
+	}
+}
+
 base_image_multiarch () {
 	local tmp rc=0 r=$BASE_IMAGE_REMOTE
 	base_image_ensure || return 1
+	base_image_binfmt || return 1
 	if ! base_image_exists_ ccbuild-test/busybox:arm64; then
 		tmp=$(mktemp -d "${TMPDIR:-/tmp}/ccbuild-base-arm64.XXXXXX") || return 1
 		echo "base-image: building ccbuild-test/busybox:arm64" >&2

@@ -1,0 +1,115 @@
+#!/bin/bash
+# Shipping: pushes with tag templates from git, OCI labels, the JSON
+# report, multi-platform builds (arm64 through qemu) — against the real
+# engine and the registry on 127.0.0.1:5000.
+. "$(dirname "$0")/test-lib.sh"
+test_description 'push, tags, labels, report, multi-arch'
+test_need_docker
+. "$SRCROOT/tests/lib/base-image.sh"
+
+P=t0300p$$
+REG=127.0.0.1:5000
+export CI=1
+
+tags_of () {
+	curl -fsS "http://$REG/v2/$1/tags/list" | python3 -c 'import sys, json; print(" ".join(sorted(json.load(sys.stdin)["tags"] or [])))'
+}
+
+test_expect_success 'setup: a git project with a tagged release' '
+	base_image_ensure >/dev/null &&
+	mkdir -p web &&
+	printf "FROM %s\nCOPY index.html /srv/\nUSER 1000\n" "$BASE_IMAGE" >web/Dockerfile &&
+	echo "hello $P" >web/index.html &&
+	cat >ccbuild.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	registry: $REG/$P
+	images:
+	  web:
+	    context: web
+	    tags: [latest, "{git.short}", "{git.describe}", "ccb-{hash:12}"]
+	profiles:
+	  dev: {}
+	  prod: {push: true}
+	YAML
+	printf ".ccbuild/\n" >.gitignore &&
+	git init -q . && git add -A &&
+	git -c user.name=t -c user.email=t@e commit -qm one &&
+	git tag v1.4.2 &&
+	git remote add origin https://example.invalid/shop.git
+'
+
+test_expect_success 'prod builds and pushes every expanded tag' '
+	"$CCBUILD" --json prod >ev &&
+	grep -q "\"step\":\"push:web\",\"kind\":\"push\",\"status\":\"done\"" ev &&
+	short=$(git rev-parse --short=7 HEAD) &&
+	hash=$(grep "step_end\",\"step\":\"build:web" ev | sed "s/.*\"hash\":\"\([0-9a-f]*\)\".*/\1/") &&
+	echo "$(tags_of $P/web)" >got &&
+	echo "ccb-$(echo $hash | cut -c1-12) $short latest v1 v1.4 v1.4.2" | tr " " "\n" | sort | tr "\n" " " | sed "s/ $//" >want &&
+	tr " " "\n" <got | sort | tr "\n" " " | sed "s/ $//" >got.sorted &&
+	test_cmp want got.sorted
+'
+
+test_expect_success 'the image carries OCI labels from git' '
+	docker image inspect $P-web:latest --format "{{json .Config.Labels}}" >labels &&
+	grep -q "\"org.opencontainers.image.revision\":\"$(git rev-parse HEAD)\"" labels &&
+	grep -q "\"org.opencontainers.image.version\":\"v1.4.2\"" labels &&
+	grep -q "\"org.opencontainers.image.source\":\"https://example.invalid/shop.git\"" labels &&
+	grep -q "org.opencontainers.image.created" labels
+'
+
+test_expect_success 'a second run builds and pushes nothing' '
+	"$CCBUILD" --json prod >ev &&
+	! grep -q "\"status\":\"done\"" ev
+'
+
+test_expect_success '--report writes the run as JSON' '
+	"$CCBUILD" --report report.json -q prod &&
+	python3 - <<-\PY
+	import json
+	r = json.load(open("report.json"))
+	assert r["version"] == 1 and r["profile"] == "prod" and r["exit_code"] == 0, r
+	steps = {s["step"]: s for s in r["steps"]}
+	assert steps["build:web"]["output"].startswith("sha256:"), steps
+	assert steps["push:web"]["details"]["digest"].startswith("sha256:"), steps
+	assert r["git"]["describe"] == "v1.4.2", r["git"]
+	PY
+'
+
+test_expect_success 'a new commit that changes the image pushes it under the new tags' '
+	echo more >>web/index.html &&
+	git -c user.name=t -c user.email=t@e commit -qam two &&
+	"$CCBUILD" --json prod >ev &&
+	grep -q "\"step\":\"build:web\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	tags_of $P/web | grep -q "$(git rev-parse --short=7 HEAD)" &&
+	tags_of $P/web | grep -q "v1.4.2-1-g"
+'
+
+test_expect_success 'multi-arch: one build per platform, arm64 really is arm64' '
+	base_image_multiarch >/dev/null 2>&1 &&
+	mkdir -p ma &&
+	printf "FROM %s:latest\nRUN uname -m >/arch\nCOPY id /id\n" "$BASE_IMAGE_REMOTE" >ma/Dockerfile &&
+	echo "$P" >ma/id &&
+	cat >ma.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	registry: $REG/$P
+	images:
+	  ma: {context: ma, platforms: [linux/amd64, linux/arm64]}
+	profiles:
+	  dev: {}
+	YAML
+	"$CCBUILD" -f ma.yaml --json dev >ev &&
+	grep -q "\"step\":\"build:ma\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm $P-ma:latest-linux-arm64 cat /arch)" = aarch64 &&
+	test "$(docker run --rm $P-ma:latest-linux-amd64 cat /arch)" = x86_64 &&
+	test "$(docker run --rm $P-ma:latest cat /arch)" = x86_64 &&
+	"$CCBUILD" -f ma.yaml --json dev >ev &&
+	grep -q "\"step\":\"build:ma\",\"kind\":\"build\",\"status\":\"up-to-date\"" ev
+'
+
+test_expect_success 'cleanup' '
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
+'
+
+test_done
