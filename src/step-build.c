@@ -169,7 +169,12 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 	in.labels = &img->labels;
 	in.bases = (const char *const *)ids.v;
 	in.nbases = ids.n;
-	in.statcache = dry && access(r->state_dir, W_OK) < 0 ? NULL : statcache;
+	if (dry && statcache) { /* a plan uses the cache, but creates nothing */
+		cleanup_free char *dir = path_dirname(statcache);
+
+		in.statcache = access(dir, W_OK) == 0 ? statcache : NULL;
+	} else
+		in.statcache = statcache;
 	if (read_file(img->dockerfile, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
