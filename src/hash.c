@@ -201,12 +201,16 @@ static int hash_context(const struct hash_input *in, struct hash_result *out,
 	for (i = 0; i < l.n; i++) {
 		struct hash_file *f = &out->files.v[out->files.n++];
 
-		f->path = arena_strndup(&out->files.arena, l.v[i].path, strlen(l.v[i].path));
+		f->path = l.v[i].path;
 		hash_file_entry(&l.v[i], digests[i], f->digest);
 		h_str(&h, f->path);
 		h_bytes(&h, f->digest, 32);
 	}
 	h_final(&h, out->context);
+	/* The manifest owns the walk's strings (paths and link targets); the
+	 * walk borrows them, so it must not outlive the manifest. */
+	out->files.arena = l.arena;
+	memset(&l.arena, 0, sizeof(l.arena));
 	out->walk = l;
 	memset(&l, 0, sizeof(l));
 	rc = 0;

@@ -46,7 +46,8 @@ struct hash_result {
 	unsigned char context[32];   /* hash of the context part alone */
 	struct hash_manifest files;  /* owned */
 	struct ctx_list walk;        /* the walked entries, in walk order: what
-				      * the build sends (owned) */
+				      * the build sends (owned; its strings live in
+				      * files.arena, so it must not outlive files) */
 	char *dockerfile_rel;        /* the Dockerfile's context-relative path, or
 				      * NULL when it lies outside the context */
 	char *ignore_file;           /* ignore file used (context-relative) or NULL */
