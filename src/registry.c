@@ -1,0 +1,357 @@
+/* registry: manifest HEAD/GET/PUT against a distribution registry. */
+#include "registry.h"
+#include "error.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_BODY ((size_t)16 << 20)
+#define ACCEPT "Accept: " REGISTRY_OCI_INDEX ", " REGISTRY_OCI_MANIFEST ", " REGISTRY_DOCKER_LIST ", " \
+	       REGISTRY_DOCKER_MANIFEST
+
+struct reply {
+	long status;
+	struct strbuf body;
+	char *digest, *ctype, *challenge;
+	size_t length;
+};
+
+static void reply_release(struct reply *r)
+{
+	strbuf_release(&r->body);
+	free(r->digest);
+	free(r->ctype);
+	free(r->challenge);
+	memset(r, 0, sizeof(*r));
+}
+
+int registry_split(const char *ref, char **host, char **path, char **reference)
+{
+	const char *slash = strchr(ref, '/'), *at, *colon, *rest;
+
+	*host = *path = *reference = NULL;
+	if (!slash || (!memchr(ref, '.', (size_t)(slash - ref)) && !memchr(ref, ':', (size_t)(slash - ref)) &&
+		       strncmp(ref, "localhost/", 10)))
+		return -1;
+	*host = xstrndup(ref, (size_t)(slash - ref));
+	rest = slash + 1;
+	at = strchr(rest, '@');
+	colon = strrchr(rest, ':');
+	if (at) {
+		*path = xstrndup(rest, (size_t)(at - rest));
+		*reference = xstrdup(at + 1);
+	} else if (colon && !strchr(colon, '/')) {
+		*path = xstrndup(rest, (size_t)(colon - rest));
+		*reference = xstrdup(colon + 1);
+	} else
+		*path = xstrdup(rest);
+	return 0;
+}
+
+static int is_loopback(const char *host)
+{
+	return !strncmp(host, "127.", 4) || !strncmp(host, "localhost", 9) || !strncmp(host, "[::1]", 5);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+
+	if (r->body.len + size * n > MAX_BODY)
+		return 0;
+	strbuf_add(&r->body, data, size * n);
+	return size * n;
+}
+
+/* The value of header "name:" in line, trimmed; caller frees; or NULL. */
+static char *header_value(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(line, name, n) || line[n] != ':')
+		return NULL;
+	line += n + 1;
+	len -= n + 1;
+	while (len && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	return xstrndup(line, len);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t len = size * n;
+	char *v;
+
+	if ((v = header_value(data, len, "Docker-Content-Digest")))
+		free(r->digest), r->digest = v;
+	else if ((v = header_value(data, len, "Content-Type")))
+		free(r->ctype), r->ctype = v;
+	else if ((v = header_value(data, len, "WWW-Authenticate")))
+		free(r->challenge), r->challenge = v;
+	else if ((v = header_value(data, len, "Content-Length"))) {
+		r->length = (size_t)strtoull(v, NULL, 10);
+		free(v);
+	}
+	return len;
+}
+
+struct req {
+	const char *method, *url, *ctype, *auth;
+	const char *body;
+	size_t len;
+	const char *userpwd;  /* Basic credentials, or NULL */
+};
+
+static int perform(const struct req *q, struct reply *r, struct cc_error **err)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	cleanup_free char *ct = q->ctype ? xasprintf("Content-Type: %s", q->ctype) : NULL;
+	CURLcode code;
+
+	if (!c)
+		abort();
+	h = curl_slist_append(h, ACCEPT);
+	if (ct)
+		h = curl_slist_append(h, ct);
+	if (q->auth)
+		h = curl_slist_append(h, q->auth);
+	curl_easy_setopt(c, CURLOPT_URL, q->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ccbuild");
+	if (!strcmp(q->method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (q->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)q->len);
+	}
+	if (q->userpwd) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERPWD, q->userpwd);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	code = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (code != CURLE_OK)
+		return cc_error_set(err, "registry: %s: %s", q->url, *errbuf ? errbuf : curl_easy_strerror(code));
+	return 0;
+}
+
+/* "user:password" for host from the docker config's auths, or NULL. */
+static char *config_credentials(const char *host)
+{
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	cleanup_free char *path = dir ? path_join(dir, "config.json")
+				      : home ? xasprintf("%s/.docker/config.json", home) : NULL;
+	json_t *cfg = path ? json_load_file(path, 0, NULL) : NULL;
+	const char *b64 = json_string_value(json_object_get(json_object_get(json_object_get(cfg, "auths"), host), "auth"));
+	unsigned char *out = NULL;
+	int n;
+
+	if (b64) {
+		out = xcalloc(strlen(b64) + 4, 1);
+		n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
+		if (n < 0 || !strchr((char *)out, ':')) {
+			free(out);
+			out = NULL;
+		}
+	}
+	json_decref(cfg);
+	return (char *)out;
+}
+
+/* s escaped for a URL query, in memory free() releases. */
+static char *curl_escape_dup(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0), *copy;
+
+	if (!e)
+		abort();
+	copy = xstrdup(e);
+	curl_free(e);
+	return copy;
+}
+
+/* param="value" from a challenge; caller frees; or NULL. */
+static char *challenge_param(const char *ch, const char *name)
+{
+	cleanup_free char *key = xasprintf("%s=\"", name);
+	const char *p = strstr(ch, key), *end;
+
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	end = strchr(p, '"');
+	return end ? xstrndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* Answer a 401's challenge: the Authorization header to retry with. */
+static char *authorize(const char *host, const char *challenge, struct cc_error **err)
+{
+	cleanup_free char *creds = config_credentials(host), *realm = NULL, *service = NULL, *scope = NULL;
+	cleanup_free char *url = NULL, *eservice = NULL, *escope = NULL;
+	struct req q = { "GET", NULL, NULL, NULL, NULL, 0, NULL };
+	struct reply r = { 0 };
+	json_t *j;
+	const char *tok;
+	char *hdr = NULL;
+
+	if (challenge && !strncasecmp(challenge, "Basic", 5)) {
+		if (!creds)
+			cc_error_set(err, "registry %s: needs credentials (docker login %s)", host, host);
+		return creds ? xasprintf("Authorization: Basic %s", creds) : NULL;
+	}
+	if (!challenge || strncasecmp(challenge, "Bearer", 6) || !(realm = challenge_param(challenge, "realm"))) {
+		cc_error_set(err, "registry %s: unauthorized, and no usable challenge", host);
+		return NULL;
+	}
+	service = challenge_param(challenge, "service");
+	scope = challenge_param(challenge, "scope");
+	eservice = service ? curl_escape_dup(service) : NULL;
+	escope = scope ? curl_escape_dup(scope) : NULL;
+	url = xasprintf("%s%sservice=%s%s%s", realm, strchr(realm, '?') ? "&" : "?", eservice ? eservice : "",
+			escope ? "&scope=" : "", escope ? escope : "");
+	q.url = url;
+	q.userpwd = creds;
+	if (perform(&q, &r, err) < 0)
+		return NULL;
+	j = json_loadb(r.body.buf ? r.body.buf : "", r.body.len, 0, NULL);
+	tok = json_string_value(json_object_get(j, "token"));
+	if (!tok)
+		tok = json_string_value(json_object_get(j, "access_token"));
+	if (r.status != 200 || !tok)
+		cc_error_set(err, "registry %s: token request to %s failed (HTTP %ld)", host, realm, r.status);
+	else
+		hdr = xasprintf("Authorization: Bearer %s", tok);
+	json_decref(j);
+	reply_release(&r);
+	return hdr;
+}
+
+/* "registry HOST: STATUS CODE: message" from an error reply. */
+static int reply_error(const char *host, const struct reply *r, struct cc_error **err)
+{
+	json_t *j = json_loadb(r->body.buf ? r->body.buf : "", r->body.len, 0, NULL);
+	json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
+	const char *code = json_string_value(json_object_get(e0, "code"));
+	const char *msg = json_string_value(json_object_get(e0, "message"));
+
+	cc_error_set(err, "registry %s: %ld%s%s%s%s", host, r->status, code ? " " : "", code ? code : "",
+		     msg ? ": " : "", msg ? msg : "");
+	json_decref(j);
+	return -1;
+}
+
+/* One manifest request with the auth dance; the reply is the caller's. */
+static int manifest_call(const char *method, const char *repo, const char *reference, const char *ctype,
+			 const char *body, size_t len, struct reply *r, struct cc_error **err)
+{
+	cleanup_free char *full = xasprintf("%s:x", repo), *host = NULL, *path = NULL, *ref = NULL;
+	cleanup_free char *url = NULL, *auth = NULL;
+	struct req q = { method, NULL, ctype, NULL, body, len, NULL };
+
+	if (registry_split(full, &host, &path, &ref) < 0)
+		return cc_error_set(err, "registry: '%s' names no registry host", repo);
+	url = xasprintf("%s://%s/v2/%s/manifests/%s", is_loopback(host) ? "http" : "https", host, path, reference);
+	q.url = url;
+	if (perform(&q, r, err) < 0)
+		return -1;
+	if (r->status != 401)
+		return 0;
+	if (!(auth = authorize(host, r->challenge, err)))
+		return -1;
+	reply_release(r);
+	q.auth = auth;
+	return perform(&q, r, err);
+}
+
+static int manifest_read(const char *method, const char *repo, const char *reference,
+			 struct registry_manifest *out, struct cc_error **err)
+{
+	struct reply r = { 0 };
+	cleanup_free char *host = NULL, *path = NULL, *ref = NULL, *full = xasprintf("%s:x", repo);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (manifest_call(method, repo, reference, NULL, NULL, 0, &r, err) < 0) {
+		reply_release(&r);
+		return -1;
+	}
+	if (r.status == 404)
+		rc = 0;
+	else if (r.status != 200) {
+		registry_split(full, &host, &path, &ref);
+		rc = reply_error(host, &r, err);
+	} else {
+		out->digest = r.digest ? xstrdup(r.digest) : NULL;
+		out->media_type = r.ctype ? xstrdup(r.ctype) : NULL;
+		out->size = r.body.len ? r.body.len : r.length;
+		if (!strcmp(method, "GET")) {
+			out->body = r.body.buf ? r.body.buf : xstrdup("");
+			r.body.buf = NULL;
+			r.body.len = 0;
+		}
+		rc = 1;
+	}
+	reply_release(&r);
+	return rc;
+}
+
+int registry_manifest_head(const char *repo, const char *reference, struct registry_manifest *out,
+			   struct cc_error **err)
+{
+	return manifest_read("HEAD", repo, reference, out, err);
+}
+
+int registry_manifest_get(const char *repo, const char *reference, struct registry_manifest *out,
+			  struct cc_error **err)
+{
+	return manifest_read("GET", repo, reference, out, err);
+}
+
+int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body,
+			  size_t len, char **digest, struct cc_error **err)
+{
+	struct reply r = { 0 };
+	int rc = 0;
+
+	if (digest)
+		*digest = NULL;
+	if (manifest_call("PUT", repo, reference, media_type, body, len, &r, err) < 0)
+		rc = -1;
+	else if (r.status != 201 && r.status != 200) {
+		cleanup_free char *host = NULL, *path = NULL, *ref = NULL, *full = xasprintf("%s:x", repo);
+
+		registry_split(full, &host, &path, &ref);
+		rc = reply_error(host, &r, err);
+	} else if (digest && r.digest)
+		*digest = xstrdup(r.digest);
+	reply_release(&r);
+	return rc;
+}
+
+void registry_manifest_release(struct registry_manifest *m)
+{
+	free(m->digest);
+	free(m->media_type);
+	free(m->body);
+	memset(m, 0, sizeof(m[0]));
+}

@@ -1,0 +1,50 @@
+/* registry: the distribution (registry v2) HTTP API over libcurl, for
+ * what ccbuild asks of a registry without the engine: does a tag exist,
+ * fetch a manifest, put a manifest (retag without pulling, push an index).
+ *
+ * Repositories are named "HOST[:PORT]/PATH" ("127.0.0.1:5000/shop/web").
+ * Loopback hosts (127.0.0.0/8, localhost, ::1) are spoken to over plain
+ * HTTP, as the engine does; everything else over HTTPS.  Authentication
+ * follows the registry's challenge: a Bearer token fetched from the realm
+ * (with Basic credentials from ~/.docker/config.json "auths" when there
+ * are any, else anonymous), or Basic directly.  Every call uses its own
+ * curl handle: a struct registry is safe to share between threads. */
+#ifndef CC_REGISTRY_H
+#define CC_REGISTRY_H
+
+#include <stddef.h>
+
+struct cc_error;
+
+/* The media types ccbuild sends in Accept and writes. */
+#define REGISTRY_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define REGISTRY_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define REGISTRY_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define REGISTRY_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+
+struct registry_manifest {
+	char *digest;      /* "sha256:..." (Docker-Content-Digest) */
+	char *media_type;  /* Content-Type */
+	size_t size;       /* bytes */
+	char *body;        /* the exact bytes (GET only), NUL-terminated */
+};
+
+/* Split "HOST[:PORT]/PATH[:TAG|@DIGEST]" into host, repository path and
+ * reference (tag or digest; NULL when none); 0, or -1 when there is no
+ * host part (a Docker Hub short name).  Caller frees the three. */
+int registry_split(const char *ref, char **host, char **path, char **reference);
+
+/* HEAD /v2/PATH/manifests/REFERENCE of repository repo ("HOST/PATH"):
+ * 1 exists (*out filled without body), 0 absent, -1 with err. */
+int registry_manifest_head(const char *repo, const char *reference, struct registry_manifest *out,
+			   struct cc_error **err);
+/* GET the same: 1 with *out (body included), 0 absent, -1. */
+int registry_manifest_get(const char *repo, const char *reference, struct registry_manifest *out,
+			  struct cc_error **err);
+/* PUT body (len bytes, media_type) as repo:reference; on success *digest
+ * (may be NULL) is the digest the registry computed (caller frees). */
+int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body,
+			  size_t len, char **digest, struct cc_error **err);
+void registry_manifest_release(struct registry_manifest *m);
+
+#endif
