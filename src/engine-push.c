@@ -1,6 +1,7 @@
-/* engine-push: POST /images/{name}/push — the engine pushes a local image
- * to its registry and streams JSON progress lines; the digest arrives in an
- * "aux" object, failures in "errorDetail". */
+/* engine-push: POST /images/{name}/push and POST /images/create — the
+ * engine pushes a local image to its registry, or pulls one, and streams
+ * JSON progress lines; a pushed digest arrives in an "aux" object,
+ * failures in "errorDetail". */
 #include "engine-private.h"
 #include "error.h"
 #include "util.h"
@@ -59,20 +60,17 @@ static int push_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED);
 }
 
-int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
-		      volatile sig_atomic_t *cancel, char **digest, struct cc_error **err)
+/* POST path with X-Registry-Auth; the stream's outcome into x. */
+static int dist_call(struct engine *e, const char *path, const char *auth, struct push_xfer *x,
+		     const char *what, struct cc_error **err)
 {
-	struct push_xfer x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
-	cleanup_free char *etag = engine_escape(tag), *path = NULL, *hauth = NULL;
+	cleanup_free char *hauth = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hdr = NULL;
 	long status = 0;
 	int rc;
 	CURL *c;
 
-	*digest = NULL;
-	/* The name is a path segment with slashes kept: repo/with/parts. */
-	path = xasprintf("/images/%s/push?tag=%s", name, etag);
 	if (!(c = engine_curl(e, "POST", path, errbuf, &rc, err)))
 		return rc;
 	/* The engine insists on the header; "e30=" is base64 "{}". */
@@ -81,40 +79,70 @@ int engine_image_push(struct engine *e, const char *name, const char *tag, const
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, push_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, push_xferinfo);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
-		cc_error_set(err, "engine: push of %s:%s cancelled", name, tag);
+	if (x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED)) {
+		cc_error_set(err, "engine: %s cancelled", what);
 		rc = ENGINE_CANCELLED;
 	} else if (rc != CURLE_OK)
 		rc = engine_curl_error(e, (CURLcode)rc, errbuf, err);
 	else if (status >= 300) {
-		json_t *body = json_loadb(x.raw.buf ? x.raw.buf : "", x.raw.len, 0, NULL);
+		json_t *body = json_loadb(x->raw.buf ? x->raw.buf : "", x->raw.len, 0, NULL);
 
 		rc = engine_status_error((int)status, body, err);
 		json_decref(body);
 	} else {
-		if (x.line.len)
-			push_line(&x, x.line.buf, x.line.len);
-		rc = 0;
+		if (x->line.len)
+			push_line(x, x->line.buf, x->line.len);
+		rc = x->error ? cc_error_set(err, "engine: %s: %s", what, x->error) : 0;
 	}
-	if (rc == 0 && x.error)
-		rc = cc_error_set(err, "engine: pushing %s:%s: %s", name, tag, x.error);
-	else if (rc == 0 && !x.digest)
-		rc = cc_error_set(err, "engine: pushing %s:%s: the engine reported no digest", name, tag);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+static void xfer_release(struct push_xfer *x)
+{
+	strbuf_release(&x->line);
+	strbuf_release(&x->raw);
+	free(x->digest);
+	free(x->error);
+}
+
+int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
+		      volatile sig_atomic_t *cancel, char **digest, struct cc_error **err)
+{
+	struct push_xfer x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
+	cleanup_free char *etag = engine_escape(tag), *what = xasprintf("pushing %s:%s", name, tag);
+	/* The name is a path segment with slashes kept: repo/with/parts. */
+	cleanup_free char *path = xasprintf("/images/%s/push?tag=%s", name, etag);
+	int rc;
+
+	*digest = NULL;
+	rc = dist_call(e, path, auth, &x, what, err);
+	if (rc == 0 && !x.digest)
+		rc = cc_error_set(err, "engine: %s: the engine reported no digest", what);
 	if (rc == 0) {
 		*digest = x.digest;
 		x.digest = NULL;
 	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	strbuf_release(&x.line);
-	strbuf_release(&x.raw);
-	free(x.digest);
-	free(x.error);
+	xfer_release(&x);
+	return rc;
+}
+
+int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *auth,
+		      volatile sig_atomic_t *cancel, struct cc_error **err)
+{
+	struct push_xfer x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
+	cleanup_free char *ename = engine_escape(name), *etag = engine_escape(tag);
+	cleanup_free char *what = xasprintf("pulling %s:%s", name, tag);
+	cleanup_free char *path = xasprintf("/images/create?fromImage=%s&tag=%s", ename, etag);
+	int rc = dist_call(e, path, auth, &x, what, err);
+
+	xfer_release(&x);
 	return rc;
 }

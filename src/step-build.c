@@ -10,7 +10,9 @@
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
+#include "manifest.h"
 #include "project.h"
+#include "registry.h"
 #include "runner.h"
 #include "state.h"
 #include "step.h"
@@ -71,7 +73,30 @@ static json_t *kv_object(const struct kvlist *kv)
 	return o;
 }
 
-/* The identity of an external base: its image ID, "absent" or "unknown". */
+/* An external base the engine does not have: its digest where the
+ * reference names a registry host (one HEAD; BuildKit resolves it there
+ * too), else "absent".  Docker Hub short names are never asked. */
+static char *registry_identity(const char *ref, struct cc_error **err)
+{
+	cleanup_free char *host = NULL, *path = NULL, *tag = NULL, *repo = NULL;
+	struct registry_manifest m;
+	char *id = NULL;
+	int rc;
+
+	if (registry_split(ref, &host, &path, &tag) < 0)
+		return xstrdup("absent");
+	repo = xasprintf("%s/%s", host, path);
+	rc = registry_manifest_head(repo, tag ? tag : "latest", &m, err);
+	if (rc == 1 && m.digest)
+		id = xasprintf("registry %s", m.digest);
+	else if (rc >= 0)
+		id = xstrdup("absent");
+	registry_manifest_release(&m);
+	return id;
+}
+
+/* The identity of an external base: its image ID, its registry digest,
+ * "absent" or "unknown". */
 static char *external_identity(struct runner *r, const char *ref, struct cc_error **err)
 {
 	json_t *info = NULL;
@@ -84,9 +109,9 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	if (rc < 0)
 		return NULL;
 	id = rc == 1 && json_string_value(json_object_get(info, "Id")) ? xstrdup(json_string_value(json_object_get(info, "Id")))
-									: xstrdup("absent");
+									: NULL;
 	json_decref(info);
-	return id;
+	return id ? id : registry_identity(ref, err);
 }
 
 /* Base identities in a fixed order (manifest images as "build:KEY" with
@@ -296,7 +321,33 @@ static int output_present(struct runner *r, const struct image *img, const struc
 	return rc;
 }
 
-static int build_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+/* The registry-backed cache: in a profile that pushes, an image pushed
+ * before from the same inputs is tagged REGISTRY/KEY:ccb-HASH.  One HEAD;
+ * 1 found (output "registry:DIGEST"), 0 not, -1 error. */
+static int registry_has(struct runner *r, const struct image *img, struct step_result *res,
+			struct cc_error **err)
+{
+	const struct manifest *m = r->project->manifest;
+	cleanup_free char *repo = NULL, *tag = NULL;
+	struct registry_manifest man;
+	int rc;
+
+	if (!r->project->profile->push || !m->registry)
+		return 0;
+	repo = push_repository(m, img);
+	tag = xasprintf("ccb-%s", res->hash);
+	rc = registry_manifest_head(repo, tag, &man, err);
+	if (rc == 1) {
+		free(res->reason);
+		res->reason = xasprintf("%s:ccb-%.12s is in the registry", repo, res->hash);
+		res->output = xasprintf("registry:%s", man.digest ? man.digest : "");
+	}
+	registry_manifest_release(&man);
+	return rc;
+}
+
+/* The decision against the local record alone. */
+static int local_check(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct image *img = s->data;
@@ -305,8 +356,6 @@ static int build_check(struct runner *r, size_t i, int dry, struct cc_error **er
 	cleanup_free char *warning = NULL;
 	int rc;
 
-	if (compute(r, i, dry, err) < 0)
-		return -1;
 	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
 		if (warning)
 			runner_warn(r, "%s", warning);
@@ -318,12 +367,28 @@ static int build_check(struct runner *r, size_t i, int dry, struct cc_error **er
 		step_record_release(&rec);
 		return 0;
 	}
-	rc = output_present(r, img, &rec, res, dry, err);
+	if (!strncmp(rec.output, "registry:", 9)) {
+		res->reason = xstrdup("inputs unchanged; the image is in the registry");
+		rc = 0; /* registry_has decides */
+	} else
+		rc = output_present(r, img, &rec, res, dry, err);
 	if (rc == 1) {
 		res->output = xstrdup(rec.output);
 		strlist_copy(&res->tags, &rec.tags);
 	}
 	step_record_release(&rec);
+	return rc;
+}
+
+static int build_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+{
+	int rc;
+
+	if (compute(r, i, dry, err) < 0)
+		return -1;
+	rc = local_check(r, i, dry, err);
+	if (rc == 0)
+		rc = registry_has(r, r->project->graph.steps[i].data, &r->results[i], err);
 	return rc;
 }
 
@@ -505,6 +570,32 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	return rc;
 }
 
+/* A base found in the registry (not built here) must be local before an
+ * image is built FROM it: pull REGISTRY/KEY:ccb-HASH and tag it REF. */
+static int bases_local(struct runner *r, const struct step *s, struct cc_error **err)
+{
+	size_t j;
+
+	for (j = 0; j < s->ndeps; j++) {
+		const struct step *d = &r->project->graph.steps[s->deps[j]];
+		const struct step_result *dr = &r->results[s->deps[j]];
+		const struct image *dimg = d->data;
+		cleanup_free char *repo = NULL, *tag = NULL, *ref = NULL, *note = NULL;
+
+		if (d->kind != &step_kind_build || strncmp(dr->output, "registry:", 9))
+			continue;
+		repo = push_repository(r->project->manifest, dimg);
+		tag = xasprintf("ccb-%s", dr->hash);
+		ref = xasprintf("%s:%s", repo, tag);
+		note = xasprintf("pulling %s", ref);
+		ui_step_progress(r->ui, s->id, note);
+		if (engine_image_pull(r->engine, repo, tag, r->registry_auth, r->cancel, err) < 0 ||
+		    engine_image_tag(r->engine, ref, dimg->ref, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int build_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -514,6 +605,8 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	size_t k;
 	int rc;
 
+	if (bases_local(r, s, err) < 0)
+		return -1;
 	rc = base_request(r, s->data, r->results[i].scratch, &req, &dfdata, &labels, err);
 	if (rc == 0)
 		rc = build_variants(r, s, &req, err);

@@ -45,7 +45,7 @@ test_expect_success 'prod builds and pushes every expanded tag' '
 	short=$(git rev-parse --short=7 HEAD) &&
 	hash=$(grep "step_end\",\"step\":\"build:web" ev | sed "s/.*\"hash\":\"\([0-9a-f]*\)\".*/\1/") &&
 	echo "$(tags_of $P/web)" >got &&
-	echo "ccb-$(echo $hash | cut -c1-12) $short latest v1 v1.4 v1.4.2" | tr " " "\n" | sort | tr "\n" " " | sed "s/ $//" >want &&
+	echo "ccb-$(echo $hash | cut -c1-12) ccb-$hash $short latest v1 v1.4 v1.4.2" | tr " " "\n" | sort | tr "\n" " " | sed "s/ $//" >want &&
 	tr " " "\n" <got | sort | tr "\n" " " | sed "s/ $//" >got.sorted &&
 	test_cmp want got.sorted
 '
@@ -106,6 +106,46 @@ test_expect_success 'multi-arch: one build per platform, arm64 really is arm64' 
 	test "$(docker run --rm $P-ma:latest cat /arch)" = x86_64 &&
 	"$CCBUILD" -f ma.yaml --json dev >ev &&
 	grep -q "\"step\":\"build:ma\",\"kind\":\"build\",\"status\":\"up-to-date\"" ev
+'
+
+test_expect_success 'multi-arch push: an index whose platforms are right, arm64 really arm64' '
+	cat >>ma.yaml <<-YAML &&
+	  prod: {push: true}
+	YAML
+	"$CCBUILD" -f ma.yaml --json prod >ev &&
+	grep -q "\"step\":\"push:ma\",\"kind\":\"push\",\"status\":\"done\"" ev &&
+	curl -fsS -H "Accept: application/vnd.docker.distribution.manifest.list.v2+json" \
+		http://$REG/v2/$P/ma/manifests/latest >index.json &&
+	python3 - "$REG" "$P" <<-\PY
+	import json, sys, urllib.request
+	reg, p = sys.argv[1], sys.argv[2]
+	idx = json.load(open("index.json"))
+	assert idx["mediaType"].endswith("manifest.list.v2+json"), idx
+	plats = sorted((m["platform"]["os"], m["platform"]["architecture"]) for m in idx["manifests"])
+	assert plats == [("linux", "amd64"), ("linux", "arm64")], plats
+	for m in idx["manifests"]:
+	    req = urllib.request.Request("http://%s/v2/%s/ma/manifests/%s" % (reg, p, m["digest"]),
+	                                 headers={"Accept": m["mediaType"]})
+	    man = json.load(urllib.request.urlopen(req))
+	    cfg = json.load(urllib.request.urlopen("http://%s/v2/%s/ma/blobs/%s" % (reg, p, man["config"]["digest"])))
+	    assert cfg["architecture"] == m["platform"]["architecture"], (cfg["architecture"], m)
+	PY
+'
+
+test_expect_success 'multi-arch: a second run builds and pushes nothing' '
+	"$CCBUILD" -f ma.yaml --json prod >ev &&
+	! grep -q "\"status\":\"done\"" ev
+'
+
+test_expect_success 'a fresh runner (no images, no .ccbuild) builds nothing the registry has' '
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-" | xargs -r docker rmi -f >/dev/null &&
+	rm -rf .ccbuild &&
+	"$CCBUILD" --json prod >ev &&
+	grep "step_end\",\"step\":\"build:web" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
+	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev &&
+	"$CCBUILD" -f ma.yaml --json prod >ev &&
+	grep "step_end\",\"step\":\"build:ma" ev | grep -q "\"status\":\"up-to-date\"" &&
+	! docker image inspect $P-web:latest >/dev/null 2>&1
 '
 
 test_expect_success 'cleanup' '
