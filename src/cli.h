@@ -21,7 +21,7 @@ struct cli {
 	const char *report;     /* --report FILE: JSON report of the run */
 	const char *junit;      /* --junit FILE: scan results as JUnit XML */
 	int jobs;               /* -j, 0 = number of cores */
-	int json, dry_run, keep_going;
+	int json, dry_run, keep_going, offline;
 	int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
 	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
 	struct project *project;    /* set up for NEEDS_PROFILE commands */

@@ -44,6 +44,7 @@ static int plan_setup(struct cli *cli, struct runner *r, struct engine **e, char
 	r->state_dir = *state_dir;
 	r->state_exists = access(*state_dir, F_OK) == 0;
 	r->cancel = cli->cancel;
+	r->offline = cli->offline;
 	r->git = have_git == 0 ? git : NULL;
 	if (runner_plan(r, &err) < 0)
 		return cli_report(err, EXIT_FAILED);

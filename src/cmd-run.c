@@ -87,6 +87,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.state_dir = state_dir;
 	r.ui = ui;
 	r.cancel = cli->cancel;
+	r.offline = cli->offline;
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
 	rc = runner_run(&r);

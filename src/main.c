@@ -62,6 +62,7 @@ static const char options_help[] =
 	"  --json           machine-readable output, one JSON object per line\n"
 	"  --dry-run        decide, but run nothing\n"
 	"  --keep-going     continue independent steps after a failure\n"
+	"  --offline        ask no registry (no registry cache, no base digests)\n"
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
 	"  --junit FILE     write scan results as JUnit XML\n"
@@ -196,6 +197,8 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->json = 1;
 		else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n"))
 			cli->dry_run = 1;
+		else if (!strcmp(a, "--offline"))
+			cli->offline = 1;
 		else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k"))
 			cli->keep_going = 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
@@ -269,6 +272,8 @@ int main(int argc, char **argv)
 	const struct command *c;
 	int rc;
 
+	if (getenv("CCBUILD_OFFLINE") && *getenv("CCBUILD_OFFLINE") && strcmp(getenv("CCBUILD_OFFLINE"), "0"))
+		cli.offline = 1;
 	if (getenv("CCBUILD_STATE_DIR"))
 		cli.state_dir = getenv("CCBUILD_STATE_DIR");
 	if (parse_globals(&cli, &argc, argv))

@@ -52,6 +52,7 @@ struct runner {
 	struct step_result *results; /* one per graph step, owned */
 	volatile sig_atomic_t *cancel;
 	int jobs, keep_going;
+	int offline;                 /* ask no registry (--offline) */
 };
 
 /* Set up r for project p (results allocated); the other fields are the

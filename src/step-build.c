@@ -76,7 +76,7 @@ static json_t *kv_object(const struct kvlist *kv)
 /* An external base the engine does not have: its digest where the
  * reference names a registry host (one HEAD; BuildKit resolves it there
  * too), else "absent".  Docker Hub short names are never asked. */
-static char *registry_identity(const char *ref, struct cc_error **err)
+static char *registry_identity(const char *ref, int offline, struct cc_error **err)
 {
 	cleanup_free char *host = NULL, *path = NULL, *tag = NULL, *repo = NULL;
 	struct registry_manifest m;
@@ -85,6 +85,8 @@ static char *registry_identity(const char *ref, struct cc_error **err)
 
 	if (registry_split(ref, &host, &path, &tag) < 0)
 		return xstrdup("absent");
+	if (offline)
+		return xstrdup("unknown (offline)");
 	repo = xasprintf("%s/%s", host, path);
 	rc = registry_manifest_head(repo, tag ? tag : "latest", &m, err);
 	if (rc == 1 && m.digest)
@@ -111,7 +113,7 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	id = rc == 1 && json_string_value(json_object_get(info, "Id")) ? xstrdup(json_string_value(json_object_get(info, "Id")))
 									: NULL;
 	json_decref(info);
-	return id ? id : registry_identity(ref, err);
+	return id ? id : registry_identity(ref, r->offline, err);
 }
 
 /* Base identities in a fixed order (manifest images as "build:KEY" with
@@ -332,11 +334,18 @@ static int registry_has(struct runner *r, const struct image *img, struct step_r
 	struct registry_manifest man;
 	int rc;
 
-	if (!r->project->profile->push || !m->registry)
+	struct cc_error *herr = NULL;
+
+	if (!r->project->profile->push || !m->registry || r->offline)
 		return 0;
 	repo = push_repository(m, img);
 	tag = xasprintf("ccb-%s", res->hash);
-	rc = registry_manifest_head(repo, tag, &man, err);
+	rc = registry_manifest_head(repo, tag, &man, &herr);
+	if (rc < 0) { /* the cache is an optimisation: build instead */
+		runner_warn(r, "%s (registry cache not used)", herr->msg);
+		cc_error_free(herr);
+		rc = 0;
+	}
 	if (rc == 1) {
 		free(res->reason);
 		res->reason = xasprintf("%s:ccb-%.12s is in the registry", repo, res->hash);
