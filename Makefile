@@ -6,7 +6,7 @@ PKGS = yaml-0.1 libcurl jansson libgit2 libcrypto libarchive
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter -Werror
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -iquote src $(shell pkg-config --cflags $(PKGS))
-LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ = $(LIB_SRC:.c=.o)

@@ -8,6 +8,7 @@
 #include "gitinfo.h"
 #include "manifest.h"
 #include "project.h"
+#include "report.h"
 #include "runner.h"
 #include "step.h"
 #include "state.h"
@@ -37,31 +38,38 @@ static void waiting(long pid, void *data)
 		fprintf(stderr, "ccbuild: waiting for another ccbuild run to release %s/lock\n", dir);
 }
 
-/* --report FILE: the run as one JSON document (like bake's metadata file),
- * written atomically.  Format (version 1):
- *   {"version": 1, "profile": "prod", "exit_code": 0, "duration_ms": N,
- *    "git": {"sha", "branch", "describe", "dirty"} (when in a repository),
- *    "steps": [{"step", "kind", "status", "reason", "duration_ms", "hash",
- *               "output", "tags", "error", "details"}, ...]} */
-static void write_report(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
-			 struct ui *ui)
+/* --report, --junit and CI annotations, after the run. */
+static void write_outputs(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
+			  struct ui *ui)
 {
-	json_t *doc = json_pack("{s:i, s:s, s:i, s:I, s:o}", "version", 1, "profile", cli->profile, "exit_code", code,
-				"duration_ms", (json_int_t)ms, "steps", runner_report(r));
 	struct cc_error *err = NULL;
-	char *text;
+	const char *ci = getenv("CI");
 
-	if (git)
-		json_object_set_new(doc, "git",
-				    json_pack("{s:s, s:s?, s:s?, s:b}", "sha", git->sha, "branch", git->branch,
-					      "describe", git->describe, "dirty", git->dirty));
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (atomicfile_write(cli->report, text, strlen(text), &err) < 0) {
-		ui_message(ui, "error", err->msg);
-		cc_error_free(err);
+	if (cli->report) {
+		json_t *doc = report_json(r, cli->profile, git, code, ms);
+		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+		if (atomicfile_write(cli->report, text, strlen(text), &err) < 0)
+			ui_message(ui, "error", err->msg);
+		free(text);
+		json_decref(doc);
 	}
-	free(text);
-	json_decref(doc);
+	if (cli->junit) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+
+		report_junit(r, mem);
+		fclose(mem);
+		if (!err && atomicfile_write(cli->junit, buf, len, &err) < 0)
+			ui_message(ui, "error", err->msg);
+		free(buf);
+	}
+	cc_error_free(err);
+	/* GitHub reads workflow commands from the job's output; keep stdout
+	 * pure JSON with --json. */
+	if (ci && *ci && strcmp(ci, "0") && strcmp(ci, "false"))
+		report_annotations(r, cli->json ? stderr : stdout);
 }
 
 static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
@@ -102,8 +110,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);
 	rc = rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
-	if (cli->report)
-		write_report(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui);
+	write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui);
 	runner_release(&r);
 	gitinfo_release(&git);
 	ui_free(ui);

@@ -287,6 +287,49 @@ long project_image_named(const struct project *p, const char *base)
 	return -1;
 }
 
+/* The profile's scans: a scan:IMAGE:SCAN step after each scanned image's
+ * build.  A scan's images: must name images of the profile. */
+static int add_scans(struct project *p, struct cc_error **err)
+{
+	const struct profile_spec *prof = p->profile;
+	size_t i, j, k;
+	int rc = 0;
+
+	for (i = 0; i < prof->scans.n; i++) {
+		const struct scan_spec *spec = manifest_scan(p->manifest, prof->scans.v[i]);
+
+		for (k = 0; spec && k < spec->images.n; k++)
+			if (!project_image(p, spec->images.v[k]))
+				rc = cc_error_set(err, "%s:%d:%d: scan '%s' names image '%s', which profile %s does not build",
+						  spec->pos.file, spec->pos.line, spec->pos.col, spec->name,
+						  spec->images.v[k], prof->name);
+		for (j = 0; spec && j < p->nimages; j++) {
+			struct image *img = &p->images[j];
+			cleanup_free char *id = NULL, *bid = NULL;
+			size_t s;
+
+			if (spec->images.n && !strlist_has(&spec->images, img->key))
+				continue;
+			VEC_PUSH(p->scans, p->nscans, p->nscans_cap, ((struct scan_target){ img, spec }));
+			id = xasprintf("scan:%s:%s", img->key, spec->name);
+			bid = xasprintf("build:%s", img->key);
+			s = graph_add(&p->graph, id, &step_kind_scan, NULL);
+			graph_add_edge(&p->graph, s, (size_t)graph_find(&p->graph, bid));
+		}
+	}
+	/* Steps point into p->scans only now that it has stopped growing. */
+	for (k = 0; k < p->graph.nsteps; k++)
+		if (p->graph.steps[k].kind == &step_kind_scan) {
+			for (i = 0; i < p->nscans; i++) {
+				cleanup_free char *id = xasprintf("scan:%s:%s", p->scans[i].image->key, p->scans[i].spec->name);
+
+				if (!strcmp(id, p->graph.steps[k].id))
+					p->graph.steps[k].data = &p->scans[i];
+			}
+		}
+	return rc;
+}
+
 static int build_graph(struct project *p, struct cc_error **err)
 {
 	struct graph *g = &p->graph;
@@ -321,6 +364,8 @@ static int build_graph(struct project *p, struct cc_error **err)
 				graph_add_edge(g, i, (size_t)(d - p->images));
 		}
 	}
+	if (rc == 0)
+		rc = add_scans(p, err);
 	for (i = 0; rc == 0 && p->profile->push && i < p->nimages; i++) {
 		size_t b, ps;
 
@@ -331,6 +376,12 @@ static int build_graph(struct project *p, struct cc_error **err)
 		id = xasprintf("push:%s", p->images[i].key);
 		ps = graph_add(g, id, &step_kind_push, &p->images[i]);
 		graph_add_edge(g, ps, b);
+		for (j = 0; j < p->nscans; j++) /* nothing unscanned is pushed */
+			if (p->scans[j].image == &p->images[i]) {
+				cleanup_free char *sid = xasprintf("scan:%s:%s", p->images[i].key, p->scans[j].spec->name);
+
+				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
+			}
 	}
 	if (rc == 0)
 		rc = graph_finish(g, err);
@@ -475,6 +526,7 @@ void project_free(struct project *p)
 	for (i = 0; i < p->nimages; i++)
 		image_release(&p->images[i]);
 	free(p->images);
+	free(p->scans);
 	compose_free(p->compose);
 	free(p);
 }

@@ -13,6 +13,7 @@ struct cc_error;
 struct compose_project;
 struct manifest;
 struct profile_spec;
+struct scan_spec;
 
 struct image {
 	char *key;              /* image key = compose service name when from compose */
@@ -27,12 +28,20 @@ struct image {
 	struct ypos pos;        /* where it is defined (manifest or compose) */
 };
 
+/* What a scan:IMAGE:SCAN step judges. */
+struct scan_target {
+	const struct image *image;     /* borrowed from the project */
+	const struct scan_spec *spec;  /* borrowed from the manifest */
+};
+
 struct project {
 	const struct manifest *manifest;     /* borrowed */
 	const struct profile_spec *profile;  /* borrowed from manifest */
 	struct compose_project *compose;     /* owned; NULL when no compose files */
 	struct image *images;
 	size_t nimages;
+	struct scan_target *scans;           /* owned; steps point into it */
+	size_t nscans, nscans_cap;
 	struct graph graph;
 };
 

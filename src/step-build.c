@@ -579,29 +579,36 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	return rc;
 }
 
+int build_make_local(struct runner *r, size_t b, const char *for_step, struct cc_error **err)
+{
+	const struct step *d = &r->project->graph.steps[b];
+	const struct step_result *dr = &r->results[b];
+	const struct image *dimg = d->data;
+	cleanup_free char *repo = NULL, *tag = NULL, *ref = NULL, *note = NULL;
+
+	if (!dr->output || strncmp(dr->output, "registry:", 9))
+		return 0;
+	repo = push_repository(r->project->manifest, dimg);
+	tag = xasprintf("ccb-%s", dr->hash);
+	ref = xasprintf("%s:%s", repo, tag);
+	note = xasprintf("pulling %s", ref);
+	ui_step_progress(r->ui, for_step, note);
+	if (engine_image_pull(r->engine, repo, tag, r->registry_auth, r->cancel, err) < 0 ||
+	    engine_image_tag(r->engine, ref, dimg->ref, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* A base found in the registry (not built here) must be local before an
- * image is built FROM it: pull REGISTRY/KEY:ccb-HASH and tag it REF. */
+ * image is built FROM it. */
 static int bases_local(struct runner *r, const struct step *s, struct cc_error **err)
 {
 	size_t j;
 
-	for (j = 0; j < s->ndeps; j++) {
-		const struct step *d = &r->project->graph.steps[s->deps[j]];
-		const struct step_result *dr = &r->results[s->deps[j]];
-		const struct image *dimg = d->data;
-		cleanup_free char *repo = NULL, *tag = NULL, *ref = NULL, *note = NULL;
-
-		if (d->kind != &step_kind_build || strncmp(dr->output, "registry:", 9))
-			continue;
-		repo = push_repository(r->project->manifest, dimg);
-		tag = xasprintf("ccb-%s", dr->hash);
-		ref = xasprintf("%s:%s", repo, tag);
-		note = xasprintf("pulling %s", ref);
-		ui_step_progress(r->ui, s->id, note);
-		if (engine_image_pull(r->engine, repo, tag, r->registry_auth, r->cancel, err) < 0 ||
-		    engine_image_tag(r->engine, ref, dimg->ref, err) < 0)
+	for (j = 0; j < s->ndeps; j++)
+		if (r->project->graph.steps[s->deps[j]].kind == &step_kind_build &&
+		    build_make_local(r, s->deps[j], s->id, err) < 0)
 			return -1;
-	}
 	return 0;
 }
 

@@ -37,6 +37,11 @@ struct step_kind {
 };
 
 extern const struct step_kind step_kind_build;
+/* Make build step b's image local when the registry cache satisfied it
+ * (pull REGISTRY/KEY:ccb-HASH, tag it REF); progress shown on for_step.
+ * 0 when it already is. */
+int build_make_local(struct runner *r, size_t b, const char *for_step, struct cc_error **err);
 extern const struct step_kind step_kind_push;
+extern const struct step_kind step_kind_scan;
 
 #endif
