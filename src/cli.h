@@ -51,5 +51,6 @@ int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_lint(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_why(struct cli *cli, int argc, char **argv);
+int cmd_prune(struct cli *cli, int argc, char **argv);
 
 #endif

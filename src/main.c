@@ -39,6 +39,8 @@ static const struct command commands[] = {
 	  "the merged compose model of the profile, as YAML (like `docker compose config`)" },
 	{ "why", cmd_why, NEEDS_MANIFEST | NEEDS_PROFILE, "why PROFILE STEP",
 	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
+	{ "prune", cmd_prune, NEEDS_MANIFEST | NEEDS_PROFILE, "prune PROFILE [--dry-run]",
+	  "apply the retention: policy to the registry repositories of the profile's images" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },

@@ -4,6 +4,8 @@
  * grammar/README.md and grammar/ccbuild.schema.json describe the same
  * grammar for people and editors; keep the three in step. */
 #include "manifest.h"
+#include "goregex.h"
+#include "retention.h"
 #include "error.h"
 #include "util.h"
 
@@ -20,9 +22,10 @@ struct mload {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const top_keys[] = { "ccbuild", "project", "registry", "compose", "env_file", "images",
-					"profiles", "scans", "syncs", "backups" };
+					"profiles", "scans", "syncs", "backups", "retention" };
 static const char *const image_keys[] = { "context", "dockerfile", "image", "target", "args", "labels",
-					  "platforms", "tags", "cache_from", "depends_on" };
+					  "platforms", "tags", "cache_from", "depends_on", "retention" };
+static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
 static const char *const profile_keys[] = { "compose", "env_file", "env", "images", "push", "scans", "services" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
@@ -147,6 +150,8 @@ static int get_bool(struct mload *ml, const struct ynode *n, const char *what)
 	return v;
 }
 
+static void parse_retention(struct mload *ml, const struct ynode *n, const char *what, struct retention_spec *r);
+
 static void parse_image(struct mload *ml, const char *key, const struct ynode *n, struct image_spec *img)
 {
 	cleanup_free char *what = xasprintf("image '%s'", key);
@@ -196,12 +201,59 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 		} else if (!strcmp(k, "depends_on")) {
 			get_strlist(ml, v, field, &img->depends_on);
 			img->set |= IMG_DEPENDS_ON;
-		}
+		} else if (!strcmp(k, "retention"))
+			parse_retention(ml, v, field, &img->retention);
 	}
 	for (i = 0; i < img->platforms.n; i++)
 		if (!matches("^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", img->platforms.v[i]))
 			fail(ml, ynode_map_get(n, "platforms"), "images.%s.platforms: '%s' is not os/arch[/variant]",
 			     key, img->platforms.v[i]);
+}
+
+static void parse_retention(struct mload *ml, const struct ynode *n, const char *what, struct retention_spec *r)
+{
+	const struct ynode *v;
+	long long keep;
+	size_t i;
+
+	r->keep = -1;
+	if (!want(ml, n, YNODE_MAP, what))
+		return;
+	r->set = 1;
+	r->pos = n->pos;
+	check_keys(ml, n, retention_keys, N(retention_keys), what);
+	if ((v = ynode_map_get(n, "keep"))) {
+		if (!ynode_is_int(v, &keep) || keep < 0)
+			fail(ml, v, "%s.keep must be a number of images (0 or more)", what);
+		else
+			r->keep = (long)keep;
+	}
+	if ((v = ynode_map_get(n, "max_age")) && (r->max_age = get_string(ml, v, "max_age")) &&
+	    retention_duration(r->max_age) < 0)
+		fail(ml, v, "%s.max_age: '%s' is not a duration (30d, 12h, 2w, 90m, 45s)", what, r->max_age);
+	if ((v = ynode_map_get(n, "keep_tags"))) {
+		get_strlist(ml, v, "keep_tags", &r->keep_tags);
+		for (i = 0; i < r->keep_tags.n; i++) {
+			const char *t = r->keep_tags.v[i];
+			size_t len = strlen(t);
+			struct cc_error *rerr = NULL;
+			cleanup_free char *re = len >= 2 && t[0] == '/' && t[len - 1] == '/' ? xstrndup(t + 1, len - 2) : NULL;
+			struct goregex *rx = re ? goregex_compile(re, &rerr) : NULL;
+
+			if (re && !rx) {
+				fail(ml, v, "%s.keep_tags: %s: %s", what, t, rerr ? rerr->msg : "bad regexp");
+				cc_error_free(rerr);
+			}
+			goregex_free(rx);
+		}
+	}
+}
+
+static void retention_spec_release(struct retention_spec *r)
+{
+	free(r->max_age);
+	strlist_release(&r->keep_tags);
+	memset(r, 0, sizeof(*r));
 }
 
 static void parse_images(struct mload *ml, const struct ynode *n, const char *what, struct image_spec **out,
@@ -353,6 +405,9 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 			if (!str_has_prefix(v->keys[i]->str, "x-"))
 				parse_scan(ml, v->keys[i]->str, v->vals[i], &m->scans[m->nscans++]);
 	}
+	m->retention.keep = -1;
+	if ((v = ynode_map_get(root, "retention")))
+		parse_retention(ml, v, "retention", &m->retention);
 	if ((v = ynode_map_get(root, "syncs")) && !ynode_is_null(v))
 		want(ml, v, YNODE_MAP, "syncs");
 	if ((v = ynode_map_get(root, "backups")) && !ynode_is_null(v))
@@ -497,6 +552,7 @@ void image_spec_release(struct image_spec *img)
 	strlist_release(&img->tags);
 	strlist_release(&img->cache_from);
 	strlist_release(&img->depends_on);
+	retention_spec_release(&img->retention);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -506,6 +562,7 @@ void manifest_free(struct manifest *m)
 
 	if (!m)
 		return;
+	retention_spec_release(&m->retention);
 	for (i = 0; i < m->nimages; i++)
 		image_spec_release(&m->images[i]);
 	free(m->images);

@@ -17,6 +17,15 @@ enum image_field {
 	IMG_CACHE_FROM = 1 << 8, IMG_DEPENDS_ON = 1 << 9,
 };
 
+/* retention: what `ccbuild prune` keeps in a repository (retention.h). */
+struct retention_spec {
+	int set;                    /* written */
+	long keep;                  /* -1: not set */
+	char *max_age;              /* "30d", or NULL */
+	struct strlist keep_tags;
+	struct ypos pos;
+};
+
 struct image_spec {
 	char *key;
 	struct ypos pos;            /* where the image (or override) is written */
@@ -24,6 +33,7 @@ struct image_spec {
 	char *context, *dockerfile, *image, *target;
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
+	struct retention_spec retention;
 };
 
 struct scan_spec {
@@ -56,6 +66,7 @@ struct manifest {
 	size_t nprofiles;
 	struct scan_spec *scans;
 	size_t nscans;
+	struct retention_spec retention;
 	struct ynode *root;         /* the parsed document; syncs/backups live here */
 };
 

@@ -17,7 +17,7 @@
 struct reply {
 	long status;
 	struct strbuf body;
-	char *digest, *ctype, *challenge;
+	char *digest, *ctype, *challenge, *link;
 	size_t length;
 };
 
@@ -27,6 +27,7 @@ static void reply_release(struct reply *r)
 	free(r->digest);
 	free(r->ctype);
 	free(r->challenge);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -96,6 +97,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		free(r->ctype), r->ctype = v;
 	else if ((v = header_value(data, len, "WWW-Authenticate")))
 		free(r->challenge), r->challenge = v;
+	else if ((v = header_value(data, len, "Link")))
+		free(r->link), r->link = v;
 	else if ((v = header_value(data, len, "Content-Length"))) {
 		r->length = (size_t)strtoull(v, NULL, 10);
 		free(v);
@@ -134,6 +137,9 @@ static int perform(const struct req *q, struct reply *r, struct cc_error **err)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ccbuild");
 	if (!strcmp(q->method, "HEAD"))
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	/* Blob GETs may redirect to storage; curl does not resend our
+	 * Authorization header to another host (CURLOPT_UNRESTRICTED_AUTH off). */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	if (q->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)q->len);
@@ -260,9 +266,11 @@ static int reply_error(const char *host, const struct reply *r, struct cc_error 
 	return -1;
 }
 
-/* One manifest request with the auth dance; the reply is the caller's. */
-static int manifest_call(const char *method, const char *repo, const char *reference, const char *ctype,
-			 const char *body, size_t len, struct reply *r, struct cc_error **err)
+/* One request on /v2/PATH/WHAT with the auth dance; the reply is the
+ * caller's.  what is "manifests/REF", "tags/list", "blobs/DIGEST" or a
+ * Link continuation starting with "/v2/". */
+static int api_call(const char *method, const char *repo, const char *what, const char *ctype,
+		    const char *body, size_t len, struct reply *r, struct cc_error **err)
 {
 	cleanup_free char *full = xasprintf("%s:x", repo), *host = NULL, *path = NULL, *ref = NULL;
 	cleanup_free char *url = NULL, *auth = NULL;
@@ -270,7 +278,10 @@ static int manifest_call(const char *method, const char *repo, const char *refer
 
 	if (registry_split(full, &host, &path, &ref) < 0)
 		return cc_error_set(err, "registry: '%s' names no registry host", repo);
-	url = xasprintf("%s://%s/v2/%s/manifests/%s", is_loopback(host) ? "http" : "https", host, path, reference);
+	if (!strncmp(what, "/v2/", 4))
+		url = xasprintf("%s://%s%s", is_loopback(host) ? "http" : "https", host, what);
+	else
+		url = xasprintf("%s://%s/v2/%s/%s", is_loopback(host) ? "http" : "https", host, path, what);
 	q.url = url;
 	if (perform(&q, r, err) < 0)
 		return -1;
@@ -281,6 +292,106 @@ static int manifest_call(const char *method, const char *repo, const char *refer
 	reply_release(r);
 	q.auth = auth;
 	return perform(&q, r, err);
+}
+
+static int manifest_call(const char *method, const char *repo, const char *reference, const char *ctype,
+			 const char *body, size_t len, struct reply *r, struct cc_error **err)
+{
+	cleanup_free char *what = xasprintf("manifests/%s", reference);
+
+	return api_call(method, repo, what, ctype, body, len, r, err);
+}
+
+static char *repo_host(const char *repo)
+{
+	cleanup_free char *full = xasprintf("%s:x", repo), *path = NULL, *ref = NULL;
+	char *host = NULL;
+
+	registry_split(full, &host, &path, &ref);
+	return host ? host : xstrdup(repo);
+}
+
+int registry_tags(const char *repo, struct strlist *out, struct cc_error **err)
+{
+	cleanup_free char *next = xstrdup("tags/list?n=1000");
+	int rc = 0;
+
+	while (next && rc == 0) {
+		struct reply r = { 0 };
+		json_t *j, *t;
+		size_t i;
+
+		if (api_call("GET", repo, next, NULL, NULL, 0, &r, err) < 0) {
+			reply_release(&r);
+			return -1;
+		}
+		free(next);
+		next = NULL;
+		if (r.status == 404) {
+			reply_release(&r);
+			break;
+		}
+		if (r.status != 200) {
+			cleanup_free char *host = repo_host(repo);
+
+			rc = reply_error(host, &r, err);
+			reply_release(&r);
+			break;
+		}
+		j = json_loadb(r.body.buf ? r.body.buf : "", r.body.len, 0, NULL);
+		json_array_foreach(json_object_get(j, "tags"), i, t)
+			if (json_string_value(t))
+				strlist_push(out, json_string_value(t));
+		json_decref(j);
+		if (r.link) { /* Link: </v2/x/tags/list?last=y&n=1000>; rel="next" */
+			const char *lt = strchr(r.link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+			if (gt)
+				next = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		}
+		reply_release(&r);
+	}
+	return rc;
+}
+
+int registry_manifest_delete(const char *repo, const char *digest, struct cc_error **err)
+{
+	struct reply r = { 0 };
+	int rc;
+
+	if (manifest_call("DELETE", repo, digest, NULL, NULL, 0, &r, err) < 0)
+		rc = -1;
+	else if (r.status == 202 || r.status == 200)
+		rc = 0;
+	else if (r.status == 404)
+		rc = 1;
+	else {
+		cleanup_free char *host = repo_host(repo);
+
+		rc = reply_error(host, &r, err);
+	}
+	reply_release(&r);
+	return rc;
+}
+
+json_t *registry_blob_json(const char *repo, const char *digest, struct cc_error **err)
+{
+	cleanup_free char *what = xasprintf("blobs/%s", digest);
+	struct reply r = { 0 };
+	json_t *j = NULL;
+
+	/* Blobs often redirect to storage; curl follows, without our header. */
+	if (api_call("GET", repo, what, NULL, NULL, 0, &r, err) == 0) {
+		if (r.status == 200)
+			j = json_loadb(r.body.buf ? r.body.buf : "", r.body.len, 0, NULL);
+		if (!j) {
+			cleanup_free char *host = repo_host(repo);
+
+			reply_error(host, &r, err);
+		}
+	}
+	reply_release(&r);
+	return j;
 }
 
 static int manifest_read(const char *method, const char *repo, const char *reference,

@@ -12,7 +12,10 @@
 #ifndef CC_REGISTRY_H
 #define CC_REGISTRY_H
 
+#include <jansson.h>
 #include <stddef.h>
+
+#include "lists.h"
 
 struct cc_error;
 
@@ -46,5 +49,13 @@ int registry_manifest_get(const char *repo, const char *reference, struct regist
 int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body,
 			  size_t len, char **digest, struct cc_error **err);
 void registry_manifest_release(struct registry_manifest *m);
+/* Every tag of repo (GET /v2/PATH/tags/list, following Link pages) into
+ * out; 0 (also for an unknown repository: no tags), -1. */
+int registry_tags(const char *repo, struct strlist *out, struct cc_error **err);
+/* DELETE /v2/PATH/manifests/DIGEST: 0 deleted, 1 already gone, -1 (the
+ * registry must allow deletes). */
+int registry_manifest_delete(const char *repo, const char *digest, struct cc_error **err);
+/* GET a JSON blob (an image config) by digest; NULL with err. */
+json_t *registry_blob_json(const char *repo, const char *digest, struct cc_error **err);
 
 #endif
