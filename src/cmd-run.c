@@ -8,6 +8,7 @@
 #include "gitinfo.h"
 #include "manifest.h"
 #include "project.h"
+#include "registry.h"
 #include "report.h"
 #include "runner.h"
 #include "step.h"
@@ -82,6 +83,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	long t0 = now_ms();
 	int rc, done, uptodate, failed, cancelled, have_git;
 	json_t *by_kind;
+	char *auth = NULL;
 	size_t i;
 
 	have_git = gitinfo_read(cli->manifest->dir, &git, &err);
@@ -96,6 +98,12 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.ui = ui;
 	r.cancel = cli->cancel;
 	r.offline = cli->offline;
+	if (cli->manifest->registry) {
+		cleanup_free char *host = xstrndup(cli->manifest->registry, strcspn(cli->manifest->registry, "/"));
+
+		auth = registry_engine_auth(host);
+		r.registry_auth = auth;
+	}
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
 	rc = runner_run(&r);
@@ -112,6 +120,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	rc = rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
 	write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui);
 	runner_release(&r);
+	free(auth);
 	gitinfo_release(&git);
 	ui_free(ui);
 	return rc;

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define MAX_BODY ((size_t)16 << 20)
 #define ACCEPT "Accept: " REGISTRY_OCI_INDEX ", " REGISTRY_OCI_MANIFEST ", " REGISTRY_DOCKER_LIST ", " \
@@ -161,17 +164,74 @@ static int perform(const struct req *q, struct reply *r, struct cc_error **err)
 	return 0;
 }
 
-/* "user:password" for host from the docker config's auths, or NULL. */
+/* Run docker-credential-NAME get with host on stdin: "user:secret" from
+ * its {"Username","Secret"} reply, or NULL. */
+static char *helper_credentials(const char *name, const char *host)
+{
+	cleanup_free char *cmd = xasprintf("docker-credential-%s", name);
+	int in[2], out[2], status;
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096], *creds = NULL;
+	ssize_t n;
+	pid_t pid;
+	json_t *j;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return NULL;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]), close(in[1]);
+		return NULL;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { cmd, "get", NULL };
+
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execvp(cmd, argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (pid > 0 && write(in[1], host, strlen(host)) < 0) {
+		/* the helper exited early: its status says so below */
+	}
+	close(in[1]);
+	while (pid > 0 && (n = read(out[0], buf, sizeof(buf))) > 0)
+		strbuf_add(&sb, buf, (size_t)n);
+	close(out[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	j = json_loadb(sb.buf ? sb.buf : "", sb.len, 0, NULL);
+	if (json_string_value(json_object_get(j, "Username")) && json_string_value(json_object_get(j, "Secret")))
+		creds = xasprintf("%s:%s", json_string_value(json_object_get(j, "Username")),
+				  json_string_value(json_object_get(j, "Secret")));
+	json_decref(j);
+	strbuf_release(&sb);
+	return creds;
+}
+
+/* "user:password" for host from the docker config: credHelpers[host],
+ * then auths[host].auth, then credsStore; or NULL. */
 static char *config_credentials(const char *host)
 {
-	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME"), *helper, *b64;
 	cleanup_free char *path = dir ? path_join(dir, "config.json")
 				      : home ? xasprintf("%s/.docker/config.json", home) : NULL;
 	json_t *cfg = path ? json_load_file(path, 0, NULL) : NULL;
-	const char *b64 = json_string_value(json_object_get(json_object_get(json_object_get(cfg, "auths"), host), "auth"));
 	unsigned char *out = NULL;
 	int n;
 
+	helper = json_string_value(json_object_get(json_object_get(cfg, "credHelpers"), host));
+	if (helper) {
+		char *c = helper_credentials(helper, host);
+
+		json_decref(cfg);
+		return c;
+	}
+	b64 = json_string_value(json_object_get(json_object_get(json_object_get(cfg, "auths"), host), "auth"));
 	if (b64) {
 		out = xcalloc(strlen(b64) + 4, 1);
 		n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
@@ -179,9 +239,31 @@ static char *config_credentials(const char *host)
 			free(out);
 			out = NULL;
 		}
-	}
+	} else if ((helper = json_string_value(json_object_get(cfg, "credsStore"))))
+		out = (unsigned char *)helper_credentials(helper, host);
 	json_decref(cfg);
 	return (char *)out;
+}
+
+char *registry_engine_auth(const char *host)
+{
+	cleanup_free char *creds = config_credentials(host);
+	char *colon, *text, *out;
+	json_t *j;
+	int len;
+
+	if (!creds || !(colon = strchr(creds, ':')))
+		return NULL;
+	*colon = '\0';
+	j = json_pack("{s:s, s:s, s:s}", "username", creds, "password", colon + 1, "serveraddress", host);
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	out = xcalloc(strlen(text) * 2 + 8, 1);
+	len = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)strlen(text));
+	free(text);
+	for (int i = 0; i < len; i++) /* base64url, as the engine reads it */
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	return out;
 }
 
 /* s escaped for a URL query, in memory free() releases. */

@@ -6,8 +6,9 @@
  * Loopback hosts (127.0.0.0/8, localhost, ::1) are spoken to over plain
  * HTTP, as the engine does; everything else over HTTPS.  Authentication
  * follows the registry's challenge: a Bearer token fetched from the realm
- * (with Basic credentials from ~/.docker/config.json "auths" when there
- * are any, else anonymous), or Basic directly.  Every call uses its own
+ * (with Basic credentials from the docker config when there are any:
+ * $DOCKER_CONFIG/config.json or ~/.docker/config.json, "credHelpers",
+ * "auths" or "credsStore"; else anonymous), or Basic directly.  Every call uses its own
  * curl handle: a struct registry is safe to share between threads. */
 #ifndef CC_REGISTRY_H
 #define CC_REGISTRY_H
@@ -36,6 +37,11 @@ struct registry_manifest {
  * reference (tag or digest; NULL when none); 0, or -1 when there is no
  * host part (a Docker Hub short name).  Caller frees the three. */
 int registry_split(const char *ref, char **host, char **path, char **reference);
+
+/* The engine's X-Registry-Auth value (base64url of {username, password,
+ * serveraddress}) for host from the docker config (credHelpers, auths,
+ * credsStore), or NULL for anonymous; caller frees. */
+char *registry_engine_auth(const char *host);
 
 /* HEAD /v2/PATH/manifests/REFERENCE of repository repo ("HOST/PATH"):
  * 1 exists (*out filled without body), 0 absent, -1 with err. */
