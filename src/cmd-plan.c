@@ -33,7 +33,7 @@ static int plan_setup(struct cli *cli, struct runner *r, struct engine **e, char
 	memset(git, 0, sizeof(*git));
 	if (rc)
 		return rc;
-	if ((have_git = gitinfo_read(cli->manifest->dir, git, &err)) < 0) {
+	if ((have_git = gitinfo_read(cli->manifest->dir, project_needs_git_dirty(cli->project), git, &err)) < 0) {
 		fprintf(stderr, "ccbuild: warning: %s\n", err->msg);
 		cc_error_free(err);
 		err = NULL;

@@ -86,7 +86,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	char *auth = NULL;
 	size_t i;
 
-	have_git = gitinfo_read(cli->manifest->dir, &git, &err);
+	have_git = gitinfo_read(cli->manifest->dir, project_needs_git_dirty(cli->project), &git, &err);
 	if (have_git < 0) {
 		ui_message(ui, "warning", err->msg);
 		cc_error_free(err);

@@ -36,6 +36,7 @@ static char *describe(git_repository *repo, const char *shortsha, int dirty)
 	git_describe_options o;
 	git_describe_format_options f;
 	git_describe_result *res = NULL;
+	git_object *head = NULL;
 	git_buf buf = { 0 };
 	char *out;
 
@@ -43,12 +44,16 @@ static char *describe(git_repository *repo, const char *shortsha, int dirty)
 	git_describe_format_options_init(&f, GIT_DESCRIBE_FORMAT_OPTIONS_VERSION);
 	o.describe_strategy = GIT_DESCRIBE_TAGS;
 	o.show_commit_oid_as_fallback = 1;
-	f.dirty_suffix = "-dirty";
-	if (git_describe_workdir(&res, repo, &o) < 0 || git_describe_format(&buf, res, &f) < 0) {
+	/* Of the commit, not the work tree: dirtiness was found once already
+	 * (a work tree status costs as much as `git status`). */
+	if (git_revparse_single(&head, repo, "HEAD") < 0 || git_describe_commit(&res, head, &o) < 0 ||
+	    git_describe_format(&buf, res, &f) < 0) {
 		git_describe_result_free(res);
+		git_object_free(head);
 		return xasprintf("%s%s", shortsha, dirty ? "-dirty" : "");
 	}
-	out = xstrdup(buf.ptr);
+	git_object_free(head);
+	out = xasprintf("%s%s", buf.ptr, dirty ? "-dirty" : "");
 	git_buf_dispose(&buf);
 	git_describe_result_free(res);
 	return out;
@@ -92,7 +97,7 @@ static void read_remote(git_repository *repo, struct gitinfo *g)
 	}
 }
 
-int gitinfo_read(const char *dir, struct gitinfo *out, struct cc_error **err)
+int gitinfo_read(const char *dir, int check_dirty, struct gitinfo *out, struct cc_error **err)
 {
 	git_repository *repo = NULL;
 	int rc;
@@ -109,7 +114,8 @@ int gitinfo_read(const char *dir, struct gitinfo *out, struct cc_error **err)
 		goto done;
 	}
 	read_head(repo, out);
-	if (repo_dirty(repo, &out->dirty) < 0) {
+	out->dirty_checked = check_dirty;
+	if (check_dirty && repo_dirty(repo, &out->dirty) < 0) {
 		rc = git_fail(err, "status");
 		gitinfo_release(out);
 		goto done;

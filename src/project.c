@@ -516,6 +516,17 @@ int project_load(const struct manifest *m, const char *name, struct project **ou
 	return 0;
 }
 
+int project_needs_git_dirty(const struct project *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nimages; i++)
+		for (j = 0; j < p->images[i].tags.n; j++)
+			if (strstr(p->images[i].tags.v[j], "{git.describe}"))
+				return 1;
+	return 0;
+}
+
 void project_free(struct project *p)
 {
 	size_t i;

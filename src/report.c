@@ -26,8 +26,10 @@ json_t *report_json(const struct runner *r, const char *profile, const struct gi
 
 	if (git)
 		json_object_set_new(doc, "git",
-				    json_pack("{s:s, s:s?, s:s?, s:b}", "sha", git->sha, "branch", git->branch,
-					      "describe", git->describe, "dirty", git->dirty));
+				    json_pack("{s:s, s:s?, s:s?}", "sha", git->sha, "branch", git->branch,
+					      "describe", git->describe));
+	if (git && git->dirty_checked)
+		json_object_set_new(json_object_get(doc, "git"), "dirty", json_boolean(git->dirty));
 	return doc;
 }
 

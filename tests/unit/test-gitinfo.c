@@ -40,9 +40,9 @@ int main(void)
 		printf("1..0 # SKIP git CLI needed to set up repositories\n");
 		return 0;
 	}
-	is_int(gitinfo_read(dir, &g, &err), 1, "not a repository: 1");
+	is_int(gitinfo_read(dir, 1, &g, &err), 1, "not a repository: 1");
 	sh(dir, "git init -q -b trunk . && git config user.email t@e && git config user.name t");
-	is_int(gitinfo_read(dir, &g, &err), 0, "unborn repository reads");
+	is_int(gitinfo_read(dir, 1, &g, &err), 0, "unborn repository reads");
 	is_str(g.sha, "", "unborn: no sha");
 	is_str(g.branch, "trunk", "unborn: branch from HEAD");
 	gitinfo_release(&g);
@@ -51,7 +51,7 @@ int main(void)
 	want = sh_out(dir, "git rev-parse HEAD");
 	sub = xasprintf("%s/sub", dir);
 	sh(dir, "mkdir sub");
-	is_int(gitinfo_read(sub, &g, &err), 0, "reads from a subdirectory");
+	is_int(gitinfo_read(sub, 1, &g, &err), 0, "reads from a subdirectory");
 	is_str(g.sha, want, "sha is HEAD");
 	ok(strlen(g.shortsha) == 7 && !strncmp(g.shortsha, want, 7), "short sha");
 	is_str(g.branch, "trunk", "branch");
@@ -60,13 +60,13 @@ int main(void)
 	gitinfo_release(&g);
 
 	sh(dir, "git tag v1.2.3 && echo b >f && touch untracked");
-	is_int(gitinfo_read(dir, &g, &err), 0, "dirty repository reads");
+	is_int(gitinfo_read(dir, 1, &g, &err), 0, "dirty repository reads");
 	is_int(g.dirty, 1, "modified tracked file is dirty");
 	is_str(g.describe, "v1.2.3-dirty", "describe with tag and dirty suffix");
 	gitinfo_release(&g);
 
 	sh(dir, "git checkout -q f && git remote add origin https://example.invalid/shop.git && git checkout -q --detach");
-	is_int(gitinfo_read(dir, &g, &err), 0, "detached repository reads");
+	is_int(gitinfo_read(dir, 1, &g, &err), 0, "detached repository reads");
 	is_int(g.dirty, 0, "untracked files do not make it dirty");
 	is_str(g.branch, "HEAD", "detached HEAD");
 	is_str(g.remote, "https://example.invalid/shop.git", "origin URL");
