@@ -48,6 +48,17 @@ void runner_release(struct runner *r)
 	r->results = NULL;
 }
 
+size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind)
+{
+	const struct step *s = &r->project->graph.steps[i];
+	size_t j;
+
+	for (j = 0; j < s->ndeps; j++)
+		if (r->project->graph.steps[s->deps[j]].kind == kind)
+			return s->deps[j];
+	abort(); /* project.c adds the edges every kind relies on */
+}
+
 void runner_warn(struct runner *r, const char *fmt, ...)
 {
 	va_list ap;

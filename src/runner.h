@@ -19,6 +19,7 @@
 
 struct cc_error;
 struct engine;
+struct step_kind;
 struct gitinfo;
 struct project;
 struct ui;
@@ -69,6 +70,9 @@ int runner_run(struct runner *r);
 json_t *runner_report(const struct runner *r);
 /* Counts of final statuses (for the summary). */
 void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed, int *cancelled);
+/* The first dependency of step i of the given kind (a push's or a scan's
+ * build step); the graph guarantees there is one. */
+size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind);
 /* A note from a step (warning); safe from worker threads. */
 void runner_warn(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void runner_release(struct runner *r);

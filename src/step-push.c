@@ -42,18 +42,6 @@ char *push_repository(const struct manifest *m, const struct image *img)
 	return xasprintf("%s/%s", m->registry, img->key);
 }
 
-/* The build step this push follows. */
-static size_t build_dep(const struct runner *r, size_t i)
-{
-	const struct step *s = &r->project->graph.steps[i];
-	size_t j;
-
-	for (j = 0; j < s->ndeps; j++)
-		if (r->project->graph.steps[s->deps[j]].kind == &step_kind_build)
-			return s->deps[j];
-	abort(); /* project.c always adds the edge */
-}
-
 /* Expand the tag templates with the build's input hash. */
 static int expand_tags(struct runner *r, const struct image *img, const char *hash, struct strlist *tags,
 		       struct cc_error **err)
@@ -77,7 +65,7 @@ static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct image *img = s->data;
-	struct step_result *res = &r->results[i], *b = &r->results[build_dep(r, i)];
+	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
 	cleanup_free char *repo = push_repository(r->project->manifest, img), *warning = NULL;
 	struct step_record rec;
 	struct strbuf in = STRBUF_INIT;
@@ -231,7 +219,7 @@ static int push_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct image *img = s->data;
-	struct step_result *res = &r->results[i], *b = &r->results[build_dep(r, i)];
+	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
 	cleanup_free char *repo = push_repository(r->project->manifest, img);
 	char *digest = NULL;
 	int rc;

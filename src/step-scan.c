@@ -41,17 +41,6 @@ static void scan_describe(const struct step *s, struct strbuf *out)
 		strbuf_addf(out, "%s%s=%s", i ? "," : " rules=", t->spec->rules.keys[i], t->spec->rules.vals[i]);
 }
 
-static size_t build_dep(const struct runner *r, size_t i)
-{
-	const struct step *s = &r->project->graph.steps[i];
-	size_t j;
-
-	for (j = 0; j < s->ndeps; j++)
-		if (r->project->graph.steps[s->deps[j]].kind == &step_kind_build)
-			return s->deps[j];
-	abort(); /* project.c always adds the edge */
-}
-
 /* External bases (pinned_base judges these, not the manifest's own). */
 static void external_bases(const struct runner *r, const struct image *img, struct strlist *out)
 {
@@ -66,7 +55,7 @@ static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct scan_target *t = s->data;
-	struct step_result *res = &r->results[i], *b = &r->results[build_dep(r, i)];
+	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
 	struct strbuf in = STRBUF_INIT;
 	struct strlist bases = { 0 };
 	struct step_record rec;
@@ -282,7 +271,7 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct scan_target *t = s->data;
-	size_t b = build_dep(r, i);
+	size_t b = runner_dep(r, i, &step_kind_build);
 	json_t *info = NULL;
 	cleanup_free char *id = NULL;
 	int rc;
