@@ -1,8 +1,9 @@
 #!/bin/bash
 # scripts/demo.sh — the offline ccbuild demo, start to finish:
 #   setup (packages, dockerd, registry, base image), make, then on
-#   examples/demo: lint, plan, graph (text and SVG), a dev run, and the same
-#   run again with nothing edited, which has nothing to do.
+#   examples/demo: lint, plan, graph (text and SVG), a dev run, the same
+#   run again with nothing edited, which has nothing to do, and a prod run
+#   that pushes to the loopback registry.
 #
 #   bash scripts/demo.sh [--fresh]
 #
@@ -48,5 +49,11 @@ run ./ccbuild -C "$demo" dev
 
 say "run it again, nothing edited: no step has anything to do"
 run ./ccbuild -C "$demo" dev
+
+say "prod: build the prod targets and push them to the loopback registry"
+run ./ccbuild -C "$demo" --report /tmp/ccbuild-demo-report.json prod
+run curl -s http://127.0.0.1:5000/v2/demo/api/tags/list
+echo
+echo "(the run's JSON report: /tmp/ccbuild-demo-report.json)"
 
 say "done"
