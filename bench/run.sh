@@ -110,13 +110,18 @@ run_loop () {
 	done
 }
 
-# measure NAME FUNC: cold, no-op, one-file medians into $NAME_cold etc.
+# measure NAME FUNC [NOOPS]: cold, no-op, one-file medians into
+# $NAME_cold etc.  After a cold build dockerd keeps working for a while
+# (exporting, garbage collection after the prune); a settle pause keeps
+# that out of the no-op.  NOOPS no-op samples per round (default 1; cheap
+# tools take 3, since one 150 ms sample on a 2-core VM is mostly noise).
 measure () {
-	local name=$1 fn=$2 i c=() n=() o=()
+	local name=$1 fn=$2 noops=${3:-1} i k c=() n=() o=()
 	for i in $(seq "$R"); do
 		fresh
 		c+=("$(ms $fn)")
-		n+=("$(ms $fn)")
+		sleep 5
+		for k in $(seq "$noops"); do n+=("$(ms $fn)"); done
 		touch_one "$name$i"
 		o+=("$(ms $fn)")
 	done
@@ -133,7 +138,7 @@ for i in $(seq $((R * 3))); do g+=("$(ms git -C "$work" status --porcelain)"); d
 git_noop=$(printf '%s\n' "${g[@]}" | median)
 echo "bench: git status ${g[*]} ms"
 
-measure ccbuild run_ccbuild
+measure ccbuild run_ccbuild 3
 rss=$( { /usr/bin/time -f '%M' "$CCBUILD" -C "$work" -q dev >/dev/null; } 2>&1 | tail -1)
 if test -n "$peers"; then
 	measure compose run_compose

@@ -85,8 +85,22 @@ test_expect_success 'a new commit that changes the image pushes it under the new
 	tags_of $P/web | grep -q "v1.4.2-1-g"
 '
 
+test_expect_success 'a fresh runner (no images, no .ccbuild) builds nothing the registry has' '
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-" | xargs -r docker rmi -f >/dev/null &&
+	rm -rf .ccbuild &&
+	"$CCBUILD" --json prod >ev &&
+	grep "step_end\",\"step\":\"build:web" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
+	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev &&
+	! docker image inspect $P-web:latest >/dev/null 2>&1
+'
+
+# Multi-arch needs qemu-aarch64 in binfmt_misc and the two-platform base in
+# the registry (scripts/setup.sh --multiarch); a machine that cannot have
+# them skips this group rather than failing the rest.
+base_image_multiarch >/dev/null 2>&1 ||
+	test_skip "no arm64 emulation or arm64 base here (bash scripts/setup.sh --multiarch)"
+
 test_expect_success 'multi-arch: one build per platform, arm64 really is arm64' '
-	base_image_multiarch >/dev/null 2>&1 &&
 	mkdir -p ma &&
 	printf "FROM %s:latest\nRUN uname -m >/arch\nCOPY id /id\n" "$BASE_IMAGE_REMOTE" >ma/Dockerfile &&
 	echo "$P" >ma/id &&
@@ -137,16 +151,14 @@ test_expect_success 'multi-arch: a second run builds and pushes nothing' '
 	! grep -q "\"status\":\"done\"" ev
 '
 
-test_expect_success 'a fresh runner (no images, no .ccbuild) builds nothing the registry has' '
-	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-" | xargs -r docker rmi -f >/dev/null &&
+test_expect_success 'multi-arch on a fresh runner: the index in the registry is enough' '
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-ma" | xargs -r docker rmi -f >/dev/null &&
 	rm -rf .ccbuild &&
-	"$CCBUILD" --json prod >ev &&
-	grep "step_end\",\"step\":\"build:web" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
-	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev &&
 	"$CCBUILD" -f ma.yaml --json prod >ev &&
-	grep "step_end\",\"step\":\"build:ma" ev | grep -q "\"status\":\"up-to-date\"" &&
-	! docker image inspect $P-web:latest >/dev/null 2>&1
+	grep "step_end\",\"step\":\"build:ma" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
+	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev
 '
+test_skip ""
 
 test_expect_success 'cleanup' '
 	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true

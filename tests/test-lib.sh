@@ -7,6 +7,8 @@
 #   test_expect_code N 'title' 'body'     body must exit with status N
 #   test_done                             plan line, cleanup, exit status
 #
+#   test_skip REASON                      skip what follows (test_skip "" ends it)
+#
 # Inside a body: test_must_fail CMD..., test_expect_code N CMD...,
 # test_cmp EXPECTED ACTUAL, test_need_docker (also valid at top level).
 #
@@ -161,6 +163,12 @@ test_need_docker () {
 	test_skip_all_ "no docker engine on /var/run/docker.sock"
 	test -n "$test_in_body_" && return 1
 	return 0
+}
+
+# test_skip REASON: skip the tests that follow (TAP "# SKIP REASON") until
+# test_skip "" — for a group that needs something this machine may lack.
+test_skip () {
+	test_skip_reason_=$1
 }
 
 test_skip_all_ () {
