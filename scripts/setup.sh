@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.." || exit 1
 PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
 docker-registry docker-compose busybox-static graphviz qemu-user-static
-binfmt-support python3-yaml python3-jsonschema curl git ca-certificates"
+binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
+openssl"
 
 missing_packages () {
 	local p

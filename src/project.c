@@ -520,6 +520,8 @@ int project_needs_git_dirty(const struct project *p)
 {
 	size_t i, j;
 
+	if (p->profile && p->profile->push)
+		return 1;
 	for (i = 0; i < p->nimages; i++)
 		for (j = 0; j < p->images[i].tags.n; j++)
 			if (strstr(p->images[i].tags.v[j], "{git.describe}"))

@@ -54,8 +54,9 @@ long project_image_named(const struct project *p, const char *ref);
 /* Image by key, or NULL. */
 const struct image *project_image(const struct project *p, const char *key);
 void project_free(struct project *p);
-/* 1 when some image's tags use {git.describe} (whose -dirty needs a full
- * work tree status, gitinfo.h). */
+/* 1 when the profile pushes (the version label of what it ships says
+ * -dirty) or some image's tags use {git.describe}: both need a full work
+ * tree status (gitinfo.h), which a local dev run does without. */
 int project_needs_git_dirty(const struct project *p);
 /* Where push:IMAGE pushes: REGISTRY/KEY; caller frees (step-push.c). */
 char *push_repository(const struct manifest *m, const struct image *img);

@@ -85,6 +85,24 @@ test_expect_success 'a new commit that changes the image pushes it under the new
 	tags_of $P/web | grep -q "v1.4.2-1-g"
 '
 
+test_expect_success 'an uncommitted change ships as -dirty: tag and version label' '
+	echo wip >>web/index.html &&
+	"$CCBUILD" --json prod >ev &&
+	grep -q "\"step\":\"build:web\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	docker image inspect $P-web:latest --format "{{json .Config.Labels}}" >labels &&
+	grep -q "\"org.opencontainers.image.version\":\"v1.4.2-1-g[0-9a-f]*-dirty\"" labels &&
+	tags_of $P/web | grep -q "v1.4.2-1-g[0-9a-f]*-dirty"
+'
+
+test_expect_success 'dirtiness is looked for when the profile pushes, not in a local run' '
+	sed "/tags:/d" ccbuild.yaml >plain.yaml &&
+	"$CCBUILD" -f plain.yaml --report dev.json -q dev &&
+	"$CCBUILD" -f plain.yaml --report prod.json -q prod &&
+	python3 -c "import json; assert \"dirty\" not in json.load(open(\"dev.json\"))[\"git\"]" &&
+	python3 -c "import json; assert json.load(open(\"prod.json\"))[\"git\"][\"dirty\"] is True" &&
+	git checkout -q web/index.html && rm -f plain.yaml dev.json prod.json
+'
+
 test_expect_success 'a fresh runner (no images, no .ccbuild) builds nothing the registry has' '
 	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-" | xargs -r docker rmi -f >/dev/null &&
 	rm -rf .ccbuild &&
