@@ -508,7 +508,7 @@ const struct ynode *compose_config_tree(const struct compose_project *p)
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)
 {
 	/* docker-compose print()s the dump, which already ends in a newline. */
-	if (compose_emit(p->config, f, err) < 0)
+	if (ynode_emit(p->config, f, err) < 0)
 		return -1;
 	return fputc('\n', f) == EOF ? cc_error_set(err, "write error") : 0;
 }

@@ -108,8 +108,6 @@ struct ynode *compose_secret_repr(const struct ynode *n);
 /* split_path_mapping: "HOST:CONTAINER[:MODE]" or "CONTAINER"; all caller
  * frees, host and mode NULL when absent. */
 void compose_volume_split(const char *s, char **host, char **container, char **mode);
-/* Write a config tree as docker-compose's yaml.safe_dump does. */
-int compose_emit(const struct ynode *n, FILE *f, struct cc_error **err);
 /* Strip ASCII whitespace in place; returns s advanced. */
 char *compose_strip(char *s);
 

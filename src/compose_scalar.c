@@ -8,22 +8,9 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int rx_match(const char *re, const char *s)
-{
-	regex_t rx;
-	int r;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
-		return 0;
-	r = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return r;
-}
 
 /* PyYAML's implicit resolvers (resolver.py) for int and float. */
 static const char int_re[] = "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
@@ -45,9 +32,9 @@ enum ctype ctype_of(const struct ynode *n)
 		return CT_NULL;
 	if (ynode_is_bool(n, NULL))
 		return CT_BOOL;
-	if (rx_match(int_re, n->str))
+	if (str_matches(int_re, n->str))
 		return CT_INT;
-	if (rx_match(float_re, n->str))
+	if (str_matches(float_re, n->str))
 		return CT_FLOAT;
 	return CT_STR;
 }

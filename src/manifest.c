@@ -9,7 +9,6 @@
 #include "error.h"
 #include "util.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,18 +41,6 @@ static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...)
 	va_end(ap);
 	ynode_error(ml->err, at, "%s", msg);
 	ml->failed = 1;
-}
-
-static int matches(const char *re, const char *s)
-{
-	regex_t rx;
-	int r;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
-		return 0;
-	r = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return r;
 }
 
 static void check_keys(struct mload *ml, const struct ynode *map, const char *const *known, size_t n,
@@ -161,7 +148,7 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 	memset(img, 0, sizeof(*img));
 	img->key = xstrdup(key);
 	img->pos = n->pos;
-	if (!matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", key))
+	if (!str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", key))
 		fail(ml, n, "image key '%s' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", key);
 	if (ynode_is_null(n) || !want(ml, n, YNODE_MAP, what))
 		return;
@@ -205,7 +192,7 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 			parse_retention(ml, v, field, &img->retention);
 	}
 	for (i = 0; i < img->platforms.n; i++)
-		if (!matches("^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", img->platforms.v[i]))
+		if (!str_matches("^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", img->platforms.v[i]))
 			fail(ml, ynode_map_get(n, "platforms"), "images.%s.platforms: '%s' is not os/arch[/variant]",
 			     key, img->platforms.v[i]);
 }
@@ -276,7 +263,7 @@ static void parse_profile(struct mload *ml, const char *name, const struct ynode
 
 	p->name = xstrdup(name);
 	p->pos = n->pos;
-	if (!matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", name))
+	if (!str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", name))
 		fail(ml, n, "profile name '%s' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
 	if (ynode_is_null(n) || !want(ml, n, YNODE_MAP, what))
 		return;
@@ -324,7 +311,7 @@ static void parse_rules(struct mload *ml, const char *scan, const struct ynode *
 			continue;
 		}
 		v = n->vals[i]->str;
-		if (!strcmp(k, "max_size") ? !matches("^[0-9]+(\\.[0-9]+)?\\s*([kKmMgG]i?[bB]?|[bB])?$", v)
+		if (!strcmp(k, "max_size") ? !str_matches("^[0-9]+(\\.[0-9]+)?\\s*([kKmMgG]i?[bB]?|[bB])?$", v)
 					   : strcmp(v, "error") && strcmp(v, "warn") && strcmp(v, "off"))
 			fail(ml, n->vals[i], "%s.%s: '%s' is not %s", what, k, v,
 			     !strcmp(k, "max_size") ? "a size like 500MB" : "error, warn or off");
@@ -378,7 +365,7 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 	v = ynode_map_get(root, "project");
 	if (!v)
 		fail(ml, root, "missing 'project:' (the project name)");
-	else if ((m->project = get_string(ml, v, "project")) && !matches("^[a-z0-9][a-z0-9_.-]*$", m->project))
+	else if ((m->project = get_string(ml, v, "project")) && !str_matches("^[a-z0-9][a-z0-9_.-]*$", m->project))
 		fail(ml, v, "project '%s' must be lowercase letters, digits, '_', '.', '-'", m->project);
 	if ((v = ynode_map_get(root, "registry")))
 		m->registry = get_string(ml, v, "registry");

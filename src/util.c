@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,4 +285,16 @@ const char *str_nearest(const char *word, const char *const *candidates, size_t 
 int str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int str_matches(const char *re, const char *s)
+{
+	regex_t rx;
+	int r;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
+		return 0;
+	r = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return r;
 }

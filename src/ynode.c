@@ -8,7 +8,6 @@
 #include "error.h"
 #include "util.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -236,18 +235,6 @@ int ynode_error(struct cc_error **err, const struct ynode *n, const char *fmt, .
 
 /* --- scalar resolution (YAML 1.1, as PyYAML's resolver) --- */
 
-static int match(const char *re, const char *s)
-{
-	regex_t rx;
-	int r;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
-		return 0;
-	r = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return r;
-}
-
 static const char *const null_words[] = { "~", "null", "Null", "NULL", "" };
 static const char *const true_words[] = { "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON" };
 static const char *const false_words[] = { "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF" };
@@ -291,7 +278,7 @@ int ynode_is_int(const struct ynode *n, long long *value)
 	char *end;
 	long long v;
 
-	if (!n || n->kind != YNODE_SCALAR || n->quoted || !match("^[-+]?(0|[1-9][0-9]*)$", n->str))
+	if (!n || n->kind != YNODE_SCALAR || n->quoted || !str_matches("^[-+]?(0|[1-9][0-9]*)$", n->str))
 		return 0;
 	v = strtoll(n->str, &end, 10);
 	if (value)
@@ -326,7 +313,7 @@ int yaml_plain_is_ambiguous(const char *s)
 	if (!strcmp(s, ".") || !strcmp(s, "+") || !strcmp(s, "-"))
 		return 0;
 	for (i = 0; i < NWORDS(ambiguous_res); i++)
-		if (match(ambiguous_res[i], s))
+		if (str_matches(ambiguous_res[i], s))
 			return 1;
 	return 0;
 }
@@ -520,10 +507,11 @@ static int emit_node(yaml_emitter_t *em, const struct ynode *n, struct cc_error 
 	switch (n->kind) {
 	case YNODE_SCALAR:
 		/* A string that would read back as another type is quoted,
-		 * like PyYAML's representer does. */
-		plain_ok = !n->quoted || !yaml_plain_is_ambiguous(n->str);
+		 * like PyYAML's representer does; quoted == 2 forces double
+		 * quotes. */
+		plain_ok = !n->quoted || (n->quoted == 1 && !yaml_plain_is_ambiguous(n->str));
 		yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)n->str, (int)strlen(n->str), plain_ok, 1,
-					     YAML_ANY_SCALAR_STYLE);
+					     n->quoted == 2 ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
 		return emit_event(em, &ev, err);
 	case YNODE_SEQ:
 		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);

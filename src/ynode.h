@@ -28,7 +28,8 @@ struct ynode {
 	char *tag;          /* explicit tag ("!reset", "tag:yaml.org,2002:str") or NULL; owned */
 	/* YNODE_SCALAR */
 	char *str;          /* owned, NUL-terminated */
-	int quoted;         /* written quoted or as a block scalar: always a string */
+	int quoted;         /* written quoted or as a block scalar: always a string;
+			     * 2: to be emitted double-quoted */
 	/* YNODE_MAP: keys[i] (scalar nodes) -> vals[i], in document order */
 	struct ynode **keys, **vals;
 	/* YNODE_SEQ: items */
