@@ -1,5 +1,6 @@
 /* atomicfile: replace a file so that readers see either the old or the new
- * contents, also across a crash: write "PATH.tmp.PID", fsync, rename over
+ * contents, also across a crash: write a unique "PATH.tmp.XXXXXX" (mkostemp:
+ * threads and processes never share one), fsync, rename over
  * PATH, fsync the directory. */
 #ifndef CC_ATOMICFILE_H
 #define CC_ATOMICFILE_H

@@ -1,6 +1,7 @@
-/* step: what a kind of step is.  Each kind (build, and later scan, push,
+/* step: what a kind of step is.  Each kind (build, scan, push; later
  * up, sync, backup) is one static table of these functions in its own
- * file (step-build.c, ...); nothing else switches on the kind.
+ * file (step-build.c, step-scan.c, step-push.c); nothing else switches on
+ * the kind.
  *
  * check and run are called on a worker thread (check also by the planner
  * with dry set); they may read the results of the step's dependencies,
