@@ -10,6 +10,7 @@
 
 struct dfparse {
 	const char *file;
+	int line, end_line;       /* physical lines of the instruction at hand */
 	struct kvlist vars;       /* global ARGs, then build args over them */
 	const struct kvlist *args;
 	struct dockerfile *df;
@@ -77,6 +78,13 @@ static void split_words(const char *s, struct strlist *out)
 	}
 }
 
+static void add_ref(struct dfparse *dp, const char *word, size_t off, size_t len, const char *ref)
+{
+	struct dockerfile_ref r = { xstrdup(word), off, len, xstrdup(ref), dp->line, dp->end_line };
+
+	VEC_PUSH(dp->df->refs, dp->df->nrefs, dp->df->refs_cap, r);
+}
+
 static void handle_arg(struct dfparse *dp, const char *rest)
 {
 	struct strlist words = { 0 };
@@ -136,6 +144,8 @@ static int handle_from(struct dfparse *dp, const char *rest, int line)
 			*c = (char)tolower((unsigned char)*c);
 	}
 	st.base_is_stage = dockerfile_has_stage(dp->df, st.base);
+	if (!st.base_is_stage)
+		add_ref(dp, w.v[i], 0, strlen(w.v[i]), st.base);
 	VEC_PUSH(dp->df->stages, dp->df->nstages, dp->df->cap, st);
 	strlist_release(&w);
 	return rc;
@@ -156,22 +166,28 @@ static void handle_from_flags(struct dfparse *dp, const char *rest)
 		v = w.v[i];
 		if (str_has_prefix(v, "--from=")) {
 			strlist_push(&st->copy_from, v + 7);
+			if (!dockerfile_has_stage(dp->df, v + 7))
+				add_ref(dp, v, 7, strlen(v + 7), v + 7);
 		} else if (str_has_prefix(v, "--mount=") && (from = strstr(v, "from="))) {
 			char *val = xstrndup(from + 5, strcspn(from + 5, ","));
 
 			strlist_push(&st->copy_from, val);
+			if (!dockerfile_has_stage(dp->df, val))
+				add_ref(dp, v, (size_t)(from + 5 - v), strlen(val), val);
 			free(val);
 		}
 	}
 	strlist_release(&w);
 }
 
-static int handle_instruction(struct dfparse *dp, const char *text, int line)
+static int handle_instruction(struct dfparse *dp, const char *text, int line, int end_line)
 {
 	const char *p = text;
 	char word[16];
 	size_t n = 0;
 
+	dp->line = line;
+	dp->end_line = end_line;
 	while (*p && !isspace((unsigned char)*p) && n < sizeof(word) - 1)
 		word[n++] = (char)toupper((unsigned char)*p++);
 	word[n] = '\0';
@@ -206,7 +222,7 @@ static char escape_char(const char *text)
 int dockerfile_parse(const char *file, const char *text, const struct kvlist *args, struct dockerfile **out,
 		     struct cc_error **err)
 {
-	struct dfparse dp = { file, { 0 }, args, xcalloc(1, sizeof(struct dockerfile)), err };
+	struct dfparse dp = { file, 0, 0, { 0 }, args, xcalloc(1, sizeof(struct dockerfile)), err };
 	struct strbuf logical = STRBUF_INIT;
 	const char *p = text, *nl;
 	char esc = escape_char(text);
@@ -237,13 +253,13 @@ int dockerfile_parse(const char *file, const char *text, const struct kvlist *ar
 			strbuf_add(&logical, q, (size_t)(p + len - q));
 		}
 		if (logical.len)
-			rc = handle_instruction(&dp, logical.buf, start);
+			rc = handle_instruction(&dp, logical.buf, start, line);
 		strbuf_release(&logical);
 		if (!nl)
 			break;
 	}
 	if (rc == 0 && logical.len)
-		rc = handle_instruction(&dp, logical.buf, start);
+		rc = handle_instruction(&dp, logical.buf, start, line);
 	strbuf_release(&logical);
 	kvlist_release(&dp.vars);
 	if (rc == 0 && !dp.df->nstages)
@@ -326,7 +342,69 @@ void dockerfile_free(struct dockerfile *df)
 		strlist_release(&df->stages[i].copy_from);
 	}
 	free(df->stages);
+	for (i = 0; i < df->nrefs; i++) {
+		free(df->refs[i].word);
+		free(df->refs[i].ref);
+	}
+	free(df->refs);
 	free(df);
+}
+
+/* The first occurrence of word in line[0..len) standing as a whole word. */
+static const char *find_word(const char *line, size_t len, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p = line, *end = line + len;
+
+	for (; p + wl <= end; p++)
+		if (!memcmp(p, word, wl) && (p == line || isspace((unsigned char)p[-1])) &&
+		    (p + wl == end || isspace((unsigned char)p[wl])))
+			return p;
+	return NULL;
+}
+
+char *dockerfile_retarget(const char *text, const struct dockerfile *df, const struct kvlist *map)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *done = xcalloc(df->nrefs ? df->nrefs : 1, 1);
+	const char *p = text, *nl, *at;
+	size_t len, i, changed = 0;
+	int line = 0;
+
+	for (; *p; p = nl ? nl + 1 : p + len) {
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		line++;
+		for (i = 0; i < df->nrefs; i++) {
+			const struct dockerfile_ref *r = &df->refs[i];
+			cleanup_free char *norm = NULL;
+			const char *to;
+
+			if (done[i] || line < r->line || line > r->end_line)
+				continue;
+			norm = image_ref_normalize(r->ref);
+			if (!(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word)))
+				continue;
+			strbuf_add(&sb, p, (size_t)(at - p));
+			strbuf_add(&sb, r->word, r->off);
+			strbuf_addstr(&sb, to);
+			strbuf_addstr(&sb, r->word + r->off + r->len);
+			len -= (size_t)(at - p) + strlen(r->word);
+			p = at + strlen(r->word);
+			done[i] = 1;
+			changed++;
+			i = (size_t)-1;  /* another reference may follow on this line */
+		}
+		strbuf_add(&sb, p, len + (nl ? 1 : 0));
+		if (!nl)
+			break;
+	}
+	free(done);
+	if (!changed) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
 }
 
 char *image_ref_normalize(const char *ref)

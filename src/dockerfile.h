@@ -19,9 +19,20 @@ struct dockerfile_stage {
 	struct strlist copy_from; /* COPY/ADD --from= and RUN --mount from= values */
 };
 
+/* One place the Dockerfile names an image that is not a stage: a FROM base
+ * or a COPY/ADD --from= / RUN --mount from= value. */
+struct dockerfile_ref {
+	char *word;            /* the whole word as written ("${BASE}", "--from=web") */
+	size_t off, len;       /* where the name stands in word */
+	char *ref;             /* the name, ARG-expanded for FROM */
+	int line, end_line;    /* the instruction's physical lines */
+};
+
 struct dockerfile {
 	struct dockerfile_stage *stages;
 	size_t nstages, cap;
+	struct dockerfile_ref *refs;
+	size_t nrefs, refs_cap;
 };
 
 /* Parse the Dockerfile text; `file` names it in errors; args (may be NULL)
@@ -35,6 +46,13 @@ void dockerfile_external_refs(const struct dockerfile *df, const char *target, s
 /* 1 when a stage with this name exists. */
 int dockerfile_has_stage(const struct dockerfile *df, const char *name);
 void dockerfile_free(struct dockerfile *df);
+/* text (which df was parsed from) with every image reference whose
+ * normalised name is a key of map replaced by its value, each on its own
+ * line (line numbers stay as written); NULL when none is.  Caller frees.
+ * For a multi-platform build of an image FROM another multi-platform
+ * image of the manifest: each platform's build names that platform's
+ * local image. */
+char *dockerfile_retarget(const char *text, const struct dockerfile *df, const struct kvlist *map);
 
 /* Normalise an image reference for comparison: "docker.io/library/x" ->
  * "x", no tag -> ":latest"; caller frees. */

@@ -134,13 +134,15 @@ int engine_image_push(struct engine *e, const char *name, const char *tag, const
 	return rc;
 }
 
-int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *auth,
-		      volatile sig_atomic_t *cancel, struct cc_error **err)
+int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
+		      const char *auth, volatile sig_atomic_t *cancel, struct cc_error **err)
 {
 	struct push_xfer x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free char *ename = engine_escape(name), *etag = engine_escape(tag);
+	cleanup_free char *eplat = engine_escape(platform ? platform : "");
 	cleanup_free char *what = xasprintf("pulling %s:%s", name, tag);
-	cleanup_free char *path = xasprintf("/images/create?fromImage=%s&tag=%s", ename, etag);
+	cleanup_free char *path = xasprintf("/images/create?fromImage=%s&tag=%s%s%s", ename, etag,
+					    platform ? "&platform=" : "", platform ? eplat : "");
 	int rc = dist_call(e, path, auth, &x, what, err);
 
 	xfer_release(&x);

@@ -77,10 +77,11 @@ int engine_image_remove(struct engine *e, const char *name, int force, struct cc
  * success *digest is the pushed manifest's "sha256:..." (caller frees). */
 int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
 		      volatile sig_atomic_t *cancel, char **digest, struct cc_error **err);
-/* POST /images/create?fromImage=NAME&tag=TAG: the engine pulls NAME:TAG
- * (ccbuild pulls only from the registries a manifest names). */
-int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *auth,
-		      volatile sig_atomic_t *cancel, struct cc_error **err);
+/* POST /images/create?fromImage=NAME&tag=TAG[&platform=P]: the engine
+ * pulls NAME:TAG, for platform P ("linux/arm64") when not NULL (ccbuild
+ * pulls only from the registries a manifest names). */
+int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
+		      const char *auth, volatile sig_atomic_t *cancel, struct cc_error **err);
 /* ---- builds (engine-build.c) ---- */
 
 enum engine_builder {

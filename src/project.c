@@ -287,6 +287,29 @@ long project_image_named(const struct project *p, const char *base)
 	return -1;
 }
 
+/* A multi-platform image built FROM another image of the manifest needs
+ * that image built for each of its platforms: BuildKit looks the base up
+ * per platform, and the engine has only what ccbuild built. */
+static int platforms_covered(const struct image *img, const struct image *base, struct cc_error **err)
+{
+	cleanup_free char *have = NULL, *want = NULL;
+	size_t k;
+
+	if (img->platforms.n < 2)
+		return 0;
+	for (k = 0; k < img->platforms.n; k++)
+		if (base->platforms.n < 2 || !strlist_has(&base->platforms, img->platforms.v[k]))
+			break;
+	if (k == img->platforms.n)
+		return 0;
+	have = base->platforms.n ? strlist_join(&base->platforms, ", ") : xstrdup("the engine's platform only");
+	want = strlist_join(&img->platforms, ", ");
+	return ynode_error(err, &(struct ynode){ .pos = img->pos },
+			   "image '%s' is built for %s FROM image '%s', which is built for %s; give '%s'"
+			   " platforms: [%s] (each platform's build needs the base's image of that platform)",
+			   img->key, want, base->key, have, base->key, want);
+}
+
 /* The profile's scans: a scan:IMAGE:SCAN step after each scanned image's
  * build.  A scan's images: must name images of the profile. */
 static int add_scans(struct project *p, struct cc_error **err)
@@ -347,9 +370,11 @@ static int build_graph(struct project *p, struct cc_error **err)
 		const struct image *img = &p->images[i];
 
 		for (j = 0; j < img->bases.n; j++)
-			if ((dep = project_image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i)
+			if ((dep = project_image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i) {
 				graph_add_edge(g, i, (size_t)dep);
-			else if (dep == (long)i)
+				if (platforms_covered(img, &p->images[dep], err) < 0)
+					rc = -1;
+			} else if (dep == (long)i)
 				rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
 						 "dependency cycle: build:%s -> build:%s (its Dockerfile builds FROM itself)",
 						 img->key, img->key);

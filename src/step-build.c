@@ -7,6 +7,7 @@
  * its tag moved, the tag is put back instead of rebuilding.
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
+#include "dockerfile.h"
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
@@ -250,6 +251,14 @@ static char *platform_ref(const char *ref, const char *platform)
 	return out;
 }
 
+/* 1 when img's build for platform needs base's image of that platform:
+ * both are multi-platform and built for it. */
+static int shares_platform(const struct image *base, const struct image *img, const char *platform)
+{
+	return base->platforms.n > 1 && img->platforms.n > 1 && strlist_has(&base->platforms, platform) &&
+	       strlist_has(&img->platforms, platform);
+}
+
 /* The platform this engine runs natively, as in "linux/amd64". */
 static const char *native_platform(void)
 {
@@ -480,7 +489,9 @@ struct variant {
 	struct progress p;
 	char *id;
 	struct cc_error *err;
+	char *dockerfile;   /* retargeted for this platform, or NULL */
 	pthread_t thread;
+	int thread_started;
 };
 
 static void *variant_build(void *arg)
@@ -513,6 +524,47 @@ static int base_request(struct runner *r, const struct image *img, struct build_
 	return 0;
 }
 
+/* The Dockerfile of one platform's build of step s when the image is built
+ * FROM multi-platform images of the manifest: their references retargeted
+ * to that platform's local tags (REF-os-arch), which BuildKit finds in the
+ * engine, where REF alone is the native platform's.  *out NULL: the
+ * Dockerfile as it is. */
+static int platform_dockerfile(struct runner *r, const struct step *s, const char *platform, char **out,
+			       struct cc_error **err)
+{
+	const struct image *img = s->data;
+	struct kvlist map = { 0 };
+	struct dockerfile *df = NULL;
+	cleanup_free char *text = NULL;
+	size_t j, len;
+	int rc = 0;
+
+	*out = NULL;
+	for (j = 0; j < s->ndeps; j++) {
+		const struct step *d = &r->project->graph.steps[s->deps[j]];
+		const struct image *dimg = d->data;
+		cleanup_free char *local = NULL, *nref = NULL, *nkey = NULL;
+
+		if (d->kind != &step_kind_build || !shares_platform(dimg, img, platform))
+			continue;
+		local = platform_ref(dimg->ref, platform);
+		nref = image_ref_normalize(dimg->ref);
+		nkey = image_ref_normalize(dimg->key);
+		kvlist_set(&map, nref, local);
+		kvlist_set(&map, nkey, local);
+	}
+	if (!map.n)
+		return 0;
+	if (read_file(img->dockerfile, &text, &len, err) < 0 ||
+	    dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0)
+		rc = -1;
+	else
+		*out = dockerfile_retarget(text, df, &map);
+	dockerfile_free(df);
+	kvlist_release(&map);
+	return rc;
+}
+
 /* Run one build per platform at once (one for an image without platforms),
  * then collect: output "ID", or "PLATFORM=ID,..." with each platform tagged
  * REF-PLATFORM and the native one also REF. */
@@ -539,13 +591,21 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		} else
 			strlist_push(&v[k].tags, img->ref);
 		v[k].req.tags = &v[k].tags;
-		if (n == 1)
-			variant_build(&v[k]);
+		if (n > 1 && platform_dockerfile(r, s, img->platforms.v[k], &v[k].dockerfile, &v[k].err) == 0 &&
+		    v[k].dockerfile) {
+			v[k].req.dockerfile = NULL;
+			v[k].req.dockerfile_data = v[k].dockerfile;
+			v[k].req.dockerfile_len = strlen(v[k].dockerfile);
+		}
+		if (v[k].err)
+			continue;
+		if (n > 1 && pthread_create(&v[k].thread, NULL, variant_build, &v[k]) == 0)
+			v[k].thread_started = 1;
 		else
-			pthread_create(&v[k].thread, NULL, variant_build, &v[k]);
+			variant_build(&v[k]);
 	}
 	for (k = 0; k < n; k++) {
-		if (n > 1)
+		if (v[k].thread_started)
 			pthread_join(v[k].thread, NULL);
 		if (v[k].err) {
 			if (n > 1)
@@ -571,6 +631,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	}
 	for (k = 0; k < n; k++) {
 		free(v[k].id);
+		free(v[k].dockerfile);
 		cc_error_free(v[k].err);
 		strlist_release(&v[k].tags);
 	}
@@ -579,12 +640,23 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	return rc;
 }
 
-int build_make_local(struct runner *r, size_t b, const char *for_step, struct cc_error **err)
+char *build_platform_cache_tag(const char *hash, const char *platform)
 {
-	const struct step *d = &r->project->graph.steps[b];
+	char *tag = xasprintf("ccb-%.32s-%s", hash, platform), *p;
+
+	for (p = tag; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	return tag;
+}
+
+int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_error **err)
+{
+	const struct step *d = &r->project->graph.steps[b], *f = &r->project->graph.steps[for_step];
 	const struct step_result *dr = &r->results[b];
-	const struct image *dimg = d->data;
+	const struct image *dimg = d->data, *fimg = f->kind == &step_kind_build ? f->data : NULL;
 	cleanup_free char *repo = NULL, *tag = NULL, *ref = NULL, *note = NULL;
+	size_t k;
 
 	if (!dr->output || strncmp(dr->output, "registry:", 9))
 		return 0;
@@ -592,22 +664,36 @@ int build_make_local(struct runner *r, size_t b, const char *for_step, struct cc
 	tag = xasprintf("ccb-%s", dr->hash);
 	ref = xasprintf("%s:%s", repo, tag);
 	note = xasprintf("pulling %s", ref);
-	ui_step_progress(r->ui, for_step, note);
-	if (engine_image_pull(r->engine, repo, tag, r->registry_auth, r->cancel, err) < 0 ||
+	ui_step_progress(r->ui, f->id, note);
+	if (engine_image_pull(r->engine, repo, tag, NULL, r->registry_auth, r->cancel, err) < 0 ||
 	    engine_image_tag(r->engine, ref, dimg->ref, err) < 0)
 		return -1;
+	for (k = 0; fimg && k < dimg->platforms.n; k++) {
+		const char *plat = dimg->platforms.v[k];
+		cleanup_free char *ptag = NULL, *pref = NULL, *local = NULL;
+
+		if (!shares_platform(dimg, fimg, plat))
+			continue;
+		ptag = build_platform_cache_tag(dr->hash, plat);
+		pref = xasprintf("%s:%s", repo, ptag);
+		local = platform_ref(dimg->ref, plat);
+		if (engine_image_pull(r->engine, repo, ptag, plat, r->registry_auth, r->cancel, err) < 0 ||
+		    engine_image_tag(r->engine, pref, local, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
 /* A base found in the registry (not built here) must be local before an
  * image is built FROM it. */
-static int bases_local(struct runner *r, const struct step *s, struct cc_error **err)
+static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 {
+	const struct step *s = &r->project->graph.steps[i];
 	size_t j;
 
 	for (j = 0; j < s->ndeps; j++)
 		if (r->project->graph.steps[s->deps[j]].kind == &step_kind_build &&
-		    build_make_local(r, s->deps[j], s->id, err) < 0)
+		    build_make_local(r, s->deps[j], i, err) < 0)
 			return -1;
 	return 0;
 }
@@ -621,7 +707,7 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	size_t k;
 	int rc;
 
-	if (bases_local(r, s, err) < 0)
+	if (bases_local(r, i, err) < 0)
 		return -1;
 	rc = base_request(r, s->data, r->results[i].scratch, &req, &dfdata, &labels, err);
 	if (rc == 0)

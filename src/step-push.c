@@ -181,10 +181,7 @@ static int push_index(struct runner *r, const struct step *s, const char *output
 			return cc_error_set(err, "%s: malformed build output '%s'", s->id, outputs);
 		*eq = '\0';
 		plat = xstrdup(tok);
-		ptag = xasprintf("ccb-%.32s-%s", hash, tok);
-		for (char *p = ptag; *p; p++)
-			if (*p == '/')
-				*p = '-';
+		ptag = build_platform_cache_tag(hash, tok);
 		os = strtok_r(plat, "/", &variant);
 		arch = strtok_r(NULL, "/", &variant);
 		if (engine_push_one(r, s, eq + 1, repo, ptag, &d, err) < 0 ||

@@ -276,7 +276,7 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 	cleanup_free char *id = NULL;
 	int rc;
 
-	if (build_make_local(r, b, s->id, err) < 0)
+	if (build_make_local(r, b, i, err) < 0)
 		return -1;
 	rc = engine_image_inspect(r->engine, t->image->ref, &info, err);
 	if (rc == 1)

@@ -176,7 +176,57 @@ test_expect_success 'multi-arch on a fresh runner: the index in the registry is 
 	grep "step_end\",\"step\":\"build:ma" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
 	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev
 '
+
+test_expect_success 'multi-arch FROM a multi-arch image of the manifest: each platform FROM its own' '
+	mkdir -p mb/base mb/app &&
+	printf "FROM %s:latest\nRUN uname -m >/base-arch\n" "$BASE_IMAGE_REMOTE" >mb/base/Dockerfile &&
+	printf "ARG BASE=$P-mbbase:latest\nFROM \${BASE}\nCOPY id /id\nRUN cat /base-arch >/seen\n" >mb/app/Dockerfile &&
+	echo "$P" >mb/app/id &&
+	cat >mb.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	registry: $REG/$P
+	images:
+	  mbbase: {context: mb/base, platforms: [linux/amd64, linux/arm64]}
+	  mbapp: {context: mb/app, platforms: [linux/amd64, linux/arm64]}
+	profiles:
+	  dev: {}
+	  prod: {push: true}
+	YAML
+	"$CCBUILD" -f mb.yaml --json prod >ev &&
+	grep -q "\"step\":\"build:mbapp\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm $P-mbapp:latest-linux-arm64 cat /seen)" = aarch64 &&
+	test "$(docker run --rm $P-mbapp:latest-linux-amd64 cat /seen)" = x86_64
+'
+
+test_expect_success 'fresh runner, base in the registry, app changed: each platform of the base is pulled' '
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-mb" | xargs -r docker rmi -f >/dev/null &&
+	rm -rf .ccbuild &&
+	echo changed >>mb/app/id &&
+	"$CCBUILD" -f mb.yaml --json prod >ev &&
+	grep "step_end\",\"step\":\"build:mbbase" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
+	grep -q "\"step\":\"build:mbapp\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm $P-mbapp:latest-linux-arm64 cat /seen)" = aarch64 &&
+	test "$(docker run --rm $P-mbapp:latest-linux-arm64 uname -m)" = aarch64
+'
 test_skip ""
+
+test_expect_success 'a multi-arch image FROM an image not built for its platforms is a manifest error' '
+	cat >mc.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	images:
+	  mbbase: {context: mb/base}
+	  mbapp: {context: mb/app, platforms: [linux/amd64, linux/arm64]}
+	profiles:
+	  dev: {}
+	YAML
+	mkdir -p mb/base mb/app &&
+	printf "FROM busybox\n" >mb/base/Dockerfile &&
+	printf "FROM $P-mbbase\n" >mb/app/Dockerfile &&
+	test_expect_code 2 "$CCBUILD" -f mc.yaml plan dev 2>err &&
+	grep -q "mc.yaml:5:[0-9]*: image .mbapp. is built for linux/amd64, linux/arm64 FROM image .mbbase., which is built for the engine.s platform only" err
+'
 
 test_expect_success 'cleanup' '
 	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true

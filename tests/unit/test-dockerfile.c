@@ -40,6 +40,33 @@ static char *joined(struct strlist *l)
 		free(got);                                       \
 	} while (0)
 
+/* dockerfile_retarget of text with shop-base -> shop-base:latest-linux-arm64 */
+static char *retarget(const char *text, const struct kvlist *args)
+{
+	struct kvlist map = { 0 };
+	struct dockerfile *df = NULL;
+	struct cc_error *err = NULL;
+	char *out;
+
+	if (dockerfile_parse("Dockerfile", text, args, &df, &err) < 0) {
+		printf("# %s\n", err->msg);
+		cc_error_free(err);
+		return xstrdup("(parse error)");
+	}
+	kvlist_set(&map, "shop-base:latest", "shop-base:latest-linux-arm64");
+	out = dockerfile_retarget(text, df, &map);
+	kvlist_release(&map);
+	dockerfile_free(df);
+	return out ? out : xstrdup("(unchanged)");
+}
+
+#define RETARGET(text, args, want, name)                     \
+	do {                                                 \
+		char *got = retarget(text, args);            \
+		is_str(got, want, name);                     \
+		free(got);                                   \
+	} while (0)
+
 int main(void)
 {
 	struct kvlist args = { 0 };
@@ -69,6 +96,21 @@ int main(void)
 	ok(dockerfile_parse("Dockerfile", "FROM\n", NULL, &df, &err) < 0 && strstr(err->msg, "Dockerfile:1"),
 	   "bad FROM names file and line");
 	cc_error_free(err);
+	RETARGET("FROM shop-base AS b\nRUN x\n", NULL, "FROM shop-base:latest-linux-arm64 AS b\nRUN x\n",
+		 "retarget: FROM a manifest image");
+	RETARGET("ARG BASE=shop-base:latest\nFROM --platform=$TARGETPLATFORM ${BASE}\n", NULL,
+		 "ARG BASE=shop-base:latest\nFROM --platform=$TARGETPLATFORM shop-base:latest-linux-arm64\n",
+		 "retarget: the ARG-built word becomes the platform's reference");
+	RETARGET("FROM busybox\nCOPY --from=shop-base:latest /a /b\nRUN --mount=type=bind,from=shop-base,target=/m x\n",
+		 NULL,
+		 "FROM busybox\nCOPY --from=shop-base:latest-linux-arm64 /a /b\n"
+		 "RUN --mount=type=bind,from=shop-base:latest-linux-arm64,target=/m x\n",
+		 "retarget: COPY --from and RUN --mount from=");
+	RETARGET("FROM shop-base AS shop-base-x\nFROM \\\n  shop-base\nCOPY --from=shop-base-x /a /a\n", NULL,
+		 "FROM shop-base:latest-linux-arm64 AS shop-base-x\nFROM \\\n  shop-base:latest-linux-arm64\n"
+		 "COPY --from=shop-base-x /a /a\n",
+		 "retarget: continuation lines keep their numbers; stage names untouched");
+	RETARGET("FROM busybox\nFROM shop-base-old\n", NULL, "(unchanged)", "retarget: other images unchanged");
 	n = image_ref_normalize("docker.io/library/redis");
 	is_str(n, "redis:latest", "ref normalisation");
 	free(n);
