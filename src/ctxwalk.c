@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,17 +138,21 @@ static int read_link(struct walker *w, int dfd, const char *name, const struct s
 	return 0;
 }
 
-/* One directory entry; 0 to go on, -1 on error. */
-static int walk_entry(struct walker *w, int dfd, const char *name, int depth)
+/* One directory entry, stat'ed already (*st, or stat_errno when that
+ * failed); 0 to go on, -1 on error. */
+static int walk_entry(struct walker *w, int dfd, const char *name, const struct stat *stp, int stat_errno,
+		      int depth)
 {
 	const unsigned char *parent = depth ? w->states + (size_t)(depth - 1) * w->npat : NULL;
 	unsigned char *state = w->states + (size_t)depth * w->npat;
 	cleanup_free char *link = NULL;
-	struct stat st;
+	struct stat st = *stp;
 	int excluded = 0, fd;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (stat_errno) {
+		errno = stat_errno;
 		return errno == ENOENT ? 0 : walk_error(w, "stat");
+	}
 	if (w->npat)
 		excluded = ignore_match_walk(w->ig, w->path.buf, parent, state);
 	if (excluded && (!S_ISDIR(st.st_mode) || ignore_dir_prunable(w->ig, w->path.buf)))
@@ -170,14 +175,62 @@ static int walk_entry(struct walker *w, int dfd, const char *name, int depth)
 	return walk_dir(w, fd, depth + 1);
 }
 
+/* fstatat of names [from, to) of a directory: the stat-bound half of a
+ * walk, which a large directory splits with a second thread. */
+struct stat_job {
+	int dfd;
+	const struct names *nm;
+	size_t from, to;
+	struct stat *st;
+	int *err;
+};
+
+static void *stat_range(void *arg)
+{
+	struct stat_job *j = arg;
+	size_t i;
+
+	for (i = j->from; i < j->to; i++)
+		j->err[i] = fstatat(j->dfd, j->nm->buf + j->nm->off[i], &j->st[i], AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+	return NULL;
+}
+
+/* A directory with at least this many entries is stat'ed by two threads
+ * (a thread costs some 30 us; 1,000 stats some 2 ms). */
+#define STAT_SPLIT_MIN 256
+
+static void stat_all(int dfd, const struct names *nm, struct stat *st, int *err)
+{
+	struct stat_job a = { dfd, nm, 0, nm->n, st, err }, b = a;
+	pthread_t t;
+	int split = nm->n >= STAT_SPLIT_MIN;
+
+	if (split) {
+		a.to = b.from = nm->n / 2;
+		split = pthread_create(&t, NULL, stat_range, &b) == 0;
+		if (!split)
+			a.to = nm->n;
+	}
+	stat_range(&a);
+	if (split)
+		pthread_join(t, NULL);
+}
+
 /* Walk the children of dfd (closed on return). */
 static int walk_dir(struct walker *w, int dfd, int depth)
 {
 	struct names nm = { 0 };
+	struct stat *st = NULL;
+	int *serr = NULL;
 	size_t i, base = w->path.len;
 	int rc;
 
 	rc = read_names(w, dfd, &nm);
+	if (rc == 0 && nm.n) {
+		st = xmalloc(nm.n * sizeof(*st));
+		serr = xmalloc(nm.n * sizeof(*serr));
+		stat_all(dfd, &nm, st, serr);
+	}
 	for (i = 0; rc == 0 && i < nm.n; i++) {
 		const char *name = nm.buf + nm.off[i];
 
@@ -185,11 +238,13 @@ static int walk_dir(struct walker *w, int dfd, int depth)
 		if (base)
 			strbuf_addch(&w->path, '/');
 		strbuf_addstr(&w->path, name);
-		rc = walk_entry(w, dfd, name, depth);
+		rc = walk_entry(w, dfd, name, &st[i], serr[i], depth);
 	}
 	w->path.len = base;
 	if (w->path.buf)
 		w->path.buf[base] = '\0';
+	free(st);
+	free(serr);
 	free(nm.buf);
 	free(nm.off);
 	close(dfd);

@@ -32,6 +32,7 @@ struct pattern {
 	enum match_type type;
 	struct goregex *rx;
 	size_t ndirs; /* path components in text */
+	int fixed_depth; /* a regexp that matches only paths of ndirs components */
 };
 
 struct ignore {
@@ -240,6 +241,10 @@ static int pattern_compile(struct pattern *pt, const char *where, struct cc_erro
 	pt->ndirs = 1;
 	for (s = pt->text; *s; s++)
 		pt->ndirs += *s == '/';
+	/* '*' and '?' never match '/', so without '**', classes and escapes
+	 * (which might) the regexp needs exactly as many components: most
+	 * paths of a deep tree are then rejected without running it. */
+	pt->fixed_depth = pt->type == M_REGEXP && !strstr(pt->text, "**") && !strpbrk(pt->text, "[\\");
 	return 0;
 }
 
@@ -393,9 +398,12 @@ int ignore_match(const struct ignore *ig, const char *path)
 int ignore_match_walk(const struct ignore *ig, const char *path, const unsigned char *parent,
 		      unsigned char *state)
 {
-	size_t i, len = strlen(path);
+	size_t i, len = strlen(path), ncomp = 1;
 	int matched = 0, m;
+	const char *s;
 
+	for (s = path; (s = strchr(s, '/')); s++)
+		ncomp++;
 	for (i = 0; i < ig->n; i++) {
 		const struct pattern *pt = &ig->v[i];
 
@@ -405,7 +413,8 @@ int ignore_match_walk(const struct ignore *ig, const char *path, const unsigned 
 				state[i] = 0;
 				continue;
 			}
-			m = pattern_match(pt, path, len) || (!parent && parent_match(pt, path));
+			m = (!(pt->fixed_depth && pt->ndirs != ncomp) && pattern_match(pt, path, len)) ||
+			    (!parent && parent_match(pt, path));
 		}
 		state[i] = (unsigned char)m;
 		if (m)
