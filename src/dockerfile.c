@@ -78,9 +78,9 @@ static void split_words(const char *s, struct strlist *out)
 	}
 }
 
-static void add_ref(struct dfparse *dp, const char *word, size_t off, size_t len, const char *ref)
+static void add_ref(struct dfparse *dp, const char *word, size_t off, size_t len, const char *ref, int per_platform)
 {
-	struct dockerfile_ref r = { xstrdup(word), off, len, xstrdup(ref), dp->line, dp->end_line };
+	struct dockerfile_ref r = { xstrdup(word), off, len, xstrdup(ref), dp->line, dp->end_line, per_platform };
 
 	VEC_PUSH(dp->df->refs, dp->df->nrefs, dp->df->refs_cap, r);
 }
@@ -124,9 +124,13 @@ static int handle_from(struct dfparse *dp, const char *rest, int line)
 
 	split_words(rest, &w);
 	st.line = line;
+	st.per_platform = 1;
 	for (; i < w.n && str_has_prefix(w.v[i], "--"); i++)
-		if (str_has_prefix(w.v[i], "--platform="))
+		if (str_has_prefix(w.v[i], "--platform=")) {
 			st.platform = expand(&dp->vars, w.v[i] + 11);
+			st.per_platform = !strcmp(w.v[i] + 11, "$TARGETPLATFORM") ||
+					  !strcmp(w.v[i] + 11, "${TARGETPLATFORM}");
+		}
 	if (i >= w.n || (w.n - i != 1 && w.n - i != 3) ||
 	    (w.n - i == 3 && strcasecmp(w.v[i + 1], "as"))) {
 		rc = cc_error_set(dp->err, "%s:%d: FROM must be 'FROM [--platform=P] IMAGE [AS NAME]'", dp->file, line);
@@ -145,7 +149,7 @@ static int handle_from(struct dfparse *dp, const char *rest, int line)
 	}
 	st.base_is_stage = dockerfile_has_stage(dp->df, st.base);
 	if (!st.base_is_stage)
-		add_ref(dp, w.v[i], 0, strlen(w.v[i]), st.base);
+		add_ref(dp, w.v[i], 0, strlen(w.v[i]), st.base, st.per_platform);
 	VEC_PUSH(dp->df->stages, dp->df->nstages, dp->df->cap, st);
 	strlist_release(&w);
 	return rc;
@@ -167,13 +171,13 @@ static void handle_from_flags(struct dfparse *dp, const char *rest)
 		if (str_has_prefix(v, "--from=")) {
 			strlist_push(&st->copy_from, v + 7);
 			if (!dockerfile_has_stage(dp->df, v + 7))
-				add_ref(dp, v, 7, strlen(v + 7), v + 7);
+				add_ref(dp, v, 7, strlen(v + 7), v + 7, 1);
 		} else if (str_has_prefix(v, "--mount=") && (from = strstr(v, "from="))) {
 			char *val = xstrndup(from + 5, strcspn(from + 5, ","));
 
 			strlist_push(&st->copy_from, val);
 			if (!dockerfile_has_stage(dp->df, val))
-				add_ref(dp, v, (size_t)(from + 5 - v), strlen(val), val);
+				add_ref(dp, v, (size_t)(from + 5 - v), strlen(val), val, 1);
 			free(val);
 		}
 	}
@@ -268,6 +272,7 @@ int dockerfile_parse(const char *file, const char *text, const struct kvlist *ar
 		dockerfile_free(dp.df);
 		return -1;
 	}
+	dp.df->escape = esc;
 	*out = dp.df;
 	return 0;
 }
@@ -292,7 +297,8 @@ int dockerfile_has_stage(const struct dockerfile *df, const char *name)
 	return stage_index(df, name, df->nstages) >= 0;
 }
 
-static void reach(const struct dockerfile *df, size_t i, char *seen, struct strlist *out)
+/* only_per_platform: leave out bases of FROM --platform=OTHER stages. */
+static void reach(const struct dockerfile *df, size_t i, char *seen, int only_per_platform, struct strlist *out)
 {
 	const struct dockerfile_stage *st = &df->stages[i];
 	long j;
@@ -303,30 +309,41 @@ static void reach(const struct dockerfile *df, size_t i, char *seen, struct strl
 	seen[i] = 1;
 	j = st->base_is_stage ? stage_index(df, st->base, i) : -1;
 	if (j >= 0)
-		reach(df, (size_t)j, seen, out);
-	else if (strcmp(st->base, "scratch") && !strlist_has(out, st->base))
+		reach(df, (size_t)j, seen, only_per_platform, out);
+	else if (strcmp(st->base, "scratch") && !strlist_has(out, st->base) &&
+		 (!only_per_platform || st->per_platform))
 		strlist_push(out, st->base);
 	for (k = 0; k < st->copy_from.n; k++) {
 		j = stage_index(df, st->copy_from.v[k], i);
 		if (j >= 0)
-			reach(df, (size_t)j, seen, out);
+			reach(df, (size_t)j, seen, only_per_platform, out);
 		else if (!strlist_has(out, st->copy_from.v[k]))
 			strlist_push(out, st->copy_from.v[k]);
 	}
 }
 
-void dockerfile_external_refs(const struct dockerfile *df, const char *target, struct strlist *out)
+static void refs_from(const struct dockerfile *df, const char *target, int only_per_platform, struct strlist *out)
 {
 	char *seen = xcalloc(df->nstages, 1);
 	long t = target ? stage_index(df, target, df->nstages) : -1;
 	size_t i;
 
 	if (t >= 0)
-		reach(df, (size_t)t, seen, out);
+		reach(df, (size_t)t, seen, only_per_platform, out);
 	else
 		for (i = 0; i < df->nstages; i++)
-			reach(df, i, seen, out);
+			reach(df, i, seen, only_per_platform, out);
 	free(seen);
+}
+
+void dockerfile_external_refs(const struct dockerfile *df, const char *target, struct strlist *out)
+{
+	refs_from(df, target, 0, out);
+}
+
+void dockerfile_platform_refs(const struct dockerfile *df, const char *target, struct strlist *out)
+{
+	refs_from(df, target, 1, out);
 }
 
 void dockerfile_free(struct dockerfile *df)
@@ -350,40 +367,53 @@ void dockerfile_free(struct dockerfile *df)
 	free(df);
 }
 
-/* The first occurrence of word in line[0..len) standing as a whole word. */
-static const char *find_word(const char *line, size_t len, const char *word)
+/* The first occurrence of word in line[0..len) standing as a whole word:
+ * after white space or at the start, before white space, the end, or the
+ * escape character that continues the line. */
+static const char *find_word(const char *line, size_t len, const char *word, char esc)
 {
 	size_t wl = strlen(word);
 	const char *p = line, *end = line + len;
 
 	for (; p + wl <= end; p++)
 		if (!memcmp(p, word, wl) && (p == line || isspace((unsigned char)p[-1])) &&
-		    (p + wl == end || isspace((unsigned char)p[wl])))
+		    (p + wl == end || isspace((unsigned char)p[wl]) || p[wl] == esc))
 			return p;
 	return NULL;
 }
 
-char *dockerfile_retarget(const char *text, const struct dockerfile *df, const struct kvlist *map)
+/* 1 when line[0..len) is a comment (which the parser skips, also inside a
+ * continuation). */
+static int comment_line(const char *line, size_t len)
+{
+	while (len && isspace((unsigned char)*line))
+		line++, len--;
+	return len && *line == '#';
+}
+
+int dockerfile_retarget(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
+			char **out, struct cc_error **err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *done = xcalloc(df->nrefs ? df->nrefs : 1, 1);
 	const char *p = text, *nl, *at;
 	size_t len, i, changed = 0;
-	int line = 0;
+	int line = 0, rc = 0;
 
+	*out = NULL;
 	for (; *p; p = nl ? nl + 1 : p + len) {
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
 		line++;
-		for (i = 0; i < df->nrefs; i++) {
+		for (i = 0; !comment_line(p, len) && i < df->nrefs; i++) {
 			const struct dockerfile_ref *r = &df->refs[i];
 			cleanup_free char *norm = NULL;
 			const char *to;
 
-			if (done[i] || line < r->line || line > r->end_line)
+			if (done[i] || !r->per_platform || line < r->line || line > r->end_line)
 				continue;
 			norm = image_ref_normalize(r->ref);
-			if (!(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word)))
+			if (!(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word, df->escape)))
 				continue;
 			strbuf_add(&sb, p, (size_t)(at - p));
 			strbuf_add(&sb, r->word, r->off);
@@ -399,12 +429,20 @@ char *dockerfile_retarget(const char *text, const struct dockerfile *df, const s
 		if (!nl)
 			break;
 	}
-	free(done);
-	if (!changed) {
-		strbuf_release(&sb);
-		return NULL;
+	for (i = 0; rc == 0 && i < df->nrefs; i++) {
+		cleanup_free char *norm = image_ref_normalize(df->refs[i].ref);
+
+		if (!done[i] && df->refs[i].per_platform && kvlist_get(map, norm))
+			rc = cc_error_set(err, "%s:%d: cannot name each platform's image of '%s' here: write '%s' as one"
+					  " word on one line", file, df->refs[i].line, df->refs[i].ref, df->refs[i].word);
 	}
-	return strbuf_detach(&sb);
+	free(done);
+	if (rc < 0 || !changed) {
+		strbuf_release(&sb);
+		return rc;
+	}
+	*out = strbuf_detach(&sb);
+	return 0;
 }
 
 char *image_ref_normalize(const char *ref)

@@ -26,6 +26,7 @@ static void image_release(struct image *img)
 	strlist_release(&img->cache_from);
 	strlist_release(&img->depends_on);
 	strlist_release(&img->bases);
+	strlist_release(&img->platform_bases);
 }
 
 static struct image *project_add_image(struct project *p, const char *key, const struct ypos *pos)
@@ -268,6 +269,7 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 				   img->dockerfile);
 	}
 	dockerfile_external_refs(df, img->target, &img->bases);
+	dockerfile_platform_refs(df, img->target, &img->platform_bases);
 	dockerfile_free(df);
 	return 0;
 }
@@ -290,24 +292,40 @@ long project_image_named(const struct project *p, const char *base)
 /* A multi-platform image built FROM another image of the manifest needs
  * that image built for each of its platforms: BuildKit looks the base up
  * per platform, and the engine has only what ccbuild built. */
-static int platforms_covered(const struct image *img, const struct image *base, struct cc_error **err)
+static int platforms_covered(const struct project *p, const struct image *img, struct cc_error **err)
 {
-	cleanup_free char *have = NULL, *want = NULL;
-	size_t k;
+	char *seen;
+	size_t j, k;
+	long d;
+	int rc = 0;
 
 	if (img->platforms.n < 2)
 		return 0;
-	for (k = 0; k < img->platforms.n; k++)
-		if (base->platforms.n < 2 || !strlist_has(&base->platforms, img->platforms.v[k]))
-			break;
-	if (k == img->platforms.n)
-		return 0;
-	have = base->platforms.n ? strlist_join(&base->platforms, ", ") : xstrdup("the engine's platform only");
-	want = strlist_join(&img->platforms, ", ");
-	return ynode_error(err, &(struct ynode){ .pos = img->pos },
-			   "image '%s' is built for %s FROM image '%s', which is built for %s; give '%s'"
-			   " platforms: [%s] (each platform's build needs the base's image of that platform)",
-			   img->key, want, base->key, have, base->key, want);
+	seen = xcalloc(p->nimages, 1);
+	for (j = 0; rc == 0 && j < img->platform_bases.n; j++) {
+		const struct image *base;
+		cleanup_free char *have = NULL, *want = NULL;
+
+		d = project_image_named(p, img->platform_bases.v[j]);
+		if (d < 0 || &p->images[d] == img || seen[d])
+			continue;
+		seen[d] = 1;
+		base = &p->images[d];
+		for (k = 0; k < img->platforms.n; k++)
+			if (base->platforms.n < 2 || !strlist_has(&base->platforms, img->platforms.v[k]))
+				break;
+		if (k == img->platforms.n)
+			continue;
+		have = base->platforms.n ? strlist_join(&base->platforms, ", ") : xstrdup("the engine's platform only");
+		want = strlist_join(&img->platforms, ", ");
+		rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
+				 "image '%s' is built for %s FROM image '%s', which is built for %s; give '%s'"
+				 " platforms: [%s] (each platform's build needs the base's image of that platform),"
+				 " or use it FROM --platform=$BUILDPLATFORM",
+				 img->key, want, base->key, have, base->key, want);
+	}
+	free(seen);
+	return rc;
 }
 
 /* The profile's scans: a scan:IMAGE:SCAN step after each scanned image's
@@ -370,14 +388,14 @@ static int build_graph(struct project *p, struct cc_error **err)
 		const struct image *img = &p->images[i];
 
 		for (j = 0; j < img->bases.n; j++)
-			if ((dep = project_image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i) {
+			if ((dep = project_image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i)
 				graph_add_edge(g, i, (size_t)dep);
-				if (platforms_covered(img, &p->images[dep], err) < 0)
-					rc = -1;
-			} else if (dep == (long)i)
+			else if (dep == (long)i)
 				rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
 						 "dependency cycle: build:%s -> build:%s (its Dockerfile builds FROM itself)",
 						 img->key, img->key);
+		if (platforms_covered(p, img, err) < 0)
+			rc = -1;
 		for (j = 0; j < img->depends_on.n; j++) {
 			const struct image *d = project_image(p, img->depends_on.v[j]);
 

@@ -24,6 +24,8 @@ struct image {
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
 	struct strlist bases;   /* external references the build needs (FROM, COPY --from) */
+	struct strlist platform_bases; /* those looked up per platform being built
+					* (not FROM --platform=$BUILDPLATFORM) */
 	int from_compose;       /* 1 when a compose service defines it */
 	struct ypos pos;        /* where it is defined (manifest or compose) */
 };

@@ -556,10 +556,9 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 	if (!map.n)
 		return 0;
 	if (read_file(img->dockerfile, &text, &len, err) < 0 ||
-	    dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0)
+	    dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0 ||
+	    dockerfile_retarget(img->dockerfile, text, df, &map, out, err) < 0)
 		rc = -1;
-	else
-		*out = dockerfile_retarget(text, df, &map);
 	dockerfile_free(df);
 	kvlist_release(&map);
 	return rc;
@@ -578,7 +577,10 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	struct strbuf out = STRBUF_INIT;
 	int rc = 0;
 
-	for (k = 0; k < n; k++) {
+	/* Every platform's Dockerfile first: nothing starts unless all can. */
+	for (k = 0; n > 1 && rc == 0 && k < n; k++)
+		rc = platform_dockerfile(r, s, img->platforms.v[k], &v[k].dockerfile, err);
+	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;
 		v[k].req.platform = img->platforms.n ? img->platforms.v[k] : NULL;
@@ -591,20 +593,17 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		} else
 			strlist_push(&v[k].tags, img->ref);
 		v[k].req.tags = &v[k].tags;
-		if (n > 1 && platform_dockerfile(r, s, img->platforms.v[k], &v[k].dockerfile, &v[k].err) == 0 &&
-		    v[k].dockerfile) {
+		if (v[k].dockerfile) {
 			v[k].req.dockerfile = NULL;
 			v[k].req.dockerfile_data = v[k].dockerfile;
 			v[k].req.dockerfile_len = strlen(v[k].dockerfile);
 		}
-		if (v[k].err)
-			continue;
 		if (n > 1 && pthread_create(&v[k].thread, NULL, variant_build, &v[k]) == 0)
 			v[k].thread_started = 1;
 		else
 			variant_build(&v[k]);
 	}
-	for (k = 0; k < n; k++) {
+	for (k = 0; k < n && v[k].r; k++) {  /* the variants that were started */
 		if (v[k].thread_started)
 			pthread_join(v[k].thread, NULL);
 		if (v[k].err) {

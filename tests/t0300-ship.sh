@@ -209,6 +209,26 @@ test_expect_success 'fresh runner, base in the registry, app changed: each platf
 	test "$(docker run --rm $P-mbapp:latest-linux-arm64 cat /seen)" = aarch64 &&
 	test "$(docker run --rm $P-mbapp:latest-linux-arm64 uname -m)" = aarch64
 '
+
+test_expect_success 'a tools image used FROM --platform=$BUILDPLATFORM needs no other platforms' '
+	mkdir -p mt/tools mt/app &&
+	printf "FROM %s\nRUN echo built-on-\$(uname -m) >/tool\n" "$BASE_IMAGE" >mt/tools/Dockerfile &&
+	printf "FROM --platform=\$BUILDPLATFORM $P-mttools AS build\nRUN cp /tool /out\nFROM %s:latest\nCOPY --from=build /out /out\n" \
+		"$BASE_IMAGE_REMOTE" >mt/app/Dockerfile &&
+	cat >mt.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	images:
+	  mttools: {context: mt/tools}
+	  mtapp: {context: mt/app, platforms: [linux/amd64, linux/arm64]}
+	profiles:
+	  dev: {}
+	YAML
+	"$CCBUILD" -f mt.yaml --json dev >ev &&
+	grep -q "\"step\":\"build:mtapp\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm $P-mtapp:latest-linux-arm64 cat /out)" = built-on-x86_64 &&
+	test "$(docker run --rm $P-mtapp:latest-linux-arm64 uname -m)" = aarch64
+'
 test_skip ""
 
 test_expect_success 'a multi-arch image FROM an image not built for its platforms is a manifest error' '

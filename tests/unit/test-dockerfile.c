@@ -54,7 +54,10 @@ static char *retarget(const char *text, const struct kvlist *args)
 		return xstrdup("(parse error)");
 	}
 	kvlist_set(&map, "shop-base:latest", "shop-base:latest-linux-arm64");
-	out = dockerfile_retarget(text, df, &map);
+	if (dockerfile_retarget("Dockerfile", text, df, &map, &out, &err) < 0) {
+		out = xasprintf("(error) %s", err->msg);
+		cc_error_free(err);
+	}
 	kvlist_release(&map);
 	dockerfile_free(df);
 	return out ? out : xstrdup("(unchanged)");
@@ -111,6 +114,43 @@ int main(void)
 		 "COPY --from=shop-base-x /a /a\n",
 		 "retarget: continuation lines keep their numbers; stage names untouched");
 	RETARGET("FROM busybox\nFROM shop-base-old\n", NULL, "(unchanged)", "retarget: other images unchanged");
+	RETARGET("FROM --foo=shop-base shop-base\r\nRUN x", NULL,
+		 "FROM --foo=shop-base shop-base:latest-linux-arm64\r\nRUN x",
+		 "retarget: whole words only, CRLF, no final newline");
+	RETARGET("FROM busybox\nRUN --mount=from=shop-base,target=/a --mount=from=shop-base,target=/b x", NULL,
+		 "FROM busybox\nRUN --mount=from=shop-base:latest-linux-arm64,target=/a"
+		 " --mount=from=shop-base:latest-linux-arm64,target=/b x",
+		 "retarget: two references on one line");
+	RETARGET("FROM --platform=$BUILDPLATFORM shop-base AS tools\nFROM --platform=${TARGETPLATFORM} shop-base\n",
+		 NULL,
+		 "FROM --platform=$BUILDPLATFORM shop-base AS tools\n"
+		 "FROM --platform=${TARGETPLATFORM} shop-base:latest-linux-arm64\n",
+		 "retarget: a $BUILDPLATFORM stage keeps the native base, $TARGETPLATFORM is retargeted");
+	RETARGET("FROM shop-base\\\n  AS b\n", NULL, "FROM shop-base:latest-linux-arm64\\\n  AS b\n",
+		 "retarget: a word right before the escape character");
+	RETARGET("# escape=`\nFROM busybox\nCOPY --from=shop-base` \n  /a /a\n", NULL,
+		 "# escape=`\nFROM busybox\nCOPY --from=shop-base:latest-linux-arm64` \n  /a /a\n",
+		 "retarget: escape=` file");
+	RETARGET("FROM \\\n# based on shop-base\n  shop-base\n", NULL,
+		 "FROM \\\n# based on shop-base\n  shop-base:latest-linux-arm64\n",
+		 "retarget: a comment inside a continuation is left alone");
+	RETARGET("FROM --platform=linux/amd64 shop-base\n", NULL, "(unchanged)",
+		 "retarget: a fixed --platform stage is left alone");
+	{
+		struct strlist l = { 0 };
+		char *got;
+
+		ok(dockerfile_parse("Dockerfile",
+				    "FROM --platform=$BUILDPLATFORM tools AS b\nFROM app-base\nCOPY --from=b /x /x\n"
+				    "COPY --from=assets:1 /y /y\n",
+				    NULL, &df, &err) == 0, "parse for platform refs");
+		dockerfile_platform_refs(df, NULL, &l);
+		got = joined(&l);
+		is_str(got, "app-base,assets:1", "platform refs leave out the $BUILDPLATFORM stage's base");
+		free(got);
+		dockerfile_free(df);
+		df = NULL;
+	}
 	n = image_ref_normalize("docker.io/library/redis");
 	is_str(n, "redis:latest", "ref normalisation");
 	free(n);
