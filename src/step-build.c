@@ -237,7 +237,7 @@ static char *change_reason(struct runner *r, const struct step_record *rec, cons
 
 /* "name:tag" -> "name:tag-linux-arm64": where one platform's image of a
  * multi-platform build is tagged locally, so platforms never clobber. */
-static char *platform_ref(const char *ref, const char *platform)
+char *build_platform_ref(const char *ref, const char *platform)
 {
 	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
 	char *out, *p;
@@ -319,7 +319,7 @@ static int output_present(struct runner *r, const struct image *img, const struc
 		if (!eq)
 			return cc_error_set(err, "state: malformed output '%s'", rec->output);
 		*eq = '\0';
-		ref = platform_ref(img->ref, tok);
+		ref = build_platform_ref(img->ref, tok);
 		rc = variant_present(r, ref, eq + 1, dry, &moved, err);
 		if (rc == 1 && !strcmp(tok, native_platform()))
 			rc = variant_present(r, img->ref, eq + 1, dry, &moved, err);
@@ -547,7 +547,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 
 		if (d->kind != &step_kind_build || !shares_platform(dimg, img, platform))
 			continue;
-		local = platform_ref(dimg->ref, platform);
+		local = build_platform_ref(dimg->ref, platform);
 		nref = image_ref_normalize(dimg->ref);
 		nkey = image_ref_normalize(dimg->key);
 		kvlist_set(&map, nref, local);
@@ -586,7 +586,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		v[k].req.platform = img->platforms.n ? img->platforms.v[k] : NULL;
 		v[k].p = (struct progress){ r, s->id, img->platforms.n > 1 ? img->platforms.v[k] : NULL };
 		if (img->platforms.n > 1) {
-			char *ref = platform_ref(img->ref, img->platforms.v[k]);
+			char *ref = build_platform_ref(img->ref, img->platforms.v[k]);
 
 			strlist_push(&v[k].tags, ref);
 			free(ref);
@@ -653,12 +653,16 @@ int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_erro
 {
 	const struct step *d = &r->project->graph.steps[b], *f = &r->project->graph.steps[for_step];
 	const struct step_result *dr = &r->results[b];
-	const struct image *dimg = d->data, *fimg = f->kind == &step_kind_build ? f->data : NULL;
+	const struct image *dimg = d->data, *fimg = NULL;
 	cleanup_free char *repo = NULL, *tag = NULL, *ref = NULL, *note = NULL;
 	size_t k;
 
 	if (!dr->output || strncmp(dr->output, "registry:", 9))
 		return 0;
+	if (f->kind == &step_kind_build)
+		fimg = f->data;
+	else if (f->kind == &step_kind_scan)  /* judges each platform's image */
+		fimg = ((const struct scan_target *)f->data)->image;
 	repo = push_repository(r->project->manifest, dimg);
 	tag = xasprintf("ccb-%s", dr->hash);
 	ref = xasprintf("%s:%s", repo, tag);
@@ -675,7 +679,7 @@ int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_erro
 			continue;
 		ptag = build_platform_cache_tag(dr->hash, plat);
 		pref = xasprintf("%s:%s", repo, ptag);
-		local = platform_ref(dimg->ref, plat);
+		local = build_platform_ref(dimg->ref, plat);
 		if (engine_image_pull(r->engine, repo, ptag, plat, r->registry_auth, r->cancel, err) < 0 ||
 		    engine_image_tag(r->engine, pref, local, err) < 0)
 			return -1;

@@ -4,7 +4,9 @@
  * A policy scan (rules:) reads the image's inspect and history through the
  * Engine API (scanpolicy.h); an external scan (command:) runs the scanner
  * with {image}, {id} and {name} substituted, its output kept in
- * STATE/scans/STEP.log, its exit code the verdict.  An error-level finding
+ * STATE/scans/IMAGE-SCAN.log, its exit code the verdict.  A multi-platform
+ * image is judged per platform (REF-os-arch; logs IMAGE-SCAN-os-arch.log,
+ * findings carry their platform).  An error-level finding
  * or a non-zero exit fails the step, which cancels the push after it.
  * Input hash: the image ID, the scan's rules or command, required labels
  * and (for pinned_base) the bases: an unchanged image is not rescanned. */
@@ -102,6 +104,25 @@ static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	return 1;
 }
 
+/* What a scan judges: the image, or for a multi-platform build each
+ * platform's image (REF-os-arch, plats naming the platforms). */
+static void scan_refs(const struct image *img, struct strlist *refs, struct strlist *plats)
+{
+	size_t k;
+
+	if (img->platforms.n < 2) {
+		strlist_push(refs, img->ref);
+		return;
+	}
+	for (k = 0; k < img->platforms.n; k++) {
+		char *ref = build_platform_ref(img->ref, img->platforms.v[k]);
+
+		strlist_push(refs, ref);
+		strlist_push(plats, img->platforms.v[k]);
+		free(ref);
+	}
+}
+
 /* GET /images/REF/json and /history. */
 static int inspect_image(struct runner *r, const char *ref, json_t **inspect, json_t **history,
 			 struct cc_error **err)
@@ -124,33 +145,53 @@ static int inspect_image(struct runner *r, const char *ref, json_t **inspect, js
 static int run_policy(struct runner *r, const struct step *s, struct step_result *res, struct cc_error **err)
 {
 	const struct scan_target *t = s->data;
-	struct scan_findings f = { 0 };
-	struct strlist bases = { 0 };
-	json_t *inspect = NULL, *history = NULL;
-	size_t k;
-	int rc;
+	struct strlist bases = { 0 }, refs = { 0 }, plats = { 0 };
+	json_t *all = json_array();
+	size_t k, j, total = 0;
+	int rc = 0, errors = 0;
 
 	external_bases(r, t->image, &bases);
-	rc = inspect_image(r, t->image->ref, &inspect, &history, err);
-	if (rc == 0)
-		rc = scanpolicy_check(&t->spec->rules, &t->spec->required_labels, inspect, history, &bases, &f, err);
-	if (rc == 0) {
-		res->inputs = json_pack("{s:s, s:o}", "scan", t->spec->name, "findings", scan_findings_json(&f));
-		res->report = json_incref(res->inputs);
-		for (k = 0; k < f.n; k++)
-			if (strcmp(f.v[k].level, "error"))
-				runner_warn(r, "%s: %s: %s", s->id, f.v[k].rule, f.v[k].evidence);
+	scan_refs(t->image, &refs, &plats);
+	for (k = 0; rc == 0 && k < refs.n; k++) {
+		struct scan_findings f = { 0 };
+		json_t *inspect = NULL, *history = NULL, *js;
+		const char *plat = plats.n ? plats.v[k] : NULL;
+
+		rc = inspect_image(r, refs.v[k], &inspect, &history, err);
+		if (rc == 0)
+			rc = scanpolicy_check(&t->spec->rules, &t->spec->required_labels, inspect, history, &bases, &f,
+					      err);
+		json_decref(inspect);
+		json_decref(history);
+		if (rc < 0)
+			break;
+		js = scan_findings_json(&f);
+		for (j = 0; plat && j < json_array_size(js); j++)
+			json_object_set_new(json_array_get(js, j), "platform", json_string(plat));
+		json_array_extend(all, js);
+		json_decref(js);
+		for (j = 0; j < f.n; j++)
+			if (strcmp(f.v[j].level, "error"))
+				runner_warn(r, "%s: %s%s%s: %s", s->id, plat ? plat : "", plat ? " " : "", f.v[j].rule,
+					    f.v[j].evidence);
 			else
-				cc_error_set(err, "scan %s: image %s: rule %s: %s", t->spec->name, t->image->key,
-					     f.v[k].rule, f.v[k].evidence);
-		if (scan_findings_errors(&f))
+				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name, t->image->key,
+					     plat ? " " : "", plat ? plat : "", f.v[j].rule, f.v[j].evidence);
+		total += f.n;
+		errors |= scan_findings_errors(&f) != 0;
+		scan_findings_release(&f);
+	}
+	if (rc == 0) {
+		res->inputs = json_pack("{s:s, s:O}", "scan", t->spec->name, "findings", all);
+		res->report = json_incref(res->inputs);
+		if (errors)
 			rc = -1;
 	}
-	res->output = rc == 0 ? xasprintf("%zu finding%s", f.n, f.n == 1 ? "" : "s") : NULL;
-	scan_findings_release(&f);
+	res->output = rc == 0 ? xasprintf("%zu finding%s", total, total == 1 ? "" : "s") : NULL;
+	json_decref(all);
 	strlist_release(&bases);
-	json_decref(inspect);
-	json_decref(history);
+	strlist_release(&refs);
+	strlist_release(&plats);
 	return rc;
 }
 
@@ -231,22 +272,23 @@ static char *tail_lines(const char *path, int lines)
 	while (start > 0 && seen <= lines)
 		if (text[--start] == '\n' && start + 1 < len)
 			seen++;
-	for (char *line = strtok(text + start + (text[start] == '\n'), "\n"); line; line = strtok(NULL, "\n"))
+	char *save = NULL;
+
+	for (char *line = strtok_r(text + start + (text[start] == '\n'), "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
 		strbuf_addf(&sb, "\n  | %s", line);
 	return sb.buf ? sb.buf : xstrdup("");
 }
 
-static int run_external(struct runner *r, const struct step *s, struct step_result *res, const char *image_id,
-			struct cc_error **err)
+/* One scanner run on image ref (ID id); its exit code, -1 on error. */
+static int scan_one(struct runner *r, const struct step *s, const char *ref, const char *id, const char *log,
+		    struct cc_error **err)
 {
 	const struct scan_target *t = s->data;
-	cleanup_free char *dir = path_join(r->state_dir, "scans"), *log = NULL, *tail = NULL;
 	struct strlist argv = { 0 };
 	int code;
 
-	mkdir(dir, 0755);
-	log = xasprintf("%s/%s-%s.log", dir, t->image->key, t->spec->name);
-	expand_argv(&t->spec->command, t->image->ref, image_id, t->image->key, &argv);
+	expand_argv(&t->spec->command, ref, id, t->image->key, &argv);
 	strlist_push(&argv, ""); /* NULL-terminated below */
 	free(argv.v[argv.n - 1]);
 	argv.v[argv.n - 1] = NULL;
@@ -254,17 +296,85 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 	code = run_scanner(r, argv.v, log, err);
 	argv.n--;
 	strlist_release(&argv);
-	if (code < 0)
-		return -1;
-	res->inputs = json_pack("{s:s, s:i, s:s}", "scan", t->spec->name, "exit_code", code, "output", log);
-	res->report = json_incref(res->inputs);
-	if (code == 0) {
-		res->output = xasprintf("exit 0, output in %s", log);
-		return 0;
+	return code;
+}
+
+/* The engine's ID of ref, or NULL (err set). */
+static char *image_id(struct runner *r, const char *ref, struct cc_error **err)
+{
+	json_t *info = NULL;
+	char *id = NULL;
+	int rc = engine_image_inspect(r->engine, ref, &info, err);
+
+	if (rc == 1)
+		id = xstrdup(json_string_value(json_object_get(info, "Id")) ?: "");
+	else if (rc == 0)
+		cc_error_set(err, "image %s is not in the engine", ref);
+	json_decref(info);
+	return id;
+}
+
+/* The scanner once per image judged (each platform's of a multi-platform
+ * build), output in STATE/scans/IMAGE-SCAN[-os-arch].log; any non-zero
+ * exit fails the step. */
+static int run_external(struct runner *r, const struct step *s, struct step_result *res, struct cc_error **err)
+{
+	const struct scan_target *t = s->data;
+	cleanup_free char *dir = path_join(r->state_dir, "scans");
+	struct strlist refs = { 0 }, plats = { 0 };
+	json_t *runs = json_array();
+	size_t k;
+	int rc = 0, worst = 0;
+
+	mkdir(dir, 0755);
+	scan_refs(t->image, &refs, &plats);
+	for (k = 0; rc == 0 && k < refs.n; k++) {
+		cleanup_free char *id = image_id(r, refs.v[k], err), *log = NULL, *tail = NULL, *suffix = NULL;
+		const char *plat = plats.n ? plats.v[k] : NULL;
+		int code;
+
+		if (!id) {
+			rc = -1;
+			break;
+		}
+		suffix = plat ? xasprintf("-%s", plat) : xstrdup("");
+		for (char *c = suffix; *c; c++)
+			if (*c == '/')
+				*c = '-';
+		log = xasprintf("%s/%s-%s%s.log", dir, t->image->key, t->spec->name, suffix);
+		if ((code = scan_one(r, s, refs.v[k], id, log, err)) < 0) {
+			rc = -1;
+			break;
+		}
+		json_array_append_new(runs, plat ? json_pack("{s:s, s:i, s:s}", "platform", plat, "exit_code", code,
+							     "output", log)
+						 : json_pack("{s:i, s:s}", "exit_code", code, "output", log));
+		if (code == 0)
+			continue;
+		worst = worst ? worst : code;
+		tail = tail_lines(log, 10);
+		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->key,
+			     plat ? " " : "", plat ? plat : "", t->spec->command.v[0], code,
+			     code == 127 ? " (not found?)" : "", log, tail);
 	}
-	tail = tail_lines(log, 10);
-	return cc_error_set(err, "scan %s: image %s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->key,
-			    t->spec->command.v[0], code, code == 127 ? " (not found?)" : "", log, tail);
+	if (rc == 0) {
+		json_t *first = json_array_get(runs, 0);
+
+		res->inputs = json_pack("{s:s, s:i, s:O}", "scan", t->spec->name, "exit_code", worst, "output",
+					json_object_get(first, "output"));
+		if (plats.n)
+			json_object_set(res->inputs, "platforms", runs);
+		res->report = json_incref(res->inputs);
+		if (worst)
+			rc = -1;
+		else
+			res->output = xasprintf("exit 0, output in %s",
+						json_string_value(json_object_get(first, "output")));
+	}
+	json_decref(runs);
+	strlist_release(&refs);
+	strlist_release(&plats);
+	return rc;
 }
 
 static int scan_run(struct runner *r, size_t i, struct cc_error **err)
@@ -272,20 +382,11 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 	const struct step *s = &r->project->graph.steps[i];
 	const struct scan_target *t = s->data;
 	size_t b = runner_dep(r, i, &step_kind_build);
-	json_t *info = NULL;
-	cleanup_free char *id = NULL;
-	int rc;
 
 	if (build_make_local(r, b, i, err) < 0)
 		return -1;
-	rc = engine_image_inspect(r->engine, t->image->ref, &info, err);
-	if (rc == 1)
-		id = xstrdup(json_string_value(json_object_get(info, "Id")) ?: "");
-	json_decref(info);
-	if (rc <= 0)
-		return rc == 0 ? cc_error_set(err, "image %s is not in the engine", t->image->ref) : -1;
 	if (t->spec->command.n)
-		return run_external(r, s, &r->results[i], id, err);
+		return run_external(r, s, &r->results[i], err);
 	return run_policy(r, s, &r->results[i], err);
 }
 

@@ -47,6 +47,9 @@ int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_erro
  * pushed under: "ccb-" 32 hex digits of hash "-os-arch[-variant]".
  * Caller frees. */
 char *build_platform_cache_tag(const char *hash, const char *platform);
+/* Where one platform's image of a multi-platform build is tagged locally:
+ * "name:tag" -> "name:tag-linux-arm64".  Caller frees. */
+char *build_platform_ref(const char *ref, const char *platform);
 extern const struct step_kind step_kind_push;
 extern const struct step_kind step_kind_scan;
 

@@ -210,6 +210,30 @@ test_expect_success 'fresh runner, base in the registry, app changed: each platf
 	test "$(docker run --rm $P-mbapp:latest-linux-arm64 uname -m)" = aarch64
 '
 
+test_expect_success 'a multi-arch image is scanned per platform (policy findings and scanner runs)' '
+	cat >>mb.yaml <<-YAML &&
+	scans:
+	  rules:
+	    images: [mbapp]
+	    rules: {non_root: warn, healthcheck: off, secrets: off}
+	  arch:
+	    images: [mbapp]
+	    command: [sh, -c, "echo scanned \$0", "{image}"]
+	YAML
+	sed -i "s/^  dev: {}$/  dev: {}\n  scan: {scans: [rules, arch]}/" mb.yaml &&
+	"$CCBUILD" -f mb.yaml --report scan.json -q scan &&
+	grep -q "scanned $P-mbapp:latest-linux-arm64" .ccbuild/scans/mbapp-arch-linux-arm64.log &&
+	grep -q "scanned $P-mbapp:latest-linux-amd64" .ccbuild/scans/mbapp-arch-linux-amd64.log &&
+	python3 - <<-\PY
+	import json
+	steps = {s["step"]: s for s in json.load(open("scan.json"))["steps"]}
+	f = steps["scan:mbapp:rules"]["details"]["findings"]
+	assert sorted(x["platform"] for x in f if x["rule"] == "non_root") == ["linux/amd64", "linux/arm64"], f
+	runs = steps["scan:mbapp:arch"]["details"]["platforms"]
+	assert sorted(r["platform"] for r in runs) == ["linux/amd64", "linux/arm64"], runs
+	PY
+'
+
 test_expect_success 'a tools image used FROM --platform=$BUILDPLATFORM needs no other platforms' '
 	mkdir -p mt/tools mt/app &&
 	printf "FROM %s\nRUN echo built-on-\$(uname -m) >/tool\n" "$BASE_IMAGE" >mt/tools/Dockerfile &&
