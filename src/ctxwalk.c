@@ -108,6 +108,7 @@ static void emit(struct walker *w, const struct stat *st, const char *link)
 	e.path = arena_strndup(&l->arena, w->path.buf, w->path.len);
 	e.link = link ? arena_strndup(&l->arena, link, strlen(link)) : NULL;
 	e.mode = st->st_mode;
+	e.nlink = st->st_nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)st->st_nlink;
 	e.size = (uint64_t)st->st_size;
 	e.ino = st->st_ino;
 	e.dev = st->st_dev;

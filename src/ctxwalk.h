@@ -17,6 +17,7 @@ struct ctx_entry {
 	const char *path; /* relative, '/'-separated, no "./"; in the list's arena */
 	const char *link; /* symlink target, else NULL; in the list's arena */
 	uint32_t mode;    /* st_mode: type and permission bits */
+	uint32_t nlink;   /* st_nlink: > 1 for a hard-linked file */
 	uint64_t size, ino, dev, rdev;
 	int64_t mtime_ns, ctime_ns;
 };

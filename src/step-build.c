@@ -438,10 +438,23 @@ static void on_progress(void *ctx, const struct engine_event *ev)
 }
 
 /* The walk as tar entries; paths borrowed from the walk, abspaths owned. */
+/* Walk indices of hard-linked regular files, by inode then walk order. */
+static int by_inode(const void *a, const void *b, void *arg)
+{
+	const struct ctx_list *walk = arg;
+	const struct ctx_entry *x = &walk->v[*(const size_t *)a], *y = &walk->v[*(const size_t *)b];
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 static struct tar_entry *tar_entries(const char *context, const struct ctx_list *walk)
 {
 	struct tar_entry *v = xcalloc(walk->n ? walk->n : 1, sizeof(*v));
-	size_t i;
+	size_t *linked = NULL, nlinked = 0, cap = 0, i;
 
 	for (i = 0; i < walk->n; i++) {
 		const struct ctx_entry *e = &walk->v[i];
@@ -453,7 +466,20 @@ static struct tar_entry *tar_entries(const char *context, const struct ctx_list 
 		v[i].st.st_size = (off_t)e->size;
 		v[i].st.st_mtim.tv_sec = e->mtime_ns / 1000000000;
 		v[i].st.st_mtim.tv_nsec = e->mtime_ns % 1000000000;
+		if (S_ISREG(e->mode) && e->nlink > 1)
+			VEC_PUSH(linked, nlinked, cap, i);
 	}
+	/* The docker CLI sends the first path of an inode (in walk order) as
+	 * the file and every later one as a hard link to it. */
+	if (nlinked > 1)
+		qsort_r(linked, nlinked, sizeof(*linked), by_inode, (void *)walk);
+	for (i = 1; i < nlinked; i++) {
+		const struct ctx_entry *a = &walk->v[linked[i - 1]], *b = &walk->v[linked[i]];
+
+		if (a->dev == b->dev && a->ino == b->ino)
+			v[linked[i]].hardlink = v[linked[i - 1]].hardlink ? v[linked[i - 1]].hardlink : a->path;
+	}
+	free(linked);
 	return v;
 }
 

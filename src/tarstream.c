@@ -72,6 +72,8 @@ static int entry_fill(struct archive_entry *ae, const struct tar_entry *e, struc
 	archive_entry_set_gid(ae, 0);
 	if (e->data)
 		archive_entry_set_size(ae, (la_int64_t)e->data_len);
+	else if (e->hardlink && S_ISREG(e->st.st_mode))
+		archive_entry_set_hardlink(ae, e->hardlink);  /* size 0: no content */
 	else if (S_ISREG(e->st.st_mode))
 		archive_entry_set_size(ae, e->st.st_size);
 	else if (S_ISCHR(e->st.st_mode) || S_ISBLK(e->st.st_mode))
@@ -109,7 +111,7 @@ static int tarstream_start_entry(struct tarstream *ts, struct cc_error **err)
 	if (e->data && e->data_len > 0 &&
 	    archive_write_data(ts->a, e->data, e->data_len) != (la_ssize_t)e->data_len)
 		return archive_fail(ts, e->path, err);
-	if (e->data || !S_ISREG(e->st.st_mode) || e->st.st_size == 0)
+	if (e->data || e->hardlink || !S_ISREG(e->st.st_mode) || e->st.st_size == 0)
 		return 0;
 	ts->fd = open(e->abspath, O_RDONLY | O_CLOEXEC);
 	if (ts->fd < 0) {

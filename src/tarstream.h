@@ -7,7 +7,8 @@
  * order, uid/gid 0 with no user/group names, mode and mtime (whole
  * seconds) from the given stat, no atime/ctime; POSIX ustar, with pax
  * headers only where ustar cannot hold a value (long names).  Directory
- * names get a trailing slash, as in docker's own tars. */
+ * names get a trailing slash, as in docker's own tars; a file whose inode
+ * was sent before goes as a hard link to it, as the docker CLI sends it. */
 #ifndef CC_TARSTREAM_H
 #define CC_TARSTREAM_H
 
@@ -22,6 +23,8 @@ struct tar_entry {
 	const char *abspath;  /* where content and link targets are read */
 	struct stat st;       /* st_mode (type + permissions), st_size, st_mtime */
 	const char *link;     /* symlink target; NULL = readlink(abspath) */
+	const char *hardlink; /* non-NULL: a regular file sent as a hard link to
+			       * this earlier entry's path (no content) */
 	const void *data;     /* non-NULL: regular file with these bytes; */
 	size_t data_len;      /*   abspath and st_size are then unused */
 };

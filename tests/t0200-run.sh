@@ -188,6 +188,25 @@ test_expect_success 'no engine: exit 3 with a clear message' '
 	grep -q "no.sock" err
 '
 
+test_expect_success 'hard links in a context stay hard links in the image (as the docker CLI sends them)' '
+	mkdir -p hl &&
+	echo "same $P" >hl/a &&
+	ln hl/a hl/b &&
+	printf "FROM %s\nCOPY . /h/\n" "$BASE_IMAGE" >hl/Dockerfile &&
+	cat >hl.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	images:
+	  hl: {context: hl}
+	profiles:
+	  dev: {}
+	YAML
+	"$CCBUILD" -f hl.yaml -q dev &&
+	test "$(docker run --rm $P-hl:latest stat -c %h /h/b)" = 2 &&
+	test "$(docker run --rm $P-hl:latest cat /h/b)" = "same $P" &&
+	docker rmi -f $P-hl:latest >/dev/null
+'
+
 test_expect_success 'cleanup: remove the images' '
 	docker rmi -f $P-base:latest $P-api:latest $P-worker:latest >/dev/null 2>&1;
 	docker image prune -f >/dev/null 2>&1; true

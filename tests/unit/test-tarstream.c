@@ -132,6 +132,27 @@ int main(void)
 	is_int(tarstream_write(e, n, count_write, &three, NULL), 0, "push interface");
 	ok(three.len == one.len && !memcmp(one.buf, three.buf, one.len), "push gives the same bytes");
 
+	/* A second path of an inode goes as a hard link, without content. */
+	{
+		struct tar_entry h[2] = { e[1], e[1] };
+		struct strbuf tar = STRBUF_INIT;
+		struct archive *a = archive_read_new();
+		struct archive_entry *ae;
+
+		h[1].path = "h.txt";
+		h[1].hardlink = "d/a.txt";
+		is_int(slurp(h, 2, &tar, NULL), 0, "stream a hard link");
+		archive_read_support_format_tar(a);
+		archive_read_open_memory(a, tar.buf, tar.len);
+		ok(archive_read_next_header(a, &ae) == ARCHIVE_OK && archive_entry_size(ae) == 6, "first path is the file");
+		ok(archive_read_next_header(a, &ae) == ARCHIVE_OK && archive_entry_hardlink(ae) &&
+		   !strcmp(archive_entry_hardlink(ae), "d/a.txt") && archive_entry_size(ae) == 0,
+		   "second path is a hard link to the first, no content");
+		is_int(archive_read_next_header(a, &ae), ARCHIVE_EOF, "and nothing more");
+		archive_read_free(a);
+		strbuf_release(&tar);
+	}
+
 	/* The file shrinks after it was stat'ed: a clear error, no crash. */
 	truncate(paths[2], 10);
 	strbuf_release(&two);
