@@ -26,18 +26,18 @@ test_expect_success 'the base image exists and runs busybox applets' '
 '
 
 test_expect_success 'an image pushed to the registry can be pulled back and deleted' '
-	tag=127.0.0.1:5000/ccbuild-test/t0010:$$ &&
+	tag=127.0.0.1:5000/ccbuild-test/t0010:$TEST_ID &&
 	docker tag ccbuild-test/busybox:latest "$tag" &&
 	docker push "$tag" >push.log &&
-	curl -sf "http://127.0.0.1:5000/v2/ccbuild-test/t0010/tags/list" | grep -q "\"$$\"" &&
+	curl -sf "http://127.0.0.1:5000/v2/ccbuild-test/t0010/tags/list" | grep -q "\"$TEST_ID\"" &&
 	docker rmi "$tag" >/dev/null &&
 	docker pull "$tag" >pull.log &&
 	docker rmi "$tag" >/dev/null &&
 	curl -sfI -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
-		"http://127.0.0.1:5000/v2/ccbuild-test/t0010/manifests/$$" >head &&
+		"http://127.0.0.1:5000/v2/ccbuild-test/t0010/manifests/$TEST_ID" >head &&
 	digest=$(sed -n "s/^Docker-Content-Digest: *//Ip" head | tr -d "\r") &&
 	curl -sf -X DELETE "http://127.0.0.1:5000/v2/ccbuild-test/t0010/manifests/$digest" &&
-	test_must_fail curl -sfI "http://127.0.0.1:5000/v2/ccbuild-test/t0010/manifests/$$"
+	test_must_fail curl -sfI "http://127.0.0.1:5000/v2/ccbuild-test/t0010/manifests/$TEST_ID"
 '
 
 test_expect_success 'services_start is idempotent and starts nothing twice' '

@@ -37,19 +37,19 @@ test_expect_success 'the demo images build from the local base image only' '
 	base_image_exists_ ccbuild-test/busybox:latest &&
 	cp -R "$demo" demo &&
 	base_image_build_ demo/base ccbuild-demo/base:latest &&
-	base_image_build_ demo/api ccbuild-t0020/api:$$ &&
-	base_image_build_ demo/worker ccbuild-t0020/worker:$$
+	base_image_build_ demo/api ccbuild-t0020/api:$TEST_ID &&
+	base_image_build_ demo/worker ccbuild-t0020/worker:$TEST_ID
 '
 
 test_expect_success 'the built images run' '
-	docker run --rm --network none ccbuild-t0020/api:$$ cat /srv/www/health.json >out &&
+	docker run --rm --network none ccbuild-t0020/api:$TEST_ID cat /srv/www/health.json >out &&
 	grep -q ok out &&
-	docker run --rm --network none ccbuild-t0020/worker:$$ id -u >uid &&
+	docker run --rm --network none ccbuild-t0020/worker:$TEST_ID id -u >uid &&
 	echo 10001 >expect && test_cmp expect uid
 '
 
 test_expect_success 'clean up the test images' '
-	docker rmi ccbuild-t0020/api:$$ ccbuild-t0020/worker:$$ >/dev/null
+	docker rmi ccbuild-t0020/api:$TEST_ID ccbuild-t0020/worker:$TEST_ID >/dev/null
 '
 
 test_done

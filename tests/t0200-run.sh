@@ -6,7 +6,7 @@ test_description 'running a profile builds only what changed'
 test_need_docker
 . "$SRCROOT/tests/lib/base-image.sh"
 
-P=t0200p$$
+P=t0200p$TEST_ID
 export CI=1  # plain lines, no terminal control
 
 test_expect_success 'setup: a base image and two images FROM it' '

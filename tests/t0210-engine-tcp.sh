@@ -8,7 +8,7 @@ test_description 'engine over tcp:// and TLS'
 test_need_docker
 . "$SRCROOT/tests/lib/base-image.sh"
 
-P=t0210p$$
+P=t0210p$TEST_ID
 export CI=1
 SOCK=${SERVICES_SOCK:-/var/run/docker.sock}
 

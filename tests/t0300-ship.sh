@@ -7,7 +7,7 @@ test_description 'push, tags, labels, report, multi-arch'
 test_need_docker
 . "$SRCROOT/tests/lib/base-image.sh"
 
-P=t0300p$$
+P=t0300p$TEST_ID
 REG=127.0.0.1:5000
 export CI=1
 

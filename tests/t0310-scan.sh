@@ -6,7 +6,7 @@ test_description 'scans: policy rules and external scanners gate the push'
 test_need_docker
 . "$SRCROOT/tests/lib/base-image.sh"
 
-P=t0310p$$
+P=t0310p$TEST_ID
 REG=127.0.0.1:5000
 export CI=1
 

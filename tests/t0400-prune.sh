@@ -4,7 +4,7 @@
 test_description 'prune keeps what the retention policy says'
 test_need_docker
 
-P=t0400p$$
+P=t0400p$TEST_ID
 REG=127.0.0.1:5000
 
 # seed REPO TAG CREATED: push a tiny image (config + no layers) whose

@@ -17,11 +17,15 @@
 # Bodies run with $TRASH as the working directory; their output is hidden
 # unless a test fails (then it is shown as TAP "#" comments) or
 # TEST_VERBOSE=1 / -v is given.  $CCBUILD is the ./ccbuild under test,
-# $SRCROOT the repository root.
+# $SRCROOT the repository root.  $TEST_ID is unique to this run of this
+# script (pid and random hex, lowercase): use it in every image, project
+# and registry repository name, since the engine and the registry outlive
+# a run and pids repeat on a machine that boots the same way every time.
 
 SRCROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
 CCBUILD=$SRCROOT/ccbuild
-export SRCROOT CCBUILD
+TEST_ID=$$$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+export SRCROOT CCBUILD TEST_ID
 
 case " $* " in *" -v "* | *" --verbose "*) TEST_VERBOSE=1 ;; esac
 
