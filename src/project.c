@@ -289,9 +289,22 @@ long project_image_named(const struct project *p, const char *base)
 	return -1;
 }
 
-/* A multi-platform image built FROM another image of the manifest needs
- * that image built for each of its platforms: BuildKit looks the base up
- * per platform, and the engine has only what ccbuild built. */
+/* 1 when base, an image of the manifest, has an image for platform that a
+ * build of img looks up: one of a multi-platform base's several (REF-PLATFORM)
+ * or, for img of one platform, a base built for that platform only.  A base
+ * without platforms is the engine's platform, not known until run time. */
+static int base_covers(const struct image *base, const struct image *img, const char *platform)
+{
+	if (base->platforms.n > 1)
+		return strlist_has(&base->platforms, platform);
+	if (img->platforms.n > 1)
+		return 0;
+	return base->platforms.n == 0 || !strcmp(base->platforms.v[0], platform);
+}
+
+/* An image built for platforms FROM another image of the manifest needs
+ * that image built for each of them: BuildKit looks the base up per
+ * platform, and the engine has only what ccbuild built. */
 static int platforms_covered(const struct project *p, const struct image *img, struct cc_error **err)
 {
 	char *seen;
@@ -299,7 +312,7 @@ static int platforms_covered(const struct project *p, const struct image *img, s
 	long d;
 	int rc = 0;
 
-	if (img->platforms.n < 2)
+	if (img->platforms.n == 0)
 		return 0;
 	seen = xcalloc(p->nimages, 1);
 	for (j = 0; rc == 0 && j < img->platform_bases.n; j++) {
@@ -312,7 +325,7 @@ static int platforms_covered(const struct project *p, const struct image *img, s
 		seen[d] = 1;
 		base = &p->images[d];
 		for (k = 0; k < img->platforms.n; k++)
-			if (base->platforms.n < 2 || !strlist_has(&base->platforms, img->platforms.v[k]))
+			if (!base_covers(base, img, img->platforms.v[k]))
 				break;
 		if (k == img->platforms.n)
 			continue;

@@ -251,11 +251,12 @@ char *build_platform_ref(const char *ref, const char *platform)
 	return out;
 }
 
-/* 1 when img's build for platform needs base's image of that platform:
- * both are multi-platform and built for it. */
+/* 1 when img's build for platform needs base's image of that platform
+ * (REF-PLATFORM): base is multi-platform, img is built for that platform
+ * (one of its several, or its only one), and so is base. */
 static int shares_platform(const struct image *base, const struct image *img, const char *platform)
 {
-	return base->platforms.n > 1 && img->platforms.n > 1 && strlist_has(&base->platforms, platform) &&
+	return base->platforms.n > 1 && img->platforms.n > 0 && strlist_has(&base->platforms, platform) &&
 	       strlist_has(&img->platforms, platform);
 }
 
@@ -604,7 +605,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	int rc = 0;
 
 	/* Every platform's Dockerfile first: nothing starts unless all can. */
-	for (k = 0; n > 1 && rc == 0 && k < n; k++)
+	for (k = 0; img->platforms.n && rc == 0 && k < n; k++)
 		rc = platform_dockerfile(r, s, img->platforms.v[k], &v[k].dockerfile, err);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;

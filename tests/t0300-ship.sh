@@ -210,6 +210,31 @@ test_expect_success 'fresh runner, base in the registry, app changed: each platf
 	test "$(docker run --rm $P-mbapp:latest-linux-arm64 uname -m)" = aarch64
 '
 
+test_expect_success 'an image of one other platform FROM a multi-arch image builds FROM that platform' '
+	mkdir -p mo &&
+	printf "FROM $P-mbbase\nRUN cat /base-arch >/seen\n" >mo/Dockerfile &&
+	cat >mo.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	registry: $REG/$P
+	images:
+	  mbbase: {context: mb/base, platforms: [linux/amd64, linux/arm64]}
+	  mbone: {context: mo, platforms: [linux/arm64]}
+	profiles:
+	  dev: {}
+	YAML
+	"$CCBUILD" -f mo.yaml --json dev >ev &&
+	grep -q "\"step\":\"build:mbone\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm $P-mbone cat /seen)" = aarch64 &&
+	test "$(docker image inspect $P-mbone --format "{{.Architecture}}")" = arm64
+'
+
+test_expect_success 'an image of one platform FROM a base not built for it is a manifest error' '
+	sed "s|mbone: {context: mo, platforms: \[linux/arm64\]}|mbone: {context: mo, platforms: [linux/s390x]}|" mo.yaml >mo2.yaml &&
+	test_expect_code 2 "$CCBUILD" -f mo2.yaml plan dev 2>err &&
+	grep -q "mo2.yaml:[0-9]*:[0-9]*: image .mbone. is built for linux/s390x FROM image .mbbase., which is built for linux/amd64, linux/arm64" err
+'
+
 test_expect_success 'a multi-arch image is scanned per platform (policy findings and scanner runs)' '
 	cat >>mb.yaml <<-YAML &&
 	scans:
