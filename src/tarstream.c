@@ -92,6 +92,24 @@ static int entry_fill(struct archive_entry *ae, const struct tar_entry *e, struc
 	return 0;
 }
 
+/* 0 when the open file still has the size and mtime it was stat'ed (and
+ * hashed) with: what is sent is what the build's hash says. */
+static int unchanged(struct tarstream *ts, struct cc_error **err)
+{
+	const struct stat *was = &ts->cur->st;
+	struct stat now;
+
+	if (fstat(ts->fd, &now) < 0) {
+		ts->failed = 1;
+		return cc_error_set(err, "tar: stat %s: %s", ts->cur->abspath, strerror(errno));
+	}
+	if (now.st_size == was->st_size && now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+	    now.st_mtim.tv_nsec == was->st_mtim.tv_nsec)
+		return 0;
+	ts->failed = 1;
+	return cc_error_set(err, "tar: %s changed while the context was being sent; run again", ts->cur->abspath);
+}
+
 /* Write the next entry's header and open its content. */
 static int tarstream_start_entry(struct tarstream *ts, struct cc_error **err)
 {
@@ -120,11 +138,12 @@ static int tarstream_start_entry(struct tarstream *ts, struct cc_error **err)
 	}
 	ts->cur = e;
 	ts->left = e->st.st_size;
-	return 0;
+	return unchanged(ts, err);
 }
 
 /* Copy the next piece of the open file; the header promised st_size bytes,
- * so a file that shrank since it was stat'ed is an error. */
+ * so a file that shrank since it was stat'ed is an error, and so is one
+ * written to (a new mtime) before its last byte was read. */
 static int tarstream_copy_piece(struct tarstream *ts, struct cc_error **err)
 {
 	size_t want = ts->left < PIECE ? (size_t)ts->left : PIECE;
@@ -142,8 +161,11 @@ static int tarstream_copy_piece(struct tarstream *ts, struct cc_error **err)
 		return archive_fail(ts, ts->cur->path, err);
 	ts->left -= got;
 	if (ts->left == 0) {
+		int rc = unchanged(ts, err);
+
 		close(ts->fd);
 		ts->fd = -1;
+		return rc;
 	}
 	return 0;
 }

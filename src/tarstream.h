@@ -34,7 +34,8 @@ struct tarstream;
 /* A stream over entries[0..n); entries are borrowed until tarstream_free. */
 struct tarstream *tarstream_new(const struct tar_entry *entries, size_t n);
 /* Copy up to len next bytes into buf: >0 bytes, 0 at the end, -1 on error
- * (a file vanished or changed size, libarchive failed). */
+ * (a file vanished, or its size or mtime is not the stat given: what
+ * would be sent is not what was hashed; libarchive failed). */
 ssize_t tarstream_read(struct tarstream *ts, void *buf, size_t len, struct cc_error **err);
 /* Bytes produced so far (for progress). */
 unsigned long long tarstream_total(const struct tarstream *ts);

@@ -5,6 +5,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -150,6 +152,24 @@ int main(void)
 		   "second path is a hard link to the first, no content");
 		is_int(archive_read_next_header(a, &ae), ARCHIVE_EOF, "and nothing more");
 		archive_read_free(a);
+		strbuf_release(&tar);
+	}
+
+	/* Rewritten with the same size after it was stat'ed (and hashed): what
+	 * would be sent is not what was hashed, so it is an error. */
+	{
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { e[1].st.st_mtim.tv_sec + 5, 0 } };
+		struct strbuf tar = STRBUF_INIT;
+
+		write_file("d/a.txt", "hallo\n", 6, 0644);
+		utimensat(AT_FDCWD, paths[1], ts, 0);
+		ok(slurp(e, n, &tar, &err) < 0 && err && strstr(err->msg, "a.txt changed while"),
+		   "same-size rewrite is an error");
+		cc_error_free(err);
+		err = NULL;
+		strbuf_release(&tar);
+		lstat(paths[1], &e[1].st);
+		ok(slurp(e, n, &tar, NULL) == 0, "stat'ed again, it is sent");
 		strbuf_release(&tar);
 	}
 
