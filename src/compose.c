@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
@@ -238,6 +239,41 @@ static int file_load(struct compose_project *p, const char *file, struct ynode *
 	return rc ? -1 : 0;
 }
 
+int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
+		     const struct ynode **root, const char **name, struct cc_error **err)
+{
+	struct ynode *loaded = NULL;
+	size_t i;
+
+	for (i = 0; i < p->nfiles; i++)
+		if (!strcmp(p->file_names[i], path)) {
+			*root = p->files[i];
+			*name = p->file_names[i];
+			return 0;
+		}
+	for (i = 0; i < p->next_files; i++)
+		if (!strcmp(p->ext_names[i], path)) {
+			*root = p->ext_files[i];
+			*name = p->ext_names[i];
+			return 0;
+		}
+	if (access(path, R_OK) < 0)
+		return ynode_error(err, at, "extends: cannot read %s: %s", path, strerror(errno));
+	p->ext_names = xrealloc(p->ext_names, (p->next_files + 1) * sizeof(*p->ext_names));
+	p->ext_files = xrealloc(p->ext_files, (p->next_files + 1) * sizeof(*p->ext_files));
+	p->ext_names[p->next_files] = xstrdup(path);
+	p->ext_files[p->next_files] = NULL;
+	*name = p->ext_names[p->next_files];
+	i = p->next_files++;
+	if (file_load(p, *name, &loaded, err) < 0) {
+		p->ext_files[i] = loaded;
+		return -1;
+	}
+	p->ext_files[i] = loaded;
+	*root = loaded;
+	return 0;
+}
+
 static struct ynode *section_of(const struct ynode *root, const char *name)
 {
 	struct ynode *sec = ynode_map_get(root, name);
@@ -371,7 +407,10 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 		ynode_free(config);
 		return -1;
 	}
-	rc |= compose_check_services(services, err);
+	for (size_t i = 0; i < services->len; i++)
+		rc |= compose_resolve_extends(p, services->keys[i]->str, &services->vals[i], err);
+	if (rc == 0)
+		rc |= compose_check_services(services, err);
 	if (rc == 0)
 		rc |= services_finalize(p, services, err);
 	ynode_map_sort(services, 1);
@@ -532,6 +571,12 @@ void compose_free(struct compose_project *p)
 		free(p->file_names[i]);
 	free(p->files);
 	free(p->file_names);
+	for (i = 0; i < p->next_files; i++) {
+		ynode_free(p->ext_files[i]);
+		free(p->ext_names[i]);
+	}
+	free(p->ext_files);
+	free(p->ext_names);
 	free(p->project_dir);
 	free(p->project_name);
 	envfile_release(&p->env);

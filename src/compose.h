@@ -1,8 +1,9 @@
 /* compose: docker-compose files loaded the way Debian's docker-compose
  * 1.29 loads them: environment layers, ${VAR} interpolation, basic schema
  * checks with FILE:LINE:COL errors, override files merged onto the base by
- * compose's merge rules, and the normalised model `docker-compose config`
- * prints.  Not supported: `extends` (an error), version 1 files. */
+ * compose's merge rules, `extends:` (same file or another), and the
+ * normalised model `docker-compose config` prints.  Not supported:
+ * version 1 files (an error). */
 #ifndef CC_COMPOSE_H
 #define CC_COMPOSE_H
 

@@ -25,10 +25,26 @@ struct compose_project {
 	char **file_names;           /* absolute; positions point at these */
 	struct ynode **files;        /* typed, interpolated, one per file */
 	size_t nfiles;
+	char **ext_names;            /* files loaded for extends: only (absolute) */
+	struct ynode **ext_files;
+	size_t next_files;
 	struct ynode *services;      /* name -> finalised service, sorted by name */
 	struct ynode *config;        /* what `config` prints */
 	struct strlist warnings;
 };
+
+/* --- compose.c --- */
+/* The loaded file at absolute path (one of the -f files, or another loaded
+ * now and kept): its tree and the name its positions use, both owned by p.
+ * A file that cannot be read is an error at `at`. */
+int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
+		     const struct ynode **root, const char **name, struct cc_error **err);
+
+/* --- compose_extends.c --- */
+/* Replace *svc (the merged service `name`, owned) by the service it
+ * extends merged with it; nothing to do without extends:. */
+int compose_resolve_extends(struct compose_project *p, const char *name, struct ynode **svc,
+			    struct cc_error **err);
 
 /* --- compose_scalar.c --- */
 /* Type of a node as PyYAML would load it. */
@@ -112,7 +128,11 @@ void compose_volume_split(const char *s, char **host, char **container, char **m
 char *compose_strip(char *s);
 
 /* --- compose_service.c --- */
-/* process_service + finalize_service + denormalize for one service (owned in, owned out). */
+/* process_service: paths relative to dir made absolute, lists and maps
+ * normalised (svc modified in place). */
+int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err);
+/* process_service + finalize_service + denormalize for one service whose
+ * extends: is resolved (owned in, owned out). */
 int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names,
 			     struct ynode **svc, struct cc_error **err);
 /* load_mapping's per-entry processing for volumes/networks/secrets/configs. */

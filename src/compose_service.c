@@ -49,17 +49,17 @@ static void set_str_node(struct ynode *n, char *s)
 	n->quoted = 1;
 }
 
-static void process_build(struct compose_project *p, struct ynode *svc)
+static void process_build(const char *dir, struct ynode *svc)
 {
 	struct ynode *b = ynode_map_get(svc, "build"), *ctx;
 
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
 	if (ctx && cnode_is_str(ctx) && !is_url(ctx->str))
-		set_str_node(ctx, compose_expand_path(p->project_dir, ctx->str));
+		set_str_node(ctx, compose_expand_path(dir, ctx->str));
 }
 
 /* resolve_volume_path: relative and ~ host paths made absolute. */
-static void volume_resolve(struct compose_project *p, struct ynode *v)
+static void volume_resolve(const char *dir, struct ynode *v)
 {
 	char *host = NULL, *container = NULL, *mode = NULL;
 
@@ -68,7 +68,7 @@ static void volume_resolve(struct compose_project *p, struct ynode *v)
 
 		if (src && cnode_is_str(src) && (src->str[0] == '.' || src->str[0] == '~') && type &&
 		    type->kind == YNODE_SCALAR && !strcmp(type->str, "bind"))
-			set_str_node(src, compose_expand_path(p->project_dir, src->str));
+			set_str_node(src, compose_expand_path(dir, src->str));
 		return;
 	}
 	if (v->kind != YNODE_SCALAR)
@@ -76,7 +76,7 @@ static void volume_resolve(struct compose_project *p, struct ynode *v)
 	compose_volume_split(v->str, &host, &container, &mode);
 	if (host) {
 		if (host[0] == '.' || host[0] == '~') {
-			char *abs = compose_expand_path(p->project_dir, host);
+			char *abs = compose_expand_path(dir, host);
 
 			free(host);
 			host = abs;
@@ -172,7 +172,7 @@ static int process_ports(struct ynode *svc, struct cc_error **err)
 	return 0;
 }
 
-static void process_lists(struct compose_project *p, struct ynode *svc)
+static void process_lists(const char *dir, struct ynode *svc)
 {
 	static const char *const lists[] = { "dns", "dns_search", "tmpfs", "env_file" };
 	struct ynode *v;
@@ -184,22 +184,22 @@ static void process_lists(struct compose_project *p, struct ynode *svc)
 	v = ynode_map_get(svc, "env_file");
 	for (i = 0; v && i < v->len; i++)
 		if (cnode_is_str(v->items[i]))
-			set_str_node(v->items[i], compose_expand_path(p->project_dir, v->items[i]->str));
+			set_str_node(v->items[i], compose_expand_path(dir, v->items[i]->str));
 	v = ynode_map_get(svc, "volume_driver");
 	if (!v || ctype_of(v) == CT_NULL) {
 		v = ynode_map_get(svc, "volumes");
 		for (i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++)
-			volume_resolve(p, v->items[i]);
+			volume_resolve(dir, v->items[i]);
 	}
 }
 
-static int process_service(struct compose_project *p, struct ynode *svc, struct cc_error **err)
+int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err)
 {
 	struct ynode *b = ynode_map_get(svc, "build");
 	int rc = 0;
 
-	process_lists(p, svc);
-	process_build(p, svc);
+	process_lists(dir, svc);
+	process_build(dir, svc);
 	if (b && b->kind == YNODE_MAP && ynode_map_get(b, "labels"))
 		rc |= replace_kv(b, "labels", KV_LABEL, err);
 	if (ynode_map_get(svc, "sysctls")) {
@@ -499,9 +499,7 @@ static int finalize(struct compose_project *p, struct ynode *svc, struct cc_erro
 int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names,
 			     struct ynode **svc, struct cc_error **err)
 {
-	if (ynode_map_get(*svc, "extends"))
-		return ynode_error(err, ynode_map_get(*svc, "extends"), "service '%s': extends is not supported", name);
-	if (process_service(p, *svc, err) < 0 || validate_service(name, *svc, names, err) < 0)
+	if (compose_process_service(p->project_dir, *svc, err) < 0 || validate_service(name, *svc, names, err) < 0)
 		return -1;
 	return finalize(p, *svc, err);
 }

@@ -18,6 +18,38 @@ for dir in "$SRCROOT"/tests/compose-cases/*/; do
 	"
 done
 
+# extends errors: compose's message, at the file, line and column of the
+# extends: that fails.
+extends_case () {
+	mkdir -p ext/sub &&
+	printf "ccbuild: 1\nproject: ext\ncompose: [docker-compose.yml]\nprofiles: {dev: {}}\n" >ext/ccbuild.yaml &&
+	printf "version: \"3.8\"\nservices:\n  a:\n    extends: %s\n" "$1" >ext/docker-compose.yml
+}
+
+test_expect_success 'extends: a cycle is an error naming each step' '
+	extends_case b &&
+	printf "  b:\n    extends: {service: a}\n" >>ext/docker-compose.yml &&
+	test_expect_code 2 "$CCBUILD" -C ext config dev 2>err &&
+	grep -q "docker-compose.yml:4:14: Circular reference:" err &&
+	grep -q "^  extends b in $TRASH/ext/docker-compose.yml" err
+'
+
+test_expect_success 'extends: a missing service or file is an error at its line' '
+	extends_case nope &&
+	test_expect_code 2 "$CCBUILD" -C ext config dev 2>err &&
+	grep -q "docker-compose.yml:4:14: Cannot extend service .nope. in $TRASH/ext/docker-compose.yml: Service not found" err &&
+	extends_case "{file: sub/none.yml, service: b}" &&
+	test_expect_code 2 "$CCBUILD" -C ext config dev 2>err &&
+	grep -q "docker-compose.yml:4:14: extends: cannot read $TRASH/ext/sub/none.yml" err
+'
+
+test_expect_success 'extends: a service with links cannot be extended (nested, other file)' '
+	extends_case "{file: sub/x.yml, service: b}" &&
+	printf "version: \"3.8\"\nservices:\n  b:\n    extends: c\n  c:\n    image: busybox\n    links: [a]\n" >ext/sub/x.yml &&
+	test_expect_code 2 "$CCBUILD" -C ext config dev 2>err &&
+	grep -q "sub/x.yml:4:14: Cannot extend service .c. in $TRASH/ext/sub/x.yml: services with .links. cannot be extended" err
+'
+
 # example PROFILE: files and env of the profile, from its ccbuild.yaml.
 compose_args () {
 	python3 - "$1" "$2" <<-\PY
