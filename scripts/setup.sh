@@ -18,7 +18,7 @@ PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
 docker-registry docker-compose busybox-static graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
-openssl"
+openssl apache2-utils"
 
 missing_packages () {
 	local p

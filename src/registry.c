@@ -304,8 +304,11 @@ static char *authorize(const char *host, const char *challenge, struct cc_error 
 
 	if (challenge && !strncasecmp(challenge, "Basic", 5)) {
 		if (!creds)
-			cc_error_set(err, "registry %s: needs credentials (docker login %s)", host, host);
-		return creds ? xasprintf("Authorization: Basic %s", creds) : NULL;
+			return cc_error_set(err, "registry %s: needs credentials (docker login %s)", host, host), NULL;
+		hdr = xcalloc(4 * (strlen(creds) / 3 + 1) + sizeof("Authorization: Basic "), 1);
+		strcpy(hdr, "Authorization: Basic ");
+		EVP_EncodeBlock((unsigned char *)hdr + strlen(hdr), (const unsigned char *)creds, (int)strlen(creds));
+		return hdr;
 	}
 	if (!challenge || strncasecmp(challenge, "Bearer", 6) || !(realm = challenge_param(challenge, "realm"))) {
 		cc_error_set(err, "registry %s: unauthorized, and no usable challenge", host);

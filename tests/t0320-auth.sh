@@ -1,0 +1,135 @@
+#!/bin/bash
+# Registry credentials from the docker config: a second, real
+# docker-registry on a loopback port with htpasswd (Basic) auth.  Pushes
+# (X-Registry-Auth to the engine), the registry cache's HEAD, retags and
+# prune (ccbuild's own registry calls) all need them; a credential helper
+# gives them as well as "auths" does.
+. "$(dirname "$0")/test-lib.sh"
+test_description 'registry credentials: auths, credential helpers, no credentials'
+test_need_docker
+. "$SRCROOT/tests/lib/base-image.sh"
+
+if ! command -v htpasswd >/dev/null || ! command -v docker-registry >/dev/null; then
+	test_skip_all_ 'htpasswd (apache2-utils) or docker-registry not installed'
+fi
+
+P=t0320p$TEST_ID
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$PORT
+export CI=1
+unset DOCKER_CONFIG
+
+registry_pid=
+stop_registry () { test -n "$registry_pid" && kill "$registry_pid" 2>/dev/null; registry_pid=; }
+trap stop_registry EXIT
+
+test_expect_success 'setup: a registry that wants a password, a project that pushes to it' '
+	htpasswd -Bbn ci s3cret >htpasswd &&
+	cat >registry.yml <<-EOF &&
+	version: 0.1
+	log: {level: warn}
+	storage:
+	  filesystem: {rootdirectory: $TRASH/registry-data}
+	  delete: {enabled: true}
+	http: {addr: $REG}
+	auth:
+	  htpasswd: {realm: ccbuild-test, path: $TRASH/htpasswd}
+	EOF
+	(docker-registry serve registry.yml >registry.log 2>&1 & echo $! >registry.pid) &&
+	for i in $(seq 50); do
+		code=$(curl -s -o /dev/null -w "%{http_code}" "http://$REG/v2/") && test "$code" = 401 && break
+		sleep 0.2
+	done &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" "http://$REG/v2/")" = 401 &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -u ci:s3cret "http://$REG/v2/")" = 200 &&
+	base_image_ensure >/dev/null &&
+	mkdir -p web &&
+	printf "FROM %s\nCOPY index.html /srv/\nUSER 1000\n" "$BASE_IMAGE" >web/Dockerfile &&
+	echo "hello $P" >web/index.html &&
+	cat >ccbuild.yaml <<-YAML
+	ccbuild: 1
+	project: $P
+	registry: $REG/$P
+	images:
+	  web: {context: web, tags: [latest, v1]}
+	profiles:
+	  dev: {}
+	  prod: {push: true}
+	YAML
+'
+registry_pid=$(cat "$TRASH/registry.pid" 2>/dev/null)
+
+tags_of () {
+	curl -fsS -u ci:s3cret "http://$REG/v2/$1/tags/list" |
+		python3 -c 'import sys, json; print(" ".join(sorted(json.load(sys.stdin).get("tags") or [])))'
+}
+
+test_expect_success 'without credentials the push fails with the registry named, exit 1' '
+	export HOME=$TRASH/nohome &&
+	test_expect_code 1 "$CCBUILD" prod 2>err &&
+	cat err &&
+	grep -q "push:web" err &&
+	grep -qi "unauthorized\|authentication required\|no basic auth" err &&
+	! curl -fsS -u ci:s3cret "http://$REG/v2/$P/web/tags/list" 2>/dev/null | grep -q latest
+'
+
+test_expect_success 'auths in $DOCKER_CONFIG/config.json: pushed under every tag' '
+	mkdir -p cfg &&
+	printf "{\"auths\": {\"%s\": {\"auth\": \"%s\"}}}\n" "$REG" "$(printf ci:s3cret | base64)" >cfg/config.json &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" --json prod >ev &&
+	grep -q "\"step\":\"push:web\",\"kind\":\"push\",\"status\":\"done\"" ev &&
+	test "$(tags_of $P/web)" = "$(printf "ccb-%s latest v1" "$(grep "step_end\",\"step\":\"build:web" ev | sed "s/.*\"hash\":\"\([0-9a-f]*\)\".*/\1/")" | tr " " "\n" | sort | tr "\n" " " | sed "s/ $//")"
+'
+
+test_expect_success 'fresh runner: the registry cache authenticates, nothing is built or pulled' '
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-" | xargs -r docker rmi -f >/dev/null &&
+	rm -rf .ccbuild &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" --json prod >ev &&
+	grep "step_end\",\"step\":\"build:web" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
+	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test -z "$(docker images -q $P-web)"
+'
+
+test_expect_success 'the same fresh runner without credentials cannot see the cache and says so' '
+	rm -rf .ccbuild &&
+	test_expect_code 1 "$CCBUILD" prod 2>err &&
+	cat err &&
+	grep -q "registry $REG: needs credentials (docker login $REG) (registry cache not used)" err &&
+	grep -q "pushing $REG/$P/web:latest: no basic auth credentials" err
+'
+
+test_expect_success 'a credential helper (credHelpers) gives the credentials' '
+	mkdir -p bin cfg2 &&
+	cat >bin/docker-credential-cctest <<-\EOF &&
+	#!/bin/sh
+	test "$1" = get || exit 1
+	read -r server
+	echo "$server" >>"$TRASH/helper.log"
+	printf "{\"ServerURL\": \"%s\", \"Username\": \"ci\", \"Secret\": \"s3cret\"}\n" "$server"
+	EOF
+	chmod +x bin/docker-credential-cctest &&
+	printf "{\"credHelpers\": {\"%s\": \"cctest\"}}\n" "$REG" >cfg2/config.json &&
+	echo "changed" >>web/index.html &&
+	PATH=$TRASH/bin:$PATH DOCKER_CONFIG=$TRASH/cfg2 "$CCBUILD" --json prod >ev &&
+	grep -q "\"step\":\"push:web\",\"kind\":\"push\",\"status\":\"done\"" ev &&
+	grep -qx "$REG" helper.log &&
+	test "$(tags_of $P/web | wc -w)" = 4
+'
+
+test_expect_success 'prune authenticates too (dry run lists the old ccb- tag)' '
+	cat >>ccbuild.yaml <<-YAML &&
+	retention: {keep: 1, keep_tags: [latest, v1]}
+	YAML
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" prune prod --dry-run >out 2>&1 &&
+	cat out &&
+	grep -q "^would delete $REG/$P/web:ccb-" out &&
+	test_expect_code 1 "$CCBUILD" prune prod --dry-run 2>err &&
+	cat err
+'
+
+test_expect_success 'cleanup' '
+	stop_registry
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
+'
+
+test_done
