@@ -127,8 +127,72 @@ test_expect_success 'prune authenticates too (dry run lists the old ccb- tag)' '
 	cat err
 '
 
+# The same through Bearer tokens: a registry with `auth: token:` trusting
+# tests/lib/token-server.py, a token issuer as the distribution spec has it.
+TPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+TREG=127.0.0.1:$RPORT
+token_pids=
+stop_token () { test -n "$token_pids" && kill $token_pids 2>/dev/null; token_pids=; }
+trap 'stop_registry; stop_token' EXIT
+
+test_expect_success 'setup: a registry that wants a Bearer token from an issuer' '
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout tok.key -out tok.crt -days 2 \
+		-subj /CN=ccbuild-test-issuer 2>/dev/null &&
+	cat >tokreg.yml <<-EOF &&
+	version: 0.1
+	log: {level: warn}
+	storage:
+	  filesystem: {rootdirectory: $TRASH/tokreg-data}
+	  delete: {enabled: true}
+	http: {addr: $TREG}
+	auth:
+	  token:
+	    realm: http://127.0.0.1:$TPORT/token
+	    service: ccbuild-test
+	    issuer: ccbuild-test-issuer
+	    rootcertbundle: $TRASH/tok.crt
+	EOF
+	(python3 "$SRCROOT/tests/lib/token-server.py" $TPORT tok.key tok.crt ci:s3cret ccbuild-test-issuer \
+		ccbuild-test >token.log 2>&1 & echo $! >token.pid) &&
+	(docker-registry serve tokreg.yml >tokreg.log 2>&1 & echo $! >tokreg.pid) &&
+	for i in $(seq 50); do
+		curl -s -D hdr -o /dev/null "http://$TREG/v2/" && grep -qi "^www-authenticate: Bearer" hdr &&
+			curl -fs -o /dev/null "http://127.0.0.1:$TPORT/token?service=ccbuild-test" && break
+		sleep 0.2
+	done &&
+	tok=$(curl -fsS -u ci:s3cret "http://127.0.0.1:$TPORT/token?service=ccbuild-test&scope=registry:catalog:*" |
+		python3 -c "import sys, json; print(json.load(sys.stdin)[\"token\"])") &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $tok" "http://$TREG/v2/")" = 200 &&
+	mkdir -p tok/web &&
+	cp web/Dockerfile web/index.html tok/web/ &&
+	sed -e "s|$REG|$TREG|" ccbuild.yaml >tok/ccbuild.yaml &&
+	printf "{\"auths\": {\"%s\": {\"auth\": \"%s\"}}}\n" "$TREG" "$(printf ci:s3cret | base64)" >tok/config.json
+'
+token_pids="$(cat "$TRASH/token.pid" "$TRASH/tokreg.pid" 2>/dev/null | tr "\n" " ")"
+
+test_expect_success 'Bearer: push, then a fresh runner finds it through a token' '
+	DOCKER_CONFIG=$TRASH/tok "$CCBUILD" -C tok --json prod >ev &&
+	grep -q "\"step\":\"push:web\",\"kind\":\"push\",\"status\":\"done\"" ev &&
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$P-" | xargs -r docker rmi -f >/dev/null &&
+	rm -rf tok/.ccbuild &&
+	DOCKER_CONFIG=$TRASH/tok "$CCBUILD" -C tok --json prod >ev &&
+	grep "step_end\",\"step\":\"build:web" ev | grep -q "\"status\":\"up-to-date\".*is in the registry" &&
+	! grep -q "\"kind\":\"build\",\"status\":\"done\"" ev &&
+	grep -q "^GET /token user=ci$" token.log
+'
+
+test_expect_success 'Bearer: wrong credentials are an error naming the token request' '
+	printf "{\"auths\": {\"%s\": {\"auth\": \"%s\"}}}\n" "$TREG" "$(printf ci:wrong | base64)" >tok/config.json &&
+	rm -rf tok/.ccbuild &&
+	test_expect_code 1 env DOCKER_CONFIG=$TRASH/tok "$CCBUILD" -C tok prod 2>err &&
+	cat err &&
+	grep -q "registry $TREG: token request to http://127.0.0.1:$TPORT/token failed (HTTP 401)" err
+'
+
 test_expect_success 'cleanup' '
 	stop_registry
+	stop_token
 	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
 '
 
