@@ -292,6 +292,9 @@ static int buildstream_error(struct buildstream *bs, struct cc_error **err)
 	if (v && v->name)
 		strbuf_addf(&msg, " at %s", v->name);
 	strbuf_addf(&msg, ": %.*s", (int)strcspn(why, "\n"), why);
+	if (strstr(why, "no active sessions"))  /* BuildKit wanted to ask the client for credentials */
+		strbuf_addstr(&msg, " (the engine needed registry credentials it could not ask for: give them in"
+			      " the docker config, `docker login HOST`, and ccbuild pulls the base before the build)");
 	first = v && v->ntail > BUILDSTREAM_TAIL ? v->ntail - BUILDSTREAM_TAIL : 0;
 	for (i = first; v && i < v->ntail; i++)
 		strbuf_addf(&msg, "\n  | %s", v->tail[i % BUILDSTREAM_TAIL]);

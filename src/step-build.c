@@ -2,7 +2,8 @@
  *
  * check: hash the inputs (docs/hashing.md) with the identity of every
  * base: a manifest image's input hash, an external one's image ID as the
- * engine knows it.  Up to date when the hash equals
+ * engine knows it (or the registry digest it was pulled by).  A base in a
+ * registry that wants credentials is pulled before the build (privbase.h).  Up to date when the hash equals
  * the last success and that image still exists; if the image exists but
  * its tag moved, the tag is put back instead of rebuilding.
  * run: stream the walked context to POST /build (BuildKit) and record the
@@ -12,6 +13,7 @@
 #include "error.h"
 #include "gitinfo.h"
 #include "manifest.h"
+#include "privbase.h"
 #include "project.h"
 #include "registry.h"
 #include "runner.h"
@@ -98,8 +100,30 @@ static char *registry_identity(const char *ref, int offline, struct cc_error **e
 	return id;
 }
 
-/* The identity of an external base: its image ID, its registry digest,
- * "absent" or "unknown". */
+/* An image pulled from ref's repository is identified as the registry
+ * names it ("registry sha256:..." from its RepoDigests): the same identity
+ * it had before it was pulled, so pulling a base (privbase) rebuilds
+ * nothing.  NULL when it was not pulled from there. */
+static char *pulled_identity(const char *ref, const json_t *info)
+{
+	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *prefix = NULL;
+	const json_t *digests = json_object_get(info, "RepoDigests");
+	size_t k;
+
+	if (registry_split(ref, &host, &path, &reference) < 0)
+		return NULL;
+	prefix = xasprintf("%s/%s@", host, path);
+	for (k = 0; k < json_array_size(digests); k++) {
+		const char *d = json_string_value(json_array_get(digests, k));
+
+		if (d && str_has_prefix(d, prefix))
+			return xasprintf("registry %s", d + strlen(prefix));
+	}
+	return NULL;
+}
+
+/* The identity of an external base: its image ID (or the registry digest
+ * it was pulled by), its registry digest, "absent" or "unknown". */
 static char *external_identity(struct runner *r, const char *ref, struct cc_error **err)
 {
 	json_t *info = NULL;
@@ -111,8 +135,9 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	rc = engine_image_inspect(r->engine, ref, &info, err);
 	if (rc < 0)
 		return NULL;
-	id = rc == 1 && json_string_value(json_object_get(info, "Id")) ? xstrdup(json_string_value(json_object_get(info, "Id")))
-									: NULL;
+	id = rc == 1 ? pulled_identity(ref, info) : NULL;
+	if (!id && rc == 1 && json_string_value(json_object_get(info, "Id")))
+		id = xstrdup(json_string_value(json_object_get(info, "Id")));
 	json_decref(info);
 	return id ? id : registry_identity(ref, r->offline, err);
 }
@@ -508,6 +533,18 @@ static void oci_labels(const struct runner *r, const struct image *img, struct k
 		kvlist_set(out, img->labels.keys[k], img->labels.vals[k]);
 }
 
+/* An external base of img in a registry the docker config has
+ * credentials for: *auth set (else NULL, also for manifest images), and 1
+ * when each platform's build of img looks it up as REF-os-arch (img is
+ * built for platforms, the reference is per platform and not a digest). */
+static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth)
+{
+	*auth = NULL;
+	if (project_image_named(r->project, ref) >= 0 || !(*auth = privbase_auth(ref)))
+		return 0;
+	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref) && !strchr(ref, '@');
+}
+
 /* One platform's build of a step, run on its own thread. */
 struct variant {
 	struct runner *r;
@@ -579,6 +616,16 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 		nkey = image_ref_normalize(dimg->key);
 		kvlist_set(&map, nref, local);
 		kvlist_set(&map, nkey, local);
+	}
+	for (j = 0; j < img->platform_bases.n; j++) {
+		const char *ref = img->platform_bases.v[j];
+		cleanup_free char *auth = NULL, *local = NULL, *nref = NULL;
+
+		if (!private_per_platform(r, img, ref, &auth))
+			continue;
+		local = build_platform_ref(ref, platform);
+		nref = image_ref_normalize(ref);
+		kvlist_set(&map, nref, local);
 	}
 	if (!map.n)
 		return 0;
@@ -715,16 +762,39 @@ int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_erro
 }
 
 /* A base found in the registry (not built here) must be local before an
- * image is built FROM it. */
+ * image is built FROM it, and so must an external base in a registry that
+ * wants credentials (privbase.h): for a build per platform, each
+ * platform's image under REF-os-arch. */
 static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
-	size_t j;
+	const struct image *img = s->data;
+	size_t j, k;
 
 	for (j = 0; j < s->ndeps; j++)
 		if (r->project->graph.steps[s->deps[j]].kind == &step_kind_build &&
 		    build_make_local(r, s->deps[j], i, err) < 0)
 			return -1;
+	for (j = 0; j < img->bases.n; j++) {
+		const char *ref = img->bases.v[j];
+		cleanup_free char *auth = NULL, *note = NULL;
+		int per = private_per_platform(r, img, ref, &auth);
+
+		if (!auth)
+			continue;
+		note = xasprintf("making %s local", ref);
+		ui_step_progress(r->ui, s->id, note);
+		for (k = 0; per && k < img->platforms.n; k++) {
+			cleanup_free char *local = build_platform_ref(ref, img->platforms.v[k]);
+
+			if (privbase_pull(r->engine, ref, img->platforms.v[k], local, auth, r->cancel, err) < 0)
+				return -1;
+		}
+		/* The engine's own platform under REF too: for stages that use
+		 * it FROM --platform=$BUILDPLATFORM, and for builds not per platform. */
+		if (privbase_pull(r->engine, ref, NULL, NULL, auth, r->cancel, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -127,6 +127,63 @@ test_expect_success 'prune authenticates too (dry run lists the old ccb- tag)' '
 	cat err
 '
 
+test_expect_success 'a base in the private registry is pulled with the credentials before the build' '
+	docker tag "$BASE_IMAGE" $REG/$P/base:1 &&
+	DOCKER_CONFIG=$TRASH/cfg docker push -q $REG/$P/base:1 >/dev/null &&
+	docker rmi $REG/$P/base:1 >/dev/null &&
+	mkdir -p pb/app &&
+	printf "FROM $REG/$P/base:1\nRUN echo private >/x\n" >pb/app/Dockerfile &&
+	printf "ccbuild: 1\nproject: ${P}pb\nimages:\n  app: {context: app}\nprofiles: {dev: {}}\n" >pb/ccbuild.yaml &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pb --json dev >ev &&
+	grep -q "\"step\":\"build:app\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm ${P}pb-app cat /x)" = private &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pb --json dev >ev &&
+	! grep -q "\"status\":\"done\"" ev
+'
+
+test_expect_success 'without credentials that build fails saying the registry wants them' '
+	docker rmi $REG/$P/base:1 >/dev/null &&
+	echo more >>pb/app/Dockerfile &&
+	test_expect_code 1 "$CCBUILD" -C pb dev 2>err &&
+	cat err &&
+	grep -q "build:app" err &&
+	grep -q "credentials" err
+'
+
+base_image_multiarch >/dev/null 2>&1 ||
+	test_skip "no arm64 emulation or arm64 base here (bash scripts/setup.sh --multiarch)"
+test_expect_success 'a multi-platform build FROM a private multi-platform base gets each platform' '
+	mkdir -p pm/base pm/app &&
+	printf "FROM %s:latest\nRUN uname -m >/base-arch\n" "$BASE_IMAGE_REMOTE" >pm/base/Dockerfile &&
+	printf "FROM $REG/$P/pmbase:latest\nRUN cat /base-arch >/seen\n" >pm/app/Dockerfile &&
+	cat >pm/base.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P
+	registry: $REG/$P
+	images:
+	  pmbase: {context: base, platforms: [linux/amd64, linux/arm64]}
+	profiles:
+	  prod: {push: true}
+	YAML
+	cat >pm/ccbuild.yaml <<-YAML &&
+	ccbuild: 1
+	project: ${P}pm
+	images:
+	  app: {context: app, platforms: [linux/amd64, linux/arm64]}
+	profiles:
+	  dev: {}
+	YAML
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm -f base.yaml -q prod &&
+	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$REG/$P/pmbase\|^$P-pmbase" | xargs -r docker rmi -f >/dev/null &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm --json dev >ev &&
+	grep -q "\"step\":\"build:app\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm ${P}pm-app:latest-linux-arm64 cat /seen)" = aarch64 &&
+	test "$(docker run --rm ${P}pm-app:latest-linux-amd64 cat /seen)" = x86_64 &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm --json dev >ev &&
+	! grep -q "\"status\":\"done\"" ev
+'
+test_skip ""
+
 # The same through Bearer tokens: a registry with `auth: token:` trusting
 # tests/lib/token-server.py, a token issuer as the distribution spec has it.
 TPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -24,13 +24,14 @@ static const char *answers[] = {
 	"1d\r\n{\"stream\":\"cc: bad thing\\n\"}\n\r\n"
 	"3c\r\n{\"errorDetail\":{\"message\":\"it broke\"},\"error\":\"it broke\"}\n\r\n0\r\n\r\n",
 	CHUNKED "9\r\nnot json\n\r\n1c\r\n{\"aux\":{\"ID\":\"sha256:abc\"}}\n\r\n0\r\n\r\n",
+	CHUNKED "4e\r\n{\"errorDetail\":{\"message\":\"no active sessions\"},\"error\":\"no active sessions\"}\n\r\n0\r\n\r\n",
 	"hello, I am not HTTP\r\n",
 	NULL,
 };
 
 struct server {
 	int fd;
-	struct strbuf requests[8];  /* what each connection sent */
+	struct strbuf requests[9];  /* what each connection sent */
 };
 
 /* Read a request: headers, then a chunked body up to its last chunk. */
@@ -127,13 +128,14 @@ int main(void)
 	is_int(fake_build(e, &id, &err), 0, "garbage lines are skipped");
 	is_str(id, "sha256:abc", "image id from aux");
 	free(id);
+	check_build(e, "no active sessions (the engine needed registry credentials", "BuildKit without a session");
 	check_build(e, "engine: ", "not HTTP");
 	pthread_join(t, NULL);
 	close(s.fd);
 	check_build(e, "cannot connect", "server gone");
 	engine_close(e);
 	unlink(path);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 9; i++)
 		strbuf_release(&s.requests[i]);
 	return done_testing();
 }
