@@ -253,6 +253,8 @@ int compose_file_get(struct compose_project *p, const char *path, const struct y
 		}
 	for (i = 0; i < p->next_files; i++)
 		if (!strcmp(p->ext_names[i], path)) {
+			if (p->ext_failed[i])  /* its errors were reported when it was loaded */
+				return ynode_error(err, at, "extends: %s could not be loaded (see above)", path);
 			*root = p->ext_files[i];
 			*name = p->ext_names[i];
 			return 0;
@@ -261,15 +263,14 @@ int compose_file_get(struct compose_project *p, const char *path, const struct y
 		return ynode_error(err, at, "extends: cannot read %s: %s", path, strerror(errno));
 	p->ext_names = xrealloc(p->ext_names, (p->next_files + 1) * sizeof(*p->ext_names));
 	p->ext_files = xrealloc(p->ext_files, (p->next_files + 1) * sizeof(*p->ext_files));
+	p->ext_failed = xrealloc(p->ext_failed, (p->next_files + 1) * sizeof(*p->ext_failed));
 	p->ext_names[p->next_files] = xstrdup(path);
-	p->ext_files[p->next_files] = NULL;
 	*name = p->ext_names[p->next_files];
 	i = p->next_files++;
-	if (file_load(p, *name, &loaded, err) < 0) {
-		p->ext_files[i] = loaded;
-		return -1;
-	}
+	p->ext_failed[i] = file_load(p, *name, &loaded, err) < 0;
 	p->ext_files[i] = loaded;
+	if (p->ext_failed[i])
+		return -1;
 	*root = loaded;
 	return 0;
 }
@@ -577,6 +578,7 @@ void compose_free(struct compose_project *p)
 	}
 	free(p->ext_files);
 	free(p->ext_names);
+	free(p->ext_failed);
 	free(p->project_dir);
 	free(p->project_name);
 	envfile_release(&p->env);

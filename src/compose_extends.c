@@ -76,22 +76,23 @@ static int extends_parse(const char *name, const struct ynode *ext, const char *
 static int extended_check(const struct ynode *svc, const char *file, const char *service, const struct ynode *at,
 			  struct cc_error **err)
 {
-	static const char *const banned[][2] = {
-		{ "links", "links" }, { "volumes_from", "volumes_from" }, { "depends_on", "depends_on" },
-	};
+	static const char *const banned[] = { "links", "volumes_from" };
 	const struct ynode *nm = ynode_map_get(svc, "network_mode"), *net = ynode_map_get(svc, "net");
 	size_t i;
 
 	for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
-		if (ynode_map_get(svc, banned[i][0]))
+		if (ynode_map_get(svc, banned[i]))
 			return ynode_error(err, at, "Cannot extend service '%s' in %s: services with '%s' cannot be "
-					   "extended", service, file, banned[i][1]);
+					   "extended", service, file, banned[i]);
 	if (net && cnode_is_str(net) && str_has_prefix(net->str, "container:"))
 		return ynode_error(err, at, "Cannot extend service '%s' in %s: services with 'net: container' "
 				   "cannot be extended", service, file);
 	if (nm && cnode_is_str(nm) && str_has_prefix(nm->str, "service:"))
 		return ynode_error(err, at, "Cannot extend service '%s' in %s: services with 'network_mode: "
 				   "service' cannot be extended", service, file);
+	if (ynode_map_get(svc, "depends_on"))
+		return ynode_error(err, at, "Cannot extend service '%s' in %s: services with 'depends_on' cannot be "
+				   "extended", service, file);
 	return 0;
 }
 

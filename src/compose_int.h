@@ -27,6 +27,7 @@ struct compose_project {
 	size_t nfiles;
 	char **ext_names;            /* files loaded for extends: only (absolute) */
 	struct ynode **ext_files;
+	char *ext_failed;            /* 1: that file did not load */
 	size_t next_files;
 	struct ynode *services;      /* name -> finalised service, sorted by name */
 	struct ynode *config;        /* what `config` prints */

@@ -19,17 +19,37 @@ char *privbase_auth(const char *ref)
 	return registry_engine_auth(host);
 }
 
-/* 1 when the engine has an image by this name. */
-static int engine_has(struct engine *e, const char *name, struct cc_error **err)
+const char *privbase_repo_digest(const json_t *info, const char *repo)
 {
-	json_t *info = NULL;
-	int rc = engine_image_inspect(e, name, &info, err);
+	const json_t *digests = json_object_get(info, "RepoDigests");
+	const char *least = NULL;
+	size_t k, n = strlen(repo);
 
-	json_decref(info);
-	return rc;
+	for (k = 0; k < json_array_size(digests); k++) {
+		const char *d = json_string_value(json_array_get(digests, k));
+
+		if (d && !strncmp(d, repo, n) && d[n] == '@' && (!least || strcmp(d + n + 1, least) < 0))
+			least = d + n + 1;
+	}
+	return least;
 }
 
-/* "os/arch[/variant]" of one entry of an index's manifests. */
+int privbase_pulled_by(const json_t *info, const char *repo, const char *digest)
+{
+	const json_t *digests = json_object_get(info, "RepoDigests");
+	size_t k, n = strlen(repo);
+
+	for (k = 0; k < json_array_size(digests); k++) {
+		const char *d = json_string_value(json_array_get(digests, k));
+
+		if (d && !strncmp(d, repo, n) && d[n] == '@' && !strcmp(d + n + 1, digest))
+			return 1;
+	}
+	return 0;
+}
+
+/* "os/arch[/variant]" of one entry of an index's manifests; arm64 without
+ * a variant is v8, as containerd reads it. */
 static int platform_is(const json_t *m, const char *platform)
 {
 	const json_t *p = json_object_get(m, "platform");
@@ -41,46 +61,84 @@ static int platform_is(const json_t *m, const char *platform)
 	if (!os || !arch)
 		return 0;
 	plain = xasprintf("%s/%s", os, arch);
+	if (!variant && !strcmp(arch, "arm64"))
+		variant = "v8";
 	full = variant ? xasprintf("%s/%s/%s", os, arch, variant) : xstrdup(plain);
 	return !strcmp(platform, full) || !strcmp(platform, plain);
 }
 
-/* The digest of platform's manifest of repo:reference: its entry in an
- * index or manifest list, or the manifest itself when it is a single one. */
-static char *platform_digest(const char *repo, const char *reference, const char *platform, struct cc_error **err)
+/* The digest of platform's manifest in the index (or manifest list)
+ * repo@index, or index itself when it is a single manifest. */
+static char *platform_digest(const char *repo, const char *index, const char *platform, struct cc_error **err)
 {
 	struct registry_manifest m = { 0 };
 	json_t *doc = NULL, *list;
+	const char *d;
 	char *digest = NULL;
 	size_t k;
-	int rc = registry_manifest_get(repo, reference, &m, err);
+	int rc = registry_manifest_get(repo, index, &m, err);
 
 	if (rc == 0)
-		cc_error_set(err, "%s:%s: not found in the registry", repo, reference);
+		cc_error_set(err, "%s@%s: not found in the registry", repo, index);
 	if (rc != 1)
 		goto out;
 	doc = json_loads(m.body, 0, NULL);
 	list = json_object_get(doc, "manifests");
 	if (!json_is_array(list)) {
-		digest = xstrdup(m.digest);
+		digest = xstrdup(index);
 		goto out;
 	}
 	for (k = 0; k < json_array_size(list) && !digest; k++)
-		if (platform_is(json_array_get(list, k), platform))
-			digest = xstrdup(json_string_value(json_object_get(json_array_get(list, k), "digest")));
+		if (platform_is(json_array_get(list, k), platform) &&
+		    (d = json_string_value(json_object_get(json_array_get(list, k), "digest"))))
+			digest = xstrdup(d);
 	if (!digest)
-		cc_error_set(err, "%s:%s has no image for %s", repo, reference, platform);
+		cc_error_set(err, "%s@%s has no image for %s", repo, index, platform);
 out:
 	json_decref(doc);
 	registry_manifest_release(&m);
 	return digest;
 }
 
-int privbase_pull(struct engine *e, const char *ref, const char *platform, const char *local, const char *auth,
-		  volatile sig_atomic_t *cancel, struct cc_error **err)
+/* The engine's image by this name: 1 with *info, 0 absent, -1. */
+static int inspect(struct engine *e, const char *name, json_t **info, struct cc_error **err)
 {
-	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *repo = NULL, *digest = NULL;
-	cleanup_free char *pinned = NULL;
+	*info = NULL;
+	return engine_image_inspect(e, name, info, err);
+}
+
+/* platform's image of repo@index as local. */
+static int platform_local(struct engine *e, const char *repo, const char *index, const char *platform,
+			  const char *local, const char *auth, volatile sig_atomic_t *cancel, struct cc_error **err)
+{
+	cleanup_free char *digest = platform_digest(repo, index, platform, err), *pinned = NULL;
+	json_t *have = NULL;
+	int rc;
+
+	if (!digest)
+		return -1;
+	if ((rc = inspect(e, local, &have, err)) < 0)
+		return -1;
+	rc = rc == 1 && privbase_pulled_by(have, repo, digest);
+	json_decref(have);
+	if (rc)
+		return 0;
+	pinned = xasprintf("%s@%s", repo, digest);
+	if (engine_image_pull(e, repo, digest, NULL, auth, cancel, err) < 0 ||
+	    engine_image_tag(e, pinned, local, err) < 0)
+		return -1;
+	return 0;
+}
+
+int privbase_make_local(struct engine *e, const char *ref, const char *native, const struct strlist *platforms,
+			const struct strlist *locals, const char *want_index, const char *auth,
+			volatile sig_atomic_t *cancel, struct cc_error **err)
+{
+	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *repo = NULL;
+	cleanup_free char *index = want_index ? xstrdup(want_index) : NULL;
+	int need_native = !platforms || !platforms->n || strlist_has(platforms, native);
+	json_t *info = NULL;
+	size_t k;
 	int rc;
 
 	if (registry_split(ref, &host, &path, &reference) < 0)
@@ -88,16 +146,49 @@ int privbase_pull(struct engine *e, const char *ref, const char *platform, const
 	repo = xasprintf("%s/%s", host, path);
 	if (!reference)
 		reference = xstrdup("latest");
-	rc = engine_has(e, platform ? local : ref, err);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	if (!platform)
-		return engine_image_pull(e, repo, reference, NULL, auth, cancel, err);
-	if (!(digest = platform_digest(repo, reference, platform, err)))
-		return cc_error_wrap(err, "base %s for %s", ref, platform), -1;
-	pinned = xasprintf("%s@%s", repo, digest);
-	if (engine_image_pull(e, repo, digest, NULL, auth, cancel, err) < 0 ||
-	    engine_image_tag(e, pinned, local, err) < 0)
+	if ((rc = inspect(e, ref, &info, err)) < 0)
 		return -1;
+	if (rc == 0) {
+		struct cc_error *perr = NULL;  /* only other platforms are needed: not an error */
+		int prc = engine_image_pull(e, repo, reference, NULL, auth, cancel, need_native ? err : &perr);
+
+		cc_error_free(perr);
+		if (prc < 0 && need_native)
+			return cc_error_wrap(err, "base %s", ref), -1;
+		if (prc == 0 && (rc = inspect(e, ref, &info, err)) < 0)
+			return -1;
+	}
+	for (k = 0; rc >= 0 && platforms && k < platforms->n; k++) {
+		const char *plat = platforms->v[k], *id = json_string_value(json_object_get(info, "Id")), *hid;
+		json_t *have = NULL;
+
+		if (!strcmp(plat, native) && id && index && privbase_pulled_by(info, repo, index)) {
+			/* REF, pulled by that index, is this platform's image */
+			rc = inspect(e, locals->v[k], &have, err);
+			hid = json_string_value(json_object_get(have, "Id"));
+			if (rc >= 0 && !(rc == 1 && hid && !strcmp(hid, id)))
+				rc = engine_image_tag(e, id, locals->v[k], err);
+			json_decref(have);
+			continue;
+		}
+		if (!index) {
+			struct registry_manifest m = { 0 };
+
+			rc = registry_manifest_head(repo, reference, &m, err);
+			if (rc == 0)
+				rc = cc_error_set(err, "%s: not found in the registry", ref);
+			else if (rc == 1 && !m.digest)
+				rc = cc_error_set(err, "%s: the registry gave no digest", ref);
+			else if (rc == 1)
+				index = xstrdup(m.digest);
+			registry_manifest_release(&m);
+			if (rc < 0)
+				break;
+		}
+		rc = platform_local(e, repo, index, plat, locals->v[k], auth, cancel, err);
+	}
+	json_decref(info);
+	if (rc < 0)
+		return cc_error_wrap(err, "base %s", ref), -1;
 	return 0;
 }

@@ -9,7 +9,10 @@
 #ifndef CC_PRIVBASE_H
 #define CC_PRIVBASE_H
 
+#include <jansson.h>
 #include <signal.h>
+
+#include "lists.h"
 
 struct cc_error;
 struct engine;
@@ -19,11 +22,24 @@ struct engine;
  * for; NULL otherwise (Docker Hub short names included).  Caller frees. */
 char *privbase_auth(const char *ref);
 
-/* Pull ref into the engine as it is named (platform NULL: the engine's
- * own platform; nothing done when the engine has it), or platform's image
- * of it tagged local (nothing done when local exists).  0, or -1 with err
- * naming ref (and platform). */
-int privbase_pull(struct engine *e, const char *ref, const char *platform, const char *local, const char *auth,
-		  volatile sig_atomic_t *cancel, struct cc_error **err);
+/* Make private base ref local for a build: under its own name for the
+ * engine's platform `native` (pulled by tag when the engine lacks it;
+ * when platforms are given and native is not among them, a failure to do
+ * so is not an error), and for each of platforms (may be NULL) its image
+ * in the index `index` ("sha256:...", the digest the input hash names;
+ * NULL: the registry's current one for ref) under locals->v[k]: REF's own
+ * image when that is the native platform's and was pulled by that index,
+ * else pulled by its manifest digest.  Nothing is pulled that is already
+ * there.  0, or -1 with err naming ref. */
+int privbase_make_local(struct engine *e, const char *ref, const char *native, const struct strlist *platforms,
+			const struct strlist *locals, const char *index, const char *auth,
+			volatile sig_atomic_t *cancel, struct cc_error **err);
+
+/* The "sha256:..." that an engine image (inspect JSON) was pulled by from
+ * repository repo ("HOST/PATH"), the least when there are several; or
+ * NULL.  Borrowed from info. */
+const char *privbase_repo_digest(const json_t *info, const char *repo);
+/* 1 when the image (inspect JSON) was pulled from repo by digest. */
+int privbase_pulled_by(const json_t *info, const char *repo, const char *digest);
 
 #endif

@@ -106,20 +106,14 @@ static char *registry_identity(const char *ref, int offline, struct cc_error **e
  * nothing.  NULL when it was not pulled from there. */
 static char *pulled_identity(const char *ref, const json_t *info)
 {
-	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *prefix = NULL;
-	const json_t *digests = json_object_get(info, "RepoDigests");
-	size_t k;
+	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *repo = NULL;
+	const char *d;
 
 	if (registry_split(ref, &host, &path, &reference) < 0)
 		return NULL;
-	prefix = xasprintf("%s/%s@", host, path);
-	for (k = 0; k < json_array_size(digests); k++) {
-		const char *d = json_string_value(json_array_get(digests, k));
-
-		if (d && str_has_prefix(d, prefix))
-			return xasprintf("registry %s", d + strlen(prefix));
-	}
-	return NULL;
+	repo = xasprintf("%s/%s", host, path);
+	d = privbase_repo_digest(info, repo);
+	return d ? xasprintf("registry %s", d) : NULL;
 }
 
 /* The identity of an external base: its image ID (or the registry digest
@@ -140,6 +134,18 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 		id = xstrdup(json_string_value(json_object_get(info, "Id")));
 	json_decref(info);
 	return id ? id : registry_identity(ref, r->offline, err);
+}
+
+/* An external base of img in a registry the docker config has
+ * credentials for: *auth set (else NULL, also for manifest images), and 1
+ * when each platform's build of img looks it up as REF-os-arch (img is
+ * built for platforms, the reference is per platform and not a digest). */
+static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth)
+{
+	*auth = NULL;
+	if (project_image_named(r->project, ref) >= 0 || !(*auth = privbase_auth(ref)))
+		return 0;
+	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref) && !strchr(ref, '@');
 }
 
 /* Base identities in a fixed order (manifest images as "build:KEY" with
@@ -164,11 +170,16 @@ static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t
 		strlist_push(ids, out);
 	}
 	for (j = 0; j < img->bases.n; j++) {
-		char *id;
+		char *id, *auth = NULL;
 
 		if (project_image_named(r->project, img->bases.v[j]) >= 0)
 			continue; /* a manifest image: identified by its hash above */
-		id = external_identity(r, img->bases.v[j], err);
+		if (private_per_platform(r, img, img->bases.v[j], &auth) && !r->offline)
+			id = registry_identity(img->bases.v[j], 0, err);  /* its index: what each platform pulls */
+		else
+			id = external_identity(r, img->bases.v[j], err);
+		free(auth);
+		auth = NULL;
 		if (!id)
 			return -1;
 		json_object_set_new(bases, img->bases.v[j], json_string(id));
@@ -492,6 +503,10 @@ static struct tar_entry *tar_entries(const char *context, const struct ctx_list 
 		v[i].st.st_size = (off_t)e->size;
 		v[i].st.st_mtim.tv_sec = e->mtime_ns / 1000000000;
 		v[i].st.st_mtim.tv_nsec = e->mtime_ns % 1000000000;
+		if (v[i].st.st_mtim.tv_nsec < 0) {  /* before 1970: as stat gives it, nsec in [0, 1e9) */
+			v[i].st.st_mtim.tv_sec -= 1;
+			v[i].st.st_mtim.tv_nsec += 1000000000;
+		}
 		if (S_ISREG(e->mode) && e->nlink > 1)
 			VEC_PUSH(linked, nlinked, cap, i);
 	}
@@ -531,18 +546,6 @@ static void oci_labels(const struct runner *r, const struct image *img, struct k
 	}
 	for (size_t k = 0; k < img->labels.n; k++)
 		kvlist_set(out, img->labels.keys[k], img->labels.vals[k]);
-}
-
-/* An external base of img in a registry the docker config has
- * credentials for: *auth set (else NULL, also for manifest images), and 1
- * when each platform's build of img looks it up as REF-os-arch (img is
- * built for platforms, the reference is per platform and not a digest). */
-static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth)
-{
-	*auth = NULL;
-	if (project_image_named(r->project, ref) >= 0 || !(*auth = privbase_auth(ref)))
-		return 0;
-	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref) && !strchr(ref, '@');
 }
 
 /* One platform's build of a step, run on its own thread. */
@@ -779,20 +782,29 @@ static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 		const char *ref = img->bases.v[j];
 		cleanup_free char *auth = NULL, *note = NULL;
 		int per = private_per_platform(r, img, ref, &auth);
+		struct strlist locals = { 0 };
+		const char *index;
+		int rc;
 
 		if (!auth)
 			continue;
 		note = xasprintf("making %s local", ref);
 		ui_step_progress(r->ui, s->id, note);
 		for (k = 0; per && k < img->platforms.n; k++) {
-			cleanup_free char *local = build_platform_ref(ref, img->platforms.v[k]);
+			char *local = build_platform_ref(ref, img->platforms.v[k]);
 
-			if (privbase_pull(r->engine, ref, img->platforms.v[k], local, auth, r->cancel, err) < 0)
-				return -1;
+			strlist_push(&locals, local);
+			free(local);
 		}
-		/* The engine's own platform under REF too: for stages that use
-		 * it FROM --platform=$BUILDPLATFORM, and for builds not per platform. */
-		if (privbase_pull(r->engine, ref, NULL, NULL, auth, r->cancel, err) < 0)
+		index = json_string_value(json_object_get(json_object_get(r->results[i].inputs, "bases"), ref));
+		if (index && str_has_prefix(index, "registry "))
+			index += strlen("registry ");
+		else
+			index = NULL;
+		rc = privbase_make_local(r->engine, ref, native_platform(), per ? &img->platforms : NULL, &locals,
+					 index, auth, r->cancel, err);
+		strlist_release(&locals);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;

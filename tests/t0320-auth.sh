@@ -154,7 +154,7 @@ base_image_multiarch >/dev/null 2>&1 ||
 	test_skip "no arm64 emulation or arm64 base here (bash scripts/setup.sh --multiarch)"
 test_expect_success 'a multi-platform build FROM a private multi-platform base gets each platform' '
 	mkdir -p pm/base pm/app &&
-	printf "FROM %s:latest\nRUN uname -m >/base-arch\n" "$BASE_IMAGE_REMOTE" >pm/base/Dockerfile &&
+	printf "FROM %s:latest\nRUN echo \$(uname -m) v1 >/base-arch\n" "$BASE_IMAGE_REMOTE" >pm/base/Dockerfile &&
 	printf "FROM $REG/$P/pmbase:latest\nRUN cat /base-arch >/seen\n" >pm/app/Dockerfile &&
 	cat >pm/base.yaml <<-YAML &&
 	ccbuild: 1
@@ -177,10 +177,20 @@ test_expect_success 'a multi-platform build FROM a private multi-platform base g
 	docker images --format "{{.Repository}}:{{.Tag}}" | grep "^$REG/$P/pmbase\|^$P-pmbase" | xargs -r docker rmi -f >/dev/null &&
 	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm --json dev >ev &&
 	grep -q "\"step\":\"build:app\",\"kind\":\"build\",\"status\":\"done\"" ev &&
-	test "$(docker run --rm ${P}pm-app:latest-linux-arm64 cat /seen)" = aarch64 &&
-	test "$(docker run --rm ${P}pm-app:latest-linux-amd64 cat /seen)" = x86_64 &&
+	test "$(docker run --rm ${P}pm-app:latest-linux-arm64 cat /seen)" = "aarch64 v1" &&
+	test "$(docker run --rm ${P}pm-app:latest-linux-amd64 cat /seen)" = "x86_64 v1" &&
+	test "$(docker image inspect $REG/$P/pmbase:latest --format "{{len .RepoDigests}}")" = 1 &&
 	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm --json dev >ev &&
 	! grep -q "\"status\":\"done\"" ev
+'
+
+test_expect_success 'the private base moves on in the registry: every platform rebuilds FROM the new one' '
+	sed -i "s/ v1 / v2 /" pm/base/Dockerfile &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm -f base.yaml -q prod &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pm --json dev >ev &&
+	grep -q "\"step\":\"build:app\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm ${P}pm-app:latest-linux-arm64 cat /seen)" = "aarch64 v2" &&
+	test "$(docker run --rm ${P}pm-app:latest-linux-amd64 cat /seen)" = "x86_64 v2"
 '
 test_skip ""
 
