@@ -207,6 +207,17 @@ test_expect_success 'hard links in a context stay hard links in the image (as th
 	docker rmi -f $P-hl:latest >/dev/null
 '
 
+test_expect_success 'a file dated before 1970 (with nanoseconds) is sent, not taken for a changed one' '
+	mkdir -p old &&
+	echo "old $P" >old/f &&
+	touch -d "1969-07-20 20:17:40.5" old/f &&
+	printf "FROM %s\nCOPY f /f\n" "$BASE_IMAGE" >old/Dockerfile &&
+	sed "s/hl: {context: hl}/old: {context: old}/" hl.yaml >old.yaml &&
+	"$CCBUILD" -f old.yaml -q dev &&
+	test "$(docker run --rm $P-old:latest cat /f)" = "old $P" &&
+	docker rmi -f $P-old:latest >/dev/null
+'
+
 test_expect_success 'cleanup: remove the images' '
 	docker rmi -f $P-base:latest $P-api:latest $P-worker:latest >/dev/null 2>&1;
 	docker image prune -f >/dev/null 2>&1; true
