@@ -74,6 +74,18 @@ static json_t *kv_json(const struct kvlist *kv)
 	return o;
 }
 
+/* The index of the context's entry for req->dockerfile, or -1. */
+static long dockerfile_entry(const struct engine_build_req *req)
+{
+	size_t i;
+
+	for (i = 0; req->dockerfile && i < req->nentries; i++)
+		if (!strcmp(req->entries[i].path, req->dockerfile) &&
+		    (S_ISREG(req->entries[i].st.st_mode) || S_ISLNK(req->entries[i].st.st_mode)))
+			return (long)i;
+	return -1;
+}
+
 /* "/build?..." for req; the query carries everything but the context. */
 static char *build_path(const struct engine_build_req *req, int buildkit)
 {
@@ -83,7 +95,7 @@ static char *build_path(const struct engine_build_req *req, int buildkit)
 	size_t i;
 
 	query_add(&q, "version", buildkit ? "2" : "1");
-	query_add(&q, "dockerfile", req->dockerfile_data ? INJECTED_DOCKERFILE
+	query_add(&q, "dockerfile", req->dockerfile_data && dockerfile_entry(req) < 0 ? INJECTED_DOCKERFILE
 				    : req->dockerfile ? req->dockerfile : "Dockerfile");
 	for (i = 0; req->tags && i < req->tags->n; i++)
 		query_add(&q, "t", req->tags->v[i]);
@@ -105,15 +117,23 @@ static char *build_path(const struct engine_build_req *req, int buildkit)
 	return path;
 }
 
-/* The context entries, plus the Dockerfile when it is injected. */
+/* The context entries, with the Dockerfile's entry given dockerfile_data
+ * (keeping its mode and mtime), or that added when it is not in the
+ * context.  dockerd's BuildKit applies no ignore file to an uploaded
+ * context, so an added entry is seen by `COPY .`: replacing is better. */
 static struct tar_entry *build_entries(const struct engine_build_req *req, size_t *n)
 {
 	struct tar_entry *e = xcalloc(req->nentries + 1, sizeof(*e));
+	long i = req->dockerfile_data ? dockerfile_entry(req) : -1;
 
 	if (req->nentries)
 		memcpy(e, req->entries, req->nentries * sizeof(*e));
 	*n = req->nentries;
-	if (req->dockerfile_data) {
+	if (i >= 0) {
+		e[i].data = req->dockerfile_data;
+		e[i].data_len = req->dockerfile_len;
+		e[i].hardlink = NULL;
+	} else if (req->dockerfile_data) {
 		e[*n].path = INJECTED_DOCKERFILE;
 		e[*n].data = req->dockerfile_data;
 		e[*n].data_len = req->dockerfile_len;

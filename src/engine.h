@@ -94,8 +94,10 @@ struct engine_build_req {
 	const struct tar_entry *entries;  /* the context, already filtered */
 	size_t nentries;
 	const char *dockerfile;       /* path in the context; NULL: "Dockerfile" */
-	const char *dockerfile_data;  /* non-NULL: the Dockerfile's bytes, sent as an */
-	size_t dockerfile_len;        /*   extra entry (it lives outside the context) */
+	const char *dockerfile_data;  /* non-NULL: the Dockerfile's bytes: sent as the */
+	size_t dockerfile_len;        /*   context's entry at `dockerfile` when there is
+				       *   one, else as an extra entry (a Dockerfile that
+				       *   lives outside the context) */
 	const struct strlist *tags;   /* each may be NULL */
 	const struct strlist *cachefrom;
 	const struct kvlist *buildargs;

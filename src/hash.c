@@ -162,6 +162,18 @@ static char *dockerfile_in_context(const char *ctx, const char *df)
 	return xasprintf("%s/%s", rd + n + (rd[n] == '/'), base);
 }
 
+/* The absolute path of a Dockerfile outside the context (its directory
+ * resolved, its name kept), where BuildKit looks for the Dockerfile's own
+ * "<name>.dockerignore"; NULL when there is none. */
+static char *dockerfile_outside(const char *df)
+{
+	cleanup_free char *dir = df ? path_dirname(df) : NULL, *rd = dir ? realpath(dir, NULL) : NULL;
+
+	if (!rd)
+		return NULL;
+	return path_join(rd, strrchr(df, '/') ? strrchr(df, '/') + 1 : df);
+}
+
 /* Content digests of the walk's regular files, through the stat cache when
  * one is named. */
 static int hash_contents(const struct hash_input *in, const struct ctx_list *l,
@@ -185,8 +197,9 @@ static int hash_context(const struct hash_input *in, struct hash_result *out,
 {
 	struct ctx_list l = CTX_LIST_INIT;
 	char *rel = out->dockerfile_rel = dockerfile_in_context(in->context, in->dockerfile);
+	cleanup_free char *outside = rel ? NULL : dockerfile_outside(in->dockerfile);
 	cleanup_free unsigned char(*digests)[32] = NULL;
-	struct ignore *ig = ignore_load(in->context, rel, &out->ignore_file, err);
+	struct ignore *ig = ignore_load(in->context, rel ? rel : outside, &out->ignore_file, err);
 	struct hasher h;
 	size_t i;
 	int rc = -1;

@@ -19,11 +19,13 @@ int ignore_parse(struct ignore *ig, const char *text, size_t len, const char *na
 /* Add one already-read pattern line (like a line of the file). */
 int ignore_add(struct ignore *ig, const char *pattern, const char *name, int line,
 	       struct cc_error **err);
-/* Rules for building `dockerfile` (context-relative, NULL for none) in
- * context dir `ctxdir`: "<dockerfile>.dockerignore" beside the Dockerfile
- * when it exists, else ctxdir/.dockerignore, plus the CLI's forced includes
- * of the ignore file and the Dockerfile.  *used gets the context-relative
- * ignore file read (caller frees) or NULL.  NULL on error. */
+/* Rules for building `dockerfile` (context-relative, or absolute when it
+ * lies outside the context; NULL for none) in context dir `ctxdir`:
+ * "<dockerfile>.dockerignore" beside the Dockerfile when it exists (also
+ * outside the context, as BuildKit reads it), else ctxdir/.dockerignore,
+ * plus the CLI's forced includes of the ignore file and the Dockerfile
+ * when they are in the context.  *used gets the ignore file read
+ * (context-relative, or absolute; caller frees) or NULL.  NULL on error. */
 struct ignore *ignore_load(const char *ctxdir, const char *dockerfile, char **used,
 			   struct cc_error **err);
 void ignore_free(struct ignore *ig);

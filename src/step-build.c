@@ -670,8 +670,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		} else
 			strlist_push(&v[k].tags, img->ref);
 		v[k].req.tags = &v[k].tags;
-		if (v[k].dockerfile) {
-			v[k].req.dockerfile = NULL;
+		if (v[k].dockerfile) {  /* in place of the context's Dockerfile, if it is there */
 			v[k].req.dockerfile_data = v[k].dockerfile;
 			v[k].req.dockerfile_len = strlen(v[k].dockerfile);
 		}

@@ -66,8 +66,11 @@ static int entry_fill(struct archive_entry *ae, const struct tar_entry *e, struc
 	ssize_t n;
 
 	archive_entry_set_pathname(ae, e->path);
-	archive_entry_set_mode(ae, e->data ? (S_IFREG | 0644) : e->st.st_mode);
-	archive_entry_set_mtime(ae, e->data ? 0 : e->st.st_mtime, 0);
+	if (e->data)  /* the permissions and mtime of st when given, else 0644 and 0 */
+		archive_entry_set_mode(ae, S_IFREG | (e->st.st_mode ? e->st.st_mode & 07777 : 0644));
+	else
+		archive_entry_set_mode(ae, e->st.st_mode);
+	archive_entry_set_mtime(ae, e->st.st_mtime, 0);
 	archive_entry_set_uid(ae, 0);
 	archive_entry_set_gid(ae, 0);
 	if (e->data)

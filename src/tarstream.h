@@ -25,8 +25,11 @@ struct tar_entry {
 	const char *link;     /* symlink target; NULL = readlink(abspath) */
 	const char *hardlink; /* non-NULL: a regular file sent as a hard link to
 			       * this earlier entry's path (no content) */
-	const void *data;     /* non-NULL: regular file with these bytes; */
-	size_t data_len;      /*   abspath and st_size are then unused */
+	const void *data;     /* non-NULL: regular file with these bytes;
+			       * abspath and st_size are then unused, and
+			       * st_mode and st_mtime give its permissions
+			       * and mtime when set (else 0644 and 0) */
+	size_t data_len;
 };
 
 struct tarstream;

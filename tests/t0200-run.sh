@@ -218,6 +218,19 @@ test_expect_success 'a file dated before 1970 (with nanoseconds) is sent, not ta
 	docker rmi -f $P-old:latest >/dev/null
 '
 
+test_expect_success 'a Dockerfile outside the context brings its own NAME.dockerignore (as BuildKit reads it)' '
+	mkdir -p oc/ctx oc/df &&
+	echo s >oc/ctx/secret.txt && echo a >oc/ctx/app.txt && echo l >oc/ctx/local.log &&
+	printf "secret.txt\n" >oc/ctx/.dockerignore &&
+	printf "*.log\n" >oc/df/web.Dockerfile.dockerignore &&
+	printf "FROM %s\nCOPY . /x/\n" "$BASE_IMAGE" >oc/df/web.Dockerfile &&
+	sed "s|hl: {context: hl}|oc: {context: oc/ctx, dockerfile: ../df/web.Dockerfile}|" hl.yaml >oc.yaml &&
+	"$CCBUILD" -f oc.yaml -q dev &&
+	docker run --rm $P-oc:latest ls -A /x >got &&
+	grep -qx secret.txt got && grep -qx app.txt got && ! grep -q local.log got &&
+	docker rmi -f $P-oc:latest >/dev/null
+'
+
 test_expect_success 'cleanup: remove the images' '
 	docker rmi -f $P-base:latest $P-api:latest $P-worker:latest >/dev/null 2>&1;
 	docker image prune -f >/dev/null 2>&1; true

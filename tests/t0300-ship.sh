@@ -212,7 +212,7 @@ test_expect_success 'fresh runner, base in the registry, app changed: each platf
 
 test_expect_success 'an image of one other platform FROM a multi-arch image builds FROM that platform' '
 	mkdir -p mo &&
-	printf "FROM $P-mbbase\nRUN cat /base-arch >/seen\n" >mo/Dockerfile &&
+	printf "FROM $P-mbbase\nRUN cat /base-arch >/seen\nCOPY . /ctx/\n" >mo/Dockerfile &&
 	cat >mo.yaml <<-YAML &&
 	ccbuild: 1
 	project: $P
@@ -226,6 +226,7 @@ test_expect_success 'an image of one other platform FROM a multi-arch image buil
 	"$CCBUILD" -f mo.yaml --json dev >ev &&
 	grep -q "\"step\":\"build:mbone\",\"kind\":\"build\",\"status\":\"done\"" ev &&
 	test "$(docker run --rm $P-mbone cat /seen)" = aarch64 &&
+	test "$(docker run --rm $P-mbone ls -A /ctx)" = Dockerfile &&
 	test "$(docker image inspect $P-mbone --format "{{.Architecture}}")" = arm64
 '
 
