@@ -14,8 +14,15 @@ if ! command -v htpasswd >/dev/null || ! command -v docker-registry >/dev/null; 
 fi
 
 P=t0320p$TEST_ID
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$PORT
+free_port () {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# registry_yml DATA ADDR: a registry config, up to its auth: key
+registry_yml () {
+	printf "version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\n" "$1"
+	printf "  delete: {enabled: true}\nhttp: {addr: %s}\nauth:\n" "$2"
+}
+REG=127.0.0.1:$(free_port)
 export CI=1
 unset DOCKER_CONFIG
 
@@ -25,16 +32,8 @@ trap stop_registry EXIT
 
 test_expect_success 'setup: a registry that wants a password, a project that pushes to it' '
 	htpasswd -Bbn ci s3cret >htpasswd &&
-	cat >registry.yml <<-EOF &&
-	version: 0.1
-	log: {level: warn}
-	storage:
-	  filesystem: {rootdirectory: $TRASH/registry-data}
-	  delete: {enabled: true}
-	http: {addr: $REG}
-	auth:
-	  htpasswd: {realm: ccbuild-test, path: $TRASH/htpasswd}
-	EOF
+	{ registry_yml "$TRASH/registry-data" $REG &&
+	  echo "  htpasswd: {realm: ccbuild-test, path: $TRASH/htpasswd}"; } >registry.yml &&
 	(docker-registry serve registry.yml >registry.log 2>&1 & echo $! >registry.pid) &&
 	for i in $(seq 50); do
 		code=$(curl -s -o /dev/null -w "%{http_code}" "http://$REG/v2/") && test "$code" = 401 && break
@@ -196,9 +195,8 @@ test_skip ""
 
 # The same through Bearer tokens: a registry with `auth: token:` trusting
 # tests/lib/token-server.py, a token issuer as the distribution spec has it.
-TPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-TREG=127.0.0.1:$RPORT
+TPORT=$(free_port)
+TREG=127.0.0.1:$(free_port)
 token_pids=
 stop_token () { test -n "$token_pids" && kill $token_pids 2>/dev/null; token_pids=; }
 trap 'stop_registry; stop_token' EXIT
@@ -206,20 +204,9 @@ trap 'stop_registry; stop_token' EXIT
 test_expect_success 'setup: a registry that wants a Bearer token from an issuer' '
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout tok.key -out tok.crt -days 2 \
 		-subj /CN=ccbuild-test-issuer 2>/dev/null &&
-	cat >tokreg.yml <<-EOF &&
-	version: 0.1
-	log: {level: warn}
-	storage:
-	  filesystem: {rootdirectory: $TRASH/tokreg-data}
-	  delete: {enabled: true}
-	http: {addr: $TREG}
-	auth:
-	  token:
-	    realm: http://127.0.0.1:$TPORT/token
-	    service: ccbuild-test
-	    issuer: ccbuild-test-issuer
-	    rootcertbundle: $TRASH/tok.crt
-	EOF
+	{ registry_yml "$TRASH/tokreg-data" $TREG &&
+	  printf "  token:\n    realm: http://127.0.0.1:%s/token\n    service: ccbuild-test\n" $TPORT &&
+	  printf "    issuer: ccbuild-test-issuer\n    rootcertbundle: %s\n" "$TRASH/tok.crt"; } >tokreg.yml &&
 	(python3 "$SRCROOT/tests/lib/token-server.py" $TPORT tok.key tok.crt ci:s3cret ccbuild-test-issuer \
 		ccbuild-test >token.log 2>&1 & echo $! >token.pid) &&
 	(docker-registry serve tokreg.yml >tokreg.log 2>&1 & echo $! >tokreg.pid) &&
