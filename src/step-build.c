@@ -136,6 +136,13 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	return id ? id : registry_identity(ref, r->offline, err);
 }
 
+/* 1 when each platform's build of img looks ref up as REF-os-arch: img is
+ * built for platforms, ref is per platform and not a digest. */
+static int per_platform_base(const struct image *img, const char *ref)
+{
+	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref) && !strchr(ref, '@');
+}
+
 /* An external base of img in a registry the docker config has
  * credentials for: *auth set (else NULL, also for manifest images), and 1
  * when each platform's build of img looks it up as REF-os-arch (img is
@@ -145,7 +152,7 @@ static int private_per_platform(const struct runner *r, const struct image *img,
 	*auth = NULL;
 	if (project_image_named(r->project, ref) >= 0 || !(*auth = privbase_auth(ref)))
 		return 0;
-	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref) && !strchr(ref, '@');
+	return per_platform_base(img, ref);
 }
 
 /* Base identities in a fixed order (manifest images as "build:KEY" with
@@ -174,7 +181,9 @@ static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t
 
 		if (project_image_named(r->project, img->bases.v[j]) >= 0)
 			continue; /* a manifest image: identified by its hash above */
-		if (private_per_platform(r, img, img->bases.v[j], &auth) && !r->offline)
+		/* credentials (a helper may run) only asked where they can matter */
+		if (per_platform_base(img, img->bases.v[j]) && !r->offline &&
+		    private_per_platform(r, img, img->bases.v[j], &auth))
 			id = registry_identity(img->bases.v[j], 0, err);  /* its index: what each platform pulls */
 		else
 			id = external_identity(r, img->bases.v[j], err);

@@ -115,6 +115,12 @@ test_expect_success 'a credential helper (credHelpers) gives the credentials' '
 	test "$(tags_of $P/web | wc -w)" = 4
 '
 
+test_expect_success 'a profile that does not push never runs the credential helper' '
+	before=$(wc -l <helper.log) &&
+	PATH=$TRASH/bin:$PATH DOCKER_CONFIG=$TRASH/cfg2 "$CCBUILD" -q dev &&
+	test "$(wc -l <helper.log)" = "$before"
+'
+
 test_expect_success 'prune authenticates too (dry run lists the old ccb- tag)' '
 	cat >>ccbuild.yaml <<-YAML &&
 	retention: {keep: 1, keep_tags: [latest, v1]}
