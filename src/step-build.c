@@ -140,13 +140,30 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
  * built for platforms, ref is per platform and not a digest. */
 static int per_platform_base(const struct image *img, const char *ref)
 {
-	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref) && !strchr(ref, '@');
+	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref);
+}
+
+/* The local name of platform's image of private base ref: REF-os-arch, or
+ * for a reference by digest (REPO@sha256:HEX) REPO:ccb-HEX16-os-arch. */
+static char *private_local_ref(const char *ref, const char *platform)
+{
+	const char *at = strchr(ref, '@'), *hex;
+	char *out, *p;
+
+	if (!at)
+		return build_platform_ref(ref, platform);
+	hex = strchr(at, ':') ? strchr(at, ':') + 1 : at + 1;
+	out = xasprintf("%.*s:ccb-%.16s-%s", (int)(at - ref), ref, hex, platform);
+	for (p = strrchr(out, ':') + 1; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	return out;
 }
 
 /* An external base of img in a registry the docker config has
  * credentials for: *auth set (else NULL, also for manifest images), and 1
- * when each platform's build of img looks it up as REF-os-arch (img is
- * built for platforms, the reference is per platform and not a digest). */
+ * when each platform's build of img looks it up per platform
+ * (per_platform_base). */
 static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth)
 {
 	*auth = NULL;
@@ -635,7 +652,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 
 		if (!private_per_platform(r, img, ref, &auth))
 			continue;
-		local = build_platform_ref(ref, platform);
+		local = private_local_ref(ref, platform);
 		nref = image_ref_normalize(ref);
 		kvlist_set(&map, nref, local);
 	}
@@ -799,7 +816,7 @@ static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 		note = xasprintf("making %s local", ref);
 		ui_step_progress(r->ui, s->id, note);
 		for (k = 0; per && k < img->platforms.n; k++) {
-			char *local = build_platform_ref(ref, img->platforms.v[k]);
+			char *local = private_local_ref(ref, img->platforms.v[k]);
 
 			strlist_push(&locals, local);
 			free(local);

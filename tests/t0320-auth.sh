@@ -197,6 +197,22 @@ test_expect_success 'the private base moves on in the registry: every platform r
 	test "$(docker run --rm ${P}pm-app:latest-linux-arm64 cat /seen)" = "aarch64 v2" &&
 	test "$(docker run --rm ${P}pm-app:latest-linux-amd64 cat /seen)" = "x86_64 v2"
 '
+test_expect_success 'a private multi-platform base pinned by digest: each platform from that index' '
+	digest=$(curl -fsS -u ci:s3cret -o /dev/null -D - \
+		-H "Accept: application/vnd.docker.distribution.manifest.list.v2+json" \
+		-H "Accept: application/vnd.oci.image.index.v1+json" \
+		"http://$REG/v2/$P/pmbase/manifests/latest" | tr -d "\r" | sed -n "s/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p") &&
+	test -n "$digest" &&
+	mkdir -p pd/app &&
+	printf "FROM $REG/$P/pmbase@$digest\nRUN cat /base-arch >/seen\n" >pd/app/Dockerfile &&
+	sed "s/project: ${P}pm/project: ${P}pd/" pm/ccbuild.yaml >pd/ccbuild.yaml &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pd --json dev >ev &&
+	grep -q "\"step\":\"build:app\",\"kind\":\"build\",\"status\":\"done\"" ev &&
+	test "$(docker run --rm ${P}pd-app:latest-linux-arm64 cat /seen)" = "aarch64 v2" &&
+	test "$(docker run --rm ${P}pd-app:latest-linux-amd64 cat /seen)" = "x86_64 v2" &&
+	DOCKER_CONFIG=$TRASH/cfg "$CCBUILD" -C pd --json dev >ev &&
+	! grep -q "\"status\":\"done\"" ev
+'
 test_skip ""
 
 # The same through Bearer tokens: a registry with `auth: token:` trusting
