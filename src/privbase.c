@@ -19,32 +19,54 @@ char *privbase_auth(const char *ref)
 	return registry_engine_auth(host);
 }
 
-const char *privbase_repo_digest(const json_t *info, const char *repo)
+/* The digest part of a RepoDigests entry "REPO@DIGEST" of repo, or NULL. */
+static const char *digest_of(const json_t *entry, const char *repo)
+{
+	const char *d = json_string_value(entry);
+	size_t n = strlen(repo);
+
+	return d && !strncmp(d, repo, n) && d[n] == '@' ? d + n + 1 : NULL;
+}
+
+/* "HOST/PATH" of ref and its tag or digest (default latest), or -1. */
+static int split_ref(const char *ref, char **repo, char **reference)
+{
+	cleanup_free char *host = NULL, *path = NULL;
+
+	*repo = *reference = NULL;
+	if (registry_split(ref, &host, &path, reference) < 0)
+		return -1;
+	*repo = xasprintf("%s/%s", host, path);
+	if (!*reference)
+		*reference = xstrdup("latest");
+	return 0;
+}
+
+const char *privbase_pulled_digest(const json_t *info, const char *ref)
 {
 	const json_t *digests = json_object_get(info, "RepoDigests");
-	const char *least = NULL;
-	size_t k, n = strlen(repo);
+	cleanup_free char *repo = NULL, *reference = NULL;
+	const char *least = NULL, *d;
+	size_t k;
 
-	for (k = 0; k < json_array_size(digests); k++) {
-		const char *d = json_string_value(json_array_get(digests, k));
-
-		if (d && !strncmp(d, repo, n) && d[n] == '@' && (!least || strcmp(d + n + 1, least) < 0))
-			least = d + n + 1;
-	}
+	if (split_ref(ref, &repo, &reference) < 0)
+		return NULL;
+	for (k = 0; k < json_array_size(digests); k++)
+		if ((d = digest_of(json_array_get(digests, k), repo)) && (!least || strcmp(d, least) < 0))
+			least = d;
 	return least;
 }
 
-int privbase_pulled_by(const json_t *info, const char *repo, const char *digest)
+/* 1 when the image (inspect JSON) was pulled from repo by digest. */
+static int pulled_by(const json_t *info, const char *repo, const char *digest)
 {
 	const json_t *digests = json_object_get(info, "RepoDigests");
-	size_t k, n = strlen(repo);
+	const char *d;
+	size_t k;
 
-	for (k = 0; k < json_array_size(digests); k++) {
-		const char *d = json_string_value(json_array_get(digests, k));
-
-		if (d && !strncmp(d, repo, n) && d[n] == '@' && !strcmp(d + n + 1, digest))
+	for (k = 0; k < json_array_size(digests); k++)
+		if ((d = digest_of(json_array_get(digests, k), repo)) && !strcmp(d, digest))
 			return 1;
-	}
 	return 0;
 }
 
@@ -119,7 +141,7 @@ static int platform_local(struct engine *e, const char *repo, const char *index,
 		return -1;
 	if ((rc = inspect(e, local, &have, err)) < 0)
 		return -1;
-	rc = rc == 1 && privbase_pulled_by(have, repo, digest);
+	rc = rc == 1 && pulled_by(have, repo, digest);
 	json_decref(have);
 	if (rc)
 		return 0;
@@ -134,18 +156,15 @@ int privbase_make_local(struct engine *e, const char *ref, const char *native, c
 			const struct strlist *locals, const char *want_index, const char *auth,
 			volatile sig_atomic_t *cancel, struct cc_error **err)
 {
-	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *repo = NULL;
+	cleanup_free char *reference = NULL, *repo = NULL;
 	cleanup_free char *index = want_index ? xstrdup(want_index) : NULL;
 	int need_native = !platforms || !platforms->n || strlist_has(platforms, native);
 	json_t *info = NULL;
 	size_t k;
 	int rc;
 
-	if (registry_split(ref, &host, &path, &reference) < 0)
+	if (split_ref(ref, &repo, &reference) < 0)
 		return cc_error_set(err, "%s: not a reference to a registry host", ref);
-	repo = xasprintf("%s/%s", host, path);
-	if (!reference)
-		reference = xstrdup("latest");
 	if ((rc = inspect(e, ref, &info, err)) < 0)
 		return -1;
 	if (rc == 0) {
@@ -162,7 +181,7 @@ int privbase_make_local(struct engine *e, const char *ref, const char *native, c
 		const char *plat = platforms->v[k], *id = json_string_value(json_object_get(info, "Id")), *hid;
 		json_t *have = NULL;
 
-		if (!strcmp(plat, native) && id && index && privbase_pulled_by(info, repo, index)) {
+		if (!strcmp(plat, native) && id && index && pulled_by(info, repo, index)) {
 			/* REF, pulled by that index, is this platform's image */
 			rc = inspect(e, locals->v[k], &have, err);
 			hid = json_string_value(json_object_get(have, "Id"));

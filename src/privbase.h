@@ -36,10 +36,9 @@ int privbase_make_local(struct engine *e, const char *ref, const char *native, c
 			volatile sig_atomic_t *cancel, struct cc_error **err);
 
 /* The "sha256:..." that an engine image (inspect JSON) was pulled by from
- * repository repo ("HOST/PATH"), the least when there are several; or
- * NULL.  Borrowed from info. */
-const char *privbase_repo_digest(const json_t *info, const char *repo);
-/* 1 when the image (inspect JSON) was pulled from repo by digest. */
-int privbase_pulled_by(const json_t *info, const char *repo, const char *digest);
+ * the repository ref names ("HOST[:PORT]/PATH[:TAG]"), the least when there
+ * are several; NULL when none (or ref names no registry host).  Borrowed
+ * from info. */
+const char *privbase_pulled_digest(const json_t *info, const char *ref);
 
 #endif

@@ -245,12 +245,21 @@ static char *config_credentials(const char *host)
 	return (char *)out;
 }
 
+/* s in base64 (standard alphabet, padded); caller frees. */
+static char *base64(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xcalloc(4 * (n / 3 + 1) + 1, 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	return out;
+}
+
 char *registry_engine_auth(const char *host)
 {
 	cleanup_free char *creds = config_credentials(host);
 	char *colon, *text, *out;
 	json_t *j;
-	int len;
 
 	if (!creds || !(colon = strchr(creds, ':')))
 		return NULL;
@@ -258,11 +267,10 @@ char *registry_engine_auth(const char *host)
 	j = json_pack("{s:s, s:s, s:s}", "username", creds, "password", colon + 1, "serveraddress", host);
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	out = xcalloc(strlen(text) * 2 + 8, 1);
-	len = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)strlen(text));
+	out = base64(text);
 	free(text);
-	for (int i = 0; i < len; i++) /* base64url, as the engine reads it */
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	for (char *c = out; *c; c++) /* base64url, as the engine reads it */
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
 	return out;
 }
 
@@ -305,10 +313,9 @@ static char *authorize(const char *host, const char *challenge, struct cc_error 
 	if (challenge && !strncasecmp(challenge, "Basic", 5)) {
 		if (!creds)
 			return cc_error_set(err, "registry %s: needs credentials (docker login %s)", host, host), NULL;
-		hdr = xcalloc(4 * (strlen(creds) / 3 + 1) + sizeof("Authorization: Basic "), 1);
-		strcpy(hdr, "Authorization: Basic ");
-		EVP_EncodeBlock((unsigned char *)hdr + strlen(hdr), (const unsigned char *)creds, (int)strlen(creds));
-		return hdr;
+		cleanup_free char *b64 = base64(creds);
+
+		return xasprintf("Authorization: Basic %s", b64);
 	}
 	if (!challenge || strncasecmp(challenge, "Bearer", 6) || !(realm = challenge_param(challenge, "realm"))) {
 		cc_error_set(err, "registry %s: unauthorized, and no usable challenge", host);

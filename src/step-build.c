@@ -2,10 +2,11 @@
  *
  * check: hash the inputs (docs/hashing.md) with the identity of every
  * base: a manifest image's input hash, an external one's image ID as the
- * engine knows it (or the registry digest it was pulled by).  A base in a
- * registry that wants credentials is pulled before the build (privbase.h).  Up to date when the hash equals
- * the last success and that image still exists; if the image exists but
- * its tag moved, the tag is put back instead of rebuilding.
+ * engine knows it (or the registry digest it was pulled by).  Up to date
+ * when the hash equals the last success and that image still exists; if
+ * the image exists but its tag moved, the tag is put back instead of
+ * rebuilding.  A base in a registry that wants credentials is pulled
+ * before the build (privbase.h).
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
 #include "dockerfile.h"
@@ -106,13 +107,8 @@ static char *registry_identity(const char *ref, int offline, struct cc_error **e
  * nothing.  NULL when it was not pulled from there. */
 static char *pulled_identity(const char *ref, const json_t *info)
 {
-	cleanup_free char *host = NULL, *path = NULL, *reference = NULL, *repo = NULL;
-	const char *d;
+	const char *d = privbase_pulled_digest(info, ref);
 
-	if (registry_split(ref, &host, &path, &reference) < 0)
-		return NULL;
-	repo = xasprintf("%s/%s", host, path);
-	d = privbase_repo_digest(info, repo);
 	return d ? xasprintf("registry %s", d) : NULL;
 }
 
@@ -136,8 +132,8 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	return id ? id : registry_identity(ref, r->offline, err);
 }
 
-/* 1 when each platform's build of img looks ref up as REF-os-arch: img is
- * built for platforms, ref is per platform and not a digest. */
+/* 1 when each platform's build of img looks ref up per platform: img is
+ * built for platforms and ref is not used FROM --platform=$BUILDPLATFORM. */
 static int per_platform_base(const struct image *img, const char *ref)
 {
 	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref);
