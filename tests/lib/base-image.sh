@@ -25,9 +25,9 @@ base_image_exists_ () {
 # base_image_build_ CONTEXT-DIR TAG [PLATFORM] — the build's JSON stream goes
 # to $CONTEXT-DIR.log; success is judged by the image existing afterwards.
 base_image_build_ () {
-	local dir=$1 tag=$2 query
+	local dir=$1 tag=$2 platform=${3:-} query
 	query="version=2&rm=1&forcerm=1&t=$(printf %s "$tag" | sed 's,/,%2F,g; s,:,%3A,g')"
-	test -n "$3" && query="$query&platform=$(printf %s "$3" | sed 's,/,%2F,g')"
+	test -n "$platform" && query="$query&platform=$(printf %s "$platform" | sed 's,/,%2F,g')"
 	tar -C "$dir" -cf - . |
 		base_image_api_ -X POST -H 'Content-Type: application/x-tar' \
 			--data-binary @- "http://localhost/v1.41/build?$query" >"$dir.log"
