@@ -9,10 +9,15 @@
 #
 # --fresh forgets the demo's previous runs (examples/demo/.ccbuild) first,
 # so the first run builds everything.  CCBUILD_SKIP_APT=1 skips apt.
+# DOCKER_HOST=unix:///PATH.sock runs it on that engine (it must answer).
+# The SVG graph and the prod run's JSON report go to ${TMPDIR:-/tmp}.
 set -eu
 cd "$(dirname "$0")/.."
 
 demo=examples/demo
+out=${TMPDIR:-/tmp}
+# The demo pushes to the registry its manifest names (HOST:PORT/REPO).
+registry=$(sed -n 's/^registry: *//p' "$demo/ccbuild.yaml")
 if test -t 1; then
 	say () { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 else
@@ -24,7 +29,7 @@ if test "${1:-}" = --fresh; then
 	rm -rf "$demo/.ccbuild"
 fi
 
-say "setup: packages, dockerd, registry on 127.0.0.1:5000, base image"
+say "setup: packages, dockerd, registry on ${registry%%/*}, base image"
 bash scripts/setup.sh
 
 say "build ccbuild"
@@ -40,8 +45,8 @@ run ./ccbuild -C "$demo" plan dev
 say "its step graph (FROM edges: api and worker are built FROM base)"
 run ./ccbuild -C "$demo" graph dev
 if command -v dot >/dev/null; then
-	./ccbuild -C "$demo" graph dev --format dot | dot -Tsvg >/tmp/ccbuild-demo-graph.svg
-	echo "(rendered to /tmp/ccbuild-demo-graph.svg)"
+	./ccbuild -C "$demo" graph dev --format dot | dot -Tsvg >"$out/ccbuild-demo-graph.svg"
+	echo "(rendered to $out/ccbuild-demo-graph.svg)"
 fi
 
 say "run the dev profile"
@@ -51,9 +56,9 @@ say "run it again, nothing edited: no step has anything to do"
 run ./ccbuild -C "$demo" dev
 
 say "prod: build the prod targets and push them to the loopback registry"
-run ./ccbuild -C "$demo" --report /tmp/ccbuild-demo-report.json prod
-run curl -s http://127.0.0.1:5000/v2/demo/api/tags/list
+run ./ccbuild -C "$demo" --report "$out/ccbuild-demo-report.json" prod
+run curl -sf "http://${registry%%/*}/v2/${registry#*/}/api/tags/list"
 echo
-echo "(the run's JSON report: /tmp/ccbuild-demo-report.json)"
+echo "(the run's JSON report: $out/ccbuild-demo-report.json)"
 
 say "done"

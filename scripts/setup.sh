@@ -5,7 +5,11 @@
 #      (CCBUILD_SKIP_APT=1 skips it regardless);
 #   2. start dockerd and the loopback registry 127.0.0.1:5000 unless they
 #      already answer (tests/lib/services.sh; they keep running afterwards);
-#   3. build the local base image ccbuild-test/busybox:latest if absent;
+#      with DOCKER_HOST=unix:///PATH.sock, on that engine instead, which
+#      must then answer already: setup starts dockerd only on
+#      /var/run/docker.sock, and says so and fails for any other socket;
+#   3. build the local base image ccbuild-test/busybox:latest on that
+#      engine if absent;
 #      with --multiarch also its arm64 variant, and push both to the
 #      registry as the manifest list 127.0.0.1:5000/ccbuild-test/busybox
 #      (adds the arm64 dpkg architecture to fetch arm64 busybox-static).
@@ -18,7 +22,7 @@ PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
 docker-registry docker-compose busybox-static graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
-openssl apache2-utils"
+openssl apache2-utils iproute2"
 
 missing_packages () {
 	local p
@@ -52,7 +56,7 @@ fi
 . tests/lib/services.sh
 . tests/lib/base-image.sh
 services_start || exit 1
-echo "setup: dockerd answers on $SERVICES_SOCK, registry on $SERVICES_REGISTRY"
+echo "setup: the engine answers on $SERVICES_SOCK, registry on $SERVICES_REGISTRY"
 base_image_ensure || exit 1
 echo "setup: base image $BASE_IMAGE ready"
 if test "${1:-}" = --multiarch; then

@@ -149,9 +149,10 @@ test_cmp () {
 	diff -u "$@"
 }
 
+. "$SRCROOT/tests/lib/engine.sh"
+
 docker_answers_ () {
-	curl -sf --max-time 5 --unix-socket /var/run/docker.sock \
-		http://localhost/_ping >/dev/null 2>&1 &&
+	engine_api -f --max-time 5 http://localhost/_ping >/dev/null 2>&1 &&
 		command -v docker >/dev/null
 }
 
@@ -160,11 +161,11 @@ docker_answers_ () {
 test_need_docker () {
 	docker_answers_ && return 0
 	if test "$CCBUILD_REQUIRE_DOCKER" = 1; then
-		echo "Bail out! docker engine required (CCBUILD_REQUIRE_DOCKER=1) but /var/run/docker.sock does not answer"
+		echo "Bail out! docker engine required (CCBUILD_REQUIRE_DOCKER=1) but $(engine_sock 2>&1) does not answer"
 		test_cleanup_
 		exit 1
 	fi
-	test_skip_all_ "no docker engine on /var/run/docker.sock"
+	test_skip_all_ "no docker engine on $(engine_sock 2>&1)"
 	test -n "$test_in_body_" && return 1
 	return 0
 }

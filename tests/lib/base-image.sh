@@ -1,20 +1,24 @@
 # base-image.sh — sourced; local base images for tests and the demo.
 #
-#   base_image_ensure     ccbuild-test/busybox:latest, built only if absent
+#   base_image_ensure [TAG]  ccbuild-test/busybox:latest (or TAG), built
+#                         only if absent
 #   base_image_multiarch  amd64 + arm64 variants pushed to the test registry
 #                         and joined into the manifest list
 #                         127.0.0.1:5000/ccbuild-test/busybox:latest
 #
 # Nothing is ever pulled: the image is FROM scratch plus the statically
 # linked busybox of Debian's busybox-static, built through the Engine API
-# (curl over the unix socket, BuildKit with the context as a tar body).
+# (curl over the engine's unix socket: DOCKER_HOST=unix://PATH or
+# /var/run/docker.sock, tests/lib/engine.sh; BuildKit with the context as a
+# tar body).
+
+. "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
 
 BASE_IMAGE=ccbuild-test/busybox:latest
 BASE_IMAGE_REMOTE=127.0.0.1:5000/ccbuild-test/busybox
-BASE_IMAGE_SOCK=/var/run/docker.sock
 
 base_image_api_ () {
-	curl -s --unix-socket "$BASE_IMAGE_SOCK" "$@"
+	engine_api "$@"
 }
 
 # base_image_exists_ REF
@@ -47,8 +51,8 @@ base_image_busybox_ () {
 }
 
 base_image_ensure () {
-	local bb tmp rc
-	base_image_exists_ "$BASE_IMAGE" && return 0
+	local tag=${1:-$BASE_IMAGE} bb tmp rc
+	base_image_exists_ "$tag" && return 0
 	bb=$(base_image_busybox_) || return 1
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ccbuild-base.XXXXXX") || return 1
 	cp "$bb" "$tmp/busybox" &&
@@ -57,8 +61,8 @@ base_image_ensure () {
 		COPY busybox /bin/busybox
 		RUN ["/bin/busybox", "--install", "-s", "/bin"]
 		EOF
-	echo "base-image: building $BASE_IMAGE from $bb" >&2
-	base_image_build_ "$tmp" "$BASE_IMAGE"
+	echo "base-image: building $tag from $bb" >&2
+	base_image_build_ "$tmp" "$tag"
 	rc=$?
 	rm -rf "$tmp" "$tmp.log"
 	return $rc

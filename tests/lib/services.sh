@@ -1,7 +1,10 @@
 # services.sh — sourced; makes sure the Docker engine and a registry answer.
 #
-#   services_start    dockerd on /var/run/docker.sock, registry on
-#                     127.0.0.1:5000; starts only what does not answer
+#   services_start    the engine (tests/lib/engine.sh: DOCKER_HOST=unix://PATH
+#                     or /var/run/docker.sock) and the registry on
+#                     127.0.0.1:5000; starts only what does not answer, and
+#                     dockerd only on /var/run/docker.sock: an engine that
+#                     DOCKER_HOST names but that does not answer is an error
 #   services_stop     stop what this shell started (`services_stop all`:
 #                     everything any services_start recorded)
 #   services_docker_ok, services_registry_ok   probes (curl)
@@ -14,7 +17,9 @@
 # The registry has no auth and listens on loopback only; it keeps its data in
 # /var/tmp/ccbuild-registry, with deletes enabled so tests can clean up.
 
-SERVICES_SOCK=/var/run/docker.sock
+. "$(dirname "${BASH_SOURCE[0]}")/engine.sh"
+
+SERVICES_SOCK=$(engine_sock 2>/dev/null)
 SERVICES_REGISTRY=127.0.0.1:5000
 SERVICES_STATE=${SERVICES_STATE:-/tmp/ccbuild-services}
 SERVICES_STARTED=${SERVICES_STARTED:-}
@@ -49,7 +54,14 @@ services_spawn_ () {
 }
 
 services_start_dockerd () {
+	SERVICES_SOCK=$(engine_sock) || return 1
 	services_docker_ok && return 0
+	if ! engine_is_default; then
+		echo "services: DOCKER_HOST=$DOCKER_HOST names an engine that does not answer on $SERVICES_SOCK;" \
+			"not starting one: only the system dockerd on $ENGINE_DEFAULT_SOCK is started here" \
+			"(start that engine, or unset DOCKER_HOST)" >&2
+		return 1
+	fi
 	if ! command -v dockerd >/dev/null; then
 		echo "services: dockerd not installed (apt-get install docker.io)" >&2
 		return 1
