@@ -49,11 +49,17 @@ test_expect_success 'graph text shows FROM edges' '
 	grep -q "build:worker  <- build:base" out
 '
 
-test_expect_success 'graph --format dot is valid Graphviz' '
+test_expect_success 'graph --format dot has the FROM edge' '
 	"$CCBUILD" graph dev --format dot >g.dot &&
-	grep -q "\"build:base\" -> \"build:web\"" g.dot &&
-	if command -v dot >/dev/null; then dot -Tsvg g.dot >g.svg && grep -q "<svg" g.svg; fi
+	grep -q "\"build:base\" -> \"build:web\"" g.dot
 '
+
+command -v dot >/dev/null || test_skip "no Graphviz dot here (apt-get install graphviz)"
+test_expect_success 'graph --format dot is valid Graphviz' '
+	dot -Tsvg g.dot >g.svg &&
+	grep -q "<svg" g.svg
+'
+test_skip ""
 
 test_expect_success 'graph --format json lists nodes and edges' '
 	"$CCBUILD" graph dev --format json >g.json &&
