@@ -153,7 +153,7 @@ test_expect_success 'kill -9 in the middle of a run, then a correct rerun' '
 	kill -9 $(cat pid) && wait &&
 	test "$(status build:base ev)" = done &&
 	! grep -q "step_end\",\"step\":\"build:worker" ev &&
-	for f in .ccbuild/steps/*.json; do python3 -m json.tool "$f" >/dev/null || exit 1; done &&
+	(for f in .ccbuild/steps/*.json; do python3 -m json.tool "$f" >/dev/null || exit 1; done) &&
 	"$CCBUILD" --json dev >ev2 &&
 	test "$(status build:base ev2)" = up-to-date &&
 	test "$(status build:worker ev2)" = done &&
@@ -164,10 +164,10 @@ test_expect_success 'kill -9 in the middle of a run, then a correct rerun' '
 test_expect_success 'Ctrl-C aborts the build in flight, keeps what finished, exits 130' '
 	echo four >>base/etc/a.conf &&
 	printf "RUN sleep 6\n" >>worker/Dockerfile &&
-	("$CCBUILD" -j 2 --json dev >ev 2>err; echo $? >rc) &
+	("$CCBUILD" -j 2 --json dev >ev 2>err & echo $! >pid; wait $!; echo $? >rc) &
 	for i in $(seq 100); do grep -q "step_end\",\"step\":\"build:base" ev 2>/dev/null && break; sleep 0.1; done &&
 	sleep 2 &&
-	pkill -INT -f "ccbuild -j 2 --json dev" &&
+	kill -INT $(cat pid) &&
 	wait &&
 	test "$(cat rc)" = 130 &&
 	test "$(status build:worker ev)" = cancelled &&
@@ -232,8 +232,7 @@ test_expect_success 'a Dockerfile outside the context brings its own NAME.docker
 '
 
 test_expect_success 'cleanup: remove the images' '
-	docker rmi -f $P-base:latest $P-api:latest $P-worker:latest >/dev/null 2>&1;
-	docker image prune -f >/dev/null 2>&1; true
+	test_remove_images "$P"
 '
 
 test_done

@@ -99,7 +99,7 @@ test_expect_success 'an ssh:// DOCKER_HOST (not supported) is a usage error (exi
 '
 
 test_expect_success 'cleanup' '
-	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
+	test_remove_images "$P"
 '
 
 test_done

@@ -299,7 +299,7 @@ test_expect_success 'a multi-arch image FROM an image not built for its platform
 '
 
 test_expect_success 'cleanup' '
-	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
+	test_remove_images "$P"
 '
 
 test_done

@@ -79,7 +79,7 @@ test_expect_success 'the external scanner exit code gates the push' '
 '
 
 test_expect_success 'cleanup' '
-	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
+	test_remove_images "$P"
 '
 
 test_done

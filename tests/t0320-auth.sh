@@ -269,7 +269,7 @@ test_expect_success 'Bearer: wrong credentials are an error naming the token req
 test_expect_success 'cleanup' '
 	stop_registry
 	stop_token
-	docker images --format "{{.Repository}}:{{.Tag}}" | grep "$P" | xargs -r docker rmi -f >/dev/null 2>&1; true
+	test_remove_images "$P"
 '
 
 test_done

@@ -10,7 +10,8 @@
 #   test_skip REASON                      skip what follows (test_skip "" ends it)
 #
 # Inside a body: test_must_fail CMD..., test_expect_code N CMD...,
-# test_cmp EXPECTED ACTUAL, test_need_docker (also valid at top level).
+# test_cmp EXPECTED ACTUAL, test_need_docker (also valid at top level),
+# test_remove_images STRING (a cleanup that fails when something is left).
 #
 # Each script runs in its own empty trash directory $TRASH (under
 # ${TMPDIR:-/tmp}), removed when every test passed and kept otherwise.
@@ -147,6 +148,29 @@ test_must_fail () {
 
 test_cmp () {
 	diff -u "$@"
+}
+
+# test_remove_images STRING: untag every image reference whose repository
+# contains STRING (use $P: names carry $TEST_ID) — tags, then the repository
+# digests a push leaves — one at a time (the last reference removes the
+# image and with it its other digests), by reference, never by id (an id may
+# carry another test's tag too); fails when docker rmi fails.
+test_remove_images () {
+	local ref n=0
+	while ref=$(test_image_refs_ "$1" | head -n 1) && test -n "$ref"; do
+		docker rmi "$ref" >/dev/null || return 1
+		n=$((n + 1))
+		test $n -lt 1000 || return 1
+	done
+}
+
+test_image_refs_ () {
+	docker images --digests --format "{{.Repository}} {{.Tag}} {{.Digest}}" |
+		awk -v s="$1" 'index($1, s) {
+			if ($2 != "<none>") print $1 ":" $2
+			else if ($3 != "<none>") d[$1 "@" $3] = 1
+		}
+		END { for (r in d) print r }'
 }
 
 . "$SRCROOT/tests/lib/engine.sh"
