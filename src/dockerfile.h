@@ -41,7 +41,8 @@ struct dockerfile {
 };
 
 /* Parse the Dockerfile text; `file` names it in errors; args (may be NULL)
- * are the build args, which override global ARG defaults. */
+ * are the build args, which override global ARG defaults.  An image
+ * reference that is not valid (imageref.h) is an error at its line. */
 int dockerfile_parse(const char *file, const char *text, const struct kvlist *args, struct dockerfile **out,
 		     struct cc_error **err);
 /* External references the build needs (FROM bases that are not stages,
