@@ -443,8 +443,8 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 
 			if (done[i] || !r->per_platform || line < r->line || line > r->end_line)
 				continue;
-			norm = image_ref_normalize(r->ref);
-			if (!(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word, df->escape)))
+			norm = imageref_normalized(r->ref);
+			if (!norm || !(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word, df->escape)))
 				continue;
 			strbuf_add(&sb, p, (size_t)(at - p));
 			strbuf_add(&sb, r->word, r->off);
@@ -461,9 +461,9 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 			break;
 	}
 	for (i = 0; rc == 0 && i < df->nrefs; i++) {
-		cleanup_free char *norm = image_ref_normalize(df->refs[i].ref);
+		cleanup_free char *norm = imageref_normalized(df->refs[i].ref);
 
-		if (!done[i] && df->refs[i].per_platform && kvlist_get(map, norm))
+		if (!done[i] && df->refs[i].per_platform && norm && kvlist_get(map, norm))
 			rc = cc_error_set(err, "%s:%d: cannot name each platform's image of '%s' here: write '%s' as one"
 					  " word on one line", file, df->refs[i].line, df->refs[i].ref, df->refs[i].word);
 	}
@@ -474,21 +474,4 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 	}
 	*out = strbuf_detach(&sb);
 	return 0;
-}
-
-char *image_ref_normalize(const char *ref)
-{
-	const char *r = ref, *slash, *colon;
-
-	if (str_has_prefix(r, "docker.io/library/"))
-		r += 18;
-	else if (str_has_prefix(r, "docker.io/"))
-		r += 10;
-	else if (str_has_prefix(r, "index.docker.io/library/"))
-		r += 24;
-	if (strchr(r, '@'))
-		return xstrdup(r);
-	slash = strrchr(r, '/');
-	colon = strrchr(slash ? slash : r, ':');
-	return colon ? xstrdup(r) : xasprintf("%s:latest", r);
 }
