@@ -32,6 +32,8 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 			failed = 1;
 			continue;
 		}
+		for (size_t j = 0; j < p->warnings.n; j++)
+			fprintf(stderr, "ccbuild: warning: profile %s: %s\n", name, p->warnings.v[j]);
 		strbuf_addf(&sb, "%s%s: %zu image%s, %zu step%s", i ? "; " : "", name, p->nimages,
 			    PLURAL(p->nimages), p->graph.nsteps, PLURAL(p->graph.nsteps));
 		project_free(p);

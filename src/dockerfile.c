@@ -2,6 +2,7 @@
  * directive), then FROM / ARG / COPY --from / RUN --mount from= only. */
 #include "dockerfile.h"
 #include "error.h"
+#include "imageref.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -78,11 +79,24 @@ static void split_words(const char *s, struct strlist *out)
 	}
 }
 
-static void add_ref(struct dfparse *dp, const char *word, size_t off, size_t len, const char *ref, int per_platform)
+/* Record an image reference; one that is not a valid reference is an
+ * error at its line, as the builder stops there (unless the builder
+ * expands it later: a '$' left in a COPY --from value). */
+static int add_ref(struct dfparse *dp, const char *word, size_t off, size_t len, const char *ref, int per_platform,
+		   int expanded)
 {
 	struct dockerfile_ref r = { xstrdup(word), off, len, xstrdup(ref), dp->line, dp->end_line, per_platform };
+	cleanup_free char *norm = NULL;
+	struct cc_error *e = NULL;
+	int rc = 0;
 
 	VEC_PUSH(dp->df->refs, dp->df->nrefs, dp->df->refs_cap, r);
+	if (!strcmp(ref, "scratch") || (!expanded && strchr(ref, '$')))
+		return 0;
+	if (imageref_normalize(ref, &norm, &e) < 0)
+		rc = cc_error_set(dp->err, "%s:%d: %s", dp->file, dp->line, e->msg);
+	cc_error_free(e);
+	return rc;
 }
 
 static void handle_arg(struct dfparse *dp, const char *rest)
@@ -125,15 +139,19 @@ static int handle_from(struct dfparse *dp, const char *rest, int line)
 	split_words(rest, &w);
 	st.line = line;
 	st.per_platform = 1;
-	for (; i < w.n && str_has_prefix(w.v[i], "--"); i++)
-		if (str_has_prefix(w.v[i], "--platform=")) {
+	for (; rc == 0 && i < w.n && str_has_prefix(w.v[i], "--"); i++)
+		if (str_has_prefix(w.v[i], "--platform=") && st.platform) /* as the builder's flag parser */
+			rc = cc_error_set(dp->err, "%s:%d: FROM: duplicate flag specified: --platform", dp->file, line);
+		else if (str_has_prefix(w.v[i], "--platform=")) {
 			st.platform = expand(&dp->vars, w.v[i] + 11);
 			st.per_platform = !strcmp(w.v[i] + 11, "$TARGETPLATFORM") ||
 					  !strcmp(w.v[i] + 11, "${TARGETPLATFORM}");
 		}
-	if (i >= w.n || (w.n - i != 1 && w.n - i != 3) ||
+	if (rc < 0 || i >= w.n || (w.n - i != 1 && w.n - i != 3) ||
 	    (w.n - i == 3 && strcasecmp(w.v[i + 1], "as"))) {
-		rc = cc_error_set(dp->err, "%s:%d: FROM must be 'FROM [--platform=P] IMAGE [AS NAME]'", dp->file, line);
+		if (rc == 0)
+			rc = cc_error_set(dp->err, "%s:%d: FROM must be 'FROM [--platform=P] IMAGE [AS NAME]'",
+					  dp->file, line);
 		free(st.platform);
 		strlist_release(&w);
 		return rc;
@@ -148,40 +166,53 @@ static int handle_from(struct dfparse *dp, const char *rest, int line)
 			*c = (char)tolower((unsigned char)*c);
 	}
 	st.base_is_stage = dockerfile_has_stage(dp->df, st.base);
-	if (!st.base_is_stage)
-		add_ref(dp, w.v[i], 0, strlen(w.v[i]), st.base, st.per_platform);
+	if (rc == 0 && !st.base_is_stage)
+		rc = add_ref(dp, w.v[i], 0, strlen(w.v[i]), st.base, st.per_platform, 1);
 	VEC_PUSH(dp->df->stages, dp->df->nstages, dp->df->cap, st);
 	strlist_release(&w);
 	return rc;
 }
 
-static void handle_from_flags(struct dfparse *dp, const char *rest)
+/* The value of the from= option of a RUN --mount= value, or NULL. */
+static const char *mount_from(const char *opts)
+{
+	const char *p = opts;
+
+	for (; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (str_has_prefix(p, "from="))
+			return p + 5;
+	return NULL;
+}
+
+static int handle_from_flags(struct dfparse *dp, const char *rest)
 {
 	struct strlist w = { 0 };
 	struct dockerfile_stage *st;
 	const char *v, *from;
 	size_t i;
+	int rc = 0;
 
 	if (!dp->df->nstages)
-		return;
+		return 0;
 	st = &dp->df->stages[dp->df->nstages - 1];
 	split_words(rest, &w);
-	for (i = 0; i < w.n && str_has_prefix(w.v[i], "--"); i++) {
+	for (i = 0; rc == 0 && i < w.n && str_has_prefix(w.v[i], "--"); i++) {
 		v = w.v[i];
 		if (str_has_prefix(v, "--from=")) {
 			strlist_push(&st->copy_from, v + 7);
 			if (!dockerfile_has_stage(dp->df, v + 7))
-				add_ref(dp, v, 7, strlen(v + 7), v + 7, 1);
-		} else if (str_has_prefix(v, "--mount=") && (from = strstr(v, "from="))) {
-			char *val = xstrndup(from + 5, strcspn(from + 5, ","));
+				rc = add_ref(dp, v, 7, strlen(v + 7), v + 7, 1, 0);
+		} else if (str_has_prefix(v, "--mount=") && (from = mount_from(v + 8))) {
+			char *val = xstrndup(from, strcspn(from, ","));
 
 			strlist_push(&st->copy_from, val);
 			if (!dockerfile_has_stage(dp->df, val))
-				add_ref(dp, v, (size_t)(from + 5 - v), strlen(val), val, 1);
+				rc = add_ref(dp, v, (size_t)(from - v), strlen(val), val, 1, 0);
 			free(val);
 		}
 	}
 	strlist_release(&w);
+	return rc;
 }
 
 static int handle_instruction(struct dfparse *dp, const char *text, int line, int end_line)
@@ -202,7 +233,7 @@ static int handle_instruction(struct dfparse *dp, const char *text, int line, in
 	if (!strcmp(word, "ARG"))
 		handle_arg(dp, p);
 	else if (!strcmp(word, "COPY") || !strcmp(word, "ADD") || !strcmp(word, "RUN"))
-		handle_from_flags(dp, p);
+		return handle_from_flags(dp, p);
 	return 0;
 }
 
@@ -412,8 +443,8 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 
 			if (done[i] || !r->per_platform || line < r->line || line > r->end_line)
 				continue;
-			norm = image_ref_normalize(r->ref);
-			if (!(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word, df->escape)))
+			norm = imageref_normalized(r->ref);
+			if (!norm || !(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word, df->escape)))
 				continue;
 			strbuf_add(&sb, p, (size_t)(at - p));
 			strbuf_add(&sb, r->word, r->off);
@@ -430,9 +461,9 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 			break;
 	}
 	for (i = 0; rc == 0 && i < df->nrefs; i++) {
-		cleanup_free char *norm = image_ref_normalize(df->refs[i].ref);
+		cleanup_free char *norm = imageref_normalized(df->refs[i].ref);
 
-		if (!done[i] && df->refs[i].per_platform && kvlist_get(map, norm))
+		if (!done[i] && df->refs[i].per_platform && norm && kvlist_get(map, norm))
 			rc = cc_error_set(err, "%s:%d: cannot name each platform's image of '%s' here: write '%s' as one"
 					  " word on one line", file, df->refs[i].line, df->refs[i].ref, df->refs[i].word);
 	}
@@ -443,21 +474,4 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 	}
 	*out = strbuf_detach(&sb);
 	return 0;
-}
-
-char *image_ref_normalize(const char *ref)
-{
-	const char *r = ref, *slash, *colon;
-
-	if (str_has_prefix(r, "docker.io/library/"))
-		r += 18;
-	else if (str_has_prefix(r, "docker.io/"))
-		r += 10;
-	else if (str_has_prefix(r, "index.docker.io/library/"))
-		r += 24;
-	if (strchr(r, '@'))
-		return xstrdup(r);
-	slash = strrchr(r, '/');
-	colon = strrchr(slash ? slash : r, ':');
-	return colon ? xstrdup(r) : xasprintf("%s:latest", r);
 }

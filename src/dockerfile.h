@@ -41,7 +41,8 @@ struct dockerfile {
 };
 
 /* Parse the Dockerfile text; `file` names it in errors; args (may be NULL)
- * are the build args, which override global ARG defaults. */
+ * are the build args, which override global ARG defaults.  An image
+ * reference that is not valid (imageref.h) is an error at its line. */
 int dockerfile_parse(const char *file, const char *text, const struct kvlist *args, struct dockerfile **out,
 		     struct cc_error **err);
 /* External references the build needs (FROM bases that are not stages,
@@ -55,18 +56,15 @@ void dockerfile_platform_refs(const struct dockerfile *df, const char *target, s
 int dockerfile_has_stage(const struct dockerfile *df, const char *name);
 void dockerfile_free(struct dockerfile *df);
 /* text (which df was parsed from) with every per-platform image reference
- * whose normalised name is a key of map replaced by its value, where it
- * stands (line numbers stay as written).  *out is NULL when no reference
- * is in map; caller frees.  An error when a reference to replace cannot be
- * found as written (a word split by the escape character).
+ * whose normalised form (imageref.h: docker.io/library/x:latest) is a key
+ * of map replaced by its value, where it stands (line numbers stay as
+ * written).  *out is NULL when no reference is in map; caller frees.  An
+ * error when a reference to replace cannot be found as written (a word
+ * split by the escape character).
  * For a multi-platform build of an image FROM another multi-platform
  * image of the manifest: each platform's build names that platform's
  * local image. */
 int dockerfile_retarget(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
 			char **out, struct cc_error **err);
-
-/* Normalise an image reference for comparison: "docker.io/library/x" ->
- * "x", no tag -> ":latest"; caller frees. */
-char *image_ref_normalize(const char *ref);
 
 #endif

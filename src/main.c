@@ -241,6 +241,8 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 	(*argv)++;
 	if (project_load(cli->manifest, cli->profile, &cli->project, &err) < 0)
 		return cli_report(err, EXIT_USAGE);
+	for (size_t i = 0; i < cli->project->warnings.n; i++)
+		fprintf(stderr, "ccbuild: warning: %s\n", cli->project->warnings.v[i]);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "compose.h"
 #include "dockerfile.h"
 #include "error.h"
+#include "imageref.h"
 #include "manifest.h"
 #include "step.h"
 #include "util.h"
@@ -16,6 +17,7 @@ static void image_release(struct image *img)
 {
 	free(img->key);
 	free(img->ref);
+	free(img->ref_full);
 	free(img->context);
 	free(img->dockerfile);
 	free(img->target);
@@ -253,6 +255,7 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 
 	if (!img->ref)
 		img->ref = xasprintf("%s-%s:latest", p->manifest->project, img->key);
+	img->ref_full = imageref_normalized(img->ref);
 	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
 	img->dockerfile = path_join(img->context, df_rel);
 	if (read_file(img->dockerfile, &text, NULL, &e) < 0) {
@@ -274,18 +277,23 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	return 0;
 }
 
-/* The image a base reference names: by key or by reference. */
-long project_image_named(const struct project *p, const char *base)
+int project_base_is_self(const struct image *img, const char *ref)
 {
-	cleanup_free char *norm = image_ref_normalize(base);
+	cleanup_free char *norm = imageref_normalized(ref);
+
+	return norm && img->ref_full && !strcmp(norm, img->ref_full);
+}
+
+long project_base_image(const struct project *p, const struct image *img, const char *ref)
+{
+	cleanup_free char *norm = imageref_normalized(ref);
 	size_t i;
 
-	for (i = 0; i < p->nimages; i++) {
-		cleanup_free char *ref = image_ref_normalize(p->images[i].ref);
-
-		if (!strcmp(p->images[i].key, base) || !strcmp(ref, norm))
+	if (!norm || (img->ref_full && !strcmp(norm, img->ref_full)))
+		return -1;
+	for (i = 0; i < p->nimages; i++)
+		if (p->images[i].ref_full && !strcmp(p->images[i].ref_full, norm))
 			return (long)i;
-	}
 	return -1;
 }
 
@@ -319,8 +327,8 @@ static int platforms_covered(const struct project *p, const struct image *img, s
 		const struct image *base;
 		cleanup_free char *have = NULL, *want = NULL;
 
-		d = project_image_named(p, img->platform_bases.v[j]);
-		if (d < 0 || &p->images[d] == img || seen[d])
+		d = project_base_image(p, img, img->platform_bases.v[j]);
+		if (d < 0 || seen[d])
 			continue;
 		seen[d] = 1;
 		base = &p->images[d];
@@ -384,6 +392,24 @@ static int add_scans(struct project *p, struct cc_error **err)
 	return rc;
 }
 
+/* An image FROM its own reference is built FROM the external image of
+ * that name, not FROM itself; but once built, the engine's image of that
+ * name is this one, and BuildKit looks there first. */
+static void warn_self_base(struct project *p, const struct image *img, const char *ref)
+{
+	char where[4096];
+	cleanup_free char *msg = NULL;
+
+	ypos_format(&img->pos, where, sizeof(where));
+	msg = xasprintf("%s: image '%s' (tagged %s) is built FROM %s in %s: that is the external image %s, not '%s'"
+			" itself; but once '%s' is built, the engine's %s is '%s', and each build would start from the"
+			" previous one: tag the image under another name",
+			where, img->key, img->ref, ref, img->dockerfile, img->ref_full, img->key, img->key, ref,
+			img->key);
+	if (!strlist_has(&p->warnings, msg))
+		strlist_push(&p->warnings, msg);
+}
+
 static int build_graph(struct project *p, struct cc_error **err)
 {
 	struct graph *g = &p->graph;
@@ -401,12 +427,10 @@ static int build_graph(struct project *p, struct cc_error **err)
 		const struct image *img = &p->images[i];
 
 		for (j = 0; j < img->bases.n; j++)
-			if ((dep = project_image_named(p, img->bases.v[j])) >= 0 && (size_t)dep != i)
+			if ((dep = project_base_image(p, img, img->bases.v[j])) >= 0)
 				graph_add_edge(g, i, (size_t)dep);
-			else if (dep == (long)i)
-				rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
-						 "dependency cycle: build:%s -> build:%s (its Dockerfile builds FROM itself)",
-						 img->key, img->key);
+			else if (project_base_is_self(img, img->bases.v[j]))
+				warn_self_base(p, img, img->bases.v[j]);
 		if (platforms_covered(p, img, err) < 0)
 			rc = -1;
 		for (j = 0; j < img->depends_on.n; j++) {
@@ -459,7 +483,7 @@ static void select_services(struct project *p)
 			if (!keep[i])
 				continue;
 			for (j = 0; j < p->images[i].bases.n; j++) {
-				long d = project_image_named(p, p->images[i].bases.v[j]);
+				long d = project_base_image(p, &p->images[i], p->images[i].bases.v[j]);
 
 				if (d >= 0 && !keep[d])
 					keep[d] = 1, changed = 1;
@@ -596,6 +620,7 @@ void project_free(struct project *p)
 		image_release(&p->images[i]);
 	free(p->images);
 	free(p->scans);
+	strlist_release(&p->warnings);
 	compose_free(p->compose);
 	free(p);
 }

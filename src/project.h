@@ -18,6 +18,8 @@ struct scan_spec;
 struct image {
 	char *key;              /* image key = compose service name when from compose */
 	char *ref;              /* reference it is tagged as */
+	char *ref_full;         /* ref normalised (imageref.h), or NULL when
+				 * it is not a valid reference */
 	char *context;          /* directory, relative to the cwd or absolute */
 	char *dockerfile;       /* path of the Dockerfile, relative to the cwd or absolute */
 	char *target;           /* or NULL */
@@ -45,14 +47,21 @@ struct project {
 	struct scan_target *scans;           /* owned; steps point into it */
 	size_t nscans, nscans_cap;
 	struct graph graph;
+	struct strlist warnings;             /* found while loading; never fatal */
 };
 
 /* Resolve profile `name` of manifest m: load compose files, resolve images,
  * read their Dockerfiles, build and order the step graph.  Every problem
  * found is reported. */
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
-/* Index of the image a FROM reference names (by key or reference), or -1. */
-long project_image_named(const struct project *p, const char *ref);
+/* Index of the image of the manifest that a reference in img's Dockerfile
+ * (FROM, COPY --from) names: the one whose reference is the same once
+ * normalised (imageref.h: "nginx" is docker.io/library/nginx:latest, not
+ * the image whose key is nginx), never img itself; -1: an external image. */
+long project_base_image(const struct project *p, const struct image *img, const char *ref);
+/* 1 when ref, named in img's Dockerfile, is img's own reference: the
+ * external image of that name, not img (project_base_image). */
+int project_base_is_self(const struct image *img, const char *ref);
 /* Image by key, or NULL. */
 const struct image *project_image(const struct project *p, const char *key);
 void project_free(struct project *p);

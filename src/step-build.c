@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
+#include "imageref.h"
 #include "manifest.h"
 #include "privbase.h"
 #include "project.h"
@@ -163,18 +164,70 @@ static char *private_local_ref(const char *ref, const char *platform)
 static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth)
 {
 	*auth = NULL;
-	if (project_image_named(r->project, ref) >= 0 || !(*auth = privbase_auth(ref)))
+	if (project_base_image(r->project, img, ref) >= 0 || !(*auth = privbase_auth(ref)))
 		return 0;
 	return per_platform_base(img, ref);
 }
 
+/* When img's Dockerfile names img's own reference (project_base_is_self)
+ * and the engine's image of that name (id) is this step's own last build:
+ * the identity recorded then, that of the external image it was built
+ * FROM, so that a build never changes its own inputs.  Else id.  Takes id. */
+static char *own_base_identity(struct runner *r, size_t i, const char *key, char *id)
+{
+	struct step_record rec;
+	cleanup_free char *warning = NULL;
+	const char *prev;
+
+	if (state_load_step(r->state_dir, r->project->graph.steps[i].id, &rec, &warning) != 1)
+		return id;
+	prev = json_string_value(json_object_get(json_object_get(rec.inputs, "bases"), key));
+	if (prev && rec.output && strstr(rec.output, id)) {
+		free(id);
+		id = xstrdup(prev);
+	}
+	step_record_release(&rec);
+	return id;
+}
+
+/* The external bases of step i's image, each once under its normalised
+ * reference (imageref.h), with its identity, in FROM order. */
+static int collect_external(struct runner *r, size_t i, struct strlist *ids, json_t *bases, struct cc_error **err)
+{
+	const struct image *img = r->project->graph.steps[i].data;
+	size_t j;
+
+	for (j = 0; j < img->bases.n; j++) {
+		const char *ref = img->bases.v[j];
+		cleanup_free char *norm = imageref_normalized(ref), *auth = NULL;
+		const char *key = norm ? norm : ref;
+		char *id;
+
+		if (project_base_image(r->project, img, ref) >= 0 || json_object_get(bases, key))
+			continue; /* a manifest image (identified by its hash), or named twice */
+		/* credentials (a helper may run) only asked where they can matter */
+		if (per_platform_base(img, ref) && !r->offline && private_per_platform(r, img, ref, &auth))
+			id = registry_identity(ref, 0, err);  /* its index: what each platform pulls */
+		else
+			id = external_identity(r, ref, err);
+		if (id && project_base_is_self(img, ref))
+			id = own_base_identity(r, i, key, id);
+		if (!id)
+			return -1;
+		json_object_set_new(bases, key, json_string(id));
+		strlist_push(ids, key);
+		strlist_push(ids, id);
+		free(id);
+	}
+	return 0;
+}
+
 /* Base identities in a fixed order (manifest images as "build:KEY" with
- * their input hash first, then externals as written with their image ID),
- * into res->inputs.bases and ids. */
+ * their input hash first, then externals by normalised reference with
+ * their image ID), into res->inputs.bases and ids. */
 static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t *bases, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
 	size_t j;
 
 	for (j = 0; j < s->ndeps; j++) {
@@ -189,27 +242,7 @@ static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t
 		strlist_push(ids, d->id);
 		strlist_push(ids, out);
 	}
-	for (j = 0; j < img->bases.n; j++) {
-		char *id, *auth = NULL;
-
-		if (project_image_named(r->project, img->bases.v[j]) >= 0)
-			continue; /* a manifest image: identified by its hash above */
-		/* credentials (a helper may run) only asked where they can matter */
-		if (per_platform_base(img, img->bases.v[j]) && !r->offline &&
-		    private_per_platform(r, img, img->bases.v[j], &auth))
-			id = registry_identity(img->bases.v[j], 0, err);  /* its index: what each platform pulls */
-		else
-			id = external_identity(r, img->bases.v[j], err);
-		free(auth);
-		auth = NULL;
-		if (!id)
-			return -1;
-		json_object_set_new(bases, img->bases.v[j], json_string(id));
-		strlist_push(ids, img->bases.v[j]);
-		strlist_push(ids, id);
-		free(id);
-	}
-	return 0;
+	return collect_external(r, i, ids, bases, err);
 }
 
 static json_t *build_inputs(const struct image *img, const char *platforms, const char *dockerfile_text,
@@ -632,24 +665,20 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 	for (j = 0; j < s->ndeps; j++) {
 		const struct step *d = &r->project->graph.steps[s->deps[j]];
 		const struct image *dimg = d->data;
-		cleanup_free char *local = NULL, *nref = NULL, *nkey = NULL;
+		cleanup_free char *local = NULL;
 
-		if (d->kind != &step_kind_build || !shares_platform(dimg, img, platform))
+		if (d->kind != &step_kind_build || !shares_platform(dimg, img, platform) || !dimg->ref_full)
 			continue;
 		local = build_platform_ref(dimg->ref, platform);
-		nref = image_ref_normalize(dimg->ref);
-		nkey = image_ref_normalize(dimg->key);
-		kvlist_set(&map, nref, local);
-		kvlist_set(&map, nkey, local);
+		kvlist_set(&map, dimg->ref_full, local);
 	}
 	for (j = 0; j < img->platform_bases.n; j++) {
 		const char *ref = img->platform_bases.v[j];
 		cleanup_free char *auth = NULL, *local = NULL, *nref = NULL;
 
-		if (!private_per_platform(r, img, ref, &auth))
+		if (!private_per_platform(r, img, ref, &auth) || !(nref = imageref_normalized(ref)))
 			continue;
 		local = private_local_ref(ref, platform);
-		nref = image_ref_normalize(ref);
 		kvlist_set(&map, nref, local);
 	}
 	if (!map.n)
@@ -801,7 +830,7 @@ static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 			return -1;
 	for (j = 0; j < img->bases.n; j++) {
 		const char *ref = img->bases.v[j];
-		cleanup_free char *auth = NULL, *note = NULL;
+		cleanup_free char *auth = NULL, *note = NULL, *norm = imageref_normalized(ref);
 		int per = private_per_platform(r, img, ref, &auth);
 		struct strlist locals = { 0 };
 		const char *index;
@@ -817,7 +846,7 @@ static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 			strlist_push(&locals, local);
 			free(local);
 		}
-		index = json_string_value(json_object_get(json_object_get(r->results[i].inputs, "bases"), ref));
+		index = json_string_value(json_object_get(json_object_get(r->results[i].inputs, "bases"), norm ? norm : ref));
 		if (index && str_has_prefix(index, "registry "))
 			index += strlen("registry ");
 		else

@@ -49,7 +49,7 @@ static void external_bases(const struct runner *r, const struct image *img, stru
 	size_t k;
 
 	for (k = 0; k < img->bases.n; k++)
-		if (project_image_named(r->project, img->bases.v[k]) < 0)
+		if (project_base_image(r->project, img, img->bases.v[k]) < 0)
 			strlist_push(out, img->bases.v[k]);
 }
 

@@ -53,7 +53,7 @@ static char *retarget(const char *text, const struct kvlist *args)
 		cc_error_free(err);
 		return xstrdup("(parse error)");
 	}
-	kvlist_set(&map, "shop-base:latest", "shop-base:latest-linux-arm64");
+	kvlist_set(&map, "docker.io/library/shop-base:latest", "shop-base:latest-linux-arm64");
 	if (dockerfile_retarget("Dockerfile", text, df, &map, &out, &err) < 0) {
 		out = xasprintf("(error) %s", err->msg);
 		cc_error_free(err);
@@ -75,7 +75,6 @@ int main(void)
 	struct kvlist args = { 0 };
 	struct cc_error *err = NULL;
 	struct dockerfile *df = NULL;
-	char *n;
 
 	CHECK("FROM python:3.12-slim AS base\nFROM base AS deps\nRUN x\nFROM deps\n", NULL, NULL,
 	      "python:3.12-slim", "stages are not external bases");
@@ -99,6 +98,7 @@ int main(void)
 	ok(dockerfile_parse("Dockerfile", "FROM\n", NULL, &df, &err) < 0 && strstr(err->msg, "Dockerfile:1"),
 	   "bad FROM names file and line");
 	cc_error_free(err);
+	err = NULL;
 	RETARGET("FROM shop-base AS b\nRUN x\n", NULL, "FROM shop-base:latest-linux-arm64 AS b\nRUN x\n",
 		 "retarget: FROM a manifest image");
 	RETARGET("ARG BASE=shop-base:latest\nFROM --platform=$TARGETPLATFORM ${BASE}\n", NULL,
@@ -151,11 +151,33 @@ int main(void)
 		dockerfile_free(df);
 		df = NULL;
 	}
-	n = image_ref_normalize("docker.io/library/redis");
-	is_str(n, "redis:latest", "ref normalisation");
-	free(n);
-	n = image_ref_normalize("127.0.0.1:5000/shop/web");
-	is_str(n, "127.0.0.1:5000/shop/web:latest", "registry port is not a tag");
-	free(n);
+	ok(dockerfile_parse("Dockerfile", "FROM alpine\nFROM Redis\n", NULL, &df, &err) < 0 &&
+	   !strcmp(err->msg, "Dockerfile:2: 'Redis' is not a valid image reference: repository name must be lowercase"),
+	   "a FROM that is not a valid reference is an error at its line");
+	cc_error_free(err);
+	err = NULL;
+	ok(dockerfile_parse("Dockerfile", "ARG B=shop/Web\nFROM ${B}\n", NULL, &df, &err) < 0 &&
+	   strstr(err->msg, "Dockerfile:2: 'shop/Web' is not a valid image reference"),
+	   "the reference is checked after ARG expansion");
+	cc_error_free(err);
+	err = NULL;
+	ok(dockerfile_parse("Dockerfile", "FROM scratch\nCOPY --from=Tools:1 /a /a\n", NULL, &df, &err) < 0 &&
+	   strstr(err->msg, "Dockerfile:2: 'Tools:1'"), "COPY --from an invalid reference is an error");
+	cc_error_free(err);
+	err = NULL;
+	CHECK("FROM busybox AS Builder\nFROM Builder\nCOPY --from=BUILDER /a /a\nCOPY --from=${X} /b /b\n", NULL, NULL,
+	      "busybox,${X}", "stage names are not references (any case); a COPY --from=$X is the builder's to expand");
+	CHECK("FROM busybox\nRUN --mount=type=cache,id=xfrom=y,target=/c x\n", NULL, NULL, "busybox",
+	      "RUN --mount: only the from= option names an image");
+	ok(dockerfile_parse("Dockerfile", "FROM --platform=linux/amd64 --platform=linux/arm64 busybox\n", NULL, &df,
+			    &err) < 0 && strstr(err->msg, "Dockerfile:1: FROM: duplicate flag specified: --platform"),
+	   "a second --platform is an error, as for the builder (the first value was leaked)");
+	cc_error_free(err);
+	err = NULL;
+	RETARGET("FROM docker.io/library/shop-base\nCOPY --from=index.docker.io/library/shop-base:latest /a /a\n"
+		 "FROM shop-base:1\nFROM shop/shop-base\n", NULL,
+		 "FROM shop-base:latest-linux-arm64\nCOPY --from=shop-base:latest-linux-arm64 /a /a\n"
+		 "FROM shop-base:1\nFROM shop/shop-base\n",
+		 "retarget: every spelling of the reference, no other tag or repository");
 	return done_testing();
 }
