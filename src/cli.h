@@ -5,7 +5,7 @@
 #ifndef CC_CLI_H
 #define CC_CLI_H
 
-#include <signal.h>
+#include "cancel.h"
 
 struct cc_error;
 struct engine;
@@ -26,7 +26,7 @@ struct cli {
 	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
 	struct project *project;    /* set up for NEEDS_PROFILE commands */
 	const char *profile;
-	volatile sig_atomic_t *cancel;  /* raised by SIGINT/SIGTERM (main) */
+	atomic_int *cancel;       /* raised by SIGINT/SIGTERM (main) */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,

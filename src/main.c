@@ -246,12 +246,12 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 
 /* The only process-wide mutable state: raised by SIGINT/SIGTERM, polled
  * by the scheduler and by in-flight engine requests. */
-static volatile sig_atomic_t interrupted;
+static atomic_int interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	atomic_store(&interrupted, 1);
 }
 
 static void install_signals(void)

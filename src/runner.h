@@ -10,9 +10,9 @@
 #define CC_RUNNER_H
 
 #include <jansson.h>
-#include <signal.h>
 #include <stddef.h>
 
+#include "cancel.h"
 #include "hash.h"
 #include "lists.h"
 #include "sched.h"
@@ -51,7 +51,7 @@ struct runner {
 	const struct gitinfo *git;   /* borrowed; NULL outside a git repository */
 	const char *registry_auth;   /* X-Registry-Auth for pushes, or NULL */
 	struct step_result *results; /* one per graph step, owned */
-	volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 	int jobs, keep_going;
 	int offline;                 /* ask no registry (--offline) */
 };
