@@ -99,6 +99,8 @@ int runner_plan(struct runner *r, struct cc_error **err)
 		const char *dep = s->kind->needs_outputs ? pending_dep(r, s) : NULL;
 		int rc;
 
+		if (cancel_pending(r->cancel))
+			return cc_error_set(err, "interrupted");
 		if (dep) {
 			res->would_run = 1;
 			res->reason = xasprintf("%s would run first", dep);

@@ -61,7 +61,8 @@ struct runner {
 void runner_init(struct runner *r, struct project *p);
 /* Decide every step without running anything (single-threaded, in order).
  * A step that reads its dependencies' outputs would run after one that
- * would run ("build:base would run first").  Returns 0, or -1 with err when a check failed. */
+ * would run ("build:base would run first").  Returns 0, or -1 with err when a check failed
+ * or *cancel was raised ("interrupted"). */
 int runner_plan(struct runner *r, struct cc_error **err);
 /* Run the graph; returns 0, 1 when a step failed, 130 when cancelled. */
 int runner_run(struct runner *r);
