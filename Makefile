@@ -8,41 +8,50 @@ WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter -Werror
 CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -iquote src $(shell pkg-config --cflags $(PKGS))
 LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
+# Objects and binaries go below BUILD (default: beside the sources);
+# `make asan` and `make tsan` build in build/asan and build/tsan, so they
+# never touch the normal build.  tests/run takes the same directory from
+# $CCBUILD_BUILD_DIR.
+BUILD ?=
+B = $(if $(BUILD),$(BUILD:%/=%)/)
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ = $(LIB_SRC:.c=.o)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)%.o)
 UNIT_SRC = $(wildcard tests/unit/test-*.c)
-UNIT_BIN = $(UNIT_SRC:.c=)
+UNIT_BIN = $(UNIT_SRC:%.c=$(B)%)
 
-all: ccbuild $(UNIT_BIN)
+all: $(B)ccbuild $(UNIT_BIN)
 
-libccbuild.a: $(LIB_OBJ)
+$(B)libccbuild.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-ccbuild: src/main.o libccbuild.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ src/main.o libccbuild.a $(LDLIBS)
+$(B)ccbuild: $(B)src/main.o $(B)libccbuild.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)src/main.o $(B)libccbuild.a $(LDLIBS)
 
-tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h libccbuild.a
-	$(CC) $(CPPFLAGS) -iquote tests/unit $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< libccbuild.a $(LDLIBS)
+$(B)tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)libccbuild.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -iquote tests/unit $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(B)libccbuild.a $(LDLIBS)
 
-%.o: %.c $(wildcard src/*.h)
+$(B)%.o: %.c $(wildcard src/*.h)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 # The README's test command runs this target.
 test: all
 	./tests/run
 
-asan:
-	$(MAKE) clean
-	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 ./tests/run
-	$(MAKE) clean
+# TESTS selects what the sanitizer targets run (tests/run NAME...; "unit"
+# for the unit tests): `make tsan TESTS=unit`.
+TESTS ?=
 
+asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all
+	CCBUILD_BUILD_DIR=build/asan ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 ./tests/run $(TESTS)
+
+# A TSan report makes the program exit 66: the test counts as failed.
 tsan:
-	$(MAKE) clean
-	$(MAKE) CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" all
-	./tests/run
-	$(MAKE) clean
+	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" all
+	CCBUILD_BUILD_DIR=build/tsan TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" ./tests/run $(TESTS)
 
 install: ccbuild
 	install -D -m 755 ccbuild $(DESTDIR)$(PREFIX)/bin/ccbuild
@@ -51,6 +60,7 @@ fmt:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
 
 clean:
-	rm -f src/*.o libccbuild.a ccbuild $(UNIT_BIN)
+	rm -f src/*.o libccbuild.a ccbuild $(UNIT_SRC:.c=)
+	rm -rf build
 
 .PHONY: all test asan tsan install fmt clean

@@ -5,13 +5,15 @@
 #ifndef CC_CLI_H
 #define CC_CLI_H
 
-#include <signal.h>
+#include "cancel.h"
 
 struct cc_error;
 struct engine;
 struct manifest;
 struct project;
 
+/* EXIT_INTERRUPTED: a command that stopped for the cancel flag; main
+ * exits 128 + the signal's number instead (130 SIGINT, 143 SIGTERM). */
 enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ENGINE = 3, EXIT_INTERRUPTED = 130 };
 
 struct cli {
@@ -26,7 +28,7 @@ struct cli {
 	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
 	struct project *project;    /* set up for NEEDS_PROFILE commands */
 	const char *profile;
-	volatile sig_atomic_t *cancel;  /* raised by SIGINT/SIGTERM (main) */
+	atomic_int *cancel;       /* the signal that asked to stop, or 0 (main) */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,
@@ -44,6 +46,10 @@ char *cli_state_dir(const struct cli *cli);
 int cli_engine(const struct cli *cli, int required, struct engine **out);
 /* Worker count: -j, else the number of online cores. */
 int cli_jobs(const struct cli *cli);
+/* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down
+ * (steps in flight cancelled and reported, nothing half written); until
+ * then a signal ends the process at once, with 128 + its number. */
+void cli_wind_down(const struct cli *cli);
 
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);

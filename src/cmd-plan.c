@@ -46,6 +46,7 @@ static int plan_setup(struct cli *cli, struct runner *r, struct engine **e, char
 	r->cancel = cli->cancel;
 	r->offline = cli->offline;
 	r->git = have_git == 0 ? git : NULL;
+	cli_wind_down(cli); /* hashing writes stat caches */
 	if (runner_plan(r, &err) < 0)
 		return cli_report(err, EXIT_FAILED);
 	return 0;

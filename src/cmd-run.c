@@ -145,7 +145,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		engine_close(e);
 		return cli_report(err, EXIT_FAILED);
 	}
-	rc = *cli->cancel ? EXIT_INTERRUPTED : run_locked(cli, e, state_dir);
+	cli_wind_down(cli); /* locked: from here a signal cancels the steps */
+	rc = cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : run_locked(cli, e, state_dir);
 	state_unlock(lock);
 	engine_close(e);
 	return rc;

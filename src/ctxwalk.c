@@ -31,6 +31,7 @@ struct walker {
 	unsigned char *states; /* npat bytes per depth */
 	struct cc_error **err;
 	const char *root;
+	const atomic_int *cancel;
 };
 
 struct names {
@@ -235,6 +236,11 @@ static int walk_dir(struct walker *w, int dfd, int depth)
 	for (i = 0; rc == 0 && i < nm.n; i++) {
 		const char *name = nm.buf + nm.off[i];
 
+		if (cancel_pending(w->cancel)) {
+			rc = cc_error_set(w->err, "%s: interrupted", w->root);
+			break;
+		}
+
 		w->path.len = base;
 		if (base)
 			strbuf_addch(&w->path, '/');
@@ -252,10 +258,11 @@ static int walk_dir(struct walker *w, int dfd, int depth)
 	return rc;
 }
 
-int ctxwalk(const char *dir, const struct ignore *ig, struct ctx_list *out,
-	    struct cc_error **err)
+int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel,
+	    struct ctx_list *out, struct cc_error **err)
 {
-	struct walker w = { ig, out, STRBUF_INIT, ig ? ignore_count(ig) : 0, NULL, err, dir };
+	struct walker w = { ig, out, STRBUF_INIT, ig ? ignore_count(ig) : 0,
+			    NULL, err, dir, cancel };
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
 
 	if (fd < 0)

@@ -6,6 +6,7 @@
 #define CC_CTXWALK_H
 
 #include "arena.h"
+#include "cancel.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,9 +33,11 @@ struct ctx_list {
 /* Walk directory `dir` (symlinks not followed below it) applying `ig`
  * (NULL: nothing excluded) and append the entries to `out` in walk order.
  * Excluded directories are pruned unless a '!' pattern starts inside them;
- * an excluded directory is itself never listed; sockets are skipped. */
-int ctxwalk(const char *dir, const struct ignore *ig, struct ctx_list *out,
-	    struct cc_error **err);
+ * an excluded directory is itself never listed; sockets are skipped.
+ * Stops with an error ("interrupted") soon after *cancel (may be NULL) is
+ * raised. */
+int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel,
+	    struct ctx_list *out, struct cc_error **err);
 /* Free the entries and their strings; the list is empty and reusable. */
 void ctx_list_release(struct ctx_list *l);
 /* The entry for `path` (binary search), or NULL; borrowed. */

@@ -19,7 +19,7 @@ struct build_xfer {
 	struct cc_error *tar_err;
 	struct buildstream *bs;
 	struct strbuf raw;                /* response start, for HTTP errors */
-	volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 };
 
 static size_t build_read(char *buf, size_t size, size_t n, void *arg)
@@ -46,7 +46,7 @@ static int build_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut
 
 	/* Atomic so a flag raised by another thread (not only a signal
 	 * handler) is seen without a data race. */
-	return x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED);
+	return cancel_pending(x->cancel);
 }
 
 static void query_add(struct strbuf *q, const char *key, const char *val)
@@ -162,7 +162,7 @@ static int build_result(struct engine *e, CURLcode code, long status, const char
 	json_t *body;
 	int rc;
 
-	if (x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED)) {
+	if (cancel_pending(x->cancel)) {
 		cc_error_set(err, "engine: build cancelled");
 		return ENGINE_CANCELLED;
 	}
@@ -194,7 +194,7 @@ static struct curl_slist *build_headers(void)
 }
 
 int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress,
-		 void *ctx, volatile sig_atomic_t *cancel, char **image_id, struct cc_error **err)
+		 void *ctx, const atomic_int *cancel, char **image_id, struct cc_error **err)
 {
 	struct build_xfer x = { .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free struct tar_entry *entries = NULL;

@@ -13,7 +13,7 @@ struct push_xfer {
 	struct strbuf line;       /* an incomplete line */
 	char *digest;             /* from {"aux":{"Digest":...}} */
 	char *error;              /* first errorDetail message */
-	volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 	struct strbuf raw;        /* response start, for HTTP errors */
 };
 
@@ -57,7 +57,7 @@ static int push_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 {
 	struct push_xfer *x = arg;
 
-	return x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED);
+	return cancel_pending(x->cancel);
 }
 
 /* POST path with X-Registry-Auth; the stream's outcome into x. */
@@ -85,7 +85,7 @@ static int dist_call(struct engine *e, const char *path, const char *auth, struc
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (x->cancel && __atomic_load_n(x->cancel, __ATOMIC_RELAXED)) {
+	if (cancel_pending(x->cancel)) {
 		cc_error_set(err, "engine: %s cancelled", what);
 		rc = ENGINE_CANCELLED;
 	} else if (rc != CURLE_OK)
@@ -114,7 +114,7 @@ static void xfer_release(struct push_xfer *x)
 }
 
 int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
-		      volatile sig_atomic_t *cancel, char **digest, struct cc_error **err)
+		      const atomic_int *cancel, char **digest, struct cc_error **err)
 {
 	struct push_xfer x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free char *etag = engine_escape(tag), *what = xasprintf("pushing %s:%s", name, tag);
@@ -135,7 +135,7 @@ int engine_image_push(struct engine *e, const char *name, const char *tag, const
 }
 
 int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
-		      const char *auth, volatile sig_atomic_t *cancel, struct cc_error **err)
+		      const char *auth, const atomic_int *cancel, struct cc_error **err)
 {
 	struct push_xfer x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free char *ename = engine_escape(name), *etag = engine_escape(tag);

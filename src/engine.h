@@ -20,9 +20,9 @@
 #define CC_ENGINE_H
 
 #include <jansson.h>
-#include <signal.h>
 #include <stddef.h>
 
+#include "cancel.h"
 #include "tarstream.h"
 
 #define ENGINE_UNREACHABLE (-2)
@@ -76,12 +76,12 @@ int engine_image_remove(struct engine *e, const char *name, int force, struct cc
  * X-Registry-Auth value (base64url JSON) or NULL for anonymous.  On
  * success *digest is the pushed manifest's "sha256:..." (caller frees). */
 int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
-		      volatile sig_atomic_t *cancel, char **digest, struct cc_error **err);
+		      const atomic_int *cancel, char **digest, struct cc_error **err);
 /* POST /images/create?fromImage=NAME&tag=TAG[&platform=P]: the engine
  * pulls NAME:TAG, for platform P ("linux/arm64") when not NULL (ccbuild
  * pulls only from the registries a manifest names). */
 int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
-		      const char *auth, volatile sig_atomic_t *cancel, struct cc_error **err);
+		      const char *auth, const atomic_int *cancel, struct cc_error **err);
 /* ---- builds (engine-build.c) ---- */
 
 enum engine_builder {
@@ -129,6 +129,6 @@ typedef void (*engine_progress_fn)(void *ctx, const struct engine_event *ev);
  * On success *image_id is "sha256:..." (caller frees).  A failed build's
  * error names the failing step and ends with its last output lines. */
 int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress,
-		 void *ctx, volatile sig_atomic_t *cancel, char **image_id, struct cc_error **err);
+		 void *ctx, const atomic_int *cancel, char **image_id, struct cc_error **err);
 
 #endif

@@ -184,7 +184,7 @@ static int hash_contents(const struct hash_input *in, const struct ctx_list *l,
 	int rc;
 
 	sc = statcache_open(in->statcache, &out->warning);
-	rc = statcache_hash_list(sc, in->context, l, digests, &out->stats, err);
+	rc = statcache_hash_list(sc, in->context, l, in->cancel, digests, &out->stats, err);
 	if (rc == 0 && statcache_save(sc, l, (const unsigned char(*)[32])digests, err) < 0)
 		rc = -1;
 	statcache_free(sc);
@@ -204,7 +204,7 @@ static int hash_context(const struct hash_input *in, struct hash_result *out,
 	size_t i;
 	int rc = -1;
 
-	if (!ig || ctxwalk(in->context, ig, &l, err) < 0)
+	if (!ig || ctxwalk(in->context, ig, in->cancel, &l, err) < 0)
 		goto out;
 	digests = xcalloc(l.n ? l.n : 1, 32);
 	if (hash_contents(in, &l, digests, out, err) < 0)

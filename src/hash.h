@@ -26,6 +26,7 @@ struct hash_input {
 				     * digest of an external one; in FROM order */
 	size_t nbases;
 	const char *statcache;      /* stat cache file, or NULL for none */
+	const atomic_int *cancel;   /* stop soon after it is raised, or NULL */
 };
 
 struct hash_file {

@@ -70,7 +70,7 @@ static const char options_help[] =
 	"  --junit FILE     write scan results as JUnit XML\n"
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
-	"3 engine unreachable, 130 interrupted.\n";
+	"3 engine unreachable, 128+N ended by signal N (130 Ctrl-C, 143 SIGTERM).\n";
 
 int cli_report(struct cc_error *err, int code)
 {
@@ -246,14 +246,25 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 	return 0;
 }
 
-/* The only process-wide mutable state: raised by SIGINT/SIGTERM, polled
- * by the scheduler and by in-flight engine requests. */
-static volatile sig_atomic_t interrupted;
+/* The only process-wide mutable state.  `interrupted` gets the number of
+ * the SIGINT/SIGTERM that asked to stop; the scheduler, the workers,
+ * engine transfers, the context walk and hashing poll it (cancel.h).
+ * `winding` is set by cli_wind_down when a command starts work worth
+ * winding down; before that (loading, waiting for the state lock, the
+ * read-only commands) nothing needs keeping or cleaning up, so a signal
+ * ends the process at once, as does a second signal at any time.  Both
+ * are lock-free atomics: safe in a handler. */
+static atomic_int interrupted, winding;
+
+void cli_wind_down(const struct cli *cli)
+{
+	atomic_store(&winding, 1);
+}
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	if (!atomic_load(&winding) || atomic_exchange(&interrupted, sig))
+		_exit(128 + sig);
 }
 
 static void install_signals(void)
@@ -306,5 +317,8 @@ int main(int argc, char **argv)
 	project_free(cli.project);
 	manifest_free(cli.manifest);
 	curl_global_cleanup();
+	/* Whatever the command made of it (an error, "cancelled"). */
+	if (cancel_pending(&interrupted))
+		rc = 128 + cancel_pending(&interrupted);
 	return rc;
 }

@@ -131,7 +131,7 @@ static int inspect(struct engine *e, const char *name, json_t **info, struct cc_
 
 /* platform's image of repo@index as local. */
 static int platform_local(struct engine *e, const char *repo, const char *index, const char *platform,
-			  const char *local, const char *auth, volatile sig_atomic_t *cancel, struct cc_error **err)
+			  const char *local, const char *auth, const atomic_int *cancel, struct cc_error **err)
 {
 	cleanup_free char *digest = platform_digest(repo, index, platform, err), *pinned = NULL;
 	json_t *have = NULL;
@@ -154,7 +154,7 @@ static int platform_local(struct engine *e, const char *repo, const char *index,
 
 int privbase_make_local(struct engine *e, const char *ref, const char *native, const struct strlist *platforms,
 			const struct strlist *locals, const char *want_index, const char *auth,
-			volatile sig_atomic_t *cancel, struct cc_error **err)
+			const atomic_int *cancel, struct cc_error **err)
 {
 	cleanup_free char *reference = NULL, *repo = NULL;
 	cleanup_free char *index = want_index ? xstrdup(want_index) : NULL;

@@ -10,8 +10,8 @@
 #define CC_PRIVBASE_H
 
 #include <jansson.h>
-#include <signal.h>
 
+#include "cancel.h"
 #include "lists.h"
 
 struct cc_error;
@@ -33,7 +33,7 @@ char *privbase_auth(const char *ref);
  * there.  0, or -1 with err naming ref. */
 int privbase_make_local(struct engine *e, const char *ref, const char *native, const struct strlist *platforms,
 			const struct strlist *locals, const char *index, const char *auth,
-			volatile sig_atomic_t *cancel, struct cc_error **err);
+			const atomic_int *cancel, struct cc_error **err);
 
 /* The "sha256:..." that an engine image (inspect JSON) was pulled by from
  * the repository ref names ("HOST[:PORT]/PATH[:TAG]"), the least when there

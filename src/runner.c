@@ -99,6 +99,8 @@ int runner_plan(struct runner *r, struct cc_error **err)
 		const char *dep = s->kind->needs_outputs ? pending_dep(r, s) : NULL;
 		int rc;
 
+		if (cancel_pending(r->cancel))
+			return cc_error_set(err, "interrupted");
 		if (dep) {
 			res->would_run = 1;
 			res->reason = xasprintf("%s would run first", dep);
@@ -121,14 +123,14 @@ static enum step_status run_step(void *ctx, size_t i, struct cc_error **err)
 
 	rc = s->kind->check(r, i, 0, err);
 	if (rc < 0)
-		return *r->cancel ? STEP_CANCELLED : STEP_FAILED;
+		return cancel_pending(r->cancel) ? STEP_CANCELLED : STEP_FAILED;
 	if (rc == 1)
 		return STEP_UP_TO_DATE;
-	if (*r->cancel)
+	if (cancel_pending(r->cancel))
 		return STEP_CANCELLED;
 	ui_step_running(r->ui, s->id, r->results[i].reason);
 	if (s->kind->run(r, i, err) < 0)
-		return *r->cancel ? STEP_CANCELLED : STEP_FAILED;
+		return cancel_pending(r->cancel) ? STEP_CANCELLED : STEP_FAILED;
 	return STEP_DONE;
 }
 
@@ -183,7 +185,8 @@ static void step_finished(void *ctx, size_t i, enum step_status st, struct cc_er
 	if (res->output)
 		json_object_set_new(extra, "output", json_string(res->output));
 	if (st == STEP_CANCELLED && !res->reason)
-		res->reason = xstrdup(*r->cancel ? "interrupted" : "a step it needs did not succeed");
+		res->reason = xstrdup(cancel_pending(r->cancel) ? "interrupted"
+							       : "a step it needs did not succeed");
 	ui_step_end(r->ui, s->id, s->kind->name, step_status_name(st),
 		    st == STEP_FAILED ? NULL : res->reason, ms, detail.buf, extra);
 	json_decref(extra);
@@ -208,7 +211,9 @@ int runner_run(struct runner *r)
 		res->status = status[i];
 		if (!res->reported && status[i] == STEP_CANCELLED)
 			ui_step_end(r->ui, g->steps[i].id, g->steps[i].kind->name, "cancelled",
-				    *r->cancel ? "interrupted" : "a step it needs did not succeed", 0, NULL, NULL);
+				    cancel_pending(r->cancel) ? "interrupted"
+							      : "a step it needs did not succeed",
+				    0, NULL, NULL);
 	}
 	free(status);
 	return rc;

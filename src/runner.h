@@ -10,9 +10,9 @@
 #define CC_RUNNER_H
 
 #include <jansson.h>
-#include <signal.h>
 #include <stddef.h>
 
+#include "cancel.h"
 #include "hash.h"
 #include "lists.h"
 #include "sched.h"
@@ -51,7 +51,7 @@ struct runner {
 	const struct gitinfo *git;   /* borrowed; NULL outside a git repository */
 	const char *registry_auth;   /* X-Registry-Auth for pushes, or NULL */
 	struct step_result *results; /* one per graph step, owned */
-	volatile sig_atomic_t *cancel;
+	const atomic_int *cancel;
 	int jobs, keep_going;
 	int offline;                 /* ask no registry (--offline) */
 };
@@ -61,7 +61,8 @@ struct runner {
 void runner_init(struct runner *r, struct project *p);
 /* Decide every step without running anything (single-threaded, in order).
  * A step that reads its dependencies' outputs would run after one that
- * would run ("build:base would run first").  Returns 0, or -1 with err when a check failed. */
+ * would run ("build:base would run first").  Returns 0, or -1 with err when a check failed
+ * or *cancel was raised ("interrupted"). */
 int runner_plan(struct runner *r, struct cc_error **err);
 /* Run the graph; returns 0, 1 when a step failed, 130 when cancelled. */
 int runner_run(struct runner *r);

@@ -132,7 +132,7 @@ static void wait_done(struct pool *p)
 	pthread_cond_timedwait(&p->done, &p->mu, &ts);
 }
 
-int sched_run(const struct graph *g, int jobs, int keep_going, volatile sig_atomic_t *cancel,
+int sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
 	      const struct sched_ops *ops, void *ctx, enum step_status *status)
 {
 	struct pool p = { .ops = ops, .ctx = ctx };
@@ -150,33 +150,35 @@ int sched_run(const struct graph *g, int jobs, int keep_going, volatile sig_atom
 		pthread_create(&threads[i], NULL, worker, &p);
 	pthread_mutex_lock(&p.mu);
 	for (;;) {
-		if (cancel && *cancel)
+		if (cancel_pending(cancel))
 			stop = 1;
 		if (stop) { /* what has not started never will */
 			running -= p.nready;
 			p.nready = 0;
 		}
 		for (i = 0; i < p.nfin; i++) {
-			struct done_item *d = &p.fin[i];
+			/* A copy: while the lock is dropped for the callbacks, a
+			 * worker may grow (realloc) p.fin. */
+			struct done_item d = p.fin[i];
 
-			if (d->status == STEP_PENDING) {
+			if (d.status == STEP_PENDING) {
 				if (ops->started) {
 					pthread_mutex_unlock(&p.mu);
-					ops->started(ctx, d->step);
+					ops->started(ctx, d.step);
 					pthread_mutex_lock(&p.mu);
 				}
 				continue;
 			}
-			status[d->step] = d->status;
+			status[d.step] = d.status;
 			running--;
-			if (d->status == STEP_FAILED || d->status == STEP_CANCELLED) {
-				failed |= d->status == STEP_FAILED;
-				cancel_dependants(g, d->step, status);
-				if (!keep_going || d->status == STEP_CANCELLED)
+			if (d.status == STEP_FAILED || d.status == STEP_CANCELLED) {
+				failed |= d.status == STEP_FAILED;
+				cancel_dependants(g, d.step, status);
+				if (!keep_going || d.status == STEP_CANCELLED)
 					stop = 1;
 			}
 			pthread_mutex_unlock(&p.mu);
-			ops->finished(ctx, d->step, d->status, d->err, d->ms);
+			ops->finished(ctx, d.step, d.status, d.err, d.ms);
 			pthread_mutex_lock(&p.mu);
 		}
 		p.nfin = 0;
@@ -207,5 +209,5 @@ int sched_run(const struct graph *g, int jobs, int keep_going, volatile sig_atom
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.work);
 	pthread_cond_destroy(&p.done);
-	return cancel && *cancel ? 130 : failed ? 1 : 0;
+	return cancel_pending(cancel) ? 130 : failed ? 1 : 0;
 }

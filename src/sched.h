@@ -8,8 +8,9 @@
 #ifndef CC_SCHED_H
 #define CC_SCHED_H
 
-#include <signal.h>
 #include <stddef.h>
+
+#include "cancel.h"
 
 struct cc_error;
 struct graph;
@@ -35,7 +36,7 @@ struct sched_ops {
 /* Run every step of g (after graph_finish) with `jobs` workers; status[i]
  * receives each step's outcome.  Returns 0 when every step is done or up to
  * date, 1 when one failed, 130 when cancelled. */
-int sched_run(const struct graph *g, int jobs, int keep_going, volatile sig_atomic_t *cancel,
+int sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
 	      const struct sched_ops *ops, void *ctx, enum step_status *status);
 
 /* "done", "up-to-date", "failed", "cancelled", "pending". */

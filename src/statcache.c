@@ -206,8 +206,10 @@ void statcache_free(struct statcache *sc)
 	free(sc);
 }
 
-/* Hash everything readable from fd with buf (CHUNK bytes). */
-static int hash_fd(int fd, unsigned char *buf, unsigned char out[32], uint64_t *size)
+/* Hash everything readable from fd with buf (CHUNK bytes); -1 with errno
+ * EINTR when *cancel is raised. */
+static int hash_fd(int fd, unsigned char *buf, const atomic_int *cancel, unsigned char out[32],
+		   uint64_t *size)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int n = 32;
@@ -217,6 +219,11 @@ static int hash_fd(int fd, unsigned char *buf, unsigned char out[32], uint64_t *
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		abort();
 	while ((r = read(fd, buf, CHUNK)) != 0) {
+		if (cancel_pending(cancel)) {
+			EVP_MD_CTX_free(ctx);
+			errno = EINTR;
+			return -1;
+		}
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -233,13 +240,14 @@ static int hash_fd(int fd, unsigned char *buf, unsigned char out[32], uint64_t *
 	return 0;
 }
 
-static int hash_at(int dirfd, const char *path, unsigned char *buf, unsigned char out[32],
-		   uint64_t *size, struct cc_error **err)
+static int hash_at(int dirfd, const char *path, unsigned char *buf, const atomic_int *cancel,
+		   unsigned char out[32], uint64_t *size, struct cc_error **err)
 {
 	cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0 || hash_fd(fd, buf, out, size) < 0)
-		return cc_error_set(err, "%s: %s", path, strerror(errno));
+	if (fd < 0 || hash_fd(fd, buf, cancel, out, size) < 0)
+		return cc_error_set(err, "%s: %s", path,
+				    cancel_pending(cancel) ? "interrupted" : strerror(errno));
 	return 0;
 }
 
@@ -248,7 +256,7 @@ int statcache_hash_file(int dirfd, const char *path, unsigned char out[32], uint
 {
 	cleanup_free unsigned char *buf = xmalloc(CHUNK);
 
-	return hash_at(dirfd, path, buf, out, size, err);
+	return hash_at(dirfd, path, buf, NULL, out, size, err);
 }
 
 /* The cached entry for path, moving the cursor forward; NULL if none. */
@@ -279,8 +287,8 @@ static int same_stat(const unsigned char *c, const struct ctx_entry *e)
 }
 
 int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l,
-			unsigned char (*digests)[32], struct statcache_stats *stats,
-			struct cc_error **err)
+			const atomic_int *cancel, unsigned char (*digests)[32],
+			struct statcache_stats *stats, struct cc_error **err)
 {
 	struct statcache_stats local = { 0 };
 	cleanup_close int dfd = open(ctxdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -308,7 +316,7 @@ int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct c
 			memcpy(digests[i], c + 48, 32);
 			continue;
 		}
-		if (hash_at(dfd, e->path, sc->buf, digests[i], &got, err) < 0)
+		if (hash_at(dfd, e->path, sc->buf, cancel, digests[i], &got, err) < 0)
 			return cc_error_wrap(err, "hashing %s", ctxdir);
 		local.hashed++;
 		local.racy += fresh;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cancel.h"
+
 struct cc_error;
 struct ctx_list;
 struct statcache;
@@ -26,10 +28,12 @@ struct statcache_stats {
 struct statcache *statcache_open(const char *file, char **warning);
 /* Fill digests[i] (32 bytes) for every regular file l->v[i] of the walk of
  * `ctxdir`, reading only files whose stat data changed or that are racy;
- * other entries get zeros.  `stats` may be NULL. */
+ * other entries get zeros.  `stats` may be NULL.  Stops with an error
+ * ("interrupted", the cache left unchanged) soon after *cancel (may be
+ * NULL) is raised, also inside a large file. */
 int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l,
-			unsigned char (*digests)[32], struct statcache_stats *stats,
-			struct cc_error **err);
+			const atomic_int *cancel, unsigned char (*digests)[32],
+			struct statcache_stats *stats, struct cc_error **err);
 /* Replace the cache file with exactly the regular files of l (atomic);
  * nothing is written when statcache_hash_list found the file up to date. */
 int statcache_save(struct statcache *sc, const struct ctx_list *l,

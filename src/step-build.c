@@ -288,6 +288,7 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 	in.labels = &img->labels;
 	in.bases = (const char *const *)ids.v;
 	in.nbases = ids.n;
+	in.cancel = r->cancel;
 	if (dry && statcache) { /* a plan uses the cache, but creates nothing */
 		cleanup_free char *dir = path_dirname(statcache);
 

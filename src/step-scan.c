@@ -246,7 +246,7 @@ static int run_scanner(struct runner *r, char **argv, const char *log, struct cc
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0) {
 		struct timespec ts = { 0, 50 * 1000000L };
 
-		if (*r->cancel) {
+		if (cancel_pending(r->cancel)) {
 			kill(-pid, SIGTERM);
 			waitpid(pid, &status, 0);
 			return cc_error_set(err, "scanner %s cancelled", argv[0]);

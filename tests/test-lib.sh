@@ -24,7 +24,7 @@
 # a run and pids repeat on a machine that boots the same way every time.
 
 SRCROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
-CCBUILD=$SRCROOT/ccbuild
+CCBUILD=${CCBUILD_BUILD_DIR:-$SRCROOT}/ccbuild  # tests/run sets the build directory
 TEST_ID=$$$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 export SRCROOT CCBUILD TEST_ID
 

@@ -19,6 +19,8 @@ import jsonschema
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# the binary under test: tests/run sets the build directory
+CCBUILD = os.path.join(os.environ.get("CCBUILD_BUILD_DIR", ROOT), "ccbuild")
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 
@@ -71,7 +73,7 @@ def run(argv, cwd=ROOT, stdin=None):
 
 
 def have_ccbuild():
-    exe = os.path.join(ROOT, "ccbuild")
+    exe = CCBUILD
     return os.access(exe, os.X_OK) and run([exe, "version"])[0] == 0
 
 
@@ -95,7 +97,7 @@ def rel(path):
 
 
 def check_ccbuild_example(tap, exdir, doc):
-    exe = os.path.join(ROOT, "ccbuild")
+    exe = CCBUILD
     rc, out, err = run([exe, "-C", exdir, "lint"])
     tap.ok(rc == 0, f"ccbuild -C {rel(exdir)} lint", err)
     for prof in doc.get("profiles", {}):
@@ -155,7 +157,7 @@ def main():
         plan.append(lambda p=path: tap.ok(bool(errors(validator, load(p))),
                                           f"{rel(p)}: rejected by the schema", "schema accepted it"))
     if ccbuild:
-        exe = os.path.join(ROOT, "ccbuild")
+        exe = CCBUILD
         for path in (g for g in good if not schema_only(g)):
             plan.append(lambda p=path: tap.ok(run([exe, "-f", p, "lint"])[0] == 0, f"ccbuild lint {rel(p)}",
                                               run([exe, "-f", p, "lint"])[2]))

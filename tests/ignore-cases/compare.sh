@@ -10,7 +10,7 @@
 # (never pulls).  Prints TAP.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-lister="$top/tests/unit/test-ignore"
+lister="${CCBUILD_BUILD_DIR:-$top}/tests/unit/test-ignore"
 work=$(mktemp -d /tmp/ccb-compare-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export DOCKER_BUILDKIT=0 LC_ALL=C

@@ -260,7 +260,7 @@ static void test_cache_mount(struct engine *e)
 }
 
 struct canceller {
-	volatile sig_atomic_t flag;
+	atomic_int flag;
 };
 
 static void *cancel_later(void *arg)
@@ -268,7 +268,7 @@ static void *cancel_later(void *arg)
 	struct canceller *cl = arg;
 
 	sleep(2);
-	__atomic_store_n(&cl->flag, 1, __ATOMIC_RELAXED);
+	atomic_store(&cl->flag, 1);
 	return NULL;
 }
 

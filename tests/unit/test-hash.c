@@ -49,7 +49,7 @@ static char *hash_of(const struct opts *o, struct hash_manifest *m, struct statc
 	struct hash_input in = { ctx, o && o->dockerfile ? o->dockerfile : df,
 				 o ? o->target : NULL, o ? o->platform : NULL,
 				 o ? &o->args : NULL, o ? &o->labels : NULL,
-				 o ? o->bases : NULL, o ? o->nbases : 0, cache };
+				 o ? o->bases : NULL, o ? o->nbases : 0, cache, NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	char *hex;
@@ -238,7 +238,7 @@ static double now(void)
 
 static int bench(char **argv)
 {
-	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4] };
+	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	double t;

@@ -182,7 +182,7 @@ static char *walk_string(const char *root, const char *dockerfile)
 	struct ignore *ig = ignore_load(root, dockerfile, NULL, &err);
 	size_t i;
 
-	if (!ig || ctxwalk(root, ig, &l, &err) < 0) {
+	if (!ig || ctxwalk(root, ig, NULL, &l, &err) < 0) {
 		strbuf_addf(&sb, "error: %s", err->msg);
 		cc_error_free(err);
 	}
@@ -261,7 +261,7 @@ static int list_main(int argc, char **argv)
 	cleanup_free char *di = path_join(dir, ".dockerignore"), *text = NULL;
 	size_t i, len;
 
-	if (!ig || ctxwalk(dir, ig, &l, &err) < 0) {
+	if (!ig || ctxwalk(dir, ig, NULL, &l, &err) < 0) {
 		fprintf(stderr, "error: %s\n", err->msg);
 		return 1;
 	}

@@ -5,6 +5,7 @@
 #include "tap.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,15 +17,29 @@ struct ctx {
 	int fail_step;            /* -1 none */
 	int concurrent, max_concurrent;
 	size_t order[16], norder; /* finish order */
-	int started_ok;           /* deps were finished when each step started */
-	enum step_status seen[16];
-	volatile sig_atomic_t *cancel;
+	int started_ok;           /* deps had finished when each step started */
+	enum step_status seen[16];/* what finished() was told, under mu */
+	atomic_int *cancel;
 };
+
+/* Worker thread, as a step starts: every dependency must have finished
+ * (and been reported) already. */
+static void check_deps_finished(struct ctx *c, size_t step)
+{
+	size_t j;
+
+	pthread_mutex_lock(&c->mu);
+	for (j = 0; j < c->g->steps[step].ndeps; j++)
+		if (c->seen[c->g->steps[step].deps[j]] != STEP_DONE)
+			c->started_ok = 0;
+	pthread_mutex_unlock(&c->mu);
+}
 
 static enum step_status run(void *arg, size_t step, struct cc_error **err)
 {
 	struct ctx *c = arg;
 
+	check_deps_finished(c, step);
 	pthread_mutex_lock(&c->mu);
 	if (++c->concurrent > c->max_concurrent)
 		c->max_concurrent = c->concurrent;
@@ -34,7 +49,7 @@ static enum step_status run(void *arg, size_t step, struct cc_error **err)
 	c->concurrent--;
 	pthread_mutex_unlock(&c->mu);
 	if (c->cancel) {
-		*c->cancel = 1;
+		atomic_store(c->cancel, SIGTERM);
 		return STEP_CANCELLED;
 	}
 	if ((int)step == c->fail_step) {
@@ -47,13 +62,11 @@ static enum step_status run(void *arg, size_t step, struct cc_error **err)
 static void finished(void *arg, size_t step, enum step_status st, struct cc_error *err, long ms)
 {
 	struct ctx *c = arg;
-	size_t j;
 
-	for (j = 0; j < c->g->steps[step].ndeps; j++)
-		if (c->seen[c->g->steps[step].deps[j]] != STEP_DONE)
-			c->started_ok = 0;
+	pthread_mutex_lock(&c->mu);
 	c->seen[step] = st;
 	c->order[c->norder++] = step;
+	pthread_mutex_unlock(&c->mu);
 	cc_error_free(err);
 }
 
@@ -76,11 +89,11 @@ static void make_graph(struct graph *g)
 static int run_case(int jobs, int keep_going, int fail, int cancel, enum step_status *st, struct ctx *c)
 {
 	struct graph g = { 0 };
-	static volatile sig_atomic_t flag;
+	static atomic_int flag;
 	struct sched_ops ops = { run, finished, NULL };
 	int rc;
 
-	flag = 0;
+	atomic_store(&flag, 0);
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->mu, NULL);
 	make_graph(&g);

@@ -11,6 +11,8 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,11 +40,11 @@ static struct statcache_stats run(const char *dir, const char *cache, unsigned c
 	struct cc_error *err = NULL;
 	struct statcache *sc = statcache_open(cache, warning);
 
-	if (ctxwalk(dir, NULL, &l, &err) < 0)
+	if (ctxwalk(dir, NULL, NULL, &l, &err) < 0)
 		abort();
 	free(*d);
 	*d = xcalloc(l.n + 1, 32);
-	if (statcache_hash_list(sc, dir, &l, *d, &st, &err) < 0 ||
+	if (statcache_hash_list(sc, dir, &l, NULL, *d, &st, &err) < 0 ||
 	    statcache_save(sc, &l, (const unsigned char(*)[32]) * d, &err) < 0) {
 		printf("# error: %s\n", err->msg);
 		cc_error_free(err);
@@ -183,6 +185,53 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void *raise_later(void *arg)
+{
+	usleep(100000);
+	atomic_store((atomic_int *)arg, SIGTERM);
+	return NULL;
+}
+
+/* A raised flag stops the walk, and the hashing inside a large file. */
+static void test_cancel(void)
+{
+	char *root = tmpdir(), *w = NULL;
+	cleanup_free char *p = path_join(root, "huge");
+	struct ctx_list l = CTX_LIST_INIT;
+	struct cc_error *err = NULL;
+	struct statcache *sc = statcache_open(NULL, &w);
+	unsigned char(*d)[32] = NULL;
+	atomic_int flag = SIGINT;
+	pthread_t t;
+	double t0;
+	int rc, fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, (off_t)64 << 30) < 0) /* 64 GiB, sparse */
+		abort();
+	close(fd);
+	rc = ctxwalk(root, NULL, &flag, &l, &err);
+	ok(rc < 0 && err && strstr(err->msg, "interrupted"), "a raised flag stops the walk: %s",
+	   err ? err->msg : "no error");
+	cc_error_free(err);
+	err = NULL;
+	atomic_store(&flag, 0);
+	if (ctxwalk(root, NULL, &flag, &l, &err) < 0)
+		abort();
+	d = xcalloc(l.n + 1, 32);
+	t0 = now();
+	pthread_create(&t, NULL, raise_later, &flag);
+	rc = statcache_hash_list(sc, root, &l, &flag, d, NULL, &err);
+	ok(rc < 0 && err && strstr(err->msg, "interrupted"), "raised while hashing a 64 GiB file: %s",
+	   err ? err->msg : "no error");
+	pthread_join(t, NULL);
+	ok(now() - t0 < 2, "and it stopped at once (%.2f s)", now() - t0);
+	cc_error_free(err);
+	statcache_free(sc);
+	ctx_list_release(&l);
+	free(d);
+	rm_rf(root);
+}
+
 static void generate(const char *dir, long n)
 {
 	char name[64], text[64];
@@ -232,5 +281,6 @@ int main(int argc, char **argv)
 	test_touch_edit_racy();
 	test_damaged_cache();
 	test_large_file();
+	test_cancel();
 	return done_testing();
 }

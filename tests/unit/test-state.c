@@ -135,6 +135,7 @@ static void test_atomic(void)
 	pid_t pid;
 
 	save(HEX_A, "sha256:1", NULL);
+	fflush(stdout); /* else the child prints our buffered TAP again (seen under TSan) */
 	pid = fork();
 	if (pid == 0) {
 		for (i = 0; i < 300; i++)
@@ -194,6 +195,7 @@ static void test_lock(void)
 
 	if (pipe(ready) < 0 || pipe(release) < 0)
 		abort();
+	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		if (state_lock(dir, &l, NULL, NULL, NULL) < 0 || write(ready[1], "r", 1) != 1 ||
