@@ -41,7 +41,7 @@ static void test_dotenv_sample(void)
 	struct envfile ef = { 0 };
 	struct strlist warn = { 0 };
 
-	envfile_parse("t.env", text, strlen(text), lookup, NULL, &ef, &warn);
+	ok(envfile_parse("t.env", text, strlen(text), lookup, NULL, &ef, &warn, NULL) == 0, "sample parses");
 	is_str(val(&ef, "A"), "2", "later key wins");
 	is_str(val(&ef, "B"), "1x", "single-quoted values are expanded too");
 	is_str(val(&ef, "C"), "1\n\\q", "double-quoted escapes decoded, unknown kept");
