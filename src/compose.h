@@ -51,6 +51,10 @@ long compose_service_find(const struct compose_project *p, const char *name);
 const struct ynode *compose_service(const struct compose_project *p, size_t i);
 /* 0 and *out filled, or 1 when service i has no build section. */
 int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out);
+/* What `config` lets pass but a build cannot use: a remote (git or URL)
+ * context (not supported yet) and an empty dockerfile:; errors at their
+ * position, 0 when service i can be built from its directory. */
+int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err);
 /* Free the lists compose_service_build() filled. */
 void compose_build_release(struct compose_build *b);
 /* The whole tree `docker-compose config` prints (borrowed; emit with

@@ -401,10 +401,10 @@ static int check_keys(const struct ynode *map, const char *const *known, size_t 
 static int check_value(const struct ynode *v, const struct vtype *t, const char *where,
 		       const char *path, struct cc_error **err);
 
-/* "where path." for the messages of the keys of a map at path. */
+/* "service 'web': build: " for the messages about the keys of a map at path. */
 static char *sub_where(const char *where, const char *path)
 {
-	return *path ? xasprintf("%s%s.", where, path) : xstrdup(where);
+	return *path ? xasprintf("%s%s: ", where, path) : xstrdup(where);
 }
 
 static int check_fields(const struct ynode *map, const struct field *fields, const char *where,

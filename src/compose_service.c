@@ -32,7 +32,7 @@ char *compose_expand_path(const char *dir, const char *path)
 	return path_clean(joined);
 }
 
-static int is_url(const char *s)
+int compose_is_url(const char *s)
 {
 	size_t i;
 
@@ -54,7 +54,7 @@ static void process_build(const char *dir, struct ynode *svc)
 	struct ynode *b = ynode_map_get(svc, "build"), *ctx;
 
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
-	if (ctx && cnode_is_str(ctx) && !is_url(ctx->str))
+	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str))
 		set_str_node(ctx, compose_expand_path(dir, ctx->str));
 }
 
@@ -229,7 +229,7 @@ static int validate_service(const char *name, const struct ynode *svc, const str
 			rc = ynode_error(err, dep->keys[i], "Service '%s' depends on service '%s' which is undefined.",
 					 name, dep->keys[i]->str);
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
-	if (ctx && cnode_is_str(ctx) && !is_url(ctx->str) && access(ctx->str, R_OK) < 0)
+	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str) && access(ctx->str, R_OK) < 0)
 		rc = ynode_error(err, ctx, "service '%s': build path %s either does not exist, is not accessible, "
 				 "or is not a valid URL.", name, ctx->str);
 	if (!ynode_map_get(svc, "image"))

@@ -51,6 +51,9 @@ struct project {
  * read their Dockerfiles, build and order the step graph.  Every problem
  * found is reported. */
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+/* Only the profile's compose model (p->compose; no images, no graph):
+ * what `config` prints, which build-time problems do not stop. */
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
 /* Index of the image a FROM reference names (by key or reference), or -1. */
 long project_image_named(const struct project *p, const char *ref);
 /* Image by key, or NULL. */
