@@ -1,9 +1,11 @@
 /* compose: docker-compose files loaded the way Debian's docker-compose
- * 1.29 loads them: environment layers, ${VAR} interpolation, basic schema
- * checks with FILE:LINE:COL errors, override files merged onto the base by
- * compose's merge rules, `extends:` (same file or another), and the
- * normalised model `docker-compose config` prints.  Not supported:
- * version 1 files (an error). */
+ * 1.29 loads them: environment layers, ${VAR} interpolation, compose's
+ * schema (every field's type) with FILE:LINE:COL errors, override files
+ * merged onto the base by compose's merge rules, `extends:` (same file or
+ * another), and the normalised model `docker-compose config` prints.  From
+ * compose v2: the long env_file form ({path, required, format}).  Not
+ * supported: version 1 files (an error); remote build contexts can be
+ * loaded and printed but not built (compose_service_build_check). */
 #ifndef CC_COMPOSE_H
 #define CC_COMPOSE_H
 

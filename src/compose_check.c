@@ -15,13 +15,7 @@
 
 /* The kinds a value may have: the schema's "type" words. */
 enum {
-	K_STR = 1,
-	K_INT = 2,
-	K_FLOAT = 4,
-	K_BOOL = 8,
-	K_NULL = 16,
-	K_SEQ = 32,
-	K_MAP = 64,
+	K_STR = 1, K_INT = 2, K_FLOAT = 4, K_BOOL = 8, K_NULL = 16, K_SEQ = 32, K_MAP = 64,
 	K_NUM = K_INT | K_FLOAT,
 };
 
@@ -30,320 +24,237 @@ struct field;
 /* A value's type: the kinds it may have and, by kind, what is inside. */
 struct vtype {
 	unsigned kinds;
-	const struct vtype *items;  /* a list: each item (NULL: any) */
-	const struct field *fields; /* a map with known keys, {NULL}-ended (NULL: free-form) */
-	const struct vtype *values; /* a free-form map: each value (NULL: any) */
-	const char *const *oneof;   /* a string: one of these, NULL-ended (NULL: any) */
+	const struct vtype *items;     /* a list: each item (NULL: any) */
+	const struct field *fields;    /* a map with known keys, {NULL}-ended (NULL: free-form) */
+	const struct vtype *values;    /* a free-form map: each value (NULL: any) */
+	const char *const *oneof;      /* a string: one of these, NULL-ended (NULL: any) */
 };
 
 struct field {
 	const char *key;
-	const struct vtype *type; /* NULL: anything */
+	const struct vtype *type;      /* NULL: anything */
 	int required;
 };
 
-#define FIELDS(...) ((const struct field[]){__VA_ARGS__, {NULL, NULL, 0}})
-#define T(...) (&(const struct vtype){__VA_ARGS__})
+#define FIELDS(...) ((const struct field[]){ __VA_ARGS__, { NULL, NULL, 0 } })
+#define T(...) (&(const struct vtype){ __VA_ARGS__ })
+#define MAP_OF(...) T(.kinds = K_MAP, .fields = FIELDS(__VA_ARGS__))
+#define LIST_OF(item) T(.kinds = K_SEQ, .items = (item))
 
-static const struct vtype t_str = {.kinds = K_STR}, t_int = {.kinds = K_INT},
-			  t_num = {.kinds = K_NUM}, t_bool = {.kinds = K_BOOL},
-			  t_num_str = {.kinds = K_NUM | K_STR},
-			  t_int_str = {.kinds = K_INT | K_STR}, t_map = {.kinds = K_MAP};
+static const struct vtype t_str = { .kinds = K_STR }, t_int = { .kinds = K_INT }, t_num = { .kinds = K_NUM },
+			  t_bool = { .kinds = K_BOOL }, t_map = { .kinds = K_MAP },
+			  t_num_str = { .kinds = K_NUM | K_STR }, t_int_str = { .kinds = K_INT | K_STR };
 /* list_of_strings, string_or_list, list_or_dict of the schema. */
-static const struct vtype t_strings = {.kinds = K_SEQ, .items = &t_str},
-			  t_str_or_list = {.kinds = K_STR | K_SEQ, .items = &t_str},
-			  t_list_or_dict = {.kinds = K_SEQ | K_MAP,
-					    .items = &t_str,
-					    .values = T(.kinds = K_STR | K_NUM | K_NULL)};
-static const struct vtype t_external = {.kinds = K_BOOL | K_MAP,
-					.fields = FIELDS({"name", &t_str, 0})};
-static const struct vtype t_driver_opts = {.kinds = K_MAP, .values = T(.kinds = K_STR | K_NUM)};
+static const struct vtype t_strings = { .kinds = K_SEQ, .items = &t_str },
+			  t_str_or_list = { .kinds = K_STR | K_SEQ, .items = &t_str },
+			  t_list_or_dict = { .kinds = K_SEQ | K_MAP, .items = &t_str,
+					     .values = T(.kinds = K_STR | K_NUM | K_NULL) };
+static const struct vtype t_external = { .kinds = K_BOOL | K_MAP, .fields = FIELDS({ "name", &t_str, 0 }) };
+static const struct vtype t_driver_opts = { .kinds = K_MAP, .values = T(.kinds = K_STR | K_NUM) };
 
 static const struct vtype t_build = {
-    .kinds = K_STR | K_MAP,
-    .fields =
-	FIELDS({"context", &t_str, 0}, {"dockerfile", &t_str, 0}, {"args", &t_list_or_dict, 0},
-	       {"labels", &t_list_or_dict, 0}, {"cache_from", &t_strings, 0},
-	       {"network", &t_str, 0}, {"target", &t_str, 0}, {"shm_size", &t_int_str, 0},
-	       {"extra_hosts", &t_list_or_dict, 0}, {"isolation", &t_str, 0})};
+	.kinds = K_STR | K_MAP,
+	.fields = FIELDS({ "context", &t_str, 0 }, { "dockerfile", &t_str, 0 }, { "args", &t_list_or_dict, 0 },
+			 { "labels", &t_list_or_dict, 0 }, { "cache_from", &t_strings, 0 }, { "network", &t_str, 0 },
+			 { "target", &t_str, 0 }, { "shm_size", &t_int_str, 0 },
+			 { "extra_hosts", &t_list_or_dict, 0 }, { "isolation", &t_str, 0 }),
+};
 
 static const struct vtype t_blkio_limits = {
-    .kinds = K_SEQ,
-    .items = T(.kinds = K_MAP, .fields = FIELDS({"path", &t_str, 0}, {"rate", &t_int_str, 0}))};
+	.kinds = K_SEQ, .items = MAP_OF({ "path", &t_str, 0 }, { "rate", &t_int_str, 0 }),
+};
 static const struct vtype t_blkio = {
-    .kinds = K_MAP,
-    .fields = FIELDS(
-	{"device_read_bps", &t_blkio_limits, 0}, {"device_read_iops", &t_blkio_limits, 0},
-	{"device_write_bps", &t_blkio_limits, 0}, {"device_write_iops", &t_blkio_limits, 0},
-	{"weight", &t_int, 0},
-	{"weight_device",
-	 T(.kinds = K_SEQ, .items = T(.kinds = K_MAP, .fields = FIELDS({"path", &t_str, 0},
-								       {"weight", &t_int, 0}))),
-	 0})};
+	.kinds = K_MAP,
+	.fields = FIELDS({ "device_read_bps", &t_blkio_limits, 0 }, { "device_read_iops", &t_blkio_limits, 0 },
+			 { "device_write_bps", &t_blkio_limits, 0 }, { "device_write_iops", &t_blkio_limits, 0 },
+			 { "weight", &t_int, 0 },
+			 { "weight_device", LIST_OF(MAP_OF({ "path", &t_str, 0 }, { "weight", &t_int, 0 })), 0 }),
+};
 
 /* configs: and secrets: of a service. */
 static const struct vtype t_file_refs = {
-    .kinds = K_SEQ,
-    .items = T(.kinds = K_STR | K_MAP,
-	       .fields = FIELDS({"source", &t_str, 0}, {"target", &t_str, 0}, {"uid", &t_str, 0},
-				{"gid", &t_str, 0}, {"mode", &t_num, 0}))};
+	.kinds = K_SEQ,
+	.items = T(.kinds = K_STR | K_MAP,
+		   .fields = FIELDS({ "source", &t_str, 0 }, { "target", &t_str, 0 }, { "uid", &t_str, 0 },
+				    { "gid", &t_str, 0 }, { "mode", &t_num, 0 })),
+};
 
-static const char *const conditions[] = {"service_started", "service_healthy",
-					 "service_completed_successfully", NULL};
+static const char *const conditions[] = { "service_started", "service_healthy", "service_completed_successfully",
+					  NULL };
 static const struct vtype t_depends_on = {
-    .kinds = K_SEQ | K_MAP,
-    .items = &t_str,
-    .values = T(.kinds = K_MAP,
-		.fields = FIELDS({"condition", T(.kinds = K_STR, .oneof = conditions), 1}))};
+	.kinds = K_SEQ | K_MAP, .items = &t_str,
+	.values = MAP_OF({ "condition", T(.kinds = K_STR, .oneof = conditions), 1 }),
+};
 
 /* env_file: a path, or (compose v2) {path, required, format}. */
 static const struct vtype t_env_file = {
-    .kinds = K_STR | K_SEQ,
-    .items =
-	T(.kinds = K_STR | K_MAP,
-	  .fields = FIELDS({"path", &t_str, 1}, {"required", &t_bool, 0}, {"format", &t_str, 0}))};
+	.kinds = K_STR | K_SEQ,
+	.items = T(.kinds = K_STR | K_MAP,
+		   .fields = FIELDS({ "path", &t_str, 1 }, { "required", &t_bool, 0 }, { "format", &t_str, 0 })),
+};
 
 static const struct vtype t_extends = {
-    .kinds = K_STR | K_MAP, .fields = FIELDS({"service", &t_str, 1}, {"file", &t_str, 0})};
+	.kinds = K_STR | K_MAP, .fields = FIELDS({ "service", &t_str, 1 }, { "file", &t_str, 0 }),
+};
 
 static const struct vtype t_healthcheck = {
-    .kinds = K_MAP,
-    .fields =
-	FIELDS({"disable", &t_bool, 0}, {"interval", &t_str, 0}, {"retries", &t_num, 0},
-	       {"test", &t_str_or_list, 0}, {"timeout", &t_str, 0}, {"start_period", &t_str, 0})};
+	.kinds = K_MAP,
+	.fields = FIELDS({ "disable", &t_bool, 0 }, { "interval", &t_str, 0 }, { "retries", &t_num, 0 },
+			 { "test", &t_str_or_list, 0 }, { "timeout", &t_str, 0 }, { "start_period", &t_str, 0 }),
+};
 
 static const struct vtype t_logging = {
-    .kinds = K_MAP,
-    .fields =
-	FIELDS({"driver", &t_str, 0},
-	       {"options", T(.kinds = K_MAP, .values = T(.kinds = K_STR | K_NUM | K_NULL)), 0})};
+	.kinds = K_MAP,
+	.fields = FIELDS({ "driver", &t_str, 0 },
+			 { "options", T(.kinds = K_MAP, .values = T(.kinds = K_STR | K_NUM | K_NULL)), 0 }),
+};
 
 static const struct vtype t_service_networks = {
-    .kinds = K_SEQ | K_MAP,
-    .items = &t_str,
-    .values = T(.kinds = K_MAP | K_NULL,
-		.fields = FIELDS({"aliases", &t_strings, 0}, {"ipv4_address", &t_str, 0},
-				 {"ipv6_address", &t_str, 0}, {"link_local_ips", &t_strings, 0},
-				 {"priority", &t_num, 0}))};
+	.kinds = K_SEQ | K_MAP, .items = &t_str,
+	.values = T(.kinds = K_MAP | K_NULL,
+		    .fields = FIELDS({ "aliases", &t_strings, 0 }, { "ipv4_address", &t_str, 0 },
+				     { "ipv6_address", &t_str, 0 }, { "link_local_ips", &t_strings, 0 },
+				     { "priority", &t_num, 0 })),
+};
 
 static const struct vtype t_ports = {
-    .kinds = K_SEQ,
-    .items = T(.kinds = K_NUM | K_STR | K_MAP,
-	       .fields = FIELDS({"mode", &t_str, 0}, {"target", &t_int, 0},
-				{"published", &t_int, 0}, {"protocol", &t_str, 0}))};
+	.kinds = K_SEQ,
+	.items = T(.kinds = K_NUM | K_STR | K_MAP,
+		   .fields = FIELDS({ "mode", &t_str, 0 }, { "target", &t_int, 0 }, { "published", &t_int, 0 },
+				    { "protocol", &t_str, 0 })),
+};
 
-static const char *const pull_policies[] = {"always", "never", "if_not_present", "build", NULL};
+static const char *const pull_policies[] = { "always", "never", "if_not_present", "build", NULL };
 
 static const struct vtype t_ulimits = {
-    .kinds = K_MAP,
-    .values =
-	T(.kinds = K_INT | K_MAP, .fields = FIELDS({"hard", &t_int, 1}, {"soft", &t_int, 1}))};
+	.kinds = K_MAP,
+	.values = T(.kinds = K_INT | K_MAP, .fields = FIELDS({ "hard", &t_int, 1 }, { "soft", &t_int, 1 })),
+};
 
 static const struct vtype t_volumes = {
-    .kinds = K_SEQ,
-    .items = T(.kinds = K_STR | K_MAP,
-	       .fields = FIELDS(
-		   {"type", &t_str, 1}, {"source", &t_str, 0}, {"target", &t_str, 0},
-		   {"read_only", &t_bool, 0}, {"consistency", &t_str, 0},
-		   {"bind", T(.kinds = K_MAP, .fields = FIELDS({"propagation", &t_str, 0})), 0},
-		   {"volume", T(.kinds = K_MAP, .fields = FIELDS({"nocopy", &t_bool, 0})), 0},
-		   {"tmpfs", T(.kinds = K_MAP, .fields = FIELDS({"size", &t_int, 0})), 0}))};
+	.kinds = K_SEQ,
+	.items = T(.kinds = K_STR | K_MAP,
+		   .fields = FIELDS({ "type", &t_str, 1 }, { "source", &t_str, 0 }, { "target", &t_str, 0 },
+				    { "read_only", &t_bool, 0 }, { "consistency", &t_str, 0 },
+				    { "bind", MAP_OF({ "propagation", &t_str, 0 }), 0 },
+				    { "volume", MAP_OF({ "nocopy", &t_bool, 0 }), 0 },
+				    { "tmpfs", MAP_OF({ "size", &t_int, 0 }), 0 })),
+};
 
-static const char *const update_orders[] = {"start-first", "stop-first", NULL};
+static const char *const update_orders[] = { "start-first", "stop-first", NULL };
 static const struct vtype t_update = {
-    .kinds = K_MAP,
-    .fields =
-	FIELDS({"parallelism", &t_int, 0}, {"delay", &t_str, 0}, {"failure_action", &t_str, 0},
-	       {"monitor", &t_str, 0}, {"max_failure_ratio", &t_num, 0},
-	       {"order", T(.kinds = K_STR, .oneof = update_orders), 0})};
+	.kinds = K_MAP,
+	.fields = FIELDS({ "parallelism", &t_int, 0 }, { "delay", &t_str, 0 }, { "failure_action", &t_str, 0 },
+			 { "monitor", &t_str, 0 }, { "max_failure_ratio", &t_num, 0 },
+			 { "order", T(.kinds = K_STR, .oneof = update_orders), 0 }),
+};
+
+static const struct vtype t_devices = {
+	.kinds = K_SEQ,
+	.items = MAP_OF({ "capabilities", &t_strings, 0 }, { "count", &t_int_str, 0 },
+			{ "device_ids", &t_strings, 0 }, { "driver", &t_str, 0 }, { "options", &t_list_or_dict, 0 }),
+};
+
+static const struct vtype t_generic_resources = {
+	.kinds = K_SEQ,
+	.items = MAP_OF({ "discrete_resource_spec", MAP_OF({ "kind", &t_str, 0 }, { "value", &t_num, 0 }), 0 }),
+};
 
 static const struct vtype t_resources = {
-    .kinds = K_MAP,
-    .fields = FIELDS(
-	{"limits",
-	 T(.kinds = K_MAP, .fields = FIELDS({"cpus", &t_num_str, 0}, {"memory", &t_str, 0})), 0},
-	{"reservations",
-	 T(.kinds = K_MAP,
-	   .fields = FIELDS(
-	       {"cpus", &t_num_str, 0}, {"memory", &t_str, 0},
-	       {"generic_resources",
-		T(.kinds = K_SEQ,
-		  .items =
-		      T(.kinds = K_MAP,
-			.fields = FIELDS({"discrete_resource_spec",
-					  T(.kinds = K_MAP, .fields = FIELDS({"kind", &t_str, 0},
-									     {"value", &t_num, 0})),
-					  0}))),
-		0},
-	       {"devices",
-		T(.kinds = K_SEQ,
-		  .items =
-		      T(.kinds = K_MAP,
-			.fields = FIELDS({"capabilities", &t_strings, 0}, {"count", &t_int_str, 0},
-					 {"device_ids", &t_strings, 0}, {"driver", &t_str, 0},
-					 {"options", &t_list_or_dict, 0}))),
-		0})),
-	 0})};
+	.kinds = K_MAP,
+	.fields = FIELDS({ "limits", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 }), 0 },
+			 { "reservations", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 },
+						  { "generic_resources", &t_generic_resources, 0 },
+						  { "devices", &t_devices, 0 }), 0 }),
+};
 
 static const struct vtype t_deploy = {
-    .kinds = K_MAP | K_NULL,
-    .fields = FIELDS(
-	{"mode", &t_str, 0}, {"endpoint_mode", &t_str, 0}, {"replicas", &t_int, 0},
-	{"labels", &t_list_or_dict, 0}, {"rollback_config", &t_update, 0},
-	{"update_config", &t_update, 0}, {"resources", &t_resources, 0},
-	{"restart_policy",
-	 T(.kinds = K_MAP, .fields = FIELDS({"condition", &t_str, 0}, {"delay", &t_str, 0},
-					    {"max_attempts", &t_int, 0}, {"window", &t_str, 0})),
-	 0},
-	{"placement",
-	 T(.kinds = K_MAP,
-	   .fields = FIELDS({"constraints", &t_strings, 0},
-			    {"preferences",
-			     T(.kinds = K_SEQ,
-			       .items = T(.kinds = K_MAP, .fields = FIELDS({"spread", &t_str, 0}))),
-			     0},
-			    {"max_replicas_per_node", &t_int, 0})),
-	 0})};
+	.kinds = K_MAP | K_NULL,
+	.fields = FIELDS({ "mode", &t_str, 0 }, { "endpoint_mode", &t_str, 0 }, { "replicas", &t_int, 0 },
+			 { "labels", &t_list_or_dict, 0 }, { "rollback_config", &t_update, 0 },
+			 { "update_config", &t_update, 0 }, { "resources", &t_resources, 0 },
+			 { "restart_policy", MAP_OF({ "condition", &t_str, 0 }, { "delay", &t_str, 0 },
+						    { "max_attempts", &t_int, 0 }, { "window", &t_str, 0 }), 0 },
+			 { "placement", MAP_OF({ "constraints", &t_strings, 0 },
+					       { "preferences", LIST_OF(MAP_OF({ "spread", &t_str, 0 })), 0 },
+					       { "max_replicas_per_node", &t_int, 0 }), 0 }),
+};
 
 static const struct field service_fields[] = {
-    {"blkio_config", &t_blkio, 0},
-    {"build", &t_build, 0},
-    {"cap_add", &t_strings, 0},
-    {"cap_drop", &t_strings, 0},
-    {"cgroup_parent", &t_str, 0},
-    {"command", &t_str_or_list, 0},
-    {"configs", &t_file_refs, 0},
-    {"container_name", &t_str, 0},
-    {"cpu_count", &t_int, 0},
-    {"cpu_percent", &t_int, 0},
-    {"cpu_period", &t_num_str, 0},
-    {"cpu_quota", &t_num_str, 0},
-    {"cpu_rt_period", &t_num_str, 0},
-    {"cpu_rt_runtime", &t_num_str, 0},
-    {"cpu_shares", &t_num_str, 0},
-    {"cpus", &t_num_str, 0},
-    {"cpuset", &t_str, 0},
-    {"credential_spec",
-     T(.kinds = K_MAP,
-       .fields = FIELDS({"config", &t_str, 0}, {"file", &t_str, 0}, {"registry", &t_str, 0})),
-     0},
-    {"depends_on", &t_depends_on, 0},
-    {"deploy", &t_deploy, 0},
-    {"device_cgroup_rules", &t_strings, 0},
-    {"devices", &t_strings, 0},
-    {"dns", &t_str_or_list, 0},
-    {"dns_opt", &t_strings, 0},
-    {"dns_search", &t_str_or_list, 0},
-    {"domainname", &t_str, 0},
-    {"entrypoint", &t_str_or_list, 0},
-    {"env_file", &t_env_file, 0},
-    {"environment", &t_list_or_dict, 0},
-    {"expose", T(.kinds = K_SEQ, .items = T(.kinds = K_STR | K_NUM)), 0},
-    {"extends", &t_extends, 0},
-    {"external_links", &t_strings, 0},
-    {"extra_hosts", &t_list_or_dict, 0},
-    {"group_add", T(.kinds = K_SEQ, .items = T(.kinds = K_STR | K_NUM)), 0},
-    {"healthcheck", &t_healthcheck, 0},
-    {"hostname", &t_str, 0},
-    {"image", &t_str, 0},
-    {"init", &t_bool, 0},
-    {"ipc", &t_str, 0},
-    {"isolation", &t_str, 0},
-    {"labels", &t_list_or_dict, 0},
-    {"links", &t_strings, 0},
-    {"logging", &t_logging, 0},
-    {"mac_address", &t_str, 0},
-    {"mem_limit", &t_num_str, 0},
-    {"mem_reservation", &t_int_str, 0},
-    {"mem_swappiness", &t_int, 0},
-    {"memswap_limit", &t_num_str, 0},
-    {"network_mode", &t_str, 0},
-    {"networks", &t_service_networks, 0},
-    {"oom_kill_disable", &t_bool, 0},
-    {"oom_score_adj", &t_int, 0},
-    {"pid", T(.kinds = K_STR | K_NULL), 0},
-    {"pids_limit", &t_num_str, 0},
-    {"platform", &t_str, 0},
-    {"ports", &t_ports, 0},
-    {"privileged", &t_bool, 0},
-    {"profiles", &t_strings, 0},
-    {"pull_policy", T(.kinds = K_STR, .oneof = pull_policies), 0},
-    {"read_only", &t_bool, 0},
-    {"restart", &t_str, 0},
-    {"runtime", &t_str, 0},
-    {"scale", &t_int, 0},
-    {"secrets", &t_file_refs, 0},
-    {"security_opt", &t_strings, 0},
-    {"shm_size", &t_num_str, 0},
-    {"stdin_open", &t_bool, 0},
-    {"stop_grace_period", &t_str, 0},
-    {"stop_signal", &t_str, 0},
-    {"storage_opt", &t_map, 0},
-    {"sysctls", &t_list_or_dict, 0},
-    {"tmpfs", &t_str_or_list, 0},
-    {"tty", &t_bool, 0},
-    {"ulimits", &t_ulimits, 0},
-    {"user", &t_str, 0},
-    {"userns_mode", &t_str, 0},
-    {"volumes", &t_volumes, 0},
-    {"volumes_from", &t_strings, 0},
-    {"working_dir", &t_str, 0},
-    {NULL, NULL, 0}};
+	{ "blkio_config", &t_blkio, 0 }, { "build", &t_build, 0 }, { "cap_add", &t_strings, 0 },
+	{ "cap_drop", &t_strings, 0 }, { "cgroup_parent", &t_str, 0 }, { "command", &t_str_or_list, 0 },
+	{ "configs", &t_file_refs, 0 }, { "container_name", &t_str, 0 }, { "cpu_count", &t_int, 0 },
+	{ "cpu_percent", &t_int, 0 }, { "cpu_period", &t_num_str, 0 }, { "cpu_quota", &t_num_str, 0 },
+	{ "cpu_rt_period", &t_num_str, 0 }, { "cpu_rt_runtime", &t_num_str, 0 }, { "cpu_shares", &t_num_str, 0 },
+	{ "cpus", &t_num_str, 0 }, { "cpuset", &t_str, 0 },
+	{ "credential_spec", MAP_OF({ "config", &t_str, 0 }, { "file", &t_str, 0 }, { "registry", &t_str, 0 }), 0 },
+	{ "depends_on", &t_depends_on, 0 }, { "deploy", &t_deploy, 0 }, { "device_cgroup_rules", &t_strings, 0 },
+	{ "devices", &t_strings, 0 }, { "dns", &t_str_or_list, 0 }, { "dns_opt", &t_strings, 0 },
+	{ "dns_search", &t_str_or_list, 0 }, { "domainname", &t_str, 0 }, { "entrypoint", &t_str_or_list, 0 },
+	{ "env_file", &t_env_file, 0 }, { "environment", &t_list_or_dict, 0 },
+	{ "expose", LIST_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "extends", &t_extends, 0 },
+	{ "external_links", &t_strings, 0 }, { "extra_hosts", &t_list_or_dict, 0 },
+	{ "group_add", LIST_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "healthcheck", &t_healthcheck, 0 },
+	{ "hostname", &t_str, 0 }, { "image", &t_str, 0 }, { "init", &t_bool, 0 }, { "ipc", &t_str, 0 },
+	{ "isolation", &t_str, 0 }, { "labels", &t_list_or_dict, 0 }, { "links", &t_strings, 0 },
+	{ "logging", &t_logging, 0 }, { "mac_address", &t_str, 0 }, { "mem_limit", &t_num_str, 0 },
+	{ "mem_reservation", &t_int_str, 0 }, { "mem_swappiness", &t_int, 0 }, { "memswap_limit", &t_num_str, 0 },
+	{ "network_mode", &t_str, 0 }, { "networks", &t_service_networks, 0 }, { "oom_kill_disable", &t_bool, 0 },
+	{ "oom_score_adj", &t_int, 0 }, { "pid", T(.kinds = K_STR | K_NULL), 0 }, { "pids_limit", &t_num_str, 0 },
+	{ "platform", &t_str, 0 }, { "ports", &t_ports, 0 }, { "privileged", &t_bool, 0 },
+	{ "profiles", &t_strings, 0 }, { "pull_policy", T(.kinds = K_STR, .oneof = pull_policies), 0 },
+	{ "read_only", &t_bool, 0 }, { "restart", &t_str, 0 }, { "runtime", &t_str, 0 }, { "scale", &t_int, 0 },
+	{ "secrets", &t_file_refs, 0 }, { "security_opt", &t_strings, 0 }, { "shm_size", &t_num_str, 0 },
+	{ "stdin_open", &t_bool, 0 }, { "stop_grace_period", &t_str, 0 }, { "stop_signal", &t_str, 0 },
+	{ "storage_opt", &t_map, 0 }, { "sysctls", &t_list_or_dict, 0 }, { "tmpfs", &t_str_or_list, 0 },
+	{ "tty", &t_bool, 0 }, { "ulimits", &t_ulimits, 0 }, { "user", &t_str, 0 }, { "userns_mode", &t_str, 0 },
+	{ "volumes", &t_volumes, 0 }, { "volumes_from", &t_strings, 0 }, { "working_dir", &t_str, 0 },
+	{ NULL, NULL, 0 },
+};
 
 static const struct vtype t_ipam = {
-    .kinds = K_MAP,
-    .fields = FIELDS(
-	{"driver", &t_str, 0},
-	{"config",
-	 T(.kinds = K_SEQ,
-	   .items = T(.kinds = K_MAP,
-		      .fields = FIELDS({"subnet", &t_str, 0}, {"ip_range", &t_str, 0},
-				       {"gateway", &t_str, 0},
-				       {"aux_addresses", T(.kinds = K_MAP, .values = &t_str), 0}))),
-	 0},
-	{"options", T(.kinds = K_MAP, .values = &t_str), 0})};
+	.kinds = K_MAP,
+	.fields = FIELDS({ "driver", &t_str, 0 },
+			 { "config", LIST_OF(MAP_OF({ "subnet", &t_str, 0 }, { "ip_range", &t_str, 0 },
+						    { "gateway", &t_str, 0 },
+						    { "aux_addresses", T(.kinds = K_MAP, .values = &t_str), 0 })), 0 },
+			 { "options", T(.kinds = K_MAP, .values = &t_str), 0 }),
+};
 
-/* The top-level sections: each entry of section i has type entity_types[i]. */
+/* The top-level sections: every entry of a section has its type. */
 static const struct {
 	const char *section, *singular;
 	struct vtype type;
 } entity_types[] = {
-    {"services", "service", {.kinds = K_MAP, .fields = service_fields}},
-    {"networks",
-     "network",
-     {.kinds = K_MAP | K_NULL,
-      .fields =
-	  FIELDS({"name", &t_str, 0}, {"driver", &t_str, 0}, {"driver_opts", &t_driver_opts, 0},
-		 {"ipam", &t_ipam, 0}, {"external", &t_external, 0}, {"internal", &t_bool, 0},
-		 {"enable_ipv6", &t_bool, 0}, {"attachable", &t_bool, 0},
-		 {"labels", &t_list_or_dict, 0})}},
-    {"volumes",
-     "volume",
-     {.kinds = K_MAP | K_NULL,
-      .fields =
-	  FIELDS({"name", &t_str, 0}, {"driver", &t_str, 0}, {"driver_opts", &t_driver_opts, 0},
-		 {"external", &t_external, 0}, {"labels", &t_list_or_dict, 0})}},
-    {"secrets",
-     "secret",
-     {.kinds = K_MAP,
-      .fields = FIELDS({"name", &t_str, 0}, {"file", &t_str, 0}, {"external", &t_external, 0},
-		       {"labels", &t_list_or_dict, 0}, {"driver", &t_str, 0},
-		       {"driver_opts", &t_driver_opts, 0}, {"template_driver", &t_str, 0})}},
-    {"configs",
-     "config",
-     {.kinds = K_MAP,
-      .fields = FIELDS({"name", &t_str, 0}, {"file", &t_str, 0}, {"external", &t_external, 0},
-		       {"labels", &t_list_or_dict, 0}, {"template_driver", &t_str, 0})}},
+	{ "services", "service", { .kinds = K_MAP, .fields = service_fields } },
+	{ "networks", "network",
+	  { .kinds = K_MAP | K_NULL,
+	    .fields = FIELDS({ "name", &t_str, 0 }, { "driver", &t_str, 0 }, { "driver_opts", &t_driver_opts, 0 },
+			     { "ipam", &t_ipam, 0 }, { "external", &t_external, 0 }, { "internal", &t_bool, 0 },
+			     { "enable_ipv6", &t_bool, 0 }, { "attachable", &t_bool, 0 },
+			     { "labels", &t_list_or_dict, 0 }) } },
+	{ "volumes", "volume",
+	  { .kinds = K_MAP | K_NULL,
+	    .fields = FIELDS({ "name", &t_str, 0 }, { "driver", &t_str, 0 }, { "driver_opts", &t_driver_opts, 0 },
+			     { "external", &t_external, 0 }, { "labels", &t_list_or_dict, 0 }) } },
+	{ "secrets", "secret",
+	  { .kinds = K_MAP,
+	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "external", &t_external, 0 },
+			     { "labels", &t_list_or_dict, 0 }, { "driver", &t_str, 0 },
+			     { "driver_opts", &t_driver_opts, 0 }, { "template_driver", &t_str, 0 }) } },
+	{ "configs", "config",
+	  { .kinds = K_MAP,
+	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "external", &t_external, 0 },
+			     { "labels", &t_list_or_dict, 0 }, { "template_driver", &t_str, 0 }) } },
 };
 
-static const char *const top_keys[] = {"version", "services", "networks",
-				       "volumes", "secrets",  "configs"};
+static const char *const top_keys[] = { "version", "services", "networks", "volumes", "secrets", "configs" };
 
 static unsigned kind_of(const struct ynode *v)
 {
-	static const unsigned kinds[] = {
-	    [CT_STR] = K_STR,	  [CT_NULL] = K_NULL, [CT_BOOL] = K_BOOL, [CT_INT] = K_INT,
-	    [CT_FLOAT] = K_FLOAT, [CT_MAP] = K_MAP,   [CT_SEQ] = K_SEQ};
+	static const unsigned kinds[] = { [CT_STR] = K_STR, [CT_NULL] = K_NULL, [CT_BOOL] = K_BOOL,
+					  [CT_INT] = K_INT, [CT_FLOAT] = K_FLOAT, [CT_MAP] = K_MAP,
+					  [CT_SEQ] = K_SEQ };
 
 	return kinds[ctype_of(v)];
 }
@@ -354,9 +265,8 @@ static char *kinds_words(unsigned kinds)
 	static const struct {
 		unsigned kinds;
 		const char *words;
-	} names[] = {{K_STR, "a string"},   {K_NUM, "a number"},   {K_INT, "an integer"},
-		     {K_FLOAT, "a number"}, {K_BOOL, "a boolean"}, {K_NULL, "null"},
-		     {K_SEQ, "a list"},	    {K_MAP, "a mapping"}};
+	} names[] = { { K_STR, "a string" }, { K_NUM, "a number" }, { K_INT, "an integer" }, { K_FLOAT, "a number" },
+		      { K_BOOL, "a boolean" }, { K_NULL, "null" }, { K_SEQ, "a list" }, { K_MAP, "a mapping" } };
 	const char *picked[8];
 	struct strbuf sb = STRBUF_INIT;
 	size_t i, n = 0;
@@ -372,19 +282,18 @@ static char *kinds_words(unsigned kinds)
 }
 
 /* Unknown key: error with the nearest known one. */
-static int unknown_key(const struct ynode *key, const char *where, const char *const *known,
-		       size_t n, struct cc_error **err)
+static int unknown_key(const struct ynode *key, const char *where, const char *const *known, size_t n,
+		       struct cc_error **err)
 {
 	const char *near = str_nearest(key->str, known, n);
 
 	if (near)
-		return ynode_error(err, key, "%sunknown key '%s' (did you mean '%s'?)", where,
-				   key->str, near);
+		return ynode_error(err, key, "%sunknown key '%s' (did you mean '%s'?)", where, key->str, near);
 	return ynode_error(err, key, "%sunknown key '%s'", where, key->str);
 }
 
-static int check_keys(const struct ynode *map, const char *const *known, size_t n,
-		      const char *where, struct cc_error **err)
+static int check_keys(const struct ynode *map, const char *const *known, size_t n, const char *where,
+		      struct cc_error **err)
 {
 	size_t i, j;
 	int rc = 0;
@@ -398,8 +307,8 @@ static int check_keys(const struct ynode *map, const char *const *known, size_t 
 	return rc;
 }
 
-static int check_value(const struct ynode *v, const struct vtype *t, const char *where,
-		       const char *path, struct cc_error **err);
+static int check_value(const struct ynode *v, const struct vtype *t, const char *where, const char *path,
+		       struct cc_error **err);
 
 /* "service 'web': build: " for the messages about the keys of a map at path. */
 static char *sub_where(const char *where, const char *path)
@@ -438,8 +347,8 @@ static int check_fields(const struct ynode *map, const struct field *fields, con
 	return rc;
 }
 
-static int check_oneof(const struct ynode *v, const char *const *oneof, const char *where,
-		       const char *path, struct cc_error **err)
+static int check_oneof(const struct ynode *v, const char *const *oneof, const char *where, const char *path,
+		       struct cc_error **err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
@@ -456,8 +365,8 @@ static int check_oneof(const struct ynode *v, const char *const *oneof, const ch
 }
 
 /* v against t; where ("service 'web': ") and path ("build.args") name it. */
-static int check_value(const struct ynode *v, const struct vtype *t, const char *where,
-		       const char *path, struct cc_error **err)
+static int check_value(const struct ynode *v, const struct vtype *t, const char *where, const char *path,
+		       struct cc_error **err)
 {
 	unsigned k = kind_of(v);
 	size_t i;
@@ -496,8 +405,7 @@ int compose_check_file(const struct ynode *root, struct cc_error **err)
 		const struct ynode *sec = ynode_map_get(root, entity_types[s].section);
 
 		for (i = 0; sec && sec->kind == YNODE_MAP && i < sec->len; i++) {
-			cleanup_free char *where =
-			    xasprintf("%s '%s': ", entity_types[s].singular, sec->keys[i]->str);
+			cleanup_free char *where = xasprintf("%s '%s': ", entity_types[s].singular, sec->keys[i]->str);
 
 			rc |= check_value(sec->vals[i], &entity_types[s].type, where, "", err);
 		}
@@ -514,11 +422,8 @@ int compose_check_services(const struct ynode *services, struct cc_error **err)
 		const struct ynode *s = services->vals[i];
 
 		if (!ynode_map_get(s, "image") && !ynode_map_get(s, "build"))
-			rc = ynode_error(
-			    err, s,
-			    "Service %s has neither an image nor a build context specified. At "
-			    "least one must be provided.",
-			    services->keys[i]->str);
+			rc = ynode_error(err, s, "Service %s has neither an image nor a build context specified. At "
+					 "least one must be provided.", services->keys[i]->str);
 	}
 	return rc ? -1 : 0;
 }

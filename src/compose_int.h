@@ -147,7 +147,8 @@ int compose_is_url(const char *s);
 const char *compose_env_get(const struct compose_project *p, const char *name);
 
 /* --- compose_check.c --- */
-/* Basic schema checks of one interpolated file; every problem appended to err. */
+/* compose's schema of one interpolated file (every field's type, unknown keys,
+ * enumerations, required keys); every problem appended to err. */
 int compose_check_file(const struct ynode *root, struct cc_error **err);
 /* Checks of the merged services (image or build, depends_on targets). */
 int compose_check_services(const struct ynode *services, struct cc_error **err);
