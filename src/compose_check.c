@@ -2,9 +2,9 @@
  * compose's JSON schema (compose_spec.json of 1.29) checks it, with
  * FILE:LINE:COL, the entry and the field at fault and the type expected:
  * unknown keys (with the nearest known one), wrong kinds of value, list
- * items and map values of the wrong kind, enumerations, required keys.
- * Not checked: uniqueItems and the "format" keywords (ports, durations
- * are parsed later, with their own errors). */
+ * items and map values of the wrong kind, enumerations, required keys,
+ * items that must be unique.  Not checked: the "format" keywords (ports,
+ * durations are parsed later, with their own errors). */
 #include "compose_int.h"
 
 #include "error.h"
@@ -28,6 +28,7 @@ struct vtype {
 	const struct field *fields;    /* a map with known keys, {NULL}-ended (NULL: free-form) */
 	const struct vtype *values;    /* a free-form map: each value (NULL: any) */
 	const char *const *oneof;      /* a string: one of these, NULL-ended (NULL: any) */
+	int unique;                    /* a list: no two items equal (the schema's uniqueItems) */
 };
 
 struct field {
@@ -40,22 +41,26 @@ struct field {
 #define T(...) (&(const struct vtype){ __VA_ARGS__ })
 #define MAP_OF(...) T(.kinds = K_MAP, .fields = FIELDS(__VA_ARGS__))
 #define LIST_OF(item) T(.kinds = K_SEQ, .items = (item))
+#define SET_OF(item) T(.kinds = K_SEQ, .items = (item), .unique = 1)
 
 static const struct vtype t_str = { .kinds = K_STR }, t_int = { .kinds = K_INT }, t_num = { .kinds = K_NUM },
 			  t_bool = { .kinds = K_BOOL }, t_map = { .kinds = K_MAP },
 			  t_num_str = { .kinds = K_NUM | K_STR }, t_int_str = { .kinds = K_INT | K_STR };
-/* list_of_strings, string_or_list, list_or_dict of the schema. */
-static const struct vtype t_strings = { .kinds = K_SEQ, .items = &t_str },
-			  t_str_or_list = { .kinds = K_STR | K_SEQ, .items = &t_str },
-			  t_list_or_dict = { .kinds = K_SEQ | K_MAP, .items = &t_str,
-					     .values = T(.kinds = K_STR | K_NUM | K_NULL) };
+/* list_of_strings, string_or_list, list_or_dict of the schema (their lists
+ * are sets); a plain list of strings; command: a string or such a list. */
+static const struct vtype t_strings = { .kinds = K_SEQ, .items = &t_str, .unique = 1 },
+			  t_str_or_list = { .kinds = K_STR | K_SEQ, .items = &t_str, .unique = 1 },
+			  t_list_or_dict = { .kinds = K_SEQ | K_MAP, .items = &t_str, .unique = 1,
+					     .values = T(.kinds = K_STR | K_NUM | K_NULL) },
+			  t_str_list = { .kinds = K_SEQ, .items = &t_str },
+			  t_command = { .kinds = K_STR | K_SEQ, .items = &t_str };
 static const struct vtype t_external = { .kinds = K_BOOL | K_MAP, .fields = FIELDS({ "name", &t_str, 0 }) };
 static const struct vtype t_driver_opts = { .kinds = K_MAP, .values = T(.kinds = K_STR | K_NUM) };
 
 static const struct vtype t_build = {
 	.kinds = K_STR | K_MAP,
 	.fields = FIELDS({ "context", &t_str, 0 }, { "dockerfile", &t_str, 0 }, { "args", &t_list_or_dict, 0 },
-			 { "labels", &t_list_or_dict, 0 }, { "cache_from", &t_strings, 0 }, { "network", &t_str, 0 },
+			 { "labels", &t_list_or_dict, 0 }, { "cache_from", &t_str_list, 0 }, { "network", &t_str, 0 },
 			 { "target", &t_str, 0 }, { "shm_size", &t_int_str, 0 },
 			 { "extra_hosts", &t_list_or_dict, 0 }, { "isolation", &t_str, 0 }),
 };
@@ -88,7 +93,7 @@ static const struct vtype t_depends_on = {
 
 /* env_file: a path, or (compose v2) {path, required, format}. */
 static const struct vtype t_env_file = {
-	.kinds = K_STR | K_SEQ,
+	.kinds = K_STR | K_SEQ, .unique = 1,
 	.items = T(.kinds = K_STR | K_MAP,
 		   .fields = FIELDS({ "path", &t_str, 1 }, { "required", &t_bool, 0 }, { "format", &t_str, 0 })),
 };
@@ -100,7 +105,7 @@ static const struct vtype t_extends = {
 static const struct vtype t_healthcheck = {
 	.kinds = K_MAP,
 	.fields = FIELDS({ "disable", &t_bool, 0 }, { "interval", &t_str, 0 }, { "retries", &t_num, 0 },
-			 { "test", &t_str_or_list, 0 }, { "timeout", &t_str, 0 }, { "start_period", &t_str, 0 }),
+			 { "test", &t_command, 0 }, { "timeout", &t_str, 0 }, { "start_period", &t_str, 0 }),
 };
 
 static const struct vtype t_logging = {
@@ -118,7 +123,7 @@ static const struct vtype t_service_networks = {
 };
 
 static const struct vtype t_ports = {
-	.kinds = K_SEQ,
+	.kinds = K_SEQ, .unique = 1,
 	.items = T(.kinds = K_NUM | K_STR | K_MAP,
 		   .fields = FIELDS({ "mode", &t_str, 0 }, { "target", &t_int, 0 }, { "published", &t_int, 0 },
 				    { "protocol", &t_str, 0 })),
@@ -132,7 +137,7 @@ static const struct vtype t_ulimits = {
 };
 
 static const struct vtype t_volumes = {
-	.kinds = K_SEQ,
+	.kinds = K_SEQ, .unique = 1,
 	.items = T(.kinds = K_STR | K_MAP,
 		   .fields = FIELDS({ "type", &t_str, 1 }, { "source", &t_str, 0 }, { "target", &t_str, 0 },
 				    { "read_only", &t_bool, 0 }, { "consistency", &t_str, 0 },
@@ -175,14 +180,14 @@ static const struct vtype t_deploy = {
 			 { "update_config", &t_update, 0 }, { "resources", &t_resources, 0 },
 			 { "restart_policy", MAP_OF({ "condition", &t_str, 0 }, { "delay", &t_str, 0 },
 						    { "max_attempts", &t_int, 0 }, { "window", &t_str, 0 }), 0 },
-			 { "placement", MAP_OF({ "constraints", &t_strings, 0 },
+			 { "placement", MAP_OF({ "constraints", &t_str_list, 0 },
 					       { "preferences", LIST_OF(MAP_OF({ "spread", &t_str, 0 })), 0 },
 					       { "max_replicas_per_node", &t_int, 0 }), 0 }),
 };
 
 static const struct field service_fields[] = {
 	{ "blkio_config", &t_blkio, 0 }, { "build", &t_build, 0 }, { "cap_add", &t_strings, 0 },
-	{ "cap_drop", &t_strings, 0 }, { "cgroup_parent", &t_str, 0 }, { "command", &t_str_or_list, 0 },
+	{ "cap_drop", &t_strings, 0 }, { "cgroup_parent", &t_str, 0 }, { "command", &t_command, 0 },
 	{ "configs", &t_file_refs, 0 }, { "container_name", &t_str, 0 }, { "cpu_count", &t_int, 0 },
 	{ "cpu_percent", &t_int, 0 }, { "cpu_period", &t_num_str, 0 }, { "cpu_quota", &t_num_str, 0 },
 	{ "cpu_rt_period", &t_num_str, 0 }, { "cpu_rt_runtime", &t_num_str, 0 }, { "cpu_shares", &t_num_str, 0 },
@@ -190,11 +195,11 @@ static const struct field service_fields[] = {
 	{ "credential_spec", MAP_OF({ "config", &t_str, 0 }, { "file", &t_str, 0 }, { "registry", &t_str, 0 }), 0 },
 	{ "depends_on", &t_depends_on, 0 }, { "deploy", &t_deploy, 0 }, { "device_cgroup_rules", &t_strings, 0 },
 	{ "devices", &t_strings, 0 }, { "dns", &t_str_or_list, 0 }, { "dns_opt", &t_strings, 0 },
-	{ "dns_search", &t_str_or_list, 0 }, { "domainname", &t_str, 0 }, { "entrypoint", &t_str_or_list, 0 },
+	{ "dns_search", &t_str_or_list, 0 }, { "domainname", &t_str, 0 }, { "entrypoint", &t_command, 0 },
 	{ "env_file", &t_env_file, 0 }, { "environment", &t_list_or_dict, 0 },
-	{ "expose", LIST_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "extends", &t_extends, 0 },
+	{ "expose", SET_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "extends", &t_extends, 0 },
 	{ "external_links", &t_strings, 0 }, { "extra_hosts", &t_list_or_dict, 0 },
-	{ "group_add", LIST_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "healthcheck", &t_healthcheck, 0 },
+	{ "group_add", SET_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "healthcheck", &t_healthcheck, 0 },
 	{ "hostname", &t_str, 0 }, { "image", &t_str, 0 }, { "init", &t_bool, 0 }, { "ipc", &t_str, 0 },
 	{ "isolation", &t_str, 0 }, { "labels", &t_list_or_dict, 0 }, { "links", &t_strings, 0 },
 	{ "logging", &t_logging, 0 }, { "mac_address", &t_str, 0 }, { "mem_limit", &t_num_str, 0 },
@@ -364,6 +369,54 @@ static int check_oneof(const struct ynode *v, const char *const *oneof, const ch
 	return rc;
 }
 
+struct item_key {
+	char *key;
+	size_t index;
+};
+
+/* What makes two items equal as JSON values: 80 and 80.0 are. */
+static char *item_key(const struct ynode *n)
+{
+	cleanup_free char *text = NULL;
+
+	switch (kind_of(n)) {
+	case K_STR: return xasprintf("s%s", n->str);
+	case K_INT:
+	case K_FLOAT: return xasprintf("n%.17g", strtod(n->str, NULL));
+	case K_BOOL: return xasprintf("b%s", n->str);
+	case K_NULL: return xstrdup("z");
+	default: text = ynode_emit_string(n); return xasprintf("c%s", text);
+	}
+}
+
+static int item_key_cmp(const void *a, const void *b)
+{
+	const struct item_key *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* uniqueItems, sorted so that a long list stays n log n. */
+static int check_unique(const struct ynode *seq, const char *where, const char *path, struct cc_error **err)
+{
+	struct item_key *keys = xcalloc(seq->len + 1, sizeof(*keys));
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < seq->len; i++)
+		keys[i] = (struct item_key){ item_key(seq->items[i]), i };
+	qsort(keys, seq->len, sizeof(*keys), item_key_cmp);
+	for (i = 1; i < seq->len; i++)
+		if (!strcmp(keys[i].key, keys[i - 1].key) && (i < 2 || strcmp(keys[i].key, keys[i - 2].key)))
+			rc = ynode_error(err, seq->items[keys[i].index], "%s%s[%zu] repeats %s[%zu]; its items must be "
+					 "unique", where, path, keys[i].index, path, keys[i - 1].index);
+	for (i = 0; i < seq->len; i++)
+		free(keys[i].key);
+	free(keys);
+	return rc;
+}
+
 /* v against t; where ("service 'web': ") and path ("build.args") name it. */
 static int check_value(const struct ynode *v, const struct vtype *t, const char *where, const char *path,
 		       struct cc_error **err)
@@ -386,6 +439,8 @@ static int check_value(const struct ynode *v, const struct vtype *t, const char 
 
 		rc |= check_value(v->items[i], t->items, where, sub, err);
 	}
+	if (k == K_SEQ && t->unique && rc == 0)
+		rc = check_unique(v, where, path, err);
 	if (k == K_MAP && t->fields)
 		return check_fields(v, t->fields, where, path, err);
 	for (i = 0; k == K_MAP && i < v->len; i++) {

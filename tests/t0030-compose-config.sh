@@ -99,6 +99,10 @@ typed_cases () {
 	volumes: [{source: /a}]|volumes\[0\] needs the key .type.
 	deploy: {update_config: {order: random}}|deploy.update_config.order must be one of start-first, stop-first
 	deploy: {resources: {limits: {memory: [1]}}}|deploy.resources.limits.memory must be a string, not a list
+	cap_add: [A, B, A]|cap_add\[2\] repeats cap_add\[0\]; its items must be unique
+	environment: [A=1, A=1]|environment\[1\] repeats environment\[0\]
+	ports: [80, 80.0]|ports\[1\] repeats ports\[0\]
+	volumes: [/a, /a]|volumes\[1\] repeats volumes\[0\]
 	CASES
 }
 

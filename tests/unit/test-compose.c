@@ -278,6 +278,7 @@ static void test_types(void)
 		  "base.yml:4:18: service 'web': pull_policy must be one of always, never, if_not_present, build, "
 		  "not 'sometimes'" },
 		{ "    env_file: [{required: false}]\n", "base.yml:4:16: service 'web': env_file[0] needs the key 'path'" },
+		{ "    dns: [a, b, a]\n", "base.yml:4:17: service 'web': dns[2] repeats dns[0]; its items must be unique" },
 		{ "    build: {context: ., dockerfile: x, x-note: 1, targte: 2}\n",
 		  "base.yml:4:51: service 'web': build: unknown key 'targte' (did you mean 'target'?)" },
 	};
