@@ -533,6 +533,23 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 	return 0;
 }
 
+int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err)
+{
+	const struct ynode *b = ynode_map_get(compose_service(p, i), "build"), *ctx, *df;
+	const char *name = compose_service_name(p, i);
+	int rc = 0;
+
+	if (!b || b->kind != YNODE_MAP)
+		return 0;
+	if ((ctx = ynode_map_get(b, "context")) && cnode_is_str(ctx) && compose_is_url(ctx->str))
+		rc = ynode_error(err, ctx, "service '%s': build context %s: remote (git or URL) build contexts are "
+				 "not supported yet; clone it and give its directory", name, ctx->str);
+	df = ynode_map_get(b, "dockerfile");
+	if (df && df->kind == YNODE_SCALAR && (ctype_of(df) == CT_NULL || !*df->str))
+		rc = ynode_error(err, df, "service '%s': build.dockerfile is empty (an unset variable?)", name);
+	return rc;
+}
+
 void compose_build_release(struct compose_build *b)
 {
 	kvlist_release(&b->args);

@@ -1,9 +1,11 @@
 /* compose: docker-compose files loaded the way Debian's docker-compose
- * 1.29 loads them: environment layers, ${VAR} interpolation, basic schema
- * checks with FILE:LINE:COL errors, override files merged onto the base by
- * compose's merge rules, `extends:` (same file or another), and the
- * normalised model `docker-compose config` prints.  Not supported:
- * version 1 files (an error). */
+ * 1.29 loads them: environment layers, ${VAR} interpolation, compose's
+ * schema (every field's type) with FILE:LINE:COL errors, override files
+ * merged onto the base by compose's merge rules, `extends:` (same file or
+ * another), and the normalised model `docker-compose config` prints.  From
+ * compose v2: the long env_file form ({path, required, format}).  Not
+ * supported: version 1 files (an error); remote build contexts can be
+ * loaded and printed but not built (compose_service_build_check). */
 #ifndef CC_COMPOSE_H
 #define CC_COMPOSE_H
 
@@ -51,6 +53,10 @@ long compose_service_find(const struct compose_project *p, const char *name);
 const struct ynode *compose_service(const struct compose_project *p, size_t i);
 /* 0 and *out filled, or 1 when service i has no build section. */
 int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out);
+/* What `config` lets pass but a build cannot use: a remote (git or URL)
+ * context (not supported yet) and an empty dockerfile:; errors at their
+ * position, 0 when service i can be built from its directory. */
+int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err);
 /* Free the lists compose_service_build() filled. */
 void compose_build_release(struct compose_build *b);
 /* The whole tree `docker-compose config` prints (borrowed; emit with

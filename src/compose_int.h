@@ -141,11 +141,14 @@ int compose_finalize_entity(struct compose_project *p, const char *kind, const c
 			    struct cc_error **err);
 /* expand_path(): ~ expanded, joined to dir, made absolute and clean; caller frees. */
 char *compose_expand_path(const char *dir, const char *path);
+/* 1 when a build context is a URL or git remote (compose's is_url). */
+int compose_is_url(const char *s);
 /* Look a variable up in the project environment (borrowed or NULL). */
 const char *compose_env_get(const struct compose_project *p, const char *name);
 
 /* --- compose_check.c --- */
-/* Basic schema checks of one interpolated file; every problem appended to err. */
+/* compose's schema of one interpolated file (every field's type, unknown keys,
+ * enumerations, required keys); every problem appended to err. */
 int compose_check_file(const struct ynode *root, struct cc_error **err);
 /* Checks of the merged services (image or build, depends_on targets). */
 int compose_check_services(const struct ynode *services, struct cc_error **err);

@@ -230,6 +230,8 @@ char *compose_volume_target(const struct ynode *v)
 
 		return t && t->kind == YNODE_SCALAR ? xstrdup(t->str) : xstrdup("");
 	}
+	if (v->kind != YNODE_SCALAR)  /* compose_check_file rejects it; never a NULL string */
+		return xstrdup("");
 	compose_volume_split(v->str, &host, &container, &mode);
 	free(host);
 	free(mode);

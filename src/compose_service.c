@@ -32,7 +32,7 @@ char *compose_expand_path(const char *dir, const char *path)
 	return path_clean(joined);
 }
 
-static int is_url(const char *s)
+int compose_is_url(const char *s)
 {
 	size_t i;
 
@@ -54,7 +54,7 @@ static void process_build(const char *dir, struct ynode *svc)
 	struct ynode *b = ynode_map_get(svc, "build"), *ctx;
 
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
-	if (ctx && cnode_is_str(ctx) && !is_url(ctx->str))
+	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str))
 		set_str_node(ctx, compose_expand_path(dir, ctx->str));
 }
 
@@ -182,9 +182,12 @@ static void process_lists(const char *dir, struct ynode *svc)
 		if ((v = ynode_map_get(svc, lists[i])))
 			ynode_map_set(svc, lists[i], compose_to_list(v));
 	v = ynode_map_get(svc, "env_file");
-	for (i = 0; v && i < v->len; i++)
-		if (cnode_is_str(v->items[i]))
-			set_str_node(v->items[i], compose_expand_path(dir, v->items[i]->str));
+	for (i = 0; v && i < v->len; i++) {
+		struct ynode *path = v->items[i]->kind == YNODE_MAP ? ynode_map_get(v->items[i], "path") : v->items[i];
+
+		if (cnode_is_str(path))
+			set_str_node(path, compose_expand_path(dir, path->str));
+	}
 	v = ynode_map_get(svc, "volume_driver");
 	if (!v || ctype_of(v) == CT_NULL) {
 		v = ynode_map_get(svc, "volumes");
@@ -226,7 +229,7 @@ static int validate_service(const char *name, const struct ynode *svc, const str
 			rc = ynode_error(err, dep->keys[i], "Service '%s' depends on service '%s' which is undefined.",
 					 name, dep->keys[i]->str);
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
-	if (ctx && cnode_is_str(ctx) && !is_url(ctx->str) && access(ctx->str, R_OK) < 0)
+	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str) && access(ctx->str, R_OK) < 0)
 		rc = ynode_error(err, ctx, "service '%s': build path %s either does not exist, is not accessible, "
 				 "or is not a valid URL.", name, ctx->str);
 	if (!ynode_map_get(svc, "image"))
@@ -244,6 +247,40 @@ static const char *project_lookup(void *data, const char *name)
 	return compose_env_get(data, name);
 }
 
+/* One env_file: entry (a path, or compose v2's {path, required, format})
+ * into env.  A missing file that is not required is skipped, as compose v2
+ * does; its own errors (a NUL byte at a line) are the file's. */
+static int env_file_read(struct compose_project *p, const struct ynode *item, struct ynode *env,
+			 struct cc_error **err)
+{
+	const struct ynode *path = item->kind == YNODE_MAP ? ynode_map_get(item, "path") : item;
+	const struct ynode *req = item->kind == YNODE_MAP ? ynode_map_get(item, "required") : NULL;
+	const struct ynode *format = item->kind == YNODE_MAP ? ynode_map_get(item, "format") : NULL;
+	struct cc_error *why = NULL;
+	struct envfile ef = { 0 };
+	size_t j;
+	int rc;
+
+	if (format && strcmp(format->str, "dotenv") && strcmp(format->str, "raw"))
+		return ynode_error(err, format, "env_file format '%s' is not supported (dotenv or raw)", format->str);
+	if (format && !strcmp(format->str, "raw"))
+		rc = envfile_load_raw(path->str, &ef, &why);
+	else
+		rc = envfile_load(path->str, project_lookup, p, &ef, &p->warnings, &why);
+	if (rc == ENVFILE_MISSING && req && !cnode_truthy(req))
+		rc = 0;
+	else if (rc == ENVFILE_MISSING)
+		ynode_error(err, path, "%s", why->msg);
+	else if (rc < 0)
+		cc_error_set(err, "%s", why->msg);
+	cc_error_free(why);
+	for (j = 0; rc == 0 && j < ef.n; j++)
+		ynode_map_set(env, ef.v[j].key, ef.v[j].val ? cnode_str(ef.v[j].val, &path->pos)
+							    : cnode_plain("null", &path->pos));
+	envfile_release(&ef);
+	return rc < 0 ? -1 : 0;
+}
+
 /* resolve_environment: env_file entries, then environment:, then unset
  * values filled from the project environment. */
 static int resolve_environment(struct compose_project *p, struct ynode *svc, struct cc_error **err)
@@ -252,19 +289,11 @@ static int resolve_environment(struct compose_project *p, struct ynode *svc, str
 	struct ynode *env = ynode_new_map(NULL), *list;
 	size_t i;
 
-	for (i = 0; files && files->kind == YNODE_SEQ && i < files->len; i++) {
-		struct envfile ef = { 0 };
-		size_t j;
-
-		if (envfile_load(files->items[i]->str, project_lookup, p, &ef, &p->warnings, err) < 0) {
+	for (i = 0; files && files->kind == YNODE_SEQ && i < files->len; i++)
+		if (env_file_read(p, files->items[i], env, err) < 0) {
 			ynode_free(env);
-			return ynode_error(err, files->items[i], "Couldn't find env file: %s", files->items[i]->str);
+			return -1;
 		}
-		for (j = 0; j < ef.n; j++)
-			ynode_map_set(env, ef.v[j].key, ef.v[j].val ? cnode_str(ef.v[j].val, &files->items[i]->pos)
-								    : cnode_plain("null", &files->items[i]->pos));
-		envfile_release(&ef);
-	}
 	if (!(list = compose_kv_map(ynode_map_get(svc, "environment"), KV_ENV, "environment", err))) {
 		ynode_free(env);
 		return -1;
@@ -285,30 +314,36 @@ static int resolve_environment(struct compose_project *p, struct ynode *svc, str
 	return 0;
 }
 
+/* VolumeSpec._parse_unix: split at every ':' (empty parts kept: an unset
+ * ${SRC} in "${SRC}:/x" is the source "", which normpath makes "."). */
 static int volume_spec(struct ynode *v, char **internal, struct cc_error **err)
 {
-	cleanup_free char *copy = xstrdup(v->str);
-	char *parts[4] = { 0 }, *save = NULL, *tok;
-	size_t n = 0;
+	const char *parts[3], *s = v->str, *colon;
+	size_t lens[3], n = 0;
 
-	for (tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
-		if (n < 4)
-			parts[n++] = tok;
-		else
-			n++;
-	if (n == 0 || n > 3)
-		return ynode_error(err, v, "Volume %s has incorrect format, should be external:internal[:mode]",
-				   v->str);
-	if (n == 1) {
-		*internal = path_clean(parts[0]);
-		set_str_node(v, xstrdup(*internal));
-		return 0;
+	for (;; s = colon + 1) {
+		colon = strchr(s, ':');
+		if (n == 3)
+			return ynode_error(err, v, "Volume %s has incorrect format, should be external:internal[:mode]",
+					   v->str);
+		parts[n] = s;
+		lens[n++] = colon ? (size_t)(colon - s) : strlen(s);
+		if (!colon)
+			break;
 	}
 	{
-		cleanup_free char *ext = path_clean(parts[0]);
+		cleanup_free char *first = xstrndup(parts[0], lens[0]), *second = NULL, *ext = NULL;
 
-		*internal = path_clean(parts[1]);
-		set_str_node(v, xasprintf("%s:%s:%s", ext, *internal, n == 3 ? parts[2] : "rw"));
+		if (n == 1) {
+			*internal = path_clean(first);
+			set_str_node(v, xstrdup(*internal));
+			return 0;
+		}
+		second = xstrndup(parts[1], lens[1]);
+		ext = path_clean(first);
+		*internal = path_clean(second);
+		set_str_node(v, xasprintf("%s:%s:%.*s", ext, *internal, n == 3 ? (int)lens[2] : 2,
+					  n == 3 ? parts[2] : "rw"));
 	}
 	return 0;
 }

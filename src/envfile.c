@@ -7,6 +7,7 @@
 #include "lists.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -241,13 +242,38 @@ static int parse_binding(struct reader *r, char **key, char **val, int *line)
 	return *key ? 1 : 0;
 }
 
-void envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup,
-		   void *data, struct envfile *out, struct strlist *warnings)
+/* 1-based line of position off in buf. */
+static int line_at(const char *buf, size_t off)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		if (buf[i] == '\n' || (buf[i] == '\r' && (i + 1 == off || buf[i + 1] != '\n')))
+			line++;
+	return line;
+}
+
+/* A NUL byte would silently cut the value it is in (and every C string
+ * after it): an error at its line, as a malformed file. */
+static int check_nul(const char *path, const char *buf, size_t len, struct cc_error **err)
+{
+	const char *nul = memchr(buf, '\0', len);
+
+	if (!nul)
+		return 0;
+	return cc_error_set(err, "%s:%d: NUL byte in env file", path, line_at(buf, (size_t)(nul - buf)));
+}
+
+int envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup, void *data,
+		  struct envfile *out, struct strlist *warnings, struct cc_error **err)
 {
 	struct reader r = { buf, buf + len, 1 };
 	char *key, *val, *expanded;
 	int line, rc;
 
+	if (check_nul(path, buf, len, err) < 0)
+		return -1;
 	while (r.s < r.end) {
 		key = val = NULL;
 		line = r.line;
@@ -270,26 +296,72 @@ void envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup
 		free(val);
 		envfile_put(out, key, expanded, line);
 	}
+	return 0;
+}
+
+int envfile_parse_raw(const char *path, const char *buf, size_t len, struct envfile *out, struct cc_error **err)
+{
+	const char *s = buf, *end = buf + len, *eol, *eq;
+	int line = 1;
+
+	if (check_nul(path, buf, len, err) < 0)
+		return -1;
+	for (; s < end; s = eol + 1, line++) {
+		size_t n;
+
+		if (!(eol = memchr(s, '\n', (size_t)(end - s))))
+			eol = end;
+		n = (size_t)(eol - s);
+		if (n && s[n - 1] == '\r')
+			n--;
+		if (!n || s[0] == '#')
+			continue;
+		eq = memchr(s, '=', n);
+		if (eq == s)
+			return cc_error_set(err, "%s:%d: no variable name before '='", path, line);
+		envfile_put(out, xstrndup(s, eq ? (size_t)(eq - s) : n),
+			    eq ? xstrndup(eq + 1, n - (size_t)(eq - s) - 1) : NULL, line);
+	}
+	return 0;
+}
+
+static int load(const char *path, char **buf, size_t *len, struct cc_error **err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		int missing = errno == ENOENT;
+
+		cc_error_set(err, "Couldn't find env file: %s", path);
+		return missing ? ENVFILE_MISSING : -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		return cc_error_set(err, "%s is not a file.", path);
+	return read_file(path, buf, len, err);
 }
 
 int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct envfile *out,
 		 struct strlist *warnings, struct cc_error **err)
 {
 	cleanup_free char *buf = NULL;
-	size_t len;
-	struct stat st;
+	size_t len, bom;
+	int rc;
 
-	if (stat(path, &st) < 0)
-		return cc_error_set(err, "Couldn't find env file: %s", path);
-	if (!S_ISREG(st.st_mode))
-		return cc_error_set(err, "%s is not a file.", path);
-	if (read_file(path, &buf, &len, err) < 0)
-		return -1;
-	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-		envfile_parse(path, buf + 3, len - 3, lookup, data, out, warnings);
-	else
-		envfile_parse(path, buf, len, lookup, data, out, warnings);
-	return 0;
+	if ((rc = load(path, &buf, &len, err)) < 0)
+		return rc;
+	bom = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+	return envfile_parse(path, buf + bom, len - bom, lookup, data, out, warnings, err);
+}
+
+int envfile_load_raw(const char *path, struct envfile *out, struct cc_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = load(path, &buf, &len, err)) < 0)
+		return rc;
+	return envfile_parse_raw(path, buf, len, out, err);
 }
 
 void envfile_set(struct envfile *ef, const char *key, const char *val)

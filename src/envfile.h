@@ -7,7 +7,8 @@
  * up to the end of line with a " #comment" cut and trailing space trimmed.
  * A key without '=' has no value (NULL).  Values then expand ${NAME} and
  * ${NAME:-default} from earlier keys of the file, then the lookup.  A
- * statement that does not parse is skipped with a warning, as dotenv does. */
+ * statement that does not parse is skipped with a warning, as dotenv does;
+ * a NUL byte is an error (it would cut a value silently). */
 #ifndef CC_ENVFILE_H
 #define CC_ENVFILE_H
 
@@ -30,14 +31,24 @@ struct envfile {
 /* Value of a variable outside the file (borrowed), or NULL. */
 typedef const char *(*envfile_lookup_fn)(void *data, const char *name);
 
-/* Parse buf (named path in warnings) into *out, which must be zeroed or
+/* envfile_load's return when the file does not exist (err is set too). */
+#define ENVFILE_MISSING (-2)
+
+/* Parse buf (named path in messages) into *out, which must be zeroed or
  * already hold entries (later wins).  lookup may be NULL.  Warnings
- * ("PATH:LINE: could not parse statement") go to warnings (may be NULL). */
-void envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup,
-		   void *data, struct envfile *out, struct strlist *warnings);
-/* Read and parse the file at path (a UTF-8 BOM is skipped). */
+ * ("PATH:LINE: could not parse statement") go to warnings (may be NULL).
+ * A NUL byte is an error at its line ("PATH:LINE: NUL byte in env file"). */
+int envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup, void *data,
+		  struct envfile *out, struct strlist *warnings, struct cc_error **err);
+/* compose v2's `format: raw`: KEY=VALUE lines taken as written (no quotes,
+ * no expansion), "#" lines and blank lines skipped, a bare KEY has no value. */
+int envfile_parse_raw(const char *path, const char *buf, size_t len, struct envfile *out, struct cc_error **err);
+/* Read and parse the file at path (a UTF-8 BOM is skipped); ENVFILE_MISSING
+ * when it does not exist, -1 on another error. */
 int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct envfile *out,
 		 struct strlist *warnings, struct cc_error **err);
+/* Read path in the raw format (envfile_parse_raw); returns as envfile_load. */
+int envfile_load_raw(const char *path, struct envfile *out, struct cc_error **err);
 /* Set key to a copy of val (NULL: no value), replacing an entry in place. */
 void envfile_set(struct envfile *ef, const char *key, const char *val);
 /* Entry for key, or NULL (borrowed). */

@@ -18,7 +18,9 @@
 
 #define CCBUILD_VERSION "0.1.0"
 
-enum { NEEDS_MANIFEST = 1, NEEDS_PROFILE = 2 };
+/* MODEL_ONLY: the profile's compose model without reading a Dockerfile
+ * (config prints what compose prints even when a build would fail). */
+enum { NEEDS_MANIFEST = 1, NEEDS_PROFILE = 2, MODEL_ONLY = 4 };
 
 struct command {
 	const char *name;
@@ -35,7 +37,7 @@ static const struct command commands[] = {
 	  "every step in order, and for each: would run (and why) or up to date" },
 	{ "graph", cmd_graph, NEEDS_MANIFEST | NEEDS_PROFILE, "graph PROFILE [--format text|dot|json]",
 	  "the step graph of a profile (dot renders with `dot -Tsvg`)" },
-	{ "config", cmd_config, NEEDS_MANIFEST | NEEDS_PROFILE, "config PROFILE",
+	{ "config", cmd_config, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "config PROFILE",
 	  "the merged compose model of the profile, as YAML (like `docker compose config`)" },
 	{ "why", cmd_why, NEEDS_MANIFEST | NEEDS_PROFILE, "why PROFILE STEP",
 	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
@@ -239,7 +241,8 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 	cli->profile = (*argv)[0];
 	(*argc)--;
 	(*argv)++;
-	if (project_load(cli->manifest, cli->profile, &cli->project, &err) < 0)
+	if ((c->flags & MODEL_ONLY ? project_load_model : project_load)(cli->manifest, cli->profile, &cli->project,
+									  &err) < 0)
 		return cli_report(err, EXIT_USAGE);
 	for (size_t i = 0; i < cli->project->warnings.n; i++)
 		fprintf(stderr, "ccbuild: warning: %s\n", cli->project->warnings.v[i]);

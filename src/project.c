@@ -211,6 +211,7 @@ static int collect_images(struct project *p, struct cc_error **err)
 			continue;
 		img = project_add_image(p, compose_service_name(p->compose, i), &svc->pos);
 		image_from_service(img, svc, m->dir);
+		rc |= compose_service_build_check(p->compose, i, err);
 	}
 	for (i = 0; i < m->nimages; i++) {
 		img = (struct image *)project_image(p, m->images[i].key);
@@ -589,6 +590,24 @@ int project_load(const struct manifest *m, const char *name, struct project **ou
 		rc = build_graph(p, err);
 	}
 	if (rc < 0) {
+		project_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+{
+	struct project *p;
+
+	*out = NULL;
+	if (!manifest_profile(m, name))
+		return unknown_profile(m, name, err);
+	p = xcalloc(1, sizeof(*p));
+	p->manifest = m;
+	p->profile = manifest_profile(m, name);
+	if (load_compose(p, err) < 0) {
 		project_free(p);
 		return -1;
 	}

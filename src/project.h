@@ -54,6 +54,9 @@ struct project {
  * read their Dockerfiles, build and order the step graph.  Every problem
  * found is reported. */
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+/* Only the profile's compose model (p->compose; no images, no graph):
+ * what `config` prints, which build-time problems do not stop. */
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
 /* Index of the image of the manifest that a reference in img's Dockerfile
  * (FROM, COPY --from) names: the one whose reference is the same once
  * normalised (imageref.h: "nginx" is docker.io/library/nginx:latest, not

@@ -50,6 +50,222 @@ test_expect_success 'extends: a service with links cannot be extended (nested, o
 	grep -q "sub/x.yml:4:14: Cannot extend service .c. in $TRASH/ext/sub/x.yml: services with .links. cannot be extended" err
 '
 
+# Mis-typed values: docker-compose's schema rejects each one; ccbuild too,
+# at the value's FILE:LINE:COL, naming the field and the type it must have.
+typed_case () {
+	mkdir -p typed &&
+	printf "ccbuild: 1\nproject: typed\ncompose: [docker-compose.yml]\nprofiles: {dev: {}}\n" >typed/ccbuild.yaml &&
+	printf "services:\n  web:\n    image: w\n    %s\n" "$1" >typed/docker-compose.yml
+}
+
+typed_cases () {
+	cat <<-\CASES
+	build: {context: ., dockerfile: {a: 1}}|build.dockerfile must be a string, not a mapping
+	build: {context: ., target: {a: 1}}|build.target must be a string, not a mapping
+	build: {context: ., args: {V: {major: 1}}}|build.args.V must be a string, a number or null, not a mapping
+	build: {context: ., cache_from: x}|build.cache_from must be a list, not a string
+	build: {context: ., network: [host]}|build.network must be a string, not a list
+	build: {context: ., shm_size: [1]}|build.shm_size must be a string or an integer, not a list
+	build: [.]|build must be a string or a mapping, not a list
+	cap_add: ALL|cap_add must be a list, not a string
+	command: {a: 1}|command must be a string or a list, not a mapping
+	container_name: 1|container_name must be a string, not an integer
+	cpu_percent: 1.5|cpu_percent must be an integer, not a number
+	cpus: true|cpus must be a string or a number, not a boolean
+	depends_on: {db: {condition: started}}|depends_on.db.condition must be one of service_started
+	dns: {a: 1}|dns must be a string or a list, not a mapping
+	entrypoint: [[a]]|entrypoint\[0\] must be a string, not a list
+	env_file: [1]|env_file\[0\] must be a string or a mapping, not an integer
+	environment: {A: [1]}|environment.A must be a string, a number or null, not a list
+	expose: [{a: 1}]|expose\[0\] must be a string or a number, not a mapping
+	extends: {file: x.yml}|extends needs the key .service.
+	healthcheck: {test: {a: 1}}|healthcheck.test must be a string or a list, not a mapping
+	hostname: 1|hostname must be a string, not an integer
+	init: maybe|init must be a boolean, not a string
+	labels: {a: {b: 1}}|labels.a must be a string, a number or null, not a mapping
+	logging: {options: {max-size: [1]}}|logging.options.max-size must be a string, a number or null
+	mem_reservation: 1.5|mem_reservation must be a string or an integer, not a number
+	networks: {front: {aliases: a}}|networks.front.aliases must be a list, not a string
+	pid: 1|pid must be a string or null, not an integer
+	ports: [[80]]|ports\[0\] must be a string, a number or a mapping, not a list
+	pull_policy: sometimes|pull_policy must be one of always, never, if_not_present, build, not .sometimes.
+	read_only: 2|read_only must be a boolean, not an integer
+	restart: [always]|restart must be a string, not a list
+	secrets: [{source: [a]}]|secrets\[0\].source must be a string, not a list
+	stop_signal: 9|stop_signal must be a string, not an integer
+	ulimits: {nofile: {soft: 1}}|ulimits.nofile needs the key .hard.
+	user: [root]|user must be a string, not a list
+	volumes: [[/a]]|volumes\[0\] must be a string or a mapping, not a list
+	volumes: [{source: /a}]|volumes\[0\] needs the key .type.
+	deploy: {update_config: {order: random}}|deploy.update_config.order must be one of start-first, stop-first
+	deploy: {resources: {limits: {memory: [1]}}}|deploy.resources.limits.memory must be a string, not a list
+	cap_add: [A, B, A]|cap_add\[2\] repeats cap_add\[0\]; its items must be unique
+	environment: [A=1, A=1]|environment\[1\] repeats environment\[0\]
+	ports: [80, 80.0]|ports\[1\] repeats ports\[0\]
+	volumes: [/a, /a]|volumes\[1\] repeats volumes\[0\]
+	CASES
+}
+
+# The oracle: compose 1.29's own schema (what `docker-compose config`
+# validates against), one python process for every case.
+test_expect_success "docker-compose's schema rejects every mis-typed case below" '
+	typed_cases | python3 -c "
+import json, sys, yaml, jsonschema
+schema = json.load(open(\"/usr/lib/python3/dist-packages/compose/config/compose_spec.json\"))
+check = jsonschema.Draft4Validator(schema)
+bad = [l for l in sys.stdin.read().splitlines()
+       if check.is_valid({\"services\": {\"web\": dict(image=\"w\", **yaml.safe_load(l.split(\"|\")[0]))}})]
+print(\"accepted by compose:\", bad)
+sys.exit(1 if bad else 0)"
+'
+
+while IFS='|' read -r value want; do
+	test_expect_success "a mis-typed $value is an error at its position" "
+		typed_case '$value' &&
+		test_expect_code 2 \"\$CCBUILD\" -C typed config dev 2>err &&
+		cat err &&
+		grep -q \"docker-compose.yml:4:[0-9]*: service 'web': $want\" err
+	"
+done < <(typed_cases)
+	build: {context: ., dockerfile: {a: 1}}|build.dockerfile must be a string, not a mapping
+	build: {context: ., target: {a: 1}}|build.target must be a string, not a mapping
+	build: {context: ., args: {V: {major: 1}}}|build.args.V must be a string, a number or null, not a mapping
+	build: {context: ., cache_from: x}|build.cache_from must be a list, not a string
+	build: {context: ., network: [host]}|build.network must be a string, not a list
+	build: {context: ., shm_size: [1]}|build.shm_size must be a string or an integer, not a list
+	build: [.]|build must be a string or a mapping, not a list
+	cap_add: ALL|cap_add must be a list, not a string
+	command: {a: 1}|command must be a string or a list, not a mapping
+	container_name: 1|container_name must be a string, not an integer
+	cpu_percent: 1.5|cpu_percent must be an integer, not a number
+	cpus: true|cpus must be a string or a number, not a boolean
+	depends_on: {db: {condition: started}}|depends_on.db.condition must be one of service_started
+	dns: {a: 1}|dns must be a string or a list, not a mapping
+	entrypoint: [[a]]|entrypoint\[0\] must be a string, not a list
+	env_file: [1]|env_file\[0\] must be a string or a mapping, not an integer
+	environment: {A: [1]}|environment.A must be a string, a number or null, not a list
+	expose: [{a: 1}]|expose\[0\] must be a string or a number, not a mapping
+	extends: {file: x.yml}|extends needs the key .service.
+	healthcheck: {test: {a: 1}}|healthcheck.test must be a string or a list, not a mapping
+	hostname: 1|hostname must be a string, not an integer
+	init: 'yes please'|init must be a boolean, not a string
+	labels: {a: {b: 1}}|labels.a must be a string, a number or null, not a mapping
+	logging: {options: {max-size: [1]}}|logging.options.max-size must be a string, a number or null
+	mem_reservation: 1.5|mem_reservation must be a string or an integer, not a number
+	networks: {front: {aliases: a}}|networks.front.aliases must be a list, not a string
+	pid: 1|pid must be a string or null, not an integer
+	ports: [[80]]|ports\[0\] must be a string, a number or a mapping, not a list
+	pull_policy: sometimes|pull_policy must be one of always, never, if_not_present, build, not .sometimes.
+	read_only: 2|read_only must be a boolean, not an integer
+	restart: [always]|restart must be a string, not a list
+	secrets: [{source: [a]}]|secrets\[0\].source must be a string, not a list
+	stop_signal: 9|stop_signal must be a string, not an integer
+	ulimits: {nofile: {soft: 1}}|ulimits.nofile needs the key .hard.
+	user: [root]|user must be a string, not a list
+	volumes: [[/a]]|volumes\[0\] must be a string or a mapping, not a list
+	volumes: [{source: /a}]|volumes\[0\] needs the key .type.
+	deploy: {update_config: {order: random}}|deploy.update_config.order must be one of start-first, stop-first
+	deploy: {resources: {limits: {memory: [1]}}}|deploy.resources.limits.memory must be a string, not a list
+CASES
+
+test_expect_success 'a top-level network of the wrong type is an error at its position' '
+	typed_case "build: ." &&
+	printf "networks:\n  n:\n    driver: 1\n" >>typed/docker-compose.yml &&
+	test_expect_code 2 "$CCBUILD" -C typed config dev 2>err &&
+	grep -q "docker-compose.yml:7:13: network .n.: driver must be a string, not an integer" err
+'
+
+# fuzzing: an override over a volume item that is itself a list segfaulted
+# lint and config (compose_volume_target handed a NULL string on).
+test_expect_success 'a list as a volume item in an override is an error, not a crash' '
+	mkdir -p nested &&
+	printf "ccbuild: 1\nproject: nested\ncompose: [a.yml, b.yml]\nprofiles: {dev: {}}\n" >nested/ccbuild.yaml &&
+	printf "services:\n  s:\n    image: x\n" >nested/a.yml &&
+	printf "services:\n  s:\n    volumes:\n      - - /anon\n" >nested/b.yml &&
+	test_expect_code 2 "$CCBUILD" -C nested config dev 2>err &&
+	grep -q "b.yml:4:9: service .s.: volumes\[0\] must be a string or a mapping, not a list" err &&
+	test_expect_code 2 "$CCBUILD" -C nested lint 2>err &&
+	grep -q "b.yml:4:9: service .s.: volumes\[0\]" err
+'
+
+# config prints what docker-compose prints even when a build could not use
+# it; lint, plan and a run report those (compose-cases/types-accepted has
+# the config side of all three).
+build_case () {
+	mkdir -p bp/sub &&
+	printf "ccbuild: 1\nproject: bp\ncompose: [docker-compose.yml]\nprofiles: {dev: {}}\n" >bp/ccbuild.yaml &&
+	printf "FROM scratch\n" >bp/Dockerfile &&
+	printf "services:\n  web:\n    image: w\n    build:\n      %s\n" "$1" >bp/docker-compose.yml
+}
+
+test_expect_success 'a context without a Dockerfile: config prints it, lint and plan report it' '
+	build_case "context: sub" &&
+	"$CCBUILD" -C bp config dev >out &&
+	grep -q "context: $TRASH/bp/sub" out &&
+	test_expect_code 2 "$CCBUILD" -C bp lint 2>err &&
+	grep -q "cannot read Dockerfile $TRASH/bp/sub/Dockerfile" err &&
+	test_expect_code 2 "$CCBUILD" -C bp plan dev 2>err &&
+	grep -q "cannot read Dockerfile $TRASH/bp/sub/Dockerfile" err
+'
+
+test_expect_success 'an empty dockerfile: from an unset variable: config prints it, lint and plan report it' '
+	build_case "dockerfile: \${CCB_T0030_UNSET}" &&
+	"$CCBUILD" -C bp config dev >out &&
+	grep -q "dockerfile: .." out &&
+	test_expect_code 2 "$CCBUILD" -C bp lint 2>err &&
+	grep -q "docker-compose.yml:5:19: service .web.: build.dockerfile is empty" err &&
+	test_expect_code 2 "$CCBUILD" -C bp plan dev 2>err &&
+	grep -q "docker-compose.yml:5:19: service .web.: build.dockerfile is empty" err
+'
+
+test_expect_success 'a remote git context: config prints it, lint, plan and a run say it is not supported yet' '
+	build_case "context: https://github.com/docker/app.git#main" &&
+	"$CCBUILD" -C bp config dev >out &&
+	grep -q "context: https://github.com/docker/app.git#main" out &&
+	for cmd in lint "plan dev" "--dry-run dev"; do
+		test_expect_code 2 "$CCBUILD" -C bp $cmd 2>err &&
+		grep -q "docker-compose.yml:5:16: service .web.: build context https://github.com/docker/app.git#main: remote (git or URL) build contexts are not supported yet" err ||
+		return 1
+	done
+'
+
+# env_file: compose v2's long form; a missing file that is not required is
+# no error.  NUL bytes in .env and env_file are errors at their line.
+envfile_case () {
+	mkdir -p ef &&
+	printf "ccbuild: 1\nproject: ef\ncompose: [docker-compose.yml]\nprofiles: {dev: {}}\n" >ef/ccbuild.yaml &&
+	printf "services:\n  web:\n    image: w\n    env_file:\n$1" >ef/docker-compose.yml
+}
+
+test_expect_success 'env_file long form: path, required: false, format: raw' '
+	envfile_case "      - path: a.env\n      - path: none.env\n        required: false\n      - {path: r.env, format: raw}\n" &&
+	printf "A=1\nQ=\"q\"\n" >ef/a.env &&
+	printf "R=\"raw\"\n" >ef/r.env &&
+	"$CCBUILD" -C ef config dev >out 2>err &&
+	cat out err &&
+	! grep -q "null" err &&
+	grep -q "A: .1." out && grep -q "Q: q" out && grep -q "R: .\"raw\"." out
+'
+
+test_expect_success 'env_file long form: a missing required file is an error at its path' '
+	envfile_case "      - path: none.env\n" &&
+	test_expect_code 2 "$CCBUILD" -C ef config dev 2>err &&
+	cat err &&
+	grep -q "docker-compose.yml:5:15: Couldn.t find env file: $TRASH/ef/none.env" err &&
+	! grep -q "(null)" err
+'
+
+test_expect_success 'a NUL byte in an env_file or .env is an error at its line' '
+	envfile_case "      - a.env\n" &&
+	printf "A=1\nB=x\000y\nC=3\n" >ef/a.env &&
+	test_expect_code 2 "$CCBUILD" -C ef config dev 2>err &&
+	grep -q "$TRASH/ef/a.env:2: NUL byte in env file" err &&
+	printf "A=1\n" >ef/a.env &&
+	printf "X=1\n\nY=a\000\n" >ef/.env &&
+	test_expect_code 2 "$CCBUILD" -C ef config dev 2>err &&
+	grep -q "$TRASH/ef/.env:3: NUL byte in env file" err
+'
+
 # example PROFILE: files and env of the profile, from its ccbuild.yaml.
 compose_args () {
 	python3 - "$1" "$2" <<-\PY

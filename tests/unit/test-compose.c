@@ -256,6 +256,123 @@ static void test_build_accessor(void)
 	compose_free(p);
 }
 
+/* Each mis-typed field is an error at its position naming the field and
+ * the type (compose's schema rejects each; these were ignored or mangled). */
+static void test_types(void)
+{
+	static const struct {
+		const char *yaml, *want;
+	} cases[] = {
+		{ "    build: {context: ., dockerfile: {a: 1}}\n",
+		  "base.yml:4:37: service 'web': build.dockerfile must be a string, not a mapping" },
+		{ "    build: {context: ., target: {a: 1}}\n",
+		  "base.yml:4:33: service 'web': build.target must be a string, not a mapping" },
+		{ "    build: {context: ., args: {V: {major: 1}}}\n",
+		  "base.yml:4:35: service 'web': build.args.V must be a string, a number or null, not a mapping" },
+		{ "    healthcheck: {test: {a: 1}}\n",
+		  "base.yml:4:25: service 'web': healthcheck.test must be a string or a list, not a mapping" },
+		{ "    deploy: {resources: {limits: {memory: [1]}}}\n",
+		  "base.yml:4:43: service 'web': deploy.resources.limits.memory must be a string, not a list" },
+		{ "    ulimits: {nofile: {soft: 1}}\n", "base.yml:4:23: service 'web': ulimits.nofile needs the key 'hard'" },
+		{ "    pull_policy: sometimes\n",
+		  "base.yml:4:18: service 'web': pull_policy must be one of always, never, if_not_present, build, "
+		  "not 'sometimes'" },
+		{ "    env_file: [{required: false}]\n", "base.yml:4:16: service 'web': env_file[0] needs the key 'path'" },
+		{ "    dns: [a, b, a]\n", "base.yml:4:17: service 'web': dns[2] repeats dns[0]; its items must be unique" },
+		{ "    build: {context: ., dockerfile: x, x-note: 1, targte: 2}\n",
+		  "base.yml:4:51: service 'web': build: unknown key 'targte' (did you mean 'target'?)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cleanup_free char *yaml = xasprintf("services:\n  web:\n    image: w\n%s", cases[i].yaml);
+		char *msg = NULL;
+		struct compose_project *p = load(yaml, NULL, &msg);
+
+		ok(!p && msg && strstr(msg, cases[i].want), "%s-> %s", cases[i].yaml + 4, msg ? msg : "loaded");
+		compose_free(p);
+		free(msg);
+	}
+}
+
+/* fuzzing: an override over a volume item that is a list segfaulted the
+ * merge (compose_volume_target -> drive_len(NULL)). */
+static void test_volume_item_list(void)
+{
+	char *msg = NULL;
+	struct compose_project *p = load("services:\n  s:\n    image: x\n", "services:\n  s:\n    volumes:\n"
+					 "      - - /anon\n", &msg);
+
+	ok(!p && msg && strstr(msg, "over.yml:4:9: service 's': volumes[0] must be a string or a mapping, not a list"),
+	   "a list as a volume item is an error at it (%s)", msg ? msg : "loaded");
+	free(msg);
+}
+
+/* An unset ${VAR} as a bind source is "" -> "." as compose's VolumeSpec
+ * makes it, not an anonymous volume at the target. */
+static void test_unset_bind_source(void)
+{
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    volumes:\n"
+					 "      - ${CCTEST_UNSET_FILE}:/text_file.txt\n      - :/ro:ro\n      - /anon\n",
+					 NULL, NULL);
+
+	check(p, "web", "volumes", "- .:/text_file.txt:rw\n- .:/ro:ro\n- /anon");
+	compose_free(p);
+}
+
+static void test_env_file_long_form(void)
+{
+	struct compose_project *p;
+	char *msg = NULL;
+
+	clean();
+	put("a.env", "A=1\nQ=\"q\"\n");
+	put("r.env", "R=\"raw\"\n# not a comment in dotenv either\n");
+	{
+		const char *files[] = { "base.yml" };
+		struct compose_load_opts o = { .project_dir = tmpdir, .files = files, .nfiles = 1 };
+		struct cc_error *err = NULL;
+
+		put("base.yml", "services:\n  web:\n    image: w\n    env_file:\n      - path: a.env\n"
+				"      - {path: none.env, required: false}\n      - {path: r.env, format: raw}\n");
+		ok(compose_load(&o, &p, &err) == 0, "long env_file form loads (%s)", err ? err->msg : "");
+		cc_error_free(err);
+	}
+	check(p, "web", "environment", "A: '1'\nQ: q\nR: '\"raw\"'");
+	compose_free(p);
+	p = load("services:\n  web:\n    image: w\n    env_file:\n      - path: none.env\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "base.yml:5:15: Couldn't find env file: ") && !strstr(msg, "(null)"),
+	   "a missing required env_file is an error at its path (%s)", msg ? msg : "loaded");
+	free(msg);
+	p = load("services:\n  web:\n    image: w\n    env_file: [{path: a.env, format: ini}]\n", NULL, &msg);
+	ok(!p && msg && strstr(msg, "env_file format 'ini' is not supported"), "unknown format (%s)",
+	   msg ? msg : "loaded");
+	free(msg);
+}
+
+/* What config prints but a build cannot use. */
+static void test_build_check(void)
+{
+	struct cc_error *err = NULL;
+	struct compose_project *p = load("services:\n  a:\n    image: a\n    build: https://github.com/x/y.git#main\n"
+					 "  b:\n    image: b\n    build: {context: ., dockerfile: '${CCTEST_UNSET_DF}'}\n"
+					 "  c:\n    image: c\n    build: .\n", NULL, NULL);
+
+	ok(p != NULL, "remote context and empty dockerfile load (config prints them)");
+	ok(p && compose_service_build_check(p, 0, &err) < 0 && err &&
+	   strstr(err->msg, "base.yml:4:12: service 'a': build context https://github.com/x/y.git#main: remote") &&
+	   strstr(err->msg, "not supported yet"), "remote context: not supported yet (%s)", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	ok(p && compose_service_build_check(p, 1, &err) < 0 && err &&
+	   strstr(err->msg, "base.yml:7:37: service 'b': build.dockerfile is empty"), "empty dockerfile (%s)",
+	   err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	ok(p && compose_service_build_check(p, 2, &err) == 0 && !err, "a local context is fine");
+	compose_free(p);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -269,6 +386,11 @@ int main(void)
 	test_interpolation_and_env();
 	test_errors();
 	test_build_accessor();
+	test_types();
+	test_volume_item_list();
+	test_unset_bind_source();
+	test_env_file_long_form();
+	test_build_check();
 	clean();
 	rmdir(tmpdir);
 	return done_testing();

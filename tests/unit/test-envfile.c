@@ -41,7 +41,7 @@ static void test_dotenv_sample(void)
 	struct envfile ef = { 0 };
 	struct strlist warn = { 0 };
 
-	envfile_parse("t.env", text, strlen(text), lookup, NULL, &ef, &warn);
+	ok(envfile_parse("t.env", text, strlen(text), lookup, NULL, &ef, &warn, NULL) == 0, "sample parses");
 	is_str(val(&ef, "A"), "2", "later key wins");
 	is_str(val(&ef, "B"), "1x", "single-quoted values are expanded too");
 	is_str(val(&ef, "C"), "1\n\\q", "double-quoted escapes decoded, unknown kept");
@@ -76,9 +76,39 @@ static void test_load_errors(void)
 	cc_error_free(err);
 }
 
+/* A NUL byte would cut the value and hide what follows: an error at its
+ * line.  The raw format takes values as written. */
+static void test_nul_and_raw(void)
+{
+	static const char nul[] = "A=1\n\nB=x\0y\nC=3\n";
+	static const char raw[] = "# c\nR=\"q\" # kept\nS=a=b\nBARE\n\nT=${X}\r\n";
+	struct envfile ef = { 0 };
+	struct cc_error *err = NULL;
+
+	ok(envfile_parse("n.env", nul, sizeof(nul) - 1, NULL, NULL, &ef, NULL, &err) < 0, "NUL byte fails");
+	is_str(err ? err->msg : NULL, "n.env:3: NUL byte in env file", "NUL byte: file and line");
+	cc_error_free(err);
+	err = NULL;
+	envfile_release(&ef);
+	ok(envfile_parse_raw("n.env", nul, sizeof(nul) - 1, &ef, &err) < 0, "NUL byte fails in raw too");
+	cc_error_free(err);
+	err = NULL;
+	envfile_release(&ef);
+	ok(envfile_parse_raw("r.env", raw, sizeof(raw) - 1, &ef, &err) == 0, "raw parses");
+	is_str(val(&ef, "R"), "\"q\" # kept", "raw: quotes and comments kept");
+	is_str(val(&ef, "S"), "a=b", "raw: split at the first =");
+	is_str(val(&ef, "BARE"), "(none)", "raw: bare key has no value");
+	is_str(val(&ef, "T"), "${X}", "raw: no expansion, CR dropped");
+	is_int(ef.n, 4, "raw: comment and blank lines skipped");
+	envfile_release(&ef);
+	ok(envfile_load("/nonexistent/x.env", NULL, NULL, &ef, NULL, &err) == ENVFILE_MISSING, "missing: ENVFILE_MISSING");
+	cc_error_free(err);
+}
+
 int main(void)
 {
 	test_dotenv_sample();
 	test_load_errors();
+	test_nul_and_raw();
 	return done_testing();
 }
