@@ -15,7 +15,17 @@
  * ("Invalid collation character"), so those ranges are expanded into their
  * characters (up to MAX_EXPAND).  Every ASCII member is written as a
  * collating symbol "[.c.]", which sidesteps the placement rules for ']',
- * '-', '^' and '['. */
+ * '-', '^' and '['.
+ *
+ * Repetitions follow Go's parser: an operator with nothing to repeat, or
+ * stacked on another ("a**", "z++": "invalid nested repetition operator"),
+ * is an error, {n,m} counts above 1000 (also as a product of nested counts)
+ * are "invalid repeat count", and a '{' that is no count is a literal.  A
+ * lazy '?' is dropped: only whether a match exists is asked.  glibc's
+ * regcomp copies the operand of '+' and {n,m} (a+ is aa*), so nesting
+ * doubles its tree; the size it will build is estimated as we go and
+ * capped at MAX_SIZE nodes, well below what costs glibc real memory (~800
+ * bytes a node measured), where Go's own cap is its 128 MB program. */
 #include "goregex.h"
 #include "error.h"
 #include "util.h"
@@ -27,6 +37,9 @@
 #include <string.h>
 
 #define MAX_EXPAND 4096
+#define MAX_REPEAT 1000   /* Go's limit for a {n,m} count */
+#define MAX_DEPTH 1000    /* Go's maximum nesting of groups */
+#define MAX_SIZE 100000   /* nodes glibc will build, estimated */
 
 struct goregex {
 	regex_t re;
@@ -43,10 +56,27 @@ struct cls {
 	size_t n, cap;
 };
 
+enum term_kind { TERM_NONE, TERM_ATOM, TERM_ANCHOR, TERM_REPEAT };
+
+/* An open group: where it starts in out, the estimated glibc size of its
+ * terms so far and the largest product of counts inside it. */
+struct group {
+	size_t start, size, counts;
+};
+
+/* The last term written: what a repetition operator applies to. */
+struct term {
+	enum term_kind kind;
+	size_t start, size, counts;
+};
+
 struct tr {
 	const char *p;
 	struct strbuf out;
 	const char *why; /* static reason on failure */
+	struct group *g;
+	size_t ng, capg;
+	struct term last;
 };
 
 /* Decode one UTF-8 rune; 0 length on invalid input (Go rejects it too). */
@@ -301,42 +331,183 @@ static int translate_escape(struct tr *t)
 	return k < 0 ? -1 : 0;
 }
 
-static int translate(struct tr *t)
+/* Record the term written since out offset start (size glibc nodes). */
+static int term_add(struct tr *t, enum term_kind kind, size_t start, size_t size, size_t counts)
 {
+	struct group *g = &t->g[t->ng - 1];
+
+	g->size += size;
+	if (counts > g->counts)
+		g->counts = counts;
+	t->last = (struct term){ kind, start, size, counts };
+	if (g->size > MAX_SIZE) {
+		t->why = "regexp too large (more than 100000 nodes once its repetitions are expanded)";
+		return -1;
+	}
+	return 0;
+}
+
+/* Go's parseInt for a count: digits without a leading zero; -1 when too
+ * large to matter, -2 when not a number. */
+static long count_parse(const char **s)
+{
+	const char *p = *s;
+	long n = 0;
+
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -2;
+	for (; *p >= '0' && *p <= '9'; p++)
+		n = n >= 100000000 ? 100000000 : n * 10 + (*p - '0');
+	*s = p;
+	return n >= 100000000 ? -1 : n;
+}
+
+/* A "{n}", "{n,}" or "{n,m}" at s (just past '{'): 1 with the counts
+ * (*max -1 when open) and *s past '}', 0 when '{' is a literal. */
+static int count_range(const char **s, long *min, long *max)
+{
+	const char *p = *s;
+
+	if ((*min = count_parse(&p)) == -2)
+		return 0;
+	*max = *min;
+	if (*p == ',') {
+		p++;
+		if (*p == '}')
+			*max = -2;  /* open; -1 is "too large" */
+		else if ((*max = count_parse(&p)) == -2)
+			return 0;
+	}
+	if (*p != '}')
+		return 0;
+	*s = p + 1;
+	return 1;
+}
+
+/* Apply a repetition (op '*', '+', '?' or '{' with counts) to the last term. */
+static int repeat(struct tr *t, char op, long min, long max)
+{
+	struct term x = t->last;
+	size_t factor = 1, size;
+
+	if (x.kind == TERM_NONE)
+		return t->why = "missing argument to repetition operator", -1;
+	if (x.kind == TERM_REPEAT)
+		return t->why = "invalid nested repetition operator", -1;
+	if (op == '{') {
+		if (min < 0 || max == -1 || max > MAX_REPEAT || min > MAX_REPEAT || (max >= 0 && min > max))
+			return t->why = "invalid repeat count", -1;
+		factor = max == 0 ? 0 : max < 0 ? (size_t)(min ? min : 1) : (size_t)max;
+		if ((min >= 2 || max >= 2) && factor * x.counts > MAX_REPEAT)
+			return t->why = "invalid repeat count", -1;
+	}
+	if (x.kind == TERM_ANCHOR) {  /* glibc will not repeat a bare ^ or $ */
+		strbuf_addch(&t->out, '(');
+		memmove(t->out.buf + x.start + 1, t->out.buf + x.start, t->out.len - x.start - 1);
+		t->out.buf[x.start] = '(';
+		strbuf_addch(&t->out, ')');
+	}
+	if (op == '{' && max < 0)
+		strbuf_addf(&t->out, "{%ld,}", min);
+	else if (op == '{')
+		strbuf_addf(&t->out, "{%ld,%ld}", min, max);
+	else
+		strbuf_addch(&t->out, op);
+	size = op == '+' ? 2 * x.size : op == '{' ? (max < 0 ? (size_t)min + 1 : factor ? factor : 1) * x.size
+						  : x.size;
+	t->g[t->ng - 1].size -= x.size;
+	if (*t->p == '?')  /* lazy: the same matches */
+		t->p++;
+	return term_add(t, TERM_REPEAT, x.start, size + 1, factor ? factor * x.counts : 0);
+}
+
+static int group_open(struct tr *t)
+{
+	struct group g = { t->out.len, 0, 1 };
+
+	if (*t->p == '?')
+		return t->why = "unsupported group flags", -1;
+	if (t->ng > MAX_DEPTH)
+		return t->why = "expression nests too deeply", -1;
+	VEC_PUSH(t->g, t->ng, t->capg, g);
+	strbuf_addch(&t->out, '(');
+	t->last.kind = TERM_NONE;
+	return 0;
+}
+
+static int group_close(struct tr *t)
+{
+	struct group g = t->g[t->ng - 1];
+
+	if (t->ng == 1)
+		return t->why = "unexpected )", -1;
+	t->ng--;
+	strbuf_addch(&t->out, ')');
+	return term_add(t, TERM_ATOM, g.start, g.size + 1, g.counts);
+}
+
+/* One atom (escape, class, '.', anchor or literal) after ch. */
+static int translate_atom(struct tr *t, char ch)
+{
+	size_t start = t->out.len, n;
 	uint32_t r;
-	size_t n;
 	int rc = 0;
 
+	if (ch == '\\')
+		rc = translate_escape(t);
+	else if (ch == '[')
+		rc = parse_class(t);
+	else if (ch == '.')
+		strbuf_addstr(&t->out, "[^\n]");
+	else if (ch == '^' || ch == '$')
+		strbuf_addch(&t->out, ch);
+	else {
+		n = rune_decode(t->p - 1, &r);
+		if (!n)
+			return t->why = "invalid UTF-8", -1;
+		t->p += n - 1;
+		emit_literal(&t->out, r);
+	}
+	if (rc < 0)
+		return -1;
+	return term_add(t, ch == '^' || ch == '$' ? TERM_ANCHOR : TERM_ATOM, start, 1, 1);
+}
+
+static int translate(struct tr *t)
+{
+	struct group top = { 0, 0, 1 };
+	long min, max;
+	int rc = 0;
+
+	VEC_PUSH(t->g, t->ng, t->capg, top);
 	while (*t->p && rc == 0) {
 		char ch = *t->p++;
 
-		if (ch == '\\') {
-			rc = translate_escape(t);
-		} else if (ch == '[') {
-			rc = parse_class(t);
-		} else if (ch == '.') {
-			strbuf_addstr(&t->out, "[^\n]");
-		} else if (ch == '(' && *t->p == '?') {
-			t->why = "unsupported group flags";
-			rc = -1;
-		} else if (strchr("^$()*+?|", ch)) {
-			strbuf_addch(&t->out, ch);
-		} else {
-			n = rune_decode(t->p - 1, &r);
-			if (!n) {
-				t->why = "invalid UTF-8";
-				return -1;
-			}
-			t->p += n - 1;
-			emit_literal(&t->out, r);
-		}
+		if (ch == '(')
+			rc = group_open(t);
+		else if (ch == ')')
+			rc = group_close(t);
+		else if (ch == '|') {
+			strbuf_addch(&t->out, '|');
+			t->last.kind = TERM_NONE;
+		} else if (ch == '*' || ch == '+' || ch == '?')
+			rc = repeat(t, ch, 0, 0);
+		else if (ch == '{' && count_range(&t->p, &min, &max))
+			rc = repeat(t, '{', min, max);
+		else
+			rc = translate_atom(t, ch);
 	}
+	if (rc == 0 && t->ng > 1) {
+		t->why = "missing closing )";
+		rc = -1;
+	}
+	free(t->g);
 	return rc;
 }
 
 struct goregex *goregex_compile(const char *re, struct cc_error **err)
 {
-	struct tr t = { re, STRBUF_INIT, NULL };
+	struct tr t = { .p = re, .out = STRBUF_INIT };
 	struct goregex *rx;
 	locale_t old;
 	char msg[128];
