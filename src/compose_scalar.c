@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,8 +236,9 @@ int compose_parse_int(const char *text, long long *out)
 	}
 	if (!*p || !isalnum((unsigned char)*p))
 		return -1;
+	errno = 0;
 	*out = strtoll(p, &end, base);
-	if (*end)
+	if (*end || errno == ERANGE)  /* Python's int has no limit; the engine's int64 has */
 		return -1;
 	if (neg)
 		*out = -*out;
@@ -297,7 +299,10 @@ int compose_parse_duration(const char *s, long long *ns)
 		s++;
 	if (!*s || !dur_match(s, 0, &sum))
 		return -1;
-	*ns = (long long)(sum / (1.0 / 1000.0 / 1000.0 / 1000.0));
+	sum /= 1.0 / 1000.0 / 1000.0 / 1000.0;
+	if (!(sum < 9223372036854775808.0))  /* past int64 nanoseconds (292 years) */
+		return -1;
+	*ns = (long long)sum;
 	return 0;
 }
 
@@ -350,7 +355,7 @@ int compose_parse_bytes(const char *text, long long *out)
 	default: return -1;
 	}
 	d = strtod(s, &end);
-	if (!n || *end)
+	if (!n || *end || !(fabs(d * mult) < 9223372036854775808.0))
 		return -1;
 	*out = (long long)(d * mult);
 	return 0;

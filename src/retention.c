@@ -4,26 +4,27 @@
 #include "goregex.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 int64_t retention_duration(const char *s)
 {
+	static const struct {
+		const char *unit;
+		int64_t seconds;
+	} units[] = { { "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 7 * 86400 } };
 	char *end;
-	long long v = strtoll(s, &end, 10);
+	long long v;
+	size_t i;
 
-	if (end == s || v < 0)
+	if (*s < '0' || *s > '9')
 		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	if (!strcmp(end, "w"))
-		return v * 7 * 86400;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return errno == ERANGE || v > INT64_MAX / units[i].seconds ? -2 : v * units[i].seconds;
 	return -1;
 }
 

@@ -236,6 +236,27 @@ static void test_errors(void)
 	free(msg);
 }
 
+/* A duration, size or integer past 64 bits is an error, not a wrapped value. */
+static void test_overflow(void)
+{
+	static const char *const cases[] = {
+		"    healthcheck: {test: [CMD, x], interval: 9999999999h}\n",
+		"    cpu_period: 9999999999h\n",
+		"    volumes: [{type: tmpfs, target: /t, tmpfs: {size: 99999999999g}}]\n",
+		"    ports: [{target: \"99999999999999999999\"}]\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cleanup_free char *text = xasprintf("services:\n  web:\n    image: w\n%s", cases[i]), *msg = NULL;
+		struct compose_project *p = load(text, NULL, &msg);
+
+		ok(!p && msg && strstr(msg, "base.yml:4:"), "overflow is an error: %.*s (%s)",
+		   (int)strcspn(cases[i] + 4, ":"), cases[i] + 4, msg ? msg : "loaded");
+		compose_free(p);
+	}
+}
+
 static void test_build_accessor(void)
 {
 	struct compose_project *p;
@@ -268,6 +289,7 @@ int main(void)
 	test_x_fields_and_anchors();
 	test_interpolation_and_env();
 	test_errors();
+	test_overflow();
 	test_build_accessor();
 	clean();
 	rmdir(tmpdir);

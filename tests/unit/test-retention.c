@@ -35,6 +35,15 @@ int main(void)
 		   retention_duration("2w") == 14 * DAY && retention_duration("90") == 90 &&
 		   retention_duration("3 fortnights") < 0,
 	   "durations parse");
+	/* 213503982334602 days is 2^64 seconds plus ~17 hours: it wrapped */
+	ok(retention_duration("213503982334602d") == -2 && retention_duration("99999999999999999999") == -2 &&
+		   retention_duration("15250284452472w") == -2 && retention_duration("106751991167301d") == -2,
+	   "a duration past 2^63 seconds is too long, not wrapped");
+	ok(retention_duration("106751991167300d") == 106751991167300LL * DAY &&
+		   retention_duration("9223372036854775807") == INT64_MAX,
+	   "the longest durations still parse");
+	ok(retention_duration(" 30d") == -1 && retention_duration("+30d") == -1 && retention_duration("-1d") == -1,
+	   "a duration starts with a digit");
 	strlist_push(&p.keep_tags, "stable");
 	strlist_push(&p.keep_tags, "/^v\\d+\\.\\d+\\.\\d+$/");
 	ok(retention_decide(&p, items, n, NOW, &err) == 0, "decides");
