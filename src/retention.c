@@ -28,9 +28,10 @@ int64_t retention_duration(const char *s)
 	return -1;
 }
 
-/* 1 when tag is named by keep_tags; -1 on a bad regexp. */
-static int tag_protected(const struct strlist *keep_tags, const char *tag, char **which, struct cc_error **err)
+/* keep_tags compiled once: rx[i] for a /regexp/, NULL for an exact tag. */
+static struct goregex **keep_compile(const struct strlist *keep_tags, struct cc_error **err)
 {
+	struct goregex **rx = xcalloc(keep_tags->n + 1, sizeof(*rx));
 	size_t i, n;
 
 	for (i = 0; i < keep_tags->n; i++) {
@@ -39,23 +40,28 @@ static int tag_protected(const struct strlist *keep_tags, const char *tag, char 
 		n = strlen(k);
 		if (n >= 2 && k[0] == '/' && k[n - 1] == '/') {
 			cleanup_free char *re = xstrndup(k + 1, n - 2);
-			struct goregex *rx = goregex_compile(re, err);
-			int m;
 
-			if (!rx)
-				return cc_error_wrap(err, "keep_tags %s", k);
-			m = goregex_match(rx, tag, strlen(tag));
-			goregex_free(rx);
-			if (m) {
-				*which = xstrdup(k);
-				return 1;
+			if (!(rx[i] = goregex_compile(re, err))) {
+				while (i-- > 0)
+					goregex_free(rx[i]);
+				free(rx);
+				cc_error_wrap(err, "keep_tags %s", k);
+				return NULL;
 			}
-		} else if (!strcmp(k, tag)) {
-			*which = xstrdup(k);
-			return 1;
 		}
 	}
-	return 0;
+	return rx;
+}
+
+/* The keep_tags entry naming tag, or NULL. */
+static const char *tag_protected(const struct strlist *keep_tags, struct goregex *const *rx, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < keep_tags->n; i++)
+		if (rx[i] ? goregex_match(rx[i], tag, strlen(tag)) : !strcmp(keep_tags->v[i], tag))
+			return keep_tags->v[i];
+	return NULL;
 }
 
 struct digest_age {
@@ -83,10 +89,13 @@ static size_t rank_of(const struct digest_age *v, size_t n, const char *digest)
 int retention_decide(const struct retention *p, struct retention_item *items, size_t n, int64_t now,
 		     struct cc_error **err)
 {
-	struct digest_age *v = xcalloc(n + 1, sizeof(*v));
+	struct goregex **rx = keep_compile(&p->keep_tags, err);
+	struct digest_age *v;
 	size_t i, j, nd = 0;
-	int rc = 0;
 
+	if (!rx)
+		return -1;
+	v = xcalloc(n + 1, sizeof(*v));
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < nd && strcmp(v[j].digest, items[i].digest); j++)
 			;
@@ -94,19 +103,15 @@ int retention_decide(const struct retention *p, struct retention_item *items, si
 			v[nd++] = (struct digest_age){ items[i].digest, items[i].created };
 	}
 	qsort(v, nd, sizeof(*v), newest_first);
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n; i++) {
 		struct retention_item *it = &items[i];
 		size_t rank = rank_of(v, nd, it->digest);
-		char *which = NULL;
+		const char *which = tag_protected(&p->keep_tags, rx, it->tag);
 
 		it->keep = 1;
-		if ((rc = tag_protected(&p->keep_tags, it->tag, &which, err)) < 0)
-			break;
-		if (rc == 1) {
+		if (which)
 			it->why = xasprintf("keep_tags %s", which);
-			free(which);
-			rc = 0;
-		} else if (it->created < 0)
+		else if (it->created < 0)
 			it->why = xstrdup("its age is unknown: kept");
 		else if (p->keep < 0 && p->max_age < 0)
 			it->why = xstrdup("no keep or max_age: everything is kept");
@@ -122,15 +127,18 @@ int retention_decide(const struct retention *p, struct retention_item *items, si
 		}
 	}
 	/* Tags share their digest's fate: a protected tag keeps its siblings. */
-	for (i = 0; i < n && rc == 0; i++)
+	for (i = 0; i < n; i++)
 		for (j = 0; j < n; j++)
 			if (items[i].keep && !items[j].keep && !strcmp(items[i].digest, items[j].digest)) {
 				items[j].keep = 1;
 				free(items[j].why);
 				items[j].why = xasprintf("same image as %s", items[i].tag);
 			}
+	for (i = 0; i < p->keep_tags.n; i++)
+		goregex_free(rx[i]);
+	free(rx);
 	free(v);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 void retention_items_release(struct retention_item *items, size_t n)
