@@ -4,7 +4,9 @@
 #include "tap.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DAY 86400
 #define NOW ((int64_t)1800000000)
@@ -74,6 +76,37 @@ int main(void)
 		cc_error_free(err);
 		retention_items_release(one, 1);
 		strlist_release(&bad.keep_tags);
+	}
+	{
+		/* 200,000 tags on 100,000 images: the pairwise passes took minutes */
+		size_t big = 200000, i, kept_n = 0;
+		struct retention_item *v = xcalloc(big, sizeof(*v));
+		struct retention p2 = { 10, -1, { 0 } };
+		struct timespec t0, t1;
+
+		for (i = 0; i < big; i++) {
+			v[i].tag = xasprintf("t%zu", i);
+			v[i].digest = xasprintf("sha256:%zu", i / 2);
+			v[i].created = NOW - (int64_t)(i / 2);
+		}
+		strlist_push(&p2.keep_tags, "t199999");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ok(retention_decide(&p2, v, big, NOW, &err) == 0, "a large repository decides");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		for (i = 0; i < big; i++)
+			kept_n += (size_t)v[i].keep;
+		ok(kept_n == 22 && v[199998].keep && strstr(v[199998].why, "same image as t199999"),
+		   "the 10 newest images and the protected one kept with their tags (%zu)", kept_n);
+		ok((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10.0,
+		   "in bounded time (%.2f s)",
+		   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		retention_items_release(v, big);
+		for (i = 0; i < big; i++) {
+			free((char *)v[i].tag);
+			free((char *)v[i].digest);
+		}
+		free(v);
+		strlist_release(&p2.keep_tags);
 	}
 	return done_testing();
 }
