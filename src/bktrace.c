@@ -116,13 +116,14 @@ static int64_t ns_of(int64_t sec, int64_t nsec)
 
 static int pb_timestamp(const struct pbfield *f, int64_t *out)
 {
-	struct pbreader r = { f->data, f->data + f->len };
+	struct pbreader r;
 	struct pbfield g;
 	int64_t sec = 0, nsec = 0;
 	int rc;
 
-	if (f->wire != WIRE_LEN)
+	if (f->wire != WIRE_LEN)  /* then data is NULL: no reader from it */
 		return 0;
+	r = (struct pbreader){ f->data, f->data + f->len };
 	while ((rc = pb_next(&r, &g)) > 0) {
 		if (g.wire == WIRE_VARINT && g.num == 1)
 			sec = (int64_t)g.varint;  /* int64: negative is two's complement */
@@ -230,7 +231,7 @@ static int decode_field(const struct pbfield *f, struct bk_trace *t)
 
 int bktrace_decode(const uint8_t *buf, size_t len, struct bk_trace *out, struct cc_error **err)
 {
-	struct pbreader r = { buf, buf + len };
+	struct pbreader r = { buf, buf ? buf + len : buf };
 	struct pbfield f;
 	int rc;
 
