@@ -18,6 +18,7 @@
 #define MAX_BODY ((size_t)16 << 20)
 #define MAX_TAG_PAGES 10000
 #define MAX_TAGS 1000000
+#define MAX_HELPER_REPLY ((size_t)1 << 20)
 #define ACCEPT "Accept: " REGISTRY_OCI_INDEX ", " REGISTRY_OCI_MANIFEST ", " REGISTRY_DOCKER_LIST ", " \
 	       REGISTRY_DOCKER_MANIFEST
 
@@ -210,14 +211,14 @@ static char *helper_credentials(const char *name, const char *host)
 		/* the helper exited early: its status says so below */
 	}
 	close(in[1]);
-	while (pid > 0 && (n = read(out[0], buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
+	while (pid > 0 && sb.len <= MAX_HELPER_REPLY && (n = read(out[0], buf, sizeof(buf))) > 0)
+		strbuf_add(&sb, buf, (size_t)n);  /* past the cap: not JSON we take, below */
 	close(out[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		strbuf_release(&sb);
 		return NULL;
 	}
-	j = json_loadb(sb.buf ? sb.buf : "", sb.len, 0, NULL);
+	j = sb.len <= MAX_HELPER_REPLY ? json_loadb(sb.buf ? sb.buf : "", sb.len, 0, NULL) : NULL;
 	if (json_string_value(json_object_get(j, "Username")) && json_string_value(json_object_get(j, "Secret")))
 		creds = xasprintf("%s:%s", json_string_value(json_object_get(j, "Username")),
 				  json_string_value(json_object_get(j, "Secret")));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -145,7 +146,12 @@ int main(void)
 {
 	char dir[] = "/tmp/ccbuild-test-registry.XXXXXX";
 	char *host, *path, *ref, *auth, *json;
-	cleanup_free char *cfg = NULL, *helper = NULL, *newpath = NULL;
+	cleanup_free char *cfg = NULL, *helper = NULL, *newpath = NULL, *loud = NULL;
+#ifndef __SANITIZE_ADDRESS__
+	struct rlimit lim = { (rlim_t)1 << 30, (rlim_t)1 << 30 };
+
+	setrlimit(RLIMIT_AS, &lim);  /* an unbounded reader fails here, not in swap */
+#endif
 
 	ok(registry_split("127.0.0.1:5000/shop/web:1.2", &host, &path, &ref) == 0 && !strcmp(host, "127.0.0.1:5000") &&
 		   !strcmp(path, "shop/web") && !strcmp(ref, "1.2"),
@@ -167,12 +173,14 @@ int main(void)
 		   "{\"auths\": {\"reg.example.com\": {\"auth\": \"YWxpY2U6czNjcjN0\"},"
 		   " \"bin.example.com\": {\"auth\": \"/zpwdw==\"}, \"bad.example.com\": {\"auth\": \"bm9jb2xvbg==\"},"
 		   " \"nul.example.com\": {\"auth\": \"YTpiAGM=\"}, \"empty.example.com\": {\"auth\": \"\"}},"
-		   " \"credHelpers\": {\"helped.example.com\": \"fake\"}}",
+		   " \"credHelpers\": {\"helped.example.com\": \"fake\", \"loud.example.com\": \"loud\"}}",
 		   0644);
 	write_file(helper,
 		   "#!/bin/sh\nread host\ntest \"$1\" = get || exit 1\n"
 		   "printf '{\"ServerURL\":\"%s\",\"Username\":\"bob\",\"Secret\":\"hunter2\"}' \"$host\"\n",
 		   0755);
+	loud = xasprintf("%s/docker-credential-loud", dir);
+	write_file(loud, "#!/bin/sh\nexec yes '{\"Username\": \"x\", '\n", 0755);
 	setenv("DOCKER_CONFIG", dir, 1);
 	newpath = xasprintf("%s:%s", dir, getenv("PATH"));
 	setenv("PATH", newpath, 1);
@@ -203,9 +211,12 @@ int main(void)
 	auth = engine_auth("nul.example.com");
 	ok(auth && strstr(auth, "ERROR: "), "an auth holding a NUL byte is an error (%s)", auth ? auth : "(none)");
 	free(auth);
+	/* a helper that never stops writing was read to the end of memory */
+	ok(engine_auth("loud.example.com") == NULL, "a helper reply past 1 MiB is no credentials");
 	test_protocols(dir);
 	unlink(cfg);
 	unlink(helper);
+	unlink(loud);
 	rmdir(dir);
 	return done_testing();
 }
