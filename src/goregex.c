@@ -25,7 +25,11 @@
  * regcomp copies the operand of '+' and {n,m} (a+ is aa*), so nesting
  * doubles its tree; the size it will build is estimated as we go and
  * capped at MAX_SIZE nodes, well below what costs glibc real memory (~800
- * bytes a node measured), where Go's own cap is its 128 MB program. */
+ * bytes a node measured), where Go's own cap is its 128 MB program.  Its
+ * matching time grows with the cube of the optional parts in a row
+ * ("(a?){2000}" took 1.8 s for 128 characters, where RE2 is linear), so
+ * those are capped at MAX_BRANCH: a stricter limit than Go's, with its own
+ * error, for patterns no tag or path rule needs. */
 #include "goregex.h"
 #include "error.h"
 #include "util.h"
@@ -40,6 +44,7 @@
 #define MAX_REPEAT 1000   /* Go's limit for a {n,m} count */
 #define MAX_DEPTH 1000    /* Go's maximum nesting of groups */
 #define MAX_SIZE 100000   /* nodes glibc will build, estimated */
+#define MAX_BRANCH 500    /* of them optional (?, {0,n}, |): matching time */
 
 struct goregex {
 	regex_t re;
@@ -58,16 +63,17 @@ struct cls {
 
 enum term_kind { TERM_NONE, TERM_ATOM, TERM_ANCHOR, TERM_REPEAT };
 
-/* An open group: where it starts in out, the estimated glibc size of its
- * terms so far and the largest product of counts inside it. */
-struct group {
-	size_t start, size, counts;
-};
-
-/* The last term written: what a repetition operator applies to. */
+/* The last term written, what a repetition operator applies to: where it
+ * starts in out, the estimated glibc nodes and branches (optional parts)
+ * it expands to, and the largest product of counts inside it. */
 struct term {
 	enum term_kind kind;
-	size_t start, size, counts;
+	size_t start, size, branches, counts;
+};
+
+/* An open group: the sum of its terms so far (kind unused). */
+struct group {
+	struct term sum;
 };
 
 struct tr {
@@ -331,17 +337,22 @@ static int translate_escape(struct tr *t)
 	return k < 0 ? -1 : 0;
 }
 
-/* Record the term written since out offset start (size glibc nodes). */
-static int term_add(struct tr *t, enum term_kind kind, size_t start, size_t size, size_t counts)
+/* Record term x, just written. */
+static int term_add(struct tr *t, struct term x)
 {
-	struct group *g = &t->g[t->ng - 1];
+	struct term *g = &t->g[t->ng - 1].sum;
 
-	g->size += size;
-	if (counts > g->counts)
-		g->counts = counts;
-	t->last = (struct term){ kind, start, size, counts };
+	g->size += x.size;
+	g->branches += x.branches;
+	if (x.counts > g->counts)
+		g->counts = x.counts;
+	t->last = x;
 	if (g->size > MAX_SIZE) {
 		t->why = "regexp too large (more than 100000 nodes once its repetitions are expanded)";
+		return -1;
+	}
+	if (g->branches > MAX_BRANCH) {  /* glibc's matching time grows with their cube */
+		t->why = "regexp too complex (more than 500 optional parts once its repetitions are expanded)";
 		return -1;
 	}
 	return 0;
@@ -388,7 +399,7 @@ static int count_range(const char **s, long *min, long *max)
 static int repeat(struct tr *t, char op, long min, long max)
 {
 	struct term x = t->last;
-	size_t factor = 1, size;
+	size_t factor = 1, times, opt;
 
 	if (x.kind == TERM_NONE)
 		return t->why = "missing argument to repetition operator", -1;
@@ -413,17 +424,20 @@ static int repeat(struct tr *t, char op, long min, long max)
 		strbuf_addf(&t->out, "{%ld,%ld}", min, max);
 	else
 		strbuf_addch(&t->out, op);
-	size = op == '+' ? 2 * x.size : op == '{' ? (max < 0 ? (size_t)min + 1 : factor ? factor : 1) * x.size
-						  : x.size;
-	t->g[t->ng - 1].size -= x.size;
+	times = op == '+' ? 2 : op == '{' ? (max < 0 ? (size_t)min + 1 : factor ? factor : 1) : 1;
+	/* each copy past min is optional, as are ? and * themselves */
+	opt = op == '{' ? (max < 0 ? 1 : factor - (size_t)min) : op == '+' ? 0 : 1;
+	t->g[t->ng - 1].sum.size -= x.size;
+	t->g[t->ng - 1].sum.branches -= x.branches;
 	if (*t->p == '?')  /* lazy: the same matches */
 		t->p++;
-	return term_add(t, TERM_REPEAT, x.start, size + 1, factor ? factor * x.counts : 0);
+	return term_add(t, (struct term){ TERM_REPEAT, x.start, times * x.size + 1, times * x.branches + opt,
+					 factor ? factor * x.counts : 0 });
 }
 
 static int group_open(struct tr *t)
 {
-	struct group g = { t->out.len, 0, 1 };
+	struct group g = { { TERM_ATOM, t->out.len, 0, 0, 1 } };
 
 	if (*t->p == '?')
 		return t->why = "unsupported group flags", -1;
@@ -437,13 +451,14 @@ static int group_open(struct tr *t)
 
 static int group_close(struct tr *t)
 {
-	struct group g = t->g[t->ng - 1];
+	struct term g = t->g[t->ng - 1].sum;
 
 	if (t->ng == 1)
 		return t->why = "unexpected )", -1;
 	t->ng--;
 	strbuf_addch(&t->out, ')');
-	return term_add(t, TERM_ATOM, g.start, g.size + 1, g.counts);
+	g.size++;
+	return term_add(t, g);
 }
 
 /* One atom (escape, class, '.', anchor or literal) after ch. */
@@ -470,12 +485,19 @@ static int translate_atom(struct tr *t, char ch)
 	}
 	if (rc < 0)
 		return -1;
-	return term_add(t, ch == '^' || ch == '$' ? TERM_ANCHOR : TERM_ATOM, start, 1, 1);
+	return term_add(t, (struct term){ ch == '^' || ch == '$' ? TERM_ANCHOR : TERM_ATOM, start, 1, 0, 1 });
+}
+
+static int alternate(struct tr *t)
+{
+	strbuf_addch(&t->out, '|');
+	t->last = (struct term){ TERM_NONE, t->out.len, 0, 1, 0 };
+	return term_add(t, t->last);  /* one branch more */
 }
 
 static int translate(struct tr *t)
 {
-	struct group top = { 0, 0, 1 };
+	struct group top = { { TERM_ATOM, 0, 0, 0, 1 } };
 	long min, max;
 	int rc = 0;
 
@@ -487,10 +509,8 @@ static int translate(struct tr *t)
 			rc = group_open(t);
 		else if (ch == ')')
 			rc = group_close(t);
-		else if (ch == '|') {
-			strbuf_addch(&t->out, '|');
-			t->last.kind = TERM_NONE;
-		} else if (ch == '*' || ch == '+' || ch == '?')
+		else if (ch == '|')
+			rc = alternate(t); else if (ch == '*' || ch == '+' || ch == '?')
 			rc = repeat(t, ch, 0, 0);
 		else if (ch == '{' && count_range(&t->p, &min, &max))
 			rc = repeat(t, '{', min, max);
