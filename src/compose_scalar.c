@@ -64,27 +64,57 @@ static double sexagesimal(const char *s)
 	}
 }
 
-static long long yaml_int_value(const char *text)
+/* Digits p in base as decimal, of any length (Python's int); caller frees. */
+static char *bigint_decimal(const char *p, int base)
 {
-	cleanup_free char *s = xstrdup(text);
+	size_t n = strlen(p), len = 1, k;
+	unsigned char *d = xcalloc(n * 2 + 2, 1);  /* decimal digits, least significant first */
+	char *out, *o;
+
+	for (; *p; p++) {
+		unsigned carry = (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10);
+
+		for (k = 0; k < len; k++) {
+			carry += d[k] * (unsigned)base;
+			d[k] = (unsigned char)(carry % 10);
+			carry /= 10;
+		}
+		for (; carry; carry /= 10)
+			d[len++] = (unsigned char)(carry % 10);
+	}
+	while (len > 1 && !d[len - 1])
+		len--;
+	out = o = xmalloc(len + 1);
+	while (len)
+		*o++ = (char)('0' + d[--len]);
+	*o = '\0';
+	free(d);
+	return out;
+}
+
+/* PyYAML's int of a plain scalar, in decimal; caller frees. */
+static char *yaml_int_canon(const char *text)
+{
+	cleanup_free char *s = xstrdup(text), *big = NULL;
 	char *p = s;
-	int neg = 0;
+	int neg = 0, base = 10;
 	long long v;
 
 	strip_underscores(s);
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
 	if (strchr(p, ':'))
-		v = (long long)sexagesimal(p);
-	else if (!strncmp(p, "0b", 2))
-		v = strtoll(p + 2, NULL, 2);
-	else if (!strncmp(p, "0x", 2))
-		v = strtoll(p + 2, NULL, 16);
+		return xasprintf("%lld", (neg ? -1 : 1) * (long long)sexagesimal(p));
+	if (!strncmp(p, "0b", 2) || !strncmp(p, "0x", 2))
+		base = p[1] == 'b' ? 2 : 16, p += 2;
 	else if (p[0] == '0' && p[1])
-		v = strtoll(p + 1, NULL, 8);
-	else
-		v = strtoll(p, NULL, 10);
-	return neg ? -v : v;
+		base = 8, p++;
+	errno = 0;
+	v = strtoll(p, NULL, base);
+	if (errno != ERANGE)
+		return xasprintf("%lld", neg ? -v : v);
+	big = bigint_decimal(p, base);  /* past 64 bits: not clamped */
+	return xasprintf("%s%s", neg ? "-" : "", big);
 }
 
 static char *yaml_float_canon(const char *text)
@@ -134,7 +164,7 @@ void compose_scalar_canon(struct ynode *n)
 	case CT_STR: n->quoted = 1; break;
 	case CT_NULL: set_str(n, xstrdup("null"), 0); break;
 	case CT_BOOL: ynode_is_bool(n, &b); set_str(n, xstrdup(b ? "true" : "false"), 0); break;
-	case CT_INT: set_str(n, xasprintf("%lld", yaml_int_value(n->str)), 0); break;
+	case CT_INT: set_str(n, yaml_int_canon(n->str), 0); break;
 	case CT_FLOAT: set_str(n, yaml_float_canon(n->str), 0); break;
 	default: break;
 	}

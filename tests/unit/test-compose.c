@@ -241,12 +241,24 @@ static void test_overflow(void)
 {
 	static const char *const cases[] = {
 		"    healthcheck: {test: [CMD, x], interval: 9999999999h}\n",
+		"    healthcheck: {test: [CMD, x], timeout: 99999999999999999999}\n",
 		"    cpu_period: 9999999999h\n",
 		"    volumes: [{type: tmpfs, target: /t, tmpfs: {size: 99999999999g}}]\n",
 		"    ports: [{target: \"99999999999999999999\"}]\n",
 	};
 	size_t i;
 
+	{
+		/* canonical ints past 64 bits were clamped to 9223372036854775807 */
+		struct compose_project *p = load("services:\n  web:\n    image: w\n    x-big: 99999999999999999999\n"
+						 "    x-hex: 0xffffffffffffffffff\n    x-neg: -9223372036854775808\n",
+						 NULL, NULL);
+
+		check(p, "web", "x-big", "99999999999999999999");
+		check(p, "web", "x-hex", "4722366482869645213695");
+		check(p, "web", "x-neg", "-9223372036854775808");
+		compose_free(p);
+	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cleanup_free char *text = xasprintf("services:\n  web:\n    image: w\n%s", cases[i]), *msg = NULL;
 		struct compose_project *p = load(text, NULL, &msg);
