@@ -64,27 +64,42 @@ static double sexagesimal(const char *s)
 	}
 }
 
-/* Digits p in base as decimal, of any length (Python's int); caller frees. */
-static char *bigint_decimal(const char *p, int base)
+/* d[0..*len) = d * mul + add, decimal digits least significant first. */
+static void big_muladd(unsigned char *d, size_t *len, unsigned mul, unsigned add)
 {
-	size_t n = strlen(p), len = 1, k;
-	unsigned char *d = xcalloc(n * 2 + 2, 1);  /* decimal digits, least significant first */
+	size_t k;
+
+	for (k = 0; k < *len; k++) {
+		add += d[k] * mul;
+		d[k] = (unsigned char)(add % 10);
+		add /= 10;
+	}
+	for (; add; add /= 10)
+		d[(*len)++] = (unsigned char)(add % 10);
+}
+
+/* PyYAML's int of the digits p (sign and underscores gone) in decimal, of
+ * any length as Python's int is; "a:b:c" is base 60.  Caller frees. */
+static char *bigint_decimal(const char *p, unsigned base, int neg)
+{
+	size_t len = 1, n = strlen(p);
+	unsigned char *d = xcalloc(n * 2 + 2, 1);  /* a digit in any base is < 2.5 decimal digits */
 	char *out, *o;
 
 	for (; *p; p++) {
-		unsigned carry = (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10);
-
-		for (k = 0; k < len; k++) {
-			carry += d[k] * (unsigned)base;
-			d[k] = (unsigned char)(carry % 10);
-			carry /= 10;
+		if (*p == ':') {  /* sexagesimal: the part so far times 60 plus the next */
+			big_muladd(d, &len, 60, (unsigned)strtoul(p + 1, NULL, 10));
+			p += strspn(p + 1, "0123456789");
+			continue;
 		}
-		for (; carry; carry /= 10)
-			d[len++] = (unsigned char)(carry % 10);
+		big_muladd(d, &len, base,
+			   (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10));
 	}
 	while (len > 1 && !d[len - 1])
 		len--;
-	out = o = xmalloc(len + 1);
+	out = o = xmalloc(len + 2);
+	if (neg && (len > 1 || d[0]))
+		*o++ = '-';
 	while (len)
 		*o++ = (char)('0' + d[--len]);
 	*o = '\0';
@@ -95,26 +110,21 @@ static char *bigint_decimal(const char *p, int base)
 /* PyYAML's int of a plain scalar, in decimal; caller frees. */
 static char *yaml_int_canon(const char *text)
 {
-	cleanup_free char *s = xstrdup(text), *big = NULL;
+	cleanup_free char *s = xstrdup(text);
 	char *p = s;
-	int neg = 0, base = 10;
-	long long v;
+	int neg = 0;
+	unsigned base = 10;
 
 	strip_underscores(s);
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
 	if (strchr(p, ':'))
-		return xasprintf("%lld", (neg ? -1 : 1) * (long long)sexagesimal(p));
-	if (!strncmp(p, "0b", 2) || !strncmp(p, "0x", 2))
+		base = 10;
+	else if (!strncmp(p, "0b", 2) || !strncmp(p, "0x", 2))
 		base = p[1] == 'b' ? 2 : 16, p += 2;
 	else if (p[0] == '0' && p[1])
 		base = 8, p++;
-	errno = 0;
-	v = strtoll(p, NULL, base);
-	if (errno != ERANGE)
-		return xasprintf("%lld", neg ? -v : v);
-	big = bigint_decimal(p, base);  /* past 64 bits: not clamped */
-	return xasprintf("%s%s", neg ? "-" : "", big);
+	return bigint_decimal(p, base, neg);
 }
 
 static char *yaml_float_canon(const char *text)

@@ -251,12 +251,15 @@ static void test_overflow(void)
 	{
 		/* canonical ints past 64 bits were clamped to 9223372036854775807 */
 		struct compose_project *p = load("services:\n  web:\n    image: w\n    x-big: 99999999999999999999\n"
-						 "    x-hex: 0xffffffffffffffffff\n    x-neg: -9223372036854775808\n",
+						 "    x-hex: 0xffffffffffffffffff\n    x-neg: -9223372036854775808\n"
+						 "    x-sex: 99999999999999999999:30\n    x-forms: [190:20:30, 0777, 0b1010, +12_345, -0]\n",
 						 NULL, NULL);
 
 		check(p, "web", "x-big", "99999999999999999999");
 		check(p, "web", "x-hex", "4722366482869645213695");
 		check(p, "web", "x-neg", "-9223372036854775808");
+		check(p, "web", "x-sex", "5999999999999999999970");
+		check(p, "web", "x-forms", "- 685230\n- 511\n- 10\n- 12345\n- 0");
 		compose_free(p);
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
