@@ -425,8 +425,8 @@ static int repeat(struct tr *t, char op, long min, long max)
 	else
 		strbuf_addch(&t->out, op);
 	times = op == '+' ? 2 : op == '{' ? (max < 0 ? (size_t)min + 1 : factor ? factor : 1) : 1;
-	/* each copy past min is optional, as are ? and * themselves */
-	opt = op == '{' ? (max < 0 ? 1 : factor - (size_t)min) : op == '+' ? 0 : 1;
+	/* each copy past min is optional, as are ?, * and the star of a+ = aa* */
+	opt = op == '{' ? (max < 0 ? 1 : factor - (size_t)min) : 1;
 	t->g[t->ng - 1].sum.size -= x.size;
 	t->g[t->ng - 1].sum.branches -= x.branches;
 	if (*t->p == '?')  /* lazy: the same matches */

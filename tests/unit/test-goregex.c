@@ -76,7 +76,7 @@ static void bounded(void)
 		nest[0] = '(';
 		strcat(nest, ")+");
 	}
-	ok(rejected(nest, "regexp too large"), "40 nested (...)+ is too large, not 2^40 nodes");
+	ok(rejected(nest, "regexp too "), "40 nested (...)+ is too large or complex, not 2^40 nodes");
 	ok(rejected("(((a{1000}){1000}){1000})", "invalid repeat count"), "nested counts multiply past 1000");
 	/* Valid Go; glibc took 1.8 s to match it once against 128 characters */
 	ok(rejected("([a-z]?){1000}([a-z]?){1000}b", "regexp too complex"), "2000 optional parts are too complex");
