@@ -11,7 +11,7 @@
 /* The error goregex_compile gives for re ("" when it compiles). */
 static char *compile_error(const char *re)
 {
-	static char msg[512];
+	static char msg[4096];
 	struct cc_error *err = NULL;
 	struct goregex *rx = goregex_compile(re, &err);
 
@@ -78,6 +78,13 @@ static void bounded(void)
 	}
 	ok(rejected(nest, "regexp too "), "40 nested (...)+ is too large or complex, not 2^40 nodes");
 	ok(rejected("(((a{1000}){1000}){1000})", "invalid repeat count"), "nested counts multiply past 1000");
+	{
+		char many[1024] = "";
+
+		for (i = 0; i < 101; i++)
+			strcat(many, "a{1000}");
+		ok(rejected(many, "regexp too large"), "101 times a{1000} is more than 100000 nodes");
+	}
 	/* Valid Go; glibc took 1.8 s to match it once against 128 characters */
 	ok(rejected("([a-z]?){1000}([a-z]?){1000}b", "regexp too complex"), "2000 optional parts are too complex");
 	ok(rejected("(a?){501}", "regexp too complex"), "501 are too many");
