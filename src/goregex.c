@@ -34,6 +34,7 @@
 #include "error.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <locale.h>
 #include <regex.h>
 #include <stdint.h>
@@ -435,12 +436,37 @@ static int repeat(struct tr *t, char op, long min, long max)
 					 factor ? factor * x.counts : 0 });
 }
 
+/* Past "?:", "?P<name>" or "?<name>" at t->p (only whether a match exists
+ * is asked: every group may capture); 0, or -1 for flags like (?i). */
+static int group_prefix(struct tr *t)
+{
+	const char *p = t->p + 1, *name;
+
+	if (*t->p != '?')
+		return 0;
+	if (*p == ':') {
+		t->p = p + 1;
+		return 0;
+	}
+	p += *p == 'P';
+	if (*p == '<') {
+		for (name = ++p; *p == '_' || isalnum((unsigned char)*p); p++)
+			;
+		if (*p == '>' && p > name) {
+			t->p = p + 1;
+			return 0;
+		}
+		return t->why = "invalid named capture", -1;
+	}
+	return t->why = "unsupported group flags", -1;
+}
+
 static int group_open(struct tr *t)
 {
 	struct group g = { { TERM_ATOM, t->out.len, 0, 0, 1 } };
 
-	if (*t->p == '?')
-		return t->why = "unsupported group flags", -1;
+	if (group_prefix(t) < 0)
+		return -1;
 	if (t->ng > MAX_DEPTH)
 		return t->why = "expression nests too deeply", -1;
 	VEC_PUSH(t->g, t->ng, t->capg, g);

@@ -135,6 +135,9 @@ int main(void)
 	is_int(matches("^*a", "a"), 1, "^* repeats the anchor, as Go allows");
 	is_int(matches("^v\\d+\\.\\d+\\.\\d+$", "v1.22.3"), 1, "a version pattern still matches");
 	is_int(matches("^[a-z0-9]{0,128}$", "abc123"), 1, "a bounded tag pattern");
+	is_int(matches("^(?:v|release-)[0-9]+$", "release-12"), 1, "a non-capturing group");
+	is_int(matches("^(?P<major>[0-9]+)\\.(?<minor>[0-9]+)$", "1.2"), 1, "named groups");
+	ok(rejected("(?P<>a)", "invalid named capture"), "a named group without a name");
 	{
 		double t0 = now_s();
 		char s128[129];
