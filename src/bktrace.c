@@ -9,11 +9,15 @@
  *   VertexLog    { vertex 1; timestamp 2; stream 3; msg 4 }
  *   Timestamp    { seconds 1; nanos 2 }
  * No protobuf library is among ccbuild's dependencies and only varints and
- * length-delimited fields matter here, so this reader is hand-written. */
+ * length-delimited fields matter here, so this reader is hand-written.
+ * The daemon's bytes are input like any other: a known field of the wrong
+ * wire type is skipped as an unknown one (as protobuf-go does), a varint
+ * longer than 64 bits is malformed, and times saturate rather than wrap. */
 #include "bktrace.h"
 #include "error.h"
 #include "util.h"
 
+#include <limits.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -39,6 +43,8 @@ static int pb_varint(struct pbreader *r, uint64_t *out)
 	for (shift = 0; shift < 64 && r->p < r->end; shift += 7) {
 		uint8_t b = *r->p++;
 
+		if (shift == 63 && b > 1)
+			return -1;  /* more than 64 bits */
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (!(b & 0x80)) {
 			*out = v;
@@ -53,6 +59,7 @@ static int pb_next(struct pbreader *r, struct pbfield *f)
 {
 	uint64_t key, n;
 
+	memset(f, 0, sizeof(*f));  /* no field of a previous one survives */
 	if (r->p == r->end)
 		return 0;
 	if (pb_varint(r, &key) < 0 || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
@@ -81,34 +88,50 @@ static int pb_next(struct pbreader *r, struct pbfield *f)
 	return 1;
 }
 
-static char *pb_string(const struct pbfield *f)
-{
-	return f->wire == WIRE_LEN ? xstrndup((const char *)f->data, f->len) : NULL;
-}
-
+/* A string field; one of another wire type is skipped. */
 static void pb_set_string(char **dst, const struct pbfield *f)
 {
+	if (f->wire != WIRE_LEN)
+		return;
 	free(*dst);
-	*dst = pb_string(f);
+	*dst = xstrndup((const char *)f->data, f->len);
+}
+
+/* A varint field into *dst; one of another wire type is skipped. */
+static void pb_set_int(int64_t *dst, const struct pbfield *f)
+{
+	if (f->wire == WIRE_VARINT)
+		*dst = f->varint > INT64_MAX ? INT64_MAX : (int64_t)f->varint;
+}
+
+/* sec * 1e9 + nsec, saturated to the int64 range (year 1678 to 2262). */
+static int64_t ns_of(int64_t sec, int64_t nsec)
+{
+	int64_t ns;
+
+	if (__builtin_mul_overflow(sec, (int64_t)1000000000, &ns) || __builtin_add_overflow(ns, nsec, &ns))
+		return sec < 0 ? INT64_MIN : INT64_MAX;
+	return ns;
 }
 
 static int pb_timestamp(const struct pbfield *f, int64_t *out)
 {
-	struct pbreader r = { f->data, f->data + f->len };
+	struct pbreader r;
 	struct pbfield g;
 	int64_t sec = 0, nsec = 0;
 	int rc;
 
-	if (f->wire != WIRE_LEN)
-		return -1;
+	if (f->wire != WIRE_LEN)  /* then data is NULL: no reader from it */
+		return 0;
+	r = (struct pbreader){ f->data, f->data + f->len };
 	while ((rc = pb_next(&r, &g)) > 0) {
 		if (g.wire == WIRE_VARINT && g.num == 1)
-			sec = (int64_t)g.varint;
+			sec = (int64_t)g.varint;  /* int64: negative is two's complement */
 		else if (g.wire == WIRE_VARINT && g.num == 2)
-			nsec = (int64_t)g.varint;
+			nsec = (int32_t)(uint32_t)g.varint;  /* int32 */
 	}
 	/* A present timestamp of exactly the epoch still means "set". */
-	*out = sec * 1000000000 + nsec;
+	*out = ns_of(sec, nsec);
 	if (*out == 0)
 		*out = 1;
 	return rc;
@@ -146,8 +169,8 @@ static int decode_status(const struct pbfield *f, struct bk_status *s)
 		case 1: pb_set_string(&s->id, &g); break;
 		case 2: pb_set_string(&s->vertex, &g); break;
 		case 3: pb_set_string(&s->name, &g); break;
-		case 4: s->current = (int64_t)g.varint; break;
-		case 5: s->total = (int64_t)g.varint; break;
+		case 4: pb_set_int(&s->current, &g); break;
+		case 5: pb_set_int(&s->total, &g); break;
 		}
 	}
 	return rc;
@@ -159,10 +182,15 @@ static int decode_log(const struct pbfield *f, struct bk_log *l)
 	struct pbfield g;
 	int rc;
 
+	int64_t stream = 0;
+
 	while ((rc = pb_next(&r, &g)) > 0) {
 		switch (g.num) {
 		case 1: pb_set_string(&l->vertex, &g); break;
-		case 3: l->stream = (int)g.varint; break;
+		case 3:
+			pb_set_int(&stream, &g);
+			l->stream = stream == 2 ? 2 : 1;
+			break;
 		case 4:
 			if (g.wire != WIRE_LEN)
 				break;
@@ -174,6 +202,8 @@ static int decode_log(const struct pbfield *f, struct bk_log *l)
 			break;
 		}
 	}
+	if (!l->msg)  /* a log without data: empty, never NULL */
+		l->msg = xstrdup("");
 	return rc;
 }
 
@@ -201,7 +231,7 @@ static int decode_field(const struct pbfield *f, struct bk_trace *t)
 
 int bktrace_decode(const uint8_t *buf, size_t len, struct bk_trace *out, struct cc_error **err)
 {
-	struct pbreader r = { buf, buf + len };
+	struct pbreader r = { buf, buf ? buf + len : buf };
 	struct pbfield f;
 	int rc;
 

@@ -11,7 +11,8 @@
 
 struct cc_error;
 
-/* Times are nanoseconds since the epoch; 0 when the field is absent. */
+/* Times are nanoseconds since the epoch, saturated to the int64 range;
+ * 0 when the field is absent. */
 struct bk_vertex {
 	char *digest, *name, *error;  /* owned; error NULL unless it failed */
 	int cached;
@@ -26,7 +27,7 @@ struct bk_status {
 struct bk_log {
 	char *vertex;                 /* owned */
 	int stream;                   /* 1 stdout, 2 stderr */
-	char *msg;                    /* owned, NUL-terminated; may hold NULs */
+	char *msg;                    /* owned, NUL-terminated, never NULL; may hold NULs */
 	size_t msg_len;
 };
 

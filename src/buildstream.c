@@ -16,6 +16,12 @@
 
 enum { SEEN_STARTED = 1, SEEN_CACHED = 2, SEEN_DONE = 4 };
 
+/* The daemon's stream is input too: bounds on what it can make us hold. */
+#define MAX_LINE ((size_t)64 << 20)     /* one JSON line of the response */
+#define MAX_PARTIAL ((size_t)64 << 10)  /* output without a newline: shown as a line */
+#define MAX_VERTICES 5000               /* steps tracked; later ones share the last */
+#define MAX_KEPT_LINE 2048              /* bytes of an output line kept for the error */
+
 struct vertex {
 	char *digest, *name, *error;
 	int seen;
@@ -34,6 +40,7 @@ struct buildstream {
 	char *image_id;
 	char *error;                      /* the stream's error message */
 	size_t failed;                    /* index + 1 of the vertex that failed */
+	int overlong;                     /* dropping a line past MAX_LINE */
 };
 
 struct buildstream *buildstream_new(engine_progress_fn progress, void *ctx)
@@ -112,6 +119,8 @@ static void vertex_push_line(struct buildstream *bs, struct vertex *v, const cha
 		free(text);
 		return;
 	}
+	if (strlen(text) > MAX_KEPT_LINE)
+		memcpy(text + MAX_KEPT_LINE - 3, "...", 4);
 	slot = &v->tail[v->ntail++ % BUILDSTREAM_TAIL];
 	free(*slot);
 	*slot = text;
@@ -123,17 +132,21 @@ static void vertex_output(struct buildstream *bs, struct vertex *v, const char *
 {
 	const char *nl;
 
-	strbuf_add(&v->partial, msg, len);
-	while (v->partial.len && (nl = memchr(v->partial.buf, '\n', v->partial.len))) {
-		size_t n = (size_t)(nl - v->partial.buf);
+	if (len)
+		strbuf_add(&v->partial, msg, len);
+	while (v->partial.len && ((nl = memchr(v->partial.buf, '\n', v->partial.len)) ||
+				  v->partial.len > MAX_PARTIAL)) {
+		size_t n = nl ? (size_t)(nl - v->partial.buf) : MAX_PARTIAL;
 
 		vertex_push_line(bs, v, v->partial.buf, n, kind);
-		memmove(v->partial.buf, nl + 1, v->partial.len - n - 1);
-		v->partial.len -= n + 1;
+		n += nl != NULL;
+		memmove(v->partial.buf, v->partial.buf + n, v->partial.len - n);
+		v->partial.len -= n;
 		v->partial.buf[v->partial.len] = '\0';
 	}
 }
 
+/* The vertex of digest, added when new; past MAX_VERTICES the last one. */
 static struct vertex *vertex_find(struct buildstream *bs, const char *digest)
 {
 	struct vertex nv = { 0 };
@@ -142,6 +155,8 @@ static struct vertex *vertex_find(struct buildstream *bs, const char *digest)
 	for (i = 0; i < bs->nv; i++)
 		if (!strcmp(bs->v[i].digest, digest))
 			return &bs->v[i];
+	if (bs->nv >= MAX_VERTICES)
+		return &bs->v[bs->nv - 1];
 	nv.digest = xstrdup(digest);
 	VEC_PUSH(bs->v, bs->nv, bs->capv, nv);
 	return &bs->v[bs->nv - 1];
@@ -171,6 +186,8 @@ static void vertex_update(struct buildstream *bs, const struct bk_vertex *u)
 			bs->failed = (size_t)(v - bs->v) + 1;
 		}
 		emit(bs, u->error ? ENGINE_STEP_FAILED : ENGINE_STEP_DONE, v->name, u->error);
+		if (!u->error)  /* only a failed or unfinished step's output is shown */
+			vertex_clear_tail(v);
 	}
 }
 
@@ -243,18 +260,25 @@ void buildstream_feed(struct buildstream *bs, const char *data, size_t len)
 	const char *nl;
 	size_t start = 0;
 
+	if (!len)
+		return;
 	strbuf_add(&bs->line, data, len);
 	while ((nl = memchr(bs->line.buf + start, '\n', bs->line.len - start))) {
 		size_t end = (size_t)(nl - bs->line.buf);
 
-		if (end > start)
+		if (end > start && !bs->overlong)
 			buildstream_line(bs, bs->line.buf + start, end - start);
+		bs->overlong = 0;
 		start = end + 1;
 	}
 	memmove(bs->line.buf, bs->line.buf + start, bs->line.len - start);
 	bs->line.len -= start;
-	if (bs->line.buf)
-		bs->line.buf[bs->line.len] = '\0';
+	if (bs->line.len > MAX_LINE) {  /* dropped up to its newline */
+		set_string(&bs->error, "the engine sent a response line longer than 64 MiB");
+		bs->overlong = 1;
+		bs->line.len = 0;
+	}
+	bs->line.buf[bs->line.len] = '\0';
 }
 
 int buildstream_failed(const struct buildstream *bs)
@@ -305,10 +329,9 @@ static int buildstream_error(struct buildstream *bs, struct cc_error **err)
 
 int buildstream_finish(struct buildstream *bs, char **image_id, struct cc_error **err)
 {
-	if (bs->line.len) {
+	if (bs->line.len && !bs->overlong)
 		buildstream_line(bs, bs->line.buf, bs->line.len);
-		bs->line.len = 0;
-	}
+	bs->line.len = 0;
 	if (buildstream_failed(bs))
 		return buildstream_error(bs, err);
 	if (!bs->image_id)

@@ -101,7 +101,14 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	if (cli->manifest->registry && cli->project->profile->push) {  /* only pushing profiles use it */
 		cleanup_free char *host = xstrndup(cli->manifest->registry, strcspn(cli->manifest->registry, "/"));
 
-		auth = registry_engine_auth(host);
+		if (registry_engine_auth(host, &auth, &err) < 0) {
+			ui_message(ui, "error", err->msg);
+			cc_error_free(err);
+			runner_release(&r);
+			gitinfo_release(&git);
+			ui_free(ui);
+			return EXIT_FAILED;
+		}
 		r.registry_auth = auth;
 	}
 	r.jobs = cli_jobs(cli);

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,27 +64,67 @@ static double sexagesimal(const char *s)
 	}
 }
 
-static long long yaml_int_value(const char *text)
+/* d[0..*len) = d * mul + add, decimal digits least significant first. */
+static void big_muladd(unsigned char *d, size_t *len, unsigned mul, unsigned add)
+{
+	size_t k;
+
+	for (k = 0; k < *len; k++) {
+		add += d[k] * mul;
+		d[k] = (unsigned char)(add % 10);
+		add /= 10;
+	}
+	for (; add; add /= 10)
+		d[(*len)++] = (unsigned char)(add % 10);
+}
+
+/* PyYAML's int of the digits p (sign and underscores gone) in decimal, of
+ * any length as Python's int is; "a:b:c" is base 60.  Caller frees. */
+static char *bigint_decimal(const char *p, unsigned base, int neg)
+{
+	size_t len = 1, n = strlen(p);
+	unsigned char *d = xcalloc(n * 2 + 2, 1);  /* a digit in any base is < 2.5 decimal digits */
+	char *out, *o;
+
+	for (; *p; p++) {
+		if (*p == ':') {  /* sexagesimal: the part so far times 60 plus the next */
+			big_muladd(d, &len, 60, (unsigned)strtoul(p + 1, NULL, 10));
+			p += strspn(p + 1, "0123456789");
+			continue;
+		}
+		big_muladd(d, &len, base,
+			   (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : tolower((unsigned char)*p) - 'a' + 10));
+	}
+	while (len > 1 && !d[len - 1])
+		len--;
+	out = o = xmalloc(len + 2);
+	if (neg && (len > 1 || d[0]))
+		*o++ = '-';
+	while (len)
+		*o++ = (char)('0' + d[--len]);
+	*o = '\0';
+	free(d);
+	return out;
+}
+
+/* PyYAML's int of a plain scalar, in decimal; caller frees. */
+static char *yaml_int_canon(const char *text)
 {
 	cleanup_free char *s = xstrdup(text);
 	char *p = s;
 	int neg = 0;
-	long long v;
+	unsigned base = 10;
 
 	strip_underscores(s);
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
 	if (strchr(p, ':'))
-		v = (long long)sexagesimal(p);
-	else if (!strncmp(p, "0b", 2))
-		v = strtoll(p + 2, NULL, 2);
-	else if (!strncmp(p, "0x", 2))
-		v = strtoll(p + 2, NULL, 16);
+		base = 10;
+	else if (!strncmp(p, "0b", 2) || !strncmp(p, "0x", 2))
+		base = p[1] == 'b' ? 2 : 16, p += 2;
 	else if (p[0] == '0' && p[1])
-		v = strtoll(p + 1, NULL, 8);
-	else
-		v = strtoll(p, NULL, 10);
-	return neg ? -v : v;
+		base = 8, p++;
+	return bigint_decimal(p, base, neg);
 }
 
 static char *yaml_float_canon(const char *text)
@@ -133,7 +174,7 @@ void compose_scalar_canon(struct ynode *n)
 	case CT_STR: n->quoted = 1; break;
 	case CT_NULL: set_str(n, xstrdup("null"), 0); break;
 	case CT_BOOL: ynode_is_bool(n, &b); set_str(n, xstrdup(b ? "true" : "false"), 0); break;
-	case CT_INT: set_str(n, xasprintf("%lld", yaml_int_value(n->str)), 0); break;
+	case CT_INT: set_str(n, yaml_int_canon(n->str), 0); break;
 	case CT_FLOAT: set_str(n, yaml_float_canon(n->str), 0); break;
 	default: break;
 	}
@@ -235,8 +276,9 @@ int compose_parse_int(const char *text, long long *out)
 	}
 	if (!*p || !isalnum((unsigned char)*p))
 		return -1;
+	errno = 0;
 	*out = strtoll(p, &end, base);
-	if (*end)
+	if (*end || errno == ERANGE)  /* Python's int has no limit; the engine's int64 has */
 		return -1;
 	if (neg)
 		*out = -*out;
@@ -297,7 +339,10 @@ int compose_parse_duration(const char *s, long long *ns)
 		s++;
 	if (!*s || !dur_match(s, 0, &sum))
 		return -1;
-	*ns = (long long)(sum / (1.0 / 1000.0 / 1000.0 / 1000.0));
+	sum /= 1.0 / 1000.0 / 1000.0 / 1000.0;
+	if (!(sum < 9223372036854775808.0))  /* past int64 nanoseconds (292 years) */
+		return -1;
+	*ns = (long long)sum;
 	return 0;
 }
 
@@ -350,7 +395,7 @@ int compose_parse_bytes(const char *text, long long *out)
 	default: return -1;
 	}
 	d = strtod(s, &end);
-	if (!n || *end)
+	if (!n || *end || !(fabs(d * mult) < 9223372036854775808.0))
 		return -1;
 	*out = (long long)(d * mult);
 	return 0;

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,9 +125,12 @@ static int healthcheck_time(struct ynode *hc, const char *field, struct cc_error
 
 	if (!v)
 		return 0;
-	if (ctype_of(v) == CT_INT)
-		ns = atoll(v->str);
-	else if (v->kind != YNODE_SCALAR || compose_parse_duration(v->str, &ns) < 0)
+	if (ctype_of(v) == CT_INT) {
+		errno = 0;
+		ns = strtoll(v->str, NULL, 10);
+		if (errno == ERANGE)  /* atoll clamped it */
+			return ynode_error(err, v, "healthcheck %s: %s nanoseconds is out of range", field, v->str);
+	} else if (v->kind != YNODE_SCALAR || compose_parse_duration(v->str, &ns) < 0)
 		return ynode_error(err, v, "healthcheck %s: invalid duration '%s'", field,
 				   v->kind == YNODE_SCALAR ? v->str : "");
 	ynode_map_set(hc, field, cnode_str("", &v->pos));

@@ -127,6 +127,8 @@ static CURL *engine_curl_raw(struct engine *e, const char *method, const char *p
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ccbuild");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");  /* the Engine API, whatever DOCKER_HOST says */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (e->socket)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket);
 	if (e->tls) {

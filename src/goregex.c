@@ -15,11 +15,26 @@
  * ("Invalid collation character"), so those ranges are expanded into their
  * characters (up to MAX_EXPAND).  Every ASCII member is written as a
  * collating symbol "[.c.]", which sidesteps the placement rules for ']',
- * '-', '^' and '['. */
+ * '-', '^' and '['.
+ *
+ * Repetitions follow Go's parser: an operator with nothing to repeat, or
+ * stacked on another ("a**", "z++": "invalid nested repetition operator"),
+ * is an error, {n,m} counts above 1000 (also as a product of nested counts)
+ * are "invalid repeat count", and a '{' that is no count is a literal.  A
+ * lazy '?' is dropped: only whether a match exists is asked.  glibc's
+ * regcomp copies the operand of '+' and {n,m} (a+ is aa*), so nesting
+ * doubles its tree; the size it will build is estimated as we go and
+ * capped at MAX_SIZE nodes, well below what costs glibc real memory (~800
+ * bytes a node measured), where Go's own cap is its 128 MB program.  Its
+ * matching time grows with the cube of the optional parts in a row
+ * ("(a?){2000}" took 1.8 s for 128 characters, where RE2 is linear), so
+ * those are capped at MAX_BRANCH: a stricter limit than Go's, with its own
+ * error, for patterns no tag or path rule needs. */
 #include "goregex.h"
 #include "error.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <locale.h>
 #include <regex.h>
 #include <stdint.h>
@@ -27,6 +42,10 @@
 #include <string.h>
 
 #define MAX_EXPAND 4096
+#define MAX_REPEAT 1000   /* Go's limit for a {n,m} count */
+#define MAX_DEPTH 1000    /* Go's maximum nesting of groups */
+#define MAX_SIZE 100000   /* nodes glibc will build, estimated */
+#define MAX_BRANCH 500    /* of them optional (?, {0,n}, |): matching time */
 
 struct goregex {
 	regex_t re;
@@ -43,10 +62,28 @@ struct cls {
 	size_t n, cap;
 };
 
+enum term_kind { TERM_NONE, TERM_ATOM, TERM_ANCHOR, TERM_REPEAT };
+
+/* The last term written, what a repetition operator applies to: where it
+ * starts in out, the estimated glibc nodes and branches (optional parts)
+ * it expands to, and the largest product of counts inside it. */
+struct term {
+	enum term_kind kind;
+	size_t start, size, branches, counts;
+};
+
+/* An open group: the sum of its terms so far (kind unused). */
+struct group {
+	struct term sum;
+};
+
 struct tr {
 	const char *p;
 	struct strbuf out;
 	const char *why; /* static reason on failure */
+	struct group *g;
+	size_t ng, capg;
+	struct term last;
 };
 
 /* Decode one UTF-8 rune; 0 length on invalid input (Go rejects it too). */
@@ -301,42 +338,222 @@ static int translate_escape(struct tr *t)
 	return k < 0 ? -1 : 0;
 }
 
-static int translate(struct tr *t)
+/* Record term x, just written. */
+static int term_add(struct tr *t, struct term x)
 {
+	struct term *g = &t->g[t->ng - 1].sum;
+
+	g->size += x.size;
+	g->branches += x.branches;
+	if (x.counts > g->counts)
+		g->counts = x.counts;
+	t->last = x;
+	if (g->size > MAX_SIZE) {
+		t->why = "regexp too large (more than 100000 nodes once its repetitions are expanded)";
+		return -1;
+	}
+	if (g->branches > MAX_BRANCH) {  /* glibc's matching time grows with their cube */
+		t->why = "regexp too complex (more than 500 optional parts once its repetitions are expanded)";
+		return -1;
+	}
+	return 0;
+}
+
+/* Go's parseInt for a count: digits without a leading zero; -1 when too
+ * large to matter, -2 when not a number. */
+static long count_parse(const char **s)
+{
+	const char *p = *s;
+	long n = 0;
+
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -2;
+	for (; *p >= '0' && *p <= '9'; p++)
+		n = n >= 100000000 ? 100000000 : n * 10 + (*p - '0');
+	*s = p;
+	return n >= 100000000 ? -1 : n;
+}
+
+/* A "{n}", "{n,}" or "{n,m}" at s (just past '{'): 1 with the counts
+ * (*max -1 when open) and *s past '}', 0 when '{' is a literal. */
+static int count_range(const char **s, long *min, long *max)
+{
+	const char *p = *s;
+
+	if ((*min = count_parse(&p)) == -2)
+		return 0;
+	*max = *min;
+	if (*p == ',') {
+		p++;
+		if (*p == '}')
+			*max = -2;  /* open; -1 is "too large" */
+		else if ((*max = count_parse(&p)) == -2)
+			return 0;
+	}
+	if (*p != '}')
+		return 0;
+	*s = p + 1;
+	return 1;
+}
+
+/* Apply a repetition (op '*', '+', '?' or '{' with counts) to the last term. */
+static int repeat(struct tr *t, char op, long min, long max)
+{
+	struct term x = t->last;
+	size_t factor = 1, times, opt;
+
+	if (x.kind == TERM_NONE)
+		return t->why = "missing argument to repetition operator", -1;
+	if (x.kind == TERM_REPEAT)
+		return t->why = "invalid nested repetition operator", -1;
+	if (op == '{') {
+		if (min < 0 || max == -1 || max > MAX_REPEAT || min > MAX_REPEAT || (max >= 0 && min > max))
+			return t->why = "invalid repeat count", -1;
+		factor = max == 0 ? 0 : max < 0 ? (size_t)(min ? min : 1) : (size_t)max;
+		if ((min >= 2 || max >= 2) && factor * x.counts > MAX_REPEAT)
+			return t->why = "invalid repeat count", -1;
+	}
+	if (x.kind == TERM_ANCHOR) {  /* glibc will not repeat a bare ^ or $ */
+		strbuf_addch(&t->out, '(');
+		memmove(t->out.buf + x.start + 1, t->out.buf + x.start, t->out.len - x.start - 1);
+		t->out.buf[x.start] = '(';
+		strbuf_addch(&t->out, ')');
+	}
+	if (op == '{' && max < 0)
+		strbuf_addf(&t->out, "{%ld,}", min);
+	else if (op == '{')
+		strbuf_addf(&t->out, "{%ld,%ld}", min, max);
+	else
+		strbuf_addch(&t->out, op);
+	times = op == '+' ? 2 : op == '{' ? (max < 0 ? (size_t)min + 1 : factor ? factor : 1) : 1;
+	/* each copy past min is optional, as are ?, * and the star of a+ = aa* */
+	opt = op == '{' ? (max < 0 ? 1 : factor - (size_t)min) : 1;
+	t->g[t->ng - 1].sum.size -= x.size;
+	t->g[t->ng - 1].sum.branches -= x.branches;
+	if (*t->p == '?')  /* lazy: the same matches */
+		t->p++;
+	return term_add(t, (struct term){ TERM_REPEAT, x.start, times * x.size + 1, times * x.branches + opt,
+					 factor ? factor * x.counts : 0 });
+}
+
+/* Past "?:", "?P<name>" or "?<name>" at t->p (only whether a match exists
+ * is asked: every group may capture); 0, or -1 for flags like (?i). */
+static int group_prefix(struct tr *t)
+{
+	const char *p = t->p + 1, *name;
+
+	if (*t->p != '?')
+		return 0;
+	if (*p == ':') {
+		t->p = p + 1;
+		return 0;
+	}
+	p += *p == 'P';
+	if (*p == '<') {
+		for (name = ++p; *p == '_' || isalnum((unsigned char)*p); p++)
+			;
+		if (*p == '>' && p > name) {
+			t->p = p + 1;
+			return 0;
+		}
+		return t->why = "invalid named capture", -1;
+	}
+	return t->why = "unsupported group flags", -1;
+}
+
+static int group_open(struct tr *t)
+{
+	struct group g = { { TERM_ATOM, t->out.len, 0, 0, 1 } };
+
+	if (group_prefix(t) < 0)
+		return -1;
+	if (t->ng > MAX_DEPTH)
+		return t->why = "expression nests too deeply", -1;
+	VEC_PUSH(t->g, t->ng, t->capg, g);
+	strbuf_addch(&t->out, '(');
+	t->last.kind = TERM_NONE;
+	return 0;
+}
+
+static int group_close(struct tr *t)
+{
+	struct term g = t->g[t->ng - 1].sum;
+
+	if (t->ng == 1)
+		return t->why = "unexpected )", -1;
+	t->ng--;
+	strbuf_addch(&t->out, ')');
+	g.size++;
+	return term_add(t, g);
+}
+
+/* One atom (escape, class, '.', anchor or literal) after ch. */
+static int translate_atom(struct tr *t, char ch)
+{
+	size_t start = t->out.len, n;
 	uint32_t r;
-	size_t n;
 	int rc = 0;
 
+	if (ch == '\\')
+		rc = translate_escape(t);
+	else if (ch == '[')
+		rc = parse_class(t);
+	else if (ch == '.')
+		strbuf_addstr(&t->out, "[^\n]");
+	else if (ch == '^' || ch == '$')
+		strbuf_addch(&t->out, ch);
+	else {
+		n = rune_decode(t->p - 1, &r);
+		if (!n)
+			return t->why = "invalid UTF-8", -1;
+		t->p += n - 1;
+		emit_literal(&t->out, r);
+	}
+	if (rc < 0)
+		return -1;
+	return term_add(t, (struct term){ ch == '^' || ch == '$' ? TERM_ANCHOR : TERM_ATOM, start, 1, 0, 1 });
+}
+
+static int alternate(struct tr *t)
+{
+	strbuf_addch(&t->out, '|');
+	t->last = (struct term){ TERM_NONE, t->out.len, 0, 1, 0 };
+	return term_add(t, t->last);  /* one branch more */
+}
+
+static int translate(struct tr *t)
+{
+	struct group top = { { TERM_ATOM, 0, 0, 0, 1 } };
+	long min, max;
+	int rc = 0;
+
+	VEC_PUSH(t->g, t->ng, t->capg, top);
 	while (*t->p && rc == 0) {
 		char ch = *t->p++;
 
-		if (ch == '\\') {
-			rc = translate_escape(t);
-		} else if (ch == '[') {
-			rc = parse_class(t);
-		} else if (ch == '.') {
-			strbuf_addstr(&t->out, "[^\n]");
-		} else if (ch == '(' && *t->p == '?') {
-			t->why = "unsupported group flags";
-			rc = -1;
-		} else if (strchr("^$()*+?|", ch)) {
-			strbuf_addch(&t->out, ch);
-		} else {
-			n = rune_decode(t->p - 1, &r);
-			if (!n) {
-				t->why = "invalid UTF-8";
-				return -1;
-			}
-			t->p += n - 1;
-			emit_literal(&t->out, r);
-		}
+		if (ch == '(')
+			rc = group_open(t);
+		else if (ch == ')')
+			rc = group_close(t);
+		else if (ch == '|')
+			rc = alternate(t); else if (ch == '*' || ch == '+' || ch == '?')
+			rc = repeat(t, ch, 0, 0);
+		else if (ch == '{' && count_range(&t->p, &min, &max))
+			rc = repeat(t, '{', min, max);
+		else
+			rc = translate_atom(t, ch);
 	}
+	if (rc == 0 && t->ng > 1) {
+		t->why = "missing closing )";
+		rc = -1;
+	}
+	free(t->g);
 	return rc;
 }
 
 struct goregex *goregex_compile(const char *re, struct cc_error **err)
 {
-	struct tr t = { re, STRBUF_INIT, NULL };
+	struct tr t = { .p = re, .out = STRBUF_INIT };
 	struct goregex *rx;
 	locale_t old;
 	char msg[128];

@@ -11,8 +11,10 @@
 struct cc_error;
 struct goregex;
 
-/* Compile Go regexp `re`; NULL with *err on a syntax error or an
- * unsupported construct.  Caller frees with goregex_free. */
+/* Compile Go regexp `re`; NULL with *err on a syntax error (Go's own
+ * message: nested repetition, repeat counts past 1000, ...), an
+ * unsupported construct (flags), or one glibc could not compile or match
+ * in bounded memory and time.  Caller frees with goregex_free. */
 struct goregex *goregex_compile(const char *re, struct cc_error **err);
 /* Does the regexp match somewhere in s[0..len)?  (Go's MatchString.) */
 int goregex_match(const struct goregex *rx, const char *s, size_t len);

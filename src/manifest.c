@@ -6,6 +6,7 @@
 #include "manifest.h"
 #include "goregex.h"
 #include "retention.h"
+#include "scanpolicy.h"
 #include "error.h"
 #include "util.h"
 
@@ -217,7 +218,8 @@ static void parse_retention(struct mload *ml, const struct ynode *n, const char 
 	}
 	if ((v = ynode_map_get(n, "max_age")) && (r->max_age = get_string(ml, v, "max_age")) &&
 	    retention_duration(r->max_age) < 0)
-		fail(ml, v, "%s.max_age: '%s' is not a duration (30d, 12h, 2w, 90m, 45s)", what, r->max_age);
+		fail(ml, v, retention_duration(r->max_age) == -1 ? "%s.max_age: '%s' is not a duration (30d, 12h, 2w, 90m, 45s)"
+				: "%s.max_age: '%s' is too long (more seconds than 64 bits hold)", what, r->max_age);
 	if ((v = ynode_map_get(n, "keep_tags"))) {
 		get_strlist(ml, v, "keep_tags", &r->keep_tags);
 		for (i = 0; i < r->keep_tags.n; i++) {
@@ -311,10 +313,12 @@ static void parse_rules(struct mload *ml, const char *scan, const struct ynode *
 			continue;
 		}
 		v = n->vals[i]->str;
-		if (!strcmp(k, "max_size") ? !str_matches("^[0-9]+(\\.[0-9]+)?\\s*([kKmMgG]i?[bB]?|[bB])?$", v)
+		if (!strcmp(k, "max_size") ? !str_matches("^[0-9]+(\\.[0-9]+)?\\s*([kKmMgG]i?[bB]?|[bB])?$", v) ||
+						     scanpolicy_size(v) < 0
 					   : strcmp(v, "error") && strcmp(v, "warn") && strcmp(v, "off"))
 			fail(ml, n->vals[i], "%s.%s: '%s' is not %s", what, k, v,
-			     !strcmp(k, "max_size") ? "a size like 500MB" : "error, warn or off");
+			     strcmp(k, "max_size") ? "error, warn or off"
+			     : scanpolicy_size(v) == -2 ? "a size below 8 EiB" : "a size like 500MB");
 		kvlist_set(rules, k, v);
 	}
 }

@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *privbase_auth(const char *ref)
+int privbase_auth(const char *ref, char **auth, struct cc_error **err)
 {
 	cleanup_free char *host = NULL, *path = NULL, *reference = NULL;
 
+	*auth = NULL;
 	if (registry_split(ref, &host, &path, &reference) < 0)
-		return NULL;
-	return registry_engine_auth(host);
+		return 0;
+	return registry_engine_auth(host, auth, err);
 }
 
 /* The digest part of a RepoDigests entry "REPO@DIGEST" of repo, or NULL. */

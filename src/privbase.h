@@ -17,10 +17,11 @@
 struct cc_error;
 struct engine;
 
-/* X-Registry-Auth for the registry ref names, when ref names a registry
- * host ("HOST[:PORT]/PATH[:TAG]") that the docker config has credentials
- * for; NULL otherwise (Docker Hub short names included).  Caller frees. */
-char *privbase_auth(const char *ref);
+/* X-Registry-Auth for the registry ref names into *auth, when ref names a
+ * registry host ("HOST[:PORT]/PATH[:TAG]") that the docker config has
+ * credentials for; NULL otherwise (Docker Hub short names included).
+ * Caller frees.  -1 with err for unusable credentials (registry.h). */
+int privbase_auth(const char *ref, char **auth, struct cc_error **err);
 
 /* Make private base ref local for a build: under its own name for the
  * engine's platform `native` (pulled by tag when the engine lacks it;

@@ -4,8 +4,10 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +16,9 @@
 #include <unistd.h>
 
 #define MAX_BODY ((size_t)16 << 20)
+#define MAX_TAG_PAGES 10000
+#define MAX_TAGS 1000000
+#define MAX_HELPER_REPLY ((size_t)1 << 20)
 #define ACCEPT "Accept: " REGISTRY_OCI_INDEX ", " REGISTRY_OCI_MANIFEST ", " REGISTRY_DOCKER_LIST ", " \
 	       REGISTRY_DOCKER_MANIFEST
 
@@ -103,7 +108,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	else if ((v = header_value(data, len, "Link")))
 		free(r->link), r->link = v;
 	else if ((v = header_value(data, len, "Content-Length"))) {
-		r->length = (size_t)strtoull(v, NULL, 10);
+		char *end;
+		unsigned long long bytes;
+
+		errno = 0;
+		bytes = strtoull(v, &end, 10);
+		r->length = *v >= '0' && *v <= '9' && !*end && errno != ERANGE && bytes <= INT64_MAX ? (size_t)bytes : 0;
 		free(v);
 	}
 	return len;
@@ -143,6 +153,10 @@ static int perform(const struct req *q, struct reply *r, struct cc_error **err)
 	/* Blob GETs may redirect to storage; curl does not resend our
 	 * Authorization header to another host (CURLOPT_UNRESTRICTED_AUTH off). */
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	/* A token realm or a redirect is the registry's word: never file://,
+	 * ftp:// or the like, only what a registry speaks. */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (q->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)q->len);
@@ -197,14 +211,14 @@ static char *helper_credentials(const char *name, const char *host)
 		/* the helper exited early: its status says so below */
 	}
 	close(in[1]);
-	while (pid > 0 && (n = read(out[0], buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
+	while (pid > 0 && sb.len <= MAX_HELPER_REPLY && (n = read(out[0], buf, sizeof(buf))) > 0)
+		strbuf_add(&sb, buf, (size_t)n);  /* past the cap: not JSON we take, below */
 	close(out[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		strbuf_release(&sb);
 		return NULL;
 	}
-	j = json_loadb(sb.buf ? sb.buf : "", sb.len, 0, NULL);
+	j = sb.len <= MAX_HELPER_REPLY ? json_loadb(sb.buf ? sb.buf : "", sb.len, 0, NULL) : NULL;
 	if (json_string_value(json_object_get(j, "Username")) && json_string_value(json_object_get(j, "Secret")))
 		creds = xasprintf("%s:%s", json_string_value(json_object_get(j, "Username")),
 				  json_string_value(json_object_get(j, "Secret")));
@@ -213,36 +227,54 @@ static char *helper_credentials(const char *name, const char *host)
 	return creds;
 }
 
-/* "user:password" for host from the docker config: credHelpers[host],
- * then auths[host].auth, then credsStore; or NULL. */
-static char *config_credentials(const char *host)
+/* $DOCKER_CONFIG/config.json, else ~/.docker/config.json; NULL when
+ * neither is set.  Caller frees. */
+static char *config_path(void)
 {
-	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME"), *helper, *b64;
-	cleanup_free char *path = dir ? path_join(dir, "config.json")
-				      : home ? xasprintf("%s/.docker/config.json", home) : NULL;
-	json_t *cfg = path ? json_load_file(path, 0, NULL) : NULL;
-	unsigned char *out = NULL;
-	int n;
+	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
 
-	helper = json_string_value(json_object_get(json_object_get(cfg, "credHelpers"), host));
-	if (helper) {
-		char *c = helper_credentials(helper, host);
+	return dir ? path_join(dir, "config.json") : home ? xasprintf("%s/.docker/config.json", home) : NULL;
+}
 
-		json_decref(cfg);
-		return c;
+/* An "auth" value of the docker config: "user:password", or NULL with err. */
+static char *auth_decode(const char *b64, const char *path, const char *host, struct cc_error **err)
+{
+	size_t len = strlen(b64), pad = 0;
+	unsigned char *out = xcalloc(len + 4, 1);
+	int n = len <= INT32_MAX ? EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len) : -1;
+
+	/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
+	while (n > 0 && pad < 2 && len > pad && b64[len - 1 - pad] == '=')
+		pad++;
+	if (n < 0 || memchr(out, '\0', (size_t)n - pad) || !strchr((char *)out, ':')) {
+		free(out);
+		cc_error_set(err, "%s: auths.%s.auth is not base64 of user:password", path, host);
+		return NULL;
 	}
-	b64 = json_string_value(json_object_get(json_object_get(json_object_get(cfg, "auths"), host), "auth"));
-	if (b64) {
-		out = xcalloc(strlen(b64) + 4, 1);
-		n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
-		if (n < 0 || !strchr((char *)out, ':')) {
-			free(out);
-			out = NULL;
-		}
-	} else if ((helper = json_string_value(json_object_get(cfg, "credsStore"))))
-		out = (unsigned char *)helper_credentials(helper, host);
-	json_decref(cfg);
 	return (char *)out;
+}
+
+/* "user:password" for host from the docker config: credHelpers[host],
+ * then auths[host].auth, then credsStore, into *creds (NULL: anonymous);
+ * -1 with err for an auth value that is not base64 of user:password. */
+static int config_credentials(const char *host, char **creds, struct cc_error **err)
+{
+	cleanup_free char *path = config_path();
+	json_t *cfg = path ? json_load_file(path, 0, NULL) : NULL;
+	const char *helper, *b64;
+	int rc = 0;
+
+	*creds = NULL;
+	helper = json_string_value(json_object_get(json_object_get(cfg, "credHelpers"), host));
+	b64 = json_string_value(json_object_get(json_object_get(json_object_get(cfg, "auths"), host), "auth"));
+	if (helper)
+		*creds = helper_credentials(helper, host);
+	else if (b64 && *b64)
+		rc = (*creds = auth_decode(b64, path, host, err)) ? 0 : -1;
+	else if ((helper = json_string_value(json_object_get(cfg, "credsStore"))))
+		*creds = helper_credentials(helper, host);
+	json_decref(cfg);
+	return rc;
 }
 
 /* s in base64 (standard alphabet, padded); caller frees. */
@@ -255,23 +287,32 @@ static char *base64(const char *s)
 	return out;
 }
 
-char *registry_engine_auth(const char *host)
+int registry_engine_auth(const char *host, char **auth, struct cc_error **err)
 {
-	cleanup_free char *creds = config_credentials(host);
-	char *colon, *text, *out;
+	cleanup_free char *creds = NULL, *path = NULL;
+	char *colon, *text;
 	json_t *j;
 
+	*auth = NULL;
+	if (config_credentials(host, &creds, err) < 0)
+		return -1;
 	if (!creds || !(colon = strchr(creds, ':')))
-		return NULL;
+		return 0;
 	*colon = '\0';
+	/* JSON holds only UTF-8: other bytes cannot reach the engine */
 	j = json_pack("{s:s, s:s, s:s}", "username", creds, "password", colon + 1, "serveraddress", host);
+	if (!j) {
+		path = config_path();
+		return cc_error_set(err, "%s: the credentials for %s are not UTF-8 text, which the engine needs",
+				    path ? path : "docker config", host);
+	}
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	out = base64(text);
+	*auth = base64(text);
 	free(text);
-	for (char *c = out; *c; c++) /* base64url, as the engine reads it */
+	for (char *c = *auth; *c; c++) /* base64url, as the engine reads it */
 		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-	return out;
+	return 0;
 }
 
 /* s escaped for a URL query, in memory free() releases. */
@@ -302,7 +343,7 @@ static char *challenge_param(const char *ch, const char *name)
 /* Answer a 401's challenge: the Authorization header to retry with. */
 static char *authorize(const char *host, const char *challenge, struct cc_error **err)
 {
-	cleanup_free char *creds = config_credentials(host), *realm = NULL, *service = NULL, *scope = NULL;
+	cleanup_free char *creds = NULL, *realm = NULL, *service = NULL, *scope = NULL;
 	cleanup_free char *url = NULL, *eservice = NULL, *escope = NULL;
 	struct req q = { "GET", NULL, NULL, NULL, NULL, 0, NULL };
 	struct reply r = { 0 };
@@ -310,6 +351,8 @@ static char *authorize(const char *host, const char *challenge, struct cc_error 
 	const char *tok;
 	char *hdr = NULL;
 
+	if (config_credentials(host, &creds, err) < 0)
+		return NULL;
 	if (challenge && !strncasecmp(challenge, "Basic", 5)) {
 		if (!creds)
 			return cc_error_set(err, "registry %s: needs credentials (docker login %s)", host, host), NULL;
@@ -406,6 +449,7 @@ static char *repo_host(const char *repo)
 int registry_tags(const char *repo, struct strlist *out, struct cc_error **err)
 {
 	cleanup_free char *next = xstrdup("tags/list?n=1000");
+	size_t pages = 0;
 	int rc = 0;
 
 	while (next && rc == 0) {
@@ -413,6 +457,12 @@ int registry_tags(const char *repo, struct strlist *out, struct cc_error **err)
 		json_t *j, *t;
 		size_t i;
 
+		if (++pages > MAX_TAG_PAGES || out->n > MAX_TAGS) {  /* a Link that loops */
+			cleanup_free char *host = repo_host(repo);
+
+			return cc_error_set(err, "registry %s: %s has more than %zu pages or %zu tags", host, repo,
+					    (size_t)MAX_TAG_PAGES, (size_t)MAX_TAGS);
+		}
 		if (api_call("GET", repo, next, NULL, NULL, 0, &r, err) < 0) {
 			reply_release(&r);
 			return -1;

@@ -40,8 +40,10 @@ int registry_split(const char *ref, char **host, char **path, char **reference);
 
 /* The engine's X-Registry-Auth value (base64url of {username, password,
  * serveraddress}) for host from the docker config (credHelpers, auths,
- * credsStore), or NULL for anonymous; caller frees. */
-char *registry_engine_auth(const char *host);
+ * credsStore) into *auth, NULL for anonymous; caller frees.  -1 with err
+ * naming the config file and host when its credentials are unusable (an
+ * auth that is not base64 of user:password, or not UTF-8). */
+int registry_engine_auth(const char *host, char **auth, struct cc_error **err);
 
 /* HEAD /v2/PATH/manifests/REFERENCE of repository repo ("HOST/PATH"):
  * 1 exists (*out filled without body), 0 absent, -1 with err. */

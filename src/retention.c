@@ -4,32 +4,34 @@
 #include "goregex.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 int64_t retention_duration(const char *s)
 {
+	static const struct {
+		const char *unit;
+		int64_t seconds;
+	} units[] = { { "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 7 * 86400 } };
 	char *end;
-	long long v = strtoll(s, &end, 10);
+	long long v;
+	size_t i;
 
-	if (end == s || v < 0)
+	if (*s < '0' || *s > '9')
 		return -1;
-	if (!*end || !strcmp(end, "s"))
-		return v;
-	if (!strcmp(end, "m"))
-		return v * 60;
-	if (!strcmp(end, "h"))
-		return v * 3600;
-	if (!strcmp(end, "d"))
-		return v * 86400;
-	if (!strcmp(end, "w"))
-		return v * 7 * 86400;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return errno == ERANGE || v > INT64_MAX / units[i].seconds ? -2 : v * units[i].seconds;
 	return -1;
 }
 
-/* 1 when tag is named by keep_tags; -1 on a bad regexp. */
-static int tag_protected(const struct strlist *keep_tags, const char *tag, char **which, struct cc_error **err)
+/* keep_tags compiled once: rx[i] for a /regexp/, NULL for an exact tag. */
+static struct goregex **keep_compile(const struct strlist *keep_tags, struct cc_error **err)
 {
+	struct goregex **rx = xcalloc(keep_tags->n + 1, sizeof(*rx));
 	size_t i, n;
 
 	for (i = 0; i < keep_tags->n; i++) {
@@ -38,28 +40,34 @@ static int tag_protected(const struct strlist *keep_tags, const char *tag, char 
 		n = strlen(k);
 		if (n >= 2 && k[0] == '/' && k[n - 1] == '/') {
 			cleanup_free char *re = xstrndup(k + 1, n - 2);
-			struct goregex *rx = goregex_compile(re, err);
-			int m;
 
-			if (!rx)
-				return cc_error_wrap(err, "keep_tags %s", k);
-			m = goregex_match(rx, tag, strlen(tag));
-			goregex_free(rx);
-			if (m) {
-				*which = xstrdup(k);
-				return 1;
+			if (!(rx[i] = goregex_compile(re, err))) {
+				while (i-- > 0)
+					goregex_free(rx[i]);
+				free(rx);
+				cc_error_wrap(err, "keep_tags %s", k);
+				return NULL;
 			}
-		} else if (!strcmp(k, tag)) {
-			*which = xstrdup(k);
-			return 1;
 		}
 	}
-	return 0;
+	return rx;
+}
+
+/* The keep_tags entry naming tag, or NULL. */
+static const char *tag_protected(const struct strlist *keep_tags, struct goregex *const *rx, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < keep_tags->n; i++)
+		if (rx[i] ? goregex_match(rx[i], tag, strlen(tag)) : !strcmp(keep_tags->v[i], tag))
+			return keep_tags->v[i];
+	return NULL;
 }
 
 struct digest_age {
 	const char *digest;
 	int64_t created;
+	size_t first;  /* where its tags start in the by-digest order */
 };
 
 static int newest_first(const void *a, const void *b)
@@ -69,67 +77,97 @@ static int newest_first(const void *a, const void *b)
 	return x->created < y->created ? 1 : x->created > y->created ? -1 : strcmp(x->digest, y->digest);
 }
 
-/* Rank of digest among distinct digests, newest first (0-based). */
-static size_t rank_of(const struct digest_age *v, size_t n, const char *digest)
+/* Item indexes by digest, then position: an image's tags together. */
+static int by_digest(const void *a, const void *b, void *arg)
 {
-	size_t i;
+	const struct retention_item *items = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(items[x].digest, items[y].digest);
 
-	for (i = 0; i < n && strcmp(v[i].digest, digest); i++)
-		;
-	return i;
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/* rank[i]: the rank of items[i]'s digest among distinct digests, newest
+ * first (0-based); ix: the items by digest.  In n log n, for registries
+ * with many tags. */
+static void rank_digests(const struct retention_item *items, size_t n, size_t *ix, size_t *rank)
+{
+	struct digest_age *v = xcalloc(n + 1, sizeof(*v));
+	size_t i, r, nd = 0;
+
+	for (i = 0; i < n; i++)
+		ix[i] = i;
+	qsort_r(ix, n, sizeof(*ix), by_digest, (void *)items);
+	for (i = 0; i < n; i++)
+		if (!i || strcmp(items[ix[i]].digest, items[ix[i - 1]].digest))
+			v[nd++] = (struct digest_age){ items[ix[i]].digest, items[ix[i]].created, i };
+	qsort(v, nd, sizeof(*v), newest_first);
+	for (r = 0; r < nd; r++)
+		for (i = v[r].first; i < n && !strcmp(items[ix[i]].digest, v[r].digest); i++)
+			rank[ix[i]] = r;
+	free(v);
+}
+
+static void decide_one(const struct retention *p, struct retention_item *it, size_t rank, const char *which,
+		       int64_t now)
+{
+	it->keep = 1;
+	if (which)
+		it->why = xasprintf("keep_tags %s", which);
+	else if (it->created < 0)
+		it->why = xstrdup("its age is unknown: kept");
+	else if (p->keep < 0 && p->max_age < 0)
+		it->why = xstrdup("no keep or max_age: everything is kept");
+	else if (p->keep >= 0 && rank < (size_t)p->keep)
+		it->why = xasprintf("among the %ld newest", p->keep);
+	else if (p->max_age >= 0 && now - it->created < p->max_age)
+		it->why = xasprintf("%lld days old, younger than max_age", (long long)((now - it->created) / 86400));
+	else {
+		it->keep = 0;
+		it->why = xasprintf("%lld days old%s", (long long)((now - it->created) / 86400),
+				    p->keep >= 0 ? ", not among the newest" : "");
+	}
+}
+
+/* Tags share their digest's fate: a kept tag (the first) keeps its siblings. */
+static void share_fate(struct retention_item *items, size_t n, const size_t *ix)
+{
+	size_t i, j, end, kept;
+
+	for (i = 0; i < n; i = end) {
+		for (end = i + 1; end < n && !strcmp(items[ix[end]].digest, items[ix[i]].digest); end++)
+			;
+		for (kept = i; kept < end && !items[ix[kept]].keep; kept++)
+			;
+		for (j = i; kept < end && j < end; j++)
+			if (!items[ix[j]].keep) {
+				items[ix[j]].keep = 1;
+				free(items[ix[j]].why);
+				items[ix[j]].why = xasprintf("same image as %s", items[ix[kept]].tag);
+			}
+	}
 }
 
 int retention_decide(const struct retention *p, struct retention_item *items, size_t n, int64_t now,
 		     struct cc_error **err)
 {
-	struct digest_age *v = xcalloc(n + 1, sizeof(*v));
-	size_t i, j, nd = 0;
-	int rc = 0;
+	struct goregex **rx = keep_compile(&p->keep_tags, err);
+	size_t *ix, *rank, i;
 
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < nd && strcmp(v[j].digest, items[i].digest); j++)
-			;
-		if (j == nd)
-			v[nd++] = (struct digest_age){ items[i].digest, items[i].created };
-	}
-	qsort(v, nd, sizeof(*v), newest_first);
-	for (i = 0; i < n && rc == 0; i++) {
-		struct retention_item *it = &items[i];
-		size_t rank = rank_of(v, nd, it->digest);
-		char *which = NULL;
-
-		it->keep = 1;
-		if ((rc = tag_protected(&p->keep_tags, it->tag, &which, err)) < 0)
-			break;
-		if (rc == 1) {
-			it->why = xasprintf("keep_tags %s", which);
-			free(which);
-			rc = 0;
-		} else if (it->created < 0)
-			it->why = xstrdup("its age is unknown: kept");
-		else if (p->keep < 0 && p->max_age < 0)
-			it->why = xstrdup("no keep or max_age: everything is kept");
-		else if (p->keep >= 0 && rank < (size_t)p->keep)
-			it->why = xasprintf("among the %ld newest", p->keep);
-		else if (p->max_age >= 0 && now - it->created < p->max_age)
-			it->why = xasprintf("%lld days old, younger than max_age",
-					    (long long)((now - it->created) / 86400));
-		else {
-			it->keep = 0;
-			it->why = xasprintf("%lld days old%s", (long long)((now - it->created) / 86400),
-					    p->keep >= 0 ? ", not among the newest" : "");
-		}
-	}
-	/* Tags share their digest's fate: a protected tag keeps its siblings. */
-	for (i = 0; i < n && rc == 0; i++)
-		for (j = 0; j < n; j++)
-			if (items[i].keep && !items[j].keep && !strcmp(items[i].digest, items[j].digest)) {
-				items[j].keep = 1;
-				free(items[j].why);
-				items[j].why = xasprintf("same image as %s", items[i].tag);
-			}
-	free(v);
-	return rc < 0 ? -1 : 0;
+	if (!rx)
+		return -1;
+	ix = xcalloc(n + 1, sizeof(*ix));
+	rank = xcalloc(n + 1, sizeof(*rank));
+	rank_digests(items, n, ix, rank);
+	for (i = 0; i < n; i++)
+		decide_one(p, &items[i], rank[i], tag_protected(&p->keep_tags, rx, items[i].tag), now);
+	share_fate(items, n, ix);
+	for (i = 0; i < p->keep_tags.n; i++)
+		goregex_free(rx[i]);
+	free(rx);
+	free(ix);
+	free(rank);
+	return 0;
 }
 
 void retention_items_release(struct retention_item *items, size_t n)

@@ -31,7 +31,8 @@ struct retention_item {
 	char *why;                 /* out: the reason, owned */
 };
 
-/* "30d", "12h", "2w", "90m", "45s" or seconds; -1 when not a duration. */
+/* "30d", "12h", "2w", "90m", "45s" or seconds; -1 when not a duration,
+ * -2 when more seconds than an int64_t holds. */
 int64_t retention_duration(const char *s);
 /* Decide items[0..n) at time now; -1 with err for a bad /regexp/. */
 int retention_decide(const struct retention *p, struct retention_item *items, size_t n, int64_t now,

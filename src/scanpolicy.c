@@ -192,13 +192,13 @@ int64_t scanpolicy_size(const char *s)
 	double v = strtod(s, &end);
 	size_t i;
 
-	if (end == s || v < 0)
+	if (end == s || !(v >= 0) || !isdigit((unsigned char)*s))
 		return -1;
-	while (*end == ' ')
+	while (isspace((unsigned char)*end))
 		end++;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcasecmp(end, units[i].unit))
-			return (int64_t)(v * units[i].mult);
+		if (!strcasecmp(end, units[i].unit))  /* 2^63 is exact as a double */
+			return v * units[i].mult < 9223372036854775808.0 ? (int64_t)(v * units[i].mult) : -2;
 	return -1;
 }
 

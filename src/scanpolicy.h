@@ -45,7 +45,7 @@ int scanpolicy_check(const struct kvlist *rules, const struct strlist *required_
 		     const json_t *history, const struct strlist *bases, struct scan_findings *out,
 		     struct cc_error **err);
 /* Bytes of "500MB" (1000-based), "1.5GiB" (1024-based), "800k", "1234";
- * -1 when unparsable. */
+ * -1 when unparsable, -2 when more than an int64_t holds. */
 int64_t scanpolicy_size(const char *s);
 /* Number of error-level findings. */
 size_t scan_findings_errors(const struct scan_findings *f);

@@ -160,13 +160,16 @@ static char *private_local_ref(const char *ref, const char *platform)
 /* An external base of img in a registry the docker config has
  * credentials for: *auth set (else NULL, also for manifest images), and 1
  * when each platform's build of img looks it up per platform
- * (per_platform_base). */
-static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth)
+ * (per_platform_base); -1 with err for unusable credentials. */
+static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth,
+				struct cc_error **err)
 {
 	*auth = NULL;
-	if (project_base_image(r->project, img, ref) >= 0 || !(*auth = privbase_auth(ref)))
+	if (project_base_image(r->project, img, ref) >= 0)
 		return 0;
-	return per_platform_base(img, ref);
+	if (privbase_auth(ref, auth, err) < 0)
+		return -1;
+	return *auth ? per_platform_base(img, ref) : 0;
 }
 
 /* When img's Dockerfile names img's own reference (project_base_is_self)
@@ -206,7 +209,12 @@ static int collect_external(struct runner *r, size_t i, struct strlist *ids, jso
 		if (project_base_image(r->project, img, ref) >= 0 || json_object_get(bases, key))
 			continue; /* a manifest image (identified by its hash), or named twice */
 		/* credentials (a helper may run) only asked where they can matter */
-		if (per_platform_base(img, ref) && !r->offline && private_per_platform(r, img, ref, &auth))
+		int per = 0;
+
+		if (per_platform_base(img, ref) && !r->offline &&
+		    (per = private_per_platform(r, img, ref, &auth, err)) < 0)
+			return -1;
+		if (per)
 			id = registry_identity(ref, 0, err);  /* its index: what each platform pulls */
 		else
 			id = external_identity(r, ref, err);
@@ -677,7 +685,13 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 		const char *ref = img->platform_bases.v[j];
 		cleanup_free char *auth = NULL, *local = NULL, *nref = NULL;
 
-		if (!private_per_platform(r, img, ref, &auth) || !(nref = imageref_normalized(ref)))
+		int per = private_per_platform(r, img, ref, &auth, err);
+
+		if (per < 0) {
+			kvlist_release(&map);
+			return -1;
+		}
+		if (!per || !(nref = imageref_normalized(ref)))
 			continue;
 		local = private_local_ref(ref, platform);
 		kvlist_set(&map, nref, local);
@@ -832,11 +846,13 @@ static int bases_local(struct runner *r, size_t i, struct cc_error **err)
 	for (j = 0; j < img->bases.n; j++) {
 		const char *ref = img->bases.v[j];
 		cleanup_free char *auth = NULL, *note = NULL, *norm = imageref_normalized(ref);
-		int per = private_per_platform(r, img, ref, &auth);
+		int per = private_per_platform(r, img, ref, &auth, err);
 		struct strlist locals = { 0 };
 		const char *index;
 		int rc;
 
+		if (per < 0)
+			return -1;
 		if (!auth)
 			continue;
 		note = xasprintf("making %s local", ref);

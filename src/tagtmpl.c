@@ -38,7 +38,7 @@ static int placeholder(const char *name, const struct gitinfo *git, const char *
 		char *end;
 		long n = name[4] ? strtol(name + 5, &end, 10) : 64;
 
-		if (name[4] && (*end || n < 1 || n > 64))
+		if (name[4] && (!isdigit((unsigned char)name[5]) || *end || n < 1 || n > 64))
 			return cc_error_set(err, "{%s}: length must be 1 to 64", name), -1;
 		if (!hash)
 			return cc_error_set(err, "{%s}: input hash not known yet", name), -1;

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -280,7 +281,10 @@ int ynode_is_int(const struct ynode *n, long long *value)
 
 	if (!n || n->kind != YNODE_SCALAR || n->quoted || !str_matches("^[-+]?(0|[1-9][0-9]*)$", n->str))
 		return 0;
+	errno = 0;
 	v = strtoll(n->str, &end, 10);
+	if (errno == ERANGE)  /* not an int64: no clamped value */
+		return 0;
 	if (value)
 		*value = v;
 	return 1;

@@ -72,7 +72,7 @@ void ynode_map_sort(struct ynode *map, int deep);
  * plain scalars (quoted scalars are always strings). */
 int ynode_is_null(const struct ynode *n);     /* ~, null, Null, NULL, empty plain */
 int ynode_is_bool(const struct ynode *n, int *value);  /* true/false/yes/no/on/off (any case form PyYAML takes) */
-int ynode_is_int(const struct ynode *n, long long *value);
+int ynode_is_int(const struct ynode *n, long long *value);  /* decimal, within long long */
 /* Would this string, written plain, read back as something other than a
  * string (null, bool, int, float, or not plain-safe)? */
 int yaml_plain_is_ambiguous(const char *s);

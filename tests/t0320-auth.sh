@@ -266,6 +266,14 @@ test_expect_success 'Bearer: wrong credentials are an error naming the token req
 	grep -q "registry $TREG: token request to http://127.0.0.1:$TPORT/token failed (HTTP 401)" err
 '
 
+test_expect_success 'credentials that are not UTF-8: the push says which file and registry (was a crash)' '
+	mkdir -p badcfg &&
+	printf "{\"auths\": {\"%s\": {\"auth\": \"%s\"}}}\n" "$REG" "$(printf "\377:pw" | base64)" >badcfg/config.json &&
+	test_expect_code 1 env DOCKER_CONFIG=$TRASH/badcfg "$CCBUILD" prod 2>err &&
+	cat err &&
+	grep -q "badcfg/config.json: the credentials for $REG are not UTF-8" err
+'
+
 test_expect_success 'cleanup' '
 	stop_registry
 	stop_token

@@ -158,10 +158,50 @@ static void test_malformed(void)
 	strbuf_release(&m);
 }
 
+/* What a daemon (or the fuzzer) can send that a correct one does not. */
+static void test_hostile(void)
+{
+	struct strbuf m = STRBUF_INIT, v = STRBUF_INIT, s = STRBUF_INIT, l = STRBUF_INIT;
+	struct bk_trace t = { 0 };
+	const uint8_t longvarint[] = { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+
+	/* seconds * 1e9 overflowed int64 (UBSan: signed overflow) */
+	put_str(&v, 1, "sha256:big");
+	put_time(&v, 5, (uint64_t)INT64_MAX, 999999999);
+	put_time(&v, 6, (uint64_t)-20000000000LL, 0);  /* 1336 BC: negative int64 */
+	put_msg(&m, 1, &v);
+	/* a VertexLog without data gave msg NULL (memcpy(.., NULL, 0) in buildstream) */
+	put_str(&l, 1, "sha256:big");
+	put_msg(&m, 3, &l);
+	/* varints where strings or messages belong, a string where a varint does */
+	put_uint(&v, 1, 42);
+	put_uint(&v, 5, 7);
+	put_msg(&m, 1, &v);
+	put_uint(&s, 4, 10);
+	put_str(&s, 5, "not a number");
+	put_msg(&m, 2, &s);
+	is_int(bktrace_decode((uint8_t *)m.buf, m.len, &t, NULL), 0, "hostile message decodes");
+	ok(t.nvertexes == 2 && t.vertexes[0].started == INT64_MAX, "a time past 2262 saturates (%lld)",
+	   t.nvertexes ? (long long)t.vertexes[0].started : 0);
+	ok(t.nvertexes == 2 && t.vertexes[0].completed == INT64_MIN, "a time before 1678 saturates (%lld)",
+	   t.nvertexes ? (long long)t.vertexes[0].completed : 0);
+	ok(t.nlogs == 1 && t.logs[0].msg && t.logs[0].msg_len == 0,
+	   "a log without data has an empty message");
+	ok(t.nvertexes == 2 && !t.vertexes[1].digest && !t.vertexes[1].started,
+	   "fields of the wrong wire type are skipped, as protobuf-go does");
+	ok(t.nstatuses == 1 && t.statuses[0].current == 10 && t.statuses[0].total == 0,
+	   "a string total is not read as the previous field's varint (%lld)",
+	   t.nstatuses ? (long long)t.statuses[0].total : 0);
+	bktrace_release(&t);
+	strbuf_release(&m);
+	ok(bktrace_decode(longvarint, sizeof(longvarint), &t, NULL) < 0, "a varint past 64 bits is malformed");
+}
+
 int main(void)
 {
 	test_decode();
 	test_padding();
 	test_malformed();
+	test_hostile();
 	return done_testing();
 }

@@ -236,6 +236,42 @@ static void test_errors(void)
 	free(msg);
 }
 
+/* A duration, size or integer past 64 bits is an error, not a wrapped value. */
+static void test_overflow(void)
+{
+	static const char *const cases[] = {
+		"    healthcheck: {test: [CMD, x], interval: 9999999999h}\n",
+		"    healthcheck: {test: [CMD, x], timeout: 99999999999999999999}\n",
+		"    cpu_period: 9999999999h\n",
+		"    volumes: [{type: tmpfs, target: /t, tmpfs: {size: 99999999999g}}]\n",
+		"    ports: [{target: \"99999999999999999999\"}]\n",
+	};
+	size_t i;
+
+	{
+		/* canonical ints past 64 bits were clamped to 9223372036854775807 */
+		struct compose_project *p = load("services:\n  web:\n    image: w\n    x-big: 99999999999999999999\n"
+						 "    x-hex: 0xffffffffffffffffff\n    x-neg: -9223372036854775808\n"
+						 "    x-sex: 99999999999999999999:30\n    x-forms: [190:20:30, 0777, 0b1010, +12_345, -0]\n",
+						 NULL, NULL);
+
+		check(p, "web", "x-big", "99999999999999999999");
+		check(p, "web", "x-hex", "4722366482869645213695");
+		check(p, "web", "x-neg", "-9223372036854775808");
+		check(p, "web", "x-sex", "5999999999999999999970");
+		check(p, "web", "x-forms", "- 685230\n- 511\n- 10\n- 12345\n- 0");
+		compose_free(p);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cleanup_free char *text = xasprintf("services:\n  web:\n    image: w\n%s", cases[i]), *msg = NULL;
+		struct compose_project *p = load(text, NULL, &msg);
+
+		ok(!p && msg && strstr(msg, "base.yml:4:"), "overflow is an error: %.*s (%s)",
+		   (int)strcspn(cases[i] + 4, ":"), cases[i] + 4, msg ? msg : "loaded");
+		compose_free(p);
+	}
+}
+
 static void test_build_accessor(void)
 {
 	struct compose_project *p;
@@ -385,6 +421,7 @@ int main(void)
 	test_x_fields_and_anchors();
 	test_interpolation_and_env();
 	test_errors();
+	test_overflow();
 	test_build_accessor();
 	test_types();
 	test_volume_item_list();

@@ -97,6 +97,15 @@ static void test_errors(void)
 		     "unknown rule 'non_rot' in scans.p.rules (did you mean 'non_root'?)", "rule names checked");
 	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nscans: {p: {rules: {max_size: big}}}\n",
 		     "'big' is not a size like 500MB", "sizes checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nscans: {p: {rules: {max_size: 9999999999GiB}}}\n",
+		     "'9999999999GiB' is not a size below 8 EiB", "a size that overflows is an error");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nretention: {max_age: 213503982334602d}\n",
+		     "4:22: retention.max_age: '213503982334602d' is too long", "a max_age that wraps is an error");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nretention: {keep: 99999999999999999999}\n",
+		     "retention.keep must be a number of images", "a keep past 64 bits is an error, not clamped");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nretention:\n  keep_tags: [\"/z++++++++++/\"]\n",
+		     "retention.keep_tags: /z++++++++++/: regexp z++++++++++: invalid nested repetition operator",
+		     "a keep_tags regexp Go rejects is an error");
 	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles:\n  dev: {compse: []}\n  prod: {push: 1}\n",
 		     "prod.push must be true or false", "every error reported, not just the first");
 	EXPECT_ERROR("ccbuild: 1\nproject: [shop\n", "flow sequence at line 2, column 10",

@@ -4,7 +4,9 @@
 #include "tap.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DAY 86400
 #define NOW ((int64_t)1800000000)
@@ -35,6 +37,15 @@ int main(void)
 		   retention_duration("2w") == 14 * DAY && retention_duration("90") == 90 &&
 		   retention_duration("3 fortnights") < 0,
 	   "durations parse");
+	/* 213503982334602 days is 2^64 seconds plus ~17 hours: it wrapped */
+	ok(retention_duration("213503982334602d") == -2 && retention_duration("99999999999999999999") == -2 &&
+		   retention_duration("15250284452472w") == -2 && retention_duration("106751991167301d") == -2,
+	   "a duration past 2^63 seconds is too long, not wrapped");
+	ok(retention_duration("106751991167300d") == 106751991167300LL * DAY &&
+		   retention_duration("9223372036854775807") == INT64_MAX,
+	   "the longest durations still parse");
+	ok(retention_duration(" 30d") == -1 && retention_duration("+30d") == -1 && retention_duration("-1d") == -1,
+	   "a duration starts with a digit");
 	strlist_push(&p.keep_tags, "stable");
 	strlist_push(&p.keep_tags, "/^v\\d+\\.\\d+\\.\\d+$/");
 	ok(retention_decide(&p, items, n, NOW, &err) == 0, "decides");
@@ -65,6 +76,37 @@ int main(void)
 		cc_error_free(err);
 		retention_items_release(one, 1);
 		strlist_release(&bad.keep_tags);
+	}
+	{
+		/* 200,000 tags on 100,000 images: the pairwise passes took minutes */
+		size_t big = 200000, i, kept_n = 0;
+		struct retention_item *v = xcalloc(big, sizeof(*v));
+		struct retention p2 = { 10, -1, { 0 } };
+		struct timespec t0, t1;
+
+		for (i = 0; i < big; i++) {
+			v[i].tag = xasprintf("t%zu", i);
+			v[i].digest = xasprintf("sha256:%zu", i / 2);
+			v[i].created = NOW - (int64_t)(i / 2);
+		}
+		strlist_push(&p2.keep_tags, "t199999");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ok(retention_decide(&p2, v, big, NOW, &err) == 0, "a large repository decides");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		for (i = 0; i < big; i++)
+			kept_n += (size_t)v[i].keep;
+		ok(kept_n == 22 && v[199998].keep && strstr(v[199998].why, "same image as t199999"),
+		   "the 10 newest images and the protected one kept with their tags (%zu)", kept_n);
+		ok((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10.0,
+		   "in bounded time (%.2f s)",
+		   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		retention_items_release(v, big);
+		for (i = 0; i < big; i++) {
+			free((char *)v[i].tag);
+			free((char *)v[i].digest);
+		}
+		free(v);
+		strlist_release(&p2.keep_tags);
 	}
 	return done_testing();
 }

@@ -120,6 +120,12 @@ static void test_size_and_base(void)
 	ok(scanpolicy_size("500MB") == 500000000 && scanpolicy_size("1.5GiB") == 1610612736 &&
 		   scanpolicy_size("800k") == 800000 && scanpolicy_size("1234") == 1234 && scanpolicy_size("5 parsecs") < 0,
 	   "sizes parse");
+	/* (int64_t) of an out-of-range double is undefined: it gave INT64_MIN */
+	ok(scanpolicy_size("9999999999GiB") == -2 && scanpolicy_size("9223372036854775808") == -2 &&
+		   scanpolicy_size("9223372036854774784") == 9223372036854774784LL,
+	   "a size past 2^63 bytes is too large, not wrapped");
+	ok(scanpolicy_size("inf") == -1 && scanpolicy_size("nan") == -1 && scanpolicy_size("-1k") == -1,
+	   "inf, nan and negative sizes are not sizes");
 	f = run("{\"max_size\":\"1MB\"}", "{\"Size\":2000000,\"Config\":{}}", NULL, NULL);
 	ok(has(&f, "max_size", "2.0 MB, limit 1MB") && scan_findings_errors(&f) == 1, "too large");
 	scan_findings_release(&f);

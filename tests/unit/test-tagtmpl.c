@@ -44,6 +44,9 @@ int main(void)
 	is_str(joined("ccb-{hash:12}", &g, h), "ccb-aabbccddeeff", "hash:12");
 	is_str(joined("{hash}", &g, h), h, "full hash");
 	ok(!strncmp(joined("{hash:0}", &g, h), "ERROR", 5), "hash:0 rejected");
+	ok(!strncmp(joined("{hash: 8}", &g, h), "ERROR", 5) && !strncmp(joined("{hash:+8}", &g, h), "ERROR", 5) &&
+		   !strncmp(joined("{hash:99999999999999999999}", &g, h), "ERROR", 5),
+	   "hash:N takes digits only (strtol took ' 8' and '+8')");
 	ok(!strncmp(joined("{hash}", &g, NULL), "ERROR", 5), "hash unknown is an error");
 	ok(strstr(joined("{git.sha}", NULL, h), "not inside a git repository") != NULL, "no repository");
 	ok(strstr(joined("{git.sha}", &none, h), "not inside a git repository") != NULL, "no commit");
