@@ -67,7 +67,8 @@ size_t str_distance(const char *a, const char *b);
 const char *str_nearest(const char *word, const char *const *candidates, size_t n);
 int str_has_prefix(const char *s, const char *prefix);
 /* 1 when s matches the POSIX extended regular expression re (0 also when
- * re does not compile: the patterns are the program's own). */
+ * re does not compile: the patterns are the program's own).  Compiles re
+ * on every call: for the manifest's few checks, never per scalar. */
 int str_matches(const char *re, const char *s);
 
 #endif

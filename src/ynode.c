@@ -273,49 +273,195 @@ int ynode_is_bool(const struct ynode *n, int *value)
 	return 0;
 }
 
+/* The scanners below accept exactly the languages of PyYAML's implicit
+ * resolvers (resolver.py), written as ERE in the comments; no regexp is
+ * compiled: they run for every scalar loaded and emitted. */
+
+static const char *skip_sign(const char *s)
+{
+	return *s == '-' || *s == '+' ? s + 1 : s;
+}
+
+/* s after a run of at least one character of set, or NULL */
+static const char *span1(const char *s, const char *set)
+{
+	size_t n = strspn(s, set);
+
+	return n ? s + n : NULL;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* (:[0-5]?[0-9])+ : s after the groups, or NULL when there is none */
+static const char *sexagesimal_groups(const char *s)
+{
+	size_t n;
+
+	if (*s != ':')
+		return NULL;
+	while (*s == ':') {
+		n = strspn(s + 1, "0123456789");
+		if (n != 1 && !(n == 2 && s[1] <= '5'))
+			return NULL;
+		s += 1 + n;
+	}
+	return s;
+}
+
+/* [eE][-+][0-9]+ or nothing, then the end */
+static int exponent_end(const char *s)
+{
+	if (!*s)
+		return 1;
+	if ((*s != 'e' && *s != 'E') || (s[1] != '-' && s[1] != '+'))
+		return 0;
+	s = span1(s + 2, "0123456789");
+	return s && !*s;
+}
+
+/* ^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+ then the returned rest, or NULL */
+static const char *sexagesimal_prefix(const char *s, int first_nonzero)
+{
+	s = skip_sign(s);
+	if (!is_digit(*s) || (first_nonzero && *s == '0'))
+		return NULL;
+	s += 1 + strspn(s + 1, "0123456789_");
+	return sexagesimal_groups(s);
+}
+
+/* [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+ * | [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+ */
+int yaml_plain_is_int(const char *s)
+{
+	const char *p = skip_sign(s), *e;
+
+	if (p[0] == '0' && p[1] == 'b')
+		return (e = span1(p + 2, "01_")) && !*e;
+	if (p[0] == '0' && p[1] == 'x')
+		return (e = span1(p + 2, "0123456789abcdefABCDEF_")) && !*e;
+	if (p[0] == '0')
+		return !p[1] || ((e = span1(p + 1, "01234567_")) && !*e);
+	if (!is_digit(*p))
+		return 0;
+	e = p + 1 + strspn(p + 1, "0123456789_");
+	return !*e || ((e = sexagesimal_prefix(s, 1)) && !*e);
+}
+
+static int is_inf_nan(const char *s)
+{
+	static const char *const words[] = { ".inf", ".Inf", ".INF" };
+	static const char *const nan[] = { ".nan", ".NaN", ".NAN" };
+
+	return in_words(skip_sign(s), words, NWORDS(words)) || in_words(s, nan, NWORDS(nan));
+}
+
+/* [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* */
+static int is_sexagesimal_float(const char *s)
+{
+	const char *e = sexagesimal_prefix(s, 0);
+
+	return e && *e == '.' && !e[1 + strspn(e + 1, "0123456789_")];
+}
+
+/* [-+]?([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)? | \.[0-9_]+([eE][-+][0-9]+)?
+ * | [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN) */
+int yaml_plain_is_float(const char *s)
+{
+	const char *p = skip_sign(s), *e;
+
+	if (is_inf_nan(s) || is_sexagesimal_float(s))
+		return 1;
+	if (*s == '.')
+		return (e = span1(s + 1, "0123456789_")) && exponent_end(e);
+	if (!is_digit(*p))
+		return 0;
+	e = p + strspn(p, "0123456789_");
+	return *e == '.' && exponent_end(e + 1 + strspn(e + 1, "0123456789_"));
+}
+
+/* The float the emitter must also quote: [-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)? */
+static int is_loose_float(const char *s)
+{
+	const char *p = skip_sign(s);
+
+	if (is_digit(*p))
+		p += strspn(p, "0123456789_");
+	return *p == '.' && exponent_end(p + 1 + strspn(p + 1, "0123456789_"));
+}
+
+/* n digits exactly at s (the next character is not one), or fewer when
+ * min < n: s after them, or NULL */
+static const char *digits(const char *s, size_t min, size_t max)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n >= min && n <= max ? s + n : NULL;
+}
+
+/* the time zone: [ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?) then the end */
+static int timezone_end(const char *s)
+{
+	s += strspn(s, " \t");
+	if (*s == 'Z')
+		return !s[1];
+	if (*s != '-' && *s != '+')
+		return 0;
+	if (!(s = digits(s + 1, 1, 2)))
+		return 0;
+	if (*s == ':')
+		s = digits(s + 1, 2, 2);
+	return s && !*s;
+}
+
+/* [0-9]{4}-[0-9][0-9]?-[0-9][0-9]?(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]
+ * (\.[0-9]*)?([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)? */
+static int is_timestamp(const char *s)
+{
+	if (!(s = digits(s, 4, 4)) || *s != '-' || !(s = digits(s + 1, 1, 2)) || *s != '-' ||
+	    !(s = digits(s + 1, 1, 2)))
+		return 0;
+	if (!*s)
+		return 1;
+	if (*s == 'T' || *s == 't')
+		s++;
+	else if (!(s = span1(s, " \t")))
+		return 0;
+	if (!(s = digits(s, 1, 2)) || *s != ':' || !(s = digits(s + 1, 2, 2)) || *s != ':' ||
+	    !(s = digits(s + 1, 2, 2)))
+		return 0;
+	if (*s == '.')
+		s += 1 + strspn(s + 1, "0123456789");
+	return !*s || timezone_end(s);
+}
+
 int ynode_is_int(const struct ynode *n, long long *value)
 {
-	char *end;
+	const char *p;
 	long long v;
 
-	if (!n || n->kind != YNODE_SCALAR || n->quoted || !str_matches("^[-+]?(0|[1-9][0-9]*)$", n->str))
+	if (!n || n->kind != YNODE_SCALAR || n->quoted)
 		return 0;
-	v = strtoll(n->str, &end, 10);
+	p = skip_sign(n->str);
+	if (!(p[0] == '0' && !p[1]) && (p[0] < '1' || p[0] > '9' || p[strspn(p, "0123456789")]))
+		return 0;
+	v = strtoll(n->str, NULL, 10);
 	if (value)
 		*value = v;
 	return 1;
 }
 
-static const char *const ambiguous_res[] = {
-	"^[-+]?0b[0-1_]+$",
-	"^[-+]?0[0-7_]+$",
-	"^[-+]?(0|[1-9][0-9_]*)$",
-	"^[-+]?0x[0-9a-fA-F_]+$",
-	"^[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+$",
-	"^[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?$",
-	"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*$",
-	"^[-+]?\\.(inf|Inf|INF)$",
-	"^\\.(nan|NaN|NAN)$",
-	"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
-	"(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\\.[0-9]*)?"
-	"([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)?$",
-	"^<<$",
-	"^=$",
-};
-
 int yaml_plain_is_ambiguous(const char *s)
 {
-	size_t i;
-
 	if (in_words(s, null_words, NWORDS(null_words)) || in_words(s, true_words, NWORDS(true_words)) ||
 	    in_words(s, false_words, NWORDS(false_words)))
 		return 1;
 	if (!strcmp(s, ".") || !strcmp(s, "+") || !strcmp(s, "-"))
 		return 0;
-	for (i = 0; i < NWORDS(ambiguous_res); i++)
-		if (str_matches(ambiguous_res[i], s))
-			return 1;
-	return 0;
+	return yaml_plain_is_int(s) || is_loose_float(s) || is_sexagesimal_float(s) || is_inf_nan(s) ||
+	       is_timestamp(s) || !strcmp(s, "<<") || !strcmp(s, "=");
 }
 
 /* --- parsing --- */

@@ -73,6 +73,10 @@ void ynode_map_sort(struct ynode *map, int deep);
 int ynode_is_null(const struct ynode *n);     /* ~, null, Null, NULL, empty plain */
 int ynode_is_bool(const struct ynode *n, int *value);  /* true/false/yes/no/on/off (any case form PyYAML takes) */
 int ynode_is_int(const struct ynode *n, long long *value);
+/* Would this text, as a plain scalar, be an int / a float to PyYAML
+ * (YAML 1.1: 0b1, 017, 1_000, 0x1F, 1:30; 1.5, .5, 1e+3... , .inf, .nan)? */
+int yaml_plain_is_int(const char *s);
+int yaml_plain_is_float(const char *s);
 /* Would this string, written plain, read back as something other than a
  * string (null, bool, int, float, or not plain-safe)? */
 int yaml_plain_is_ambiguous(const char *s);

@@ -3,6 +3,7 @@
 #include "util.h"
 #include "ynode.h"
 
+#include <regex.h>
 #include <stdlib.h>
 
 static struct ynode *parse(const char *text)
@@ -80,6 +81,123 @@ static void test_resolution(void)
 	ok(!yaml_plain_is_ambiguous("hello") && !yaml_plain_is_ambiguous("1.2.3"), "words and versions are plain");
 }
 
+/* The regexps the scanners replaced (PyYAML's resolver.py), as the oracle. */
+static const char *const old_int_re = "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+				      "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$";
+static const char *const old_float_re = "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9_]+([eE][-+][0-9]+)?"
+					"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$";
+static const char *const old_ambiguous_re =
+	"^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+"
+	"|[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
+	"|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)"
+	"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+	"(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\\.[0-9]*)?([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)?"
+	"|<<|=|~|null|Null|NULL|yes|Yes|YES|true|True|TRUE|on|On|ON|no|No|NO|false|False|FALSE|off|Off|OFF|)$";
+static const char *const old_dec_re = "^[-+]?(0|[1-9][0-9]*)$";
+
+struct oracle {
+	regex_t rx[4];
+	long mismatches[4], tried;
+};
+
+static int scanner(int i, const char *s)
+{
+	struct ynode n = { .kind = YNODE_SCALAR, .str = (char *)s };
+
+	switch (i) {
+	case 0:
+		return yaml_plain_is_int(s);
+	case 1:
+		return yaml_plain_is_float(s);
+	case 2:
+		return yaml_plain_is_ambiguous(s);
+	default:
+		return ynode_is_int(&n, NULL);
+	}
+}
+
+static void oracle_check(struct oracle *o, const char *s)
+{
+	int i, want;
+
+	o->tried++;
+	for (i = 0; i < 4; i++) {
+		want = regexec(&o->rx[i], s, 0, NULL, 0) == 0;
+		if (i == 2 && (!strcmp(s, ".") || !strcmp(s, "+") || !strcmp(s, "-")))
+			want = 0;
+		if (scanner(i, s) != want && o->mismatches[i]++ < 5)
+			printf("# scanner %d on '%s': %d, regexp %d\n", i, s, !want, want);
+	}
+}
+
+/* every string of up to `len` characters of `alpha` */
+static void oracle_all(struct oracle *o, const char *alpha, char *buf, size_t at, size_t len)
+{
+	size_t i;
+
+	buf[at] = '\0';
+	oracle_check(o, buf);
+	if (at == len)
+		return;
+	for (i = 0; alpha[i]; i++) {
+		buf[at] = alpha[i];
+		oracle_all(o, alpha, buf, at + 1, len);
+	}
+}
+
+/* mutations of str: each character replaced by, or followed by, one of alpha */
+static void oracle_mutate(struct oracle *o, const char *str, const char *alpha, unsigned *seed, int rounds)
+{
+	char buf[64];
+	size_t n = strlen(str), k;
+	int r, m;
+
+	oracle_check(o, str);
+	for (r = 0; r < rounds; r++) {
+		snprintf(buf, sizeof(buf), "%s", str);
+		for (m = 0; m < 3; m++) {
+			k = (size_t)rand_r(seed) % (n + 1);
+			if (rand_r(seed) % 2 && k < n)
+				buf[k] = alpha[rand_r(seed) % strlen(alpha)];
+			else if (strlen(buf) < sizeof(buf) - 2) {
+				memmove(buf + k + 1, buf + k, strlen(buf + k) + 1);
+				buf[k] = alpha[rand_r(seed) % strlen(alpha)];
+			}
+			oracle_check(o, buf);
+		}
+	}
+}
+
+static void test_scanners_match_regexps(void)
+{
+	static const char *const seeds[] = {
+		"0b1_0", "-017", "+1_000", "0x1F_a", "190:20:30", "1:5", "-1.5e+10", ".5E-3", "._", "1_0.",
+		"+.inf", ".NaN", "-190:20:30.15", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
+		"2001-12-14 21:59:43.10 -5", "2001-12-14\t \t21:59:43Z", "2002-1-2 1:02:03 +05:30", "<<", "=",
+		"~", "Null", "ON", "1.2.3", "80:80", "22:22", "-0", "00", "0o7", "1e5", "+",
+	};
+	const char *const res[4] = { old_int_re, old_float_re, old_ambiguous_re, old_dec_re };
+	const char *const names[4] = { "yaml_plain_is_int", "yaml_plain_is_float", "yaml_plain_is_ambiguous",
+				       "ynode_is_int" };
+	struct oracle o = { .tried = 0 };
+	unsigned seed = 42;
+	char buf[16];
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (regcomp(&o.rx[i], res[i], REG_EXTENDED | REG_NOSUB))
+			abort();
+	oracle_all(&o, "019_:.-+eEbxa", buf, 0, 4);
+	oracle_all(&o, "0169:.- tTZ", buf, 0, 5);
+	for (i = 0; i < sizeof(seeds) / sizeof(*seeds); i++)
+		oracle_mutate(&o, seeds[i], "0123456789_:.-+eEbxXaAfinNTtZ \t<=~", &seed, 3000);
+	for (i = 0; i < 4; i++) {
+		is_int(o.mismatches[i], 0, names[i]);
+		regfree(&o.rx[i]);
+	}
+	printf("# %ld strings compared with the regexps\n", o.tried);
+}
+
 int main(void)
 {
 	test_positions();
@@ -87,5 +205,6 @@ int main(void)
 	test_errors();
 	test_emit();
 	test_resolution();
+	test_scanners_match_regexps();
 	return done_testing();
 }
