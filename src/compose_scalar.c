@@ -121,6 +121,7 @@ void compose_scalar_canon(struct ynode *n)
 			compose_scalar_canon(n->keys[i]);
 			compose_scalar_canon(n->vals[i]);
 		}
+		ynode_map_rekeyed(n);
 		return;
 	}
 	switch (ctype_of(n)) {

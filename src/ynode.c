@@ -67,6 +67,7 @@ void ynode_free(struct ynode *n)
 	}
 	free(n->keys);
 	free(n->vals);
+	free(n->index);
 	free(n->items);
 	free(n->str);
 	free(n->tag);
@@ -98,18 +99,74 @@ struct ynode *ynode_clone(const struct ynode *n)
 		}
 		c->len = i + 1;
 	}
+	if (c->kind == YNODE_MAP)
+		ynode_map_rekeyed(c);
 	return c;
+}
+
+/* --- the key index: open addressing, linear probing, at most half full;
+ * maps below INDEX_MIN keys are scanned --- */
+
+#define INDEX_MIN 16
+
+static size_t key_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static const char *key_str(const struct ynode *map, size_t i)
+{
+	return map->keys[i]->str ? map->keys[i]->str : "";
+}
+
+static void index_insert(struct ynode *map, size_t pos)
+{
+	size_t mask = map->index_cap - 1, h = key_hash(key_str(map, pos)) & mask;
+
+	while (map->index[h])
+		h = (h + 1) & mask;
+	map->index[h] = pos + 1;
+}
+
+void ynode_map_rekeyed(struct ynode *map)
+{
+	size_t i, cap = 2 * INDEX_MIN;
+
+	free(map->index);
+	map->index = NULL;
+	map->index_cap = 0;
+	if (map->kind != YNODE_MAP || map->len < INDEX_MIN)
+		return;
+	while (cap < 2 * map->len)
+		cap *= 2;
+	map->index = xcalloc(cap, sizeof(*map->index));
+	map->index_cap = cap;
+	for (i = 0; i < map->len; i++)
+		index_insert(map, i);
 }
 
 long ynode_map_index(const struct ynode *map, const char *key)
 {
-	size_t i;
+	size_t i, mask, h;
 
 	if (!map || map->kind != YNODE_MAP)
 		return -1;
-	for (i = 0; i < map->len; i++)
+	if (!map->index) {
+		for (i = 0; i < map->len; i++)
+			if (map->keys[i]->str && !strcmp(map->keys[i]->str, key))
+				return (long)i;
+		return -1;
+	}
+	mask = map->index_cap - 1;
+	for (h = key_hash(key) & mask; map->index[h]; h = (h + 1) & mask) {
+		i = map->index[h] - 1;
 		if (map->keys[i]->str && !strcmp(map->keys[i]->str, key))
 			return (long)i;
+	}
 	return -1;
 }
 
@@ -130,6 +187,10 @@ static void map_append(struct ynode *map, struct ynode *key, struct ynode *val)
 	map->keys[map->len] = key;
 	map->vals[map->len] = val;
 	map->len++;
+	if (2 * map->len > map->index_cap)
+		ynode_map_rekeyed(map);
+	else
+		index_insert(map, map->len - 1);
 }
 
 /* Set, taking ownership of key and val; a present key keeps its place. */
@@ -162,6 +223,7 @@ int ynode_map_remove(struct ynode *map, const char *key)
 	memmove(map->keys + i, map->keys + i + 1, (map->len - (size_t)i - 1) * sizeof(*map->keys));
 	memmove(map->vals + i, map->vals + i + 1, (map->len - (size_t)i - 1) * sizeof(*map->vals));
 	map->len--;
+	ynode_map_rekeyed(map);
 	return 1;
 }
 
@@ -170,9 +232,23 @@ void ynode_seq_push(struct ynode *seq, struct ynode *item)
 	VEC_PUSH(seq->items, seq->len, seq->cap, item);
 }
 
+struct sort_entry {
+	struct ynode *key, *val;
+	size_t pos;
+};
+
+static int sort_cmp(const void *a, const void *b)
+{
+	const struct sort_entry *x = a, *y = b;
+	int c = strcmp(x->key->str, y->key->str);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 void ynode_map_sort(struct ynode *map, int deep)
 {
-	size_t i, j;
+	struct sort_entry *v;
+	size_t i;
 
 	if (!map)
 		return;
@@ -183,19 +259,18 @@ void ynode_map_sort(struct ynode *map, int deep)
 			else if (map->kind == YNODE_SEQ)
 				ynode_map_sort(map->items[i], deep);
 		}
-	if (map->kind != YNODE_MAP)
+	if (map->kind != YNODE_MAP || map->len < 2)
 		return;
-	/* insertion sort: maps are small and it is stable */
-	for (i = 1; i < map->len; i++) {
-		struct ynode *k = map->keys[i], *v = map->vals[i];
-
-		for (j = i; j > 0 && strcmp(map->keys[j - 1]->str, k->str) > 0; j--) {
-			map->keys[j] = map->keys[j - 1];
-			map->vals[j] = map->vals[j - 1];
-		}
-		map->keys[j] = k;
-		map->vals[j] = v;
+	v = xcalloc(map->len, sizeof(*v));
+	for (i = 0; i < map->len; i++)
+		v[i] = (struct sort_entry){ map->keys[i], map->vals[i], i };
+	qsort(v, map->len, sizeof(*v), sort_cmp);
+	for (i = 0; i < map->len; i++) {
+		map->keys[i] = v[i].key;
+		map->vals[i] = v[i].val;
 	}
+	free(v);
+	ynode_map_rekeyed(map);
 }
 
 const char *ynode_kind_name(const struct ynode *n)

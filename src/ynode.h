@@ -35,6 +35,10 @@ struct ynode {
 	/* YNODE_SEQ: items */
 	struct ynode **items;
 	size_t len, cap;    /* entries of the map or items of the seq */
+	/* YNODE_MAP with many keys: hash of key -> position + 1 (0: free),
+	 * kept by the ynode_map_* functions; owned.  Change keys only through
+	 * them, or call ynode_map_rekeyed() after editing key strings. */
+	size_t *index, index_cap;
 };
 
 /* Parse the first document of a file / buffer.  `file` is used in positions
@@ -61,11 +65,13 @@ long ynode_map_index(const struct ynode *map, const char *key);
 /* Set key to val (takes ownership of val): replaces an existing value in
  * place (freeing the old one) or appends. */
 void ynode_map_set(struct ynode *map, const char *key, struct ynode *val);
+/* Key strings of map were edited in place: rebuild its key index. */
+void ynode_map_rekeyed(struct ynode *map);
 /* Remove key (freeing key and value); returns 1 when it was present. */
 int ynode_map_remove(struct ynode *map, const char *key);
 /* Append item (takes ownership) to a sequence. */
 void ynode_seq_push(struct ynode *seq, struct ynode *item);
-/* Sort a map's entries by key (byte order), recursively when deep. */
+/* Sort a map's entries by key (byte order, stable), recursively when deep. */
 void ynode_map_sort(struct ynode *map, int deep);
 
 /* Scalar type resolution, YAML 1.1 core rules as PyYAML applies them to

@@ -198,6 +198,47 @@ static void test_scanners_match_regexps(void)
 	printf("# %ld strings compared with the regexps\n", o.tried);
 }
 
+/* A big map is indexed: lookups, replacement, removal, sorting, cloning and
+ * in-place key edits keep finding every key. */
+static void test_map_index(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct ynode *n, *c;
+	char key[32];
+	long bad = 0, i;
+
+	for (i = 0; i < 5000; i++)
+		strbuf_addf(&sb, "k%ld: %ld\n", i, i);
+	strbuf_addstr(&sb, "k17: again\n");
+	n = parse(sb.buf);
+	ok(n && n->len == 5000 && n->index, "5,000 keys, one duplicate, indexed");
+	is_str(n->vals[17]->str, "again", "a duplicate key replaces the value in place");
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "k%ld", i);
+		bad += ynode_map_index(n, key) != i;
+	}
+	is_int(bad, 0, "every key found at its position");
+	ok(ynode_map_index(n, "k5000") < 0 && ynode_map_index(n, "") < 0, "absent keys are absent");
+	ok(ynode_map_remove(n, "k0") && ynode_map_index(n, "k1") == 0 && ynode_map_index(n, "k0") < 0,
+	   "remove shifts the index");
+	ynode_map_sort(n, 0);
+	is_str(n->keys[0]->str, "k1", "sorted");
+	ok(ynode_map_index(n, "k4999") >= 0 && !strcmp(n->keys[ynode_map_index(n, "k4999")]->str, "k4999"),
+	   "sorted map still indexed");
+	c = ynode_clone(n);
+	ok(c->index && ynode_map_index(c, "k2500") >= 0 && ynode_map_get(c, "k2500") != ynode_map_get(n, "k2500"),
+	   "a clone has its own index");
+	free(c->keys[3]->str);
+	c->keys[3]->str = xstrdup("renamed");
+	ynode_map_rekeyed(c);
+	ok(ynode_map_index(c, "renamed") == 3, "rekeyed after an in-place key edit");
+	ynode_map_set(c, "new", ynode_new_scalar("v", 0, NULL));
+	ok(ynode_map_index(c, "new") == (long)c->len - 1, "appended key indexed");
+	ynode_free(c);
+	ynode_free(n);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	test_positions();
@@ -206,5 +247,6 @@ int main(void)
 	test_emit();
 	test_resolution();
 	test_scanners_match_regexps();
+	test_map_index();
 	return done_testing();
 }
