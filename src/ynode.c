@@ -1,26 +1,13 @@
-/* ynode: libyaml's document loader, converted into a positioned tree.
- *
- * libyaml's document API already turns aliases into references to the
- * anchored node; we copy such nodes while converting, so the tree is a
- * tree.  Copies are counted against a budget so an alias bomb ("billion
- * laughs") is an error rather than an out-of-memory. */
+/* ynode: the positioned tree, its key index, YAML 1.1 scalar resolution
+ * and the emitter.  Parsing is in ynode_parse.c. */
 #include "ynode.h"
+#include "ynode_int.h"
 #include "error.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-
-#define YNODE_MAX_DEPTH 256
-#define YNODE_MAX_NODES 2000000
-
-struct convert {
-	yaml_document_t *doc;
-	const char *file;
-	size_t budget;
-	struct cc_error **err;
-};
 
 static struct ynode *ynode_alloc(enum ynode_kind kind, const struct ypos *pos)
 {
@@ -177,7 +164,7 @@ struct ynode *ynode_map_get(const struct ynode *map, const char *key)
 	return i < 0 ? NULL : map->vals[i];
 }
 
-static void map_append(struct ynode *map, struct ynode *key, struct ynode *val)
+void ynode_map_append_node(struct ynode *map, struct ynode *key, struct ynode *val)
 {
 	size_t cap = map->cap;
 
@@ -193,8 +180,7 @@ static void map_append(struct ynode *map, struct ynode *key, struct ynode *val)
 		index_insert(map, map->len - 1);
 }
 
-/* Set, taking ownership of key and val; a present key keeps its place. */
-static void map_put(struct ynode *map, struct ynode *key, struct ynode *val)
+void ynode_map_put_node(struct ynode *map, struct ynode *key, struct ynode *val)
 {
 	long i = ynode_map_index(map, key->str ? key->str : "");
 
@@ -204,12 +190,12 @@ static void map_put(struct ynode *map, struct ynode *key, struct ynode *val)
 		ynode_free(key);
 		return;
 	}
-	map_append(map, key, val);
+	ynode_map_append_node(map, key, val);
 }
 
 void ynode_map_set(struct ynode *map, const char *key, struct ynode *val)
 {
-	map_put(map, ynode_new_scalar(key, 0, val ? &val->pos : NULL), val);
+	ynode_map_put_node(map, ynode_new_scalar(key, 0, val ? &val->pos : NULL), val);
 }
 
 int ynode_map_remove(struct ynode *map, const char *key)
@@ -537,177 +523,6 @@ int yaml_plain_is_ambiguous(const char *s)
 		return 0;
 	return yaml_plain_is_int(s) || is_loose_float(s) || is_sexagesimal_float(s) || is_inf_nan(s) ||
 	       is_timestamp(s) || !strcmp(s, "<<") || !strcmp(s, "=");
-}
-
-/* --- parsing --- */
-
-static struct ynode *convert_node(struct convert *cv, int index, int depth);
-
-static void node_pos(struct convert *cv, yaml_node_t *node, struct ypos *pos)
-{
-	pos->file = cv->file;
-	pos->line = (int)node->start_mark.line + 1;
-	pos->col = (int)node->start_mark.column + 1;
-}
-
-static int is_default_tag(const char *tag)
-{
-	return !tag || !strcmp(tag, YAML_STR_TAG) || !strcmp(tag, YAML_MAP_TAG) || !strcmp(tag, YAML_SEQ_TAG);
-}
-
-/* Add the keys of src (a mapping) that map does not have yet. */
-static int merge_from(struct convert *cv, struct ynode *map, struct ynode *src, const struct ynode *at)
-{
-	size_t i;
-
-	if (src->kind != YNODE_MAP)
-		return ynode_error(cv->err, at, "merge key '<<' needs a mapping or a list of mappings, got a %s",
-				   ynode_kind_name(src));
-	for (i = 0; i < src->len; i++)
-		if (ynode_map_index(map, src->keys[i]->str) < 0)
-			map_append(map, ynode_clone(src->keys[i]), ynode_clone(src->vals[i]));
-	return 0;
-}
-
-static struct ynode *convert_mapping(struct convert *cv, yaml_node_t *node, const struct ypos *pos, int depth)
-{
-	struct ynode *map = ynode_new_map(pos), *merges = NULL, *key, *val;
-	yaml_node_pair_t *pair;
-	size_t i;
-	int rc = 0;
-
-	for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
-		key = convert_node(cv, pair->key, depth + 1);
-		val = key ? convert_node(cv, pair->value, depth + 1) : NULL;
-		if (!key || !val) {
-			ynode_free(key);
-			ynode_free(map);
-			ynode_free(merges);
-			return NULL;
-		}
-		if (key->kind != YNODE_SCALAR) {
-			ynode_error(cv->err, key, "mapping keys must be scalars, got a %s", ynode_kind_name(key));
-			ynode_free(key);
-			ynode_free(val);
-			ynode_free(map);
-			ynode_free(merges);
-			return NULL;
-		}
-		if (!key->quoted && !strcmp(key->str, "<<")) {
-			ynode_free(merges);
-			merges = val;
-			ynode_free(key);
-			continue;
-		}
-		map_put(map, key, val);
-	}
-	if (merges && merges->kind == YNODE_SEQ) {
-		for (i = 0; i < merges->len && rc == 0; i++)
-			rc = merge_from(cv, map, merges->items[i], merges->items[i]);
-	} else if (merges) {
-		rc = merge_from(cv, map, merges, merges);
-	}
-	ynode_free(merges);
-	if (rc) {
-		ynode_free(map);
-		return NULL;
-	}
-	return map;
-}
-
-static struct ynode *convert_node(struct convert *cv, int index, int depth)
-{
-	yaml_node_t *node = yaml_document_get_node(cv->doc, index);
-	struct ynode *n = NULL, *item;
-	struct ypos pos;
-	yaml_node_item_t *it;
-
-	if (!node)
-		return NULL;
-	node_pos(cv, node, &pos);
-	if (depth > YNODE_MAX_DEPTH || cv->budget == 0) {
-		ynode_error(cv->err, NULL, "%s:%d:%d: document too deep or too large (recursive or exploding aliases?)",
-			    cv->file, pos.line, pos.col);
-		return NULL;
-	}
-	cv->budget--;
-	switch (node->type) {
-	case YAML_SCALAR_NODE:
-		n = ynode_new_scalar((const char *)node->data.scalar.value,
-				     node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE, &pos);
-		break;
-	case YAML_SEQUENCE_NODE:
-		n = ynode_new_seq(&pos);
-		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-			item = convert_node(cv, *it, depth + 1);
-			if (!item) {
-				ynode_free(n);
-				return NULL;
-			}
-			ynode_seq_push(n, item);
-		}
-		break;
-	case YAML_MAPPING_NODE:
-		n = convert_mapping(cv, node, &pos, depth);
-		break;
-	default:
-		ynode_error(cv->err, NULL, "%s:%d:%d: empty node", cv->file, pos.line, pos.col);
-		return NULL;
-	}
-	if (n && node->tag && !is_default_tag((const char *)node->tag))
-		n->tag = xstrdup((const char *)node->tag);
-	return n;
-}
-
-static int parser_error(yaml_parser_t *parser, const char *file, struct cc_error **err)
-{
-	const char *problem = parser->problem ? parser->problem : "invalid YAML";
-
-	if (parser->context)
-		return cc_error_set(err, "%s:%zu:%zu: %s %s at line %zu, column %zu", file,
-				    parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem,
-				    parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
-	return cc_error_set(err, "%s:%zu:%zu: %s", file, parser->problem_mark.line + 1,
-			    parser->problem_mark.column + 1, problem);
-}
-
-int ynode_parse_buffer(const char *file, const char *buf, size_t len, struct ynode **out,
-		       struct cc_error **err)
-{
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	struct convert cv = { &doc, file, YNODE_MAX_NODES, err };
-	yaml_node_t *root;
-
-	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
-		return cc_error_set(err, "%s: cannot initialise the YAML parser", file);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		parser_error(&parser, file, err);
-		yaml_parser_delete(&parser);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (!root) {
-		*out = ynode_new_map(&(struct ypos){ file, 1, 1 });
-	} else {
-		*out = convert_node(&cv, 1, 0);
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	return *out ? 0 : -1;
-}
-
-int ynode_parse_file(const char *file, struct ynode **out, struct cc_error **err)
-{
-	cleanup_free char *buf = NULL;
-	size_t len;
-
-	*out = NULL;
-	if (read_file(file, &buf, &len, err) < 0)
-		return -1;
-	return ynode_parse_buffer(file, buf, len, out, err);
 }
 
 /* --- emitting --- */

@@ -239,6 +239,88 @@ static void test_map_index(void)
 	strbuf_release(&sb);
 }
 
+/* parse text; the error message (caller frees) or NULL when it parsed */
+static char *parse_error(const char *text, size_t len)
+{
+	struct ynode *n = NULL;
+	struct cc_error *err = NULL;
+	char *msg;
+
+	if (ynode_parse_buffer("h.yml", text, len, &n, &err) == 0) {
+		ynode_free(n);
+		return NULL;
+	}
+	msg = xstrdup(err->msg);
+	cc_error_free(err);
+	return msg;
+}
+
+/* Limits hold while parsing, and each error names FILE:LINE:COL once. */
+static void test_hostile_documents(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *msg;
+	int i, j;
+
+	for (i = 0; i < 100000; i++)
+		strbuf_addch(&sb, '[');
+	for (i = 0; i < 100000; i++)
+		strbuf_addch(&sb, ']');
+	msg = parse_error(sb.buf, sb.len);
+	is_str(msg, "h.yml:1:258: document nested deeper than 256 levels", "100,000 nested [ stop at the limit");
+	free(msg);
+	strbuf_release(&sb);
+	for (i = 0; i < 256; i++)
+		strbuf_addch(&sb, '[');
+	for (i = 0; i < 256; i++)
+		strbuf_addch(&sb, ']');
+	msg = parse_error(sb.buf, sb.len);
+	ok(!msg, "256 nested [ are fine");
+	free(msg);
+	strbuf_release(&sb);
+
+	strbuf_addstr(&sb, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 1; i < 10; i++) {
+		strbuf_addf(&sb, "a%d: &a%d [", i, i);
+		for (j = 0; j < 10; j++)
+			strbuf_addf(&sb, "%s*a%d", j ? ", " : "", i - 1);
+		strbuf_addstr(&sb, "]\n");
+	}
+	msg = parse_error(sb.buf, sb.len);
+	ok(msg && strstr(msg, "aliases expand to more than 1000000 nodes") && str_has_prefix(msg, "h.yml:6:"),
+	   "an alias bomb is an error: %s", msg ? msg : "");
+	free(msg);
+	strbuf_release(&sb);
+
+	msg = parse_error("a: &x 1\nb: &x 2\n", 16);
+	is_str(msg, "h.yml:2:4: found duplicate anchor 'x'; first occurrence at line 1, column 4", "duplicate anchor");
+	free(msg);
+	msg = parse_error("a: *y\n", 6);
+	is_str(msg, "h.yml:1:4: found undefined alias 'y'", "undefined alias");
+	free(msg);
+	msg = parse_error("a:\n  b: &p [1, *p]\n", 19);
+	is_str(msg, "h.yml:2:13: alias 'p' inside the node it names (a recursive alias)", "recursive alias, once positioned");
+	free(msg);
+	msg = parse_error("? [a]\n: 1\n", 10);
+	is_str(msg, "h.yml:1:3: mapping keys must be scalars, got a sequence", "non-scalar key");
+	free(msg);
+}
+
+static void test_documents(void)
+{
+	struct ynode *n = parse("# nothing\n");
+
+	ok(n && n->kind == YNODE_MAP && n->len == 0 && n->pos.line == 1, "an empty stream is an empty map");
+	ynode_free(n);
+	n = parse("a: !custom x\nb: !!str 1\nc: &s [1]\nd: *s\n---\nsecond: [\n");
+	ok(n && n->len == 4, "the first document only");
+	is_str(ynode_map_get(n, "a")->tag, "!custom", "an explicit tag is kept");
+	ok(!ynode_map_get(n, "b")->tag, "a default tag is not");
+	ok(ynode_map_get(n, "d")->kind == YNODE_SEQ && ynode_map_get(n, "d")->pos.line == 3,
+	   "an alias copies its anchor, positions included");
+	ynode_free(n);
+}
+
 int main(void)
 {
 	test_positions();
@@ -248,5 +330,7 @@ int main(void)
 	test_resolution();
 	test_scanners_match_regexps();
 	test_map_index();
+	test_hostile_documents();
+	test_documents();
 	return done_testing();
 }
