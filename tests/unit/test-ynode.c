@@ -5,6 +5,8 @@
 
 #include <regex.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static struct ynode *parse(const char *text)
 {
@@ -321,6 +323,57 @@ static void test_documents(void)
 	ynode_free(n);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
+}
+
+/* read_file (under ynode_parse_file) takes regular files only, opened
+ * without blocking, and caps their size; alarm() bounds the test so a
+ * regression fails rather than hangs. */
+static void test_read_bounded(void)
+{
+	char dir[] = "/tmp/test-ynode.XXXXXX", path[64];
+	struct cc_error *err = NULL;
+	struct ynode *n = NULL;
+	char *buf = NULL;
+
+	alarm(20);
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/fifo.yml", dir);
+	ok(mkfifo(path, 0600) == 0 && ynode_parse_file(path, &n, &err) < 0 && strstr(err->msg, "not a regular file (a FIFO)"),
+	   "a FIFO is an error: %s", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/zero.yml", dir);
+	ok(symlink("/dev/zero", path) == 0 && ynode_parse_file(path, &n, &err) < 0 &&
+		   strstr(err->msg, "zero.yml: not a regular file (a character device)"),
+	   "a symlink to /dev/zero is an error: %s", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	unlink(path);
+	ok(ynode_parse_file(dir, &n, &err) < 0 && strstr(err->msg, "not a regular file (a directory)"),
+	   "a directory is an error");
+	cc_error_free(err);
+	err = NULL;
+	snprintf(path, sizeof(path), "%s/big.yml", dir);
+	write_text(path, "a: 123456789\n");
+	ok(read_file_max(path, 12, &buf, NULL, &err) < 0 && strstr(err->msg, "too large (13 bytes, the limit is 12)"),
+	   "a file over the cap is an error: %s", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	ok(read_file_max(path, 13, &buf, NULL, &err) == 0 && !strcmp(buf, "a: 123456789\n"), "at the cap it is read");
+	free(buf);
+	unlink(path);
+	rmdir(dir);
+	alarm(0);
+}
+
 int main(void)
 {
 	test_positions();
@@ -332,5 +385,6 @@ int main(void)
 	test_map_index();
 	test_hostile_documents();
 	test_documents();
+	test_read_bounded();
 	return done_testing();
 }
