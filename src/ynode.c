@@ -74,18 +74,22 @@ struct ynode *ynode_clone(const struct ynode *n)
 		c->str = xstrdup(n->str);
 	if (n->tag)
 		c->tag = xstrdup(n->tag);
-	for (i = 0; i < n->len; i++) {
-		if (n->kind == YNODE_MAP) {
-			xgrow(&c->keys, &c->cap, i + 1, sizeof(*c->keys));
-			c->vals = xrealloc(c->vals, c->cap * sizeof(*c->vals));
+	if (!n->len)
+		return c;
+	c->cap = n->len;
+	if (n->kind == YNODE_MAP) {
+		c->keys = xcalloc(n->len, sizeof(*c->keys));
+		c->vals = xcalloc(n->len, sizeof(*c->vals));
+		for (i = 0; i < n->len; i++) {
 			c->keys[i] = ynode_clone(n->keys[i]);
 			c->vals[i] = ynode_clone(n->vals[i]);
-		} else {
-			VEC_PUSH(c->items, c->len, c->cap, ynode_clone(n->items[i]));
-			continue;
 		}
-		c->len = i + 1;
+	} else {
+		c->items = xcalloc(n->len, sizeof(*c->items));
+		for (i = 0; i < n->len; i++)
+			c->items[i] = ynode_clone(n->items[i]);
 	}
+	c->len = n->len;
 	if (c->kind == YNODE_MAP)
 		ynode_map_rekeyed(c);
 	return c;
