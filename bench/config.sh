@@ -36,7 +36,7 @@ done
 test -x "$CCBUILD" || make -s
 command -v docker-compose >/dev/null || { echo "bench/config.sh: needs docker-compose" >&2; exit 2; }
 work=$(mktemp -d /var/tmp/ccbuild-bench-config.XXXXXX)
-cleanup () { test -n "$keep" || rm -rf "$work"; }
+cleanup () { test -n "$keep" || rm -rf "$work"; rm -f "$work.out"; }
 trap cleanup EXIT
 
 # gen DIR SERVICES ENVLINES ENVPERSERVICE: a compose project in DIR
