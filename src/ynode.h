@@ -43,7 +43,9 @@ struct ynode {
 
 /* Parse the first document of a file / buffer.  `file` is used in positions
  * and error messages and is borrowed (must outlive the tree).  An empty
- * document yields an empty map.  Errors are "FILE:LINE:COL: message". */
+ * document yields an empty map.  Errors are "FILE:LINE:COL: message".
+ * Limits: 64 MiB of text in a file, 256 levels of nesting, 1,000,000
+ * nodes copied for aliases; only the first document is read. */
 int ynode_parse_file(const char *file, struct ynode **out, struct cc_error **err);
 int ynode_parse_buffer(const char *file, const char *buf, size_t len,
 		       struct ynode **out, struct cc_error **err);

@@ -369,6 +369,11 @@ static void test_read_bounded(void)
 	err = NULL;
 	ok(read_file_max(path, 13, &buf, NULL, &err) == 0 && !strcmp(buf, "a: 123456789\n"), "at the cap it is read");
 	free(buf);
+	ok(truncate(path, (off_t)65 << 20) == 0 && ynode_parse_file(path, &n, &err) < 0 &&
+		   strstr(err->msg, "too large (68157440 bytes, the limit is 67108864)"),
+	   "a YAML file over 64 MiB is an error before it is read: %s", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
 	unlink(path);
 	rmdir(dir);
 	alarm(0);
