@@ -1,7 +1,7 @@
 /* ynode: the positioned tree, its key index, YAML 1.1 scalar resolution
- * and the emitter.  Parsing is in ynode_parse.c. */
+ * and the emitter.  Parsing is in ynode-parse.c. */
 #include "ynode.h"
-#include "ynode_int.h"
+#include "ynode-internal.h"
 #include "error.h"
 #include "util.h"
 

@@ -1,7 +1,7 @@
-/* ynode_int: what ynode.c and ynode_parse.c share; not part of the
+/* ynode-internal: what ynode.c and ynode-parse.c share; not part of the
  * contract (that is ynode.h). */
-#ifndef CC_YNODE_INT_H
-#define CC_YNODE_INT_H
+#ifndef CC_YNODE_INTERNAL_H
+#define CC_YNODE_INTERNAL_H
 
 #include "ynode.h"
 

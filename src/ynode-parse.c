@@ -1,4 +1,4 @@
-/* ynode_parse: libyaml's event stream into a positioned ynode tree.
+/* ynode-parse: libyaml's event stream into a positioned ynode tree.
  *
  * Built from events, not with libyaml's document loader, so that limits
  * hold while the text is parsed: a document nested deeper than
@@ -11,7 +11,7 @@
  * not an out-of-memory (the nodes written out are bounded by the size of
  * the text, which read_file caps).  Merge keys are applied when their mapping ends. */
 #include "ynode.h"
-#include "ynode_int.h"
+#include "ynode-internal.h"
 #include "error.h"
 #include "util.h"
 
