@@ -373,6 +373,8 @@ static void config_style(struct ynode *n)
 			}
 			config_style(n->kind == YNODE_MAP ? n->vals[i] : n->items[i]);
 		}
+		if (n->kind == YNODE_MAP)
+			ynode_map_rekeyed(n);
 		return;
 	}
 	if (!n->quoted)

@@ -13,12 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* PyYAML's implicit resolvers (resolver.py) for int and float. */
-static const char int_re[] = "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
-			     "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$";
-static const char float_re[] = "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9_]+([eE][-+][0-9]+)?"
-			       "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$";
-
 enum ctype ctype_of(const struct ynode *n)
 {
 	if (!n)
@@ -33,9 +27,9 @@ enum ctype ctype_of(const struct ynode *n)
 		return CT_NULL;
 	if (ynode_is_bool(n, NULL))
 		return CT_BOOL;
-	if (str_matches(int_re, n->str))
+	if (yaml_plain_is_int(n->str))
 		return CT_INT;
-	if (str_matches(float_re, n->str))
+	if (yaml_plain_is_float(n->str))
 		return CT_FLOAT;
 	return CT_STR;
 }
@@ -168,6 +162,7 @@ void compose_scalar_canon(struct ynode *n)
 			compose_scalar_canon(n->keys[i]);
 			compose_scalar_canon(n->vals[i]);
 		}
+		ynode_map_rekeyed(n);
 		return;
 	}
 	switch (ctype_of(n)) {

@@ -35,10 +35,17 @@ struct pattern {
 	int fixed_depth; /* a regexp that matches only paths of ndirs components */
 };
 
+/* Each regexp pattern is a regex_t of 8-13 KB: 100,000 of them took
+ * 1.2 GB.  Real ignore files have tens; past these a file is an error. */
+#define IGNORE_MAX_REGEXPS 4096
+#define IGNORE_MAX_PATTERNS 65536
+
 struct ignore {
 	struct pattern *v;
 	size_t n, cap;
+	size_t nregexps;
 	int exceptions;
+	int full; /* a limit was reached: the rest of the file is not read */
 };
 
 struct ignore *ignore_new(void)
@@ -221,7 +228,7 @@ static enum match_type compile_regexp(const char *p, struct strbuf *re)
 	return type;
 }
 
-static int pattern_compile(struct pattern *pt, const char *where, struct cc_error **err)
+static int pattern_compile(struct ignore *ig, struct pattern *pt, const char *where, struct cc_error **err)
 {
 	struct strbuf re = STRBUF_INIT;
 	const char *s;
@@ -229,6 +236,12 @@ static int pattern_compile(struct pattern *pt, const char *where, struct cc_erro
 	if (!glob_syntax_ok(pt->text))
 		return cc_error_set(err, "%s: syntax error in pattern '%s'", where, pt->text);
 	pt->type = compile_regexp(pt->text, &re);
+	if (pt->type == M_REGEXP && ++ig->nregexps > IGNORE_MAX_REGEXPS) {
+		ig->full = 1;
+		strbuf_release(&re);
+		return cc_error_set(err, "%s: more than %d patterns with wildcards, classes or escapes (each is a "
+				    "compiled regular expression)", where, IGNORE_MAX_REGEXPS);
+	}
 	if (pt->type == M_REGEXP) {
 		pt->rx = goregex_compile(re.buf, err);
 		if (!pt->rx) {
@@ -298,7 +311,12 @@ int ignore_add(struct ignore *ig, const char *line, const char *name, int lineno
 		pt.exception = 1;
 		memmove(pt.text, pt.text + 1, strlen(pt.text));
 	}
-	if (pattern_compile(&pt, where, err) < 0) {
+	if (ig->n >= IGNORE_MAX_PATTERNS) {
+		ig->full = 1;
+		free(pt.text);
+		return cc_error_set(err, "%s: more than %d patterns", where, IGNORE_MAX_PATTERNS);
+	}
+	if (pattern_compile(ig, &pt, where, err) < 0) {
 		free(pt.text);
 		return -1;
 	}
@@ -316,7 +334,7 @@ int ignore_parse(struct ignore *ig, const char *text, size_t len, const char *na
 
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		pos = 3;
-	while (pos < len) {
+	while (pos < len && !ig->full) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 
 		end = nl ? (size_t)(nl - text) : len;

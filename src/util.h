@@ -51,7 +51,14 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
 
-/* Read a whole file; *out is NUL-terminated, caller frees. */
+/* Read a whole regular file of at most max bytes; *out is NUL-terminated,
+ * caller frees.  Opened with O_NONBLOCK: a FIFO, device or directory (also
+ * behind a symlink) is an error naming what it is, never a hang or an
+ * endless read; so is a file over max bytes. */
+int read_file_max(const char *path, size_t max, char **out, size_t *len, struct cc_error **err);
+/* read_file_max with READ_FILE_MAX (inputs: compose files, Dockerfiles,
+ * ignore, env and state files). */
+#define READ_FILE_MAX ((size_t)256 << 20)
 int read_file(const char *path, char **out, size_t *len, struct cc_error **err);
 /* "dir/rel", or rel itself when absolute or dir is empty/"."; caller frees. */
 char *path_join(const char *dir, const char *rel);
@@ -67,7 +74,8 @@ size_t str_distance(const char *a, const char *b);
 const char *str_nearest(const char *word, const char *const *candidates, size_t n);
 int str_has_prefix(const char *s, const char *prefix);
 /* 1 when s matches the POSIX extended regular expression re (0 also when
- * re does not compile: the patterns are the program's own). */
+ * re does not compile: the patterns are the program's own).  Compiles re
+ * on every call: for the manifest's few checks, never per scalar. */
 int str_matches(const char *re, const char *s);
 
 #endif

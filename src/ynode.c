@@ -1,10 +1,7 @@
-/* ynode: libyaml's document loader, converted into a positioned tree.
- *
- * libyaml's document API already turns aliases into references to the
- * anchored node; we copy such nodes while converting, so the tree is a
- * tree.  Copies are counted against a budget so an alias bomb ("billion
- * laughs") is an error rather than an out-of-memory. */
+/* ynode: the positioned tree, its key index, YAML 1.1 scalar resolution
+ * and the emitter.  Parsing is in ynode-parse.c. */
 #include "ynode.h"
+#include "ynode-internal.h"
 #include "error.h"
 #include "util.h"
 
@@ -12,16 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-
-#define YNODE_MAX_DEPTH 256
-#define YNODE_MAX_NODES 2000000
-
-struct convert {
-	yaml_document_t *doc;
-	const char *file;
-	size_t budget;
-	struct cc_error **err;
-};
 
 static struct ynode *ynode_alloc(enum ynode_kind kind, const struct ypos *pos)
 {
@@ -68,6 +55,7 @@ void ynode_free(struct ynode *n)
 	}
 	free(n->keys);
 	free(n->vals);
+	free(n->index);
 	free(n->items);
 	free(n->str);
 	free(n->tag);
@@ -87,30 +75,90 @@ struct ynode *ynode_clone(const struct ynode *n)
 		c->str = xstrdup(n->str);
 	if (n->tag)
 		c->tag = xstrdup(n->tag);
-	for (i = 0; i < n->len; i++) {
-		if (n->kind == YNODE_MAP) {
-			xgrow(&c->keys, &c->cap, i + 1, sizeof(*c->keys));
-			c->vals = xrealloc(c->vals, c->cap * sizeof(*c->vals));
+	if (!n->len)
+		return c;
+	c->cap = n->len;
+	if (n->kind == YNODE_MAP) {
+		c->keys = xcalloc(n->len, sizeof(*c->keys));
+		c->vals = xcalloc(n->len, sizeof(*c->vals));
+		for (i = 0; i < n->len; i++) {
 			c->keys[i] = ynode_clone(n->keys[i]);
 			c->vals[i] = ynode_clone(n->vals[i]);
-		} else {
-			VEC_PUSH(c->items, c->len, c->cap, ynode_clone(n->items[i]));
-			continue;
 		}
-		c->len = i + 1;
+	} else {
+		c->items = xcalloc(n->len, sizeof(*c->items));
+		for (i = 0; i < n->len; i++)
+			c->items[i] = ynode_clone(n->items[i]);
 	}
+	c->len = n->len;
+	if (c->kind == YNODE_MAP)
+		ynode_map_rekeyed(c);
 	return c;
+}
+
+/* --- the key index: open addressing, linear probing, at most half full;
+ * maps below INDEX_MIN keys are scanned --- */
+
+#define INDEX_MIN 16
+
+static size_t key_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static const char *key_str(const struct ynode *map, size_t i)
+{
+	return map->keys[i]->str ? map->keys[i]->str : "";
+}
+
+static void index_insert(struct ynode *map, size_t pos)
+{
+	size_t mask = map->index_cap - 1, h = key_hash(key_str(map, pos)) & mask;
+
+	while (map->index[h])
+		h = (h + 1) & mask;
+	map->index[h] = pos + 1;
+}
+
+void ynode_map_rekeyed(struct ynode *map)
+{
+	size_t i, cap = 2 * INDEX_MIN;
+
+	free(map->index);
+	map->index = NULL;
+	map->index_cap = 0;
+	if (map->kind != YNODE_MAP || map->len < INDEX_MIN)
+		return;
+	while (cap < 2 * map->len)
+		cap *= 2;
+	map->index = xcalloc(cap, sizeof(*map->index));
+	map->index_cap = cap;
+	for (i = 0; i < map->len; i++)
+		index_insert(map, i);
 }
 
 long ynode_map_index(const struct ynode *map, const char *key)
 {
-	size_t i;
+	size_t i, mask, h;
 
 	if (!map || map->kind != YNODE_MAP)
 		return -1;
-	for (i = 0; i < map->len; i++)
+	if (!map->index) {
+		for (i = 0; i < map->len; i++)
+			if (map->keys[i]->str && !strcmp(map->keys[i]->str, key))
+				return (long)i;
+		return -1;
+	}
+	mask = map->index_cap - 1;
+	for (h = key_hash(key) & mask; map->index[h]; h = (h + 1) & mask) {
+		i = map->index[h] - 1;
 		if (map->keys[i]->str && !strcmp(map->keys[i]->str, key))
 			return (long)i;
+	}
 	return -1;
 }
 
@@ -121,7 +169,7 @@ struct ynode *ynode_map_get(const struct ynode *map, const char *key)
 	return i < 0 ? NULL : map->vals[i];
 }
 
-static void map_append(struct ynode *map, struct ynode *key, struct ynode *val)
+void ynode_map_append_node(struct ynode *map, struct ynode *key, struct ynode *val)
 {
 	size_t cap = map->cap;
 
@@ -131,10 +179,13 @@ static void map_append(struct ynode *map, struct ynode *key, struct ynode *val)
 	map->keys[map->len] = key;
 	map->vals[map->len] = val;
 	map->len++;
+	if (2 * map->len > map->index_cap)
+		ynode_map_rekeyed(map);
+	else
+		index_insert(map, map->len - 1);
 }
 
-/* Set, taking ownership of key and val; a present key keeps its place. */
-static void map_put(struct ynode *map, struct ynode *key, struct ynode *val)
+void ynode_map_put_node(struct ynode *map, struct ynode *key, struct ynode *val)
 {
 	long i = ynode_map_index(map, key->str ? key->str : "");
 
@@ -144,12 +195,12 @@ static void map_put(struct ynode *map, struct ynode *key, struct ynode *val)
 		ynode_free(key);
 		return;
 	}
-	map_append(map, key, val);
+	ynode_map_append_node(map, key, val);
 }
 
 void ynode_map_set(struct ynode *map, const char *key, struct ynode *val)
 {
-	map_put(map, ynode_new_scalar(key, 0, val ? &val->pos : NULL), val);
+	ynode_map_put_node(map, ynode_new_scalar(key, 0, val ? &val->pos : NULL), val);
 }
 
 int ynode_map_remove(struct ynode *map, const char *key)
@@ -163,6 +214,7 @@ int ynode_map_remove(struct ynode *map, const char *key)
 	memmove(map->keys + i, map->keys + i + 1, (map->len - (size_t)i - 1) * sizeof(*map->keys));
 	memmove(map->vals + i, map->vals + i + 1, (map->len - (size_t)i - 1) * sizeof(*map->vals));
 	map->len--;
+	ynode_map_rekeyed(map);
 	return 1;
 }
 
@@ -171,9 +223,23 @@ void ynode_seq_push(struct ynode *seq, struct ynode *item)
 	VEC_PUSH(seq->items, seq->len, seq->cap, item);
 }
 
+struct sort_entry {
+	struct ynode *key, *val;
+	size_t pos;
+};
+
+static int sort_cmp(const void *a, const void *b)
+{
+	const struct sort_entry *x = a, *y = b;
+	int c = strcmp(x->key->str, y->key->str);
+
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 void ynode_map_sort(struct ynode *map, int deep)
 {
-	size_t i, j;
+	struct sort_entry *v;
+	size_t i;
 
 	if (!map)
 		return;
@@ -184,19 +250,18 @@ void ynode_map_sort(struct ynode *map, int deep)
 			else if (map->kind == YNODE_SEQ)
 				ynode_map_sort(map->items[i], deep);
 		}
-	if (map->kind != YNODE_MAP)
+	if (map->kind != YNODE_MAP || map->len < 2)
 		return;
-	/* insertion sort: maps are small and it is stable */
-	for (i = 1; i < map->len; i++) {
-		struct ynode *k = map->keys[i], *v = map->vals[i];
-
-		for (j = i; j > 0 && strcmp(map->keys[j - 1]->str, k->str) > 0; j--) {
-			map->keys[j] = map->keys[j - 1];
-			map->vals[j] = map->vals[j - 1];
-		}
-		map->keys[j] = k;
-		map->vals[j] = v;
+	v = xcalloc(map->len, sizeof(*v));
+	for (i = 0; i < map->len; i++)
+		v[i] = (struct sort_entry){ map->keys[i], map->vals[i], i };
+	qsort(v, map->len, sizeof(*v), sort_cmp);
+	for (i = 0; i < map->len; i++) {
+		map->keys[i] = v[i].key;
+		map->vals[i] = v[i].val;
 	}
+	free(v);
+	ynode_map_rekeyed(map);
 }
 
 const char *ynode_kind_name(const struct ynode *n)
@@ -274,15 +339,182 @@ int ynode_is_bool(const struct ynode *n, int *value)
 	return 0;
 }
 
+/* The scanners below accept exactly the languages of PyYAML's implicit
+ * resolvers (resolver.py), written as ERE in the comments; no regexp is
+ * compiled: they run for every scalar loaded and emitted. */
+
+static const char *skip_sign(const char *s)
+{
+	return *s == '-' || *s == '+' ? s + 1 : s;
+}
+
+/* s after a run of at least one character of set, or NULL */
+static const char *span1(const char *s, const char *set)
+{
+	size_t n = strspn(s, set);
+
+	return n ? s + n : NULL;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* (:[0-5]?[0-9])+ : s after the groups, or NULL when there is none */
+static const char *sexagesimal_groups(const char *s)
+{
+	size_t n;
+
+	if (*s != ':')
+		return NULL;
+	while (*s == ':') {
+		n = strspn(s + 1, "0123456789");
+		if (n != 1 && !(n == 2 && s[1] <= '5'))
+			return NULL;
+		s += 1 + n;
+	}
+	return s;
+}
+
+/* [eE][-+][0-9]+ or nothing, then the end */
+static int exponent_end(const char *s)
+{
+	if (!*s)
+		return 1;
+	if ((*s != 'e' && *s != 'E') || (s[1] != '-' && s[1] != '+'))
+		return 0;
+	s = span1(s + 2, "0123456789");
+	return s && !*s;
+}
+
+/* ^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+ then the returned rest, or NULL */
+static const char *sexagesimal_prefix(const char *s, int first_nonzero)
+{
+	s = skip_sign(s);
+	if (!is_digit(*s) || (first_nonzero && *s == '0'))
+		return NULL;
+	s += 1 + strspn(s + 1, "0123456789_");
+	return sexagesimal_groups(s);
+}
+
+/* [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+ * | [-+]?[1-9][0-9_]*(:[0-5]?[0-9])+ */
+int yaml_plain_is_int(const char *s)
+{
+	const char *p = skip_sign(s), *e;
+
+	if (p[0] == '0' && p[1] == 'b')
+		return (e = span1(p + 2, "01_")) && !*e;
+	if (p[0] == '0' && p[1] == 'x')
+		return (e = span1(p + 2, "0123456789abcdefABCDEF_")) && !*e;
+	if (p[0] == '0')
+		return !p[1] || ((e = span1(p + 1, "01234567_")) && !*e);
+	if (!is_digit(*p))
+		return 0;
+	e = p + 1 + strspn(p + 1, "0123456789_");
+	return !*e || ((e = sexagesimal_prefix(s, 1)) && !*e);
+}
+
+static int is_inf_nan(const char *s)
+{
+	static const char *const words[] = { ".inf", ".Inf", ".INF" };
+	static const char *const nan[] = { ".nan", ".NaN", ".NAN" };
+
+	return in_words(skip_sign(s), words, NWORDS(words)) || in_words(s, nan, NWORDS(nan));
+}
+
+/* [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* */
+static int is_sexagesimal_float(const char *s)
+{
+	const char *e = sexagesimal_prefix(s, 0);
+
+	return e && *e == '.' && !e[1 + strspn(e + 1, "0123456789_")];
+}
+
+/* [-+]?([0-9][0-9_]*)\.[0-9_]*([eE][-+][0-9]+)? | \.[0-9_]+([eE][-+][0-9]+)?
+ * | [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]* | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN) */
+int yaml_plain_is_float(const char *s)
+{
+	const char *p = skip_sign(s), *e;
+
+	if (is_inf_nan(s) || is_sexagesimal_float(s))
+		return 1;
+	if (*s == '.')
+		return (e = span1(s + 1, "0123456789_")) && exponent_end(e);
+	if (!is_digit(*p))
+		return 0;
+	e = p + strspn(p, "0123456789_");
+	return *e == '.' && exponent_end(e + 1 + strspn(e + 1, "0123456789_"));
+}
+
+/* The float the emitter must also quote: [-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)? */
+static int is_loose_float(const char *s)
+{
+	const char *p = skip_sign(s);
+
+	if (is_digit(*p))
+		p += strspn(p, "0123456789_");
+	return *p == '.' && exponent_end(p + 1 + strspn(p + 1, "0123456789_"));
+}
+
+/* n digits exactly at s (the next character is not one), or fewer when
+ * min < n: s after them, or NULL */
+static const char *digits(const char *s, size_t min, size_t max)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n >= min && n <= max ? s + n : NULL;
+}
+
+/* the time zone: [ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?) then the end */
+static int timezone_end(const char *s)
+{
+	s += strspn(s, " \t");
+	if (*s == 'Z')
+		return !s[1];
+	if (*s != '-' && *s != '+')
+		return 0;
+	if (!(s = digits(s + 1, 1, 2)))
+		return 0;
+	if (*s == ':')
+		s = digits(s + 1, 2, 2);
+	return s && !*s;
+}
+
+/* [0-9]{4}-[0-9][0-9]?-[0-9][0-9]?(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]
+ * (\.[0-9]*)?([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)? */
+static int is_timestamp(const char *s)
+{
+	if (!(s = digits(s, 4, 4)) || *s != '-' || !(s = digits(s + 1, 1, 2)) || *s != '-' ||
+	    !(s = digits(s + 1, 1, 2)))
+		return 0;
+	if (!*s)
+		return 1;
+	if (*s == 'T' || *s == 't')
+		s++;
+	else if (!(s = span1(s, " \t")))
+		return 0;
+	if (!(s = digits(s, 1, 2)) || *s != ':' || !(s = digits(s + 1, 2, 2)) || *s != ':' ||
+	    !(s = digits(s + 1, 2, 2)))
+		return 0;
+	if (*s == '.')
+		s += 1 + strspn(s + 1, "0123456789");
+	return !*s || timezone_end(s);
+}
+
 int ynode_is_int(const struct ynode *n, long long *value)
 {
-	char *end;
+	const char *p;
 	long long v;
 
-	if (!n || n->kind != YNODE_SCALAR || n->quoted || !str_matches("^[-+]?(0|[1-9][0-9]*)$", n->str))
+	if (!n || n->kind != YNODE_SCALAR || n->quoted)
+		return 0;
+	p = skip_sign(n->str);
+	if (!(p[0] == '0' && !p[1]) && (p[0] < '1' || p[0] > '9' || p[strspn(p, "0123456789")]))
 		return 0;
 	errno = 0;
-	v = strtoll(n->str, &end, 10);
+	v = strtoll(n->str, NULL, 10);
 	if (errno == ERANGE)  /* not an int64: no clamped value */
 		return 0;
 	if (value)
@@ -290,207 +522,15 @@ int ynode_is_int(const struct ynode *n, long long *value)
 	return 1;
 }
 
-static const char *const ambiguous_res[] = {
-	"^[-+]?0b[0-1_]+$",
-	"^[-+]?0[0-7_]+$",
-	"^[-+]?(0|[1-9][0-9_]*)$",
-	"^[-+]?0x[0-9a-fA-F_]+$",
-	"^[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+$",
-	"^[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?$",
-	"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*$",
-	"^[-+]?\\.(inf|Inf|INF)$",
-	"^\\.(nan|NaN|NAN)$",
-	"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
-	"(([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\\.[0-9]*)?"
-	"([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)?$",
-	"^<<$",
-	"^=$",
-};
-
 int yaml_plain_is_ambiguous(const char *s)
 {
-	size_t i;
-
 	if (in_words(s, null_words, NWORDS(null_words)) || in_words(s, true_words, NWORDS(true_words)) ||
 	    in_words(s, false_words, NWORDS(false_words)))
 		return 1;
 	if (!strcmp(s, ".") || !strcmp(s, "+") || !strcmp(s, "-"))
 		return 0;
-	for (i = 0; i < NWORDS(ambiguous_res); i++)
-		if (str_matches(ambiguous_res[i], s))
-			return 1;
-	return 0;
-}
-
-/* --- parsing --- */
-
-static struct ynode *convert_node(struct convert *cv, int index, int depth);
-
-static void node_pos(struct convert *cv, yaml_node_t *node, struct ypos *pos)
-{
-	pos->file = cv->file;
-	pos->line = (int)node->start_mark.line + 1;
-	pos->col = (int)node->start_mark.column + 1;
-}
-
-static int is_default_tag(const char *tag)
-{
-	return !tag || !strcmp(tag, YAML_STR_TAG) || !strcmp(tag, YAML_MAP_TAG) || !strcmp(tag, YAML_SEQ_TAG);
-}
-
-/* Add the keys of src (a mapping) that map does not have yet. */
-static int merge_from(struct convert *cv, struct ynode *map, struct ynode *src, const struct ynode *at)
-{
-	size_t i;
-
-	if (src->kind != YNODE_MAP)
-		return ynode_error(cv->err, at, "merge key '<<' needs a mapping or a list of mappings, got a %s",
-				   ynode_kind_name(src));
-	for (i = 0; i < src->len; i++)
-		if (ynode_map_index(map, src->keys[i]->str) < 0)
-			map_append(map, ynode_clone(src->keys[i]), ynode_clone(src->vals[i]));
-	return 0;
-}
-
-static struct ynode *convert_mapping(struct convert *cv, yaml_node_t *node, const struct ypos *pos, int depth)
-{
-	struct ynode *map = ynode_new_map(pos), *merges = NULL, *key, *val;
-	yaml_node_pair_t *pair;
-	size_t i;
-	int rc = 0;
-
-	for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
-		key = convert_node(cv, pair->key, depth + 1);
-		val = key ? convert_node(cv, pair->value, depth + 1) : NULL;
-		if (!key || !val) {
-			ynode_free(key);
-			ynode_free(map);
-			ynode_free(merges);
-			return NULL;
-		}
-		if (key->kind != YNODE_SCALAR) {
-			ynode_error(cv->err, key, "mapping keys must be scalars, got a %s", ynode_kind_name(key));
-			ynode_free(key);
-			ynode_free(val);
-			ynode_free(map);
-			ynode_free(merges);
-			return NULL;
-		}
-		if (!key->quoted && !strcmp(key->str, "<<")) {
-			ynode_free(merges);
-			merges = val;
-			ynode_free(key);
-			continue;
-		}
-		map_put(map, key, val);
-	}
-	if (merges && merges->kind == YNODE_SEQ) {
-		for (i = 0; i < merges->len && rc == 0; i++)
-			rc = merge_from(cv, map, merges->items[i], merges->items[i]);
-	} else if (merges) {
-		rc = merge_from(cv, map, merges, merges);
-	}
-	ynode_free(merges);
-	if (rc) {
-		ynode_free(map);
-		return NULL;
-	}
-	return map;
-}
-
-static struct ynode *convert_node(struct convert *cv, int index, int depth)
-{
-	yaml_node_t *node = yaml_document_get_node(cv->doc, index);
-	struct ynode *n = NULL, *item;
-	struct ypos pos;
-	yaml_node_item_t *it;
-
-	if (!node)
-		return NULL;
-	node_pos(cv, node, &pos);
-	if (depth > YNODE_MAX_DEPTH || cv->budget == 0) {
-		ynode_error(cv->err, NULL, "%s:%d:%d: document too deep or too large (recursive or exploding aliases?)",
-			    cv->file, pos.line, pos.col);
-		return NULL;
-	}
-	cv->budget--;
-	switch (node->type) {
-	case YAML_SCALAR_NODE:
-		n = ynode_new_scalar((const char *)node->data.scalar.value,
-				     node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE, &pos);
-		break;
-	case YAML_SEQUENCE_NODE:
-		n = ynode_new_seq(&pos);
-		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-			item = convert_node(cv, *it, depth + 1);
-			if (!item) {
-				ynode_free(n);
-				return NULL;
-			}
-			ynode_seq_push(n, item);
-		}
-		break;
-	case YAML_MAPPING_NODE:
-		n = convert_mapping(cv, node, &pos, depth);
-		break;
-	default:
-		ynode_error(cv->err, NULL, "%s:%d:%d: empty node", cv->file, pos.line, pos.col);
-		return NULL;
-	}
-	if (n && node->tag && !is_default_tag((const char *)node->tag))
-		n->tag = xstrdup((const char *)node->tag);
-	return n;
-}
-
-static int parser_error(yaml_parser_t *parser, const char *file, struct cc_error **err)
-{
-	const char *problem = parser->problem ? parser->problem : "invalid YAML";
-
-	if (parser->context)
-		return cc_error_set(err, "%s:%zu:%zu: %s %s at line %zu, column %zu", file,
-				    parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem,
-				    parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
-	return cc_error_set(err, "%s:%zu:%zu: %s", file, parser->problem_mark.line + 1,
-			    parser->problem_mark.column + 1, problem);
-}
-
-int ynode_parse_buffer(const char *file, const char *buf, size_t len, struct ynode **out,
-		       struct cc_error **err)
-{
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	struct convert cv = { &doc, file, YNODE_MAX_NODES, err };
-	yaml_node_t *root;
-
-	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
-		return cc_error_set(err, "%s: cannot initialise the YAML parser", file);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		parser_error(&parser, file, err);
-		yaml_parser_delete(&parser);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (!root) {
-		*out = ynode_new_map(&(struct ypos){ file, 1, 1 });
-	} else {
-		*out = convert_node(&cv, 1, 0);
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	return *out ? 0 : -1;
-}
-
-int ynode_parse_file(const char *file, struct ynode **out, struct cc_error **err)
-{
-	cleanup_free char *buf = NULL;
-	size_t len;
-
-	*out = NULL;
-	if (read_file(file, &buf, &len, err) < 0)
-		return -1;
-	return ynode_parse_buffer(file, buf, len, out, err);
+	return yaml_plain_is_int(s) || is_loose_float(s) || is_sexagesimal_float(s) || is_inf_nan(s) ||
+	       is_timestamp(s) || !strcmp(s, "<<") || !strcmp(s, "=");
 }
 
 /* --- emitting --- */

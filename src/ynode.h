@@ -35,11 +35,17 @@ struct ynode {
 	/* YNODE_SEQ: items */
 	struct ynode **items;
 	size_t len, cap;    /* entries of the map or items of the seq */
+	/* YNODE_MAP with many keys: hash of key -> position + 1 (0: free),
+	 * kept by the ynode_map_* functions; owned.  Change keys only through
+	 * them, or call ynode_map_rekeyed() after editing key strings. */
+	size_t *index, index_cap;
 };
 
 /* Parse the first document of a file / buffer.  `file` is used in positions
  * and error messages and is borrowed (must outlive the tree).  An empty
- * document yields an empty map.  Errors are "FILE:LINE:COL: message". */
+ * document yields an empty map.  Errors are "FILE:LINE:COL: message".
+ * Limits: 64 MiB of text in a file, 256 levels of nesting, 1,000,000
+ * nodes copied for aliases; only the first document is read. */
 int ynode_parse_file(const char *file, struct ynode **out, struct cc_error **err);
 int ynode_parse_buffer(const char *file, const char *buf, size_t len,
 		       struct ynode **out, struct cc_error **err);
@@ -61,11 +67,13 @@ long ynode_map_index(const struct ynode *map, const char *key);
 /* Set key to val (takes ownership of val): replaces an existing value in
  * place (freeing the old one) or appends. */
 void ynode_map_set(struct ynode *map, const char *key, struct ynode *val);
+/* Key strings of map were edited in place: rebuild its key index. */
+void ynode_map_rekeyed(struct ynode *map);
 /* Remove key (freeing key and value); returns 1 when it was present. */
 int ynode_map_remove(struct ynode *map, const char *key);
 /* Append item (takes ownership) to a sequence. */
 void ynode_seq_push(struct ynode *seq, struct ynode *item);
-/* Sort a map's entries by key (byte order), recursively when deep. */
+/* Sort a map's entries by key (byte order, stable), recursively when deep. */
 void ynode_map_sort(struct ynode *map, int deep);
 
 /* Scalar type resolution, YAML 1.1 core rules as PyYAML applies them to
@@ -73,6 +81,10 @@ void ynode_map_sort(struct ynode *map, int deep);
 int ynode_is_null(const struct ynode *n);     /* ~, null, Null, NULL, empty plain */
 int ynode_is_bool(const struct ynode *n, int *value);  /* true/false/yes/no/on/off (any case form PyYAML takes) */
 int ynode_is_int(const struct ynode *n, long long *value);  /* decimal, within long long */
+/* Would this text, as a plain scalar, be an int / a float to PyYAML
+ * (YAML 1.1: 0b1, 017, 1_000, 0x1F, 1:30; 1.5, .5, 1e+3... , .inf, .nan)? */
+int yaml_plain_is_int(const char *s);
+int yaml_plain_is_float(const char *s);
 /* Would this string, written plain, read back as something other than a
  * string (null, bool, int, float, or not plain-safe)? */
 int yaml_plain_is_ambiguous(const char *s);

@@ -282,6 +282,50 @@ static int list_main(int argc, char **argv)
 	return 0;
 }
 
+/* The error of parsing text ("" when it parsed); caller frees. */
+static char *parse_msg(const struct strbuf *text, size_t *npatterns)
+{
+	struct ignore *ig = ignore_new();
+	struct cc_error *err = NULL;
+	char *msg;
+
+	msg = ignore_parse(ig, text->buf, text->len, ".dockerignore", &err) < 0 ? xstrdup(err->msg) : xstrdup("");
+	*npatterns = ignore_count(ig);
+	cc_error_free(err);
+	ignore_free(ig);
+	return msg;
+}
+
+/* 100,000 wildcard patterns took 1.2 GB (a regex_t each): past the caps
+ * the file is one error at the first line over, and reading stops there. */
+static void test_pattern_caps(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n;
+	char *msg;
+	int i;
+
+	for (i = 0; i < 4096; i++)
+		strbuf_addf(&sb, "dir%d*/file?.txt\n", i);
+	msg = parse_msg(&sb, &n);
+	ok(!*msg && n == 4096, "4,096 wildcard patterns are fine");
+	free(msg);
+	for (; i < 100000; i++)
+		strbuf_addf(&sb, "dir%d*/file?.txt\n", i);
+	msg = parse_msg(&sb, &n);
+	is_str(msg, ".dockerignore:4097: more than 4096 patterns with wildcards, classes or escapes (each is a "
+		    "compiled regular expression)", "100,000 wildcard patterns: one error at the first over the cap");
+	is_int(n, 4096, "the patterns before it stay");
+	free(msg);
+	strbuf_release(&sb);
+	for (i = 0; i < 70000; i++)
+		strbuf_addf(&sb, "dir%d/file.txt\n", i);
+	msg = parse_msg(&sb, &n);
+	is_str(msg, ".dockerignore:65537: more than 65536 patterns", "70,000 plain patterns: capped too");
+	free(msg);
+	strbuf_release(&sb);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[1], "--list"))
@@ -290,5 +334,6 @@ int main(int argc, char **argv)
 	test_errors();
 	test_walk_cases();
 	test_dir_prunable();
+	test_pattern_caps();
 	return done_testing();
 }
