@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
-docker-registry docker-compose busybox-static graphviz qemu-user-static
+docker-registry docker-compose busybox-static debootstrap graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
 openssl apache2-utils iproute2"
 
@@ -59,6 +59,15 @@ services_start || exit 1
 echo "setup: the engine answers on $SERVICES_SOCK, registry on $SERVICES_REGISTRY"
 base_image_ensure || exit 1
 echo "setup: base image $BASE_IMAGE ready"
+# --service-image: the Debian image with PostgreSQL, Redis and nginx for the
+# deploy tests (tests/lib/service-image.sh; debootstrap once per machine,
+# the rootfs tarball cached in /var/cache/ccbuild).
+case " $* " in *" --service-image "*)
+	. tests/lib/service-image.sh
+	service_image_ensure || exit 1
+	echo "setup: service image $SERVICE_IMAGE ready"
+	;;
+esac
 if test "${1:-}" = --multiarch; then
 	base_image_multiarch || exit 1
 	echo "setup: manifest list $BASE_IMAGE_REMOTE:latest (amd64, arm64) pushed"
