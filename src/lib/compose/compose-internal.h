@@ -1,12 +1,12 @@
-/* compose_int: what the compose_*.c files share; not part of the contract
+/* compose-internal: what the compose-*.c files share; not part of the contract
  * (that is compose.h).
  *
  * Trees here are "typed": after compose_scalar_canon() every scalar is
  * either a string (quoted == 1, whatever its spelling) or a plain null,
  * bool, int or float in the spelling PyYAML prints (null, true, 42, 0.5),
  * so emitting the tree quotes exactly what docker-compose's dump quotes. */
-#ifndef CC_COMPOSE_INT_H
-#define CC_COMPOSE_INT_H
+#ifndef CC_COMPOSE_INTERNAL_H
+#define CC_COMPOSE_INTERNAL_H
 
 #include "compose.h"
 #include "envfile.h"
@@ -41,13 +41,13 @@ struct compose_project {
 int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
 		     const struct ynode **root, const char **name, struct cc_error **err);
 
-/* --- compose_extends.c --- */
+/* --- compose-extends.c --- */
 /* Replace *svc (the merged service `name`, owned) by the service it
  * extends merged with it; nothing to do without extends:. */
 int compose_resolve_extends(struct compose_project *p, const char *name, struct ynode **svc,
 			    struct cc_error **err);
 
-/* --- compose_scalar.c --- */
+/* --- compose-scalar.c --- */
 /* Type of a node as PyYAML would load it. */
 enum ctype ctype_of(const struct ynode *n);
 /* Rewrite plain scalars under n into typed form (see above). */
@@ -74,7 +74,7 @@ int compose_parse_bytes(const char *s, long long *out);
  * ("service/NAME/ports/published"); -1 with err on a bad value. */
 int compose_convert(struct ynode *n, const char *path, struct cc_error **err);
 
-/* --- compose_merge.c --- */
+/* --- compose-merge.c --- */
 /* merge_service_dicts_from_files(base, override); both borrowed, result owned. */
 struct ynode *compose_merge_service(const struct ynode *base, const struct ynode *override,
 				    struct cc_error **err);
@@ -102,7 +102,7 @@ char *compose_volume_target(const struct ynode *v);
 /* A build: value as a map (a string is {context: it}); caller owns. */
 struct ynode *compose_build_dict(const struct ynode *build);
 
-/* --- compose_types.c --- */
+/* --- compose-types.c --- */
 /* One published port, as compose's ServicePort (strings owned). */
 struct cport {
 	long long target;
@@ -128,7 +128,7 @@ void compose_volume_split(const char *s, char **host, char **container, char **m
 /* Strip ASCII whitespace in place; returns s advanced. */
 char *compose_strip(char *s);
 
-/* --- compose_service.c --- */
+/* --- compose-service.c --- */
 /* process_service: paths relative to dir made absolute, lists and maps
  * normalised (svc modified in place). */
 int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err);
@@ -146,7 +146,7 @@ int compose_is_url(const char *s);
 /* Look a variable up in the project environment (borrowed or NULL). */
 const char *compose_env_get(const struct compose_project *p, const char *name);
 
-/* --- compose_check.c --- */
+/* --- compose-check.c --- */
 /* compose's schema of one interpolated file (every field's type, unknown keys,
  * enumerations, required keys); every problem appended to err. */
 int compose_check_file(const struct ynode *root, struct cc_error **err);

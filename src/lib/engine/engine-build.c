@@ -2,7 +2,7 @@
  * body while the JSON-lines response is decoded as it arrives (the daemon
  * answers while it still reads the body, so both run in one transfer). */
 #include "buildstream.h"
-#include "engine-private.h"
+#include "engine-internal.h"
 #include "error.h"
 #include "lists.h"
 #include "util.h"

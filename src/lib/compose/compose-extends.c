@@ -1,4 +1,4 @@
-/* compose_extends: a service's `extends:` resolved the way docker-compose
+/* compose-extends: a service's `extends:` resolved the way docker-compose
  * 1.29's ServiceExtendsResolver does it, after the files' services are
  * merged and before each is normalised.
  *
@@ -11,7 +11,7 @@
  * with paths relative to its own file's directory, checked (no links,
  * volumes_from, depends_on, network_mode: service:), and then the
  * extending service is merged onto it by the override rules. */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "util.h"

@@ -2,7 +2,7 @@
  * engine pushes a local image to its registry, or pulls one, and streams
  * JSON progress lines; a pushed digest arrives in an "aux" object,
  * failures in "errorDetail". */
-#include "engine-private.h"
+#include "engine-internal.h"
 #include "error.h"
 #include "util.h"
 

@@ -1,8 +1,8 @@
-/* compose_types: the small value types compose 1.29 parses service
+/* compose-types: the small value types compose 1.29 parses service
  * entries into (ServicePort, ServiceSecret), and the YAML writer for the
  * config tree (PyYAML safe_dump style, plus compose's double quotes for
  * boolean-like strings). */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 /* engine: connection, version negotiation and plain JSON requests. */
-#include "engine-private.h"
+#include "engine-internal.h"
 #include "error.h"
 #include "util.h"
 

@@ -1,11 +1,11 @@
-/* compose_check: every field of a compose file has a type, checked the way
+/* compose-check: every field of a compose file has a type, checked the way
  * compose's JSON schema (compose_spec.json of 1.29) checks it, with
  * FILE:LINE:COL, the entry and the field at fault and the type expected:
  * unknown keys (with the nearest known one), wrong kinds of value, list
  * items and map values of the wrong kind, enumerations, required keys,
  * items that must be unique.  Not checked: the "format" keywords (ports,
  * durations are parsed later, with their own errors). */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "util.h"

@@ -1,9 +1,9 @@
 /* compose: loading, environment layers, interpolation and the accessors.
- * Merging is in compose_merge.c, per-service normalisation in
- * compose_service.c, schema checks in compose_check.c.  The order of steps
+ * Merging is in compose-merge.c, per-service normalisation in
+ * compose-service.c, schema checks in compose-check.c.  The order of steps
  * is that of compose/config/config.py load(): interpolate and check each
  * file, merge the files' services, then normalise each merged service. */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "interp.h"

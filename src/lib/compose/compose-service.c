@@ -1,8 +1,8 @@
-/* compose_service: one merged service made into what `docker-compose
+/* compose-service: one merged service made into what `docker-compose
  * config` prints (compose 1.29's process_service, validate_service,
  * finalize_service and denormalize_service_dict), and the same for the
  * top-level volumes, networks, secrets and configs (load_mapping). */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "util.h"

@@ -1,7 +1,7 @@
-/* compose_scalar: PyYAML's scalar typing and Python's number spellings, so
+/* compose-scalar: PyYAML's scalar typing and Python's number spellings, so
  * that a typed tree prints like docker-compose's yaml.safe_dump, plus the
  * value conversions compose 1.29 applies after interpolation. */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "util.h"

@@ -1,7 +1,7 @@
-/* engine-private: what engine.c shares with engine-build.c; not for
+/* engine-internal: what engine.c shares with engine-build.c; not for
  * other modules. */
-#ifndef CC_ENGINE_PRIVATE_H
-#define CC_ENGINE_PRIVATE_H
+#ifndef CC_ENGINE_INTERNAL_H
+#define CC_ENGINE_INTERNAL_H
 
 #include <curl/curl.h>
 

@@ -1,4 +1,4 @@
-/* compose_merge: one service of a base file merged with the same service
+/* compose-merge: one service of a base file merged with the same service
  * of an override file, by the rules of compose 1.29's
  * merge_service_dicts(): mappings (environment, labels, build args, ...)
  * merged key by key whether written as a list or a map; volumes and
@@ -7,7 +7,7 @@
  * friends made a sorted set of strings; dns, tmpfs, env_file appended;
  * every other known key replaced whole.  Keys compose does not know
  * (x-*) are dropped, as 1.29 drops them. */
-#include "compose_int.h"
+#include "compose-internal.h"
 
 #include "error.h"
 #include "util.h"
