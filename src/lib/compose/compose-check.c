@@ -1,4 +1,4 @@
-/* compose-check: every field of a compose file has a type, checked the way
+/* compose-check (compose-internal.h): every field of a compose file has a type, checked the way
  * compose's JSON schema (compose_spec.json of 1.29) checks it, with
  * FILE:LINE:COL, the entry and the field at fault and the type expected:
  * unknown keys (with the nearest known one), wrong kinds of value, list

@@ -1,4 +1,4 @@
-/* compose-extends: a service's `extends:` resolved the way docker-compose
+/* compose-extends (compose-internal.h): a service's `extends:` resolved the way docker-compose
  * 1.29's ServiceExtendsResolver does it, after the files' services are
  * merged and before each is normalised.
  *

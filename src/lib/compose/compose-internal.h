@@ -1,5 +1,5 @@
 /* compose-internal: what the compose-*.c files share; not part of the contract
- * (that is compose.h).
+ * (that is compose.h).  Each compose-*.c implements its section below.
  *
  * Trees here are "typed": after compose_scalar_canon() every scalar is
  * either a string (quoted == 1, whatever its spelling) or a plain null,
@@ -34,12 +34,20 @@ struct compose_project {
 	struct strlist warnings;
 };
 
-/* --- compose.c --- */
+/* --- compose-file.c --- */
+/* The top-level sections: { "services", "service" }, ... (name, singular). */
+#define COMPOSE_NSECTIONS 5
+extern const char *const compose_sections[COMPOSE_NSECTIONS][2];
+/* Parse, type, check and interpolate one file; *out (even on error, when
+ * parsed) is owned by the caller. */
+int compose_file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err);
 /* The loaded file at absolute path (one of the -f files, or another loaded
  * now and kept): its tree and the name its positions use, both owned by p.
  * A file that cannot be read is an error at `at`. */
 int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
 		     const struct ynode **root, const char **name, struct cc_error **err);
+/* Look a variable up in the project environment (borrowed or NULL). */
+const char *compose_env_get(const struct compose_project *p, const char *name);
 
 /* --- compose-extends.c --- */
 /* Replace *svc (the merged service `name`, owned) by the service it
@@ -143,9 +151,6 @@ int compose_finalize_entity(struct compose_project *p, const char *kind, const c
 char *compose_expand_path(const char *dir, const char *path);
 /* 1 when a build context is a URL or git remote (compose's is_url). */
 int compose_is_url(const char *s);
-/* Look a variable up in the project environment (borrowed or NULL). */
-const char *compose_env_get(const struct compose_project *p, const char *name);
-
 /* --- compose-check.c --- */
 /* compose's schema of one interpolated file (every field's type, unknown keys,
  * enumerations, required keys); every problem appended to err. */

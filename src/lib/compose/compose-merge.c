@@ -1,4 +1,4 @@
-/* compose-merge: one service of a base file merged with the same service
+/* compose-merge (compose-internal.h): one service of a base file merged with the same service
  * of an override file, by the rules of compose 1.29's
  * merge_service_dicts(): mappings (environment, labels, build args, ...)
  * merged key by key whether written as a list or a map; volumes and

@@ -1,4 +1,4 @@
-/* compose-scalar: PyYAML's scalar typing and Python's number spellings, so
+/* compose-scalar (compose-internal.h): PyYAML's scalar typing and Python's number spellings, so
  * that a typed tree prints like docker-compose's yaml.safe_dump, plus the
  * value conversions compose 1.29 applies after interpolation. */
 #include "compose-internal.h"

@@ -1,4 +1,4 @@
-/* compose-service: one merged service made into what `docker-compose
+/* compose-service (compose-internal.h): one merged service made into what `docker-compose
  * config` prints (compose 1.29's process_service, validate_service,
  * finalize_service and denormalize_service_dict), and the same for the
  * top-level volumes, networks, secrets and configs (load_mapping). */

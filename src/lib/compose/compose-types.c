@@ -1,4 +1,4 @@
-/* compose-types: the small value types compose 1.29 parses service
+/* compose-types (compose-internal.h): the small value types compose 1.29 parses service
  * entries into (ServicePort, ServiceSecret), and the YAML writer for the
  * config tree (PyYAML safe_dump style, plus compose's double quotes for
  * boolean-like strings). */

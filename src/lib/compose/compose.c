@@ -1,5 +1,6 @@
-/* compose: loading, environment layers, interpolation and the accessors.
- * Merging is in compose-merge.c, per-service normalisation in
+/* compose: loading (compose.h), environment layers and the accessors.
+ * Reading one file (interpolation, checks) is in compose-file.c, merging
+ * in compose-merge.c, per-service normalisation in
  * compose-service.c, schema checks in compose-check.c.  The order of steps
  * is that of compose/config/config.py load(): interpolate and check each
  * file, merge the files' services, then normalise each merged service. */
@@ -18,12 +19,6 @@
 
 extern char **environ;
 
-static const char *const sections[][2] = {
-	{ "services", "service" }, { "volumes", "volume" }, { "networks", "network" },
-	{ "secrets", "secret" }, { "configs", "config" },
-};
-#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
-
 static char *abspath(const char *path)
 {
 	char cwd[4096];
@@ -41,13 +36,6 @@ static const char *process_getenv(void *data, const char *name)
 {
 	(void)data;
 	return getenv(name);
-}
-
-const char *compose_env_get(const struct compose_project *p, const char *name)
-{
-	const struct envfile_var *v = envfile_get(&p->env, name);
-
-	return v ? v->val : NULL;
 }
 
 const char *compose_getenv(const struct compose_project *p, const char *name)
@@ -81,197 +69,6 @@ static int env_build(struct compose_project *p, const struct compose_load_opts *
 		if (key)
 			envfile_set(&p->env, key, eq + 1);
 	}
-	return 0;
-}
-
-struct interp_walk {
-	struct compose_project *p;
-	const char *section, *name, *option;   /* for messages, as compose words them */
-	struct strlist unset;
-};
-
-static const char *walk_lookup(void *data, const char *name)
-{
-	return compose_env_get(((struct interp_walk *)data)->p, name);
-}
-
-static int interp_scalar(struct interp_walk *w, struct ynode *n, const char *path, struct cc_error **err)
-{
-	struct interp_env env = { walk_lookup, w, &w->unset };
-	struct cc_error *why = NULL;
-	char *out = NULL;
-	int rc;
-
-	if (!cnode_is_str(n) || !strchr(n->str, '$'))
-		return compose_convert(n, path, err);
-	rc = interp_string(n->str, &env, &out, &why);
-	if (rc == INTERP_INVALID)
-		ynode_error(err, n, "Invalid interpolation format for \"%s\" option in %s \"%s\": \"%s\"", w->option,
-			    w->section, w->name, n->str);
-	else if (rc == INTERP_REQUIRED)
-		ynode_error(err, n, "Missing mandatory value for \"%s\" option interpolating %s in %s \"%s\": %s",
-			    w->option, n->str, w->section, w->name, why->msg);
-	cc_error_free(why);
-	if (rc < 0)
-		return -1;
-	free(n->str);
-	n->str = out;
-	return compose_convert(n, path, err);
-}
-
-/* recursive_interpolate: map keys extend the path, list items do not. */
-static int interp_tree(struct interp_walk *w, struct ynode *n, const char *path, struct cc_error **err)
-{
-	size_t i;
-	int rc = 0;
-
-	if (n->kind == YNODE_SCALAR)
-		return interp_scalar(w, n, path, err);
-	for (i = 0; i < n->len; i++) {
-		if (n->kind == YNODE_SEQ) {
-			rc |= interp_tree(w, n->items[i], path, err);
-		} else {
-			cleanup_free char *sub = xasprintf("%s/%s", path, n->keys[i]->str);
-
-			rc |= interp_tree(w, n->vals[i], sub, err);
-		}
-	}
-	return rc ? -1 : 0;
-}
-
-/* validate_config_section: a mapping of name -> mapping (or null, read as {}). */
-static int section_check(const char *file, struct ynode *sec, const char *section, const char *singular,
-			 struct cc_error **err)
-{
-	size_t i;
-	int rc = 0;
-
-	if (sec->kind != YNODE_MAP)
-		return ynode_error(err, sec, "In file '%s', %s must be a mapping, not a %s", file, section,
-				   ctype_of(sec) == CT_NULL ? "null" : ynode_kind_name(sec));
-	for (i = 0; i < sec->len; i++) {
-		struct ynode *v = sec->vals[i];
-
-		if (ctype_of(v) == CT_NULL) {
-			ynode_free(v);
-			sec->vals[i] = ynode_new_map(&sec->keys[i]->pos);
-		} else if (v->kind != YNODE_MAP) {
-			rc = ynode_error(err, v, "%s '%s' must be a mapping, not a %s", singular, sec->keys[i]->str,
-					 ynode_kind_name(v));
-		}
-	}
-	return rc;
-}
-
-static int version_check(const char *file, const struct ynode *root, struct cc_error **err)
-{
-	const struct ynode *v = ynode_map_get(root, "version");
-
-	if (!v) {
-		if (ynode_map_get(root, "services") || ynode_map_get(root, "networks") || ynode_map_get(root, "volumes"))
-			return 0;
-		return ynode_error(err, root, "%s: version 1 Compose files (no services: section) are not supported",
-				   file);
-	}
-	if (!cnode_is_str(v))
-		return ynode_error(err, v, "Version in \"%s\" is invalid - it should be a string.", file);
-	if (!str_has_prefix(v->str, "2") && !str_has_prefix(v->str, "3"))
-		return ynode_error(err, v, "Version \"%s\" in \"%s\" is invalid.", v->str, file);
-	return 0;
-}
-
-static int interp_section(struct compose_project *p, struct ynode *sec, const char *singular,
-			  struct cc_error **err)
-{
-	struct interp_walk w = { p, singular, NULL, NULL, { 0 } };
-	size_t i, j, k;
-	int rc = 0;
-
-	for (i = 0; i < sec->len; i++) {
-		struct ynode *conf = sec->vals[i];
-
-		w.name = sec->keys[i]->str;
-		for (j = 0; j < conf->len; j++) {
-			cleanup_free char *path = xasprintf("%s/%s/%s", singular, w.name, conf->keys[j]->str);
-
-			w.option = conf->keys[j]->str;
-			rc |= interp_tree(&w, conf->vals[j], path, err);
-		}
-	}
-	for (k = 0; k < w.unset.n; k++) {
-		cleanup_free char *msg = xasprintf("The %s variable is not set. Defaulting to a blank string.",
-						   w.unset.v[k]);
-
-		if (!strlist_has(&p->warnings, msg))
-			strlist_push(&p->warnings, msg);
-	}
-	strlist_release(&w.unset);
-	return rc ? -1 : 0;
-}
-
-/* Parse, type, check and interpolate one file; root is owned by p. */
-static int file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err)
-{
-	struct ynode *root = NULL, *sec;
-	size_t i;
-	int rc = 0;
-
-	if (ynode_parse_file(file, &root, err) < 0)
-		return -1;
-	*out = root;
-	if (root->kind != YNODE_MAP)
-		return ynode_error(err, root, "Top level object in '%s' needs to be an object not '%s'.", file,
-				   ynode_kind_name(root));
-	compose_scalar_canon(root);
-	if (version_check(file, root, err) < 0)
-		return -1;
-	for (i = 0; i < NSECTIONS; i++) {
-		if (!(sec = ynode_map_get(root, sections[i][0])))
-			continue;
-		if (section_check(file, sec, sections[i][0], sections[i][1], err) < 0) {
-			rc = -1;
-			continue;
-		}
-		rc |= interp_section(p, sec, sections[i][1], err);
-	}
-	if (rc == 0)
-		rc = compose_check_file(root, err);
-	return rc ? -1 : 0;
-}
-
-int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
-		     const struct ynode **root, const char **name, struct cc_error **err)
-{
-	struct ynode *loaded = NULL;
-	size_t i;
-
-	for (i = 0; i < p->nfiles; i++)
-		if (!strcmp(p->file_names[i], path)) {
-			*root = p->files[i];
-			*name = p->file_names[i];
-			return 0;
-		}
-	for (i = 0; i < p->next_files; i++)
-		if (!strcmp(p->ext_names[i], path)) {
-			if (p->ext_failed[i])  /* its errors were reported when it was loaded */
-				return ynode_error(err, at, "extends: %s could not be loaded (see above)", path);
-			*root = p->ext_files[i];
-			*name = p->ext_names[i];
-			return 0;
-		}
-	if (access(path, R_OK) < 0)
-		return ynode_error(err, at, "extends: cannot read %s: %s", path, strerror(errno));
-	p->ext_names = xrealloc(p->ext_names, (p->next_files + 1) * sizeof(*p->ext_names));
-	p->ext_files = xrealloc(p->ext_files, (p->next_files + 1) * sizeof(*p->ext_files));
-	p->ext_failed = xrealloc(p->ext_failed, (p->next_files + 1) * sizeof(*p->ext_failed));
-	p->ext_names[p->next_files] = xstrdup(path);
-	*name = p->ext_names[p->next_files];
-	i = p->next_files++;
-	p->ext_failed[i] = file_load(p, *name, &loaded, err) < 0;
-	p->ext_files[i] = loaded;
-	if (p->ext_failed[i])
-		return -1;
-	*root = loaded;
 	return 0;
 }
 
@@ -322,19 +119,19 @@ static int entities_load(struct compose_project *p, struct ynode *config, struct
 	size_t s, f, i;
 	int rc = 0;
 
-	for (s = 1; s < NSECTIONS; s++) {
+	for (s = 1; s < COMPOSE_NSECTIONS; s++) {
 		struct ynode *merged = ynode_new_map(NULL);
 
 		for (f = 0; f < p->nfiles; f++) {
-			const struct ynode *sec = section_of(p->files[f], sections[s][0]);
+			const struct ynode *sec = section_of(p->files[f], compose_sections[s][0]);
 
 			for (i = 0; sec && i < sec->len; i++)
 				ynode_map_set(merged, sec->keys[i]->str, ynode_clone(sec->vals[i]));
 		}
 		for (i = 0; i < merged->len; i++)
-			rc |= compose_finalize_entity(p, sections[s][1], merged->keys[i]->str, merged->vals[i], err);
+			rc |= compose_finalize_entity(p, compose_sections[s][1], merged->keys[i]->str, merged->vals[i], err);
 		if (merged->len)
-			ynode_map_set(config, sections[s][0], merged);
+			ynode_map_set(config, compose_sections[s][0], merged);
 		else
 			ynode_free(merged);
 	}
@@ -467,7 +264,7 @@ int compose_load(const struct compose_load_opts *o, struct compose_project **out
 		return -1;
 	}
 	for (i = 0; i < p->nfiles; i++)
-		rc |= file_load(p, p->file_names[i], &p->files[i], err);
+		rc |= compose_file_load(p, p->file_names[i], &p->files[i], err);
 	if (rc || project_build(p, err) < 0) {
 		compose_free(p);
 		return -1;
