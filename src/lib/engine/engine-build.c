@@ -1,4 +1,4 @@
-/* engine-build: POST /build with the context tar streamed as the request
+/* engine-build (engine.h): POST /build with the context tar streamed as the request
  * body while the JSON-lines response is decoded as it arrives (the daemon
  * answers while it still reads the body, so both run in one transfer). */
 #include "buildstream.h"

@@ -1,5 +1,5 @@
-/* engine-image: the /images endpoints ccbuild needs. */
-#include "engine.h"
+/* engine-image: the /images endpoints ccbuild needs (engine.h). */
+#include "engine-internal.h"
 #include "error.h"
 #include "util.h"
 
@@ -63,4 +63,19 @@ int engine_image_remove(struct engine *e, const char *name, int force, struct cc
 		status = engine_status_error(status, body, err);
 	json_decref(body);
 	return status;
+}
+
+int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
+		      const char *auth, const atomic_int *cancel, struct cc_error **err)
+{
+	struct engine_progress x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
+	cleanup_free char *ename = engine_escape(name), *etag = engine_escape(tag);
+	cleanup_free char *eplat = engine_escape(platform ? platform : "");
+	cleanup_free char *what = xasprintf("pulling %s:%s", name, tag);
+	cleanup_free char *path = xasprintf("/images/create?fromImage=%s&tag=%s%s%s", ename, etag,
+					    platform ? "&platform=" : "", platform ? eplat : "");
+	int rc = engine_progress_call(e, path, auth, &x, what, err);
+
+	engine_progress_release(&x);
+	return rc;
 }
