@@ -29,6 +29,7 @@ struct cli {
 	struct project *project;    /* set up for NEEDS_PROFILE commands */
 	const char *profile;
 	atomic_int *cancel;       /* the signal that asked to stop, or 0 (main) */
+	atomic_int *winding;      /* set by cli_wind_down (main's signal state) */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,

@@ -1,4 +1,4 @@
-/* ynode-parse: libyaml's event stream into a positioned ynode tree.
+/* ynode-parse (ynode.h): libyaml's event stream into a positioned ynode tree.
  *
  * Built from events, not with libyaml's document loader, so that limits
  * hold while the text is parsed: a document nested deeper than
