@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *step_status_name(enum step_status s)
+{
+	static const char *const names[] = { "pending", "done", "up-to-date", "failed", "cancelled" };
+
+	return names[s];
+}
+
 size_t graph_add(struct graph *g, const char *id, const struct step_kind *kind, void *data)
 {
 	struct step s = { 0 };

@@ -26,6 +26,17 @@ struct graph {
 	size_t *order;                /* a topological order (deps first) */
 };
 
+/* What became of a step (the scheduler and the runner report these). */
+enum step_status {
+	STEP_PENDING = 0,
+	STEP_DONE,        /* ran and succeeded */
+	STEP_UP_TO_DATE,  /* nothing to do */
+	STEP_FAILED,
+	STEP_CANCELLED,   /* not run: interrupted, or a dependency failed */
+};
+/* "done", "up-to-date", "failed", "cancelled", "pending". */
+const char *step_status_name(enum step_status s);
+
 enum graph_format { GRAPH_TEXT, GRAPH_DOT, GRAPH_JSON };
 
 /* Add a step; returns its index.  id is copied. */

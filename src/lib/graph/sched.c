@@ -66,13 +66,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-const char *step_status_name(enum step_status s)
-{
-	static const char *const names[] = { "pending", "done", "up-to-date", "failed", "cancelled" };
-
-	return names[s];
-}
-
 /* Keep the ready list sorted by priority so workers pop the most urgent. */
 static void push_ready(struct pool *p, const struct graph *g, size_t step)
 {

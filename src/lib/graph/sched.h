@@ -11,17 +11,11 @@
 #include <stddef.h>
 
 #include "cancel.h"
+#include "graph.h"
 
 struct cc_error;
 struct graph;
 
-enum step_status {
-	STEP_PENDING = 0,
-	STEP_DONE,        /* ran and succeeded */
-	STEP_UP_TO_DATE,  /* nothing to do */
-	STEP_FAILED,
-	STEP_CANCELLED,   /* not run: interrupted, or a dependency failed */
-};
 
 struct sched_ops {
 	/* Worker thread: do step `step`; return STEP_DONE, STEP_UP_TO_DATE,
@@ -38,8 +32,5 @@ struct sched_ops {
  * date, 1 when one failed, 130 when cancelled. */
 int sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
 	      const struct sched_ops *ops, void *ctx, enum step_status *status);
-
-/* "done", "up-to-date", "failed", "cancelled", "pending". */
-const char *step_status_name(enum step_status s);
 
 #endif
