@@ -5,6 +5,7 @@
 #include "error.h"
 #include "manifest.h"
 #include "project.h"
+#include "step-graph.h"
 #include "util.h"
 
 #include <curl/curl.h>

@@ -1,7 +1,8 @@
 /* project: the resolved model of one profile — the manifest, the merged
  * compose files, and every image with its final build settings (compose
  * build: section, then the manifest's images: entry, then the profile's
- * images: entry) — and the step graph built from it. */
+ * images: entry).  The step graph in p->graph is built above the model,
+ * by step-graph.h (project_load). */
 #ifndef CC_PROJECT_H
 #define CC_PROJECT_H
 
@@ -51,9 +52,9 @@ struct project {
 };
 
 /* Resolve profile `name` of manifest m: load compose files, resolve images,
- * read their Dockerfiles, build and order the step graph.  Every problem
- * found is reported. */
-int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+ * read their Dockerfiles; p->graph is left empty (step-graph.h fills it).
+ * Every problem found is reported. */
+int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
 /* Only the profile's compose model (p->compose; no images, no graph):
  * what `config` prints, which build-time problems do not stop. */
 int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
@@ -72,7 +73,8 @@ void project_free(struct project *p);
  * -dirty) or some image's tags use {git.describe}: both need a full work
  * tree status (gitinfo.h), which a local dev run does without. */
 int project_needs_git_dirty(const struct project *p);
-/* Where push:IMAGE pushes: REGISTRY/KEY; caller frees (step-push.c). */
+/* Where push:IMAGE pushes, and where the registry cache of build:IMAGE
+ * lives: REGISTRY/KEY; caller frees. */
 char *push_repository(const struct manifest *m, const struct image *img);
 
 #endif

@@ -1,4 +1,4 @@
-/* step-build: the build:IMAGE step kind.
+/* step-build: the build:IMAGE step kind (step_kind_build of step.h).
  *
  * check: hash the inputs (docs/hashing.md) with the identity of every
  * base: a manifest image's input hash, an external one's image ID as the
@@ -6,7 +6,8 @@
  * when the hash equals the last success and that image still exists; if
  * the image exists but its tag moved, the tag is put back instead of
  * rebuilding.  A base in a registry that wants credentials is pulled
- * before the build (privbase.h).
+ * before the build (privbase.h).  The bases' identities and making them
+ * local are in step-base.c, where a build's images live in step-image.c.
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
 #include "dockerfile.h"
@@ -15,12 +16,13 @@
 #include "gitinfo.h"
 #include "imageref.h"
 #include "manifest.h"
-#include "privbase.h"
 #include "project.h"
 #include "registry.h"
 #include "runner.h"
 #include "state.h"
 #include "step.h"
+#include "step-base.h"
+#include "step-image.h"
 #include "ui.h"
 #include "util.h"
 #include "why.h"
@@ -78,181 +80,6 @@ static json_t *kv_object(const struct kvlist *kv)
 	return o;
 }
 
-/* An external base the engine does not have: its digest where the
- * reference names a registry host (one HEAD; BuildKit resolves it there
- * too), else "absent".  Docker Hub short names are never asked. */
-static char *registry_identity(const char *ref, int offline, struct cc_error **err)
-{
-	cleanup_free char *host = NULL, *path = NULL, *tag = NULL, *repo = NULL;
-	struct registry_manifest m;
-	char *id = NULL;
-	int rc;
-
-	if (registry_split(ref, &host, &path, &tag) < 0)
-		return xstrdup("absent");
-	if (offline)
-		return xstrdup("unknown (offline)");
-	repo = xasprintf("%s/%s", host, path);
-	rc = registry_manifest_head(repo, tag ? tag : "latest", &m, err);
-	if (rc == 1 && m.digest)
-		id = xasprintf("registry %s", m.digest);
-	else if (rc >= 0)
-		id = xstrdup("absent");
-	registry_manifest_release(&m);
-	return id;
-}
-
-/* An image pulled from ref's repository is identified as the registry
- * names it ("registry sha256:..." from its RepoDigests): the same identity
- * it had before it was pulled, so pulling a base (privbase) rebuilds
- * nothing.  NULL when it was not pulled from there. */
-static char *pulled_identity(const char *ref, const json_t *info)
-{
-	const char *d = privbase_pulled_digest(info, ref);
-
-	return d ? xasprintf("registry %s", d) : NULL;
-}
-
-/* The identity of an external base: its image ID (or the registry digest
- * it was pulled by), its registry digest, "absent" or "unknown". */
-static char *external_identity(struct runner *r, const char *ref, struct cc_error **err)
-{
-	json_t *info = NULL;
-	char *id;
-	int rc;
-
-	if (!r->engine)
-		return xstrdup("unknown (engine unreachable)");
-	rc = engine_image_inspect(r->engine, ref, &info, err);
-	if (rc < 0)
-		return NULL;
-	id = rc == 1 ? pulled_identity(ref, info) : NULL;
-	if (!id && rc == 1 && json_string_value(json_object_get(info, "Id")))
-		id = xstrdup(json_string_value(json_object_get(info, "Id")));
-	json_decref(info);
-	return id ? id : registry_identity(ref, r->offline, err);
-}
-
-/* 1 when each platform's build of img looks ref up per platform: img is
- * built for platforms and ref is not used FROM --platform=$BUILDPLATFORM. */
-static int per_platform_base(const struct image *img, const char *ref)
-{
-	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref);
-}
-
-/* The local name of platform's image of private base ref: REF-os-arch, or
- * for a reference by digest (REPO@sha256:HEX) REPO:ccb-HEX16-os-arch. */
-static char *private_local_ref(const char *ref, const char *platform)
-{
-	const char *at = strchr(ref, '@'), *hex;
-	char *out, *p;
-
-	if (!at)
-		return build_platform_ref(ref, platform);
-	hex = strchr(at, ':') ? strchr(at, ':') + 1 : at + 1;
-	out = xasprintf("%.*s:ccb-%.16s-%s", (int)(at - ref), ref, hex, platform);
-	for (p = strrchr(out, ':') + 1; *p; p++)
-		if (*p == '/')
-			*p = '-';
-	return out;
-}
-
-/* An external base of img in a registry the docker config has
- * credentials for: *auth set (else NULL, also for manifest images), and 1
- * when each platform's build of img looks it up per platform
- * (per_platform_base); -1 with err for unusable credentials. */
-static int private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth,
-				struct cc_error **err)
-{
-	*auth = NULL;
-	if (project_base_image(r->project, img, ref) >= 0)
-		return 0;
-	if (privbase_auth(ref, auth, err) < 0)
-		return -1;
-	return *auth ? per_platform_base(img, ref) : 0;
-}
-
-/* When img's Dockerfile names img's own reference (project_base_is_self)
- * and the engine's image of that name (id) is this step's own last build:
- * the identity recorded then, that of the external image it was built
- * FROM, so that a build never changes its own inputs.  Else id.  Takes id. */
-static char *own_base_identity(struct runner *r, size_t i, const char *key, char *id)
-{
-	struct step_record rec;
-	cleanup_free char *warning = NULL;
-	const char *prev;
-
-	if (state_load_step(r->state_dir, r->project->graph.steps[i].id, &rec, &warning) != 1)
-		return id;
-	prev = json_string_value(json_object_get(json_object_get(rec.inputs, "bases"), key));
-	if (prev && rec.output && strstr(rec.output, id)) {
-		free(id);
-		id = xstrdup(prev);
-	}
-	step_record_release(&rec);
-	return id;
-}
-
-/* The external bases of step i's image, each once under its normalised
- * reference (imageref.h), with its identity, in FROM order. */
-static int collect_external(struct runner *r, size_t i, struct strlist *ids, json_t *bases, struct cc_error **err)
-{
-	const struct image *img = r->project->graph.steps[i].data;
-	size_t j;
-
-	for (j = 0; j < img->bases.n; j++) {
-		const char *ref = img->bases.v[j];
-		cleanup_free char *norm = imageref_normalized(ref), *auth = NULL;
-		const char *key = norm ? norm : ref;
-		char *id;
-
-		if (project_base_image(r->project, img, ref) >= 0 || json_object_get(bases, key))
-			continue; /* a manifest image (identified by its hash), or named twice */
-		/* credentials (a helper may run) only asked where they can matter */
-		int per = 0;
-
-		if (per_platform_base(img, ref) && !r->offline &&
-		    (per = private_per_platform(r, img, ref, &auth, err)) < 0)
-			return -1;
-		if (per)
-			id = registry_identity(ref, 0, err);  /* its index: what each platform pulls */
-		else
-			id = external_identity(r, ref, err);
-		if (id && project_base_is_self(img, ref))
-			id = own_base_identity(r, i, key, id);
-		if (!id)
-			return -1;
-		json_object_set_new(bases, key, json_string(id));
-		strlist_push(ids, key);
-		strlist_push(ids, id);
-		free(id);
-	}
-	return 0;
-}
-
-/* Base identities in a fixed order (manifest images as "build:KEY" with
- * their input hash first, then externals by normalised reference with
- * their image ID), into res->inputs.bases and ids. */
-static int collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t *bases, struct cc_error **err)
-{
-	const struct step *s = &r->project->graph.steps[i];
-	size_t j;
-
-	for (j = 0; j < s->ndeps; j++) {
-		const struct step *d = &r->project->graph.steps[s->deps[j]];
-		const char *out = r->results[s->deps[j]].hash;
-
-		if (d->kind != &step_kind_build)
-			continue;
-		if (!out)
-			return cc_error_set(err, "%s has no input hash yet", d->id);
-		json_object_set_new(bases, d->id, json_string(out));
-		strlist_push(ids, d->id);
-		strlist_push(ids, out);
-	}
-	return collect_external(r, i, ids, bases, err);
-}
-
 static json_t *build_inputs(const struct image *img, const char *platforms, const char *dockerfile_text,
 			    json_t *bases)
 {
@@ -281,7 +108,7 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 	int rc = -1;
 
 	res->scratch = bs;
-	if (collect_bases(r, i, &ids, bases, err) < 0) {
+	if (build_collect_bases(r, i, &ids, bases, err) < 0) {
 		json_decref(bases);
 		goto out;
 	}
@@ -333,41 +160,6 @@ static char *change_reason(struct runner *r, const struct step_record *rec, cons
 	strlist_release(&lines);
 	hash_manifest_release(&old);
 	return reason;
-}
-
-/* "name:tag" -> "name:tag-linux-arm64": where one platform's image of a
- * multi-platform build is tagged locally, so platforms never clobber. */
-char *build_platform_ref(const char *ref, const char *platform)
-{
-	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
-	char *out, *p;
-
-	if (colon && slash && colon < slash)
-		colon = NULL;
-	out = colon ? xasprintf("%s-%s", ref, platform) : xasprintf("%s:latest-%s", ref, platform);
-	for (p = strrchr(out, ':') + 1; *p; p++)
-		if (*p == '/')
-			*p = '-';
-	return out;
-}
-
-/* 1 when img's build for platform needs base's image of that platform
- * (REF-PLATFORM): base is multi-platform, img is built for that platform
- * (one of its several, or its only one), and so is base. */
-static int shares_platform(const struct image *base, const struct image *img, const char *platform)
-{
-	return base->platforms.n > 1 && img->platforms.n > 0 && strlist_has(&base->platforms, platform) &&
-	       strlist_has(&img->platforms, platform);
-}
-
-/* The platform this engine runs natively, as in "linux/amd64". */
-static const char *native_platform(void)
-{
-#if defined(__aarch64__)
-	return "linux/arm64";
-#else
-	return "linux/amd64";
-#endif
 }
 
 /* One recorded image: 1 present and tagged ref (retagged when !dry; *moved
@@ -422,7 +214,7 @@ static int output_present(struct runner *r, const struct image *img, const struc
 		*eq = '\0';
 		ref = build_platform_ref(img->ref, tok);
 		rc = variant_present(r, ref, eq + 1, dry, &moved, err);
-		if (rc == 1 && !strcmp(tok, native_platform()))
+		if (rc == 1 && !strcmp(tok, build_native_platform()))
 			rc = variant_present(r, img->ref, eq + 1, dry, &moved, err);
 	}
 	if (rc == 0)
@@ -676,7 +468,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 		const struct image *dimg = d->data;
 		cleanup_free char *local = NULL;
 
-		if (d->kind != &step_kind_build || !shares_platform(dimg, img, platform) || !dimg->ref_full)
+		if (d->kind != &step_kind_build || !build_shares_platform(dimg, img, platform) || !dimg->ref_full)
 			continue;
 		local = build_platform_ref(dimg->ref, platform);
 		kvlist_set(&map, dimg->ref_full, local);
@@ -685,7 +477,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 		const char *ref = img->platform_bases.v[j];
 		cleanup_free char *auth = NULL, *local = NULL, *nref = NULL;
 
-		int per = private_per_platform(r, img, ref, &auth, err);
+		int per = build_private_per_platform(r, img, ref, &auth, err);
 
 		if (per < 0) {
 			kvlist_release(&map);
@@ -693,7 +485,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 		}
 		if (!per || !(nref = imageref_normalized(ref)))
 			continue;
-		local = private_local_ref(ref, platform);
+		local = build_private_local_ref(ref, platform);
 		kvlist_set(&map, nref, local);
 	}
 	if (!map.n)
@@ -757,7 +549,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		} else if (n > 1) {
 			strbuf_addf(&out, "%s%s=%s", out.len ? "," : "", img->platforms.v[k], v[k].id);
 			strlist_push(&res->tags, v[k].tags.v[0]);
-			if (!strcmp(img->platforms.v[k], native_platform()) && rc == 0 &&
+			if (!strcmp(img->platforms.v[k], build_native_platform()) && rc == 0 &&
 			    engine_image_tag(r->engine, v[k].id, img->ref, err) < 0)
 				rc = -1;
 		}
@@ -781,102 +573,6 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	return rc;
 }
 
-char *build_platform_cache_tag(const char *hash, const char *platform)
-{
-	char *tag = xasprintf("ccb-%.32s-%s", hash, platform), *p;
-
-	for (p = tag; *p; p++)
-		if (*p == '/')
-			*p = '-';
-	return tag;
-}
-
-int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_error **err)
-{
-	const struct step *d = &r->project->graph.steps[b], *f = &r->project->graph.steps[for_step];
-	const struct step_result *dr = &r->results[b];
-	const struct image *dimg = d->data, *fimg = NULL;
-	cleanup_free char *repo = NULL, *tag = NULL, *ref = NULL, *note = NULL;
-	size_t k;
-
-	if (!dr->output || strncmp(dr->output, "registry:", 9))
-		return 0;
-	if (f->kind == &step_kind_build)
-		fimg = f->data;
-	else if (f->kind == &step_kind_scan)  /* judges each platform's image */
-		fimg = ((const struct scan_target *)f->data)->image;
-	repo = push_repository(r->project->manifest, dimg);
-	tag = xasprintf("ccb-%s", dr->hash);
-	ref = xasprintf("%s:%s", repo, tag);
-	note = xasprintf("pulling %s", ref);
-	ui_step_progress(r->ui, f->id, note);
-	if (engine_image_pull(r->engine, repo, tag, NULL, r->registry_auth, r->cancel, err) < 0 ||
-	    engine_image_tag(r->engine, ref, dimg->ref, err) < 0)
-		return -1;
-	for (k = 0; fimg && k < dimg->platforms.n; k++) {
-		const char *plat = dimg->platforms.v[k];
-		cleanup_free char *ptag = NULL, *pref = NULL, *local = NULL;
-
-		if (!shares_platform(dimg, fimg, plat))
-			continue;
-		ptag = build_platform_cache_tag(dr->hash, plat);
-		pref = xasprintf("%s:%s", repo, ptag);
-		local = build_platform_ref(dimg->ref, plat);
-		if (engine_image_pull(r->engine, repo, ptag, plat, r->registry_auth, r->cancel, err) < 0 ||
-		    engine_image_tag(r->engine, pref, local, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* A base found in the registry (not built here) must be local before an
- * image is built FROM it, and so must an external base in a registry that
- * wants credentials (privbase.h): for a build per platform, each
- * platform's image under REF-os-arch. */
-static int bases_local(struct runner *r, size_t i, struct cc_error **err)
-{
-	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
-	size_t j, k;
-
-	for (j = 0; j < s->ndeps; j++)
-		if (r->project->graph.steps[s->deps[j]].kind == &step_kind_build &&
-		    build_make_local(r, s->deps[j], i, err) < 0)
-			return -1;
-	for (j = 0; j < img->bases.n; j++) {
-		const char *ref = img->bases.v[j];
-		cleanup_free char *auth = NULL, *note = NULL, *norm = imageref_normalized(ref);
-		int per = private_per_platform(r, img, ref, &auth, err);
-		struct strlist locals = { 0 };
-		const char *index;
-		int rc;
-
-		if (per < 0)
-			return -1;
-		if (!auth)
-			continue;
-		note = xasprintf("making %s local", ref);
-		ui_step_progress(r->ui, s->id, note);
-		for (k = 0; per && k < img->platforms.n; k++) {
-			char *local = private_local_ref(ref, img->platforms.v[k]);
-
-			strlist_push(&locals, local);
-			free(local);
-		}
-		index = json_string_value(json_object_get(json_object_get(r->results[i].inputs, "bases"), norm ? norm : ref));
-		if (index && str_has_prefix(index, "registry "))
-			index += strlen("registry ");
-		else
-			index = NULL;
-		rc = privbase_make_local(r->engine, ref, native_platform(), per ? &img->platforms : NULL, &locals,
-					 index, auth, r->cancel, err);
-		strlist_release(&locals);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int build_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -886,7 +582,7 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	size_t k;
 	int rc;
 
-	if (bases_local(r, i, err) < 0)
+	if (build_bases_local(r, i, err) < 0)
 		return -1;
 	rc = base_request(r, s->data, r->results[i].scratch, &req, &dfdata, &labels, err);
 	if (rc == 0)

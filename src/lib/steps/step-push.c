@@ -1,4 +1,4 @@
-/* step-push: the push:IMAGE step kind — push a built image to the
+/* step-push: the push:IMAGE step kind (step.h) — push a built image to the
  * manifest's registry under its expanded tags.
  *
  * The repository is REGISTRY/KEY (registry: 127.0.0.1:5000/shop, image
@@ -16,6 +16,7 @@
 #include "runner.h"
 #include "state.h"
 #include "step.h"
+#include "step-image.h"
 #include "tagtmpl.h"
 #include "ui.h"
 #include "util.h"
@@ -35,11 +36,6 @@ static void push_describe(const struct step *s, struct strbuf *out)
 		for (i = 0; i < img->tags.n; i++)
 			strbuf_addf(out, "%s%s", i ? "," : " tags=", img->tags.v[i]);
 	}
-}
-
-char *push_repository(const struct manifest *m, const struct image *img)
-{
-	return xasprintf("%s/%s", m->registry, img->key);
 }
 
 /* Expand the tag templates with the build's input hash. */

@@ -1,4 +1,4 @@
-/* step-scan: the scan:IMAGE:SCAN step kind — judge a built image before
+/* step-scan: the scan:IMAGE:SCAN step kind (step.h) — judge a built image before
  * anything ships it.
  *
  * A policy scan (rules:) reads the image's inspect and history through the
@@ -18,6 +18,7 @@
 #include "scanpolicy.h"
 #include "state.h"
 #include "step.h"
+#include "step-image.h"
 #include "ui.h"
 #include "util.h"
 
@@ -383,7 +384,7 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 	const struct scan_target *t = s->data;
 	size_t b = runner_dep(r, i, &step_kind_build);
 
-	if (build_make_local(r, b, i, err) < 0)
+	if (build_make_local(r, b, i, t->image, err) < 0)  /* judges each platform's image */
 		return -1;
 	if (t->spec->command.n)
 		return run_external(r, s, &r->results[i], err);

@@ -38,18 +38,6 @@ struct step_kind {
 };
 
 extern const struct step_kind step_kind_build;
-/* Make build step b's image local when the registry cache satisfied it
- * (pull REGISTRY/KEY:ccb-HASH, tag it REF; for a multi-platform image also
- * each of the platforms for_step builds, tagged REF-os-arch); progress
- * shown on for_step.  0 when it already is. */
-int build_make_local(struct runner *r, size_t b, size_t for_step, struct cc_error **err);
-/* The registry tag one platform's image of a multi-platform build is
- * pushed under: "ccb-" 32 hex digits of hash "-os-arch[-variant]".
- * Caller frees. */
-char *build_platform_cache_tag(const char *hash, const char *platform);
-/* Where one platform's image of a multi-platform build is tagged locally:
- * "name:tag" -> "name:tag-linux-arm64".  Caller frees. */
-char *build_platform_ref(const char *ref, const char *platform);
 extern const struct step_kind step_kind_push;
 extern const struct step_kind step_kind_scan;
 
