@@ -5,7 +5,11 @@ CC ?= cc
 PKGS = yaml-0.1 libcurl jansson libgit2 libcrypto libarchive
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter -Werror
-CPPFLAGS += -std=gnu11 -D_GNU_SOURCE -iquote src $(shell pkg-config --cflags $(PKGS))
+# Every source folder is on the quote path, so `#include "error.h"` works
+# from anywhere (basenames are unique across folders: scripts/check-layout.sh).
+SRC_DIRS = src/cmd $(sort $(dir $(wildcard src/lib/*/*.c src/lib/*/*.h)))
+INCLUDES = -iquote src $(addprefix -iquote ,$(SRC_DIRS:%/=%))
+CPPFLAGS += -std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(shell pkg-config --cflags $(PKGS))
 LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 # Objects and binaries go below BUILD (default: beside the sources);
@@ -14,7 +18,8 @@ LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 # $CCBUILD_BUILD_DIR.
 BUILD ?=
 B = $(if $(BUILD),$(BUILD:%/=%)/)
-LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC = $(wildcard src/lib/*/*.c src/cmd/*.c)
+SRC_H = $(wildcard src/*.h src/cmd/*.h src/lib/*/*.h)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)%.o)
 UNIT_SRC = $(wildcard tests/unit/test-*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(B)%)
@@ -32,7 +37,7 @@ $(B)tests/unit/test-%: tests/unit/test-%.c tests/unit/tap.h $(B)libccbuild.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -iquote tests/unit $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(B)libccbuild.a $(LDLIBS)
 
-$(B)%.o: %.c $(wildcard src/*.h)
+$(B)%.o: %.c $(SRC_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
@@ -57,10 +62,10 @@ install: ccbuild
 	install -D -m 755 ccbuild $(DESTDIR)$(PREFIX)/bin/ccbuild
 
 fmt:
-	clang-format -i src/*.c src/*.h tests/unit/*.c
+	clang-format -i src/*.c $(LIB_SRC) $(SRC_H) tests/unit/*.c
 
 clean:
-	rm -f src/*.o libccbuild.a ccbuild $(UNIT_SRC:.c=)
+	rm -f src/*.o src/cmd/*.o src/lib/*/*.o libccbuild.a ccbuild $(UNIT_SRC:.c=)
 	rm -rf build
 
 .PHONY: all test asan tsan install fmt clean

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "manifest.h"
 #include "project.h"
+#include "step-graph.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -73,64 +74,6 @@ static const char options_help[] =
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
 	"3 engine unreachable, 128+N ended by signal N (130 Ctrl-C, 143 SIGTERM).\n";
-
-int cli_report(struct cc_error *err, int code)
-{
-	struct cc_error *e;
-
-	for (e = err; e; e = e->next)
-		fprintf(stderr, "ccbuild: error: %s\n", e->msg);
-	cc_error_free(err);
-	return code;
-}
-
-int cli_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("ccbuild: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
-char *cli_state_dir(const struct cli *cli)
-{
-	if (cli->state_dir)
-		return xstrdup(cli->state_dir);
-	return path_join(cli->manifest->dir, ".ccbuild");
-}
-
-int cli_engine(const struct cli *cli, int required, struct engine **out)
-{
-	struct cc_error *err = NULL;
-	struct engine *e = engine_open(NULL, &err);
-	int rc;
-
-	*out = NULL;
-	if (!e)
-		return cli_report(err, EXIT_USAGE);
-	rc = engine_ping(e, &err);
-	if (rc == 0) {
-		*out = e;
-		return 0;
-	}
-	engine_close(e);
-	if (required)
-		return cli_report(err, EXIT_ENGINE);
-	fprintf(stderr, "ccbuild: warning: %s; images not checked\n", err ? err->msg : "engine unreachable");
-	cc_error_free(err);
-	return 0;
-}
-
-int cli_jobs(const struct cli *cli)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return cli->jobs > 0 ? cli->jobs : n > 0 ? (int)n : 1;
-}
 
 static const struct command *find_command(const char *name)
 {
@@ -252,17 +195,12 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 /* The only process-wide mutable state.  `interrupted` gets the number of
  * the SIGINT/SIGTERM that asked to stop; the scheduler, the workers,
  * engine transfers, the context walk and hashing poll it (cancel.h).
- * `winding` is set by cli_wind_down when a command starts work worth
- * winding down; before that (loading, waiting for the state lock, the
- * read-only commands) nothing needs keeping or cleaning up, so a signal
- * ends the process at once, as does a second signal at any time.  Both
- * are lock-free atomics: safe in a handler. */
+ * `winding` is set by cli_wind_down (through cli.winding) when a command
+ * starts work worth winding down; before that (loading, waiting for the
+ * state lock, the read-only commands) nothing needs keeping or cleaning
+ * up, so a signal ends the process at once, as does a second signal at
+ * any time.  Both are lock-free atomics: safe in a handler. */
 static atomic_int interrupted, winding;
-
-void cli_wind_down(const struct cli *cli)
-{
-	atomic_store(&winding, 1);
-}
 
 static void on_signal(int sig)
 {
@@ -312,6 +250,7 @@ int main(int argc, char **argv)
 		argv--;
 	}
 	cli.cancel = &interrupted;
+	cli.winding = &winding;
 	install_signals();
 	curl_global_init(CURL_GLOBAL_ALL);
 	rc = setup(&cli, c, &argc, &argv);

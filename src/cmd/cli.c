@@ -1,0 +1,76 @@
+/* cli: the helpers every command uses (cli.h): printing errors, the state
+ * directory, the engine connection, the worker count, winding down. */
+#include "cli.h"
+#include "engine.h"
+#include "error.h"
+#include "manifest.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int cli_report(struct cc_error *err, int code)
+{
+	struct cc_error *e;
+
+	for (e = err; e; e = e->next)
+		fprintf(stderr, "ccbuild: error: %s\n", e->msg);
+	cc_error_free(err);
+	return code;
+}
+
+int cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ccbuild: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+char *cli_state_dir(const struct cli *cli)
+{
+	if (cli->state_dir)
+		return xstrdup(cli->state_dir);
+	return path_join(cli->manifest->dir, ".ccbuild");
+}
+
+int cli_engine(const struct cli *cli, int required, struct engine **out)
+{
+	struct cc_error *err = NULL;
+	struct engine *e = engine_open(NULL, &err);
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return cli_report(err, EXIT_USAGE);
+	rc = engine_ping(e, &err);
+	if (rc == 0) {
+		*out = e;
+		return 0;
+	}
+	engine_close(e);
+	if (required)
+		return cli_report(err, EXIT_ENGINE);
+	fprintf(stderr, "ccbuild: warning: %s; images not checked\n", err ? err->msg : "engine unreachable");
+	cc_error_free(err);
+	return 0;
+}
+
+int cli_jobs(const struct cli *cli)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cli->jobs > 0 ? cli->jobs : n > 0 ? (int)n : 1;
+}
+
+void cli_wind_down(const struct cli *cli)
+{
+	if (cli->winding)
+		atomic_store(cli->winding, 1);
+}

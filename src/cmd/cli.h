@@ -1,0 +1,72 @@
+/* cli: what main parsed and set up for a command.  Commands are
+ * `int cmd_NAME(struct cli *cli, int argc, char **argv)` returning an exit
+ * code; they print their own results and report errors through
+ * cli_report(). */
+#ifndef CC_CLI_H
+#define CC_CLI_H
+
+#include "cancel.h"
+
+struct cc_error;
+struct engine;
+struct gitinfo;
+struct manifest;
+struct project;
+struct runner;
+
+/* EXIT_INTERRUPTED: a command that stopped for the cancel flag; main
+ * exits 128 + the signal's number instead (130 SIGINT, 143 SIGTERM). */
+enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ENGINE = 3, EXIT_INTERRUPTED = 130 };
+
+struct cli {
+	const char *file;       /* -f */
+	const char *dir;        /* -C */
+	const char *state_dir;  /* --state-dir / CCBUILD_STATE_DIR */
+	const char *report;     /* --report FILE: JSON report of the run */
+	const char *junit;      /* --junit FILE: scan results as JUnit XML */
+	int jobs;               /* -j, 0 = number of cores */
+	int json, dry_run, keep_going, offline;
+	int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
+	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
+	struct project *project;    /* set up for NEEDS_PROFILE commands */
+	const char *profile;
+	atomic_int *cancel;       /* the signal that asked to stop, or 0 (main) */
+	atomic_int *winding;      /* set by cli_wind_down (main's signal state) */
+};
+
+/* Print every error of err to stderr as "ccbuild: error: ...", free it,
+ * and return code. */
+int cli_report(struct cc_error *err, int code);
+/* Print "ccbuild: error: MESSAGE" and return code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The state directory: --state-dir, $CCBUILD_STATE_DIR, or .ccbuild beside
+ * the manifest; caller frees. */
+char *cli_state_dir(const struct cli *cli);
+/* Connect to the engine: 0 with *out (caller closes); when no engine
+ * answers, EXIT_ENGINE after printing why if `required`, else 0 with *out
+ * NULL and a warning. */
+int cli_engine(const struct cli *cli, int required, struct engine **out);
+/* Worker count: -j, else the number of online cores. */
+int cli_jobs(const struct cli *cli);
+/* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down
+ * (steps in flight cancelled and reported, nothing half written); until
+ * then a signal ends the process at once, with 128 + its number. */
+void cli_wind_down(const struct cli *cli);
+
+/* Decide every step of the profile into *r (plan and why): connects to the
+ * engine if one answers (*e, may stay NULL), reads git facts (a warning
+ * when it cannot), *state_dir set (caller frees), then runner_plan.  The
+ * caller releases r (when r->results), git and e whatever the result;
+ * 0 or an exit code after printing why. */
+int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir, struct gitinfo *git);
+
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_graph(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_lint(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_why(struct cli *cli, int argc, char **argv);
+int cmd_prune(struct cli *cli, int argc, char **argv);
+
+#endif

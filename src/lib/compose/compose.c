@@ -1,0 +1,403 @@
+/* compose: loading (compose.h), environment layers and the accessors.
+ * Reading one file (interpolation, checks) is in compose-file.c, merging
+ * in compose-merge.c, per-service normalisation in
+ * compose-service.c, schema checks in compose-check.c.  The order of steps
+ * is that of compose/config/config.py load(): interpolate and check each
+ * file, merge the files' services, then normalise each merged service. */
+#include "compose-internal.h"
+
+#include "error.h"
+#include "interp.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char *abspath(const char *path)
+{
+	char cwd[4096];
+	cleanup_free char *joined = NULL;
+
+	if (path[0] == '/')
+		return path_clean(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path_clean(path);
+	joined = path_join(cwd, path);
+	return path_clean(joined);
+}
+
+static const char *process_getenv(void *data, const char *name)
+{
+	(void)data;
+	return getenv(name);
+}
+
+const char *compose_getenv(const struct compose_project *p, const char *name)
+{
+	return compose_env_get(p, name);
+}
+
+/* Layers, lowest first: PROJECT/.env, extra env files, the profile's env
+ * map, the process environment (compose: os.environ wins over .env). */
+static int env_build(struct compose_project *p, const struct compose_load_opts *o, struct cc_error **err)
+{
+	cleanup_free char *dotenv = path_join(p->project_dir, ".env");
+	size_t i;
+	char **e;
+
+	if (!o->no_dot_env && access(dotenv, F_OK) == 0 &&
+	    envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
+		return -1;
+	for (i = 0; i < o->nenv_files; i++) {
+		cleanup_free char *path = path_join(p->project_dir, o->env_files[i]);
+
+		if (envfile_load(path, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
+			return -1;
+	}
+	for (i = 0; o->env && i < o->env->n; i++)
+		envfile_set(&p->env, o->env->keys[i], o->env->vals[i]);
+	for (e = environ; o->use_process_env && e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		cleanup_free char *key = eq ? xstrndup(*e, (size_t)(eq - *e)) : NULL;
+
+		if (key)
+			envfile_set(&p->env, key, eq + 1);
+	}
+	return 0;
+}
+
+static struct ynode *section_of(const struct ynode *root, const char *name)
+{
+	struct ynode *sec = ynode_map_get(root, name);
+
+	return sec && sec->kind == YNODE_MAP ? sec : NULL;
+}
+
+/* load_services' reduce(merge_services): one file is taken as it is; with
+ * overrides every service goes through merge_service_dicts_from_files. */
+static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
+{
+	struct ynode *acc = ynode_clone(section_of(p->files[0], "services") ? section_of(p->files[0], "services")
+									 : &(struct ynode){ .kind = YNODE_MAP });
+	const struct ynode *over, *empty = &(struct ynode){ .kind = YNODE_MAP };
+	size_t f, i;
+
+	for (f = 1; f < p->nfiles; f++) {
+		struct ynode *next = ynode_new_map(NULL);
+
+		over = section_of(p->files[f], "services") ? section_of(p->files[f], "services") : empty;
+		for (i = 0; i < acc->len + over->len; i++) {
+			const struct ynode *key = i < acc->len ? acc->keys[i] : over->keys[i - acc->len];
+			const struct ynode *b = ynode_map_get(acc, key->str), *o = ynode_map_get(over, key->str);
+			struct ynode *m;
+
+			if (i >= acc->len && b)
+				continue;
+			if (!(m = compose_merge_service(b ? b : empty, o ? o : empty, err))) {
+				ynode_free(next);
+				ynode_free(acc);
+				return NULL;
+			}
+			m->pos = (o ? o : b)->pos;
+			ynode_map_set(next, key->str, m);
+		}
+		ynode_free(acc);
+		acc = next;
+	}
+	return acc;
+}
+
+/* load_mapping: a later file's entry replaces the earlier one whole. */
+static int entities_load(struct compose_project *p, struct ynode *config, struct cc_error **err)
+{
+	size_t s, f, i;
+	int rc = 0;
+
+	for (s = 1; s < COMPOSE_NSECTIONS; s++) {
+		struct ynode *merged = ynode_new_map(NULL);
+
+		for (f = 0; f < p->nfiles; f++) {
+			const struct ynode *sec = section_of(p->files[f], compose_sections[s][0]);
+
+			for (i = 0; sec && i < sec->len; i++)
+				ynode_map_set(merged, sec->keys[i]->str, ynode_clone(sec->vals[i]));
+		}
+		for (i = 0; i < merged->len; i++)
+			rc |= compose_finalize_entity(p, compose_sections[s][1], merged->keys[i]->str, merged->vals[i], err);
+		if (merged->len)
+			ynode_map_set(config, compose_sections[s][0], merged);
+		else
+			ynode_free(merged);
+	}
+	return rc ? -1 : 0;
+}
+
+static int services_finalize(struct compose_project *p, struct ynode *services, struct cc_error **err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < services->len; i++) {
+		struct ynode *svc = services->vals[i];
+
+		services->vals[i] = NULL;
+		if (compose_finalize_service(p, services->keys[i]->str, services, &svc, err) < 0)
+			rc = -1;
+		services->vals[i] = svc;
+	}
+	return rc;
+}
+
+/* serialize.py: every string has '$' doubled, and strings that read like
+ * YAML 1.1 booleans are double-quoted (quoted == 2 tells ynode_emit). */
+static void config_style(struct ynode *n)
+{
+	static const char *const boolish[] = { "y", "n", "yes", "no", "on", "off", "true", "false" };
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	if (n->kind != YNODE_SCALAR) {
+		for (i = 0; i < n->len; i++) {
+			if (n->kind == YNODE_MAP) {
+				n->keys[i]->quoted = 1;
+				config_style(n->keys[i]);
+			}
+			config_style(n->kind == YNODE_MAP ? n->vals[i] : n->items[i]);
+		}
+		if (n->kind == YNODE_MAP)
+			ynode_map_rekeyed(n);
+		return;
+	}
+	if (!n->quoted)
+		return;
+	for (i = 0; i < sizeof(boolish) / sizeof(boolish[0]); i++)
+		if (!strcasecmp(n->str, boolish[i]))
+			n->quoted = 2;
+	if (!strchr(n->str, '$'))
+		return;
+	for (i = 0; n->str[i]; i++) {
+		if (n->str[i] == '$')
+			strbuf_addch(&sb, '$');
+		strbuf_addch(&sb, n->str[i]);
+	}
+	free(n->str);
+	n->str = strbuf_detach(&sb);
+}
+
+static const char *config_version(const struct compose_project *p)
+{
+	const struct ynode *v = ynode_map_get(p->files[0], "version");
+
+	return v && v->kind == YNODE_SCALAR ? v->str : "3.9";
+}
+
+static int project_build(struct compose_project *p, struct cc_error **err)
+{
+	struct ynode *config = ynode_new_map(NULL), *services;
+	int rc = 0;
+
+	ynode_map_set(config, "version", cnode_str(config_version(p), NULL));
+	if (!(services = services_merge(p, err))) {
+		ynode_free(config);
+		return -1;
+	}
+	for (size_t i = 0; i < services->len; i++)
+		rc |= compose_resolve_extends(p, services->keys[i]->str, &services->vals[i], err);
+	if (rc == 0)
+		rc |= compose_check_services(services, err);
+	if (rc == 0)
+		rc |= services_finalize(p, services, err);
+	ynode_map_sort(services, 1);
+	ynode_map_set(config, "services", ynode_clone(services));
+	rc |= entities_load(p, config, err);
+	ynode_map_sort(config, 1);
+	config_style(config);
+	p->config = config;
+	p->services = services;
+	return rc ? -1 : 0;
+}
+
+/* get_project_name: lower case, only [-_a-z0-9] kept. */
+static char *project_name(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		int c = tolower((unsigned char)*s);
+
+		if (c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			strbuf_addch(&sb, (char)c);
+	}
+	return strbuf_detach(&sb);
+}
+
+int compose_load(const struct compose_load_opts *o, struct compose_project **out, struct cc_error **err)
+{
+	struct compose_project *p = xcalloc(1, sizeof(*p));
+	cleanup_free char *first_dir = NULL;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!o->nfiles)
+		return cc_error_set(err, "no compose file given"), free(p), -1;
+	p->file_names = xcalloc(o->nfiles, sizeof(*p->file_names));
+	p->files = xcalloc(o->nfiles, sizeof(*p->files));
+	p->nfiles = o->nfiles;
+	first_dir = path_dirname(o->files[0]);
+	p->project_dir = abspath(o->project_dir ? o->project_dir : first_dir);
+	/* Relative -f paths are relative to the project, as ccbuild.yaml writes them. */
+	for (i = 0; i < o->nfiles; i++) {
+		cleanup_free char *joined = o->project_dir ? path_join(p->project_dir, o->files[i]) : NULL;
+
+		p->file_names[i] = abspath(joined ? joined : o->files[i]);
+	}
+	p->project_name = project_name(o->project_name ? o->project_name : strrchr(p->project_dir, '/') + 1);
+	if (env_build(p, o, err) < 0) {
+		compose_free(p);
+		return -1;
+	}
+	for (i = 0; i < p->nfiles; i++)
+		rc |= compose_file_load(p, p->file_names[i], &p->files[i], err);
+	if (rc || project_build(p, err) < 0) {
+		compose_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+size_t compose_service_count(const struct compose_project *p)
+{
+	return p->services->len;
+}
+
+const char *compose_service_name(const struct compose_project *p, size_t i)
+{
+	return i < p->services->len ? p->services->keys[i]->str : NULL;
+}
+
+long compose_service_find(const struct compose_project *p, const char *name)
+{
+	return ynode_map_index(p->services, name);
+}
+
+const struct ynode *compose_service(const struct compose_project *p, size_t i)
+{
+	return i < p->services->len ? p->services->vals[i] : NULL;
+}
+
+static const char *scalar_of(const struct ynode *map, const char *key)
+{
+	const struct ynode *n = ynode_map_get(map, key);
+
+	return n && n->kind == YNODE_SCALAR && ctype_of(n) != CT_NULL ? n->str : NULL;
+}
+
+static void kv_from_map(struct kvlist *kv, const struct ynode *map)
+{
+	size_t i;
+
+	for (i = 0; map && map->kind == YNODE_MAP && i < map->len; i++) {
+		const struct ynode *v = map->vals[i];
+
+		kvlist_set(kv, map->keys[i]->str, v->kind == YNODE_SCALAR && ctype_of(v) != CT_NULL ? v->str : "");
+	}
+}
+
+int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out)
+{
+	const struct ynode *svc = compose_service(p, i), *build = ynode_map_get(svc, "build"), *cf;
+	size_t j;
+
+	memset(out, 0, sizeof(*out));
+	if (!build || build->kind != YNODE_MAP)
+		return 1;
+	out->context = scalar_of(build, "context");
+	out->dockerfile = scalar_of(build, "dockerfile");
+	out->target = scalar_of(build, "target");
+	out->image = scalar_of(svc, "image");
+	kv_from_map(&out->args, ynode_map_get(build, "args"));
+	kv_from_map(&out->labels, ynode_map_get(build, "labels"));
+	cf = ynode_map_get(build, "cache_from");
+	for (j = 0; cf && cf->kind == YNODE_SEQ && j < cf->len; j++)
+		if (cf->items[j]->kind == YNODE_SCALAR)
+			strlist_push(&out->cache_from, cf->items[j]->str);
+	return 0;
+}
+
+int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err)
+{
+	const struct ynode *b = ynode_map_get(compose_service(p, i), "build"), *ctx, *df;
+	const char *name = compose_service_name(p, i);
+	int rc = 0;
+
+	if (!b || b->kind != YNODE_MAP)
+		return 0;
+	if ((ctx = ynode_map_get(b, "context")) && cnode_is_str(ctx) && compose_is_url(ctx->str))
+		rc = ynode_error(err, ctx, "service '%s': build context %s: remote (git or URL) build contexts are "
+				 "not supported yet; clone it and give its directory", name, ctx->str);
+	df = ynode_map_get(b, "dockerfile");
+	if (df && df->kind == YNODE_SCALAR && (ctype_of(df) == CT_NULL || !*df->str))
+		rc = ynode_error(err, df, "service '%s': build.dockerfile is empty (an unset variable?)", name);
+	return rc;
+}
+
+void compose_build_release(struct compose_build *b)
+{
+	kvlist_release(&b->args);
+	kvlist_release(&b->labels);
+	strlist_release(&b->cache_from);
+}
+
+const struct ynode *compose_config_tree(const struct compose_project *p)
+{
+	return p->config;
+}
+
+int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)
+{
+	/* docker-compose print()s the dump, which already ends in a newline. */
+	if (ynode_emit(p->config, f, err) < 0)
+		return -1;
+	return fputc('\n', f) == EOF ? cc_error_set(err, "write error") : 0;
+}
+
+const struct strlist *compose_warnings(const struct compose_project *p)
+{
+	return &p->warnings;
+}
+
+void compose_free(struct compose_project *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nfiles; i++)
+		ynode_free(p->files[i]);
+	ynode_free(p->config);
+	ynode_free(p->services);
+	for (i = 0; i < p->nfiles; i++)
+		free(p->file_names[i]);
+	free(p->files);
+	free(p->file_names);
+	for (i = 0; i < p->next_files; i++) {
+		ynode_free(p->ext_files[i]);
+		free(p->ext_names[i]);
+	}
+	free(p->ext_files);
+	free(p->ext_names);
+	free(p->ext_failed);
+	free(p->project_dir);
+	free(p->project_name);
+	envfile_release(&p->env);
+	strlist_release(&p->warnings);
+	free(p);
+}

@@ -1,0 +1,477 @@
+/* project: from manifest + compose to images (project.h; the step graph
+ * is built above, by step-graph.c).  The
+ * order of precedence for an image's settings is compose build:, then the
+ * manifest's images.KEY, then the profile's images.KEY. */
+#include "project.h"
+#include "compose.h"
+#include "dockerfile.h"
+#include "error.h"
+#include "imageref.h"
+#include "manifest.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void image_release(struct image *img)
+{
+	free(img->key);
+	free(img->ref);
+	free(img->ref_full);
+	free(img->context);
+	free(img->dockerfile);
+	free(img->target);
+	kvlist_release(&img->args);
+	kvlist_release(&img->labels);
+	strlist_release(&img->platforms);
+	strlist_release(&img->tags);
+	strlist_release(&img->cache_from);
+	strlist_release(&img->depends_on);
+	strlist_release(&img->bases);
+	strlist_release(&img->platform_bases);
+}
+
+static struct image *project_add_image(struct project *p, const char *key, const struct ypos *pos)
+{
+	struct image *img;
+
+	p->images = xrealloc(p->images, (p->nimages + 1) * sizeof(*p->images));
+	img = &p->images[p->nimages++];
+	memset(img, 0, sizeof(*img));
+	img->key = xstrdup(key);
+	if (pos)
+		img->pos = *pos;
+	return img;
+}
+
+const struct image *project_image(const struct project *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < p->nimages; i++)
+		if (!strcmp(p->images[i].key, key))
+			return &p->images[i];
+	return NULL;
+}
+
+/* A scalar map or a "K=V" list, as compose writes args and labels. */
+static void kv_from_node(const struct ynode *n, struct kvlist *out)
+{
+	size_t i;
+	const char *eq;
+	char *k;
+
+	if (!n)
+		return;
+	if (n->kind == YNODE_MAP) {
+		for (i = 0; i < n->len; i++)
+			if (n->vals[i]->kind == YNODE_SCALAR)
+				kvlist_set(out, n->keys[i]->str, ynode_is_null(n->vals[i]) ? "" : n->vals[i]->str);
+		return;
+	}
+	if (n->kind != YNODE_SEQ)
+		return;
+	for (i = 0; i < n->len; i++) {
+		if (n->items[i]->kind != YNODE_SCALAR)
+			continue;
+		eq = strchr(n->items[i]->str, '=');
+		k = eq ? xstrndup(n->items[i]->str, (size_t)(eq - n->items[i]->str)) : xstrdup(n->items[i]->str);
+		kvlist_set(out, k, eq ? eq + 1 : "");
+		free(k);
+	}
+}
+
+static void list_from_node(const struct ynode *n, struct strlist *out)
+{
+	size_t i;
+
+	if (n && n->kind == YNODE_SCALAR)
+		strlist_push(out, n->str);
+	else if (n && n->kind == YNODE_SEQ)
+		for (i = 0; i < n->len; i++)
+			if (n->items[i]->kind == YNODE_SCALAR)
+				strlist_push(out, n->items[i]->str);
+}
+
+static const char *scalar(const struct ynode *n)
+{
+	return n && n->kind == YNODE_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+}
+
+/* The settings a compose service's build: section gives (contexts made
+ * relative to the manifest's directory). */
+static void image_from_service(struct image *img, const struct ynode *svc, const char *dir)
+{
+	const struct ynode *build = ynode_map_get(svc, "build");
+	const char *ctx = scalar(build), *v;
+
+	img->from_compose = 1;
+	if (build && build->kind == YNODE_MAP) {
+		ctx = scalar(ynode_map_get(build, "context"));
+		if ((v = scalar(ynode_map_get(build, "dockerfile"))))
+			img->dockerfile = xstrdup(v);
+		if ((v = scalar(ynode_map_get(build, "target"))))
+			img->target = xstrdup(v);
+		kv_from_node(ynode_map_get(build, "args"), &img->args);
+		kv_from_node(ynode_map_get(build, "labels"), &img->labels);
+		list_from_node(ynode_map_get(build, "cache_from"), &img->cache_from);
+	}
+	img->context = path_join(dir, ctx ? ctx : ".");
+	if ((v = scalar(ynode_map_get(svc, "image"))))
+		img->ref = xstrdup(v);
+	if ((v = scalar(ynode_map_get(svc, "platform"))))
+		strlist_push(&img->platforms, v);
+}
+
+/* Apply a manifest or profile images: entry. */
+static void image_apply(struct image *img, const struct image_spec *spec, const char *dir)
+{
+	if (spec->set & IMG_CONTEXT) {
+		free(img->context);
+		img->context = path_join(dir, spec->context);
+	}
+	if (spec->set & IMG_DOCKERFILE) {
+		free(img->dockerfile);
+		img->dockerfile = xstrdup(spec->dockerfile);
+	}
+	if (spec->set & IMG_IMAGE) {
+		free(img->ref);
+		img->ref = xstrdup(spec->image);
+	}
+	if (spec->set & IMG_TARGET) {
+		free(img->target);
+		img->target = xstrdup(spec->target);
+	}
+	for (size_t i = 0; i < spec->args.n; i++)
+		kvlist_set(&img->args, spec->args.keys[i], spec->args.vals[i]);
+	for (size_t i = 0; i < spec->labels.n; i++)
+		kvlist_set(&img->labels, spec->labels.keys[i], spec->labels.vals[i]);
+	if (spec->set & IMG_PLATFORMS)
+		strlist_copy(&img->platforms, &spec->platforms);
+	if (spec->set & IMG_TAGS)
+		strlist_copy(&img->tags, &spec->tags);
+	if (spec->set & IMG_CACHE_FROM)
+		strlist_copy(&img->cache_from, &spec->cache_from);
+	if (spec->set & IMG_DEPENDS_ON)
+		strlist_copy(&img->depends_on, &spec->depends_on);
+	if (!img->pos.line)
+		img->pos = spec->pos;
+}
+
+static int load_compose(struct project *p, struct cc_error **err)
+{
+	const struct manifest *m = p->manifest;
+	const struct profile_spec *prof = p->profile;
+	struct compose_load_opts opts = { 0 };
+	struct strlist files = { 0 }, env_files = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->compose.n; i++)
+		strlist_push(&files, m->compose.v[i]);
+	for (i = 0; i < prof->compose.n; i++)
+		strlist_push(&files, prof->compose.v[i]);
+	if (!files.n)
+		return 0;
+	for (i = 0; i < m->env_file.n; i++)
+		strlist_push(&env_files, m->env_file.v[i]);
+	for (i = 0; i < prof->env_file.n; i++)
+		strlist_push(&env_files, prof->env_file.v[i]);
+	opts.project_dir = m->dir;
+	opts.project_name = m->project;
+	opts.files = (const char **)files.v;
+	opts.nfiles = files.n;
+	opts.env_files = (const char **)env_files.v;
+	opts.nenv_files = env_files.n;
+	opts.env = &prof->env;
+	opts.use_process_env = 1;
+	rc = compose_load(&opts, &p->compose, err);
+	strlist_release(&files);
+	strlist_release(&env_files);
+	return rc;
+}
+
+static int wanted(const struct profile_spec *prof, const char *key)
+{
+	return !prof->services.n || strlist_has(&prof->services, key);
+}
+
+static int collect_images(struct project *p, struct cc_error **err)
+{
+	const struct manifest *m = p->manifest;
+	size_t i, n = p->compose ? compose_service_count(p->compose) : 0;
+	const struct image_spec *spec;
+	struct image *img;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ynode *svc = compose_service(p->compose, i);
+
+		if (!ynode_map_get(svc, "build"))
+			continue;
+		img = project_add_image(p, compose_service_name(p->compose, i), &svc->pos);
+		image_from_service(img, svc, m->dir);
+		rc |= compose_service_build_check(p->compose, i, err);
+	}
+	for (i = 0; i < m->nimages; i++) {
+		img = (struct image *)project_image(p, m->images[i].key);
+		if (!img) {
+			img = project_add_image(p, m->images[i].key, &m->images[i].pos);
+			img->context = path_join(m->dir, ".");
+		}
+		image_apply(img, &m->images[i], m->dir);
+	}
+	for (i = 0; i < p->profile->nimages; i++) {
+		spec = &p->profile->images[i];
+		img = (struct image *)project_image(p, spec->key);
+		if (img) {
+			image_apply(img, spec, m->dir);
+			continue;
+		}
+		{
+			const char **keys = xcalloc(p->nimages + 1, sizeof(*keys));
+			const char *near;
+			size_t j;
+
+			for (j = 0; j < p->nimages; j++)
+				keys[j] = p->images[j].key;
+			near = str_nearest(spec->key, keys, p->nimages);
+			rc = ynode_error(err, &(struct ynode){ .pos = spec->pos },
+					 "profile '%s' sets image '%s', which is neither in images: nor a compose "
+					 "service with build:%s%s%s",
+					 p->profile->name, spec->key, near ? " (did you mean '" : "", near ? near : "",
+					 near ? "'?)" : "");
+			free(keys);
+		}
+	}
+	return rc;
+}
+
+/* Defaults, Dockerfile path, and the bases its FROM lines name. */
+static int finish_image(struct project *p, struct image *img, struct cc_error **err)
+{
+	cleanup_free char *text = NULL, *df_rel = NULL;
+	struct dockerfile *df = NULL;
+	struct cc_error *e = NULL;
+
+	if (!img->ref)
+		img->ref = xasprintf("%s-%s:latest", p->manifest->project, img->key);
+	img->ref_full = imageref_normalized(img->ref);
+	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
+	img->dockerfile = path_join(img->context, df_rel);
+	if (read_file(img->dockerfile, &text, NULL, &e) < 0) {
+		cc_error_free(e);
+		return ynode_error(err, &(struct ynode){ .pos = img->pos }, "image '%s': cannot read Dockerfile %s",
+				   img->key, img->dockerfile);
+	}
+	if (dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0)
+		return cc_error_wrap(err, "image '%s'", img->key);
+	if (img->target && !dockerfile_has_stage(df, img->target)) {
+		dockerfile_free(df);
+		return ynode_error(err, &(struct ynode){ .pos = img->pos },
+				   "image '%s': target '%s' is not a stage of %s", img->key, img->target,
+				   img->dockerfile);
+	}
+	dockerfile_external_refs(df, img->target, &img->bases);
+	dockerfile_platform_refs(df, img->target, &img->platform_bases);
+	dockerfile_free(df);
+	return 0;
+}
+
+int project_base_is_self(const struct image *img, const char *ref)
+{
+	cleanup_free char *norm = imageref_normalized(ref);
+
+	return norm && img->ref_full && !strcmp(norm, img->ref_full);
+}
+
+long project_base_image(const struct project *p, const struct image *img, const char *ref)
+{
+	cleanup_free char *norm = imageref_normalized(ref);
+	size_t i;
+
+	if (!norm || (img->ref_full && !strcmp(norm, img->ref_full)))
+		return -1;
+	for (i = 0; i < p->nimages; i++)
+		if (p->images[i].ref_full && !strcmp(p->images[i].ref_full, norm))
+			return (long)i;
+	return -1;
+}
+
+/* Keep only the images the profile's services: list asks for, plus what
+ * they are built from. */
+static void select_services(struct project *p)
+{
+	char *keep = xcalloc(p->nimages + 1, 1);
+	size_t i, j, n = 0, changed = 1;
+
+	for (i = 0; i < p->nimages; i++)
+		keep[i] = (char)wanted(p->profile, p->images[i].key);
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < p->nimages; i++) {
+			if (!keep[i])
+				continue;
+			for (j = 0; j < p->images[i].bases.n; j++) {
+				long d = project_base_image(p, &p->images[i], p->images[i].bases.v[j]);
+
+				if (d >= 0 && !keep[d])
+					keep[d] = 1, changed = 1;
+			}
+			for (j = 0; j < p->images[i].depends_on.n; j++) {
+				const struct image *d = project_image(p, p->images[i].depends_on.v[j]);
+
+				if (d && !keep[d - p->images])
+					keep[d - p->images] = 1, changed = 1;
+			}
+		}
+	}
+	for (i = 0; i < p->nimages; i++)
+		if (keep[i])
+			p->images[n++] = p->images[i];
+		else
+			image_release(&p->images[i]);
+	p->nimages = n;
+	free(keep);
+}
+
+static int unknown_profile(const struct manifest *m, const char *name, struct cc_error **err)
+{
+	const char **names = xcalloc(m->nprofiles + 1, sizeof(*names));
+	struct strbuf sb = STRBUF_INIT;
+	const char *near;
+	size_t i;
+
+	for (i = 0; i < m->nprofiles; i++) {
+		names[i] = m->profiles[i].name;
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", names[i]);
+	}
+	near = str_nearest(name, names, m->nprofiles);
+	if (near)
+		cc_error_set(err, "%s: no profile '%s' (did you mean '%s'?)", m->path, name, near);
+	else
+		cc_error_set(err, "%s: no profile '%s' (profiles: %s)", m->path, name, sb.buf);
+	strbuf_release(&sb);
+	free(names);
+	return -1;
+}
+
+/* Every name in the profile's services: list must be an image or a compose
+ * service; a typo would otherwise silently select nothing. */
+static int check_services(const struct project *p, struct cc_error **err)
+{
+	const struct ynode *list = ynode_map_get(
+		ynode_map_get(ynode_map_get(p->manifest->root, "profiles"), p->profile->name), "services");
+	const char **names;
+	size_t i, n = 0, ncomp = p->compose ? compose_service_count(p->compose) : 0;
+	int rc = 0;
+
+	if (!list || list->kind != YNODE_SEQ)
+		return 0;
+	names = xcalloc(p->nimages + ncomp + 1, sizeof(*names));
+	for (i = 0; i < p->nimages; i++)
+		names[n++] = p->images[i].key;
+	for (i = 0; i < ncomp; i++)
+		names[n++] = compose_service_name(p->compose, i);
+	for (i = 0; i < list->len; i++) {
+		const struct ynode *it = list->items[i];
+		const char *near;
+		size_t j;
+
+		if (it->kind != YNODE_SCALAR)
+			continue;
+		for (j = 0; j < n && strcmp(names[j], it->str); j++)
+			;
+		if (j < n)
+			continue;
+		near = str_nearest(it->str, names, n);
+		rc = cc_error_set(err, "%s:%d:%d: profiles.%s.services: no image or compose service '%s'%s%s%s",
+				  it->pos.file, it->pos.line, it->pos.col, p->profile->name, it->str,
+				  near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+	}
+	free(names);
+	return rc;
+}
+
+int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+{
+	struct project *p;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (!manifest_profile(m, name))
+		return unknown_profile(m, name, err);
+	p = xcalloc(1, sizeof(*p));
+	p->manifest = m;
+	p->profile = manifest_profile(m, name);
+	if (load_compose(p, err) < 0 || collect_images(p, err) < 0) {
+		project_free(p);
+		return -1;
+	}
+	for (i = 0; i < p->nimages; i++)
+		if (finish_image(p, &p->images[i], err) < 0)
+			rc = -1;
+	if (rc == 0)
+		rc = check_services(p, err);
+	if (rc == 0)
+		select_services(p);
+	if (rc < 0) {
+		project_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+{
+	struct project *p;
+
+	*out = NULL;
+	if (!manifest_profile(m, name))
+		return unknown_profile(m, name, err);
+	p = xcalloc(1, sizeof(*p));
+	p->manifest = m;
+	p->profile = manifest_profile(m, name);
+	if (load_compose(p, err) < 0) {
+		project_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
+}
+
+char *push_repository(const struct manifest *m, const struct image *img)
+{
+	return xasprintf("%s/%s", m->registry, img->key);
+}
+
+int project_needs_git_dirty(const struct project *p)
+{
+	size_t i, j;
+
+	if (p->profile && p->profile->push)
+		return 1;
+	for (i = 0; i < p->nimages; i++)
+		for (j = 0; j < p->images[i].tags.n; j++)
+			if (strstr(p->images[i].tags.v[j], "{git.describe}"))
+				return 1;
+	return 0;
+}
+
+void project_free(struct project *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	graph_release(&p->graph);
+	for (i = 0; i < p->nimages; i++)
+		image_release(&p->images[i]);
+	free(p->images);
+	free(p->scans);
+	strlist_release(&p->warnings);
+	compose_free(p->compose);
+	free(p);
+}

@@ -1,0 +1,80 @@
+/* project: the resolved model of one profile — the manifest, the merged
+ * compose files, and every image with its final build settings (compose
+ * build: section, then the manifest's images: entry, then the profile's
+ * images: entry).  The step graph in p->graph is built above the model,
+ * by step-graph.h (project_load). */
+#ifndef CC_PROJECT_H
+#define CC_PROJECT_H
+
+#include "graph.h"
+#include "lists.h"
+#include "ynode.h"
+
+struct cc_error;
+struct compose_project;
+struct manifest;
+struct profile_spec;
+struct scan_spec;
+
+struct image {
+	char *key;              /* image key = compose service name when from compose */
+	char *ref;              /* reference it is tagged as */
+	char *ref_full;         /* ref normalised (imageref.h), or NULL when
+				 * it is not a valid reference */
+	char *context;          /* directory, relative to the cwd or absolute */
+	char *dockerfile;       /* path of the Dockerfile, relative to the cwd or absolute */
+	char *target;           /* or NULL */
+	struct kvlist args, labels;
+	struct strlist platforms, tags, cache_from, depends_on;
+	struct strlist bases;   /* external references the build needs (FROM, COPY --from) */
+	struct strlist platform_bases; /* those looked up per platform being built
+					* (not FROM --platform=$BUILDPLATFORM) */
+	int from_compose;       /* 1 when a compose service defines it */
+	struct ypos pos;        /* where it is defined (manifest or compose) */
+};
+
+/* What a scan:IMAGE:SCAN step judges. */
+struct scan_target {
+	const struct image *image;     /* borrowed from the project */
+	const struct scan_spec *spec;  /* borrowed from the manifest */
+};
+
+struct project {
+	const struct manifest *manifest;     /* borrowed */
+	const struct profile_spec *profile;  /* borrowed from manifest */
+	struct compose_project *compose;     /* owned; NULL when no compose files */
+	struct image *images;
+	size_t nimages;
+	struct scan_target *scans;           /* owned; steps point into it */
+	size_t nscans, nscans_cap;
+	struct graph graph;
+	struct strlist warnings;             /* found while loading; never fatal */
+};
+
+/* Resolve profile `name` of manifest m: load compose files, resolve images,
+ * read their Dockerfiles; p->graph is left empty (step-graph.h fills it).
+ * Every problem found is reported. */
+int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+/* Only the profile's compose model (p->compose; no images, no graph):
+ * what `config` prints, which build-time problems do not stop. */
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+/* Index of the image of the manifest that a reference in img's Dockerfile
+ * (FROM, COPY --from) names: the one whose reference is the same once
+ * normalised (imageref.h: "nginx" is docker.io/library/nginx:latest, not
+ * the image whose key is nginx), never img itself; -1: an external image. */
+long project_base_image(const struct project *p, const struct image *img, const char *ref);
+/* 1 when ref, named in img's Dockerfile, is img's own reference: the
+ * external image of that name, not img (project_base_image). */
+int project_base_is_self(const struct image *img, const char *ref);
+/* Image by key, or NULL. */
+const struct image *project_image(const struct project *p, const char *key);
+void project_free(struct project *p);
+/* 1 when the profile pushes (the version label of what it ships says
+ * -dirty) or some image's tags use {git.describe}: both need a full work
+ * tree status (gitinfo.h), which a local dev run does without. */
+int project_needs_git_dirty(const struct project *p);
+/* Where push:IMAGE pushes, and where the registry cache of build:IMAGE
+ * lives: REGISTRY/KEY; caller frees. */
+char *push_repository(const struct manifest *m, const struct image *img);
+
+#endif
