@@ -1,14 +1,15 @@
 #!/bin/bash
 # fuzz/run.sh — run the libFuzzer harnesses (make fuzz builds them).
 #
-#   fuzz/run.sh [-j N] [--campaign] [--work DIR] SECONDS [NAME...]
+#   fuzz/run.sh [-j N] [--campaign] [--work DIR] [--bin DIR] SECONDS [NAME...]
 #   fuzz/run.sh --check       is clang's libFuzzer runtime installed?
 #   fuzz/run.sh --list        the harness names
 #
 # Each harness NAME (fuzz/fuzz-NAME.c; default: all) runs SECONDS seconds
 # on a seed corpus built from the tests' inputs (tests/compose-cases,
 # tests/grammar, examples/, the unit tests' string literals, fuzz/seeds/NAME)
-# plus fuzz/regressions/NAME (reproducers of fixed bugs: they run first).
+# plus fuzz/regressions/NAME (reproducers of fixed bugs: they run first),
+# with a dictionary of the string literals of the sources it reaches.
 # -j N runs N harnesses at once (default 1).  An input slower than 10 s, a
 # process above 2 GB, a sanitizer report or a leak is a failure: its
 # reproducer is left in WORK/findings/NAME/ (crash-*, timeout-*, oom-*,
@@ -17,7 +18,8 @@
 # first failure; with it the run goes on (libFuzzer's -fork=1 and
 # -ignore_crashes, never in CI) and collects every finding.  The corpus the
 # fuzzer grows is kept in WORK/corpus/NAME for the next run.  WORK is
-# build/fuzz by default.  Exit status: 0 when no harness found anything.
+# build/fuzz by default, and so is --bin, where the binaries are (a copy
+# keeps a long campaign apart from rebuilds).  Exit status: 0 when no harness found anything.
 #
 # Needs clang with its sanitizer and libFuzzer runtimes; on Debian 12:
 #   apt-get install clang libclang-rt-14-dev
@@ -45,7 +47,7 @@ check_toolchain () {
 	rc=$?
 	if test $rc != 0; then
 		echo "fuzz: clang cannot link -fsanitize=fuzzer,address,undefined (its runtime is missing);" \
-			"on Debian 12: apt-get install libclang-rt-14-dev (clang $(clang -dumpversion 2>/dev/null))" >&2
+			"on Debian 12: apt-get install libclang-rt-14-dev" >&2
 		sed 's/^/fuzz:   /' "$tmp/log" | head -n 5 >&2
 	fi
 	rm -rf "$tmp"
@@ -91,26 +93,23 @@ seed_strings () {
 	local out=$1 prefix=$2
 	shift 2
 	command -v python3 >/dev/null || return 0
-	python3 - "$out" "$prefix" "$@" <<'EOF'
-import codecs, hashlib, re, sys
-out, prefix = sys.argv[1], codecs.escape_decode(sys.argv[2].encode())[0]
-lit = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
-run = re.compile(r'"(?:[^"\\\n]|\\.)*"(?:\s*"(?:[^"\\\n]|\\.)*")*')
-for path in sys.argv[3:]:
-    src = open(path, encoding='utf-8', errors='replace').read()
-    src = re.sub(r'^#include.*$', '', src, flags=re.M)
-    for m in run.finditer(src):
-        raw = ''.join(lit.findall(m.group(0)))
-        try:
-            data = codecs.escape_decode(raw.encode('utf-8'))[0]
-        except Exception:
-            continue
-        if len(data) < 2:
-            continue
-        data = prefix + data
-        name = 'str_%s' % hashlib.sha1(data).hexdigest()[:16]
-        open('%s/%s' % (out, name), 'wb').write(data)
-EOF
+	python3 fuzz/literals.py seeds "$out" "$prefix" "$@"
+}
+
+# dict_for NAME OUT: a dictionary of the literals of the sources NAME
+# reaches; fails when there is none.
+dict_for () {
+	local name=$1 out=$2
+	command -v python3 >/dev/null || return 1
+	case $name in
+	compose) python3 fuzz/literals.py dict "$out" src/compose*.c src/interp.c src/envfile.c src/ynode.c ;;
+	manifest) python3 fuzz/literals.py dict "$out" src/manifest.c src/scanpolicy.c src/project.c \
+		src/compose*.c src/dockerfile.c ;;
+	ynode | dockerfile | envfile | interp | buildstream | tagtmpl | state | registry | retention)
+		python3 fuzz/literals.py dict "$out" "src/$name.c" ;;
+	ignore | goregex) python3 fuzz/literals.py dict "$out" src/ignore.c src/goregex.c ;;
+	*) return 1 ;;
+	esac
 }
 
 files_named () {
@@ -175,7 +174,7 @@ seeds_for () {
 # run_one NAME: one harness; prints its summary line, returns 1 on findings.
 run_one () {
 	local name=$1
-	local exe=$top/$bin/fuzz-$name log=$work/logs/$name.log seeds=$work/seeds/$name
+	local exe=$bin/fuzz-$name log=$work/logs/$name.log seeds=$work/seeds/$name
 	local corpus=$work/corpus/$name findings=$work/findings/$name regress=fuzz/regressions/$name
 	local tmp rc execs found f args=()
 
@@ -189,6 +188,7 @@ run_one () {
 	tmp=$(mktemp -d "${FUZZ_TMP:-/tmp}/ccfuzz-$name.XXXXXX") || return 1
 	args=(-max_total_time="$SECONDS_EACH" -timeout=$TIMEOUT -rss_limit_mb=$RSS_MB -malloc_limit_mb=$RSS_MB
 		-max_len=$MAX_LEN -print_final_stats=1 -artifact_prefix="$findings/")
+	dict_for "$name" "$work/seeds/$name.dict" && args+=(-dict="$work/seeds/$name.dict")
 	test -n "$campaign" && args+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 	test -d "$regress" && args+=("$top/$regress")
 	# The harness sees none of the user's docker config nor the caller's cwd.
@@ -230,13 +230,14 @@ while test $# -gt 0; do
 	-j) jobs=$2; shift ;;
 	--campaign) campaign=1 ;;
 	--work) work=$2; shift ;;
+	--bin) bin=$2; shift ;;
 	-h | --help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "fuzz/run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 	shift
 done
-case ${1:-} in '' | *[!0-9]*) echo "usage: fuzz/run.sh [-j N] [--campaign] [--work DIR] SECONDS [NAME...]" >&2; exit 2 ;; esac
+case ${1:-} in '' | *[!0-9]*) echo "usage: fuzz/run.sh [-j N] [--campaign] [--work DIR] [--bin DIR] SECONDS [NAME...]" >&2; exit 2 ;; esac
 SECONDS_EACH=$1
 shift
 names=("$@")
@@ -246,6 +247,7 @@ for n in "${names[@]}"; do
 done
 check_toolchain || exit 1
 case $work in /*) ;; *) work=$top/$work ;; esac
+case $bin in /*) ;; *) bin=$top/$bin ;; esac
 mkdir -p "$work/logs" || exit 1
 # tmpfs when there is one: the state and stat cache harnesses fsync
 test -d /dev/shm && test -w /dev/shm && FUZZ_TMP=${FUZZ_TMP:-/dev/shm}
