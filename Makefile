@@ -58,7 +58,7 @@ clean:
 # --- fuzzing (docs/testing.md, "Fuzzing") ---------------------------------
 # `make fuzz` builds one libFuzzer binary per fuzz/fuzz-NAME.c in build/fuzz/,
 # against the library compiled apart by clang with ASan+UBSan and coverage
-# (Debian 12 packages: clang, libclang-rt-14-dev); fuzz/run.sh runs them.
+# (Debian 12 packages: clang, libclang-rt-14-dev, llvm); fuzz/run.sh runs them.
 FUZZ_CC = clang
 FUZZ_DIR = build/fuzz
 FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -22,7 +22,10 @@
 # keeps a long campaign apart from rebuilds).  Exit status: 0 when no harness found anything.
 #
 # Needs clang with its sanitizer and libFuzzer runtimes; on Debian 12:
-#   apt-get install clang libclang-rt-14-dev
+#   apt-get install clang libclang-rt-14-dev   (the runtime is only a
+# Recommends of clang), and llvm for llvm-symbolizer (source lines in
+# stacks, which fuzz/triage.sh groups by); python3 for the seeds and
+# dictionaries taken from C string literals (without it: files only).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd) || exit 1
@@ -51,6 +54,8 @@ check_toolchain () {
 		sed 's/^/fuzz:   /' "$tmp/log" | head -n 5 >&2
 	fi
 	rm -rf "$tmp"
+	test $rc = 0 && ! command -v llvm-symbolizer >/dev/null &&
+		echo "fuzz: warning: no llvm-symbolizer, stacks will not name source lines (apt-get install llvm)" >&2
 	return $rc
 }
 
