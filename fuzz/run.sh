@@ -216,7 +216,9 @@ run_one () {
 	fi
 	echo "$name: FAILED (exit $rc) after ${execs:-?} runs; log $log"
 	for f in $found; do echo "  $f"; done
-	grep -E '^(SUMMARY|==[0-9]+==ERROR)|runtime error' "$log" | sort | uniq -c | head -n 10 | sed 's/^/  /'
+	grep -E '^(SUMMARY|==[0-9]+==ERROR)|runtime error' "$log" | sed -E 's/==[0-9]+==//; s/ 0x[0-9a-f]+//g' |
+		sort | uniq -c | sort -rn | head -n 10 | sed 's/^/  /'
+	test -n "$campaign" && echo "  (fuzz/triage.sh --work $work $name groups them by cause)"
 	return 1
 }
 
