@@ -37,7 +37,8 @@ for name in "${names[@]}"; do
 			timeout 60 "$bin/fuzz-$name" -timeout=10 -rss_limit_mb=2048 "$f" 2>&1 </dev/null )
 		summary=$(printf '%s\n' "$out" | grep -m1 -E '^SUMMARY|runtime error|ERROR: libFuzzer' |
 			sed -E -e 's/==[0-9]+==//' -e 's/\(BuildId: [0-9a-f]+\)//' -e 's/ 0x[0-9a-f]+//g' \
-				-e 's/[0-9]+ (byte|allocation|second|Mb)/N \1/g' -e 's/used: [0-9]+Mb/used: N Mb/' -e 's/^ +//')
+				-e 's/[0-9]+ (byte|allocation|second|Mb)/N \1/g' -e 's/used: [0-9]+Mb/used: N Mb/' -e 's/^ +//' \
+				-e ':a' -e 's/(runtime error: .*[^0-9N])[0-9]+/\1N/' -e 'ta')
 		frames=$(printf '%s\n' "$out" | grep -E '^ +#[0-9]+ .* in [^ ]+ .*/src/[a-z_-]+\.c' |
 			grep -v -E '/src/util\.c|/src/lists\.c|/src/arena\.c' | head -n 3 |
 			sed -E -e 's/.* in ([^ ]+) .*\/(src\/[^ ]+)/\1 \2/' -e 's/:[0-9]+$//' | tr '\n' ';')
