@@ -69,3 +69,43 @@ clean:
 	rm -rf build
 
 .PHONY: all test asan tsan install fmt clean
+
+# --- fuzzing (docs/testing.md, "Fuzzing") ---------------------------------
+# `make fuzz` builds one libFuzzer binary per fuzz/fuzz-NAME.c in build/fuzz/,
+# against the library compiled apart by clang with ASan+UBSan and coverage
+# (Debian 12 packages: clang, libclang-rt-14-dev, llvm); fuzz/run.sh runs them.
+FUZZ_CC = clang
+FUZZ_DIR = build/fuzz
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC = $(wildcard fuzz/fuzz-*.c)
+FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ = $(LIB_SRC:src/%.c=$(FUZZ_DIR)/src/%.o)
+
+fuzz: fuzz-toolchain $(FUZZ_BIN)
+
+fuzz-toolchain:
+	@bash fuzz/run.sh --check
+
+$(FUZZ_DIR)/src/%.o: src/%.c $(SRC_H) | fuzz-toolchain
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
+
+$(FUZZ_DIR)/libccbuild.a: $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(FUZZ_OBJ)
+
+$(FUZZ_DIR)/harness.o: fuzz/harness.c fuzz/harness.h $(SRC_H) | fuzz-toolchain
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: fuzz/fuzz-%.c $(FUZZ_DIR)/harness.o $(FUZZ_DIR)/libccbuild.a
+	$(FUZZ_CC) $(CPPFLAGS) -iquote fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) -o $@ $< \
+		$(FUZZ_DIR)/harness.o $(FUZZ_DIR)/libccbuild.a $(LDLIBS)
+
+# fuzz-registry compiles src/registry.c itself (its parsers are static).
+$(FUZZ_DIR)/fuzz-registry: src/lib/registry/registry.c
+
+fuzz-clean:
+	rm -rf $(FUZZ_DIR)
+
+.PHONY: fuzz fuzz-toolchain fuzz-clean
