@@ -209,6 +209,23 @@ static int interp_section(struct compose_project *p, struct ynode *sec, const ch
 	return rc ? -1 : 0;
 }
 
+/* Top-level x- keys are interpolated too, as compose v2 does (it prints
+ * them); 1.29 left them alone. */
+static int interp_extensions(struct compose_project *p, struct ynode *root, struct cc_error **err)
+{
+	struct interp_walk w = { p, "extension", NULL, NULL, { 0 } };
+	int rc = 0;
+
+	for (size_t i = 0; i < root->len; i++) {
+		if (strncmp(root->keys[i]->str, "x-", 2))
+			continue;
+		w.name = w.option = root->keys[i]->str;
+		rc |= interp_tree(&w, root->vals[i], root->keys[i]->str, err);
+	}
+	strlist_release(&w.unset);
+	return rc ? -1 : 0;
+}
+
 /* Parse, type, check and interpolate one file; root is owned by p. */
 static int file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err)
 {
@@ -234,6 +251,7 @@ static int file_load(struct compose_project *p, const char *file, struct ynode *
 		}
 		rc |= interp_section(p, sec, sections[i][1], err);
 	}
+	rc |= interp_extensions(p, root, err);
 	if (rc == 0)
 		rc = compose_check_file(root, err);
 	return rc ? -1 : 0;
@@ -566,10 +584,11 @@ const struct ynode *compose_config_tree(const struct compose_project *p)
 
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)
 {
-	/* docker-compose print()s the dump, which already ends in a newline. */
-	if (ynode_emit(p->config, f, err) < 0)
-		return -1;
-	return fputc('\n', f) == EOF ? cc_error_set(err, "write error") : 0;
+	struct ynode *v2 = compose_config_v2(p);
+	int rc = compose_v2_emit(v2, f, err);
+
+	ynode_free(v2);
+	return rc;
 }
 
 const struct strlist *compose_warnings(const struct compose_project *p)

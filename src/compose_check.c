@@ -468,6 +468,27 @@ int compose_check_file(const struct ynode *root, struct cc_error **err)
 	return rc ? -1 : 0;
 }
 
+/* compose v2: a service-level limit and its deploy.resources.limits twin
+ * must not disagree (mem_limit/memory as bytes, cpus as numbers). */
+static int limits_agree(const char *name, const struct ynode *s, struct cc_error **err)
+{
+	const struct ynode *lim = ynode_map_get(ynode_map_get(ynode_map_get(s, "deploy"), "resources"), "limits");
+	const struct ynode *a = ynode_map_get(s, "mem_limit"), *b = ynode_map_get(lim, "memory");
+	long long x, y;
+	int rc = 0;
+
+	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR &&
+	    compose_parse_bytes(a->str, &x) == 0 && compose_parse_bytes(b->str, &y) == 0 && x != y)
+		rc = ynode_error(err, a, "services.%s: can't set distinct values on 'mem_limit' and "
+				 "'deploy.resources.limits.memory'", name);
+	a = ynode_map_get(s, "cpus");
+	b = ynode_map_get(lim, "cpus");
+	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR && strtod(a->str, NULL) != strtod(b->str, NULL))
+		rc = ynode_error(err, a, "services.%s: can't set distinct values on 'cpus' and "
+				 "'deploy.resources.limits.cpus'", name);
+	return rc;
+}
+
 int compose_check_services(const struct ynode *services, struct cc_error **err)
 {
 	size_t i;
@@ -476,9 +497,19 @@ int compose_check_services(const struct ynode *services, struct cc_error **err)
 	for (i = 0; i < services->len; i++) {
 		const struct ynode *s = services->vals[i];
 
+		const struct ynode *sec = ynode_map_get(s, "security_opt");
+
 		if (!ynode_map_get(s, "image") && !ynode_map_get(s, "build"))
 			rc = ynode_error(err, s, "Service %s has neither an image nor a build context specified. At "
 					 "least one must be provided.", services->keys[i]->str);
+		rc |= limits_agree(services->keys[i]->str, s, err);
+		/* compose v2 appends security_opt over the files, then checks
+		 * the schema's uniqueItems on the result. */
+		if (sec && sec->kind == YNODE_SEQ) {
+			cleanup_free char *where = xasprintf("service '%s': ", services->keys[i]->str);
+
+			rc |= check_unique(sec, where, "security_opt", err);
+		}
 	}
 	return rc ? -1 : 0;
 }

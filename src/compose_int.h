@@ -153,4 +153,12 @@ int compose_check_file(const struct ynode *root, struct cc_error **err);
 /* Checks of the merged services (image or build, depends_on targets). */
 int compose_check_services(const struct ynode *services, struct cc_error **err);
 
+/* --- compose-v2.c --- */
+/* The config tree in the form Docker Compose v2 prints (caller frees). */
+struct ynode *compose_config_v2(const struct compose_project *p);
+
+/* --- compose-emit.c --- */
+/* Write a tree as compose v2's `config` does (yaml.v3 style). */
+int compose_v2_emit(const struct ynode *tree, FILE *f, struct cc_error **err);
+
 #endif

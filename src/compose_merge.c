@@ -2,11 +2,12 @@
  * of an override file, by the rules of compose 1.29's
  * merge_service_dicts(): mappings (environment, labels, build args, ...)
  * merged key by key whether written as a list or a map; volumes and
- * devices merged by container path; ports, links, secrets, configs and
- * security_opt merged by their identity and sorted; cap_add, expose and
- * friends made a sorted set of strings; dns, tmpfs, env_file appended;
- * every other known key replaced whole.  Keys compose does not know
- * (x-*) are dropped, as 1.29 drops them. */
+ * devices merged by container path; ports, links, secrets and configs
+ * merged by their identity and sorted; cap_add, expose and friends made a
+ * sorted set of strings; dns, tmpfs, env_file and (as compose v2 does)
+ * security_opt appended;
+ * every other known key replaced whole.  Extension keys (x-*) are kept,
+ * an override's winning, as compose v2 does (1.29 dropped them). */
 #include "compose_int.h"
 
 #include "error.h"
@@ -29,6 +30,8 @@ static const char *const allowed_keys[] = {
 	"working_dir", "blkio_config", "build", "container_name", "credential_spec", "dockerfile", "init",
 	"log_driver", "log_opt", "logging", "network_mode", "platform", "profiles", "scale",
 	"stop_grace_period",
+	/* compose v2 merges these too (1.29 dropped pull_policy from an override merge). */
+	"pull_policy",
 };
 
 int cnode_truthy(const struct ynode *n)
@@ -154,11 +157,6 @@ static void merge_scalar(struct ynode *out, const struct ynode *b, const struct 
 		ynode_map_set(out, field, ynode_clone(v));
 }
 
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void add_items_text(struct strlist *l, const struct ynode *seq)
 {
 	size_t i;
@@ -171,7 +169,8 @@ static void add_items_text(struct strlist *l, const struct ynode *seq)
 	}
 }
 
-/* merge_unique_items_lists: sorted(set(str(x) for x in base + override)). */
+/* merge_unique_items_lists, as compose v2 orders it: str(x) for x in base +
+ * override, each once, in the order first met (1.29 sorted the set). */
 static struct ynode *unique_items(const struct ynode *b, const struct ynode *o)
 {
 	struct strlist l = { 0 };
@@ -180,8 +179,6 @@ static struct ynode *unique_items(const struct ynode *b, const struct ynode *o)
 
 	add_items_text(&l, b);
 	add_items_text(&l, o);
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), strp_cmp);
 	for (i = 0; i < l.n; i++)
 		ynode_seq_push(seq, cnode_str(l.v[i], &seq->pos));
 	strlist_release(&l);
@@ -327,16 +324,15 @@ static struct ynode *link_repr(const struct ynode *n)
 	return cnode_str(s, &n->pos);
 }
 
-static char *source_key(const struct ynode *n)
+/* A secret or config grant is itself its identity in compose v2: the same
+ * source at two targets is two grants (1.29 kept one per source). */
+static char *grant_key(const struct ynode *n)
 {
-	const struct ynode *s = n->kind == YNODE_MAP ? ynode_map_get(n, "source") : n;
+	struct ynode *r = compose_secret_repr(n);
+	char *s = ynode_emit_string(r);
 
-	return s ? cnode_pystr(s) : xstrdup("");
-}
-
-static char *text_key(const struct ynode *n)
-{
-	return cnode_pystr(n);
+	ynode_free(r);
+	return s ? s : xstrdup("");
 }
 
 static char *path_key(const struct ynode *n)
@@ -546,6 +542,17 @@ static int merge_deploy(struct ynode *out, const struct ynode *b, const struct y
 
 /* merge_build: a string build is {context: STRING}; only the keys compose
  * knows survive. */
+/* x-* keys: kept, the override's winning (compose v2; 1.29 dropped them). */
+static void merge_extensions(struct ynode *out, const struct ynode *b, const struct ynode *o)
+{
+	const struct ynode *src[] = { b, o };
+
+	for (size_t s = 0; s < 2; s++)
+		for (size_t i = 0; src[s] && src[s]->kind == YNODE_MAP && i < src[s]->len; i++)
+			if (!strncmp(src[s]->keys[i]->str, "x-", 2))
+				ynode_map_set(out, src[s]->keys[i]->str, ynode_clone(src[s]->vals[i]));
+}
+
 static int merge_build(struct ynode *out, const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
 	static const char *const scalars[] = { "context", "dockerfile", "network", "target", "shm_size", "isolation" };
@@ -561,6 +568,7 @@ static int merge_build(struct ynode *out, const struct ynode *b, const struct yn
 	merge_unique(m, bb, bo, "cache_from");
 	rc |= merge_mapping(m, bb, bo, "labels", KV_LABEL, err);
 	rc |= merge_mapping(m, bb, bo, "extra_hosts", KV_HOSTS, err);
+	merge_extensions(m, bb, bo);
 	ynode_free(bb);
 	ynode_free(bo);
 	ynode_map_set(out, "build", m);
@@ -590,9 +598,8 @@ static int merge_mappings(struct ynode *out, const struct ynode *b, const struct
 	rc |= merge_mapping(out, b, o, "depends_on", KV_DEPENDS, err);
 	rc |= merge_mapping(out, b, o, "storage_opt", KV_FLAT, err);
 	merge_keyed(out, b, o, "links", link_key, link_repr);
-	merge_keyed(out, b, o, "secrets", source_key, compose_secret_repr);
-	merge_keyed(out, b, o, "configs", source_key, compose_secret_repr);
-	merge_keyed(out, b, o, "security_opt", text_key, NULL);
+	merge_keyed(out, b, o, "secrets", grant_key, compose_secret_repr);
+	merge_keyed(out, b, o, "configs", grant_key, compose_secret_repr);
 	rc |= merge_mapping(out, b, o, "extra_hosts", KV_HOSTS, err);
 	return rc;
 }
@@ -601,7 +608,8 @@ struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o
 {
 	static const char *const unique[] = { "cap_add", "cap_drop", "expose", "external_links", "volumes_from",
 					      "device_cgroup_rules", "profiles" };
-	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs" };
+	/* security_opt: appended as compose v2 does (1.29 made it a set). */
+	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs", "security_opt" };
 	struct ynode *out = ynode_new_map(NULL);
 	size_t i;
 	int rc = merge_mappings(out, b, o, err);
@@ -625,6 +633,7 @@ struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o
 		rc |= merge_build(out, b, o, err);
 	if (ynode_map_get(o, "extends") || ynode_map_get(b, "extends"))
 		merge_scalar(out, b, o, "extends");
+	merge_extensions(out, b, o);
 	if (rc) {
 		ynode_free(out);
 		return NULL;

@@ -145,11 +145,11 @@ static int process_healthcheck(struct ynode *svc, struct cc_error **err)
 
 	if (!hc || hc->kind != YNODE_MAP)
 		return 0;
-	if (ynode_map_remove(hc, "disable")) {
-		test = ynode_new_seq(&hc->pos);
-		ynode_seq_push(test, cnode_str("NONE", &hc->pos));
-		ynode_map_set(hc, "test", test);
-	}
+	/* compose v2 keeps `disable: true` beside the test (1.29 made the
+	 * test [NONE]); a false one is dropped. */
+	test = ynode_map_get(hc, "disable");
+	if (test && !cnode_truthy(test))
+		ynode_map_remove(hc, "disable");
 	rc |= healthcheck_time(hc, "interval", err);
 	rc |= healthcheck_time(hc, "timeout", err);
 	rc |= healthcheck_time(hc, "start_period", err);
@@ -200,10 +200,27 @@ static void process_lists(const char *dir, struct ynode *svc)
 	}
 }
 
+/* compose v2 rejects a short volume with an empty part ("${UNSET}:/x");
+ * 1.29 read the empty source as ".". */
+static int volumes_check_sections(const struct ynode *svc, struct cc_error **err)
+{
+	const struct ynode *v = ynode_map_get(svc, "volumes");
+	int rc = 0;
+
+	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
+		const char *s = v->items[i]->kind == YNODE_SCALAR ? v->items[i]->str : NULL;
+		size_t n = s ? strlen(s) : 0;
+
+		if (n && (s[0] == ':' || s[n - 1] == ':' || strstr(s, "::")))
+			rc = ynode_error(err, v->items[i], "invalid spec: %s: empty section between colons", s);
+	}
+	return rc;
+}
+
 int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err)
 {
 	struct ynode *b = ynode_map_get(svc, "build");
-	int rc = 0;
+	int rc = volumes_check_sections(svc, err);
 
 	process_lists(dir, svc);
 	process_build(dir, svc);
@@ -463,7 +480,9 @@ static void list_map(struct ynode *svc, const char *key, struct ynode *(*fn)(con
 	}
 }
 
-/* normalize_build: args resolved from the environment and made strings. */
+/* normalize_build: args resolved from the environment and made strings;
+ * an arg without a value whose variable is unset is dropped, as compose
+ * v2 does (1.29 passed it as ""). */
 static void build_normalise(struct compose_project *p, struct ynode *svc)
 {
 	struct ynode *b = ynode_map_get(svc, "build"), *args;
@@ -478,12 +497,17 @@ static void build_normalise(struct compose_project *p, struct ynode *svc)
 		return;
 	}
 	for (i = 0; i < args->len; i++) {
-		const char *val = ctype_of(args->vals[i]) == CT_NULL ? compose_env_get(p, args->keys[i]->str) : NULL;
+		const char *val;
 
-		if (val) {
-			ynode_free(args->vals[i]);
-			args->vals[i] = cnode_str(val, &args->keys[i]->pos);
+		if (ctype_of(args->vals[i]) != CT_NULL)
+			continue;
+		if (!(val = compose_env_get(p, args->keys[i]->str))) {
+			ynode_map_remove(args, args->keys[i]->str);
+			i--;
+			continue;
 		}
+		ynode_free(args->vals[i]);
+		args->vals[i] = cnode_str(val, &args->keys[i]->pos);
 	}
 	map_to_strings(args);
 	ynode_map_set(b, "args", args);
