@@ -337,7 +337,7 @@ static void grants_field(struct ynode *svc, const char *key, const char *dir)
 			ynode_free(it);
 		}
 		src = ynode_map_get(m, "source");
-		if (src && src->kind == YNODE_SCALAR && !ynode_map_get(m, "target"))
+		if (dir && src && src->kind == YNODE_SCALAR && !ynode_map_get(m, "target"))
 			set_steal(m, "target", xasprintf("%s%s", dir, src->str));
 		v->items[i] = reorder(m, order);
 	}
@@ -461,6 +461,48 @@ static void networks_ulimits_field(struct ynode *svc)
 			v->vals[i] = reorder(v->vals[i], order);
 }
 
+/* compose-go's ServiceConfig field order, as v2 prints a service. */
+static const char *const service_order[] = {
+	"profiles", "annotations", "attach", "build", "develop", "blkio_config", "cap_add", "cap_drop",
+	"cgroup_parent", "cgroup", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
+	"cpu_rt_runtime", "cpus", "cpuset", "cpu_shares", "command", "configs", "container_name",
+	"credential_spec", "depends_on", "deploy", "device_cgroup_rules", "devices", "dns", "dns_opt",
+	"dns_search", "domainname", "entrypoint", "environment", "expose", "external_links", "extra_hosts",
+	"group_add", "hostname", "healthcheck", "image", "init", "ipc", "isolation", "labels", "links",
+	"logging", "mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "mac_address",
+	"network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform",
+	"ports", "privileged", "pull_policy", "read_only", "restart", "runtime", "scale", "secrets",
+	"security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls",
+	"tmpfs", "tty", "ulimits", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir",
+	"post_start", "pre_stop", NULL,
+};
+
+/* develop.watch items: path, action, target, ignore. */
+static void develop_field(struct ynode *svc)
+{
+	static const char *const order[] = { "path", "action", "target", "ignore", NULL };
+	struct ynode *w = ynode_map_get(ynode_map_get(svc, "develop"), "watch");
+
+	for (size_t i = 0; w && w->kind == YNODE_SEQ && i < w->len; i++)
+		if (w->items[i]->kind == YNODE_MAP)
+			w->items[i] = reorder(w->items[i], order);
+}
+
+/* Lifecycle hooks: a command string split as a shell does. */
+static void hooks_field(struct ynode *svc, const char *key)
+{
+	static const char *const order[] = { "command", "user", "privileged", "working_dir", "environment", NULL };
+	struct ynode *h = ynode_map_get(svc, key);
+
+	for (size_t i = 0; h && h->kind == YNODE_SEQ && i < h->len; i++) {
+		if (h->items[i]->kind != YNODE_MAP)
+			continue;
+		command_field(h->items[i], "command");
+		values_to_strings(ynode_map_get(h->items[i], "environment"));
+		h->items[i] = reorder(h->items[i], order);
+	}
+}
+
 /* One service of the 1.29 tree in v2's form (consumed; result owned). */
 static struct ynode *service_v2(struct ynode *svc)
 {
@@ -493,8 +535,11 @@ static struct ynode *service_v2(struct ynode *svc)
 	duration_field(svc, "stop_grace_period");
 	hosts_field(svc);
 	networks_ulimits_field(svc);
-	ynode_map_sort(svc, 0);
-	return svc;
+	develop_field(svc);
+	hooks_field(svc, "post_start");
+	hooks_field(svc, "pre_stop");
+	grants_field(ynode_map_get(svc, "build"), "secrets", NULL);
+	return reorder(svc, service_order);
 }
 
 /* 1 when a service is on the default network. */

@@ -165,18 +165,14 @@ static int section_check(const char *file, struct ynode *sec, const char *sectio
 
 static int version_check(const char *file, const struct ynode *root, struct cc_error **err)
 {
-	const struct ynode *v = ynode_map_get(root, "version");
+	const struct ynode *v = ynode_map_get(root, "version"), *name = ynode_map_get(root, "name");
 
-	if (!v) {
-		if (ynode_map_get(root, "services") || ynode_map_get(root, "networks") || ynode_map_get(root, "volumes"))
-			return 0;
-		return ynode_error(err, root, "%s: version 1 Compose files (no services: section) are not supported",
-				   file);
-	}
-	if (!cnode_is_str(v))
-		return ynode_error(err, v, "Version in \"%s\" is invalid - it should be a string.", file);
-	if (!str_has_prefix(v->str, "2") && !str_has_prefix(v->str, "3"))
-		return ynode_error(err, v, "Version \"%s\" in \"%s\" is invalid.", v->str, file);
+	/* compose v2: version: is obsolete and ignored, but a string; a file
+	 * without services: is fine (a version 1 file fails on its keys). */
+	if (v && !cnode_is_str(v))
+		return ynode_error(err, v, "%s: version must be a string", file);
+	if (name && !cnode_is_str(name))
+		return ynode_error(err, name, "%s: name must be a string", file);
 	return 0;
 }
 

@@ -31,7 +31,7 @@ static const char *const allowed_keys[] = {
 	"log_driver", "log_opt", "logging", "network_mode", "platform", "profiles", "scale",
 	"stop_grace_period",
 	/* compose v2 merges these too (1.29 dropped pull_policy from an override merge). */
-	"pull_policy",
+	"pull_policy", "annotations", "attach", "cgroup", "develop", "uts",
 };
 
 int cnode_truthy(const struct ynode *n)
@@ -555,7 +555,10 @@ static void merge_extensions(struct ynode *out, const struct ynode *b, const str
 
 static int merge_build(struct ynode *out, const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
-	static const char *const scalars[] = { "context", "dockerfile", "network", "target", "shm_size", "isolation" };
+	static const char *const scalars[] = { "context", "dockerfile", "network", "target", "shm_size", "isolation",
+					       "dockerfile_inline", "privileged", "no_cache", "pull", "ulimits",
+					       "additional_contexts", "ssh", "secrets" };
+	static const char *const sets[] = { "cache_from", "platforms", "tags", "entitlements", "cache_to" };
 	struct ynode *bb = compose_build_dict(ynode_map_get(b, "build"));
 	struct ynode *bo = compose_build_dict(ynode_map_get(o, "build"));
 	struct ynode *m = ynode_new_map(NULL);
@@ -565,7 +568,8 @@ static int merge_build(struct ynode *out, const struct ynode *b, const struct yn
 	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
 		merge_scalar(m, bb, bo, scalars[i]);
 	rc |= merge_mapping(m, bb, bo, "args", KV_ENV, err);
-	merge_unique(m, bb, bo, "cache_from");
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		merge_unique(m, bb, bo, sets[i]);
 	rc |= merge_mapping(m, bb, bo, "labels", KV_LABEL, err);
 	rc |= merge_mapping(m, bb, bo, "extra_hosts", KV_HOSTS, err);
 	merge_extensions(m, bb, bo);
@@ -609,7 +613,8 @@ struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o
 	static const char *const unique[] = { "cap_add", "cap_drop", "expose", "external_links", "volumes_from",
 					      "device_cgroup_rules", "profiles" };
 	/* security_opt: appended as compose v2 does (1.29 made it a set). */
-	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs", "security_opt" };
+	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs", "security_opt",
+						"post_start", "pre_stop" };
 	struct ynode *out = ynode_new_map(NULL);
 	size_t i;
 	int rc = merge_mappings(out, b, o, err);

@@ -217,6 +217,19 @@ static int volumes_check_sections(const struct ynode *svc, struct cc_error **err
 	return rc;
 }
 
+/* develop.watch paths are relative to the file's directory (compose v2). */
+static void develop_resolve(const char *dir, struct ynode *svc)
+{
+	struct ynode *w = ynode_map_get(ynode_map_get(svc, "develop"), "watch");
+
+	for (size_t i = 0; w && w->kind == YNODE_SEQ && i < w->len; i++) {
+		struct ynode *path = ynode_map_get(w->items[i], "path");
+
+		if (cnode_is_str(path))
+			set_str_node(path, compose_expand_path(dir, path->str));
+	}
+}
+
 int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err)
 {
 	struct ynode *b = ynode_map_get(svc, "build");
@@ -224,6 +237,7 @@ int compose_process_service(const char *dir, struct ynode *svc, struct cc_error 
 
 	process_lists(dir, svc);
 	process_build(dir, svc);
+	develop_resolve(dir, svc);
 	if (b && b->kind == YNODE_MAP && ynode_map_get(b, "labels"))
 		rc |= replace_kv(b, "labels", KV_LABEL, err);
 	if (ynode_map_get(svc, "sysctls")) {
@@ -253,13 +267,8 @@ static int validate_service(const char *name, const struct ynode *svc, const str
 	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str) && access(ctx->str, R_OK) < 0)
 		rc = ynode_error(err, ctx, "service '%s': build path %s either does not exist, is not accessible, "
 				 "or is not a valid URL.", name, ctx->str);
-	if (!ynode_map_get(svc, "image"))
-		for (i = 0; name[i]; i++)
-			if (isupper((unsigned char)name[i]))
-				return ynode_error(err, svc, "Service '%s' contains uppercase characters which are not "
-						   "valid as part of an image name. Either use a lowercase service "
-						   "name or use the `image` field to set a custom name for the "
-						   "service image.", name);
+	/* An upper-case name without image: is fine in compose v2 (its
+	 * default image name is lower-cased); 1.29 rejected it. */
 	return rc;
 }
 

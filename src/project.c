@@ -10,6 +10,7 @@
 #include "step.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,8 +255,12 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	struct dockerfile *df = NULL;
 	struct cc_error *e = NULL;
 
-	if (!img->ref)
+	if (!img->ref) {
+		/* compose v2's default image name: PROJECT-SERVICE, lower case. */
 		img->ref = xasprintf("%s-%s:latest", p->manifest->project, img->key);
+		for (char *c = img->ref; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	img->ref_full = imageref_normalized(img->ref);
 	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
 	img->dockerfile = path_join(img->context, df_rel);

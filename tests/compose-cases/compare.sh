@@ -51,7 +51,9 @@ if [ "${V1:-0}" = 1 ]; then
 else
 	oracle="docker compose"
 fi
-(cd "$dir" && $oracle --project-directory "$dir" "$@" config) >"$tmp/expected" 2>"$tmp/expected.err"
+# The manifest's project: names the compose project, as -p does.
+project=$(sed -n 's/^project: *//p' "$dir/ccbuild.yaml")
+(cd "$dir" && $oracle -p "$project" --project-directory "$dir" "$@" config) >"$tmp/expected" 2>"$tmp/expected.err"
 erc=$?
 (cd "$dir" && "$ccbuild" config dev) >"$tmp/actual" 2>"$tmp/actual.err"
 arc=$?
