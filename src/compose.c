@@ -549,6 +549,26 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 	return 0;
 }
 
+/* Compose v2 build fields config prints but a build cannot honour yet:
+ * an error at each one that is set, never silently ignored. */
+static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
+{
+	static const char *const session[] = { "secrets", "ssh", "entitlements", "privileged" };
+	static const char *const later[] = { "dockerfile_inline", "additional_contexts", "cache_to", "no_cache",
+					     "pull", "ulimits" };
+	const struct ynode *v;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++)
+		if ((v = ynode_map_get(b, session[i])) && cnode_truthy(v))
+			rc = ynode_error(err, v, "service '%s': build.%s needs a BuildKit session, not supported yet",
+					 name, session[i]);
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if ((v = ynode_map_get(b, later[i])) && cnode_truthy(v))
+			rc = ynode_error(err, v, "service '%s': build.%s is not supported yet", name, later[i]);
+	return rc;
+}
+
 int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err)
 {
 	const struct ynode *b = ynode_map_get(compose_service(p, i), "build"), *ctx, *df;
@@ -563,7 +583,7 @@ int compose_service_build_check(const struct compose_project *p, size_t i, struc
 	df = ynode_map_get(b, "dockerfile");
 	if (df && df->kind == YNODE_SCALAR && (ctype_of(df) == CT_NULL || !*df->str))
 		rc = ynode_error(err, df, "service '%s': build.dockerfile is empty (an unset variable?)", name);
-	return rc;
+	return rc | build_check_unsupported(b, name, err);
 }
 
 void compose_build_release(struct compose_build *b)

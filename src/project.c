@@ -116,12 +116,26 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 		kv_from_node(ynode_map_get(build, "args"), &img->args);
 		kv_from_node(ynode_map_get(build, "labels"), &img->labels);
 		list_from_node(ynode_map_get(build, "cache_from"), &img->cache_from);
+		list_from_node(ynode_map_get(build, "platforms"), &img->platforms);
+		list_from_node(ynode_map_get(build, "tags"), &img->tags);
 	}
 	img->context = path_join(dir, ctx ? ctx : ".");
 	if ((v = scalar(ynode_map_get(svc, "image"))))
 		img->ref = xstrdup(v);
-	if ((v = scalar(ynode_map_get(svc, "platform"))))
+	if ((v = scalar(ynode_map_get(svc, "platform"))) && !strlist_has(&img->platforms, v))
 		strlist_push(&img->platforms, v);
+}
+
+/* The manifest's platforms:/tags: add to what compose's build gave. */
+static void list_add(struct strlist *dst, const struct strlist *src, int add)
+{
+	if (!add) {
+		strlist_copy(dst, src);
+		return;
+	}
+	for (size_t i = 0; i < src->n; i++)
+		if (!strlist_has(dst, src->v[i]))
+			strlist_push(dst, src->v[i]);
 }
 
 /* Apply a manifest or profile images: entry. */
@@ -148,9 +162,9 @@ static void image_apply(struct image *img, const struct image_spec *spec, const 
 	for (size_t i = 0; i < spec->labels.n; i++)
 		kvlist_set(&img->labels, spec->labels.keys[i], spec->labels.vals[i]);
 	if (spec->set & IMG_PLATFORMS)
-		strlist_copy(&img->platforms, &spec->platforms);
+		list_add(&img->platforms, &spec->platforms, img->from_compose);
 	if (spec->set & IMG_TAGS)
-		strlist_copy(&img->tags, &spec->tags);
+		list_add(&img->tags, &spec->tags, img->from_compose);
 	if (spec->set & IMG_CACHE_FROM)
 		strlist_copy(&img->cache_from, &spec->cache_from);
 	if (spec->set & IMG_DEPENDS_ON)

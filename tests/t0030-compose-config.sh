@@ -232,7 +232,41 @@ test_expect_success 'a NUL byte in an env_file or .env is an error at its line' 
 	grep -q "$TRASH/ef/.env:3: NUL byte in env file" err
 '
 
-# example PROFILE: files, env and project of the profile, from its
+# compose v2's build fields: platforms: (the manifest's add to them) reach
+# the build; those a build cannot honour yet are errors at their position,
+# never silently dropped (config still prints them: case v2-keys).
+test_expect_success 'compose build.platforms: the manifest platforms: add to them' '
+	cp -r "$SRCROOT/tests/compose-cases/v2-dollar-platforms" pl &&
+	printf "images:\n  a:\n    platforms: [linux/386]\n" >>pl/ccbuild.yaml &&
+	"$CCBUILD" -C pl plan dev >out &&
+	grep -q "a from Dockerfile platforms=linux/amd64,linux/arm64,linux/386" out
+'
+
+test_expect_success 'build secrets, ssh, entitlements, privileged need a BuildKit session: lint and plan say so' '
+	cp -r "$SRCROOT/tests/compose-cases/v2-keys" keys &&
+	for cmd in lint "plan dev"; do
+		test_expect_code 2 "$CCBUILD" -C keys $cmd 2>err &&
+		grep -q "compose.yaml:13:16: service .web.: build.secrets needs a BuildKit session, not supported yet" err &&
+		grep -q "compose.yaml:14:12: service .web.: build.ssh needs a BuildKit session, not supported yet" err &&
+		grep -q "compose.yaml:17:21: service .web.: build.entitlements needs a BuildKit session" err &&
+		grep -q "compose.yaml:18:19: service .web.: build.privileged needs a BuildKit session" err &&
+		grep -q "compose.yaml:16:9: service .web.: build.additional_contexts is not supported yet" err &&
+		grep -q "compose.yaml:19:17: service .web.: build.no_cache is not supported yet" err || return 1
+	done
+'
+
+test_expect_success 'build.dockerfile_inline: config prints it, lint says it is not supported yet' '
+	mkdir -p inl &&
+	printf "ccbuild: 1\nproject: inl\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >inl/ccbuild.yaml &&
+	printf "services:\n  a:\n    image: a\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM scratch\n        RUN echo \$(date)\n" >inl/compose.yaml &&
+	"$CCBUILD" -C inl config dev >out &&
+	(cd inl && docker compose config 2>/dev/null) >expected &&
+	test_cmp expected out &&
+	test_expect_code 2 "$CCBUILD" -C inl lint 2>err &&
+	grep -q "compose.yaml:6:26: service .a.: build.dockerfile_inline is not supported yet" err
+'
+
+, from its
 # ccbuild.yaml.  The manifest's project: names the compose project, as
 # `docker compose -p` does (over COMPOSE_PROJECT_NAME and name:).
 compose_args () {
