@@ -414,6 +414,45 @@ static const char *config_version(const struct compose_project *p)
 	return v && v->kind == YNODE_SCALAR ? v->str : "3.9";
 }
 
+/* The active compose profiles: the load options', then COMPOSE_PROFILES
+ * (comma-separated, from the environment or .env), as compose v2 adds them. */
+static void profiles_collect(struct compose_project *p, const struct compose_load_opts *o)
+{
+	const char *env = compose_env_get(p, "COMPOSE_PROFILES");
+	cleanup_free char *copy = xstrdup(env ? env : "");
+	char *save = NULL;
+
+	for (size_t i = 0; i < o->nprofiles; i++)
+		if (!strlist_has(&p->profiles, o->profiles[i]))
+			strlist_push(&p->profiles, o->profiles[i]);
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = compose_strip(tok);
+		if (*tok && !strlist_has(&p->profiles, tok))
+			strlist_push(&p->profiles, tok);
+	}
+}
+
+/* compose v2: a service that names profiles is in the model only when one
+ * of them is active ("*" activates all). */
+static int service_active(const struct compose_project *p, const struct ynode *svc)
+{
+	const struct ynode *prof = ynode_map_get(svc, "profiles");
+
+	if (!prof || prof->kind != YNODE_SEQ || !prof->len || strlist_has(&p->profiles, "*"))
+		return 1;
+	for (size_t i = 0; i < prof->len; i++)
+		if (prof->items[i]->kind == YNODE_SCALAR && strlist_has(&p->profiles, prof->items[i]->str))
+			return 1;
+	return 0;
+}
+
+static void services_drop_inactive(struct compose_project *p, struct ynode *services)
+{
+	for (size_t i = 0; i < services->len; i++)
+		if (!service_active(p, services->vals[i]))
+			ynode_map_remove(services, services->keys[i--]->str);
+}
+
 static int project_build(struct compose_project *p, struct cc_error **err)
 {
 	struct ynode *config = ynode_new_map(NULL), *services;
@@ -426,6 +465,7 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 	}
 	for (size_t i = 0; i < services->len; i++)
 		rc |= compose_resolve_extends(p, services->keys[i]->str, &services->vals[i], err);
+	services_drop_inactive(p, services);
 	if (rc == 0)
 		rc |= compose_check_services(services, err);
 	if (rc == 0)
@@ -480,6 +520,7 @@ int compose_load(const struct compose_load_opts *o, struct compose_project **out
 		compose_free(p);
 		return -1;
 	}
+	profiles_collect(p, o);
 	for (i = 0; i < p->nfiles; i++)
 		rc |= file_load(p, p->file_names[i], &p->files[i], err);
 	if (rc || project_build(p, err) < 0) {
@@ -637,5 +678,6 @@ void compose_free(struct compose_project *p)
 	free(p->project_name);
 	envfile_release(&p->env);
 	strlist_release(&p->warnings);
+	strlist_release(&p->profiles);
 	free(p);
 }

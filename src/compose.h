@@ -28,6 +28,8 @@ struct compose_load_opts {
 	const struct kvlist *env;   /* profile env (map or KEY=VAL list, parsed), wins over env files; may be NULL */
 	int use_process_env;        /* the process environment wins over everything */
 	int no_dot_env;             /* do not read PROJECT_DIR/.env */
+	const char **profiles;      /* compose profiles to activate (COMPOSE_PROFILES adds to them) */
+	size_t nprofiles;
 };
 
 /* Build a service's image from this (strings owned by the project; borrowed). */

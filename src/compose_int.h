@@ -32,6 +32,7 @@ struct compose_project {
 	struct ynode *services;      /* name -> finalised service, sorted by name */
 	struct ynode *config;        /* what `config` prints */
 	struct strlist warnings;
+	struct strlist profiles;     /* active compose profiles ("*": all) */
 };
 
 /* --- compose.c --- */

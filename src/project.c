@@ -126,7 +126,7 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 		strlist_push(&img->platforms, v);
 }
 
-/* The manifest's platforms:/tags: add to what compose's build gave. */
+/* dst = src, or src's items added to dst. */
 static void list_add(struct strlist *dst, const struct strlist *src, int add)
 {
 	if (!add) {
@@ -138,8 +138,10 @@ static void list_add(struct strlist *dst, const struct strlist *src, int add)
 			strlist_push(dst, src->v[i]);
 }
 
-/* Apply a manifest or profile images: entry. */
-static void image_apply(struct image *img, const struct image_spec *spec, const char *dir)
+/* Apply a manifest or profile images: entry; add: its platforms: and
+ * tags: add to the image's (the manifest's over compose's build:), else
+ * replace them (a profile narrows). */
+static void image_apply(struct image *img, const struct image_spec *spec, const char *dir, int add)
 {
 	if (spec->set & IMG_CONTEXT) {
 		free(img->context);
@@ -162,9 +164,9 @@ static void image_apply(struct image *img, const struct image_spec *spec, const 
 	for (size_t i = 0; i < spec->labels.n; i++)
 		kvlist_set(&img->labels, spec->labels.keys[i], spec->labels.vals[i]);
 	if (spec->set & IMG_PLATFORMS)
-		list_add(&img->platforms, &spec->platforms, img->from_compose);
+		list_add(&img->platforms, &spec->platforms, add);
 	if (spec->set & IMG_TAGS)
-		list_add(&img->tags, &spec->tags, img->from_compose);
+		list_add(&img->tags, &spec->tags, add);
 	if (spec->set & IMG_CACHE_FROM)
 		strlist_copy(&img->cache_from, &spec->cache_from);
 	if (spec->set & IMG_DEPENDS_ON)
@@ -194,6 +196,8 @@ static int load_compose(struct project *p, struct cc_error **err)
 		strlist_push(&env_files, prof->env_file.v[i]);
 	opts.project_dir = m->dir;
 	opts.project_name = m->project;
+	opts.profiles = (const char **)prof->compose_profiles.v;
+	opts.nprofiles = prof->compose_profiles.n;
 	opts.files = (const char **)files.v;
 	opts.nfiles = files.n;
 	opts.env_files = (const char **)env_files.v;
@@ -234,13 +238,13 @@ static int collect_images(struct project *p, struct cc_error **err)
 			img = project_add_image(p, m->images[i].key, &m->images[i].pos);
 			img->context = path_join(m->dir, ".");
 		}
-		image_apply(img, &m->images[i], m->dir);
+		image_apply(img, &m->images[i], m->dir, img->from_compose);
 	}
 	for (i = 0; i < p->profile->nimages; i++) {
 		spec = &p->profile->images[i];
 		img = (struct image *)project_image(p, spec->key);
 		if (img) {
-			image_apply(img, spec, m->dir);
+			image_apply(img, spec, m->dir, 0);
 			continue;
 		}
 		{

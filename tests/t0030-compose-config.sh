@@ -266,7 +266,44 @@ test_expect_success 'build.dockerfile_inline: config prints it, lint says it is 
 	grep -q "compose.yaml:6:26: service .a.: build.dockerfile_inline is not supported yet" err
 '
 
-, from its
+# Service profiles: a service with profiles: is in the model only when a
+# ccbuild profile's compose_profiles: or COMPOSE_PROFILES activates one.
+profiles_case () {
+	mkdir -p prof &&
+	printf "ccbuild: 1\nproject: prof\ncompose: [compose.yaml]\nprofiles: {dev: {}, debug: {compose_profiles: [debug]}}\n" >prof/ccbuild.yaml &&
+	printf "services:\n  a: {image: x}\n  b: {image: y, profiles: [debug]}\n  c: {image: z, profiles: [other], depends_on: [b]}\n" >prof/compose.yaml
+}
+
+test_expect_success 'service profiles: inactive services are not in the model (as compose v2)' '
+	profiles_case &&
+	"$CCBUILD" -C prof config dev >out &&
+	(cd prof && docker compose -p prof config 2>/dev/null) >expected &&
+	test_cmp expected out &&
+	! grep -q "^  b:" out
+'
+
+test_expect_success 'service profiles: compose_profiles: and COMPOSE_PROFILES activate them' '
+	profiles_case &&
+	"$CCBUILD" -C prof config debug >out &&
+	(cd prof && docker compose -p prof --profile debug config 2>/dev/null) >expected &&
+	test_cmp expected out &&
+	grep -q "^  b:" out &&
+	COMPOSE_PROFILES=debug "$CCBUILD" -C prof config dev >out &&
+	test_cmp expected out &&
+	printf "COMPOSE_PROFILES=debug\n" >prof/.env &&
+	"$CCBUILD" -C prof config dev >out &&
+	test_cmp expected out &&
+	rm prof/.env
+'
+
+test_expect_success 'service profiles: depending on an inactive service is an error, as in compose v2' '
+	profiles_case &&
+	! (cd prof && COMPOSE_PROFILES=other docker compose -p prof config >/dev/null 2>&1) &&
+	COMPOSE_PROFILES=other test_expect_code 2 "$CCBUILD" -C prof config dev 2>err &&
+	grep -q "compose.yaml:4:[0-9]*: Service .c. depends on service .b. which is undefined" err
+'
+
+# example PROFILE: files, env and project of the profile, from its
 # ccbuild.yaml.  The manifest's project: names the compose project, as
 # `docker compose -p` does (over COMPOSE_PROJECT_NAME and name:).
 compose_args () {
