@@ -296,6 +296,28 @@ static struct ynode *section_of(const struct ynode *root, const char *name)
 	return sec && sec->kind == YNODE_MAP ? sec : NULL;
 }
 
+/* compose v2's override tags on a service's keys: `!reset` drops the
+ * key (the base's value too), `!override` replaces the base's value
+ * instead of merging with it. */
+static struct ynode *merge_tagged(const struct ynode *b, const struct ynode *o, struct cc_error **err)
+{
+	struct ynode *b2 = ynode_clone(b), *o2 = ynode_clone(o), *m;
+
+	for (size_t i = 0; o2->kind == YNODE_MAP && i < o2->len; i++) {
+		const char *tag = o2->vals[i]->tag, *key = o2->keys[i]->str;
+
+		if (!tag || (strcmp(tag, "!reset") && strcmp(tag, "!override")))
+			continue;
+		ynode_map_remove(b2, key);
+		if (!strcmp(tag, "!reset"))
+			ynode_map_remove(o2, o2->keys[i--]->str);
+	}
+	m = compose_merge_service(b2, o2, err);
+	ynode_free(b2);
+	ynode_free(o2);
+	return m;
+}
+
 /* load_services' reduce(merge_services): one file is taken as it is; with
  * overrides every service goes through merge_service_dicts_from_files. */
 static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
@@ -316,7 +338,7 @@ static struct ynode *services_merge(struct compose_project *p, struct cc_error *
 
 			if (i >= acc->len && b)
 				continue;
-			if (!(m = compose_merge_service(b ? b : empty, o ? o : empty, err))) {
+			if (!(m = merge_tagged(b ? b : empty, o ? o : empty, err))) {
 				ynode_free(next);
 				ynode_free(acc);
 				return NULL;

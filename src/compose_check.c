@@ -456,6 +456,10 @@ static int check_value(const struct ynode *v, const struct vtype *t, const char 
 	size_t i;
 	int rc = 0;
 
+	/* compose v2's !reset: the value is dropped, whatever it is. */
+	if (v->tag && !strcmp(v->tag, "!reset"))
+		return 0;
+
 	if (!t)
 		return 0;
 	if (!(t->kinds & k)) {
