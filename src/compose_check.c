@@ -456,9 +456,16 @@ static int check_value(const struct ynode *v, const struct vtype *t, const char 
 	size_t i;
 	int rc = 0;
 
-	/* compose v2's !reset: the value is dropped, whatever it is. */
-	if (v->tag && !strcmp(v->tag, "!reset"))
-		return 0;
+	/* compose v2's !reset/!override: on a service's own keys the merge
+	 * acts on them (a !reset value is dropped, whatever it is); deeper,
+	 * an error rather than a silent merge. */
+	if (v->tag && (!strcmp(v->tag, "!reset") || !strcmp(v->tag, "!override"))) {
+		if (strpbrk(path, ".["))
+			return ynode_error(err, v, "%s%s: %s below a service's own keys is not supported yet", where,
+					   path, v->tag);
+		if (!strcmp(v->tag, "!reset"))
+			return 0;
+	}
 
 	if (!t)
 		return 0;

@@ -266,6 +266,13 @@ test_expect_success 'build.dockerfile_inline: config prints it, lint says it is 
 	grep -q "compose.yaml:6:26: service .a.: build.dockerfile_inline is not supported yet" err
 '
 
+test_expect_success '!reset below a service key is an error, not a silent merge' '
+	cp -r "$SRCROOT/tests/compose-cases/v2-reset-override" rs &&
+	printf "services:\n  a:\n    environment: {A: !reset null}\n" >rs/override.yaml &&
+	test_expect_code 2 "$CCBUILD" -C rs config dev 2>err &&
+	grep -q "override.yaml:3:22: service .a.: environment.A: !reset below a service.s own keys is not supported yet" err
+'
+
 # Service profiles: a service with profiles: is in the model only when a
 # ccbuild profile's compose_profiles: or COMPOSE_PROFILES activates one.
 profiles_case () {
