@@ -171,6 +171,9 @@ static int version_check(const char *file, const struct ynode *root, struct cc_e
 	 * without services: is fine (a version 1 file fails on its keys). */
 	if (v && !cnode_is_str(v))
 		return ynode_error(err, v, "%s: version must be a string", file);
+	if ((v = ynode_map_get(root, "include")))
+		return ynode_error(err, v, "%s: include: (compose v2) is not supported yet; list the files "
+				   "in the manifest's compose: instead", file);
 	if (name && !cnode_is_str(name))
 		return ynode_error(err, name, "%s: name must be a string", file);
 	return 0;

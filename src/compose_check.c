@@ -284,7 +284,8 @@ static const struct {
 			     { "labels", &t_list_or_dict, 0 }, { "template_driver", &t_str, 0 }) } },
 };
 
-static const char *const top_keys[] = { "version", "name", "services", "networks", "volumes", "secrets", "configs" };
+static const char *const top_keys[] = { "version", "name", "include", "services", "networks", "volumes", "secrets",
+					"configs" };
 
 static unsigned kind_of(const struct ynode *v)
 {

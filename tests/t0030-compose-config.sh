@@ -273,6 +273,16 @@ test_expect_success '!reset below a service key is an error, not a silent merge'
 	grep -q "override.yaml:3:22: service .a.: environment.A: !reset below a service.s own keys is not supported yet" err
 '
 
+test_expect_success 'include: is a positioned "not supported yet", not an unknown key' '
+	mkdir -p inc &&
+	printf "ccbuild: 1\nproject: inc\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >inc/ccbuild.yaml &&
+	printf "include:\n  - other.yaml\nservices:\n  a: {image: x}\n" >inc/compose.yaml &&
+	printf "services:\n  b: {image: y}\n" >inc/other.yaml &&
+	(cd inc && docker compose config >/dev/null 2>&1) &&
+	test_expect_code 2 "$CCBUILD" -C inc config dev 2>err &&
+	grep -q "compose.yaml:2:3: .*include: (compose v2) is not supported yet" err
+'
+
 # Service profiles: a service with profiles: is in the model only when a
 # ccbuild profile's compose_profiles: or COMPOSE_PROFILES activates one.
 profiles_case () {
