@@ -116,8 +116,9 @@ struct cport {
 /* Parse one ports: item (string, number or map) and append to *v. */
 int compose_ports_collect(const struct ynode *seq, struct cport **v, size_t *n, struct cc_error **err);
 /* Drop later duplicates (target, published, ip, protocol), keeping the
- * first's place with the later's value, then stable-sort by target. */
-void compose_ports_dedup_sort(struct cport *v, size_t *n);
+ * first's place with the later's value; the order stays the files' (as
+ * compose v2 keeps it; 1.29 sorted by target). */
+void compose_ports_dedup(struct cport *v, size_t *n);
 /* The port as config prints it: "ip:pub:target/proto" when legacy, else a map. */
 struct ynode *compose_port_node(const struct cport *p, int legacy);
 void compose_ports_free(struct cport *v, size_t n);

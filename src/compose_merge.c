@@ -3,9 +3,10 @@
  * merge_service_dicts(): mappings (environment, labels, build args, ...)
  * merged key by key whether written as a list or a map; volumes and
  * devices merged by container path; ports, links, secrets and configs
- * merged by their identity and sorted; cap_add, expose and friends made a
- * sorted set of strings; dns, tmpfs, env_file and (as compose v2 does)
- * security_opt appended;
+ * merged by their identity; cap_add, expose and friends made a set of
+ * strings; dns, tmpfs, env_file, security_opt and the lifecycle hooks
+ * appended.  Lists keep the files' order (each item where it first came),
+ * as compose v2 does; 1.29 sorted them;
  * every other known key replaced whole.  Extension keys (x-*) are kept,
  * an override's winning, as compose v2 does (1.29 dropped them). */
 #include "compose_int.h"
@@ -241,16 +242,9 @@ struct keyed {
 	size_t order;
 };
 
-static int keyed_cmp(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c ? c : (x->order > y->order) - (x->order < y->order);
-}
-
 /* Items of b then o keyed by keyfn; a later item with the same key takes
- * the earlier one's place.  Returned array sorted by key; caller frees. */
+ * the earlier one's place.  In that order, as compose v2 keeps it (1.29
+ * sorted by key); caller frees. */
 static struct keyed *keyed_merge(const struct ynode *b, const struct ynode *o, char *(*keyfn)(const struct ynode *),
 				 size_t *count)
 {
@@ -271,8 +265,6 @@ static struct keyed *keyed_merge(const struct ynode *b, const struct ynode *o, c
 			}
 			VEC_PUSH(v, n, cap, k);
 		}
-	if (n)
-		qsort(v, n, sizeof(*v), keyed_cmp);
 	*count = n;
 	return v;
 }
@@ -385,7 +377,7 @@ static int merge_networks(struct ynode *out, const struct ynode *b, const struct
 }
 
 /* merge_ports: every spec parsed, keyed by (target, published, ip,
- * protocol), then sorted by target keeping insertion order on ties. */
+ * protocol), in the files' order (compose v2; 1.29 sorted by target). */
 static int merge_ports(struct ynode *out, const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
 	struct cport *v = NULL;
@@ -399,7 +391,7 @@ static int merge_ports(struct ynode *out, const struct ynode *b, const struct yn
 		compose_ports_free(v, n);
 		return -1;
 	}
-	compose_ports_dedup_sort(v, &n);
+	compose_ports_dedup(v, &n);
 	seq = ynode_new_seq(NULL);
 	for (i = 0; i < n; i++)
 		ynode_seq_push(seq, compose_port_node(&v[i], v[i].external_ip != NULL));

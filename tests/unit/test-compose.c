@@ -125,7 +125,8 @@ static void test_ports_expose_dns(void)
 					 "services:\n  web:\n    ports: ['8080:80', '127.0.0.1:53:53/udp']\n"
 					 "    expose: [3000]\n    dns: [1.1.1.1]\n    tmpfs: /tmp\n", NULL);
 
-	check(p, "web", "ports", "- 127.0.0.1:53:53/udp\n- published: 8080\n  target: 80\n- target: 9000");
+	/* the files' order, a repeat once (compose v2; 1.29 sorted by target) */
+	check(p, "web", "ports", "- published: 8080\n  target: 80\n- target: 9000\n- 127.0.0.1:53:53/udp");
 	check(p, "web", "expose", "- '3000'\n- '4000'");
 	check(p, "web", "dns", "- 8.8.8.8\n- 1.1.1.1");
 	check(p, "web", "tmpfs", "- /run\n- /tmp");
@@ -134,7 +135,8 @@ static void test_ports_expose_dns(void)
 
 static void test_volumes_by_target(void)
 {
-	cleanup_free char *data = xasprintf("- %s/d2:/data:rw\n- source: %s/x\n  target: /x\n  type: bind\n- v:/z:ro",
+	/* an override replaces its target's mount in place (compose v2's order) */
+	cleanup_free char *data = xasprintf("- %s/d2:/data:rw\n- v:/z:ro\n- source: %s/x\n  target: /x\n  type: bind",
 					    tmpdir, tmpdir);
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    volumes: ['./d:/data', 'v:/z:ro']\n"
 					 "volumes: {v: {}}\n",
