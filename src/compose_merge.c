@@ -239,7 +239,6 @@ char *compose_volume_target(const struct ynode *v)
 struct keyed {
 	char *key;
 	const struct ynode *node;
-	size_t order;
 };
 
 /* Items of b then o keyed by keyfn; a later item with the same key takes
@@ -254,7 +253,7 @@ static struct keyed *keyed_merge(const struct ynode *b, const struct ynode *o, c
 
 	for (s = 0; s < 2; s++)
 		for (i = 0; src[s] && src[s]->kind == YNODE_SEQ && i < src[s]->len; i++) {
-			struct keyed k = { keyfn(src[s]->items[i]), src[s]->items[i], n };
+			struct keyed k = { keyfn(src[s]->items[i]), src[s]->items[i] };
 
 			for (j = 0; j < n && strcmp(v[j].key, k.key); j++)
 				;
