@@ -13,6 +13,12 @@
 #      with --multiarch also its arm64 variant, and push both to the
 #      registry as the manifest list 127.0.0.1:5000/ccbuild-test/busybox
 #      (adds the arm64 dpkg architecture to fetch arm64 busybox-static).
+#   --peers instead installs only the peer tools the tests compare with:
+#      Docker Compose v2 and buildx, the `docker-compose` and `docker-buildx`
+#      packages of Debian 13 (trixie) from the machine's own Debian mirror,
+#      through a separate sources list and lists directory under
+#      ${CCBUILD_PEERS_APT:-/var/cache/ccbuild-peers} (the bookworm apt setup
+#      is untouched), unpacked into ~/.docker/cli-plugins/.
 # Idempotent: running it again on a ready machine changes nothing.
 # Nothing is pulled from any image hub; apt is the only network use.
 set -u
@@ -48,6 +54,51 @@ install_packages () {
 	apt-get update -q &&
 		apt-get install -y -q --no-install-recommends $missing
 }
+
+# debian_mirror — the first Debian archive URL of the system's apt sources.
+debian_mirror () {
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v '^ *#' |
+		grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security |
+		head -n 1 | tr -d ' '
+}
+
+# install_peers — docker compose v2 and buildx as CLI plugins; nothing to do
+# when both already answer at the packaged version.
+install_peers () {
+	local dir=${CCBUILD_PEERS_APT:-/var/cache/ccbuild-peers}
+	local plug=$HOME/.docker/cli-plugins mirror opts p arch
+	if "$plug/docker-compose" version 2>/dev/null | grep -q ' 2\.26\.' &&
+		"$plug/docker-buildx" version 2>/dev/null | grep -q ' 0\.13\.'; then
+		echo "setup: peers installed: $("$plug/docker-compose" version)"
+		return 0
+	fi
+	arch=$(dpkg --print-architecture) && mirror=$(debian_mirror)
+	test -n "$mirror" || { echo "setup: no Debian mirror in /etc/apt" >&2; return 1; }
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/deb" "$plug" ||
+		return 1
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" \
+		>"$dir/sources.list"
+	opts="-o Dir::Etc::sourcelist=$dir/sources.list -o Dir::Etc::sourceparts=-
+	      -o Dir::State::Lists=$dir/lists -o Dir::Cache=$dir/cache
+	      -o APT::Sandbox::User=root"
+	apt-get $opts -q update >/dev/null &&
+		(cd "$dir/deb" && rm -f ./*.deb &&
+			apt-get $opts -q download "docker-compose:$arch" "docker-buildx:$arch") ||
+		return 1
+	rm -rf "$dir/x"
+	for p in "$dir"/deb/*.deb; do dpkg -x "$p" "$dir/x" || return 1; done
+	for p in docker-compose docker-buildx; do
+		install -m 755 "$dir/x/usr/libexec/docker/cli-plugins/$p" "$plug/$p" ||
+			return 1
+	done
+	echo "setup: peers installed: $(docker compose version)"
+}
+
+if test "${1:-}" = --peers; then
+	install_peers
+	exit
+fi
 
 if test "${CCBUILD_SKIP_APT:-0}" != 1; then
 	install_packages || exit 1

@@ -125,7 +125,8 @@ static void test_ports_expose_dns(void)
 					 "services:\n  web:\n    ports: ['8080:80', '127.0.0.1:53:53/udp']\n"
 					 "    expose: [3000]\n    dns: [1.1.1.1]\n    tmpfs: /tmp\n", NULL);
 
-	check(p, "web", "ports", "- 127.0.0.1:53:53/udp\n- published: 8080\n  target: 80\n- target: 9000");
+	/* the files' order, a repeat once (compose v2; 1.29 sorted by target) */
+	check(p, "web", "ports", "- published: 8080\n  target: 80\n- target: 9000\n- 127.0.0.1:53:53/udp");
 	check(p, "web", "expose", "- '3000'\n- '4000'");
 	check(p, "web", "dns", "- 8.8.8.8\n- 1.1.1.1");
 	check(p, "web", "tmpfs", "- /run\n- /tmp");
@@ -134,7 +135,8 @@ static void test_ports_expose_dns(void)
 
 static void test_volumes_by_target(void)
 {
-	cleanup_free char *data = xasprintf("- %s/d2:/data:rw\n- source: %s/x\n  target: /x\n  type: bind\n- v:/z:ro",
+	/* an override replaces its target's mount in place (compose v2's order) */
+	cleanup_free char *data = xasprintf("- %s/d2:/data:rw\n- v:/z:ro\n- source: %s/x\n  target: /x\n  type: bind",
 					    tmpdir, tmpdir);
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    volumes: ['./d:/data', 'v:/z:ro']\n"
 					 "volumes: {v: {}}\n",
@@ -153,7 +155,7 @@ static void test_depends_deploy_lists(void)
 					 "  db: {image: d}\n  q: {image: q}\n",
 					 "services:\n  web:\n    depends_on: {q: {condition: service_healthy}}\n"
 					 "    deploy: {resources: {limits: {memory: 1G}}}\n"
-					 "    security_opt: [c:d, a:b]\n    build: {cache_from: [y, x]}\n", NULL);
+					 "    security_opt: [c:d]\n    build: {cache_from: [y, x]}\n", NULL);
 
 	check(p, "web", "depends_on",
 	      "db:\n  condition: service_started\nq:\n  condition: service_healthy");
@@ -161,6 +163,24 @@ static void test_depends_deploy_lists(void)
 	check(p, "web", "security_opt", "- a:b\n- c:d");
 	check(p, "web", "build/cache_from", "- x\n- y");
 	compose_free(p);
+}
+
+/* compose v2 appends security_opt over the files (1.29 made it a set)
+ * and its schema then rejects a repeated item. */
+static void test_security_opt_appended(void)
+{
+	char *msg = NULL;
+	struct compose_project *p = load("services:\n  web:\n    image: w\n    security_opt: [c:d, a:b]\n",
+					 "services:\n  web:\n    security_opt: [e:f]\n", NULL);
+
+	check(p, "web", "security_opt", "- c:d\n- a:b\n- e:f");
+	compose_free(p);
+	p = load("services:\n  web:\n    image: w\n    security_opt: [a:b]\n",
+		 "services:\n  web:\n    security_opt: [c:d, a:b]\n", &msg);
+	ok(!p && msg && strstr(msg, "over.yml:3:25: service 'web': security_opt[2] repeats security_opt[0]"),
+	   "a security_opt repeated across files is an error at the repeat: %s", msg ? msg : "(loaded)");
+	compose_free(p);
+	free(msg);
 }
 
 static void test_x_fields_and_anchors(void)
@@ -177,8 +197,9 @@ static void test_x_fields_and_anchors(void)
 	text = ynode_emit_string(compose_config_tree(p));
 	ok(text && !strstr(text, "x-d"), "top-level x- fields are not printed");
 	compose_free(p);
+	/* compose v2 keeps a service's x- keys over a merge (1.29 dropped them). */
 	p = load(base, "services:\n  a:\n    image: j\n", NULL);
-	check(p, "a", "x-k", "(absent)");
+	check(p, "a", "x-k", "v");
 	check(p, "a", "image", "j");
 	compose_free(p);
 }
@@ -344,16 +365,19 @@ static void test_volume_item_list(void)
 	free(msg);
 }
 
-/* An unset ${VAR} as a bind source is "" -> "." as compose's VolumeSpec
- * makes it, not an anonymous volume at the target. */
+/* An unset ${VAR} as a bind source: compose v2 rejects the empty part
+ * (1.29 made it "."). */
 static void test_unset_bind_source(void)
 {
+	char *msg = NULL;
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    volumes:\n"
-					 "      - ${CCTEST_UNSET_FILE}:/text_file.txt\n      - :/ro:ro\n      - /anon\n",
-					 NULL, NULL);
+					 "      - ${CCTEST_UNSET_FILE}:/text_file.txt\n      - /anon\n",
+					 NULL, &msg);
 
-	check(p, "web", "volumes", "- .:/text_file.txt:rw\n- .:/ro:ro\n- /anon");
+	ok(!p && msg && strstr(msg, "base.yml:5:9: invalid spec: :/text_file.txt: empty section between colons"),
+	   "an empty bind source is an error at its position: %s", msg ? msg : "(loaded)");
 	compose_free(p);
+	free(msg);
 }
 
 static void test_env_file_long_form(void)
@@ -418,6 +442,7 @@ int main(void)
 	test_ports_expose_dns();
 	test_volumes_by_target();
 	test_depends_deploy_lists();
+	test_security_opt_appended();
 	test_x_fields_and_anchors();
 	test_interpolation_and_env();
 	test_errors();

@@ -57,12 +57,22 @@ static const struct vtype t_strings = { .kinds = K_SEQ, .items = &t_str, .unique
 static const struct vtype t_external = { .kinds = K_BOOL | K_MAP, .fields = FIELDS({ "name", &t_str, 0 }) };
 static const struct vtype t_driver_opts = { .kinds = K_MAP, .values = T(.kinds = K_STR | K_NUM) };
 
+/* Defined below, with the service fields they belong to. */
+static const struct vtype t_file_refs, t_ulimits;
+
 static const struct vtype t_build = {
 	.kinds = K_STR | K_MAP,
 	.fields = FIELDS({ "context", &t_str, 0 }, { "dockerfile", &t_str, 0 }, { "args", &t_list_or_dict, 0 },
 			 { "labels", &t_list_or_dict, 0 }, { "cache_from", &t_str_list, 0 }, { "network", &t_str, 0 },
 			 { "target", &t_str, 0 }, { "shm_size", &t_int_str, 0 },
-			 { "extra_hosts", &t_list_or_dict, 0 }, { "isolation", &t_str, 0 }),
+			 { "extra_hosts", &t_list_or_dict, 0 }, { "isolation", &t_str, 0 },
+			 /* compose v2 */
+			 { "dockerfile_inline", &t_str, 0 }, { "platforms", &t_strings, 0 },
+			 { "tags", &t_strings, 0 }, { "additional_contexts", &t_list_or_dict, 0 },
+			 { "secrets", &t_file_refs, 0 }, { "ssh", &t_list_or_dict, 0 },
+			 { "entitlements", &t_strings, 0 }, { "privileged", &t_bool, 0 },
+			 { "cache_to", &t_str_list, 0 }, { "no_cache", &t_bool, 0 }, { "pull", &t_bool, 0 },
+			 { "ulimits", &t_ulimits, 0 }),
 };
 
 static const struct vtype t_blkio_limits = {
@@ -105,7 +115,8 @@ static const struct vtype t_extends = {
 static const struct vtype t_healthcheck = {
 	.kinds = K_MAP,
 	.fields = FIELDS({ "disable", &t_bool, 0 }, { "interval", &t_str, 0 }, { "retries", &t_num, 0 },
-			 { "test", &t_command, 0 }, { "timeout", &t_str, 0 }, { "start_period", &t_str, 0 }),
+			 { "test", &t_command, 0 }, { "timeout", &t_str, 0 }, { "start_period", &t_str, 0 },
+			 { "start_interval", &t_str, 0 }),
 };
 
 static const struct vtype t_logging = {
@@ -185,6 +196,21 @@ static const struct vtype t_deploy = {
 					       { "max_replicas_per_node", &t_int, 0 }), 0 }),
 };
 
+static const char *const cgroup_modes[] = { "host", "private", NULL };
+static const char *const watch_actions[] = { "rebuild", "sync", "sync+restart", NULL };
+static const struct vtype t_develop = {
+	.kinds = K_MAP,
+	.fields = FIELDS({ "watch", LIST_OF(T(.kinds = K_MAP,
+					       .fields = FIELDS({ "path", &t_str, 1 },
+								{ "action", T(.kinds = K_STR, .oneof = watch_actions), 1 },
+								{ "target", &t_str, 0 }, { "ignore", &t_str_list, 0 }))), 0 }),
+};
+static const struct vtype t_hooks = {
+	.kinds = K_SEQ,
+	.items = MAP_OF({ "command", &t_command, 1 }, { "user", &t_str, 0 }, { "privileged", &t_bool, 0 },
+			{ "working_dir", &t_str, 0 }, { "environment", &t_list_or_dict, 0 }),
+};
+
 static const struct field service_fields[] = {
 	{ "blkio_config", &t_blkio, 0 }, { "build", &t_build, 0 }, { "cap_add", &t_strings, 0 },
 	{ "cap_drop", &t_strings, 0 }, { "cgroup_parent", &t_str, 0 }, { "command", &t_command, 0 },
@@ -214,6 +240,11 @@ static const struct field service_fields[] = {
 	{ "storage_opt", &t_map, 0 }, { "sysctls", &t_list_or_dict, 0 }, { "tmpfs", &t_str_or_list, 0 },
 	{ "tty", &t_bool, 0 }, { "ulimits", &t_ulimits, 0 }, { "user", &t_str, 0 }, { "userns_mode", &t_str, 0 },
 	{ "volumes", &t_volumes, 0 }, { "volumes_from", &t_strings, 0 }, { "working_dir", &t_str, 0 },
+	/* compose v2: in the model and in config; the lifecycle hooks and
+	 * develop.watch are for `ccbuild up`/sync to act on. */
+	{ "annotations", &t_list_or_dict, 0 }, { "attach", &t_bool, 0 },
+	{ "cgroup", T(.kinds = K_STR, .oneof = cgroup_modes), 0 }, { "develop", &t_develop, 0 },
+	{ "post_start", &t_hooks, 0 }, { "pre_stop", &t_hooks, 0 }, { "uts", &t_str, 0 },
 	{ NULL, NULL, 0 },
 };
 
@@ -253,7 +284,8 @@ static const struct {
 			     { "labels", &t_list_or_dict, 0 }, { "template_driver", &t_str, 0 }) } },
 };
 
-static const char *const top_keys[] = { "version", "services", "networks", "volumes", "secrets", "configs" };
+static const char *const top_keys[] = { "version", "name", "include", "services", "networks", "volumes", "secrets",
+					"configs" };
 
 static unsigned kind_of(const struct ynode *v)
 {
@@ -425,6 +457,17 @@ static int check_value(const struct ynode *v, const struct vtype *t, const char 
 	size_t i;
 	int rc = 0;
 
+	/* compose v2's !reset/!override: on a service's own keys the merge
+	 * acts on them (a !reset value is dropped, whatever it is); deeper,
+	 * an error rather than a silent merge. */
+	if (v->tag && (!strcmp(v->tag, "!reset") || !strcmp(v->tag, "!override"))) {
+		if (strpbrk(path, ".["))
+			return ynode_error(err, v, "%s%s: %s below a service's own keys is not supported yet", where,
+					   path, v->tag);
+		if (!strcmp(v->tag, "!reset"))
+			return 0;
+	}
+
 	if (!t)
 		return 0;
 	if (!(t->kinds & k)) {
@@ -468,6 +511,27 @@ int compose_check_file(const struct ynode *root, struct cc_error **err)
 	return rc ? -1 : 0;
 }
 
+/* compose v2: a service-level limit and its deploy.resources.limits twin
+ * must not disagree (mem_limit/memory as bytes, cpus as numbers). */
+static int limits_agree(const char *name, const struct ynode *s, struct cc_error **err)
+{
+	const struct ynode *lim = ynode_map_get(ynode_map_get(ynode_map_get(s, "deploy"), "resources"), "limits");
+	const struct ynode *a = ynode_map_get(s, "mem_limit"), *b = ynode_map_get(lim, "memory");
+	long long x, y;
+	int rc = 0;
+
+	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR &&
+	    compose_parse_bytes(a->str, &x) == 0 && compose_parse_bytes(b->str, &y) == 0 && x != y)
+		rc = ynode_error(err, a, "services.%s: can't set distinct values on 'mem_limit' and "
+				 "'deploy.resources.limits.memory'", name);
+	a = ynode_map_get(s, "cpus");
+	b = ynode_map_get(lim, "cpus");
+	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR && strtod(a->str, NULL) != strtod(b->str, NULL))
+		rc = ynode_error(err, a, "services.%s: can't set distinct values on 'cpus' and "
+				 "'deploy.resources.limits.cpus'", name);
+	return rc;
+}
+
 int compose_check_services(const struct ynode *services, struct cc_error **err)
 {
 	size_t i;
@@ -476,9 +540,19 @@ int compose_check_services(const struct ynode *services, struct cc_error **err)
 	for (i = 0; i < services->len; i++) {
 		const struct ynode *s = services->vals[i];
 
+		const struct ynode *sec = ynode_map_get(s, "security_opt");
+
 		if (!ynode_map_get(s, "image") && !ynode_map_get(s, "build"))
 			rc = ynode_error(err, s, "Service %s has neither an image nor a build context specified. At "
 					 "least one must be provided.", services->keys[i]->str);
+		rc |= limits_agree(services->keys[i]->str, s, err);
+		/* compose v2 appends security_opt over the files, then checks
+		 * the schema's uniqueItems on the result. */
+		if (sec && sec->kind == YNODE_SEQ) {
+			cleanup_free char *where = xasprintf("service '%s': ", services->keys[i]->str);
+
+			rc |= check_unique(sec, where, "security_opt", err);
+		}
 	}
 	return rc ? -1 : 0;
 }

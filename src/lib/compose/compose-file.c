@@ -106,18 +106,17 @@ static int section_check(const char *file, struct ynode *sec, const char *sectio
 
 static int version_check(const char *file, const struct ynode *root, struct cc_error **err)
 {
-	const struct ynode *v = ynode_map_get(root, "version");
+	const struct ynode *v = ynode_map_get(root, "version"), *name = ynode_map_get(root, "name");
 
-	if (!v) {
-		if (ynode_map_get(root, "services") || ynode_map_get(root, "networks") || ynode_map_get(root, "volumes"))
-			return 0;
-		return ynode_error(err, root, "%s: version 1 Compose files (no services: section) are not supported",
-				   file);
-	}
-	if (!cnode_is_str(v))
-		return ynode_error(err, v, "Version in \"%s\" is invalid - it should be a string.", file);
-	if (!str_has_prefix(v->str, "2") && !str_has_prefix(v->str, "3"))
-		return ynode_error(err, v, "Version \"%s\" in \"%s\" is invalid.", v->str, file);
+	/* compose v2: version: is obsolete and ignored, but a string; a file
+	 * without services: is fine (a version 1 file fails on its keys). */
+	if (v && !cnode_is_str(v))
+		return ynode_error(err, v, "%s: version must be a string", file);
+	if ((v = ynode_map_get(root, "include")))
+		return ynode_error(err, v, "%s: include: (compose v2) is not supported yet; list the files "
+				   "in the manifest's compose: instead", file);
+	if (name && !cnode_is_str(name))
+		return ynode_error(err, name, "%s: name must be a string", file);
 	return 0;
 }
 
@@ -150,6 +149,23 @@ static int interp_section(struct compose_project *p, struct ynode *sec, const ch
 	return rc ? -1 : 0;
 }
 
+/* Top-level x- keys are interpolated too, as compose v2 does (it prints
+ * them); 1.29 left them alone. */
+static int interp_extensions(struct compose_project *p, struct ynode *root, struct cc_error **err)
+{
+	struct interp_walk w = { p, "extension", NULL, NULL, { 0 } };
+	int rc = 0;
+
+	for (size_t i = 0; i < root->len; i++) {
+		if (strncmp(root->keys[i]->str, "x-", 2))
+			continue;
+		w.name = w.option = root->keys[i]->str;
+		rc |= interp_tree(&w, root->vals[i], root->keys[i]->str, err);
+	}
+	strlist_release(&w.unset);
+	return rc ? -1 : 0;
+}
+
 /* Parse, type, check and interpolate one file; root is owned by p. */
 int compose_file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err)
 {
@@ -175,6 +191,7 @@ int compose_file_load(struct compose_project *p, const char *file, struct ynode 
 		}
 		rc |= interp_section(p, sec, compose_sections[i][1], err);
 	}
+	rc |= interp_extensions(p, root, err);
 	if (rc == 0)
 		rc = compose_check_file(root, err);
 	return rc ? -1 : 0;

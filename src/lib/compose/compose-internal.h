@@ -32,6 +32,7 @@ struct compose_project {
 	struct ynode *services;      /* name -> finalised service, sorted by name */
 	struct ynode *config;        /* what `config` prints */
 	struct strlist warnings;
+	struct strlist profiles;     /* active compose profiles ("*": all) */
 };
 
 /* --- compose-file.c --- */
@@ -123,8 +124,9 @@ struct cport {
 /* Parse one ports: item (string, number or map) and append to *v. */
 int compose_ports_collect(const struct ynode *seq, struct cport **v, size_t *n, struct cc_error **err);
 /* Drop later duplicates (target, published, ip, protocol), keeping the
- * first's place with the later's value, then stable-sort by target. */
-void compose_ports_dedup_sort(struct cport *v, size_t *n);
+ * first's place with the later's value; the order stays the files' (as
+ * compose v2 keeps it; 1.29 sorted by target). */
+void compose_ports_dedup(struct cport *v, size_t *n);
 /* The port as config prints it: "ip:pub:target/proto" when legacy, else a map. */
 struct ynode *compose_port_node(const struct cport *p, int legacy);
 void compose_ports_free(struct cport *v, size_t n);
@@ -157,5 +159,13 @@ int compose_is_url(const char *s);
 int compose_check_file(const struct ynode *root, struct cc_error **err);
 /* Checks of the merged services (image or build, depends_on targets). */
 int compose_check_services(const struct ynode *services, struct cc_error **err);
+
+/* --- compose-v2.c --- */
+/* The config tree in the form Docker Compose v2 prints (caller frees). */
+struct ynode *compose_config_v2(const struct compose_project *p);
+
+/* --- compose-emit.c --- */
+/* Write a tree as compose v2's `config` does (yaml.v3 style). */
+int compose_v2_emit(const struct ynode *tree, FILE *f, struct cc_error **err);
 
 #endif

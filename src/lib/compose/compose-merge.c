@@ -2,11 +2,13 @@
  * of an override file, by the rules of compose 1.29's
  * merge_service_dicts(): mappings (environment, labels, build args, ...)
  * merged key by key whether written as a list or a map; volumes and
- * devices merged by container path; ports, links, secrets, configs and
- * security_opt merged by their identity and sorted; cap_add, expose and
- * friends made a sorted set of strings; dns, tmpfs, env_file appended;
- * every other known key replaced whole.  Keys compose does not know
- * (x-*) are dropped, as 1.29 drops them. */
+ * devices merged by container path; ports, links, secrets and configs
+ * merged by their identity; cap_add, expose and friends made a set of
+ * strings; dns, tmpfs, env_file, security_opt and the lifecycle hooks
+ * appended.  Lists keep the files' order (each item where it first came),
+ * as compose v2 does; 1.29 sorted them;
+ * every other known key replaced whole.  Extension keys (x-*) are kept,
+ * an override's winning, as compose v2 does (1.29 dropped them). */
 #include "compose-internal.h"
 
 #include "error.h"
@@ -29,6 +31,8 @@ static const char *const allowed_keys[] = {
 	"working_dir", "blkio_config", "build", "container_name", "credential_spec", "dockerfile", "init",
 	"log_driver", "log_opt", "logging", "network_mode", "platform", "profiles", "scale",
 	"stop_grace_period",
+	/* compose v2 merges these too (1.29 dropped pull_policy from an override merge). */
+	"pull_policy", "annotations", "attach", "cgroup", "develop", "uts",
 };
 
 int cnode_truthy(const struct ynode *n)
@@ -154,11 +158,6 @@ static void merge_scalar(struct ynode *out, const struct ynode *b, const struct 
 		ynode_map_set(out, field, ynode_clone(v));
 }
 
-static int strp_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void add_items_text(struct strlist *l, const struct ynode *seq)
 {
 	size_t i;
@@ -171,7 +170,8 @@ static void add_items_text(struct strlist *l, const struct ynode *seq)
 	}
 }
 
-/* merge_unique_items_lists: sorted(set(str(x) for x in base + override)). */
+/* merge_unique_items_lists, as compose v2 orders it: str(x) for x in base +
+ * override, each once, in the order first met (1.29 sorted the set). */
 static struct ynode *unique_items(const struct ynode *b, const struct ynode *o)
 {
 	struct strlist l = { 0 };
@@ -180,8 +180,6 @@ static struct ynode *unique_items(const struct ynode *b, const struct ynode *o)
 
 	add_items_text(&l, b);
 	add_items_text(&l, o);
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), strp_cmp);
 	for (i = 0; i < l.n; i++)
 		ynode_seq_push(seq, cnode_str(l.v[i], &seq->pos));
 	strlist_release(&l);
@@ -241,19 +239,11 @@ char *compose_volume_target(const struct ynode *v)
 struct keyed {
 	char *key;
 	const struct ynode *node;
-	size_t order;
 };
 
-static int keyed_cmp(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c ? c : (x->order > y->order) - (x->order < y->order);
-}
-
 /* Items of b then o keyed by keyfn; a later item with the same key takes
- * the earlier one's place.  Returned array sorted by key; caller frees. */
+ * the earlier one's place.  In that order, as compose v2 keeps it (1.29
+ * sorted by key); caller frees. */
 static struct keyed *keyed_merge(const struct ynode *b, const struct ynode *o, char *(*keyfn)(const struct ynode *),
 				 size_t *count)
 {
@@ -263,7 +253,7 @@ static struct keyed *keyed_merge(const struct ynode *b, const struct ynode *o, c
 
 	for (s = 0; s < 2; s++)
 		for (i = 0; src[s] && src[s]->kind == YNODE_SEQ && i < src[s]->len; i++) {
-			struct keyed k = { keyfn(src[s]->items[i]), src[s]->items[i], n };
+			struct keyed k = { keyfn(src[s]->items[i]), src[s]->items[i] };
 
 			for (j = 0; j < n && strcmp(v[j].key, k.key); j++)
 				;
@@ -274,8 +264,6 @@ static struct keyed *keyed_merge(const struct ynode *b, const struct ynode *o, c
 			}
 			VEC_PUSH(v, n, cap, k);
 		}
-	if (n)
-		qsort(v, n, sizeof(*v), keyed_cmp);
 	*count = n;
 	return v;
 }
@@ -327,16 +315,15 @@ static struct ynode *link_repr(const struct ynode *n)
 	return cnode_str(s, &n->pos);
 }
 
-static char *source_key(const struct ynode *n)
+/* A secret or config grant is itself its identity in compose v2: the same
+ * source at two targets is two grants (1.29 kept one per source). */
+static char *grant_key(const struct ynode *n)
 {
-	const struct ynode *s = n->kind == YNODE_MAP ? ynode_map_get(n, "source") : n;
+	struct ynode *r = compose_secret_repr(n);
+	char *s = ynode_emit_string(r);
 
-	return s ? cnode_pystr(s) : xstrdup("");
-}
-
-static char *text_key(const struct ynode *n)
-{
-	return cnode_pystr(n);
+	ynode_free(r);
+	return s ? s : xstrdup("");
 }
 
 static char *path_key(const struct ynode *n)
@@ -389,7 +376,7 @@ static int merge_networks(struct ynode *out, const struct ynode *b, const struct
 }
 
 /* merge_ports: every spec parsed, keyed by (target, published, ip,
- * protocol), then sorted by target keeping insertion order on ties. */
+ * protocol), in the files' order (compose v2; 1.29 sorted by target). */
 static int merge_ports(struct ynode *out, const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
 	struct cport *v = NULL;
@@ -403,7 +390,7 @@ static int merge_ports(struct ynode *out, const struct ynode *b, const struct yn
 		compose_ports_free(v, n);
 		return -1;
 	}
-	compose_ports_dedup_sort(v, &n);
+	compose_ports_dedup(v, &n);
 	seq = ynode_new_seq(NULL);
 	for (i = 0; i < n; i++)
 		ynode_seq_push(seq, compose_port_node(&v[i], v[i].external_ip != NULL));
@@ -546,9 +533,23 @@ static int merge_deploy(struct ynode *out, const struct ynode *b, const struct y
 
 /* merge_build: a string build is {context: STRING}; only the keys compose
  * knows survive. */
+/* x-* keys: kept, the override's winning (compose v2; 1.29 dropped them). */
+static void merge_extensions(struct ynode *out, const struct ynode *b, const struct ynode *o)
+{
+	const struct ynode *src[] = { b, o };
+
+	for (size_t s = 0; s < 2; s++)
+		for (size_t i = 0; src[s] && src[s]->kind == YNODE_MAP && i < src[s]->len; i++)
+			if (!strncmp(src[s]->keys[i]->str, "x-", 2))
+				ynode_map_set(out, src[s]->keys[i]->str, ynode_clone(src[s]->vals[i]));
+}
+
 static int merge_build(struct ynode *out, const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
-	static const char *const scalars[] = { "context", "dockerfile", "network", "target", "shm_size", "isolation" };
+	static const char *const scalars[] = { "context", "dockerfile", "network", "target", "shm_size", "isolation",
+					       "dockerfile_inline", "privileged", "no_cache", "pull", "ulimits",
+					       "additional_contexts", "ssh", "secrets" };
+	static const char *const sets[] = { "cache_from", "platforms", "tags", "entitlements", "cache_to" };
 	struct ynode *bb = compose_build_dict(ynode_map_get(b, "build"));
 	struct ynode *bo = compose_build_dict(ynode_map_get(o, "build"));
 	struct ynode *m = ynode_new_map(NULL);
@@ -558,9 +559,11 @@ static int merge_build(struct ynode *out, const struct ynode *b, const struct yn
 	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
 		merge_scalar(m, bb, bo, scalars[i]);
 	rc |= merge_mapping(m, bb, bo, "args", KV_ENV, err);
-	merge_unique(m, bb, bo, "cache_from");
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		merge_unique(m, bb, bo, sets[i]);
 	rc |= merge_mapping(m, bb, bo, "labels", KV_LABEL, err);
 	rc |= merge_mapping(m, bb, bo, "extra_hosts", KV_HOSTS, err);
+	merge_extensions(m, bb, bo);
 	ynode_free(bb);
 	ynode_free(bo);
 	ynode_map_set(out, "build", m);
@@ -590,9 +593,8 @@ static int merge_mappings(struct ynode *out, const struct ynode *b, const struct
 	rc |= merge_mapping(out, b, o, "depends_on", KV_DEPENDS, err);
 	rc |= merge_mapping(out, b, o, "storage_opt", KV_FLAT, err);
 	merge_keyed(out, b, o, "links", link_key, link_repr);
-	merge_keyed(out, b, o, "secrets", source_key, compose_secret_repr);
-	merge_keyed(out, b, o, "configs", source_key, compose_secret_repr);
-	merge_keyed(out, b, o, "security_opt", text_key, NULL);
+	merge_keyed(out, b, o, "secrets", grant_key, compose_secret_repr);
+	merge_keyed(out, b, o, "configs", grant_key, compose_secret_repr);
 	rc |= merge_mapping(out, b, o, "extra_hosts", KV_HOSTS, err);
 	return rc;
 }
@@ -601,7 +603,9 @@ struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o
 {
 	static const char *const unique[] = { "cap_add", "cap_drop", "expose", "external_links", "volumes_from",
 					      "device_cgroup_rules", "profiles" };
-	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs" };
+	/* security_opt: appended as compose v2 does (1.29 made it a set). */
+	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs", "security_opt",
+						"post_start", "pre_stop" };
 	struct ynode *out = ynode_new_map(NULL);
 	size_t i;
 	int rc = merge_mappings(out, b, o, err);
@@ -625,6 +629,7 @@ struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o
 		rc |= merge_build(out, b, o, err);
 	if (ynode_map_get(o, "extends") || ynode_map_get(b, "extends"))
 		merge_scalar(out, b, o, "extends");
+	merge_extensions(out, b, o);
 	if (rc) {
 		ynode_free(out);
 		return NULL;

@@ -145,11 +145,11 @@ static int process_healthcheck(struct ynode *svc, struct cc_error **err)
 
 	if (!hc || hc->kind != YNODE_MAP)
 		return 0;
-	if (ynode_map_remove(hc, "disable")) {
-		test = ynode_new_seq(&hc->pos);
-		ynode_seq_push(test, cnode_str("NONE", &hc->pos));
-		ynode_map_set(hc, "test", test);
-	}
+	/* compose v2 keeps `disable: true` beside the test (1.29 made the
+	 * test [NONE]); a false one is dropped. */
+	test = ynode_map_get(hc, "disable");
+	if (test && !cnode_truthy(test))
+		ynode_map_remove(hc, "disable");
 	rc |= healthcheck_time(hc, "interval", err);
 	rc |= healthcheck_time(hc, "timeout", err);
 	rc |= healthcheck_time(hc, "start_period", err);
@@ -200,13 +200,44 @@ static void process_lists(const char *dir, struct ynode *svc)
 	}
 }
 
+/* compose v2 rejects a short volume with an empty part ("${UNSET}:/x");
+ * 1.29 read the empty source as ".". */
+static int volumes_check_sections(const struct ynode *svc, struct cc_error **err)
+{
+	const struct ynode *v = ynode_map_get(svc, "volumes");
+	int rc = 0;
+
+	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
+		const char *s = v->items[i]->kind == YNODE_SCALAR ? v->items[i]->str : NULL;
+		size_t n = s ? strlen(s) : 0;
+
+		if (n && (s[0] == ':' || s[n - 1] == ':' || strstr(s, "::")))
+			rc = ynode_error(err, v->items[i], "invalid spec: %s: empty section between colons", s);
+	}
+	return rc;
+}
+
+/* develop.watch paths are relative to the file's directory (compose v2). */
+static void develop_resolve(const char *dir, struct ynode *svc)
+{
+	struct ynode *w = ynode_map_get(ynode_map_get(svc, "develop"), "watch");
+
+	for (size_t i = 0; w && w->kind == YNODE_SEQ && i < w->len; i++) {
+		struct ynode *path = ynode_map_get(w->items[i], "path");
+
+		if (cnode_is_str(path))
+			set_str_node(path, compose_expand_path(dir, path->str));
+	}
+}
+
 int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err)
 {
 	struct ynode *b = ynode_map_get(svc, "build");
-	int rc = 0;
+	int rc = volumes_check_sections(svc, err);
 
 	process_lists(dir, svc);
 	process_build(dir, svc);
+	develop_resolve(dir, svc);
 	if (b && b->kind == YNODE_MAP && ynode_map_get(b, "labels"))
 		rc |= replace_kv(b, "labels", KV_LABEL, err);
 	if (ynode_map_get(svc, "sysctls")) {
@@ -236,13 +267,8 @@ static int validate_service(const char *name, const struct ynode *svc, const str
 	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str) && access(ctx->str, R_OK) < 0)
 		rc = ynode_error(err, ctx, "service '%s': build path %s either does not exist, is not accessible, "
 				 "or is not a valid URL.", name, ctx->str);
-	if (!ynode_map_get(svc, "image"))
-		for (i = 0; name[i]; i++)
-			if (isupper((unsigned char)name[i]))
-				return ynode_error(err, svc, "Service '%s' contains uppercase characters which are not "
-						   "valid as part of an image name. Either use a lowercase service "
-						   "name or use the `image` field to set a custom name for the "
-						   "service image.", name);
+	/* An upper-case name without image: is fine in compose v2 (its
+	 * default image name is lower-cased); 1.29 rejected it. */
 	return rc;
 }
 
@@ -463,7 +489,9 @@ static void list_map(struct ynode *svc, const char *key, struct ynode *(*fn)(con
 	}
 }
 
-/* normalize_build: args resolved from the environment and made strings. */
+/* normalize_build: args resolved from the environment and made strings;
+ * an arg without a value whose variable is unset is dropped, as compose
+ * v2 does (1.29 passed it as ""). */
 static void build_normalise(struct compose_project *p, struct ynode *svc)
 {
 	struct ynode *b = ynode_map_get(svc, "build"), *args;
@@ -478,12 +506,17 @@ static void build_normalise(struct compose_project *p, struct ynode *svc)
 		return;
 	}
 	for (i = 0; i < args->len; i++) {
-		const char *val = ctype_of(args->vals[i]) == CT_NULL ? compose_env_get(p, args->keys[i]->str) : NULL;
+		const char *val;
 
-		if (val) {
-			ynode_free(args->vals[i]);
-			args->vals[i] = cnode_str(val, &args->keys[i]->pos);
+		if (ctype_of(args->vals[i]) != CT_NULL)
+			continue;
+		if (!(val = compose_env_get(p, args->keys[i]->str))) {
+			ynode_map_remove(args, args->keys[i]->str);
+			i--;
+			continue;
 		}
+		ynode_free(args->vals[i]);
+		args->vals[i] = cnode_str(val, &args->keys[i]->pos);
 	}
 	map_to_strings(args);
 	ynode_map_set(b, "args", args);

@@ -215,9 +215,9 @@ static void cport_release(struct cport *p)
 	free(p->external_ip);
 }
 
-void compose_ports_dedup_sort(struct cport *v, size_t *n)
+void compose_ports_dedup(struct cport *v, size_t *n)
 {
-	size_t i, j, k, m = 0;
+	size_t i, j, m = 0;
 
 	for (i = 0; i < *n; i++) {
 		cleanup_free char *ki = port_key(&v[i]);
@@ -236,13 +236,6 @@ void compose_ports_dedup_sort(struct cport *v, size_t *n)
 		}
 	}
 	*n = m;
-	for (i = 1; i < m; i++) {
-		struct cport t = v[i];
-
-		for (k = i; k > 0 && v[k - 1].target > t.target; k--)
-			v[k] = v[k - 1];
-		v[k] = t;
-	}
 }
 
 struct ynode *compose_port_node(const struct cport *p, int legacy)

@@ -79,6 +79,28 @@ static struct ynode *section_of(const struct ynode *root, const char *name)
 	return sec && sec->kind == YNODE_MAP ? sec : NULL;
 }
 
+/* compose v2's override tags on a service's keys: `!reset` drops the
+ * key (the base's value too), `!override` replaces the base's value
+ * instead of merging with it. */
+static struct ynode *merge_tagged(const struct ynode *b, const struct ynode *o, struct cc_error **err)
+{
+	struct ynode *b2 = ynode_clone(b), *o2 = ynode_clone(o), *m;
+
+	for (size_t i = 0; o2->kind == YNODE_MAP && i < o2->len; i++) {
+		const char *tag = o2->vals[i]->tag, *key = o2->keys[i]->str;
+
+		if (!tag || (strcmp(tag, "!reset") && strcmp(tag, "!override")))
+			continue;
+		ynode_map_remove(b2, key);
+		if (!strcmp(tag, "!reset"))
+			ynode_map_remove(o2, o2->keys[i--]->str);
+	}
+	m = compose_merge_service(b2, o2, err);
+	ynode_free(b2);
+	ynode_free(o2);
+	return m;
+}
+
 /* load_services' reduce(merge_services): one file is taken as it is; with
  * overrides every service goes through merge_service_dicts_from_files. */
 static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
@@ -99,7 +121,7 @@ static struct ynode *services_merge(struct compose_project *p, struct cc_error *
 
 			if (i >= acc->len && b)
 				continue;
-			if (!(m = compose_merge_service(b ? b : empty, o ? o : empty, err))) {
+			if (!(m = merge_tagged(b ? b : empty, o ? o : empty, err))) {
 				ynode_free(next);
 				ynode_free(acc);
 				return NULL;
@@ -197,6 +219,45 @@ static const char *config_version(const struct compose_project *p)
 	return v && v->kind == YNODE_SCALAR ? v->str : "3.9";
 }
 
+/* The active compose profiles: the load options', then COMPOSE_PROFILES
+ * (comma-separated, from the environment or .env), as compose v2 adds them. */
+static void profiles_collect(struct compose_project *p, const struct compose_load_opts *o)
+{
+	const char *env = compose_env_get(p, "COMPOSE_PROFILES");
+	cleanup_free char *copy = xstrdup(env ? env : "");
+	char *save = NULL;
+
+	for (size_t i = 0; i < o->nprofiles; i++)
+		if (!strlist_has(&p->profiles, o->profiles[i]))
+			strlist_push(&p->profiles, o->profiles[i]);
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = compose_strip(tok);
+		if (*tok && !strlist_has(&p->profiles, tok))
+			strlist_push(&p->profiles, tok);
+	}
+}
+
+/* compose v2: a service that names profiles is in the model only when one
+ * of them is active ("*" activates all). */
+static int service_active(const struct compose_project *p, const struct ynode *svc)
+{
+	const struct ynode *prof = ynode_map_get(svc, "profiles");
+
+	if (!prof || prof->kind != YNODE_SEQ || !prof->len || strlist_has(&p->profiles, "*"))
+		return 1;
+	for (size_t i = 0; i < prof->len; i++)
+		if (prof->items[i]->kind == YNODE_SCALAR && strlist_has(&p->profiles, prof->items[i]->str))
+			return 1;
+	return 0;
+}
+
+static void services_drop_inactive(struct compose_project *p, struct ynode *services)
+{
+	for (size_t i = 0; i < services->len; i++)
+		if (!service_active(p, services->vals[i]))
+			ynode_map_remove(services, services->keys[i--]->str);
+}
+
 static int project_build(struct compose_project *p, struct cc_error **err)
 {
 	struct ynode *config = ynode_new_map(NULL), *services;
@@ -209,6 +270,7 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 	}
 	for (size_t i = 0; i < services->len; i++)
 		rc |= compose_resolve_extends(p, services->keys[i]->str, &services->vals[i], err);
+	services_drop_inactive(p, services);
 	if (rc == 0)
 		rc |= compose_check_services(services, err);
 	if (rc == 0)
@@ -263,6 +325,7 @@ int compose_load(const struct compose_load_opts *o, struct compose_project **out
 		compose_free(p);
 		return -1;
 	}
+	profiles_collect(p, o);
 	for (i = 0; i < p->nfiles; i++)
 		rc |= compose_file_load(p, p->file_names[i], &p->files[i], err);
 	if (rc || project_build(p, err) < 0) {
@@ -332,6 +395,26 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 	return 0;
 }
 
+/* Compose v2 build fields config prints but a build cannot honour yet:
+ * an error at each one that is set, never silently ignored. */
+static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
+{
+	static const char *const session[] = { "secrets", "ssh", "entitlements", "privileged" };
+	static const char *const later[] = { "dockerfile_inline", "additional_contexts", "cache_to", "no_cache",
+					     "pull", "ulimits" };
+	const struct ynode *v;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++)
+		if ((v = ynode_map_get(b, session[i])) && cnode_truthy(v))
+			rc = ynode_error(err, v, "service '%s': build.%s needs a BuildKit session, not supported yet",
+					 name, session[i]);
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+		if ((v = ynode_map_get(b, later[i])) && cnode_truthy(v))
+			rc = ynode_error(err, v, "service '%s': build.%s is not supported yet", name, later[i]);
+	return rc;
+}
+
 int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err)
 {
 	const struct ynode *b = ynode_map_get(compose_service(p, i), "build"), *ctx, *df;
@@ -346,7 +429,7 @@ int compose_service_build_check(const struct compose_project *p, size_t i, struc
 	df = ynode_map_get(b, "dockerfile");
 	if (df && df->kind == YNODE_SCALAR && (ctype_of(df) == CT_NULL || !*df->str))
 		rc = ynode_error(err, df, "service '%s': build.dockerfile is empty (an unset variable?)", name);
-	return rc;
+	return rc | build_check_unsupported(b, name, err);
 }
 
 void compose_build_release(struct compose_build *b)
@@ -363,10 +446,11 @@ const struct ynode *compose_config_tree(const struct compose_project *p)
 
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)
 {
-	/* docker-compose print()s the dump, which already ends in a newline. */
-	if (ynode_emit(p->config, f, err) < 0)
-		return -1;
-	return fputc('\n', f) == EOF ? cc_error_set(err, "write error") : 0;
+	struct ynode *v2 = compose_config_v2(p);
+	int rc = compose_v2_emit(v2, f, err);
+
+	ynode_free(v2);
+	return rc;
 }
 
 const struct strlist *compose_warnings(const struct compose_project *p)
@@ -399,5 +483,6 @@ void compose_free(struct compose_project *p)
 	free(p->project_name);
 	envfile_release(&p->env);
 	strlist_release(&p->warnings);
+	strlist_release(&p->profiles);
 	free(p);
 }

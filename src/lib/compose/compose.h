@@ -1,11 +1,12 @@
-/* compose: docker-compose files loaded the way Debian's docker-compose
- * 1.29 loads them: environment layers, ${VAR} interpolation, compose's
- * schema (every field's type) with FILE:LINE:COL errors, override files
- * merged onto the base by compose's merge rules, `extends:` (same file or
- * another), and the normalised model `docker-compose config` prints.  From
- * compose v2: the long env_file form ({path, required, format}).  Not
- * supported: version 1 files (an error); remote build contexts can be
- * loaded and printed but not built (compose_service_build_check). */
+/* compose: compose files as the Compose Specification defines them and
+ * Docker Compose v2 (2.26) reads them: environment layers, ${VAR}
+ * interpolation, the schema (every field's type) with FILE:LINE:COL errors,
+ * override files merged onto the base (1.29's merge rules where v2 agrees,
+ * v2's where not: !reset/!override, appended security_opt and hooks),
+ * `extends:`, service profiles, and the model `docker compose config`
+ * prints (compose_config_emit).  Not supported yet, each a positioned
+ * error: include:; remote build contexts and the build fields a build
+ * cannot honour (compose_service_build_check). */
 #ifndef CC_COMPOSE_H
 #define CC_COMPOSE_H
 
@@ -28,6 +29,8 @@ struct compose_load_opts {
 	const struct kvlist *env;   /* profile env (map or KEY=VAL list, parsed), wins over env files; may be NULL */
 	int use_process_env;        /* the process environment wins over everything */
 	int no_dot_env;             /* do not read PROJECT_DIR/.env */
+	const char **profiles;      /* compose profiles to activate (COMPOSE_PROFILES adds to them) */
+	size_t nprofiles;
 };
 
 /* Build a service's image from this (strings owned by the project; borrowed). */
@@ -59,10 +62,10 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err);
 /* Free the lists compose_service_build() filled. */
 void compose_build_release(struct compose_build *b);
-/* The whole tree `docker-compose config` prints (borrowed; emit with
- * compose_config_emit: strings marked quoted == 2 are double-quoted). */
+/* The normalised tree (1.29's form, which the rest of ccbuild reads;
+ * borrowed); compose_config_emit prints v2's form of it. */
 const struct ynode *compose_config_tree(const struct compose_project *p);
-/* Write the config tree to f exactly as `docker-compose config` does. */
+/* Write the model to f as `docker compose config` (v2) does. */
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err);
 /* Warnings met while loading ("The X variable is not set..."; borrowed). */
 const struct strlist *compose_warnings(const struct compose_project *p);

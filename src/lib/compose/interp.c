@@ -1,7 +1,9 @@
-/* interp: mirrors TemplateWithDefaults of docker-compose 1.29
- * (compose/config/interpolation.py): a '$' must start "$$", a name, or a
- * braced group "{NAME}" / "{NAME<sep>text}" where text runs to the first '}'
- * and sep is one of ":-", "-", ":?", "?". */
+/* interp: compose's ${VAR} interpolation (TemplateWithDefaults of
+ * docker-compose 1.29, compose/config/interpolation.py, with compose v2's
+ * one difference): "$$", a name, or a braced group "{NAME}" /
+ * "{NAME<sep>text}" where text runs to the first '}' and sep is one of
+ * ":-", "-", ":?", "?"; a '$' before anything else (a lone "$(") is kept
+ * as it is, as compose v2 does. */
 #include "interp.h"
 
 #include "error.h"
@@ -124,7 +126,12 @@ int interp_string(const char *s, const struct interp_env *env, char **out, struc
 
 			expand_plain(env, name, &sb);
 			s = d + 1 + n;
-		} else if (d[1] == '{' && (rc = expand_group(d + 2, env, &sb, &used, err)) == 0) {
+		} else if (d[1] != '{') {
+			/* compose v2: a '$' before anything else ("$(", "$ ",
+			 * a trailing '$') is itself (1.29: an error). */
+			strbuf_addch(&sb, '$');
+			s = d + 1;
+		} else if ((rc = expand_group(d + 2, env, &sb, &used, err)) == 0) {
 			s = d + 2 + used;
 		} else {
 			if (rc == INTERP_INVALID)

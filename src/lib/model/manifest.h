@@ -49,6 +49,7 @@ struct profile_spec {
 	char *name;
 	struct ypos pos;
 	struct strlist compose, env_file, scans, services;
+	struct strlist compose_profiles;  /* compose profiles it activates */
 	struct kvlist env;
 	struct image_spec *images;  /* per-image overrides */
 	size_t nimages;

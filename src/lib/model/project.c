@@ -10,6 +10,7 @@
 #include "manifest.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,16 +116,32 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 		kv_from_node(ynode_map_get(build, "args"), &img->args);
 		kv_from_node(ynode_map_get(build, "labels"), &img->labels);
 		list_from_node(ynode_map_get(build, "cache_from"), &img->cache_from);
+		list_from_node(ynode_map_get(build, "platforms"), &img->platforms);
+		list_from_node(ynode_map_get(build, "tags"), &img->tags);
 	}
 	img->context = path_join(dir, ctx ? ctx : ".");
 	if ((v = scalar(ynode_map_get(svc, "image"))))
 		img->ref = xstrdup(v);
-	if ((v = scalar(ynode_map_get(svc, "platform"))))
+	if ((v = scalar(ynode_map_get(svc, "platform"))) && !strlist_has(&img->platforms, v))
 		strlist_push(&img->platforms, v);
 }
 
-/* Apply a manifest or profile images: entry. */
-static void image_apply(struct image *img, const struct image_spec *spec, const char *dir)
+/* dst = src, or src's items added to dst. */
+static void list_add(struct strlist *dst, const struct strlist *src, int add)
+{
+	if (!add) {
+		strlist_copy(dst, src);
+		return;
+	}
+	for (size_t i = 0; i < src->n; i++)
+		if (!strlist_has(dst, src->v[i]))
+			strlist_push(dst, src->v[i]);
+}
+
+/* Apply a manifest or profile images: entry; add: its platforms: and
+ * tags: add to the image's (the manifest's over compose's build:), else
+ * replace them (a profile narrows). */
+static void image_apply(struct image *img, const struct image_spec *spec, const char *dir, int add)
 {
 	if (spec->set & IMG_CONTEXT) {
 		free(img->context);
@@ -147,9 +164,9 @@ static void image_apply(struct image *img, const struct image_spec *spec, const 
 	for (size_t i = 0; i < spec->labels.n; i++)
 		kvlist_set(&img->labels, spec->labels.keys[i], spec->labels.vals[i]);
 	if (spec->set & IMG_PLATFORMS)
-		strlist_copy(&img->platforms, &spec->platforms);
+		list_add(&img->platforms, &spec->platforms, add);
 	if (spec->set & IMG_TAGS)
-		strlist_copy(&img->tags, &spec->tags);
+		list_add(&img->tags, &spec->tags, add);
 	if (spec->set & IMG_CACHE_FROM)
 		strlist_copy(&img->cache_from, &spec->cache_from);
 	if (spec->set & IMG_DEPENDS_ON)
@@ -179,6 +196,8 @@ static int load_compose(struct project *p, struct cc_error **err)
 		strlist_push(&env_files, prof->env_file.v[i]);
 	opts.project_dir = m->dir;
 	opts.project_name = m->project;
+	opts.profiles = (const char **)prof->compose_profiles.v;
+	opts.nprofiles = prof->compose_profiles.n;
 	opts.files = (const char **)files.v;
 	opts.nfiles = files.n;
 	opts.env_files = (const char **)env_files.v;
@@ -219,13 +238,13 @@ static int collect_images(struct project *p, struct cc_error **err)
 			img = project_add_image(p, m->images[i].key, &m->images[i].pos);
 			img->context = path_join(m->dir, ".");
 		}
-		image_apply(img, &m->images[i], m->dir);
+		image_apply(img, &m->images[i], m->dir, img->from_compose);
 	}
 	for (i = 0; i < p->profile->nimages; i++) {
 		spec = &p->profile->images[i];
 		img = (struct image *)project_image(p, spec->key);
 		if (img) {
-			image_apply(img, spec, m->dir);
+			image_apply(img, spec, m->dir, 0);
 			continue;
 		}
 		{
@@ -254,8 +273,12 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	struct dockerfile *df = NULL;
 	struct cc_error *e = NULL;
 
-	if (!img->ref)
+	if (!img->ref) {
+		/* compose v2's default image name: PROJECT-SERVICE, lower case. */
 		img->ref = xasprintf("%s-%s:latest", p->manifest->project, img->key);
+		for (char *c = img->ref; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	img->ref_full = imageref_normalized(img->ref);
 	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
 	img->dockerfile = path_join(img->context, df_rel);
