@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *dir = fuzz_tmpdir(), *base = fuzz_write(dir, "docker-compose.yml", parts[0].data, parts[0].len);
 	char *override = xasprintf("%s/override.yml", dir);
 	const char *files[2] = { base, override };
-	struct compose_load_opts o = { dir, "fuzz", files, 1, NULL, 0, NULL, 0, 0 };
+	struct compose_load_opts o = { .project_dir = dir, .project_name = "fuzz", .files = files, .nfiles = 1 };
 	struct compose_project *p = NULL;
 	struct cc_error *err = NULL;
 
