@@ -260,9 +260,15 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
 	img->dockerfile = path_join(img->context, df_rel);
 	if (read_file(img->dockerfile, &text, NULL, &e) < 0) {
+		/* read_file says "PATH: why"; keep the why (Permission denied). */
+		size_t n = strlen(img->dockerfile);
+		const char *why = strncmp(e->msg, img->dockerfile, n) || strncmp(e->msg + n, ": ", 2) ? e->msg
+												 : e->msg + n + 2;
+		int rc = ynode_error(err, &(struct ynode){ .pos = img->pos }, "image '%s': cannot read Dockerfile %s: %s",
+				     img->key, img->dockerfile, why);
+
 		cc_error_free(e);
-		return ynode_error(err, &(struct ynode){ .pos = img->pos }, "image '%s': cannot read Dockerfile %s",
-				   img->key, img->dockerfile);
+		return rc;
 	}
 	if (dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0)
 		return cc_error_wrap(err, "image '%s'", img->key);
