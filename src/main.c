@@ -256,6 +256,10 @@ int main(int argc, char **argv)
 	rc = setup(&cli, c, &argc, &argv);
 	if (rc == 0)
 		rc = c->fn(&cli, argc, argv);
+	/* What a command printed may sit in stdio's buffer: a full disk or a
+	 * closed pipe shows only now (git does the same). */
+	if (rc == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
+		rc = cli_fail(EXIT_FAILED, "writing standard output: %s", strerror(errno ? errno : EIO));
 	project_free(cli.project);
 	manifest_free(cli.manifest);
 	curl_global_cleanup();

@@ -28,4 +28,40 @@ test_expect_success 'an unreadable -f manifest keeps its reason' '
 	grep -q "none.yaml: cannot read the manifest: No such file or directory" err
 '
 
+test_expect_success 'a graph that cannot be written is an error (exit 1)' '
+	test_expect_code 1 "$CCBUILD" graph dev --format dot >/dev/full 2>err &&
+	grep -q "ccbuild: error: writing the graph: No space left on device" err &&
+	test_expect_code 1 "$CCBUILD" graph dev --format json >/dev/full 2>err &&
+	grep -q "No space left on device" err
+'
+
+test_expect_success 'any output that cannot be written is an error (exit 1)' '
+	test_expect_code 1 "$CCBUILD" plan dev >/dev/full 2>err &&
+	grep -q "ccbuild: error: writing standard output: No space left on device" err &&
+	test_expect_code 1 "$CCBUILD" help >/dev/full 2>err
+'
+
+test_need_docker
+
+# A link to /dev/full, not /dev/full itself: a binary that replaces the
+# report file by rename (as before) then replaces the link, not the device.
+# The run has no steps: nothing reaches the engine but the ping.
+test_expect_success '--report and --junit to a device that is full: exit 1 and why' '
+	cat >none.yaml <<-\YAML &&
+	ccbuild: 1
+	project: nothing
+	profiles:
+	  dev: {}
+	YAML
+	ln -s /dev/full full &&
+	test_expect_code 1 "$CCBUILD" -f none.yaml --report full dev 2>err &&
+	grep -q "ccbuild: error: writing full: No space left on device" err &&
+	test -c full &&
+	test_expect_code 1 "$CCBUILD" -f none.yaml --junit full dev 2>err &&
+	grep -q "No space left on device" err &&
+	ln -s /dev/stdout so &&
+	"$CCBUILD" -f none.yaml --report so dev | grep "\"exit_code\": 0" >out &&
+	test -L so && test -s out
+'
+
 test_done

@@ -1,14 +1,18 @@
 /* cli: the helpers every command uses (cli.h): printing errors, the state
  * directory, the engine connection, the worker count, winding down. */
 #include "cli.h"
+#include "atomicfile.h"
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_report(struct cc_error *err, int code)
@@ -59,6 +63,24 @@ int cli_engine(const struct cli *cli, int required, struct engine **out)
 		return cli_report(err, EXIT_ENGINE);
 	fprintf(stderr, "ccbuild: warning: %s; images not checked\n", err ? err->msg : "engine unreachable");
 	cc_error_free(err);
+	return 0;
+}
+
+int cli_write_output(const char *path, const void *data, size_t len, struct cc_error **err)
+{
+	struct stat st;
+	FILE *f;
+	int bad;
+
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return atomicfile_write(path, data, len, err);
+	if (!(f = fopen(path, "w")))
+		return cc_error_set(err, "%s: %s", path, strerror(errno));
+	bad = fwrite(data, 1, len, f) != len;
+	bad |= fflush(f) != 0 || ferror(f);
+	bad |= fclose(f) != 0;
+	if (bad)
+		return cc_error_set(err, "writing %s: %s", path, strerror(errno ? errno : EIO));
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 
 #include "cancel.h"
 
+#include <stddef.h>
+
 struct cc_error;
 struct engine;
 struct manifest;
@@ -45,6 +47,10 @@ char *cli_state_dir(const struct cli *cli);
  * answers, EXIT_ENGINE after printing why if `required`, else 0 with *out
  * NULL and a warning. */
 int cli_engine(const struct cli *cli, int required, struct engine **out);
+/* Write an output file the user named (--report, --junit): replaced
+ * atomically when it is a regular file or absent, written in place when
+ * it is a device or a FIFO (/dev/stdout); -1 with err on any write error. */
+int cli_write_output(const char *path, const void *data, size_t len, struct cc_error **err);
 /* Worker count: -j, else the number of online cores. */
 int cli_jobs(const struct cli *cli);
 /* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down

@@ -2,7 +2,6 @@
  * directory, connect to the engine, run every step that is not up to date
  * on -j workers, show progress and a summary. */
 #include "cli.h"
-#include "atomicfile.h"
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
@@ -39,10 +38,12 @@ static void waiting(long pid, void *data)
 		fprintf(stderr, "ccbuild: waiting for another ccbuild run to release %s/lock\n", dir);
 }
 
-/* --report, --junit and CI annotations, after the run. */
-static void write_outputs(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
-			  struct ui *ui)
+/* --report, --junit and CI annotations, after the run; -1 when one could
+ * not be written (said through ui). */
+static int write_outputs(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
+			 struct ui *ui)
 {
+	int rc = 0;
 	struct cc_error *err = NULL;
 	const char *ci = getenv("CI");
 
@@ -50,7 +51,7 @@ static void write_outputs(struct cli *cli, const struct runner *r, const struct 
 		json_t *doc = report_json(r, cli->profile, git, code, ms);
 		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
-		if (atomicfile_write(cli->report, text, strlen(text), &err) < 0)
+		if (cli_write_output(cli->report, text, strlen(text), &err) < 0)
 			ui_message(ui, "error", err->msg);
 		free(text);
 		json_decref(doc);
@@ -62,15 +63,18 @@ static void write_outputs(struct cli *cli, const struct runner *r, const struct 
 
 		report_junit(r, mem);
 		fclose(mem);
-		if (!err && atomicfile_write(cli->junit, buf, len, &err) < 0)
+		if (!err && cli_write_output(cli->junit, buf, len, &err) < 0)
 			ui_message(ui, "error", err->msg);
 		free(buf);
 	}
+	if (err)
+		rc = -1;
 	cc_error_free(err);
 	/* GitHub reads workflow commands from the job's output; keep stdout
 	 * pure JSON with --json. */
 	if (ci && *ci && strcmp(ci, "0") && strcmp(ci, "false"))
 		report_annotations(r, cli->json ? stderr : stdout);
+	return rc;
 }
 
 static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
@@ -125,7 +129,8 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);
 	rc = rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
-	write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui);
+	if (write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui) < 0 && rc == EXIT_OK)
+		rc = EXIT_FAILED;
 	runner_release(&r);
 	free(auth);
 	gitinfo_release(&git);
