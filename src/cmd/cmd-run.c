@@ -85,6 +85,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	struct gitinfo git;
 	struct cc_error *err = NULL;
 	long t0 = now_ms();
+	enum sched_outcome outcome;
 	int rc, done, uptodate, failed, cancelled, have_git;
 	json_t *by_kind;
 	char *auth = NULL;
@@ -117,7 +118,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	}
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
-	rc = runner_run(&r);
+	outcome = runner_run(&r);
 	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
 	by_kind = json_object();
 	for (i = 0; i < cli->project->graph.nsteps; i++)
@@ -128,7 +129,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 		}
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);
-	rc = rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
+	rc = outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
 	if (write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
 	runner_release(&r);

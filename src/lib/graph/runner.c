@@ -196,13 +196,13 @@ static void step_finished(void *ctx, size_t i, enum step_status st, struct cc_er
 		s->kind->release(res);
 }
 
-int runner_run(struct runner *r)
+enum sched_outcome runner_run(struct runner *r)
 {
 	static const struct sched_ops ops = { run_step, step_finished, step_started };
 	const struct graph *g = &r->project->graph;
 	enum step_status *status = xcalloc(g->nsteps ? g->nsteps : 1, sizeof(*status));
+	enum sched_outcome rc;
 	size_t i;
-	int rc;
 
 	rc = sched_run(g, r->jobs, r->keep_going, r->cancel, &ops, r, status);
 	for (i = 0; i < g->nsteps; i++) {

@@ -64,8 +64,8 @@ void runner_init(struct runner *r, struct project *p);
  * would run ("build:base would run first").  Returns 0, or -1 with err when a check failed
  * or *cancel was raised ("interrupted"). */
 int runner_plan(struct runner *r, struct cc_error **err);
-/* Run the graph; returns 0, 1 when a step failed, 130 when cancelled. */
-int runner_run(struct runner *r);
+/* Run the graph; how it ended (sched.h). */
+enum sched_outcome runner_run(struct runner *r);
 /* Every step in order as a JSON array for --report: step, kind, status,
  * reason, duration_ms, hash, output, tags, error, details; caller decrefs. */
 json_t *runner_report(const struct runner *r);
