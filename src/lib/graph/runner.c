@@ -56,7 +56,7 @@ size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind
 	for (j = 0; j < s->ndeps; j++)
 		if (r->project->graph.steps[s->deps[j]].kind == kind)
 			return s->deps[j];
-	abort(); /* project.c adds the edges every kind relies on */
+	BUG("%s has no %s dependency", s->id, kind->name); /* project.c adds the edges every kind relies on */
 }
 
 void runner_warn(struct runner *r, const char *fmt, ...)
@@ -65,8 +65,7 @@ void runner_warn(struct runner *r, const char *fmt, ...)
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (r->ui)
 		ui_message(r->ui, "warning", msg);
