@@ -41,6 +41,32 @@ test_expect_success 'any output that cannot be written is an error (exit 1)' '
 	test_expect_code 1 "$CCBUILD" help >/dev/full 2>err
 '
 
+test_expect_success 'compose warnings are shown, each once, by plan, config and lint' '
+	mkdir -p cw/app &&
+	cat >cw/ccbuild.yaml <<-\YAML &&
+	ccbuild: 1
+	project: cw
+	compose: [docker-compose.yml]
+	profiles: {dev: {}, prod: {}}
+	YAML
+	cat >cw/docker-compose.yml <<-\YAML &&
+	services:
+	  app:
+	    build: app
+	    environment: {A: "${CCB_UNSET_VAR}", B: "x${CCB_UNSET_VAR}"}
+	YAML
+	printf "FROM busybox:1.36\n" >cw/app/Dockerfile &&
+	unset CCB_UNSET_VAR &&
+	msg="ccbuild: warning: The CCB_UNSET_VAR variable is not set. Defaulting to a blank string." &&
+	"$CCBUILD" -C cw plan dev 2>err >/dev/null &&
+	test "$(grep -cxF "$msg" err)" = 1 &&
+	"$CCBUILD" -C cw config dev 2>err >/dev/null &&
+	test "$(grep -cxF "$msg" err)" = 1 &&
+	"$CCBUILD" -C cw lint 2>err >/dev/null &&
+	grep -qxF "ccbuild: warning: profile dev: The CCB_UNSET_VAR variable is not set. Defaulting to a blank string." err &&
+	grep -qxF "ccbuild: warning: profile prod: The CCB_UNSET_VAR variable is not set. Defaulting to a blank string." err
+'
+
 test_need_docker
 
 # A link to /dev/full, not /dev/full itself: a binary that replaces the

@@ -5,7 +5,9 @@
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "ui.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +39,16 @@ int cli_fail(int code, const char *fmt, ...)
 	return code;
 }
 
+void cli_warning_stderr(void *data, const char *msg)
+{
+	fprintf(stderr, "ccbuild: warning: %s\n", msg);
+}
+
+void cli_warning_ui(void *data, const char *msg)
+{
+	ui_message(data, "warning", msg);
+}
+
 char *cli_state_dir(const struct cli *cli)
 {
 	if (cli->state_dir)
@@ -61,7 +73,7 @@ int cli_engine(const struct cli *cli, int required, struct engine **out)
 	engine_close(e);
 	if (required)
 		return cli_report(err, EXIT_ENGINE);
-	fprintf(stderr, "ccbuild: warning: %s; images not checked\n", err ? err->msg : "engine unreachable");
+	cc_warn(cli->warnings, "%s; images not checked", err ? err->msg : "engine unreachable");
 	cc_error_free(err);
 	return 0;
 }

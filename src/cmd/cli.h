@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 struct cc_error;
+struct cc_warnings;
+struct ui;
 struct engine;
 struct manifest;
 struct project;
@@ -32,6 +34,7 @@ struct cli {
 	const char *profile;
 	atomic_int *cancel;       /* the signal that asked to stop, or 0 (main) */
 	atomic_int *winding;      /* set by cli_wind_down (main's signal state) */
+	struct cc_warnings *warnings; /* the one warnings channel (main's; cli_warning_*) */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,
@@ -39,6 +42,11 @@ struct cli {
 int cli_report(struct cc_error *err, int code);
 /* Print "ccbuild: error: MESSAGE" and return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* How warnings show (cc_warnings_show): "ccbuild: warning: MSG" on stderr
+ * (data unused), or through the ui a run has (data: struct ui *). */
+void cli_warning_stderr(void *data, const char *msg);
+void cli_warning_ui(void *data, const char *msg);
 
 /* The state directory: --state-dir, $CCBUILD_STATE_DIR, or .ccbuild beside
  * the manifest; caller frees. */

@@ -14,6 +14,7 @@
 #include "state.h"
 #include "ui.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,11 +93,13 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	size_t i;
 
 	have_git = gitinfo_read(cli->manifest->dir, project_needs_git_dirty(cli->project), &git, &err);
+	cc_warnings_show(cli->warnings, cli_warning_ui, ui); /* until ui_free below */
 	if (have_git < 0) {
-		ui_message(ui, "warning", err->msg);
+		cc_warn(cli->warnings, "%s", err->msg);
 		cc_error_free(err);
 	}
 	runner_init(&r, cli->project);
+	r.warnings = cli->warnings;
 	r.git = have_git == 0 ? &git : NULL;
 	r.engine = e;
 	r.state_dir = state_dir;
@@ -111,7 +114,8 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 			cc_error_free(err);
 			runner_release(&r);
 			gitinfo_release(&git);
-			ui_free(ui);
+			cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
+	ui_free(ui);
 			return EXIT_FAILED;
 		}
 		r.registry_auth = auth;
@@ -135,6 +139,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	runner_release(&r);
 	free(auth);
 	gitinfo_release(&git);
+	cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
 	ui_free(ui);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include "step.h"
 #include "ui.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,10 +68,7 @@ void runner_warn(struct runner *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r->ui)
-		ui_message(r->ui, "warning", msg);
-	else
-		fprintf(stderr, "ccbuild: warning: %s\n", msg);
+	cc_warn(r->warnings, "%s", msg);
 	free(msg);
 }
 
@@ -154,7 +152,7 @@ static void record_success(struct runner *r, const struct step *s, struct step_r
 	rec.time = (int64_t)time(NULL);
 	rec.inputs = res->inputs;
 	if (state_save_step(r->state_dir, &rec, res->files.n ? &res->files : NULL, &serr) < 0) {
-		ui_message(r->ui, "warning", serr->msg);
+		cc_warn(r->warnings, "%s", serr->msg);
 		cc_error_free(serr);
 	}
 	free(rec.files);

@@ -185,6 +185,7 @@ static int load_compose(struct project *p, struct cc_error **err)
 	opts.nenv_files = env_files.n;
 	opts.env = &prof->env;
 	opts.use_process_env = 1;
+	opts.warnings = p->warnings;
 	rc = compose_load(&opts, &p->compose, err);
 	strlist_release(&files);
 	strlist_release(&env_files);
@@ -399,7 +400,8 @@ static int check_services(const struct project *p, struct cc_error **err)
 	return rc;
 }
 
-int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		    struct cc_error **err)
 {
 	struct project *p;
 	size_t i;
@@ -411,6 +413,7 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	p = xcalloc(1, sizeof(*p));
 	p->manifest = m;
 	p->profile = manifest_profile(m, name);
+	p->warnings = warnings;
 	if (load_compose(p, err) < 0 || collect_images(p, err) < 0) {
 		project_free(p);
 		return -1;
@@ -430,7 +433,8 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	return 0;
 }
 
-int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+int project_load_model(const struct manifest *m, const char *name, struct project **out,
+		       struct cc_warnings *warnings, struct cc_error **err)
 {
 	struct project *p;
 
@@ -440,6 +444,7 @@ int project_load_model(const struct manifest *m, const char *name, struct projec
 	p = xcalloc(1, sizeof(*p));
 	p->manifest = m;
 	p->profile = manifest_profile(m, name);
+	p->warnings = warnings;
 	if (load_compose(p, err) < 0) {
 		project_free(p);
 		return -1;
@@ -477,7 +482,6 @@ void project_free(struct project *p)
 		image_release(&p->images[i]);
 	free(p->images);
 	free(p->scans);
-	strlist_release(&p->warnings);
 	compose_free(p->compose);
 	free(p);
 }
