@@ -6,6 +6,7 @@
 #include "compose.h"
 #include "error.h"
 #include "harness.h"
+#include "warnings.h"
 #include "util.h"
 #include "ynode.h"
 
@@ -59,10 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *dir = fuzz_tmpdir(), *base = fuzz_write(dir, "docker-compose.yml", parts[0].data, parts[0].len);
 	char *override = xasprintf("%s/override.yml", dir);
 	const char *files[2] = { base, override };
-	struct compose_load_opts o = { .project_dir = dir, .project_name = "fuzz", .files = files, .nfiles = 1 };
+	struct cc_warnings warnings;
+	struct compose_load_opts o = { .project_dir = dir, .project_name = "fuzz", .files = files, .nfiles = 1,
+					.warnings = &warnings };
 	struct compose_project *p = NULL;
 	struct cc_error *err = NULL;
 
+	cc_warnings_init(&warnings);
 	fuzz_write_named(dir, parts, n);
 	if (access(override, F_OK) == 0)
 		o.nfiles = 2;
@@ -71,10 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else {
 		walk_services(p);
 		check_emit(p);
-		(void)compose_warnings(p);
 		(void)compose_getenv(p, "COMPOSE_PROJECT_NAME");
 	}
 	compose_free(p);
+	cc_warnings_release(&warnings);
 	fuzz_tmpdir_remove(dir);
 	free(override);
 	free(base);

@@ -3,6 +3,7 @@
 #include "envfile.h"
 #include "error.h"
 #include "harness.h"
+#include "warnings.h"
 #include "lists.h"
 
 #include <string.h>
@@ -15,9 +16,11 @@ static const char *lookup(void *data, const char *name)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct envfile ef = { 0 };
-	struct strlist warnings = { 0 };
+	struct cc_warnings warnings;
 	struct cc_error *err = NULL;
 	size_t i;
+
+	cc_warnings_init(&warnings);
 
 	if (envfile_parse("fuzz.env", (const char *)data, size, lookup, NULL, &ef, &warnings, &err) < 0) {
 		cc_error_free(err);  /* a NUL byte: an error at its line */
@@ -32,6 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap(); /* keys are unique: each finds itself */
 	envfile_set(&ef, "FUZZ_EXTRA", "1");
 	envfile_release(&ef);
-	strlist_release(&warnings);
+	cc_warnings_release(&warnings);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "project.h"
 #include "step-graph.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdlib.h>
 
@@ -18,11 +19,14 @@ static void resolve_profiles(const struct manifest *m)
 	for (i = 0; i < m->nprofiles; i++) {
 		struct project *p = NULL;
 		struct cc_error *err = NULL;
+		struct cc_warnings warnings;
 
 		if (manifest_profile(m, m->profiles[i].name) != &m->profiles[i])
 			abort(); /* profile names are unique */
-		if (project_load(m, m->profiles[i].name, &p, &err) < 0) {
+		cc_warnings_init(&warnings);
+		if (project_load(m, m->profiles[i].name, &p, &warnings, &err) < 0) {
 			cc_error_free(err);
+			cc_warnings_release(&warnings);
 			continue;
 		}
 		for (j = 0; j < p->nimages; j++) {
@@ -33,6 +37,7 @@ static void resolve_profiles(const struct manifest *m)
 		}
 		(void)project_needs_git_dirty(p);
 		project_free(p);
+		cc_warnings_release(&warnings);
 	}
 	for (i = 0; i < m->nimages; i++)
 		(void)manifest_image(m, m->images[i].key);

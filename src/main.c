@@ -7,6 +7,7 @@
 #include "project.h"
 #include "step-graph.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -185,10 +186,8 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 	(*argc)--;
 	(*argv)++;
 	if ((c->flags & MODEL_ONLY ? project_load_model : project_load)(cli->manifest, cli->profile, &cli->project,
-									  &err) < 0)
+									  cli->warnings, &err) < 0)
 		return cli_report(err, EXIT_USAGE);
-	for (size_t i = 0; i < cli->project->warnings.n; i++)
-		fprintf(stderr, "ccbuild: warning: %s\n", cli->project->warnings.v[i]);
 	return 0;
 }
 
@@ -223,6 +222,7 @@ static void install_signals(void)
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
+	struct cc_warnings warnings;
 	static const struct command run = { "run", cmd_run, NEEDS_MANIFEST | NEEDS_PROFILE, "PROFILE",
 					    "run the profile's pipeline" };
 	const struct command *c;
@@ -249,6 +249,9 @@ int main(int argc, char **argv)
 		argc++;
 		argv--;
 	}
+	cc_warnings_init(&warnings);
+	cc_warnings_show(&warnings, cli_warning_stderr, NULL);
+	cli.warnings = &warnings;
 	cli.cancel = &interrupted;
 	cli.winding = &winding;
 	install_signals();
@@ -256,9 +259,14 @@ int main(int argc, char **argv)
 	rc = setup(&cli, c, &argc, &argv);
 	if (rc == 0)
 		rc = c->fn(&cli, argc, argv);
+	/* What a command printed may sit in stdio's buffer: a full disk or a
+	 * closed pipe shows only now (git does the same). */
+	if (rc == EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
+		rc = cli_fail(EXIT_FAILED, "writing standard output: %s", strerror(errno ? errno : EIO));
 	project_free(cli.project);
 	manifest_free(cli.manifest);
 	curl_global_cleanup();
+	cc_warnings_release(&warnings);
 	/* Whatever the command made of it (an error, "cancelled"). */
 	if (cancel_pending(&interrupted))
 		rc = 128 + cancel_pending(&interrupted);

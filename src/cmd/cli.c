@@ -1,14 +1,20 @@
 /* cli: the helpers every command uses (cli.h): printing errors, the state
  * directory, the engine connection, the worker count, winding down. */
 #include "cli.h"
+#include "atomicfile.h"
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "ui.h"
 #include "util.h"
+#include "warnings.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_report(struct cc_error *err, int code)
@@ -31,6 +37,16 @@ int cli_fail(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+void cli_warning_stderr(void *data, const char *msg)
+{
+	fprintf(stderr, "ccbuild: warning: %s\n", msg);
+}
+
+void cli_warning_ui(void *data, const char *msg)
+{
+	ui_message(data, "warning", msg);
 }
 
 char *cli_state_dir(const struct cli *cli)
@@ -57,8 +73,26 @@ int cli_engine(const struct cli *cli, int required, struct engine **out)
 	engine_close(e);
 	if (required)
 		return cli_report(err, EXIT_ENGINE);
-	fprintf(stderr, "ccbuild: warning: %s; images not checked\n", err ? err->msg : "engine unreachable");
+	cc_warn(cli->warnings, "%s; images not checked", err ? err->msg : "engine unreachable");
 	cc_error_free(err);
+	return 0;
+}
+
+int cli_write_output(const char *path, const void *data, size_t len, struct cc_error **err)
+{
+	struct stat st;
+	FILE *f;
+	int bad;
+
+	if (stat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return atomicfile_write(path, data, len, err);
+	if (!(f = fopen(path, "w")))
+		return cc_error_set(err, "%s: %s", path, strerror(errno));
+	bad = fwrite(data, 1, len, f) != len;
+	bad |= fflush(f) != 0 || ferror(f);
+	bad |= fclose(f) != 0;
+	if (bad)
+		return cc_error_set(err, "writing %s: %s", path, strerror(errno ? errno : EIO));
 	return 0;
 }
 

@@ -7,7 +7,11 @@
 
 #include "cancel.h"
 
+#include <stddef.h>
+
 struct cc_error;
+struct cc_warnings;
+struct ui;
 struct engine;
 struct gitinfo;
 struct manifest;
@@ -32,6 +36,7 @@ struct cli {
 	const char *profile;
 	atomic_int *cancel;       /* the signal that asked to stop, or 0 (main) */
 	atomic_int *winding;      /* set by cli_wind_down (main's signal state) */
+	struct cc_warnings *warnings; /* the one warnings channel (main's; cli_warning_*) */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,
@@ -40,6 +45,11 @@ int cli_report(struct cc_error *err, int code);
 /* Print "ccbuild: error: MESSAGE" and return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* How warnings show (cc_warnings_show): "ccbuild: warning: MSG" on stderr
+ * (data unused), or through the ui a run has (data: struct ui *). */
+void cli_warning_stderr(void *data, const char *msg);
+void cli_warning_ui(void *data, const char *msg);
+
 /* The state directory: --state-dir, $CCBUILD_STATE_DIR, or .ccbuild beside
  * the manifest; caller frees. */
 char *cli_state_dir(const struct cli *cli);
@@ -47,6 +57,10 @@ char *cli_state_dir(const struct cli *cli);
  * answers, EXIT_ENGINE after printing why if `required`, else 0 with *out
  * NULL and a warning. */
 int cli_engine(const struct cli *cli, int required, struct engine **out);
+/* Write an output file the user named (--report, --junit): replaced
+ * atomically when it is a regular file or absent, written in place when
+ * it is a device or a FIFO (/dev/stdout); -1 with err on any write error. */
+int cli_write_output(const char *path, const void *data, size_t len, struct cc_error **err);
 /* Worker count: -j, else the number of online cores. */
 int cli_jobs(const struct cli *cli);
 /* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down

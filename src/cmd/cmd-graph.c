@@ -1,5 +1,6 @@
 /* cmd-graph: `ccbuild graph PROFILE [--format text|dot|json]`. */
 #include "cli.h"
+#include "error.h"
 #include "graph.h"
 #include "manifest.h"
 #include "project.h"
@@ -11,6 +12,7 @@ int cmd_graph(struct cli *cli, int argc, char **argv)
 {
 	enum graph_format fmt = cli->json ? GRAPH_JSON : GRAPH_TEXT;
 	const char *f = NULL;
+	struct cc_error *err = NULL;
 	int i;
 
 	for (i = 0; i < argc; i++) {
@@ -27,6 +29,7 @@ int cmd_graph(struct cli *cli, int argc, char **argv)
 		fmt = GRAPH_JSON;
 	else if (f && strcmp(f, "text"))
 		return cli_fail(EXIT_USAGE, "graph: --format must be text, dot or json, not '%s'", f);
-	graph_write(&cli->project->graph, fmt, cli->project->profile->name, stdout);
+	if (graph_write(&cli->project->graph, fmt, cli->project->profile->name, stdout, &err) < 0)
+		return cli_report(err, EXIT_FAILED);
 	return EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include "step-graph.h"
 
 #include "util.h"
+#include "warnings.h"
 
 #include <stdio.h>
 
@@ -19,22 +20,26 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 	struct project *p;
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
-	int failed = 0;
+	struct cc_warnings found;
+	int failed = 0, rc;
 
 	if (argc > 0)
 		return cli_fail(EXIT_USAGE, "lint: unexpected argument '%s'", argv[0]);
 	for (i = 0; i < cli->manifest->nprofiles; i++) {
 		const char *name = cli->manifest->profiles[i].name;
 
-		if (project_load(cli->manifest, name, &p, &err) < 0) {
+		cc_warnings_init(&found);
+		rc = project_load(cli->manifest, name, &p, &found, &err);
+		for (size_t j = 0; j < found.seen.n; j++)
+			cc_warn(cli->warnings, "profile %s: %s", name, found.seen.v[j]);
+		cc_warnings_release(&found);
+		if (rc < 0) {
 			cc_error_wrap(&err, "profile %s", name);
 			cli_report(err, EXIT_USAGE);
 			err = NULL;
 			failed = 1;
 			continue;
 		}
-		for (size_t j = 0; j < p->warnings.n; j++)
-			fprintf(stderr, "ccbuild: warning: profile %s: %s\n", name, p->warnings.v[j]);
 		strbuf_addf(&sb, "%s%s: %zu image%s, %zu step%s", i ? "; " : "", name, p->nimages,
 			    PLURAL(p->nimages), p->graph.nsteps, PLURAL(p->graph.nsteps));
 		project_free(p);

@@ -12,6 +12,7 @@
 #include "state.h"
 #include "step.h"
 #include "util.h"
+#include "warnings.h"
 #include "why.h"
 
 #include <jansson.h>
@@ -32,12 +33,13 @@ int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **
 	if (rc)
 		return rc;
 	if ((have_git = gitinfo_read(cli->manifest->dir, project_needs_git_dirty(cli->project), git, &err)) < 0) {
-		fprintf(stderr, "ccbuild: warning: %s\n", err->msg);
+		cc_warn(cli->warnings, "%s", err->msg);
 		cc_error_free(err);
 		err = NULL;
 	}
 	*state_dir = cli_state_dir(cli);
 	runner_init(r, cli->project);
+	r->warnings = cli->warnings;
 	r->engine = *e;
 	r->state_dir = *state_dir;
 	r->state_exists = access(*state_dir, F_OK) == 0;

@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "retention.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,8 @@ static const struct retention_spec *policy_for(const struct manifest *m, const c
 }
 
 /* Decide and (unless dry) delete in one repository; 0 or -1. */
-static int prune_repo(const char *repo, const struct retention_spec *spec, int dry, int *deleted)
+static int prune_repo(const char *repo, const struct retention_spec *spec, int dry, int *deleted,
+		      struct cc_warnings *warnings)
 {
 	struct retention pol = { spec->keep, spec->max_age ? retention_duration(spec->max_age) : -1, spec->keep_tags };
 	struct strlist tags = { 0 }, digests = { 0 }, gone = { 0 };
@@ -90,7 +92,7 @@ static int prune_repo(const char *repo, const struct retention_spec *spec, int d
 		items[n].digest = digests.v[digests.n - 1];
 		items[n].created = created_of(repo, items[n].digest, 0, &err);
 		if (items[n].created < 0 && err) { /* undated: kept (retention.h) */
-			fprintf(stderr, "ccbuild: warning: %s\n", err->msg);
+			cc_warn(warnings, "%s", err->msg);
 			cc_error_free(err);
 			err = NULL;
 		}
@@ -134,7 +136,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 		if (!spec)
 			continue;
 		any = 1;
-		if (prune_repo(repo, spec, cli->dry_run, &deleted) < 0)
+		if (prune_repo(repo, spec, cli->dry_run, &deleted, cli->warnings) < 0)
 			rc = EXIT_FAILED;
 	}
 	if (!any)

@@ -2,7 +2,6 @@
  * directory, connect to the engine, run every step that is not up to date
  * on -j workers, show progress and a summary. */
 #include "cli.h"
-#include "atomicfile.h"
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
@@ -15,6 +14,7 @@
 #include "state.h"
 #include "ui.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +39,12 @@ static void waiting(long pid, void *data)
 		fprintf(stderr, "ccbuild: waiting for another ccbuild run to release %s/lock\n", dir);
 }
 
-/* --report, --junit and CI annotations, after the run. */
-static void write_outputs(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
-			  struct ui *ui)
+/* --report, --junit and CI annotations, after the run; -1 when one could
+ * not be written (said through ui). */
+static int write_outputs(struct cli *cli, const struct runner *r, const struct gitinfo *git, int code, long ms,
+			 struct ui *ui)
 {
+	int rc = 0;
 	struct cc_error *err = NULL;
 	const char *ci = getenv("CI");
 
@@ -50,7 +52,7 @@ static void write_outputs(struct cli *cli, const struct runner *r, const struct 
 		json_t *doc = report_json(r, cli->profile, git, code, ms);
 		char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
-		if (atomicfile_write(cli->report, text, strlen(text), &err) < 0)
+		if (cli_write_output(cli->report, text, strlen(text), &err) < 0)
 			ui_message(ui, "error", err->msg);
 		free(text);
 		json_decref(doc);
@@ -62,15 +64,18 @@ static void write_outputs(struct cli *cli, const struct runner *r, const struct 
 
 		report_junit(r, mem);
 		fclose(mem);
-		if (!err && atomicfile_write(cli->junit, buf, len, &err) < 0)
+		if (!err && cli_write_output(cli->junit, buf, len, &err) < 0)
 			ui_message(ui, "error", err->msg);
 		free(buf);
 	}
+	if (err)
+		rc = -1;
 	cc_error_free(err);
 	/* GitHub reads workflow commands from the job's output; keep stdout
 	 * pure JSON with --json. */
 	if (ci && *ci && strcmp(ci, "0") && strcmp(ci, "false"))
 		report_annotations(r, cli->json ? stderr : stdout);
+	return rc;
 }
 
 static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
@@ -81,17 +86,20 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	struct gitinfo git;
 	struct cc_error *err = NULL;
 	long t0 = now_ms();
+	enum sched_outcome outcome;
 	int rc, done, uptodate, failed, cancelled, have_git;
 	json_t *by_kind;
 	char *auth = NULL;
 	size_t i;
 
 	have_git = gitinfo_read(cli->manifest->dir, project_needs_git_dirty(cli->project), &git, &err);
+	cc_warnings_show(cli->warnings, cli_warning_ui, ui); /* until ui_free below */
 	if (have_git < 0) {
-		ui_message(ui, "warning", err->msg);
+		cc_warn(cli->warnings, "%s", err->msg);
 		cc_error_free(err);
 	}
 	runner_init(&r, cli->project);
+	r.warnings = cli->warnings;
 	r.git = have_git == 0 ? &git : NULL;
 	r.engine = e;
 	r.state_dir = state_dir;
@@ -106,14 +114,15 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 			cc_error_free(err);
 			runner_release(&r);
 			gitinfo_release(&git);
-			ui_free(ui);
+			cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
+	ui_free(ui);
 			return EXIT_FAILED;
 		}
 		r.registry_auth = auth;
 	}
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
-	rc = runner_run(&r);
+	outcome = runner_run(&r);
 	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
 	by_kind = json_object();
 	for (i = 0; i < cli->project->graph.nsteps; i++)
@@ -124,11 +133,13 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 		}
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);
-	rc = rc == 130 ? EXIT_INTERRUPTED : rc ? EXIT_FAILED : EXIT_OK;
-	write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui);
+	rc = outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
+	if (write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui) < 0 && rc == EXIT_OK)
+		rc = EXIT_FAILED;
 	runner_release(&r);
 	free(auth);
 	gitinfo_release(&git);
+	cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
 	ui_free(ui);
 	return rc;
 }

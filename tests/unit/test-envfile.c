@@ -3,6 +3,7 @@
 #include "lists.h"
 #include "tap.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdlib.h>
 
@@ -39,9 +40,12 @@ static void test_dotenv_sample(void)
 			   "N='it\\'s' \r\n"
 			   "A=2\n";
 	struct envfile ef = { 0 };
-	struct strlist warn = { 0 };
+	struct cc_warnings sink;
+	struct strlist warn;
 
-	ok(envfile_parse("t.env", text, strlen(text), lookup, NULL, &ef, &warn, NULL) == 0, "sample parses");
+	cc_warnings_init(&sink);
+	ok(envfile_parse("t.env", text, strlen(text), lookup, NULL, &ef, &sink, NULL) == 0, "sample parses");
+	warn = sink.seen;
 	is_str(val(&ef, "A"), "2", "later key wins");
 	is_str(val(&ef, "B"), "1x", "single-quoted values are expanded too");
 	is_str(val(&ef, "C"), "1\n\\q", "double-quoted escapes decoded, unknown kept");
@@ -60,7 +64,7 @@ static void test_dotenv_sample(void)
 	is_str(warn.n > 1 ? warn.v[1] : NULL, "t.env:12: could not parse statement", "second warning line");
 	is_int(envfile_get(&ef, "H")->line, 9, "line of a key");
 	envfile_release(&ef);
-	strlist_release(&warn);
+	cc_warnings_release(&sink);
 }
 
 static void test_load_errors(void)

@@ -113,20 +113,20 @@ int main(void)
 	struct graph g = { 0 };
 	struct cc_error *err = NULL;
 
-	is_int(run_case(2, 0, -1, 0, st, &c), 0, "all steps succeed");
+	is_int(run_case(2, 0, -1, 0, st, &c), SCHED_OK, "all steps succeed");
 	ok(st[0] == STEP_DONE && st[3] == STEP_DONE && st[4] == STEP_DONE, "every step done");
 	ok(c.started_ok, "no step started before its dependencies finished");
 	is_int(c.max_concurrent, 2, "two workers ran two steps at once");
 	is_int(c.order[c.norder - 1], 3, "the sink ran last");
 
-	is_int(run_case(1, 0, 1, 0, st, &c), 1, "a failure returns 1");
+	is_int(run_case(1, 0, 1, 0, st, &c), SCHED_FAILED, "a failure returns SCHED_FAILED");
 	ok(st[1] == STEP_FAILED && st[3] == STEP_CANCELLED, "dependant of the failure cancelled");
 
-	is_int(run_case(1, 1, 1, 0, st, &c), 1, "keep-going still returns 1");
+	is_int(run_case(1, 1, 1, 0, st, &c), SCHED_FAILED, "keep-going still returns SCHED_FAILED");
 	ok(st[2] == STEP_DONE && st[4] == STEP_DONE && st[3] == STEP_CANCELLED,
 	   "keep-going runs independent branches, not dependants");
 
-	is_int(run_case(2, 0, -1, 1, st, &c), 130, "cancel returns 130");
+	is_int(run_case(2, 0, -1, 1, st, &c), SCHED_CANCELLED, "cancel returns SCHED_CANCELLED");
 	ok(st[3] == STEP_CANCELLED, "nothing starts after a cancel");
 
 	graph_add(&g, "build:x", &kind, NULL);

@@ -57,6 +57,19 @@ int cc_error_count(const struct cc_error *err)
 	return n;
 }
 
+void cc_bug(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ccbuild: BUG: %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	abort();
+}
+
 void cc_error_free(struct cc_error *err)
 {
 	struct cc_error *next;

@@ -28,4 +28,12 @@ int cc_error_count(const struct cc_error *err);
 /* Free the whole chain; NULL is fine. */
 void cc_error_free(struct cc_error *err);
 
+/* A broken invariant: a bug in ccbuild, never bad input or a failing
+ * system (those are errors).  Prints "ccbuild: BUG: FILE:LINE: WHAT" on
+ * stderr and aborts; the one way, with out-of-memory (util.h), that
+ * library code ends the process. */
+#define BUG(...) cc_bug(__FILE__, __LINE__, __VA_ARGS__)
+/* BUG()'s body: never returns. */
+_Noreturn void cc_bug(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void oom(void)
+_Noreturn void die_oom(void)
 {
 	fputs("ccbuild: out of memory\n", stderr);
 	abort();
@@ -22,7 +22,7 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		die_oom();
 	return p;
 }
 
@@ -31,7 +31,7 @@ void *xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		die_oom();
 	return p;
 }
 
@@ -39,7 +39,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		oom();
+		die_oom();
 	return p;
 }
 
@@ -48,7 +48,7 @@ char *xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		oom();
+		die_oom();
 	return p;
 }
 
@@ -57,7 +57,7 @@ char *xstrndup(const char *s, size_t n)
 	char *p = strndup(s, n);
 
 	if (!p)
-		oom();
+		die_oom();
 	return p;
 }
 
@@ -66,7 +66,7 @@ char *xvasprintf(const char *fmt, va_list ap)
 	char *p;
 
 	if (vasprintf(&p, fmt, ap) < 0)
-		oom();
+		die_oom();
 	return p;
 }
 
@@ -92,7 +92,7 @@ void xgrow(void *pp, size_t *cap, size_t need, size_t size)
 		n = 8;
 	while (n < need) {
 		if (n > SIZE_MAX / 2 / size)
-			oom();
+			die_oom();
 		n *= 2;
 	}
 	*p = xrealloc(*p, n * size);

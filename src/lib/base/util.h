@@ -10,6 +10,9 @@
 struct cc_error;
 
 /* Allocators: abort with a message on out-of-memory, never return NULL. */
+/* "ccbuild: out of memory" and abort: for a library that returned NULL
+ * where only memory can be short (curl_easy_init, EVP_MD_CTX_new). */
+_Noreturn void die_oom(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);

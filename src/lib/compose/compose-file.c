@@ -138,13 +138,8 @@ static int interp_section(struct compose_project *p, struct ynode *sec, const ch
 			rc |= interp_tree(&w, conf->vals[j], path, err);
 		}
 	}
-	for (k = 0; k < w.unset.n; k++) {
-		cleanup_free char *msg = xasprintf("The %s variable is not set. Defaulting to a blank string.",
-						   w.unset.v[k]);
-
-		if (!strlist_has(&p->warnings, msg))
-			strlist_push(&p->warnings, msg);
-	}
+	for (k = 0; k < w.unset.n; k++)
+		cc_warn(p->warnings, "The %s variable is not set. Defaulting to a blank string.", w.unset.v[k]);
 	strlist_release(&w.unset);
 	return rc ? -1 : 0;
 }

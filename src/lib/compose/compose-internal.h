@@ -11,6 +11,7 @@
 #include "compose.h"
 #include "envfile.h"
 #include "lists.h"
+#include "warnings.h"
 #include "ynode.h"
 
 #include <stdio.h>
@@ -31,7 +32,7 @@ struct compose_project {
 	size_t next_files;
 	struct ynode *services;      /* name -> finalised service, sorted by name */
 	struct ynode *config;        /* what `config` prints */
-	struct strlist warnings;
+	struct cc_warnings *warnings; /* borrowed (opts), may be NULL */
 	struct strlist profiles;     /* active compose profiles ("*": all) */
 };
 

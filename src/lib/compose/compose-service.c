@@ -296,7 +296,7 @@ static int env_file_read(struct compose_project *p, const struct ynode *item, st
 	if (format && !strcmp(format->str, "raw"))
 		rc = envfile_load_raw(path->str, &ef, &why);
 	else
-		rc = envfile_load(path->str, project_lookup, p, &ef, &p->warnings, &why);
+		rc = envfile_load(path->str, project_lookup, p, &ef, p->warnings, &why);
 	if (rc == ENVFILE_MISSING && req && !cnode_truthy(req))
 		rc = 0;
 	else if (rc == ENVFILE_MISSING)

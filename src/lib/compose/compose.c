@@ -52,12 +52,12 @@ static int env_build(struct compose_project *p, const struct compose_load_opts *
 	char **e;
 
 	if (!o->no_dot_env && access(dotenv, F_OK) == 0 &&
-	    envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
+	    envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings, err) < 0)
 		return -1;
 	for (i = 0; i < o->nenv_files; i++) {
 		cleanup_free char *path = path_join(p->project_dir, o->env_files[i]);
 
-		if (envfile_load(path, o->use_process_env ? process_getenv : NULL, NULL, &p->env, &p->warnings, err) < 0)
+		if (envfile_load(path, o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings, err) < 0)
 			return -1;
 	}
 	for (i = 0; o->env && i < o->env->n; i++)
@@ -313,6 +313,7 @@ int compose_load(const struct compose_load_opts *o, struct compose_project **out
 	p->files = xcalloc(o->nfiles, sizeof(*p->files));
 	p->nfiles = o->nfiles;
 	first_dir = path_dirname(o->files[0]);
+	p->warnings = o->warnings;
 	p->project_dir = abspath(o->project_dir ? o->project_dir : first_dir);
 	/* Relative -f paths are relative to the project, as ccbuild.yaml writes them. */
 	for (i = 0; i < o->nfiles; i++) {
@@ -453,11 +454,6 @@ int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_erro
 	return rc;
 }
 
-const struct strlist *compose_warnings(const struct compose_project *p)
-{
-	return &p->warnings;
-}
-
 void compose_free(struct compose_project *p)
 {
 	size_t i;
@@ -482,7 +478,6 @@ void compose_free(struct compose_project *p)
 	free(p->project_dir);
 	free(p->project_name);
 	envfile_release(&p->env);
-	strlist_release(&p->warnings);
 	strlist_release(&p->profiles);
 	free(p);
 }

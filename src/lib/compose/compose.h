@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 struct cc_error;
+struct cc_warnings;
 struct ynode;
 struct compose_project;
 
@@ -31,6 +32,8 @@ struct compose_load_opts {
 	int no_dot_env;             /* do not read PROJECT_DIR/.env */
 	const char **profiles;      /* compose profiles to activate (COMPOSE_PROFILES adds to them) */
 	size_t nprofiles;
+	struct cc_warnings *warnings; /* where warnings go (unset variables,
+				       * env file lines skipped); NULL: dropped */
 };
 
 /* Build a service's image from this (strings owned by the project; borrowed). */
@@ -67,8 +70,6 @@ void compose_build_release(struct compose_build *b);
 const struct ynode *compose_config_tree(const struct compose_project *p);
 /* Write the model to f as `docker compose config` (v2) does. */
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err);
-/* Warnings met while loading ("The X variable is not set..."; borrowed). */
-const struct strlist *compose_warnings(const struct compose_project *p);
 /* Value of a variable in the project's interpolation environment (borrowed or NULL). */
 const char *compose_getenv(const struct compose_project *p, const char *name);
 /* Free p; NULL is fine. */

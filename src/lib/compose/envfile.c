@@ -2,6 +2,7 @@
  * parser.py regexes step by step, because compose users rely on its quirks
  * (quoted values spanning lines, "${A:-x}" keeping an empty A, bare keys). */
 #include "envfile.h"
+#include "warnings.h"
 
 #include "error.h"
 #include "lists.h"
@@ -266,7 +267,7 @@ static int check_nul(const char *path, const char *buf, size_t len, struct cc_er
 }
 
 int envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup, void *data,
-		  struct envfile *out, struct strlist *warnings, struct cc_error **err)
+		  struct envfile *out, struct cc_warnings *warnings, struct cc_error **err)
 {
 	struct reader r = { buf, buf + len, 1 };
 	char *key, *val, *expanded;
@@ -284,10 +285,7 @@ int envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_
 			while (r.s < r.end && *r.s != '\n' && *r.s != '\r')
 				advance(&r, 1);
 			parse_line_end(&r);
-			if (warnings) {
-				cleanup_free char *w = xasprintf("%s:%d: could not parse statement", path, line);
-				strlist_push(warnings, w);
-			}
+			cc_warn(warnings, "%s:%d: could not parse statement", path, line);
 			continue;
 		}
 		if (rc == 0)
@@ -341,7 +339,7 @@ static int load(const char *path, char **buf, size_t *len, struct cc_error **err
 }
 
 int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct envfile *out,
-		 struct strlist *warnings, struct cc_error **err)
+		 struct cc_warnings *warnings, struct cc_error **err)
 {
 	cleanup_free char *buf = NULL;
 	size_t len, bom;

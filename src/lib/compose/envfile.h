@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 struct cc_error;
-struct strlist;
+struct cc_warnings;
 
 struct envfile_var {
 	char *key;
@@ -39,14 +39,14 @@ typedef const char *(*envfile_lookup_fn)(void *data, const char *name);
  * ("PATH:LINE: could not parse statement") go to warnings (may be NULL).
  * A NUL byte is an error at its line ("PATH:LINE: NUL byte in env file"). */
 int envfile_parse(const char *path, const char *buf, size_t len, envfile_lookup_fn lookup, void *data,
-		  struct envfile *out, struct strlist *warnings, struct cc_error **err);
+		  struct envfile *out, struct cc_warnings *warnings, struct cc_error **err);
 /* compose v2's `format: raw`: KEY=VALUE lines taken as written (no quotes,
  * no expansion), "#" lines and blank lines skipped, a bare KEY has no value. */
 int envfile_parse_raw(const char *path, const char *buf, size_t len, struct envfile *out, struct cc_error **err);
 /* Read and parse the file at path (a UTF-8 BOM is skipped); ENVFILE_MISSING
  * when it does not exist, -1 on another error. */
 int envfile_load(const char *path, envfile_lookup_fn lookup, void *data, struct envfile *out,
-		 struct strlist *warnings, struct cc_error **err);
+		 struct cc_warnings *warnings, struct cc_error **err);
 /* Read path in the raw format (envfile_parse_raw); returns as envfile_load. */
 int envfile_load_raw(const char *path, struct envfile *out, struct cc_error **err);
 /* Set key to a copy of val (NULL: no value), replacing an entry in place. */

@@ -119,7 +119,7 @@ static CURL *engine_curl_raw(struct engine *e, const char *method, const char *p
 	cleanup_free char *url = xasprintf("%s%s", e->base, path);
 
 	if (!c)
-		abort();
+		die_oom(); /* curl_easy_init fails only for memory */
 	errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -335,7 +335,7 @@ char *engine_escape(const char *s)
 	char *r;
 
 	if (!c)
-		abort();
+		die_oom(); /* curl_easy_escape fails only for memory */
 	r = xstrdup(c);
 	curl_free(c);
 	return r;

@@ -5,6 +5,7 @@
 #include "step.h"
 #include "util.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ static void write_json(const struct graph *g, const char *name, FILE *out)
 	json_decref(root);
 }
 
-void graph_write(const struct graph *g, enum graph_format fmt, const char *name, FILE *out)
+int graph_write(const struct graph *g, enum graph_format fmt, const char *name, FILE *out, struct cc_error **err)
 {
 	switch (fmt) {
 	case GRAPH_TEXT:
@@ -194,6 +195,9 @@ void graph_write(const struct graph *g, enum graph_format fmt, const char *name,
 		write_json(g, name, out);
 		break;
 	}
+	if (fflush(out) != 0 || ferror(out))
+		return cc_error_set(err, "writing the graph: %s", strerror(errno ? errno : EIO));
+	return 0;
 }
 
 void graph_release(struct graph *g)

@@ -48,8 +48,9 @@ void graph_add_edge(struct graph *g, size_t from, size_t to);
 /* Order the steps and compute priorities; a cycle is an error that prints
  * it: "dependency cycle: build:a -> build:b -> build:a". */
 int graph_finish(struct graph *g, struct cc_error **err);
-/* Write the graph (after graph_finish) in the given format. */
-void graph_write(const struct graph *g, enum graph_format fmt, const char *name, FILE *out);
+/* Write the graph (after graph_finish) in the given format and flush out;
+ * -1 with err when out reports a write error (a full disk, a closed pipe). */
+int graph_write(const struct graph *g, enum graph_format fmt, const char *name, FILE *out, struct cc_error **err);
 void graph_release(struct graph *g);
 
 #endif

@@ -7,6 +7,7 @@
 #include "step.h"
 #include "ui.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind
 	for (j = 0; j < s->ndeps; j++)
 		if (r->project->graph.steps[s->deps[j]].kind == kind)
 			return s->deps[j];
-	abort(); /* project.c adds the edges every kind relies on */
+	BUG("%s has no %s dependency", s->id, kind->name); /* project.c adds the edges every kind relies on */
 }
 
 void runner_warn(struct runner *r, const char *fmt, ...)
@@ -65,13 +66,9 @@ void runner_warn(struct runner *r, const char *fmt, ...)
 	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (r->ui)
-		ui_message(r->ui, "warning", msg);
-	else
-		fprintf(stderr, "ccbuild: warning: %s\n", msg);
+	cc_warn(r->warnings, "%s", msg);
 	free(msg);
 }
 
@@ -155,7 +152,7 @@ static void record_success(struct runner *r, const struct step *s, struct step_r
 	rec.time = (int64_t)time(NULL);
 	rec.inputs = res->inputs;
 	if (state_save_step(r->state_dir, &rec, res->files.n ? &res->files : NULL, &serr) < 0) {
-		ui_message(r->ui, "warning", serr->msg);
+		cc_warn(r->warnings, "%s", serr->msg);
 		cc_error_free(serr);
 	}
 	free(rec.files);
@@ -196,13 +193,13 @@ static void step_finished(void *ctx, size_t i, enum step_status st, struct cc_er
 		s->kind->release(res);
 }
 
-int runner_run(struct runner *r)
+enum sched_outcome runner_run(struct runner *r)
 {
 	static const struct sched_ops ops = { run_step, step_finished, step_started };
 	const struct graph *g = &r->project->graph;
 	enum step_status *status = xcalloc(g->nsteps ? g->nsteps : 1, sizeof(*status));
+	enum sched_outcome rc;
 	size_t i;
-	int rc;
 
 	rc = sched_run(g, r->jobs, r->keep_going, r->cancel, &ops, r, status);
 	for (i = 0; i < g->nsteps; i++) {

@@ -18,6 +18,7 @@
 #include "sched.h"
 
 struct cc_error;
+struct cc_warnings;
 struct engine;
 struct step_kind;
 struct gitinfo;
@@ -48,6 +49,7 @@ struct runner {
 	const char *state_dir;       /* borrowed */
 	int state_exists;            /* plan: 0 when state_dir does not exist */
 	struct ui *ui;               /* borrowed; NULL in plan */
+	struct cc_warnings *warnings; /* borrowed: runner_warn's sink; NULL drops */
 	const struct gitinfo *git;   /* borrowed; NULL outside a git repository */
 	const char *registry_auth;   /* X-Registry-Auth for pushes, or NULL */
 	struct step_result *results; /* one per graph step, owned */
@@ -64,8 +66,8 @@ void runner_init(struct runner *r, struct project *p);
  * would run ("build:base would run first").  Returns 0, or -1 with err when a check failed
  * or *cancel was raised ("interrupted"). */
 int runner_plan(struct runner *r, struct cc_error **err);
-/* Run the graph; returns 0, 1 when a step failed, 130 when cancelled. */
-int runner_run(struct runner *r);
+/* Run the graph; how it ended (sched.h). */
+enum sched_outcome runner_run(struct runner *r);
 /* Every step in order as a JSON array for --report: step, kind, status,
  * reason, duration_ms, hash, output, tags, error, details; caller decrefs. */
 json_t *runner_report(const struct runner *r);
@@ -74,7 +76,7 @@ void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed
 /* The first dependency of step i of the given kind (a push's or a scan's
  * build step); the graph guarantees there is one. */
 size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind);
-/* A note from a step (warning); safe from worker threads. */
+/* A warning from a step, into r->warnings; safe from worker threads. */
 void runner_warn(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void runner_release(struct runner *r);
 

@@ -125,7 +125,7 @@ static void wait_done(struct pool *p)
 	pthread_cond_timedwait(&p->done, &p->mu, &ts);
 }
 
-int sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
+enum sched_outcome sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
 	      const struct sched_ops *ops, void *ctx, enum step_status *status)
 {
 	struct pool p = { .ops = ops, .ctx = ctx };
@@ -202,5 +202,5 @@ int sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int 
 	pthread_mutex_destroy(&p.mu);
 	pthread_cond_destroy(&p.work);
 	pthread_cond_destroy(&p.done);
-	return cancel_pending(cancel) ? 130 : failed ? 1 : 0;
+	return cancel_pending(cancel) ? SCHED_CANCELLED : failed ? SCHED_FAILED : SCHED_OK;
 }

@@ -27,10 +27,16 @@ struct sched_ops {
 	void (*started)(void *ctx, size_t step);
 };
 
+/* How a run ended; the command layer picks the exit code from it. */
+enum sched_outcome {
+	SCHED_OK,        /* every step done or up to date */
+	SCHED_FAILED,    /* a step failed (its dependants cancelled) */
+	SCHED_CANCELLED, /* *cancel was raised */
+};
+
 /* Run every step of g (after graph_finish) with `jobs` workers; status[i]
- * receives each step's outcome.  Returns 0 when every step is done or up to
- * date, 1 when one failed, 130 when cancelled. */
-int sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
+ * receives each step's outcome. */
+enum sched_outcome sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
 	      const struct sched_ops *ops, void *ctx, enum step_status *status);
 
 #endif

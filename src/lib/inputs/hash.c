@@ -25,7 +25,7 @@ static void h_init(struct hasher *h, const char *domain)
 {
 	h->md = EVP_MD_CTX_new();
 	if (!h->md || !EVP_DigestInit_ex(h->md, EVP_sha256(), NULL))
-		abort(); /* OOM only */
+		die_oom();
 	EVP_DigestUpdate(h->md, domain, strlen(domain) + 1);
 }
 

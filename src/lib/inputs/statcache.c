@@ -108,7 +108,7 @@ static void sha256_windows(const unsigned char *m, size_t len, unsigned char out
 	size_t off, dropped = 0;
 
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
-		abort();
+		die_oom(); /* EVP_MD_CTX_new fails only for memory */
 	for (off = 0; off < len; off += DROP_WINDOW) {
 		EVP_DigestUpdate(md, m + off, len - off < DROP_WINDOW ? len - off : DROP_WINDOW);
 		drop_behind(m, &dropped, off + DROP_WINDOW < len ? off + DROP_WINDOW : len);
@@ -217,7 +217,7 @@ static int hash_fd(int fd, unsigned char *buf, const atomic_int *cancel, unsigne
 	ssize_t r;
 
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		abort();
+		die_oom(); /* EVP_MD_CTX_new fails only for memory */
 	while ((r = read(fd, buf, CHUNK)) != 0) {
 		if (cancel_pending(cancel)) {
 			EVP_MD_CTX_free(ctx);
@@ -378,7 +378,7 @@ int statcache_save(struct statcache *sc, const struct ctx_list *l,
 	w.f = af.f;
 	w.md = EVP_MD_CTX_new();
 	if (!w.md || !EVP_DigestInit_ex(w.md, EVP_sha256(), NULL))
-		abort();
+		die_oom(); /* EVP_MD_CTX_new fails only for memory */
 	put32(hdr + 8, VERSION);
 	put32(hdr + 12, 0);
 	put64(hdr + 16, count);

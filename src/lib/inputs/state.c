@@ -318,7 +318,7 @@ int state_save_step(const char *dir, struct step_record *r, const struct hash_ma
 	text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(j);
 	if (!text)
-		abort();
+		die_oom(); /* a record of strings and numbers: only memory fails */
 	prev = old_files(dir, r->step);
 	if (atomicfile_write(path, text, strlen(text), err) < 0)
 		return cc_error_wrap(err, "saving state of %s", r->step);

@@ -48,7 +48,7 @@ struct tarstream *tarstream_new(const struct tar_entry *entries, size_t n)
 	ts->piece = xmalloc(PIECE);
 	ts->a = archive_write_new();
 	if (!ts->a)
-		abort();
+		die_oom();
 	archive_write_set_format_pax_restricted(ts->a);
 	archive_write_open2(ts->a, ts, NULL, tarstream_sink, NULL, NULL);
 	return ts;

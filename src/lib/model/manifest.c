@@ -10,6 +10,7 @@
 #include "error.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -459,7 +460,7 @@ char *manifest_find(const char *file, struct cc_error **err)
 {
 	if (file) {
 		if (access(file, R_OK) < 0)
-			return cc_error_set(err, "%s: cannot read the manifest", file), NULL;
+			return cc_error_set(err, "%s: cannot read the manifest: %s", file, strerror(errno)), NULL;
 		return xstrdup(file);
 	}
 	if (access("ccbuild.yaml", F_OK) == 0)

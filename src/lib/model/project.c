@@ -204,6 +204,7 @@ static int load_compose(struct project *p, struct cc_error **err)
 	opts.nenv_files = env_files.n;
 	opts.env = &prof->env;
 	opts.use_process_env = 1;
+	opts.warnings = p->warnings;
 	rc = compose_load(&opts, &p->compose, err);
 	strlist_release(&files);
 	strlist_release(&env_files);
@@ -283,9 +284,15 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
 	img->dockerfile = path_join(img->context, df_rel);
 	if (read_file(img->dockerfile, &text, NULL, &e) < 0) {
+		/* read_file says "PATH: why"; keep the why (Permission denied). */
+		size_t n = strlen(img->dockerfile);
+		const char *why = strncmp(e->msg, img->dockerfile, n) || strncmp(e->msg + n, ": ", 2) ? e->msg
+												 : e->msg + n + 2;
+		int rc = ynode_error(err, &(struct ynode){ .pos = img->pos }, "image '%s': cannot read Dockerfile %s: %s",
+				     img->key, img->dockerfile, why);
+
 		cc_error_free(e);
-		return ynode_error(err, &(struct ynode){ .pos = img->pos }, "image '%s': cannot read Dockerfile %s",
-				   img->key, img->dockerfile);
+		return rc;
 	}
 	if (dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0)
 		return cc_error_wrap(err, "image '%s'", img->key);
@@ -416,7 +423,8 @@ static int check_services(const struct project *p, struct cc_error **err)
 	return rc;
 }
 
-int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		    struct cc_error **err)
 {
 	struct project *p;
 	size_t i;
@@ -428,6 +436,7 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	p = xcalloc(1, sizeof(*p));
 	p->manifest = m;
 	p->profile = manifest_profile(m, name);
+	p->warnings = warnings;
 	if (load_compose(p, err) < 0 || collect_images(p, err) < 0) {
 		project_free(p);
 		return -1;
@@ -447,7 +456,8 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	return 0;
 }
 
-int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+int project_load_model(const struct manifest *m, const char *name, struct project **out,
+		       struct cc_warnings *warnings, struct cc_error **err)
 {
 	struct project *p;
 
@@ -457,6 +467,7 @@ int project_load_model(const struct manifest *m, const char *name, struct projec
 	p = xcalloc(1, sizeof(*p));
 	p->manifest = m;
 	p->profile = manifest_profile(m, name);
+	p->warnings = warnings;
 	if (load_compose(p, err) < 0) {
 		project_free(p);
 		return -1;
@@ -494,7 +505,6 @@ void project_free(struct project *p)
 		image_release(&p->images[i]);
 	free(p->images);
 	free(p->scans);
-	strlist_release(&p->warnings);
 	compose_free(p->compose);
 	free(p);
 }

@@ -11,6 +11,7 @@
 #include "ynode.h"
 
 struct cc_error;
+struct cc_warnings;
 struct compose_project;
 struct manifest;
 struct profile_spec;
@@ -48,16 +49,19 @@ struct project {
 	struct scan_target *scans;           /* owned; steps point into it */
 	size_t nscans, nscans_cap;
 	struct graph graph;
-	struct strlist warnings;             /* found while loading; never fatal */
+	struct cc_warnings *warnings;        /* borrowed: where loading warns; may be NULL */
 };
 
 /* Resolve profile `name` of manifest m: load compose files, resolve images,
  * read their Dockerfiles; p->graph is left empty (step-graph.h fills it).
- * Every problem found is reported. */
-int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+ * Every problem found is reported; warnings (compose's too) go to
+ * `warnings` (borrowed for p's life, may be NULL). */
+int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		    struct cc_error **err);
 /* Only the profile's compose model (p->compose; no images, no graph):
  * what `config` prints, which build-time problems do not stop. */
-int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+int project_load_model(const struct manifest *m, const char *name, struct project **out,
+		       struct cc_warnings *warnings, struct cc_error **err);
 /* Index of the image of the manifest that a reference in img's Dockerfile
  * (FROM, COPY --from) names: the one whose reference is the same once
  * normalised (imageref.h: "nginx" is docker.io/library/nginx:latest, not

@@ -277,7 +277,7 @@ void ui_message(struct ui *ui, const char *level, const char *text)
 	} else {
 		if (ui->mode == UI_TTY)
 			tty_clear(ui);
-		fprintf(stderr, "ccbuild: %s: %s\n", level, text);
+		fprintf(ui->out, "ccbuild: %s: %s\n", level, text);
 		if (ui->mode == UI_TTY)
 			tty_draw(ui);
 	}

@@ -35,8 +35,8 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 /* Counts by status and the wall time; done_by_kind (borrowed) maps a
  * step kind to how many of its steps ran ({"build": 2, "push": 2}). */
 void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int failed, int cancelled, long ms);
-/* A free-form message (warnings): "ccbuild: warning: ..." on stderr, or
- * {"event":"message"} in JSON. */
+/* A free-form message (warnings): "ccbuild: LEVEL: ..." on out (stderr
+ * for a terminal or plain lines), or {"event":"message"} in JSON. */
 void ui_message(struct ui *ui, const char *level, const char *text);
 
 #endif

@@ -135,7 +135,7 @@ static int perform(const struct req *q, struct reply *r, struct cc_error **err)
 	CURLcode code;
 
 	if (!c)
-		abort();
+		die_oom(); /* curl_easy_init fails only for memory */
 	h = curl_slist_append(h, ACCEPT);
 	if (ct)
 		h = curl_slist_append(h, ct);
@@ -321,7 +321,7 @@ static char *curl_escape_dup(const char *s)
 	char *e = curl_easy_escape(NULL, s, 0), *copy;
 
 	if (!e)
-		abort();
+		die_oom();
 	copy = xstrdup(e);
 	curl_free(e);
 	return copy;

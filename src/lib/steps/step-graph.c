@@ -8,6 +8,7 @@
 #include "manifest.h"
 #include "step.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,16 +114,12 @@ static int add_scans(struct project *p, struct cc_error **err)
 static void warn_self_base(struct project *p, const struct image *img, const char *ref)
 {
 	char where[4096];
-	cleanup_free char *msg = NULL;
 
 	ypos_format(&img->pos, where, sizeof(where));
-	msg = xasprintf("%s: image '%s' (tagged %s) is built FROM %s in %s: that is the external image %s, not '%s'"
-			" itself; but once '%s' is built, the engine's %s is '%s', and each build would start from the"
-			" previous one: tag the image under another name",
-			where, img->key, img->ref, ref, img->dockerfile, img->ref_full, img->key, img->key, ref,
-			img->key);
-	if (!strlist_has(&p->warnings, msg))
-		strlist_push(&p->warnings, msg);
+	cc_warn(p->warnings, "%s: image '%s' (tagged %s) is built FROM %s in %s: that is the external image %s, not '%s'"
+		" itself; but once '%s' is built, the engine's %s is '%s', and each build would start from the"
+		" previous one: tag the image under another name",
+		where, img->key, img->ref, ref, img->dockerfile, img->ref_full, img->key, img->key, ref, img->key);
 }
 
 int step_graph_build(struct project *p, struct cc_error **err)
@@ -183,11 +180,12 @@ int step_graph_build(struct project *p, struct cc_error **err)
 	return rc;
 }
 
-int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err)
+int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		 struct cc_error **err)
 {
 	struct project *p;
 
-	if (project_resolve(m, name, &p, err) < 0)
+	if (project_resolve(m, name, &p, warnings, err) < 0)
 		return -1;
 	if (step_graph_build(p, err) < 0) {
 		project_free(p);

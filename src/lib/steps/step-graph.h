@@ -7,6 +7,7 @@
 #include "project.h"
 
 struct cc_error;
+struct cc_warnings;
 struct manifest;
 
 /* Add to p->graph (empty) the steps of p's images, scans and pushes and
@@ -16,6 +17,7 @@ struct manifest;
 int step_graph_build(struct project *p, struct cc_error **err);
 /* project_resolve, then step_graph_build: profile `name` of m ready to
  * plan or run (*out owned by the caller, project_free). */
-int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_error **err);
+int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		 struct cc_error **err);
 
 #endif
