@@ -21,7 +21,6 @@
 #include "ui.h"
 #include "util.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,8 +64,6 @@ static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	cleanup_free char *repo = push_repository(r->project->manifest, img), *warning = NULL;
 	struct step_record rec;
 	struct strbuf in = STRBUF_INIT;
-	unsigned char d[32];
-	unsigned int n = 32;
 	size_t k;
 	char hex[65];
 
@@ -75,10 +72,8 @@ static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	strbuf_addf(&in, "ccbuild-push-v1\n%s\n%s", b->output ? b->output : "", repo);
 	for (k = 0; k < res->tags.n; k++)
 		strbuf_addf(&in, "\n%s", res->tags.v[k]);
-	if (!EVP_Digest(in.buf, in.len, d, &n, EVP_sha256(), NULL))
-		abort();
+	hash_sha256_hex(in.buf, in.len, hex);
 	strbuf_release(&in);
-	hash_hex(d, hex);
 	res->hash = xstrdup(hex);
 	res->inputs = json_pack("{s:s?, s:s, s:o}", "image", b->output, "repository", repo, "tags", json_array());
 	for (k = 0; k < res->tags.n; k++)

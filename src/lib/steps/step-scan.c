@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +62,6 @@ static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	struct strlist bases = { 0 };
 	struct step_record rec;
 	cleanup_free char *warning = NULL;
-	unsigned char d[32];
-	unsigned int n = 32;
 	char hex[65];
 	size_t k;
 
@@ -79,10 +76,8 @@ static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	for (k = 0; k < bases.n; k++)
 		strbuf_addf(&in, "\nbase %s", bases.v[k]);
 	strlist_release(&bases);
-	if (!EVP_Digest(in.buf, in.len, d, &n, EVP_sha256(), NULL))
-		abort();
+	hash_sha256_hex(in.buf, in.len, hex);
 	strbuf_release(&in);
-	hash_hex(d, hex);
 	res->hash = xstrdup(hex);
 	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
 		if (warning)
