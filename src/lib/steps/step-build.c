@@ -95,7 +95,7 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 }
 
 /* Hash everything into res (hash, inputs, files, scratch). */
-static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
+static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
 	const struct image *img = r->project->graph.steps[i].data;
 	struct step_result *res = &r->results[i];
@@ -147,8 +147,9 @@ out:
 }
 
 /* Why the recorded run does not match: a reason, via why_diff. */
-static char *change_reason(struct runner *r, const struct step_record *rec, const struct step_result *res)
+static char *build_changed(struct runner *r, size_t i, const struct step_record *rec)
 {
+	const struct step_result *res = &r->results[i];
 	struct hash_manifest old = { 0 };
 	struct strlist lines = { 0 };
 	cleanup_free char *warning = NULL;
@@ -190,14 +191,22 @@ static int variant_present(struct runner *r, const char *ref, const char *id, in
 }
 
 /* The recorded output: "ID", or "PLATFORM=ID,PLATFORM=ID" for a
- * multi-platform build; 1 all present (tags put back), 0 one is gone. */
-static int output_present(struct runner *r, const struct image *img, const struct step_record *rec,
-			  struct step_result *res, int dry, struct cc_error **err)
+ * multi-platform build; 1 all present (tags put back), 0 one is gone.
+ * "registry:DIGEST" (the registry cache satisfied it): 0, and
+ * build_find_cached decides. */
+static int build_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
+			       struct cc_error **err)
 {
+	const struct image *img = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
 	cleanup_free char *copy = xstrdup(rec->output);
 	char *tok, *save = NULL;
 	int moved = 0, rc = 1;
 
+	if (!strncmp(rec->output, "registry:", 9)) {
+		res->reason = xstrdup("inputs unchanged; the image is in the registry");
+		return 0;
+	}
 	if (!r->engine) {
 		res->reason = xstrdup("inputs unchanged (engine unreachable: image not checked)");
 		return 1;
@@ -228,9 +237,10 @@ static int output_present(struct runner *r, const struct image *img, const struc
 /* The registry-backed cache: in a profile that pushes, an image pushed
  * before from the same inputs is tagged REGISTRY/KEY:ccb-HASH.  One HEAD;
  * 1 found (output "registry:DIGEST"), 0 not, -1 error. */
-static int registry_has(struct runner *r, const struct image *img, struct step_result *res,
-			struct cc_error **err)
+static int build_find_cached(struct runner *r, size_t i, struct cc_error **err)
 {
+	const struct image *img = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
 	const struct manifest *m = r->project->manifest;
 	cleanup_free char *repo = NULL, *tag = NULL;
 	struct registry_manifest man;
@@ -254,52 +264,6 @@ static int registry_has(struct runner *r, const struct image *img, struct step_r
 		res->output = xasprintf("registry:%s", man.digest ? man.digest : "");
 	}
 	registry_manifest_release(&man);
-	return rc;
-}
-
-/* The decision against the local record alone. */
-static int local_check(struct runner *r, size_t i, int dry, struct cc_error **err)
-{
-	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
-	struct step_result *res = &r->results[i];
-	struct step_record rec;
-	cleanup_free char *warning = NULL;
-	int rc;
-
-	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
-		if (warning)
-			runner_warn(r, "%s", warning);
-		res->reason = xstrdup(warning ? "state unreadable" : "no record of a previous successful run");
-		return 0;
-	}
-	if (strcmp(rec.input, res->hash)) {
-		res->reason = change_reason(r, &rec, res);
-		step_record_release(&rec);
-		return 0;
-	}
-	if (!strncmp(rec.output, "registry:", 9)) {
-		res->reason = xstrdup("inputs unchanged; the image is in the registry");
-		rc = 0; /* registry_has decides */
-	} else
-		rc = output_present(r, img, &rec, res, dry, err);
-	if (rc == 1) {
-		res->output = xstrdup(rec.output);
-		strlist_copy(&res->tags, &rec.tags);
-	}
-	step_record_release(&rec);
-	return rc;
-}
-
-static int build_check(struct runner *r, size_t i, int dry, struct cc_error **err)
-{
-	int rc;
-
-	if (compute(r, i, dry, err) < 0)
-		return -1;
-	rc = local_check(r, i, dry, err);
-	if (rc == 0)
-		rc = registry_has(r, r->project->graph.steps[i].data, &r->results[i], err);
 	return rc;
 }
 
@@ -598,7 +562,11 @@ const struct step_kind step_kind_build = {
 	.name = "build",
 	.needs_outputs = 0,
 	.describe = build_describe,
-	.check = build_check,
+	.hash_inputs = build_hash_inputs,
+	.no_record = "no record of a previous successful run",
+	.changed = build_changed,
+	.output_exists = build_output_exists,
+	.find_cached = build_find_cached,
 	.run = build_run,
 	.release = build_release,
 };

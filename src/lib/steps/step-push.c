@@ -56,13 +56,12 @@ static int expand_tags(struct runner *r, const struct image *img, const char *ha
 	return 0;
 }
 
-static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+/* The image ID, the repository and the tags (expanded first). */
+static int push_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
-	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
+	const struct image *img = r->project->graph.steps[i].data;
 	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
-	cleanup_free char *repo = push_repository(r->project->manifest, img), *warning = NULL;
-	struct step_record rec;
+	cleanup_free char *repo = push_repository(r->project->manifest, img);
 	struct strbuf in = STRBUF_INIT;
 	size_t k;
 	char hex[65];
@@ -78,42 +77,42 @@ static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	res->inputs = json_pack("{s:s?, s:s, s:o}", "image", b->output, "repository", repo, "tags", json_array());
 	for (k = 0; k < res->tags.n; k++)
 		json_array_append_new(json_object_get(res->inputs, "tags"), json_string(res->tags.v[k]));
-	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
-		if (warning)
-			runner_warn(r, "%s", warning);
-		res->reason = xstrdup("not pushed before");
-		return 0;
-	}
-	if (strcmp(rec.input, res->hash)) {
-		res->reason = xstrdup(strcmp(json_string_value(json_object_get(rec.inputs, "image")) ?: "",
-					     b->output ?: "") ? "a new image" : "tags changed");
-		step_record_release(&rec);
-		return 0;
-	}
+	return 0;
+}
+
+static char *push_changed(struct runner *r, size_t i, const struct step_record *rec)
+{
+	const struct step_result *b = &r->results[runner_dep(r, i, &step_kind_build)];
+
+	return xstrdup(strcmp(json_string_value(json_object_get(rec->inputs, "image")) ?: "", b->output ?: "")
+			       ? "a new image"
+			       : "tags changed");
+}
+
+/* The registry still has the recorded digest under the first tag. */
+static int push_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
+			      struct cc_error **err)
+{
+	struct step_result *res = &r->results[i];
+	cleanup_free char *repo = push_repository(r->project->manifest, r->project->graph.steps[i].data);
+	struct registry_manifest m;
+	int rc;
+
 	if (r->offline) {
-		res->output = xstrdup(rec.output);
 		res->reason = xstrdup("pushed before (offline: registry not checked)");
-		step_record_release(&rec);
 		return 1;
 	}
-	{
-		struct registry_manifest m;
-		int rc = registry_manifest_head(repo, res->tags.v[0], &m, err);
-
-		if (rc < 0 || rc == 0 || strcmp(m.digest ? m.digest : "", rec.output)) {
-			registry_manifest_release(&m);
-			step_record_release(&rec);
-			if (rc < 0)
-				return -1;
-			res->reason = xasprintf("%s:%s %s", repo, res->tags.v[0], rc ? "moved" : "is gone");
-			return 0;
-		}
+	rc = registry_manifest_head(repo, res->tags.v[0], &m, err);
+	if (rc < 0 || rc == 0 || strcmp(m.digest ? m.digest : "", rec->output)) {
 		registry_manifest_release(&m);
+		if (rc < 0)
+			return -1;
+		res->reason = xasprintf("%s:%s %s", repo, res->tags.v[0], rc ? "moved" : "is gone");
+		return 0;
 	}
-	res->output = xstrdup(rec.output);
-	res->report = json_pack("{s:s, s:s}", "repository", repo, "digest", rec.output);
-	res->reason = xasprintf("%s:%s is %.19s", repo, res->tags.v[0], rec.output);
-	step_record_release(&rec);
+	registry_manifest_release(&m);
+	res->report = json_pack("{s:s, s:s}", "repository", repo, "digest", rec->output);
+	res->reason = xasprintf("%s:%s is %.19s", repo, res->tags.v[0], rec->output);
 	return 1;
 }
 
@@ -230,6 +229,9 @@ const struct step_kind step_kind_push = {
 	.name = "push",
 	.needs_outputs = 1,
 	.describe = push_describe,
-	.check = push_check,
+	.hash_inputs = push_hash_inputs,
+	.no_record = "not pushed before",
+	.changed = push_changed,
+	.output_exists = push_output_exists,
 	.run = push_run,
 };

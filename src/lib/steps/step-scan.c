@@ -53,15 +53,13 @@ static void external_bases(const struct runner *r, const struct image *img, stru
 			strlist_push(out, img->bases.v[k]);
 }
 
-static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+static int scan_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct scan_target *t = s->data;
 	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
 	struct strbuf in = STRBUF_INIT;
 	struct strlist bases = { 0 };
-	struct step_record rec;
-	cleanup_free char *warning = NULL;
 	char hex[65];
 	size_t k;
 
@@ -79,24 +77,25 @@ static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	hash_sha256_hex(in.buf, in.len, hex);
 	strbuf_release(&in);
 	res->hash = xstrdup(hex);
-	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
-		if (warning)
-			runner_warn(r, "%s", warning);
-		res->reason = xstrdup("not scanned before");
-		return 0;
-	}
-	if (strcmp(rec.input, res->hash)) {
-		res->reason = xstrdup("a new image or new rules");
-		step_record_release(&rec);
-		return 0;
-	}
-	res->output = xstrdup(rec.output);
+	return 0;
+}
+
+static char *scan_changed(struct runner *r, size_t i, const struct step_record *rec)
+{
+	return xstrdup("a new image or new rules");
+}
+
+/* A verdict, once reached, stays: what it found is the record's. */
+static int scan_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
+			      struct cc_error **err)
+{
+	struct step_result *res = &r->results[i];
+
 	res->reason = xstrdup("image and rules unchanged");
-	if (rec.inputs) {
-		res->inputs = json_incref(rec.inputs);
-		res->report = json_incref(rec.inputs);
+	if (rec->inputs) {
+		res->inputs = json_incref(rec->inputs);
+		res->report = json_incref(rec->inputs);
 	}
-	step_record_release(&rec);
 	return 1;
 }
 
@@ -390,6 +389,9 @@ const struct step_kind step_kind_scan = {
 	.name = "scan",
 	.needs_outputs = 1,
 	.describe = scan_describe,
-	.check = scan_check,
+	.hash_inputs = scan_hash_inputs,
+	.no_record = "not scanned before",
+	.changed = scan_changed,
+	.output_exists = scan_output_exists,
 	.run = scan_run,
 };
