@@ -385,6 +385,73 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 	return run_policy(r, s, &r->results[i], err);
 }
 
+/* Findings of rule in a scan's report, at level, one per line. */
+static void rule_findings(const json_t *report, const char *rule, const char *level, struct strbuf *out)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		if (strcmp(json_string_value(json_object_get(f, "rule")) ?: "", rule))
+			continue;
+		if (strcmp(json_string_value(json_object_get(f, "level")) ?: "", level))
+			continue;
+		strbuf_addf(out, "%s%s", out->len ? "\n" : "", json_string_value(json_object_get(f, "evidence")) ?: "");
+	}
+}
+
+/* Set o.key to v as it is: a scanner's output need not be UTF-8. */
+static void set_text(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, json_string_nocheck(v));
+}
+
+/* A testsuite per scan: a testcase per image and rule (per image for an
+ * external scanner), failing on error-level findings or a non-zero exit. */
+static json_t *scan_report_tests(const struct step *s, const struct step_result *res)
+{
+	const struct scan_target *t = s->data;
+	int ended = res->status == STEP_DONE || res->status == STEP_UP_TO_DATE;
+	json_t *cases = json_array(), *c;
+	size_t k;
+
+	if (t->spec->command.n) {
+		c = json_pack("{s:I}", "time_ms", (json_int_t)res->ms);
+		set_text(c, "name", t->image->key);
+		if (!ended)
+			set_text(c, "failure", res->error ? res->error : step_status_name(res->status));
+		json_array_append_new(cases, c);
+	}
+	for (k = 0; !t->spec->command.n && k < t->spec->rules.n; k++) {
+		const char *rule = t->spec->rules.keys[k];
+		struct strbuf err = STRBUF_INIT, warn = STRBUF_INIT;
+		cleanup_free char *name = NULL;
+
+		if (!strcmp(t->spec->rules.vals[k], "off"))
+			continue;
+		name = xasprintf("%s: %s", t->image->key, rule);
+		c = json_object();
+		set_text(c, "name", name);
+		rule_findings(res->report, rule, "error", &err);
+		rule_findings(res->report, rule, "warn", &warn);
+		if (!res->report && !ended)
+			set_text(c, "skipped", step_status_name(res->status));
+		else if (err.len) {
+			set_text(c, "failure", err.buf);
+			set_text(c, "type", rule);
+		}
+		if (warn.len)
+			set_text(c, "output", warn.buf);
+		json_array_append_new(cases, c);
+		strbuf_release(&err);
+		strbuf_release(&warn);
+	}
+	c = json_object();
+	set_text(c, "suite", t->spec->name);
+	json_object_set_new(c, "cases", cases);
+	return c;
+}
+
 const struct step_kind step_kind_scan = {
 	.name = "scan",
 	.needs_outputs = 1,
@@ -393,5 +460,6 @@ const struct step_kind step_kind_scan = {
 	.no_record = "not scanned before",
 	.changed = scan_changed,
 	.output_exists = scan_output_exists,
+	.report_tests = scan_report_tests,
 	.run = scan_run,
 };

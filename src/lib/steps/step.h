@@ -16,6 +16,7 @@
 #ifndef CC_STEP_H
 #define CC_STEP_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 struct cc_error;
@@ -56,6 +57,11 @@ struct step_kind {
 	/* Do the work after a check that returned 0: set r->results[i].output
 	 * (and tags); 0, or -1 with err. */
 	int (*run)(struct runner *r, size_t i, struct cc_error **err);
+	/* For kinds whose steps are tests (scan): step s's results, from res,
+	 * as {"suite", "cases": [{"name", "time_ms"?, "failure"?, "type"?,
+	 * "skipped"?, "output"?}]} for --junit (report.c writes the XML and
+	 * annotates a failed step for CI); caller decrefs.  NULL: not tests. */
+	json_t *(*report_tests)(const struct step *s, const struct step_result *res);
 	/* Free r->results[i].scratch (what check left for run); may be NULL. */
 	void (*release)(struct step_result *res);
 };
