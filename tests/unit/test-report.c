@@ -56,7 +56,7 @@ static char *capture(int (*fn)(const struct runner *, FILE *), const struct runn
 
 int main(void)
 {
-	struct image imgs[2] = { { .key = "web", .ref = "web:latest" }, { .key = "api", .ref = "api:latest" } };
+	struct image imgs[2] = { { .spec = { .key = "web", .ref = "web:latest" } }, { .spec = { .key = "api", .ref = "api:latest" } } };
 	struct scan_spec specs[2] = { { .name = "policy" }, { .name = "trivy" } };
 	struct scan_target targets[4] = { { &imgs[0], &specs[0] }, { &imgs[1], &specs[0] },
 					   { &imgs[0], &specs[1] }, { &imgs[1], &specs[1] } };
@@ -75,7 +75,7 @@ int main(void)
 	p.profile = &prof;
 	graph_add(&p.graph, "build:web", &step_kind_build, &imgs[0]);
 	for (k = 0; k < 4; k++) {
-		cleanup_free char *id = xasprintf("scan:%s:%s", targets[k].image->key, targets[k].spec->name);
+		cleanup_free char *id = xasprintf("scan:%s:%s", targets[k].image->spec.key, targets[k].spec->name);
 
 		graph_add(&p.graph, id, &step_kind_scan, &targets[k]);
 	}

@@ -166,7 +166,7 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 			img->dockerfile = get_string(ml, v, field);
 			img->set |= IMG_DOCKERFILE;
 		} else if (!strcmp(k, "image")) {
-			img->image = get_string(ml, v, field);
+			img->ref = get_string(ml, v, field);
 			img->set |= IMG_IMAGE;
 		} else if (!strcmp(k, "target")) {
 			img->target = get_string(ml, v, field);
@@ -510,7 +510,7 @@ void image_spec_overlay(struct image_spec *dst, const struct image_spec *src)
 	if (src->set & IMG_DOCKERFILE)
 		replace_str(&dst->dockerfile, src->dockerfile);
 	if (src->set & IMG_IMAGE)
-		replace_str(&dst->image, src->image);
+		replace_str(&dst->ref, src->ref);
 	if (src->set & IMG_TARGET)
 		replace_str(&dst->target, src->target);
 	if (src->set & IMG_ARGS)
@@ -535,7 +535,7 @@ void image_spec_release(struct image_spec *img)
 	free(img->key);
 	free(img->context);
 	free(img->dockerfile);
-	free(img->image);
+	free(img->ref);
 	free(img->target);
 	kvlist_release(&img->args);
 	kvlist_release(&img->labels);

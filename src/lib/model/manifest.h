@@ -30,7 +30,8 @@ struct image_spec {
 	char *key;
 	struct ypos pos;            /* where the image (or override) is written */
 	unsigned set;               /* enum image_field bits written explicitly */
-	char *context, *dockerfile, *image, *target;
+	char *context, *dockerfile, *target;
+	char *ref;                  /* image: the reference it is tagged as */
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
 	struct retention_spec retention;

@@ -49,11 +49,11 @@ static void build_describe(const struct step *s, struct strbuf *out)
 	cleanup_free char *cwd = getcwd(NULL, 0);
 	size_t i;
 
-	strbuf_addf(out, "%s from %s", img->ref, shown_path(img->dockerfile, cwd));
-	if (img->target)
-		strbuf_addf(out, " target=%s", img->target);
-	for (i = 0; i < img->platforms.n; i++)
-		strbuf_addf(out, "%s%s", i ? "," : " platforms=", img->platforms.v[i]);
+	strbuf_addf(out, "%s from %s", img->spec.ref, shown_path(img->spec.dockerfile, cwd));
+	if (img->spec.target)
+		strbuf_addf(out, " target=%s", img->spec.target);
+	for (i = 0; i < img->spec.platforms.n; i++)
+		strbuf_addf(out, "%s%s", i ? "," : " platforms=", img->spec.platforms.v[i]);
 }
 
 /* What check leaves for run. */
@@ -86,10 +86,10 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 	json_t *in = json_object();
 
 	json_object_set_new(in, "dockerfile", json_string(dockerfile_text ? dockerfile_text : ""));
-	json_object_set_new(in, "target", img->target ? json_string(img->target) : json_null());
-	json_object_set_new(in, "platform", img->platforms.n ? json_string(platforms) : json_null());
-	json_object_set_new(in, "args", kv_object(&img->args));
-	json_object_set_new(in, "labels", kv_object(&img->labels));
+	json_object_set_new(in, "target", img->spec.target ? json_string(img->spec.target) : json_null());
+	json_object_set_new(in, "platform", img->spec.platforms.n ? json_string(platforms) : json_null());
+	json_object_set_new(in, "args", kv_object(&img->spec.args));
+	json_object_set_new(in, "labels", kv_object(&img->spec.labels));
 	json_object_set_new(in, "bases", bases);
 	return in;
 }
@@ -113,14 +113,14 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 		goto out;
 	}
 	if (r->state_exists)
-		statcache = state_statcache_path(r->state_dir, img->context, img->dockerfile);
-	in.context = img->context;
-	in.dockerfile = img->dockerfile;
-	in.target = img->target;
-	platforms = strlist_join(&img->platforms, ",");
-	in.platform = img->platforms.n ? platforms : NULL;
-	in.args = &img->args;
-	in.labels = &img->labels;
+		statcache = state_statcache_path(r->state_dir, img->spec.context, img->spec.dockerfile);
+	in.context = img->spec.context;
+	in.dockerfile = img->spec.dockerfile;
+	in.target = img->spec.target;
+	platforms = strlist_join(&img->spec.platforms, ",");
+	in.platform = img->spec.platforms.n ? platforms : NULL;
+	in.args = &img->spec.args;
+	in.labels = &img->spec.labels;
 	in.bases = (const char *const *)ids.v;
 	in.nbases = ids.n;
 	in.cancel = r->cancel;
@@ -130,7 +130,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 		in.statcache = access(dir, W_OK) == 0 ? statcache : NULL;
 	} else
 		in.statcache = statcache;
-	if (read_file(img->dockerfile, &dftext, &len, NULL) < 0)
+	if (read_file(img->spec.dockerfile, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
@@ -212,7 +212,7 @@ static int build_output_exists(struct runner *r, size_t i, const struct step_rec
 		return 1;
 	}
 	if (!strchr(rec->output, '='))
-		rc = variant_present(r, img->ref, rec->output, dry, &moved, err);
+		rc = variant_present(r, img->spec.ref, rec->output, dry, &moved, err);
 	for (tok = strtok_r(copy, ",", &save); rc == 1 && strchr(rec->output, '=') && tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
@@ -221,15 +221,15 @@ static int build_output_exists(struct runner *r, size_t i, const struct step_rec
 		if (!eq)
 			return cc_error_set(err, "state: malformed output '%s'", rec->output);
 		*eq = '\0';
-		ref = build_platform_ref(img->ref, tok);
+		ref = build_platform_ref(img->spec.ref, tok);
 		rc = variant_present(r, ref, eq + 1, dry, &moved, err);
 		if (rc == 1 && !strcmp(tok, build_native_platform()))
-			rc = variant_present(r, img->ref, eq + 1, dry, &moved, err);
+			rc = variant_present(r, img->spec.ref, eq + 1, dry, &moved, err);
 	}
 	if (rc == 0)
 		res->reason = xstrdup("its image no longer exists");
 	else if (rc == 1)
-		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->ref, dry ? "would be retagged" : "retagged")
+		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->spec.ref, dry ? "would be retagged" : "retagged")
 				    : xstrdup("inputs unchanged");
 	return rc;
 }
@@ -364,8 +364,8 @@ static void oci_labels(const struct runner *r, const struct image *img, struct k
 		if (r->git->remote)
 			kvlist_set(out, "org.opencontainers.image.source", r->git->remote);
 	}
-	for (size_t k = 0; k < img->labels.n; k++)
-		kvlist_set(out, img->labels.keys[k], img->labels.vals[k]);
+	for (size_t k = 0; k < img->spec.labels.n; k++)
+		kvlist_set(out, img->spec.labels.keys[k], img->spec.labels.vals[k]);
 }
 
 /* One platform's build of a step, run on its own thread. */
@@ -395,19 +395,19 @@ static int base_request(struct runner *r, const struct image *img, struct build_
 {
 	size_t dflen = 0;
 
-	req->entries = tar_entries(img->context, &bs->hr.walk);
+	req->entries = tar_entries(img->spec.context, &bs->hr.walk);
 	req->nentries = bs->hr.walk.n;
 	if (bs->hr.dockerfile_rel)
 		req->dockerfile = bs->hr.dockerfile_rel;
-	else if (read_file(img->dockerfile, dfdata, &dflen, err) < 0)
+	else if (read_file(img->spec.dockerfile, dfdata, &dflen, err) < 0)
 		return -1;
 	req->dockerfile_data = *dfdata;
 	req->dockerfile_len = dflen;
-	req->cachefrom = img->cache_from.n ? &img->cache_from : NULL;
-	req->buildargs = &img->args;
+	req->cachefrom = img->spec.cache_from.n ? &img->spec.cache_from : NULL;
+	req->buildargs = &img->spec.args;
 	oci_labels(r, img, labels);
 	req->labels = labels;
-	req->target = img->target;
+	req->target = img->spec.target;
 	return 0;
 }
 
@@ -434,7 +434,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 
 		if (d->kind != &step_kind_build || !build_shares_platform(dimg, img, platform) || !dimg->ref_full)
 			continue;
-		local = build_platform_ref(dimg->ref, platform);
+		local = build_platform_ref(dimg->spec.ref, platform);
 		kvlist_set(&map, dimg->ref_full, local);
 	}
 	for (j = 0; j < img->platform_bases.n; j++) {
@@ -454,9 +454,9 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 	}
 	if (!map.n)
 		return 0;
-	if (read_file(img->dockerfile, &text, &len, err) < 0 ||
-	    dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0 ||
-	    dockerfile_retarget(img->dockerfile, text, df, &map, out, err) < 0)
+	if (read_file(img->spec.dockerfile, &text, &len, err) < 0 ||
+	    dockerfile_parse(img->spec.dockerfile, text, &img->spec.args, &df, err) < 0 ||
+	    dockerfile_retarget(img->spec.dockerfile, text, df, &map, out, err) < 0)
 		rc = -1;
 	dockerfile_free(df);
 	kvlist_release(&map);
@@ -471,26 +471,26 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 {
 	const struct image *img = s->data;
 	struct step_result *res = &r->results[s - r->project->graph.steps];
-	size_t n = img->platforms.n > 1 ? img->platforms.n : 1, k;
+	size_t n = img->spec.platforms.n > 1 ? img->spec.platforms.n : 1, k;
 	struct variant *v = xcalloc(n, sizeof(*v));
 	struct strbuf out = STRBUF_INIT;
 	int rc = 0;
 
 	/* Every platform's Dockerfile first: nothing starts unless all can. */
-	for (k = 0; img->platforms.n && rc == 0 && k < n; k++)
-		rc = platform_dockerfile(r, s, img->platforms.v[k], &v[k].dockerfile, err);
+	for (k = 0; img->spec.platforms.n && rc == 0 && k < n; k++)
+		rc = platform_dockerfile(r, s, img->spec.platforms.v[k], &v[k].dockerfile, err);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;
-		v[k].req.platform = img->platforms.n ? img->platforms.v[k] : NULL;
-		v[k].p = (struct progress){ r, s->id, img->platforms.n > 1 ? img->platforms.v[k] : NULL };
-		if (img->platforms.n > 1) {
-			char *ref = build_platform_ref(img->ref, img->platforms.v[k]);
+		v[k].req.platform = img->spec.platforms.n ? img->spec.platforms.v[k] : NULL;
+		v[k].p = (struct progress){ r, s->id, img->spec.platforms.n > 1 ? img->spec.platforms.v[k] : NULL };
+		if (img->spec.platforms.n > 1) {
+			char *ref = build_platform_ref(img->spec.ref, img->spec.platforms.v[k]);
 
 			strlist_push(&v[k].tags, ref);
 			free(ref);
 		} else
-			strlist_push(&v[k].tags, img->ref);
+			strlist_push(&v[k].tags, img->spec.ref);
 		v[k].req.tags = &v[k].tags;
 		if (v[k].dockerfile) {  /* in place of the context's Dockerfile, if it is there */
 			v[k].req.dockerfile_data = v[k].dockerfile;
@@ -506,25 +506,25 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 			pthread_join(v[k].thread, NULL);
 		if (v[k].err) {
 			if (n > 1)
-				cc_error_wrap(&v[k].err, "%s", img->platforms.v[k]);
+				cc_error_wrap(&v[k].err, "%s", img->spec.platforms.v[k]);
 			for (struct cc_error *e = v[k].err; e; e = e->next)
 				cc_error_set(err, "%s", e->msg);
 			rc = -1;
 		} else if (n > 1) {
-			strbuf_addf(&out, "%s%s=%s", out.len ? "," : "", img->platforms.v[k], v[k].id);
+			strbuf_addf(&out, "%s%s=%s", out.len ? "," : "", img->spec.platforms.v[k], v[k].id);
 			strlist_push(&res->tags, v[k].tags.v[0]);
-			if (!strcmp(img->platforms.v[k], build_native_platform()) && rc == 0 &&
-			    engine_image_tag(r->engine, v[k].id, img->ref, err) < 0)
+			if (!strcmp(img->spec.platforms.v[k], build_native_platform()) && rc == 0 &&
+			    engine_image_tag(r->engine, v[k].id, img->spec.ref, err) < 0)
 				rc = -1;
 		}
 	}
 	if (rc == 0 && n == 1) {
 		res->output = xstrdup(v[0].id);
-		strlist_push(&res->tags, img->ref);
+		strlist_push(&res->tags, img->spec.ref);
 	} else if (rc == 0) {
 		res->output = out.buf;
 		out.buf = NULL;
-		strlist_push(&res->tags, img->ref);
+		strlist_push(&res->tags, img->spec.ref);
 	}
 	for (k = 0; k < n; k++) {
 		free(v[k].id);

@@ -28,12 +28,12 @@ static void push_describe(const struct step *s, struct strbuf *out)
 {
 	const struct image *img = s->data;
 
-	strbuf_addf(out, "push %s", img->key);
-	if (img->tags.n) {
+	strbuf_addf(out, "push %s", img->spec.key);
+	if (img->spec.tags.n) {
 		size_t i;
 
-		for (i = 0; i < img->tags.n; i++)
-			strbuf_addf(out, "%s%s", i ? "," : " tags=", img->tags.v[i]);
+		for (i = 0; i < img->spec.tags.n; i++)
+			strbuf_addf(out, "%s%s", i ? "," : " tags=", img->spec.tags.v[i]);
 	}
 }
 
@@ -41,16 +41,16 @@ static void push_describe(const struct step *s, struct strbuf *out)
 static int expand_tags(struct runner *r, const struct image *img, const char *hash, struct strlist *tags,
 		       struct cc_error **err)
 {
-	const char *colon = strrchr(img->ref, ':');
+	const char *colon = strrchr(img->spec.ref, ':');
 	size_t i;
 
 	cleanup_free char *cache = xasprintf("ccb-%s", hash);
 
-	if (!img->tags.n)
+	if (!img->spec.tags.n)
 		strlist_push(tags, colon && !strchr(colon, '/') ? colon + 1 : "latest");
-	for (i = 0; i < img->tags.n; i++)
-		if (tagtmpl_expand(img->tags.v[i], r->git, hash, tags, err) < 0)
-			return cc_error_wrap(err, "image %s: tags", img->key);
+	for (i = 0; i < img->spec.tags.n; i++)
+		if (tagtmpl_expand(img->spec.tags.v[i], r->git, hash, tags, err) < 0)
+			return cc_error_wrap(err, "image %s: tags", img->spec.key);
 	if (!strlist_has(tags, cache))
 		strlist_push(tags, cache);
 	return 0;

@@ -36,7 +36,7 @@ static void scan_describe(const struct step *s, struct strbuf *out)
 	const struct scan_target *t = s->data;
 	size_t i;
 
-	strbuf_addf(out, "scan %s with %s", t->image->ref, t->spec->name);
+	strbuf_addf(out, "scan %s with %s", t->image->spec.ref, t->spec->name);
 	if (t->spec->command.n)
 		strbuf_addf(out, " (%s)", t->spec->command.v[0]);
 	for (i = 0; i < t->spec->rules.n; i++)
@@ -105,15 +105,15 @@ static void scan_refs(const struct image *img, struct strlist *refs, struct strl
 {
 	size_t k;
 
-	if (img->platforms.n < 2) {
-		strlist_push(refs, img->ref);
+	if (img->spec.platforms.n < 2) {
+		strlist_push(refs, img->spec.ref);
 		return;
 	}
-	for (k = 0; k < img->platforms.n; k++) {
-		char *ref = build_platform_ref(img->ref, img->platforms.v[k]);
+	for (k = 0; k < img->spec.platforms.n; k++) {
+		char *ref = build_platform_ref(img->spec.ref, img->spec.platforms.v[k]);
 
 		strlist_push(refs, ref);
-		strlist_push(plats, img->platforms.v[k]);
+		strlist_push(plats, img->spec.platforms.v[k]);
 		free(ref);
 	}
 }
@@ -170,7 +170,7 @@ static int run_policy(struct runner *r, const struct step *s, struct step_result
 				runner_warn(r, "%s: %s%s%s: %s", s->id, plat ? plat : "", plat ? " " : "", f.v[j].rule,
 					    f.v[j].evidence);
 			else
-				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name, t->image->key,
+				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name, t->image->spec.key,
 					     plat ? " " : "", plat ? plat : "", f.v[j].rule, f.v[j].evidence);
 		total += f.n;
 		errors |= scan_findings_errors(&f) != 0;
@@ -283,7 +283,7 @@ static int scan_one(struct runner *r, const struct step *s, const char *ref, con
 	struct strlist argv = { 0 };
 	int code;
 
-	expand_argv(&t->spec->command, ref, id, t->image->key, &argv);
+	expand_argv(&t->spec->command, ref, id, t->image->spec.key, &argv);
 	strlist_push(&argv, ""); /* NULL-terminated below */
 	free(argv.v[argv.n - 1]);
 	argv.v[argv.n - 1] = NULL;
@@ -336,7 +336,7 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 		for (char *c = suffix; *c; c++)
 			if (*c == '/')
 				*c = '-';
-		log = xasprintf("%s/%s-%s%s.log", dir, t->image->key, t->spec->name, suffix);
+		log = xasprintf("%s/%s-%s%s.log", dir, t->image->spec.key, t->spec->name, suffix);
 		if ((code = scan_one(r, s, refs.v[k], id, log, err)) < 0) {
 			rc = -1;
 			break;
@@ -348,7 +348,7 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 			continue;
 		worst = worst ? worst : code;
 		tail = tail_lines(log, 10);
-		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->key,
+		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->spec.key,
 			     plat ? " " : "", plat ? plat : "", t->spec->command.v[0], code,
 			     code == 127 ? " (not found?)" : "", log, tail);
 	}
@@ -417,7 +417,7 @@ static json_t *scan_report_tests(const struct step *s, const struct step_result 
 
 	if (t->spec->command.n) {
 		c = json_pack("{s:I}", "time_ms", (json_int_t)res->ms);
-		set_text(c, "name", t->image->key);
+		set_text(c, "name", t->image->spec.key);
 		if (!ended)
 			set_text(c, "failure", res->error ? res->error : step_status_name(res->status));
 		json_array_append_new(cases, c);
@@ -429,7 +429,7 @@ static json_t *scan_report_tests(const struct step *s, const struct step_result 
 
 		if (!strcmp(t->spec->rules.vals[k], "off"))
 			continue;
-		name = xasprintf("%s: %s", t->image->key, rule);
+		name = xasprintf("%s: %s", t->image->spec.key, rule);
 		c = json_object();
 		set_text(c, "name", name);
 		rule_findings(res->report, rule, "error", &err);
