@@ -1,13 +1,14 @@
 /* step-build: the build:IMAGE step kind (step_kind_build of step.h).
  *
- * check: hash the inputs (docs/hashing.md) with the identity of every
+ * hash_inputs: the inputs (docs/hashing.md) with the identity of every
  * base: a manifest image's input hash, an external one's image ID as the
- * engine knows it (or the registry digest it was pulled by).  Up to date
- * when the hash equals the last success and that image still exists; if
- * the image exists but its tag moved, the tag is put back instead of
- * rebuilding.  A base in a registry that wants credentials is pulled
- * before the build (privbase.h).  The bases' identities and making them
- * local are in step-base.c, where a build's images live in step-image.c.
+ * engine knows it (or the registry digest it was pulled by).
+ * output_exists: the recorded image is still in the engine; if it is but
+ * its tag moved, the tag is put back instead of rebuilding.  find_cached:
+ * the registry cache (REGISTRY/KEY:ccb-HASH).  A base in a registry that
+ * wants credentials is pulled before the build (privbase.h).  The bases'
+ * identities and making them local are in step-base.c, where a build's
+ * images live in step-image.c.
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
 #include "dockerfile.h"
