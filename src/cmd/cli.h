@@ -9,8 +9,10 @@
 
 struct cc_error;
 struct engine;
+struct gitinfo;
 struct manifest;
 struct project;
+struct runner;
 
 /* EXIT_INTERRUPTED: a command that stopped for the cancel flag; main
  * exits 128 + the signal's number instead (130 SIGINT, 143 SIGTERM). */
@@ -51,6 +53,13 @@ int cli_jobs(const struct cli *cli);
  * (steps in flight cancelled and reported, nothing half written); until
  * then a signal ends the process at once, with 128 + its number. */
 void cli_wind_down(const struct cli *cli);
+
+/* Decide every step of the profile into *r (plan and why): connects to the
+ * engine if one answers (*e, may stay NULL), reads git facts (a warning
+ * when it cannot), *state_dir set (caller frees), then runner_plan.  The
+ * caller releases r (when r->results), git and e whatever the result;
+ * 0 or an exit code after printing why. */
+int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir, struct gitinfo *git);
 
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
