@@ -130,7 +130,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (!m->registry)
 		return cli_fail(EXIT_USAGE, "prune: %s has no registry:", m->path);
 	for (i = 0; i < p->nimages; i++) {
-		const struct retention_spec *spec = policy_for(m, p->images[i].key);
+		const struct retention_spec *spec = policy_for(m, p->images[i].spec.key);
 		cleanup_free char *repo = push_repository(m, &p->images[i]);
 
 		if (!spec)

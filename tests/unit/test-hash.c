@@ -258,6 +258,17 @@ static int bench(char **argv)
 	return 0;
 }
 
+/* FIPS 180-2 test vectors. */
+static void test_sha256(void)
+{
+	char hex[65];
+
+	hash_sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256 hex of abc");
+	hash_sha256_hex("", 0, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256 hex of nothing");
+}
+
 int main(int argc, char **argv)
 {
 	cleanup_free char *cmd = NULL;
@@ -265,6 +276,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "--bench"))
 		return bench(argv);
 
+	test_sha256();
 	setup();
 	test_context();
 	test_params();

@@ -84,6 +84,40 @@ static const char *pending_dep(const struct runner *r, const struct step *s)
 	return NULL;
 }
 
+/* The check every kind shares (step.h): hash the inputs, compare them
+ * with the record of the last success, ask the kind whether that
+ * success's output still exists, and when the step must run whether its
+ * output can be had anyway.  1 up to date, 0 must run, -1 error. */
+static int step_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+{
+	const struct step *s = &r->project->graph.steps[i];
+	const struct step_kind *kind = s->kind;
+	struct step_result *res = &r->results[i];
+	struct step_record rec;
+	char *warning = NULL;
+	int rc = 0;
+
+	if (kind->hash_inputs(r, i, dry, err) < 0)
+		return -1;
+	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
+		if (warning)
+			runner_warn(r, "%s", warning);
+		res->reason = xstrdup(warning ? "state unreadable" : kind->no_record);
+		free(warning);
+	} else if (strcmp(rec.input, res->hash)) {
+		res->reason = kind->changed(r, i, &rec);
+	} else if ((rc = kind->output_exists(r, i, &rec, dry, err)) == 1) {
+		if (!res->output)
+			res->output = xstrdup(rec.output);
+		if (!res->tags.n)
+			strlist_copy(&res->tags, &rec.tags);
+	}
+	step_record_release(&rec);
+	if (rc == 0 && kind->find_cached)
+		rc = kind->find_cached(r, i, err);
+	return rc;
+}
+
 int runner_plan(struct runner *r, struct cc_error **err)
 {
 	const struct graph *g = &r->project->graph;
@@ -103,7 +137,7 @@ int runner_plan(struct runner *r, struct cc_error **err)
 			res->reason = xasprintf("%s would run first", dep);
 			continue;
 		}
-		rc = s->kind->check(r, i, 1, err);
+		rc = step_check(r, i, 1, err);
 		if (rc < 0)
 			return cc_error_wrap(err, "%s", s->id);
 		res->would_run = rc == 0;
@@ -118,7 +152,7 @@ static enum step_status run_step(void *ctx, size_t i, struct cc_error **err)
 	const struct step *s = &r->project->graph.steps[i];
 	int rc;
 
-	rc = s->kind->check(r, i, 0, err);
+	rc = step_check(r, i, 0, err);
 	if (rc < 0)
 		return cancel_pending(r->cancel) ? STEP_CANCELLED : STEP_FAILED;
 	if (rc == 1)

@@ -1,8 +1,9 @@
 /* runner: decide and execute the steps of a project.  For each step, in
- * dependency order, the step's kind computes its inputs and compares them
- * with the record of its last success (kind->check); a step whose record
- * matches and whose output still exists is up to date, anything else runs
- * (kind->run) on the scheduler's worker pool.  Each success is recorded at
+ * dependency order, the step's kind computes its inputs (kind->hash_inputs)
+ * and the runner compares them with the record of its last success; a step
+ * whose record matches and whose output still exists (kind->output_exists)
+ * is up to date, anything else runs (kind->run) on the scheduler's worker
+ * pool.  Each success is recorded at
  * once (atomically, in the state directory), so an interrupted run keeps
  * what finished.  Planning (plan, --dry-run, why) makes the same decisions
  * and changes nothing. */

@@ -70,6 +70,22 @@ void hash_hex(const unsigned char d[32], char out[65])
 	out[64] = '\0';
 }
 
+void hash_sha256(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	if (!EVP_Digest(p, n, out, &len, EVP_sha256(), NULL))
+		abort(); /* only out of memory */
+}
+
+void hash_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char d[32];
+
+	hash_sha256(p, n, d);
+	hash_hex(d, out);
+}
+
 static char type_char(uint32_t mode)
 {
 	return S_ISREG(mode) ? 'f' : S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : S_ISFIFO(mode) ? 'p'
@@ -238,7 +254,6 @@ int hash_build_inputs(const struct hash_input *in, struct hash_result *out,
 {
 	cleanup_free char *df = NULL;
 	unsigned char dfsum[32];
-	unsigned int n = 32;
 	struct hasher h;
 	size_t len, i;
 
@@ -247,8 +262,7 @@ int hash_build_inputs(const struct hash_input *in, struct hash_result *out,
 		return cc_error_wrap(err, "reading Dockerfile");
 	if (hash_context(in, out, err) < 0)
 		return cc_error_wrap(err, "build context %s", in->context);
-	if (!EVP_Digest(df, len, dfsum, &n, EVP_sha256(), NULL))
-		abort();
+	hash_sha256(df, len, dfsum);
 	h_init(&h, "ccbuild-build-v1");
 	h_field(&h, "context", out->context, 32);
 	h_field(&h, "dockerfile", dfsum, 32);

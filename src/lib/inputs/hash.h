@@ -77,5 +77,8 @@ void hash_manifest_release(struct hash_manifest *m);
 
 /* Lower-case hex of 32 bytes into out[65]. */
 void hash_hex(const unsigned char d[32], char out[65]);
+/* SHA-256 of n bytes at p into out (raw, or lower-case hex). */
+void hash_sha256(const void *p, size_t n, unsigned char out[32]);
+void hash_sha256_hex(const void *p, size_t n, char out[65]);
 
 #endif

@@ -38,7 +38,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -231,16 +230,6 @@ int state_load_step(const char *dir, const char *step_id, struct step_record *ou
 	return 1;
 }
 
-static void sha256_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char d[32];
-	unsigned int len = 32;
-
-	if (!EVP_Digest(p, n, d, &len, EVP_sha256(), NULL))
-		abort();
-	hash_hex(d, out);
-}
-
 static int save_files(const char *dir, const char *rel, const struct hash_manifest *m,
 		      struct cc_error **err)
 {
@@ -256,7 +245,7 @@ static int save_files(const char *dir, const char *rel, const struct hash_manife
 		strbuf_addf(&sb, "%s %s", hex, m->v[i].path);
 		strbuf_addch(&sb, '\0');
 	}
-	sha256_hex(sb.buf, sb.len, hex);
+	hash_sha256_hex(sb.buf, sb.len, hex);
 	strbuf_addf(&sb, "%s\n", hex);
 	rc = atomicfile_write(path, sb.buf, sb.len, err);
 	strbuf_release(&sb);
@@ -388,7 +377,7 @@ int state_load_files(const char *dir, const struct step_record *r, struct hash_m
 	if (len < 65 || text[len - 1] != '\n')
 		why = "truncated";
 	if (!why) {
-		sha256_hex(text, len - 65, hex);
+		hash_sha256_hex(text, len - 65, hex);
 		if (memcmp(hex, text + len - 65, 64))
 			why = "checksum mismatch";
 	}
@@ -413,6 +402,6 @@ char *state_statcache_path(const char *dir, const char *context, const char *doc
 	if (dockerfile && !(dabs = realpath(dockerfile, NULL)))
 		dabs = path_clean(dockerfile);
 	key = xasprintf("%s%c%s", abs ? abs : context, 0, dabs ? dabs : "");
-	sha256_hex(key, strlen(key) + 1 + strlen(key + strlen(key) + 1), hex);
+	hash_sha256_hex(key, strlen(key) + 1 + strlen(key + strlen(key) + 1), hex);
 	return xasprintf("%s/statcache/%.32s", dir, hex);
 }

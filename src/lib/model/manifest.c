@@ -168,7 +168,7 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 			img->dockerfile = get_string(ml, v, field);
 			img->set |= IMG_DOCKERFILE;
 		} else if (!strcmp(k, "image")) {
-			img->image = get_string(ml, v, field);
+			img->ref = get_string(ml, v, field);
 			img->set |= IMG_IMAGE;
 		} else if (!strcmp(k, "target")) {
 			img->target = get_string(ml, v, field);
@@ -507,14 +507,26 @@ static void replace_str(char **dst, const char *src)
 	*dst = src ? xstrdup(src) : NULL;
 }
 
-void image_spec_overlay(struct image_spec *dst, const struct image_spec *src)
+/* dst = src, or src's items added to dst. */
+static void list_overlay(struct strlist *dst, const struct strlist *src, int add)
+{
+	if (!add) {
+		strlist_copy(dst, src);
+		return;
+	}
+	for (size_t i = 0; i < src->n; i++)
+		if (!strlist_has(dst, src->v[i]))
+			strlist_push(dst, src->v[i]);
+}
+
+void image_spec_overlay(struct image_spec *dst, const struct image_spec *src, int add_lists)
 {
 	if (src->set & IMG_CONTEXT)
 		replace_str(&dst->context, src->context);
 	if (src->set & IMG_DOCKERFILE)
 		replace_str(&dst->dockerfile, src->dockerfile);
 	if (src->set & IMG_IMAGE)
-		replace_str(&dst->image, src->image);
+		replace_str(&dst->ref, src->ref);
 	if (src->set & IMG_TARGET)
 		replace_str(&dst->target, src->target);
 	if (src->set & IMG_ARGS)
@@ -524,9 +536,9 @@ void image_spec_overlay(struct image_spec *dst, const struct image_spec *src)
 		for (size_t i = 0; i < src->labels.n; i++)
 			kvlist_set(&dst->labels, src->labels.keys[i], src->labels.vals[i]);
 	if (src->set & IMG_PLATFORMS)
-		strlist_copy(&dst->platforms, &src->platforms);
+		list_overlay(&dst->platforms, &src->platforms, add_lists);
 	if (src->set & IMG_TAGS)
-		strlist_copy(&dst->tags, &src->tags);
+		list_overlay(&dst->tags, &src->tags, add_lists);
 	if (src->set & IMG_CACHE_FROM)
 		strlist_copy(&dst->cache_from, &src->cache_from);
 	if (src->set & IMG_DEPENDS_ON)
@@ -539,7 +551,7 @@ void image_spec_release(struct image_spec *img)
 	free(img->key);
 	free(img->context);
 	free(img->dockerfile);
-	free(img->image);
+	free(img->ref);
 	free(img->target);
 	kvlist_release(&img->args);
 	kvlist_release(&img->labels);

@@ -30,7 +30,8 @@ struct image_spec {
 	char *key;
 	struct ypos pos;            /* where the image (or override) is written */
 	unsigned set;               /* enum image_field bits written explicitly */
-	char *context, *dockerfile, *image, *target;
+	char *context, *dockerfile, *target;
+	char *ref;                  /* image: the reference it is tagged as */
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
 	struct retention_spec retention;
@@ -81,8 +82,9 @@ void manifest_free(struct manifest *m);
 const struct profile_spec *manifest_profile(const struct manifest *m, const char *name);
 const struct image_spec *manifest_image(const struct manifest *m, const char *key);
 const struct scan_spec *manifest_scan(const struct manifest *m, const char *name);
-/* Copy the explicitly set fields of src over dst (lists and maps replace). */
-void image_spec_overlay(struct image_spec *dst, const struct image_spec *src);
+/* Copy the explicitly set fields of src over dst: maps merge key by key,
+ * lists replace, except platforms and tags with add_lists (added to). */
+void image_spec_overlay(struct image_spec *dst, const struct image_spec *src, int add_lists);
 void image_spec_release(struct image_spec *img);
 
 

@@ -16,18 +16,8 @@
 
 static void image_release(struct image *img)
 {
-	free(img->key);
-	free(img->ref);
+	image_spec_release(&img->spec);
 	free(img->ref_full);
-	free(img->context);
-	free(img->dockerfile);
-	free(img->target);
-	kvlist_release(&img->args);
-	kvlist_release(&img->labels);
-	strlist_release(&img->platforms);
-	strlist_release(&img->tags);
-	strlist_release(&img->cache_from);
-	strlist_release(&img->depends_on);
 	strlist_release(&img->bases);
 	strlist_release(&img->platform_bases);
 }
@@ -39,9 +29,9 @@ static struct image *project_add_image(struct project *p, const char *key, const
 	p->images = xrealloc(p->images, (p->nimages + 1) * sizeof(*p->images));
 	img = &p->images[p->nimages++];
 	memset(img, 0, sizeof(*img));
-	img->key = xstrdup(key);
+	img->spec.key = xstrdup(key);
 	if (pos)
-		img->pos = *pos;
+		img->spec.pos = *pos;
 	return img;
 }
 
@@ -50,7 +40,7 @@ const struct image *project_image(const struct project *p, const char *key)
 	size_t i;
 
 	for (i = 0; i < p->nimages; i++)
-		if (!strcmp(p->images[i].key, key))
+		if (!strcmp(p->images[i].spec.key, key))
 			return &p->images[i];
 	return NULL;
 }
@@ -110,69 +100,35 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 	if (build && build->kind == YNODE_MAP) {
 		ctx = scalar(ynode_map_get(build, "context"));
 		if ((v = scalar(ynode_map_get(build, "dockerfile"))))
-			img->dockerfile = xstrdup(v);
+			img->spec.dockerfile = xstrdup(v);
 		if ((v = scalar(ynode_map_get(build, "target"))))
-			img->target = xstrdup(v);
-		kv_from_node(ynode_map_get(build, "args"), &img->args);
-		kv_from_node(ynode_map_get(build, "labels"), &img->labels);
-		list_from_node(ynode_map_get(build, "cache_from"), &img->cache_from);
-		list_from_node(ynode_map_get(build, "platforms"), &img->platforms);
-		list_from_node(ynode_map_get(build, "tags"), &img->tags);
+			img->spec.target = xstrdup(v);
+		kv_from_node(ynode_map_get(build, "args"), &img->spec.args);
+		kv_from_node(ynode_map_get(build, "labels"), &img->spec.labels);
+		list_from_node(ynode_map_get(build, "cache_from"), &img->spec.cache_from);
+		list_from_node(ynode_map_get(build, "platforms"), &img->spec.platforms);
+		list_from_node(ynode_map_get(build, "tags"), &img->spec.tags);
 	}
-	img->context = path_join(dir, ctx ? ctx : ".");
+	img->spec.context = path_join(dir, ctx ? ctx : ".");
 	if ((v = scalar(ynode_map_get(svc, "image"))))
-		img->ref = xstrdup(v);
-	if ((v = scalar(ynode_map_get(svc, "platform"))) && !strlist_has(&img->platforms, v))
-		strlist_push(&img->platforms, v);
+		img->spec.ref = xstrdup(v);
+	if ((v = scalar(ynode_map_get(svc, "platform"))) && !strlist_has(&img->spec.platforms, v))
+		strlist_push(&img->spec.platforms, v);
 }
 
-/* dst = src, or src's items added to dst. */
-static void list_add(struct strlist *dst, const struct strlist *src, int add)
-{
-	if (!add) {
-		strlist_copy(dst, src);
-		return;
-	}
-	for (size_t i = 0; i < src->n; i++)
-		if (!strlist_has(dst, src->v[i]))
-			strlist_push(dst, src->v[i]);
-}
-
-/* Apply a manifest or profile images: entry; add: its platforms: and
- * tags: add to the image's (the manifest's over compose's build:), else
- * replace them (a profile narrows). */
+/* Apply a manifest or profile images: entry (its context relative to
+ * the manifest's directory); add: its platforms: and tags: add to the
+ * image's (the manifest's over compose's build:), else replace them (a
+ * profile narrows). */
 static void image_apply(struct image *img, const struct image_spec *spec, const char *dir, int add)
 {
+	image_spec_overlay(&img->spec, spec, add);
 	if (spec->set & IMG_CONTEXT) {
-		free(img->context);
-		img->context = path_join(dir, spec->context);
+		free(img->spec.context);
+		img->spec.context = path_join(dir, spec->context);
 	}
-	if (spec->set & IMG_DOCKERFILE) {
-		free(img->dockerfile);
-		img->dockerfile = xstrdup(spec->dockerfile);
-	}
-	if (spec->set & IMG_IMAGE) {
-		free(img->ref);
-		img->ref = xstrdup(spec->image);
-	}
-	if (spec->set & IMG_TARGET) {
-		free(img->target);
-		img->target = xstrdup(spec->target);
-	}
-	for (size_t i = 0; i < spec->args.n; i++)
-		kvlist_set(&img->args, spec->args.keys[i], spec->args.vals[i]);
-	for (size_t i = 0; i < spec->labels.n; i++)
-		kvlist_set(&img->labels, spec->labels.keys[i], spec->labels.vals[i]);
-	if (spec->set & IMG_PLATFORMS)
-		list_add(&img->platforms, &spec->platforms, add);
-	if (spec->set & IMG_TAGS)
-		list_add(&img->tags, &spec->tags, add);
-	if (spec->set & IMG_CACHE_FROM)
-		strlist_copy(&img->cache_from, &spec->cache_from);
-	if (spec->set & IMG_DEPENDS_ON)
-		strlist_copy(&img->depends_on, &spec->depends_on);
-	if (!img->pos.line)
-		img->pos = spec->pos;
+	if (!img->spec.pos.line)
+		img->spec.pos = spec->pos;
 }
 
 static int load_compose(struct project *p, struct cc_error **err)
@@ -237,7 +193,7 @@ static int collect_images(struct project *p, struct cc_error **err)
 		img = (struct image *)project_image(p, m->images[i].key);
 		if (!img) {
 			img = project_add_image(p, m->images[i].key, &m->images[i].pos);
-			img->context = path_join(m->dir, ".");
+			img->spec.context = path_join(m->dir, ".");
 		}
 		image_apply(img, &m->images[i], m->dir, img->from_compose);
 	}
@@ -254,7 +210,7 @@ static int collect_images(struct project *p, struct cc_error **err)
 			size_t j;
 
 			for (j = 0; j < p->nimages; j++)
-				keys[j] = p->images[j].key;
+				keys[j] = p->images[j].spec.key;
 			near = str_nearest(spec->key, keys, p->nimages);
 			rc = ynode_error(err, &(struct ynode){ .pos = spec->pos },
 					 "profile '%s' sets image '%s', which is neither in images: nor a compose "
@@ -274,36 +230,36 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	struct dockerfile *df = NULL;
 	struct cc_error *e = NULL;
 
-	if (!img->ref) {
+	if (!img->spec.ref) {
 		/* compose v2's default image name: PROJECT-SERVICE, lower case. */
-		img->ref = xasprintf("%s-%s:latest", p->manifest->project, img->key);
-		for (char *c = img->ref; *c; c++)
+		img->spec.ref = xasprintf("%s-%s:latest", p->manifest->project, img->spec.key);
+		for (char *c = img->spec.ref; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
 	}
-	img->ref_full = imageref_normalized(img->ref);
-	df_rel = img->dockerfile ? img->dockerfile : xstrdup("Dockerfile");
-	img->dockerfile = path_join(img->context, df_rel);
-	if (read_file(img->dockerfile, &text, NULL, &e) < 0) {
+	img->ref_full = imageref_normalized(img->spec.ref);
+	df_rel = img->spec.dockerfile ? img->spec.dockerfile : xstrdup("Dockerfile");
+	img->spec.dockerfile = path_join(img->spec.context, df_rel);
+	if (read_file(img->spec.dockerfile, &text, NULL, &e) < 0) {
 		/* read_file says "PATH: why"; keep the why (Permission denied). */
-		size_t n = strlen(img->dockerfile);
-		const char *why = strncmp(e->msg, img->dockerfile, n) || strncmp(e->msg + n, ": ", 2) ? e->msg
-												 : e->msg + n + 2;
-		int rc = ynode_error(err, &(struct ynode){ .pos = img->pos }, "image '%s': cannot read Dockerfile %s: %s",
-				     img->key, img->dockerfile, why);
+		size_t n = strlen(img->spec.dockerfile);
+		const char *why = strncmp(e->msg, img->spec.dockerfile, n) || strncmp(e->msg + n, ": ", 2) ? e->msg
+												      : e->msg + n + 2;
+		int rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos }, "image '%s': cannot read Dockerfile %s: %s",
+				     img->spec.key, img->spec.dockerfile, why);
 
 		cc_error_free(e);
 		return rc;
 	}
-	if (dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0)
-		return cc_error_wrap(err, "image '%s'", img->key);
-	if (img->target && !dockerfile_has_stage(df, img->target)) {
+	if (dockerfile_parse(img->spec.dockerfile, text, &img->spec.args, &df, err) < 0)
+		return cc_error_wrap(err, "image '%s'", img->spec.key);
+	if (img->spec.target && !dockerfile_has_stage(df, img->spec.target)) {
 		dockerfile_free(df);
-		return ynode_error(err, &(struct ynode){ .pos = img->pos },
-				   "image '%s': target '%s' is not a stage of %s", img->key, img->target,
-				   img->dockerfile);
+		return ynode_error(err, &(struct ynode){ .pos = img->spec.pos },
+				   "image '%s': target '%s' is not a stage of %s", img->spec.key, img->spec.target,
+				   img->spec.dockerfile);
 	}
-	dockerfile_external_refs(df, img->target, &img->bases);
-	dockerfile_platform_refs(df, img->target, &img->platform_bases);
+	dockerfile_external_refs(df, img->spec.target, &img->bases);
+	dockerfile_platform_refs(df, img->spec.target, &img->platform_bases);
 	dockerfile_free(df);
 	return 0;
 }
@@ -336,7 +292,7 @@ static void select_services(struct project *p)
 	size_t i, j, n = 0, changed = 1;
 
 	for (i = 0; i < p->nimages; i++)
-		keep[i] = (char)wanted(p->profile, p->images[i].key);
+		keep[i] = (char)wanted(p->profile, p->images[i].spec.key);
 	while (changed) {
 		changed = 0;
 		for (i = 0; i < p->nimages; i++) {
@@ -348,8 +304,8 @@ static void select_services(struct project *p)
 				if (d >= 0 && !keep[d])
 					keep[d] = 1, changed = 1;
 			}
-			for (j = 0; j < p->images[i].depends_on.n; j++) {
-				const struct image *d = project_image(p, p->images[i].depends_on.v[j]);
+			for (j = 0; j < p->images[i].spec.depends_on.n; j++) {
+				const struct image *d = project_image(p, p->images[i].spec.depends_on.v[j]);
 
 				if (d && !keep[d - p->images])
 					keep[d - p->images] = 1, changed = 1;
@@ -400,7 +356,7 @@ static int check_services(const struct project *p, struct cc_error **err)
 		return 0;
 	names = xcalloc(p->nimages + ncomp + 1, sizeof(*names));
 	for (i = 0; i < p->nimages; i++)
-		names[n++] = p->images[i].key;
+		names[n++] = p->images[i].spec.key;
 	for (i = 0; i < ncomp; i++)
 		names[n++] = compose_service_name(p->compose, i);
 	for (i = 0; i < list->len; i++) {
@@ -478,7 +434,7 @@ int project_load_model(const struct manifest *m, const char *name, struct projec
 
 char *push_repository(const struct manifest *m, const struct image *img)
 {
-	return xasprintf("%s/%s", m->registry, img->key);
+	return xasprintf("%s/%s", m->registry, img->spec.key);
 }
 
 int project_needs_git_dirty(const struct project *p)
@@ -488,8 +444,8 @@ int project_needs_git_dirty(const struct project *p)
 	if (p->profile && p->profile->push)
 		return 1;
 	for (i = 0; i < p->nimages; i++)
-		for (j = 0; j < p->images[i].tags.n; j++)
-			if (strstr(p->images[i].tags.v[j], "{git.describe}"))
+		for (j = 0; j < p->images[i].spec.tags.n; j++)
+			if (strstr(p->images[i].spec.tags.v[j], "{git.describe}"))
 				return 1;
 	return 0;
 }

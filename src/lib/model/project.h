@@ -8,6 +8,7 @@
 
 #include "graph.h"
 #include "lists.h"
+#include "manifest.h"
 #include "ynode.h"
 
 struct cc_error;
@@ -18,20 +19,20 @@ struct profile_spec;
 struct scan_spec;
 
 struct image {
-	char *key;              /* image key = compose service name when from compose */
-	char *ref;              /* reference it is tagged as */
-	char *ref_full;         /* ref normalised (imageref.h), or NULL when
-				 * it is not a valid reference */
-	char *context;          /* directory, relative to the cwd or absolute */
-	char *dockerfile;       /* path of the Dockerfile, relative to the cwd or absolute */
-	char *target;           /* or NULL */
-	struct kvlist args, labels;
-	struct strlist platforms, tags, cache_from, depends_on;
+	/* Its settings, merged (compose build:, then the manifest's images:
+	 * entry, then the profile's), owned: key (= the compose service name
+	 * when from compose), ref (the reference it is tagged as, never NULL
+	 * once resolved), context and dockerfile (paths relative to the cwd or
+	 * absolute), target (or NULL), args, labels, platforms, tags,
+	 * cache_from, depends_on, pos (where it is defined, manifest or
+	 * compose).  set and retention are not used here. */
+	struct image_spec spec;
+	char *ref_full;         /* spec.ref normalised (imageref.h), or NULL
+				 * when it is not a valid reference */
 	struct strlist bases;   /* external references the build needs (FROM, COPY --from) */
 	struct strlist platform_bases; /* those looked up per platform being built
 					* (not FROM --platform=$BUILDPLATFORM) */
 	int from_compose;       /* 1 when a compose service defines it */
-	struct ypos pos;        /* where it is defined (manifest or compose) */
 };
 
 /* What a scan:IMAGE:SCAN step judges. */

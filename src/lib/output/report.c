@@ -10,12 +10,12 @@
 #include "report.h"
 #include "gitinfo.h"
 #include "graph.h"
-#include "manifest.h"
 #include "project.h"
 #include "runner.h"
 #include "step.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 json_t *report_json(const struct runner *r, const char *profile, const struct gitinfo *git, int exit_code,
@@ -50,96 +50,81 @@ static void xml_text(FILE *out, const char *s)
 		}
 }
 
-/* Findings of rule in a scan step's details, at level (NULL: any). */
-static void rule_findings(const json_t *details, const char *rule, const char *level, struct strbuf *out)
+/* One testcase of a kind's report_tests (step.h); 1 when it failed. */
+static int junit_case(const char *kind, const char *suite, const json_t *c, FILE *out)
 {
-	const json_t *f;
-	size_t i;
+	const char *failure = json_string_value(json_object_get(c, "failure"));
+	const char *type = json_string_value(json_object_get(c, "type"));
+	const char *skipped = json_string_value(json_object_get(c, "skipped"));
+	const char *output = json_string_value(json_object_get(c, "output"));
+	const json_t *ms = json_object_get(c, "time_ms");
 
-	json_array_foreach(json_object_get(details, "findings"), i, f) {
-		if (strcmp(json_string_value(json_object_get(f, "rule")) ?: "", rule))
-			continue;
-		if (level && strcmp(json_string_value(json_object_get(f, "level")) ?: "", level))
-			continue;
-		strbuf_addf(out, "%s%s", out->len ? "\n" : "", json_string_value(json_object_get(f, "evidence")) ?: "");
-	}
-}
-
-static int junit_step(const struct step *s, const struct step_result *res, FILE *out)
-{
-	const struct scan_target *t = s->data;
-	int failures = 0;
-	size_t k;
-
-	if (t->spec->command.n) {
-		fprintf(out, "    <testcase classname=\"ccbuild.scan.");
-		xml_text(out, t->spec->name);
-		fprintf(out, "\" name=\"");
-		xml_text(out, t->image->key);
-		fprintf(out, "\" time=\"%.3f\">\n", res->ms / 1000.0);
-		if (res->status != STEP_DONE && res->status != STEP_UP_TO_DATE) {
-			fprintf(out, "      <failure message=\"");
-			xml_text(out, res->error ? res->error : step_status_name(res->status));
-			fprintf(out, "\"/>\n");
-			failures++;
+	fprintf(out, "    <testcase classname=\"ccbuild.%s.", kind);
+	xml_text(out, suite);
+	fprintf(out, "\" name=\"");
+	xml_text(out, json_string_value(json_object_get(c, "name")));
+	fputc('"', out);
+	if (ms)
+		fprintf(out, " time=\"%.3f\"", (double)json_integer_value(ms) / 1000.0);
+	fprintf(out, ">\n");
+	if (skipped) {
+		fprintf(out, "      <skipped message=\"");
+		xml_text(out, skipped);
+		fprintf(out, "\"/>\n");
+	} else if (failure) {
+		fprintf(out, "      <failure message=\"");
+		xml_text(out, failure);
+		fputc('"', out);
+		if (type) {
+			fprintf(out, " type=\"");
+			xml_text(out, type);
+			fputc('"', out);
 		}
-		fprintf(out, "    </testcase>\n");
-		return failures;
+		fprintf(out, "/>\n");
 	}
-	for (k = 0; k < t->spec->rules.n; k++) {
-		const char *rule = t->spec->rules.keys[k];
-		struct strbuf err = STRBUF_INIT, warn = STRBUF_INIT;
-
-		if (!strcmp(t->spec->rules.vals[k], "off"))
-			continue;
-		rule_findings(res->report, rule, "error", &err);
-		rule_findings(res->report, rule, "warn", &warn);
-		fprintf(out, "    <testcase classname=\"ccbuild.scan.");
-		xml_text(out, t->spec->name);
-		fprintf(out, "\" name=\"");
-		xml_text(out, t->image->key);
-		fprintf(out, ": %s\">\n", rule);
-		if (!res->report && res->status != STEP_DONE && res->status != STEP_UP_TO_DATE) {
-			fprintf(out, "      <skipped message=\"%s\"/>\n", step_status_name(res->status));
-		} else if (err.len) {
-			fprintf(out, "      <failure message=\"");
-			xml_text(out, err.buf);
-			fprintf(out, "\" type=\"%s\"/>\n", rule);
-			failures++;
-		}
-		if (warn.len) {
-			fprintf(out, "      <system-out>");
-			xml_text(out, warn.buf);
-			fprintf(out, "</system-out>\n");
-		}
-		fprintf(out, "    </testcase>\n");
-		strbuf_release(&err);
-		strbuf_release(&warn);
+	if (output) {
+		fprintf(out, "      <system-out>");
+		xml_text(out, output);
+		fprintf(out, "</system-out>\n");
 	}
-	return failures;
+	fprintf(out, "    </testcase>\n");
+	return failure && !skipped;
 }
 
 int report_junit(const struct runner *r, FILE *out)
 {
 	const struct graph *g = &r->project->graph;
-	const struct profile_spec *prof = r->project->profile;
+	json_t **tests = xcalloc(g->nsteps ? g->nsteps : 1, sizeof(*tests));
+	struct strlist suites = { 0 };
 	int failures = 0;
-	size_t i, k;
+	size_t i, k, c;
 
+	for (k = 0; k < g->nsteps; k++) {
+		const char *suite;
+
+		if (g->steps[k].kind->report_tests)
+			tests[k] = g->steps[k].kind->report_tests(&g->steps[k], &r->results[k]);
+		suite = json_string_value(json_object_get(tests[k], "suite"));
+		if (suite && !strlist_has(&suites, suite))
+			strlist_push(&suites, suite);
+	}
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ccbuild scans\">\n");
-	for (i = 0; i < prof->scans.n; i++) {
+	for (i = 0; i < suites.n; i++) {
 		fprintf(out, "  <testsuite name=\"");
-		xml_text(out, prof->scans.v[i]);
+		xml_text(out, suites.v[i]);
 		fprintf(out, "\">\n");
-		for (k = 0; k < g->nsteps; k++) {
-			const struct scan_target *t = g->steps[k].data;
-
-			if (g->steps[k].kind == &step_kind_scan && !strcmp(t->spec->name, prof->scans.v[i]))
-				failures += junit_step(&g->steps[k], &r->results[k], out);
-		}
+		for (k = 0; k < g->nsteps; k++)
+			if (tests[k] && !strcmp(json_string_value(json_object_get(tests[k], "suite")) ?: "", suites.v[i]))
+				for (c = 0; c < json_array_size(json_object_get(tests[k], "cases")); c++)
+					failures += junit_case(g->steps[k].kind->name, suites.v[i],
+							       json_array_get(json_object_get(tests[k], "cases"), c), out);
 		fprintf(out, "  </testsuite>\n");
 	}
 	fprintf(out, "</testsuites>\n");
+	for (k = 0; k < g->nsteps; k++)
+		json_decref(tests[k]);
+	free(tests);
+	strlist_release(&suites);
 	return failures;
 }
 
@@ -171,12 +156,15 @@ int report_annotations(const struct runner *r, FILE *out)
 	for (k = 0; k < g->nsteps; k++) {
 		const struct step_result *res = &r->results[k];
 
-		if (g->steps[k].kind != &step_kind_scan || res->status != STEP_FAILED)
+		cleanup_free char *failed = NULL;
+
+		if (!g->steps[k].kind->report_tests || res->status != STEP_FAILED)
 			continue;
+		failed = xasprintf("%s failed", g->steps[k].kind->name);
 		fputs("::error title=", out);
 		gh_escape(out, g->steps[k].id, 1);
 		fputs("::", out);
-		gh_escape(out, res->error ? res->error : "scan failed", 0);
+		gh_escape(out, res->error ? res->error : failed, 0);
 		fputc('\n', out);
 		n++;
 	}

@@ -14,12 +14,14 @@ struct runner;
  * git may be NULL. */
 json_t *report_json(const struct runner *r, const char *profile, const struct gitinfo *git, int exit_code,
 		    long ms);
-/* Every scan step as JUnit XML: a testsuite per scan, a testcase per image
- * and rule (per image for an external scanner), failures for error-level
- * findings and non-zero exits; returns the number of failures. */
+/* Every step whose kind reports tests (step.h report_tests: scans) as
+ * JUnit XML, a testsuite per suite the kind names, in step order (a scan's:
+ * a testcase per image and rule, failures for error-level findings and
+ * non-zero exits); returns the number of failures. */
 int report_junit(const struct runner *r, FILE *out);
 /* "::error title=...::..." (GitHub's workflow command syntax, values
- * escaped) for each failed scan finding; returns how many. */
+ * escaped) for each failed step whose kind reports tests; returns how
+ * many. */
 int report_annotations(const struct runner *r, FILE *out);
 
 #endif

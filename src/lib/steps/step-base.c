@@ -78,7 +78,7 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
  * built for platforms and ref is not used FROM --platform=$BUILDPLATFORM. */
 static int per_platform_base(const struct image *img, const char *ref)
 {
-	return img->platforms.n > 0 && strlist_has(&img->platform_bases, ref);
+	return img->spec.platforms.n > 0 && strlist_has(&img->platform_bases, ref);
 }
 
 /* The local name of platform's image of private base ref: REF-os-arch, or
@@ -222,8 +222,8 @@ int build_bases_local(struct runner *r, size_t i, struct cc_error **err)
 			continue;
 		note = xasprintf("making %s local", ref);
 		ui_step_progress(r->ui, s->id, note);
-		for (k = 0; per && k < img->platforms.n; k++) {
-			char *local = build_private_local_ref(ref, img->platforms.v[k]);
+		for (k = 0; per && k < img->spec.platforms.n; k++) {
+			char *local = build_private_local_ref(ref, img->spec.platforms.v[k]);
 
 			strlist_push(&locals, local);
 			free(local);
@@ -233,7 +233,7 @@ int build_bases_local(struct runner *r, size_t i, struct cc_error **err)
 			index += strlen("registry ");
 		else
 			index = NULL;
-		rc = privbase_make_local(r->engine, ref, build_native_platform(), per ? &img->platforms : NULL, &locals,
+		rc = privbase_make_local(r->engine, ref, build_native_platform(), per ? &img->spec.platforms : NULL, &locals,
 					 index, auth, r->cancel, err);
 		strlist_release(&locals);
 		if (rc < 0)

@@ -1,13 +1,14 @@
 /* step-build: the build:IMAGE step kind (step_kind_build of step.h).
  *
- * check: hash the inputs (docs/hashing.md) with the identity of every
+ * hash_inputs: the inputs (docs/hashing.md) with the identity of every
  * base: a manifest image's input hash, an external one's image ID as the
- * engine knows it (or the registry digest it was pulled by).  Up to date
- * when the hash equals the last success and that image still exists; if
- * the image exists but its tag moved, the tag is put back instead of
- * rebuilding.  A base in a registry that wants credentials is pulled
- * before the build (privbase.h).  The bases' identities and making them
- * local are in step-base.c, where a build's images live in step-image.c.
+ * engine knows it (or the registry digest it was pulled by).
+ * output_exists: the recorded image is still in the engine; if it is but
+ * its tag moved, the tag is put back instead of rebuilding.  find_cached:
+ * the registry cache (REGISTRY/KEY:ccb-HASH).  A base in a registry that
+ * wants credentials is pulled before the build (privbase.h).  The bases'
+ * identities and making them local are in step-base.c, where a build's
+ * images live in step-image.c.
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
 #include "dockerfile.h"
@@ -49,11 +50,11 @@ static void build_describe(const struct step *s, struct strbuf *out)
 	cleanup_free char *cwd = getcwd(NULL, 0);
 	size_t i;
 
-	strbuf_addf(out, "%s from %s", img->ref, shown_path(img->dockerfile, cwd));
-	if (img->target)
-		strbuf_addf(out, " target=%s", img->target);
-	for (i = 0; i < img->platforms.n; i++)
-		strbuf_addf(out, "%s%s", i ? "," : " platforms=", img->platforms.v[i]);
+	strbuf_addf(out, "%s from %s", img->spec.ref, shown_path(img->spec.dockerfile, cwd));
+	if (img->spec.target)
+		strbuf_addf(out, " target=%s", img->spec.target);
+	for (i = 0; i < img->spec.platforms.n; i++)
+		strbuf_addf(out, "%s%s", i ? "," : " platforms=", img->spec.platforms.v[i]);
 }
 
 /* What check leaves for run. */
@@ -86,16 +87,16 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 	json_t *in = json_object();
 
 	json_object_set_new(in, "dockerfile", json_string(dockerfile_text ? dockerfile_text : ""));
-	json_object_set_new(in, "target", img->target ? json_string(img->target) : json_null());
-	json_object_set_new(in, "platform", img->platforms.n ? json_string(platforms) : json_null());
-	json_object_set_new(in, "args", kv_object(&img->args));
-	json_object_set_new(in, "labels", kv_object(&img->labels));
+	json_object_set_new(in, "target", img->spec.target ? json_string(img->spec.target) : json_null());
+	json_object_set_new(in, "platform", img->spec.platforms.n ? json_string(platforms) : json_null());
+	json_object_set_new(in, "args", kv_object(&img->spec.args));
+	json_object_set_new(in, "labels", kv_object(&img->spec.labels));
 	json_object_set_new(in, "bases", bases);
 	return in;
 }
 
 /* Hash everything into res (hash, inputs, files, scratch). */
-static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
+static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
 	const struct image *img = r->project->graph.steps[i].data;
 	struct step_result *res = &r->results[i];
@@ -113,14 +114,14 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 		goto out;
 	}
 	if (r->state_exists)
-		statcache = state_statcache_path(r->state_dir, img->context, img->dockerfile);
-	in.context = img->context;
-	in.dockerfile = img->dockerfile;
-	in.target = img->target;
-	platforms = strlist_join(&img->platforms, ",");
-	in.platform = img->platforms.n ? platforms : NULL;
-	in.args = &img->args;
-	in.labels = &img->labels;
+		statcache = state_statcache_path(r->state_dir, img->spec.context, img->spec.dockerfile);
+	in.context = img->spec.context;
+	in.dockerfile = img->spec.dockerfile;
+	in.target = img->spec.target;
+	platforms = strlist_join(&img->spec.platforms, ",");
+	in.platform = img->spec.platforms.n ? platforms : NULL;
+	in.args = &img->spec.args;
+	in.labels = &img->spec.labels;
 	in.bases = (const char *const *)ids.v;
 	in.nbases = ids.n;
 	in.cancel = r->cancel;
@@ -130,7 +131,7 @@ static int compute(struct runner *r, size_t i, int dry, struct cc_error **err)
 		in.statcache = access(dir, W_OK) == 0 ? statcache : NULL;
 	} else
 		in.statcache = statcache;
-	if (read_file(img->dockerfile, &dftext, &len, NULL) < 0)
+	if (read_file(img->spec.dockerfile, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
@@ -147,8 +148,9 @@ out:
 }
 
 /* Why the recorded run does not match: a reason, via why_diff. */
-static char *change_reason(struct runner *r, const struct step_record *rec, const struct step_result *res)
+static char *build_changed(struct runner *r, size_t i, const struct step_record *rec)
 {
+	const struct step_result *res = &r->results[i];
 	struct hash_manifest old = { 0 };
 	struct strlist lines = { 0 };
 	cleanup_free char *warning = NULL;
@@ -190,20 +192,28 @@ static int variant_present(struct runner *r, const char *ref, const char *id, in
 }
 
 /* The recorded output: "ID", or "PLATFORM=ID,PLATFORM=ID" for a
- * multi-platform build; 1 all present (tags put back), 0 one is gone. */
-static int output_present(struct runner *r, const struct image *img, const struct step_record *rec,
-			  struct step_result *res, int dry, struct cc_error **err)
+ * multi-platform build; 1 all present (tags put back), 0 one is gone.
+ * "registry:DIGEST" (the registry cache satisfied it): 0, and
+ * build_find_cached decides. */
+static int build_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
+			       struct cc_error **err)
 {
+	const struct image *img = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
 	cleanup_free char *copy = xstrdup(rec->output);
 	char *tok, *save = NULL;
 	int moved = 0, rc = 1;
 
+	if (!strncmp(rec->output, "registry:", 9)) {
+		res->reason = xstrdup("inputs unchanged; the image is in the registry");
+		return 0;
+	}
 	if (!r->engine) {
 		res->reason = xstrdup("inputs unchanged (engine unreachable: image not checked)");
 		return 1;
 	}
 	if (!strchr(rec->output, '='))
-		rc = variant_present(r, img->ref, rec->output, dry, &moved, err);
+		rc = variant_present(r, img->spec.ref, rec->output, dry, &moved, err);
 	for (tok = strtok_r(copy, ",", &save); rc == 1 && strchr(rec->output, '=') && tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
@@ -212,15 +222,15 @@ static int output_present(struct runner *r, const struct image *img, const struc
 		if (!eq)
 			return cc_error_set(err, "state: malformed output '%s'", rec->output);
 		*eq = '\0';
-		ref = build_platform_ref(img->ref, tok);
+		ref = build_platform_ref(img->spec.ref, tok);
 		rc = variant_present(r, ref, eq + 1, dry, &moved, err);
 		if (rc == 1 && !strcmp(tok, build_native_platform()))
-			rc = variant_present(r, img->ref, eq + 1, dry, &moved, err);
+			rc = variant_present(r, img->spec.ref, eq + 1, dry, &moved, err);
 	}
 	if (rc == 0)
 		res->reason = xstrdup("its image no longer exists");
 	else if (rc == 1)
-		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->ref, dry ? "would be retagged" : "retagged")
+		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->spec.ref, dry ? "would be retagged" : "retagged")
 				    : xstrdup("inputs unchanged");
 	return rc;
 }
@@ -228,9 +238,10 @@ static int output_present(struct runner *r, const struct image *img, const struc
 /* The registry-backed cache: in a profile that pushes, an image pushed
  * before from the same inputs is tagged REGISTRY/KEY:ccb-HASH.  One HEAD;
  * 1 found (output "registry:DIGEST"), 0 not, -1 error. */
-static int registry_has(struct runner *r, const struct image *img, struct step_result *res,
-			struct cc_error **err)
+static int build_find_cached(struct runner *r, size_t i, struct cc_error **err)
 {
+	const struct image *img = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
 	const struct manifest *m = r->project->manifest;
 	cleanup_free char *repo = NULL, *tag = NULL;
 	struct registry_manifest man;
@@ -254,52 +265,6 @@ static int registry_has(struct runner *r, const struct image *img, struct step_r
 		res->output = xasprintf("registry:%s", man.digest ? man.digest : "");
 	}
 	registry_manifest_release(&man);
-	return rc;
-}
-
-/* The decision against the local record alone. */
-static int local_check(struct runner *r, size_t i, int dry, struct cc_error **err)
-{
-	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
-	struct step_result *res = &r->results[i];
-	struct step_record rec;
-	cleanup_free char *warning = NULL;
-	int rc;
-
-	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
-		if (warning)
-			runner_warn(r, "%s", warning);
-		res->reason = xstrdup(warning ? "state unreadable" : "no record of a previous successful run");
-		return 0;
-	}
-	if (strcmp(rec.input, res->hash)) {
-		res->reason = change_reason(r, &rec, res);
-		step_record_release(&rec);
-		return 0;
-	}
-	if (!strncmp(rec.output, "registry:", 9)) {
-		res->reason = xstrdup("inputs unchanged; the image is in the registry");
-		rc = 0; /* registry_has decides */
-	} else
-		rc = output_present(r, img, &rec, res, dry, err);
-	if (rc == 1) {
-		res->output = xstrdup(rec.output);
-		strlist_copy(&res->tags, &rec.tags);
-	}
-	step_record_release(&rec);
-	return rc;
-}
-
-static int build_check(struct runner *r, size_t i, int dry, struct cc_error **err)
-{
-	int rc;
-
-	if (compute(r, i, dry, err) < 0)
-		return -1;
-	rc = local_check(r, i, dry, err);
-	if (rc == 0)
-		rc = registry_has(r, r->project->graph.steps[i].data, &r->results[i], err);
 	return rc;
 }
 
@@ -400,8 +365,8 @@ static void oci_labels(const struct runner *r, const struct image *img, struct k
 		if (r->git->remote)
 			kvlist_set(out, "org.opencontainers.image.source", r->git->remote);
 	}
-	for (size_t k = 0; k < img->labels.n; k++)
-		kvlist_set(out, img->labels.keys[k], img->labels.vals[k]);
+	for (size_t k = 0; k < img->spec.labels.n; k++)
+		kvlist_set(out, img->spec.labels.keys[k], img->spec.labels.vals[k]);
 }
 
 /* One platform's build of a step, run on its own thread. */
@@ -431,19 +396,19 @@ static int base_request(struct runner *r, const struct image *img, struct build_
 {
 	size_t dflen = 0;
 
-	req->entries = tar_entries(img->context, &bs->hr.walk);
+	req->entries = tar_entries(img->spec.context, &bs->hr.walk);
 	req->nentries = bs->hr.walk.n;
 	if (bs->hr.dockerfile_rel)
 		req->dockerfile = bs->hr.dockerfile_rel;
-	else if (read_file(img->dockerfile, dfdata, &dflen, err) < 0)
+	else if (read_file(img->spec.dockerfile, dfdata, &dflen, err) < 0)
 		return -1;
 	req->dockerfile_data = *dfdata;
 	req->dockerfile_len = dflen;
-	req->cachefrom = img->cache_from.n ? &img->cache_from : NULL;
-	req->buildargs = &img->args;
+	req->cachefrom = img->spec.cache_from.n ? &img->spec.cache_from : NULL;
+	req->buildargs = &img->spec.args;
 	oci_labels(r, img, labels);
 	req->labels = labels;
-	req->target = img->target;
+	req->target = img->spec.target;
 	return 0;
 }
 
@@ -470,7 +435,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 
 		if (d->kind != &step_kind_build || !build_shares_platform(dimg, img, platform) || !dimg->ref_full)
 			continue;
-		local = build_platform_ref(dimg->ref, platform);
+		local = build_platform_ref(dimg->spec.ref, platform);
 		kvlist_set(&map, dimg->ref_full, local);
 	}
 	for (j = 0; j < img->platform_bases.n; j++) {
@@ -490,9 +455,9 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 	}
 	if (!map.n)
 		return 0;
-	if (read_file(img->dockerfile, &text, &len, err) < 0 ||
-	    dockerfile_parse(img->dockerfile, text, &img->args, &df, err) < 0 ||
-	    dockerfile_retarget(img->dockerfile, text, df, &map, out, err) < 0)
+	if (read_file(img->spec.dockerfile, &text, &len, err) < 0 ||
+	    dockerfile_parse(img->spec.dockerfile, text, &img->spec.args, &df, err) < 0 ||
+	    dockerfile_retarget(img->spec.dockerfile, text, df, &map, out, err) < 0)
 		rc = -1;
 	dockerfile_free(df);
 	kvlist_release(&map);
@@ -507,26 +472,26 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 {
 	const struct image *img = s->data;
 	struct step_result *res = &r->results[s - r->project->graph.steps];
-	size_t n = img->platforms.n > 1 ? img->platforms.n : 1, k;
+	size_t n = img->spec.platforms.n > 1 ? img->spec.platforms.n : 1, k;
 	struct variant *v = xcalloc(n, sizeof(*v));
 	struct strbuf out = STRBUF_INIT;
 	int rc = 0;
 
 	/* Every platform's Dockerfile first: nothing starts unless all can. */
-	for (k = 0; img->platforms.n && rc == 0 && k < n; k++)
-		rc = platform_dockerfile(r, s, img->platforms.v[k], &v[k].dockerfile, err);
+	for (k = 0; img->spec.platforms.n && rc == 0 && k < n; k++)
+		rc = platform_dockerfile(r, s, img->spec.platforms.v[k], &v[k].dockerfile, err);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;
-		v[k].req.platform = img->platforms.n ? img->platforms.v[k] : NULL;
-		v[k].p = (struct progress){ r, s->id, img->platforms.n > 1 ? img->platforms.v[k] : NULL };
-		if (img->platforms.n > 1) {
-			char *ref = build_platform_ref(img->ref, img->platforms.v[k]);
+		v[k].req.platform = img->spec.platforms.n ? img->spec.platforms.v[k] : NULL;
+		v[k].p = (struct progress){ r, s->id, img->spec.platforms.n > 1 ? img->spec.platforms.v[k] : NULL };
+		if (img->spec.platforms.n > 1) {
+			char *ref = build_platform_ref(img->spec.ref, img->spec.platforms.v[k]);
 
 			strlist_push(&v[k].tags, ref);
 			free(ref);
 		} else
-			strlist_push(&v[k].tags, img->ref);
+			strlist_push(&v[k].tags, img->spec.ref);
 		v[k].req.tags = &v[k].tags;
 		if (v[k].dockerfile) {  /* in place of the context's Dockerfile, if it is there */
 			v[k].req.dockerfile_data = v[k].dockerfile;
@@ -542,25 +507,25 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 			pthread_join(v[k].thread, NULL);
 		if (v[k].err) {
 			if (n > 1)
-				cc_error_wrap(&v[k].err, "%s", img->platforms.v[k]);
+				cc_error_wrap(&v[k].err, "%s", img->spec.platforms.v[k]);
 			for (struct cc_error *e = v[k].err; e; e = e->next)
 				cc_error_set(err, "%s", e->msg);
 			rc = -1;
 		} else if (n > 1) {
-			strbuf_addf(&out, "%s%s=%s", out.len ? "," : "", img->platforms.v[k], v[k].id);
+			strbuf_addf(&out, "%s%s=%s", out.len ? "," : "", img->spec.platforms.v[k], v[k].id);
 			strlist_push(&res->tags, v[k].tags.v[0]);
-			if (!strcmp(img->platforms.v[k], build_native_platform()) && rc == 0 &&
-			    engine_image_tag(r->engine, v[k].id, img->ref, err) < 0)
+			if (!strcmp(img->spec.platforms.v[k], build_native_platform()) && rc == 0 &&
+			    engine_image_tag(r->engine, v[k].id, img->spec.ref, err) < 0)
 				rc = -1;
 		}
 	}
 	if (rc == 0 && n == 1) {
 		res->output = xstrdup(v[0].id);
-		strlist_push(&res->tags, img->ref);
+		strlist_push(&res->tags, img->spec.ref);
 	} else if (rc == 0) {
 		res->output = out.buf;
 		out.buf = NULL;
-		strlist_push(&res->tags, img->ref);
+		strlist_push(&res->tags, img->spec.ref);
 	}
 	for (k = 0; k < n; k++) {
 		free(v[k].id);
@@ -598,7 +563,11 @@ const struct step_kind step_kind_build = {
 	.name = "build",
 	.needs_outputs = 0,
 	.describe = build_describe,
-	.check = build_check,
+	.hash_inputs = build_hash_inputs,
+	.no_record = "no record of a previous successful run",
+	.changed = build_changed,
+	.output_exists = build_output_exists,
+	.find_cached = build_find_cached,
 	.run = build_run,
 	.release = build_release,
 };

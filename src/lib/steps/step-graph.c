@@ -19,11 +19,11 @@
  * without platforms is the engine's platform, not known until run time. */
 static int base_covers(const struct image *base, const struct image *img, const char *platform)
 {
-	if (base->platforms.n > 1)
-		return strlist_has(&base->platforms, platform);
-	if (img->platforms.n > 1)
+	if (base->spec.platforms.n > 1)
+		return strlist_has(&base->spec.platforms, platform);
+	if (img->spec.platforms.n > 1)
 		return 0;
-	return base->platforms.n == 0 || !strcmp(base->platforms.v[0], platform);
+	return base->spec.platforms.n == 0 || !strcmp(base->spec.platforms.v[0], platform);
 }
 
 /* An image built for platforms FROM another image of the manifest needs
@@ -36,7 +36,7 @@ static int platforms_covered(const struct project *p, const struct image *img, s
 	long d;
 	int rc = 0;
 
-	if (img->platforms.n == 0)
+	if (img->spec.platforms.n == 0)
 		return 0;
 	seen = xcalloc(p->nimages, 1);
 	for (j = 0; rc == 0 && j < img->platform_bases.n; j++) {
@@ -48,18 +48,18 @@ static int platforms_covered(const struct project *p, const struct image *img, s
 			continue;
 		seen[d] = 1;
 		base = &p->images[d];
-		for (k = 0; k < img->platforms.n; k++)
-			if (!base_covers(base, img, img->platforms.v[k]))
+		for (k = 0; k < img->spec.platforms.n; k++)
+			if (!base_covers(base, img, img->spec.platforms.v[k]))
 				break;
-		if (k == img->platforms.n)
+		if (k == img->spec.platforms.n)
 			continue;
-		have = base->platforms.n ? strlist_join(&base->platforms, ", ") : xstrdup("the engine's platform only");
-		want = strlist_join(&img->platforms, ", ");
-		rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
+		have = base->spec.platforms.n ? strlist_join(&base->spec.platforms, ", ") : xstrdup("the engine's platform only");
+		want = strlist_join(&img->spec.platforms, ", ");
+		rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos },
 				 "image '%s' is built for %s FROM image '%s', which is built for %s; give '%s'"
 				 " platforms: [%s] (each platform's build needs the base's image of that platform),"
 				 " or use it FROM --platform=$BUILDPLATFORM",
-				 img->key, want, base->key, have, base->key, want);
+				 img->spec.key, want, base->spec.key, have, base->spec.key, want);
 	}
 	free(seen);
 	return rc;
@@ -86,11 +86,11 @@ static int add_scans(struct project *p, struct cc_error **err)
 			cleanup_free char *id = NULL, *bid = NULL;
 			size_t s;
 
-			if (spec->images.n && !strlist_has(&spec->images, img->key))
+			if (spec->images.n && !strlist_has(&spec->images, img->spec.key))
 				continue;
 			VEC_PUSH(p->scans, p->nscans, p->nscans_cap, ((struct scan_target){ img, spec }));
-			id = xasprintf("scan:%s:%s", img->key, spec->name);
-			bid = xasprintf("build:%s", img->key);
+			id = xasprintf("scan:%s:%s", img->spec.key, spec->name);
+			bid = xasprintf("build:%s", img->spec.key);
 			s = graph_add(&p->graph, id, &step_kind_scan, NULL);
 			graph_add_edge(&p->graph, s, (size_t)graph_find(&p->graph, bid));
 		}
@@ -99,7 +99,7 @@ static int add_scans(struct project *p, struct cc_error **err)
 	for (k = 0; k < p->graph.nsteps; k++)
 		if (p->graph.steps[k].kind == &step_kind_scan) {
 			for (i = 0; i < p->nscans; i++) {
-				cleanup_free char *id = xasprintf("scan:%s:%s", p->scans[i].image->key, p->scans[i].spec->name);
+				cleanup_free char *id = xasprintf("scan:%s:%s", p->scans[i].image->spec.key, p->scans[i].spec->name);
 
 				if (!strcmp(id, p->graph.steps[k].id))
 					p->graph.steps[k].data = &p->scans[i];
@@ -115,11 +115,11 @@ static void warn_self_base(struct project *p, const struct image *img, const cha
 {
 	char where[4096];
 
-	ypos_format(&img->pos, where, sizeof(where));
+	ypos_format(&img->spec.pos, where, sizeof(where));
 	cc_warn(p->warnings, "%s: image '%s' (tagged %s) is built FROM %s in %s: that is the external image %s, not '%s'"
 		" itself; but once '%s' is built, the engine's %s is '%s', and each build would start from the"
 		" previous one: tag the image under another name",
-		where, img->key, img->ref, ref, img->dockerfile, img->ref_full, img->key, img->key, ref, img->key);
+		where, img->spec.key, img->spec.ref, ref, img->spec.dockerfile, img->ref_full, img->spec.key, img->spec.key, ref, img->spec.key);
 }
 
 int step_graph_build(struct project *p, struct cc_error **err)
@@ -132,7 +132,7 @@ int step_graph_build(struct project *p, struct cc_error **err)
 
 	for (i = 0; i < p->nimages; i++) {
 		free(id);
-		id = xasprintf("build:%s", p->images[i].key);
+		id = xasprintf("build:%s", p->images[i].spec.key);
 		graph_add(g, id, &step_kind_build, &p->images[i]);
 	}
 	for (i = 0; i < p->nimages; i++) {
@@ -145,13 +145,13 @@ int step_graph_build(struct project *p, struct cc_error **err)
 				warn_self_base(p, img, img->bases.v[j]);
 		if (platforms_covered(p, img, err) < 0)
 			rc = -1;
-		for (j = 0; j < img->depends_on.n; j++) {
-			const struct image *d = project_image(p, img->depends_on.v[j]);
+		for (j = 0; j < img->spec.depends_on.n; j++) {
+			const struct image *d = project_image(p, img->spec.depends_on.v[j]);
 
 			if (!d)
-				rc = ynode_error(err, &(struct ynode){ .pos = img->pos },
-						 "image '%s' depends_on '%s', which is not an image", img->key,
-						 img->depends_on.v[j]);
+				rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos },
+						 "image '%s' depends_on '%s', which is not an image", img->spec.key,
+						 img->spec.depends_on.v[j]);
 			else
 				graph_add_edge(g, i, (size_t)(d - p->images));
 		}
@@ -162,15 +162,15 @@ int step_graph_build(struct project *p, struct cc_error **err)
 		size_t b, ps;
 
 		free(id);
-		id = xasprintf("build:%s", p->images[i].key);
+		id = xasprintf("build:%s", p->images[i].spec.key);
 		b = (size_t)graph_find(g, id);
 		free(id);
-		id = xasprintf("push:%s", p->images[i].key);
+		id = xasprintf("push:%s", p->images[i].spec.key);
 		ps = graph_add(g, id, &step_kind_push, &p->images[i]);
 		graph_add_edge(g, ps, b);
 		for (j = 0; j < p->nscans; j++) /* nothing unscanned is pushed */
 			if (p->scans[j].image == &p->images[i]) {
-				cleanup_free char *sid = xasprintf("scan:%s:%s", p->images[i].key, p->scans[j].spec->name);
+				cleanup_free char *sid = xasprintf("scan:%s:%s", p->images[i].spec.key, p->scans[j].spec->name);
 
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}

@@ -34,8 +34,8 @@ char *build_platform_ref(const char *ref, const char *platform)
  * (one of its several, or its only one), and so is base. */
 int build_shares_platform(const struct image *base, const struct image *img, const char *platform)
 {
-	return base->platforms.n > 1 && img->platforms.n > 0 && strlist_has(&base->platforms, platform) &&
-	       strlist_has(&img->platforms, platform);
+	return base->spec.platforms.n > 1 && img->spec.platforms.n > 0 && strlist_has(&base->spec.platforms, platform) &&
+	       strlist_has(&img->spec.platforms, platform);
 }
 
 /* The platform this engine runs natively, as in "linux/amd64". */
@@ -75,17 +75,17 @@ int build_make_local(struct runner *r, size_t b, size_t for_step, const struct i
 	note = xasprintf("pulling %s", ref);
 	ui_step_progress(r->ui, f->id, note);
 	if (engine_image_pull(r->engine, repo, tag, NULL, r->registry_auth, r->cancel, err) < 0 ||
-	    engine_image_tag(r->engine, ref, dimg->ref, err) < 0)
+	    engine_image_tag(r->engine, ref, dimg->spec.ref, err) < 0)
 		return -1;
-	for (k = 0; fimg && k < dimg->platforms.n; k++) {
-		const char *plat = dimg->platforms.v[k];
+	for (k = 0; fimg && k < dimg->spec.platforms.n; k++) {
+		const char *plat = dimg->spec.platforms.v[k];
 		cleanup_free char *ptag = NULL, *pref = NULL, *local = NULL;
 
 		if (!build_shares_platform(dimg, fimg, plat))
 			continue;
 		ptag = build_platform_cache_tag(dr->hash, plat);
 		pref = xasprintf("%s:%s", repo, ptag);
-		local = build_platform_ref(dimg->ref, plat);
+		local = build_platform_ref(dimg->spec.ref, plat);
 		if (engine_image_pull(r->engine, repo, ptag, plat, r->registry_auth, r->cancel, err) < 0 ||
 		    engine_image_tag(r->engine, pref, local, err) < 0)
 			return -1;

@@ -21,7 +21,6 @@
 #include "ui.h"
 #include "util.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,12 +28,12 @@ static void push_describe(const struct step *s, struct strbuf *out)
 {
 	const struct image *img = s->data;
 
-	strbuf_addf(out, "push %s", img->key);
-	if (img->tags.n) {
+	strbuf_addf(out, "push %s", img->spec.key);
+	if (img->spec.tags.n) {
 		size_t i;
 
-		for (i = 0; i < img->tags.n; i++)
-			strbuf_addf(out, "%s%s", i ? "," : " tags=", img->tags.v[i]);
+		for (i = 0; i < img->spec.tags.n; i++)
+			strbuf_addf(out, "%s%s", i ? "," : " tags=", img->spec.tags.v[i]);
 	}
 }
 
@@ -42,31 +41,28 @@ static void push_describe(const struct step *s, struct strbuf *out)
 static int expand_tags(struct runner *r, const struct image *img, const char *hash, struct strlist *tags,
 		       struct cc_error **err)
 {
-	const char *colon = strrchr(img->ref, ':');
+	const char *colon = strrchr(img->spec.ref, ':');
 	size_t i;
 
 	cleanup_free char *cache = xasprintf("ccb-%s", hash);
 
-	if (!img->tags.n)
+	if (!img->spec.tags.n)
 		strlist_push(tags, colon && !strchr(colon, '/') ? colon + 1 : "latest");
-	for (i = 0; i < img->tags.n; i++)
-		if (tagtmpl_expand(img->tags.v[i], r->git, hash, tags, err) < 0)
-			return cc_error_wrap(err, "image %s: tags", img->key);
+	for (i = 0; i < img->spec.tags.n; i++)
+		if (tagtmpl_expand(img->spec.tags.v[i], r->git, hash, tags, err) < 0)
+			return cc_error_wrap(err, "image %s: tags", img->spec.key);
 	if (!strlist_has(tags, cache))
 		strlist_push(tags, cache);
 	return 0;
 }
 
-static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+/* The image ID, the repository and the tags (expanded first). */
+static int push_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
-	const struct step *s = &r->project->graph.steps[i];
-	const struct image *img = s->data;
+	const struct image *img = r->project->graph.steps[i].data;
 	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
-	cleanup_free char *repo = push_repository(r->project->manifest, img), *warning = NULL;
-	struct step_record rec;
+	cleanup_free char *repo = push_repository(r->project->manifest, img);
 	struct strbuf in = STRBUF_INIT;
-	unsigned char d[32];
-	unsigned int n = 32;
 	size_t k;
 	char hex[65];
 
@@ -75,50 +71,48 @@ static int push_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	strbuf_addf(&in, "ccbuild-push-v1\n%s\n%s", b->output ? b->output : "", repo);
 	for (k = 0; k < res->tags.n; k++)
 		strbuf_addf(&in, "\n%s", res->tags.v[k]);
-	if (!EVP_Digest(in.buf, in.len, d, &n, EVP_sha256(), NULL))
-		abort();
+	hash_sha256_hex(in.buf, in.len, hex);
 	strbuf_release(&in);
-	hash_hex(d, hex);
 	res->hash = xstrdup(hex);
 	res->inputs = json_pack("{s:s?, s:s, s:o}", "image", b->output, "repository", repo, "tags", json_array());
 	for (k = 0; k < res->tags.n; k++)
 		json_array_append_new(json_object_get(res->inputs, "tags"), json_string(res->tags.v[k]));
-	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
-		if (warning)
-			runner_warn(r, "%s", warning);
-		res->reason = xstrdup("not pushed before");
-		return 0;
-	}
-	if (strcmp(rec.input, res->hash)) {
-		res->reason = xstrdup(strcmp(json_string_value(json_object_get(rec.inputs, "image")) ?: "",
-					     b->output ?: "") ? "a new image" : "tags changed");
-		step_record_release(&rec);
-		return 0;
-	}
+	return 0;
+}
+
+static char *push_changed(struct runner *r, size_t i, const struct step_record *rec)
+{
+	const struct step_result *b = &r->results[runner_dep(r, i, &step_kind_build)];
+
+	return xstrdup(strcmp(json_string_value(json_object_get(rec->inputs, "image")) ?: "", b->output ?: "")
+			       ? "a new image"
+			       : "tags changed");
+}
+
+/* The registry still has the recorded digest under the first tag. */
+static int push_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
+			      struct cc_error **err)
+{
+	struct step_result *res = &r->results[i];
+	cleanup_free char *repo = push_repository(r->project->manifest, r->project->graph.steps[i].data);
+	struct registry_manifest m;
+	int rc;
+
 	if (r->offline) {
-		res->output = xstrdup(rec.output);
 		res->reason = xstrdup("pushed before (offline: registry not checked)");
-		step_record_release(&rec);
 		return 1;
 	}
-	{
-		struct registry_manifest m;
-		int rc = registry_manifest_head(repo, res->tags.v[0], &m, err);
-
-		if (rc < 0 || rc == 0 || strcmp(m.digest ? m.digest : "", rec.output)) {
-			registry_manifest_release(&m);
-			step_record_release(&rec);
-			if (rc < 0)
-				return -1;
-			res->reason = xasprintf("%s:%s %s", repo, res->tags.v[0], rc ? "moved" : "is gone");
-			return 0;
-		}
+	rc = registry_manifest_head(repo, res->tags.v[0], &m, err);
+	if (rc < 0 || rc == 0 || strcmp(m.digest ? m.digest : "", rec->output)) {
 		registry_manifest_release(&m);
+		if (rc < 0)
+			return -1;
+		res->reason = xasprintf("%s:%s %s", repo, res->tags.v[0], rc ? "moved" : "is gone");
+		return 0;
 	}
-	res->output = xstrdup(rec.output);
-	res->report = json_pack("{s:s, s:s}", "repository", repo, "digest", rec.output);
-	res->reason = xasprintf("%s:%s is %.19s", repo, res->tags.v[0], rec.output);
-	step_record_release(&rec);
+	registry_manifest_release(&m);
+	res->report = json_pack("{s:s, s:s}", "repository", repo, "digest", rec->output);
+	res->reason = xasprintf("%s:%s is %.19s", repo, res->tags.v[0], rec->output);
 	return 1;
 }
 
@@ -235,6 +229,9 @@ const struct step_kind step_kind_push = {
 	.name = "push",
 	.needs_outputs = 1,
 	.describe = push_describe,
-	.check = push_check,
+	.hash_inputs = push_hash_inputs,
+	.no_record = "not pushed before",
+	.changed = push_changed,
+	.output_exists = push_output_exists,
 	.run = push_run,
 };

@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +36,7 @@ static void scan_describe(const struct step *s, struct strbuf *out)
 	const struct scan_target *t = s->data;
 	size_t i;
 
-	strbuf_addf(out, "scan %s with %s", t->image->ref, t->spec->name);
+	strbuf_addf(out, "scan %s with %s", t->image->spec.ref, t->spec->name);
 	if (t->spec->command.n)
 		strbuf_addf(out, " (%s)", t->spec->command.v[0]);
 	for (i = 0; i < t->spec->rules.n; i++)
@@ -54,17 +53,13 @@ static void external_bases(const struct runner *r, const struct image *img, stru
 			strlist_push(out, img->bases.v[k]);
 }
 
-static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err)
+static int scan_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
 	const struct scan_target *t = s->data;
 	struct step_result *res = &r->results[i], *b = &r->results[runner_dep(r, i, &step_kind_build)];
 	struct strbuf in = STRBUF_INIT;
 	struct strlist bases = { 0 };
-	struct step_record rec;
-	cleanup_free char *warning = NULL;
-	unsigned char d[32];
-	unsigned int n = 32;
 	char hex[65];
 	size_t k;
 
@@ -79,29 +74,28 @@ static int scan_check(struct runner *r, size_t i, int dry, struct cc_error **err
 	for (k = 0; k < bases.n; k++)
 		strbuf_addf(&in, "\nbase %s", bases.v[k]);
 	strlist_release(&bases);
-	if (!EVP_Digest(in.buf, in.len, d, &n, EVP_sha256(), NULL))
-		abort();
+	hash_sha256_hex(in.buf, in.len, hex);
 	strbuf_release(&in);
-	hash_hex(d, hex);
 	res->hash = xstrdup(hex);
-	if (state_load_step(r->state_dir, s->id, &rec, &warning) != 1) {
-		if (warning)
-			runner_warn(r, "%s", warning);
-		res->reason = xstrdup("not scanned before");
-		return 0;
-	}
-	if (strcmp(rec.input, res->hash)) {
-		res->reason = xstrdup("a new image or new rules");
-		step_record_release(&rec);
-		return 0;
-	}
-	res->output = xstrdup(rec.output);
+	return 0;
+}
+
+static char *scan_changed(struct runner *r, size_t i, const struct step_record *rec)
+{
+	return xstrdup("a new image or new rules");
+}
+
+/* A verdict, once reached, stays: what it found is the record's. */
+static int scan_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
+			      struct cc_error **err)
+{
+	struct step_result *res = &r->results[i];
+
 	res->reason = xstrdup("image and rules unchanged");
-	if (rec.inputs) {
-		res->inputs = json_incref(rec.inputs);
-		res->report = json_incref(rec.inputs);
+	if (rec->inputs) {
+		res->inputs = json_incref(rec->inputs);
+		res->report = json_incref(rec->inputs);
 	}
-	step_record_release(&rec);
 	return 1;
 }
 
@@ -111,15 +105,15 @@ static void scan_refs(const struct image *img, struct strlist *refs, struct strl
 {
 	size_t k;
 
-	if (img->platforms.n < 2) {
-		strlist_push(refs, img->ref);
+	if (img->spec.platforms.n < 2) {
+		strlist_push(refs, img->spec.ref);
 		return;
 	}
-	for (k = 0; k < img->platforms.n; k++) {
-		char *ref = build_platform_ref(img->ref, img->platforms.v[k]);
+	for (k = 0; k < img->spec.platforms.n; k++) {
+		char *ref = build_platform_ref(img->spec.ref, img->spec.platforms.v[k]);
 
 		strlist_push(refs, ref);
-		strlist_push(plats, img->platforms.v[k]);
+		strlist_push(plats, img->spec.platforms.v[k]);
 		free(ref);
 	}
 }
@@ -176,7 +170,7 @@ static int run_policy(struct runner *r, const struct step *s, struct step_result
 				runner_warn(r, "%s: %s%s%s: %s", s->id, plat ? plat : "", plat ? " " : "", f.v[j].rule,
 					    f.v[j].evidence);
 			else
-				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name, t->image->key,
+				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name, t->image->spec.key,
 					     plat ? " " : "", plat ? plat : "", f.v[j].rule, f.v[j].evidence);
 		total += f.n;
 		errors |= scan_findings_errors(&f) != 0;
@@ -289,7 +283,7 @@ static int scan_one(struct runner *r, const struct step *s, const char *ref, con
 	struct strlist argv = { 0 };
 	int code;
 
-	expand_argv(&t->spec->command, ref, id, t->image->key, &argv);
+	expand_argv(&t->spec->command, ref, id, t->image->spec.key, &argv);
 	strlist_push(&argv, ""); /* NULL-terminated below */
 	free(argv.v[argv.n - 1]);
 	argv.v[argv.n - 1] = NULL;
@@ -342,7 +336,7 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 		for (char *c = suffix; *c; c++)
 			if (*c == '/')
 				*c = '-';
-		log = xasprintf("%s/%s-%s%s.log", dir, t->image->key, t->spec->name, suffix);
+		log = xasprintf("%s/%s-%s%s.log", dir, t->image->spec.key, t->spec->name, suffix);
 		if ((code = scan_one(r, s, refs.v[k], id, log, err)) < 0) {
 			rc = -1;
 			break;
@@ -354,7 +348,7 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 			continue;
 		worst = worst ? worst : code;
 		tail = tail_lines(log, 10);
-		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->key,
+		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->spec.key,
 			     plat ? " " : "", plat ? plat : "", t->spec->command.v[0], code,
 			     code == 127 ? " (not found?)" : "", log, tail);
 	}
@@ -391,10 +385,81 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 	return run_policy(r, s, &r->results[i], err);
 }
 
+/* Findings of rule in a scan's report, at level, one per line. */
+static void rule_findings(const json_t *report, const char *rule, const char *level, struct strbuf *out)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		if (strcmp(json_string_value(json_object_get(f, "rule")) ?: "", rule))
+			continue;
+		if (strcmp(json_string_value(json_object_get(f, "level")) ?: "", level))
+			continue;
+		strbuf_addf(out, "%s%s", out->len ? "\n" : "", json_string_value(json_object_get(f, "evidence")) ?: "");
+	}
+}
+
+/* Set o.key to v as it is: a scanner's output need not be UTF-8. */
+static void set_text(json_t *o, const char *key, const char *v)
+{
+	json_object_set_new(o, key, json_string_nocheck(v));
+}
+
+/* A testsuite per scan: a testcase per image and rule (per image for an
+ * external scanner), failing on error-level findings or a non-zero exit. */
+static json_t *scan_report_tests(const struct step *s, const struct step_result *res)
+{
+	const struct scan_target *t = s->data;
+	int ended = res->status == STEP_DONE || res->status == STEP_UP_TO_DATE;
+	json_t *cases = json_array(), *c;
+	size_t k;
+
+	if (t->spec->command.n) {
+		c = json_pack("{s:I}", "time_ms", (json_int_t)res->ms);
+		set_text(c, "name", t->image->spec.key);
+		if (!ended)
+			set_text(c, "failure", res->error ? res->error : step_status_name(res->status));
+		json_array_append_new(cases, c);
+	}
+	for (k = 0; !t->spec->command.n && k < t->spec->rules.n; k++) {
+		const char *rule = t->spec->rules.keys[k];
+		struct strbuf err = STRBUF_INIT, warn = STRBUF_INIT;
+		cleanup_free char *name = NULL;
+
+		if (!strcmp(t->spec->rules.vals[k], "off"))
+			continue;
+		name = xasprintf("%s: %s", t->image->spec.key, rule);
+		c = json_object();
+		set_text(c, "name", name);
+		rule_findings(res->report, rule, "error", &err);
+		rule_findings(res->report, rule, "warn", &warn);
+		if (!res->report && !ended)
+			set_text(c, "skipped", step_status_name(res->status));
+		else if (err.len) {
+			set_text(c, "failure", err.buf);
+			set_text(c, "type", rule);
+		}
+		if (warn.len)
+			set_text(c, "output", warn.buf);
+		json_array_append_new(cases, c);
+		strbuf_release(&err);
+		strbuf_release(&warn);
+	}
+	c = json_object();
+	set_text(c, "suite", t->spec->name);
+	json_object_set_new(c, "cases", cases);
+	return c;
+}
+
 const struct step_kind step_kind_scan = {
 	.name = "scan",
 	.needs_outputs = 1,
 	.describe = scan_describe,
-	.check = scan_check,
+	.hash_inputs = scan_hash_inputs,
+	.no_record = "not scanned before",
+	.changed = scan_changed,
+	.output_exists = scan_output_exists,
+	.report_tests = scan_report_tests,
 	.run = scan_run,
 };
