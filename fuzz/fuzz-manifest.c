@@ -33,7 +33,7 @@ static void resolve_profiles(const struct manifest *m)
 			for (size_t k = 0; k < p->images[j].bases.n; k++)
 				if (project_base_image(p, &p->images[j], p->images[j].bases.v[k]) == (long)j)
 					abort(); /* an image is never its own base */
-			(void)project_image(p, p->images[j].key);
+			(void)project_image(p, p->images[j].spec.key);
 		}
 		(void)project_needs_git_dirty(p);
 		project_free(p);
