@@ -61,8 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *override = xasprintf("%s/override.yml", dir);
 	const char *files[2] = { base, override };
 	struct cc_warnings warnings;
-	struct compose_load_opts o = { .project_dir = dir, .project_name = "fuzz", .files = files, .nfiles = 1,
-					.warnings = &warnings };
+	struct compose_load_opts o = {
+		.project_dir = dir, .project_name = "fuzz", .files = files, .nfiles = 1, .warnings = &warnings
+	};
 	struct compose_project *p = NULL;
 	struct cc_error *err = NULL;
 

@@ -26,7 +26,7 @@ static void ask_one(const char *host)
 	char *auth = NULL;
 
 	if (registry_engine_auth(host, &auth, &err) < 0)
-		cc_error_free(err);  /* unusable credentials: a reported error */
+		cc_error_free(err); /* unusable credentials: a reported error */
 	free(auth);
 }
 
@@ -37,7 +37,8 @@ static void ask(const uint8_t *data, size_t size)
 	size_t n = 0;
 
 	ask_one("absent.example");
-	json_object_foreach(json_object_get(cfg, "auths"), host, v) {
+	json_object_foreach(json_object_get(cfg, "auths"), host, v)
+	{
 		if (n++ == 4)
 			break;
 		ask_one(host);

@@ -35,7 +35,7 @@ static void retarget(const char *text, const struct dockerfile *df, const struct
 	for (i = 0; i < refs->n; i++) {
 		char *key = imageref_normalized(refs->v[i]), *val = xasprintf("local/fuzz:%zu", i);
 
-		if (key)  /* an invalid reference is scanned as an error, not mapped */
+		if (key) /* an invalid reference is scanned as an error, not mapped */
 			kvlist_set(&map, key, val);
 		free(key);
 		free(val);

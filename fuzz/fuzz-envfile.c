@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cc_warnings_init(&warnings);
 
 	if (envfile_parse("fuzz.env", (const char *)data, size, lookup, NULL, &ef, &warnings, &err) < 0) {
-		cc_error_free(err);  /* a NUL byte: an error at its line */
+		cc_error_free(err); /* a NUL byte: an error at its line */
 		err = NULL;
 	}
 	envfile_release(&ef);

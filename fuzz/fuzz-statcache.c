@@ -62,7 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk_make(ctx, &l);
 	sc = statcache_open(file, &warning);
 	free(warning);
-	if (statcache_hash_list(sc, ctx, &l, NULL, digests, NULL, &err) < 0 || statcache_save(sc, &l, digests, &err) < 0) {
+	if (statcache_hash_list(sc, ctx, &l, NULL, digests, NULL, &err) < 0 ||
+	    statcache_save(sc, &l, digests, &err) < 0) {
 		fprintf(stderr, "%s\n", err->msg);
 		abort(); /* every file of the walk exists and the directory is writable */
 	}

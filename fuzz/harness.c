@@ -100,8 +100,7 @@ static int plain_name(const char *s, size_t len)
 {
 	size_t i;
 
-	if (!len || len > 100 || s[0] == '/' || s[len - 1] == '/' || memmem(s, len, "..", 2) ||
-	    memmem(s, len, "//", 2))
+	if (!len || len > 100 || s[0] == '/' || s[len - 1] == '/' || memmem(s, len, "..", 2) || memmem(s, len, "//", 2))
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("._-/", s[i]))

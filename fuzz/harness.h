@@ -20,7 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fuzz_part {
-	const char *data;  /* borrowed from the input; not NUL-terminated */
+	const char *data; /* borrowed from the input; not NUL-terminated */
 	size_t len;
 };
 

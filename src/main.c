@@ -53,12 +53,10 @@ static const struct command commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static const char global_usage[] =
-	"usage: ccbuild [-f FILE] [-C DIR] [-j N] [--json] [--dry-run] [-q|-v] PROFILE\n"
-	"       ccbuild [global options] COMMAND [ARGS]\n";
+static const char global_usage[] = "usage: ccbuild [-f FILE] [-C DIR] [-j N] [--json] [--dry-run] [-q|-v] PROFILE\n"
+				   "       ccbuild [global options] COMMAND [ARGS]\n";
 
-static const char global_help[] =
-	"\nRun PROFILE's pipeline (dev, staging, prod, ...), or a command:\n";
+static const char global_help[] = "\nRun PROFILE's pipeline (dev, staging, prod, ...), or a command:\n";
 
 static const char options_help[] =
 	"\nGlobal options:\n"
@@ -186,7 +184,7 @@ static int setup(struct cli *cli, const struct command *c, int *argc, char ***ar
 	(*argc)--;
 	(*argv)++;
 	if ((c->flags & MODEL_ONLY ? project_load_model : project_load)(cli->manifest, cli->profile, &cli->project,
-									  cli->warnings, &err) < 0)
+									cli->warnings, &err) < 0)
 		return cli_report(err, EXIT_USAGE);
 	return 0;
 }

@@ -23,19 +23,19 @@ struct runner;
 enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ENGINE = 3, EXIT_INTERRUPTED = 130 };
 
 struct cli {
-	const char *file;       /* -f */
-	const char *dir;        /* -C */
-	const char *state_dir;  /* --state-dir / CCBUILD_STATE_DIR */
-	const char *report;     /* --report FILE: JSON report of the run */
-	const char *junit;      /* --junit FILE: scan results as JUnit XML */
-	int jobs;               /* -j, 0 = number of cores */
+	const char *file;      /* -f */
+	const char *dir;       /* -C */
+	const char *state_dir; /* --state-dir / CCBUILD_STATE_DIR */
+	const char *report;    /* --report FILE: JSON report of the run */
+	const char *junit;     /* --junit FILE: scan results as JUnit XML */
+	int jobs;	       /* -j, 0 = number of cores */
 	int json, dry_run, keep_going, offline;
-	int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
-	struct manifest *manifest;  /* set up for NEEDS_MANIFEST commands */
-	struct project *project;    /* set up for NEEDS_PROFILE commands */
+	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */
+	struct manifest *manifest; /* set up for NEEDS_MANIFEST commands */
+	struct project *project;   /* set up for NEEDS_PROFILE commands */
 	const char *profile;
-	atomic_int *cancel;       /* the signal that asked to stop, or 0 (main) */
-	atomic_int *winding;      /* set by cli_wind_down (main's signal state) */
+	atomic_int *cancel;	      /* the signal that asked to stop, or 0 (main) */
+	atomic_int *winding;	      /* set by cli_wind_down (main's signal state) */
 	struct cc_warnings *warnings; /* the one warnings channel (main's; cli_warning_*) */
 };
 

@@ -40,8 +40,8 @@ int cmd_lint(struct cli *cli, int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		strbuf_addf(&sb, "%s%s: %zu image%s, %zu step%s", i ? "; " : "", name, p->nimages,
-			    PLURAL(p->nimages), p->graph.nsteps, PLURAL(p->graph.nsteps));
+		strbuf_addf(&sb, "%s%s: %zu image%s, %zu step%s", i ? "; " : "", name, p->nimages, PLURAL(p->nimages),
+			    p->graph.nsteps, PLURAL(p->graph.nsteps));
 		project_free(p);
 	}
 	if (!failed && cli->verbosity >= 0)

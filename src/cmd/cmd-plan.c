@@ -22,8 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir,
-		      struct gitinfo *git)
+int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir, struct gitinfo *git)
 {
 	struct cc_error *err = NULL;
 	int rc = cli_engine(cli, 0, e), have_git;

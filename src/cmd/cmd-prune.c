@@ -40,13 +40,14 @@ static int64_t created_of(const char *repo, const char *digest, int depth, struc
 		return -1;
 	doc = json_loads(m.body, 0, NULL);
 	if (json_object_get(doc, "manifests") && depth == 0) {
-		const char *child = json_string_value(json_object_get(json_array_get(json_object_get(doc, "manifests"), 0), "digest"));
+		const char *child = json_string_value(
+			json_object_get(json_array_get(json_object_get(doc, "manifests"), 0), "digest"));
 
 		if (child)
 			t = created_of(repo, child, 1, err);
 	} else if (json_string_value(json_object_get(json_object_get(doc, "config"), "digest"))) {
-		cfg = registry_blob_json(repo, json_string_value(json_object_get(json_object_get(doc, "config"), "digest")),
-					 err);
+		cfg = registry_blob_json(
+			repo, json_string_value(json_object_get(json_object_get(doc, "config"), "digest")), err);
 		t = parse_time(json_string_value(json_object_get(cfg, "created")));
 		json_decref(cfg);
 	}
@@ -101,8 +102,11 @@ static int prune_repo(const char *repo, const struct retention_spec *spec, int d
 	if (rc == 0 && retention_decide(&pol, items, n, (int64_t)time(NULL), &err) < 0)
 		rc = cli_report(err, -1);
 	for (i = 0; rc == 0 && i < n; i++) {
-		printf("%-6s %s:%s  (%s)\n", items[i].keep ? "keep" : dry ? "would delete" : "delete", repo, items[i].tag,
-		       items[i].why);
+		printf("%-6s %s:%s  (%s)\n",
+		       items[i].keep ? "keep"
+		       : dry	     ? "would delete"
+				     : "delete",
+		       repo, items[i].tag, items[i].why);
 		if (items[i].keep || strlist_has(&gone, items[i].digest))
 			continue;
 		if (!dry && registry_manifest_delete(repo, items[i].digest, &err) < 0)
@@ -142,6 +146,7 @@ int cmd_prune(struct cli *cli, int argc, char **argv)
 	if (!any)
 		return cli_fail(EXIT_USAGE, "prune: no retention: policy in %s (top level or per image)", m->path);
 	if (cli->verbosity >= 0)
-		printf("%d image%s %s\n", deleted, deleted == 1 ? "" : "s", cli->dry_run ? "would be deleted" : "deleted");
+		printf("%d image%s %s\n", deleted, deleted == 1 ? "" : "s",
+		       cli->dry_run ? "would be deleted" : "deleted");
 	return rc;
 }

@@ -106,7 +106,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.ui = ui;
 	r.cancel = cli->cancel;
 	r.offline = cli->offline;
-	if (cli->manifest->registry && cli->project->profile->push) {  /* only pushing profiles use it */
+	if (cli->manifest->registry && cli->project->profile->push) { /* only pushing profiles use it */
 		cleanup_free char *host = xstrndup(cli->manifest->registry, strcspn(cli->manifest->registry, "/"));
 
 		if (registry_engine_auth(host, &auth, &err) < 0) {
@@ -115,7 +115,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 			runner_release(&r);
 			gitinfo_release(&git);
 			cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
-	ui_free(ui);
+			ui_free(ui);
 			return EXIT_FAILED;
 		}
 		r.registry_auth = auth;
@@ -129,7 +129,8 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 		if (r.results[i].status == STEP_DONE) {
 			const char *k = cli->project->graph.steps[i].kind->name;
 
-			json_object_set_new(by_kind, k, json_integer(json_integer_value(json_object_get(by_kind, k)) + 1));
+			json_object_set_new(by_kind, k,
+					    json_integer(json_integer_value(json_object_get(by_kind, k)) + 1));
 		}
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);

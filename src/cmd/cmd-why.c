@@ -24,8 +24,7 @@ static void why_print(const struct runner *r, size_t i, const struct step_record
 	cleanup_free char *warning = NULL;
 	size_t k;
 
-	printf("%s: %s\n", r->project->graph.steps[i].id,
-	       res->would_run ? "would run" : "up to date");
+	printf("%s: %s\n", r->project->graph.steps[i].id, res->would_run ? "would run" : "up to date");
 	if (!have_rec) {
 		printf("  %s\n", res->reason ? res->reason : "no record of a previous successful run");
 		return;
@@ -46,8 +45,7 @@ static void why_print(const struct runner *r, size_t i, const struct step_record
 		return;
 	}
 	state_load_files(r->state_dir, rec, &old, &warning);
-	if (!why_diff(rec->inputs, old.n || rec->files ? &old : NULL, res->inputs, &res->files, (size_t)-1,
-		      &lines))
+	if (!why_diff(rec->inputs, old.n || rec->files ? &old : NULL, res->inputs, &res->files, (size_t)-1, &lines))
 		printf("  inputs changed (no detail recorded for the last run)\n");
 	for (k = 0; k < lines.n; k++)
 		printf("  %s\n", lines.v[k]);

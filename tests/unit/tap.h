@@ -33,7 +33,7 @@ static __attribute__((unused)) int tap_ok(int cond, const char *file, int line, 
 }
 
 static __attribute__((unused)) int tap_is_str(const char *got, const char *want, const char *file, int line,
-		      const char *name)
+					      const char *name)
 {
 	int cond = (got && want) ? !strcmp(got, want) : got == want;
 
@@ -43,7 +43,8 @@ static __attribute__((unused)) int tap_is_str(const char *got, const char *want,
 	return cond;
 }
 
-static __attribute__((unused)) int tap_is_int(long long got, long long want, const char *file, int line, const char *name)
+static __attribute__((unused)) int tap_is_int(long long got, long long want, const char *file, int line,
+					      const char *name)
 {
 	int cond = got == want;
 

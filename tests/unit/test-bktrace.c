@@ -55,12 +55,12 @@ static void build_message(struct strbuf *m)
 	struct strbuf v = STRBUF_INIT, s = STRBUF_INIT, l = STRBUF_INIT;
 
 	put_str(&v, 1, "sha256:aaa");
-	put_str(&v, 2, "sha256:input");           /* inputs: skipped */
+	put_str(&v, 2, "sha256:input"); /* inputs: skipped */
 	put_str(&v, 3, "[2/3] RUN false");
 	put_time(&v, 5, 1700000000, 5);
 	put_time(&v, 6, 1700000001, 0);
 	put_str(&v, 7, "exit code: 1");
-	put_uint(&v, 99, 12345);                   /* unknown field */
+	put_uint(&v, 99, 12345); /* unknown field */
 	put_msg(m, 1, &v);
 	put_str(&v, 1, "sha256:bbb");
 	put_str(&v, 3, "[1/3] FROM scratch");
@@ -130,8 +130,8 @@ static void test_padding(void)
 		put_str(&v, 3, names[i]);
 		put_msg(&m, 1, &v);
 		EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)m.buf, (int)m.len);
-		ok(!bktrace_decode_base64(b64, &t, NULL) && t.nvertexes == 1 &&
-		   !strcmp(t.vertexes[0].name, names[i]), "padding case %zu", i);
+		ok(!bktrace_decode_base64(b64, &t, NULL) && t.nvertexes == 1 && !strcmp(t.vertexes[0].name, names[i]),
+		   "padding case %zu", i);
 		bktrace_release(&t);
 		strbuf_release(&m);
 	}
@@ -142,8 +142,8 @@ static void test_malformed(void)
 	struct strbuf m = STRBUF_INIT;
 	struct bk_trace t = { 0 };
 	struct cc_error *err = NULL;
-	const uint8_t trunc[] = { 0x0a, 0x10, 0x0a, 0x02 };  /* length past the end */
-	const uint8_t group[] = { 0x0b };                      /* wire type 3 */
+	const uint8_t trunc[] = { 0x0a, 0x10, 0x0a, 0x02 }; /* length past the end */
+	const uint8_t group[] = { 0x0b };		    /* wire type 3 */
 
 	ok(bktrace_decode(trunc, sizeof(trunc), &t, &err) < 0, "truncated message fails");
 	ok(err && strstr(err->msg, "malformed"), "error says malformed");
@@ -168,7 +168,7 @@ static void test_hostile(void)
 	/* seconds * 1e9 overflowed int64 (UBSan: signed overflow) */
 	put_str(&v, 1, "sha256:big");
 	put_time(&v, 5, (uint64_t)INT64_MAX, 999999999);
-	put_time(&v, 6, (uint64_t)-20000000000LL, 0);  /* 1336 BC: negative int64 */
+	put_time(&v, 6, (uint64_t)-20000000000LL, 0); /* 1336 BC: negative int64 */
 	put_msg(&m, 1, &v);
 	/* a VertexLog without data gave msg NULL (memcpy(.., NULL, 0) in buildstream) */
 	put_str(&l, 1, "sha256:big");
@@ -185,8 +185,7 @@ static void test_hostile(void)
 	   t.nvertexes ? (long long)t.vertexes[0].started : 0);
 	ok(t.nvertexes == 2 && t.vertexes[0].completed == INT64_MIN, "a time before 1678 saturates (%lld)",
 	   t.nvertexes ? (long long)t.vertexes[0].completed : 0);
-	ok(t.nlogs == 1 && t.logs[0].msg && t.logs[0].msg_len == 0,
-	   "a log without data has an empty message");
+	ok(t.nlogs == 1 && t.logs[0].msg && t.logs[0].msg_len == 0, "a log without data has an empty message");
 	ok(t.nvertexes == 2 && !t.vertexes[1].digest && !t.vertexes[1].started,
 	   "fields of the wrong wire type are skipped, as protobuf-go does");
 	ok(t.nstatuses == 1 && t.statuses[0].current == 10 && t.statuses[0].total == 0,

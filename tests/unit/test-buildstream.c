@@ -87,10 +87,10 @@ static void test_failed_step(void)
 	char *id = NULL, *big = xmalloc((size_t)1 << 20);
 
 	vertex(&m, "sha256:a", "[2/2] RUN make", NULL);
-	vlog(&m, "sha256:a", NULL, 0);  /* passed NULL to memcpy (UBSan) */
+	vlog(&m, "sha256:a", NULL, 0); /* passed NULL to memcpy (UBSan) */
 	vlog(&m, "sha256:a", "compiling\n", 10);
 	feed_str(bs, trace_line(&m));
-	memset(big, 'x', (size_t)1 << 20);  /* 1 MiB of output without a newline */
+	memset(big, 'x', (size_t)1 << 20); /* 1 MiB of output without a newline */
 	vlog(&m, "sha256:a", big, (size_t)1 << 20);
 	feed_str(bs, trace_line(&m));
 	vertex(&m, "sha256:a", "[2/2] RUN make", "exit code: 2");
@@ -119,7 +119,9 @@ static void test_overlong_line(void)
 	buildstream_feed(bs, "\n{\"aux\":{\"ID\":\"sha256:abc\"}}\n", 28);
 	i = (size_t)buildstream_finish(bs, &id, &err);
 	ok(err && strstr(err->msg, "longer than 64 MiB"), "a response line past 64 MiB is an error (%s)",
-	   err ? err->msg : id ? id : "none");
+	   err	? err->msg
+	   : id ? id
+		: "none");
 	cc_error_free(err);
 	free(id);
 	free(junk);
@@ -134,7 +136,7 @@ static void test_success(void)
 	char *id = NULL;
 	size_t i;
 
-	for (i = 0; resp[i]; i++)  /* byte by byte, as the transport may deliver it */
+	for (i = 0; resp[i]; i++) /* byte by byte, as the transport may deliver it */
 		buildstream_feed(bs, resp + i, 1);
 	buildstream_feed(bs, "", 0);
 	ok(buildstream_finish(bs, &id, &err) == 0 && id && !strcmp(id, "sha256:abc"), "image ID read");

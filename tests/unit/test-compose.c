@@ -94,7 +94,8 @@ static void test_environment_labels_args(void)
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    environment: [A=1, B, C=x=y]\n"
 					 "    labels: [l1=a, l2]\n    build:\n      context: .\n      args: [V=1, W]\n",
 					 "services:\n  web:\n    environment: {A: 2, D: 'yes'}\n    labels: {l1: b}\n"
-					 "    build: {args: {W: w}}\n", NULL);
+					 "    build: {args: {W: w}}\n",
+					 NULL);
 
 	check(p, "web", "environment", "A: 2\nB: null\nC: x=y\nD: 'yes'");
 	check(p, "web", "labels", "l1: b\nl2: ''");
@@ -107,7 +108,8 @@ static void test_replaced(void)
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    command: [a, b]\n    entrypoint: /e\n"
 					 "    healthcheck: {test: [CMD, x], interval: 90s, retries: 3}\n",
 					 "services:\n  web:\n    command: c d\n    entrypoint: [/f]\n"
-					 "    healthcheck: {test: curl x}\n    image: v\n", NULL);
+					 "    healthcheck: {test: curl x}\n    image: v\n",
+					 NULL);
 
 	check(p, "web", "command", "c d");
 	check(p, "web", "entrypoint", "- /f");
@@ -123,7 +125,8 @@ static void test_ports_expose_dns(void)
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    ports: ['8080:80', 9000]\n"
 					 "    expose: ['3000', 4000]\n    dns: 8.8.8.8\n    tmpfs: /run\n",
 					 "services:\n  web:\n    ports: ['8080:80', '127.0.0.1:53:53/udp']\n"
-					 "    expose: [3000]\n    dns: [1.1.1.1]\n    tmpfs: /tmp\n", NULL);
+					 "    expose: [3000]\n    dns: [1.1.1.1]\n    tmpfs: /tmp\n",
+					 NULL);
 
 	/* the files' order, a repeat once (compose v2; 1.29 sorted by target) */
 	check(p, "web", "ports", "- published: 8080\n  target: 80\n- target: 9000\n- 127.0.0.1:53:53/udp");
@@ -136,12 +139,13 @@ static void test_ports_expose_dns(void)
 static void test_volumes_by_target(void)
 {
 	/* an override replaces its target's mount in place (compose v2's order) */
-	cleanup_free char *data = xasprintf("- %s/d2:/data:rw\n- v:/z:ro\n- source: %s/x\n  target: /x\n  type: bind",
-					    tmpdir, tmpdir);
+	cleanup_free char *data =
+		xasprintf("- %s/d2:/data:rw\n- v:/z:ro\n- source: %s/x\n  target: /x\n  type: bind", tmpdir, tmpdir);
 	struct compose_project *p = load("services:\n  web:\n    image: w\n    volumes: ['./d:/data', 'v:/z:ro']\n"
 					 "volumes: {v: {}}\n",
 					 "services:\n  web:\n    volumes:\n      - ./d2:/data\n"
-					 "      - {type: bind, source: ./x, target: /x}\n", NULL);
+					 "      - {type: bind, source: ./x, target: /x}\n",
+					 NULL);
 
 	check(p, "web", "volumes", data);
 	compose_free(p);
@@ -155,10 +159,10 @@ static void test_depends_deploy_lists(void)
 					 "  db: {image: d}\n  q: {image: q}\n",
 					 "services:\n  web:\n    depends_on: {q: {condition: service_healthy}}\n"
 					 "    deploy: {resources: {limits: {memory: 1G}}}\n"
-					 "    security_opt: [c:d]\n    build: {cache_from: [y, x]}\n", NULL);
+					 "    security_opt: [c:d]\n    build: {cache_from: [y, x]}\n",
+					 NULL);
 
-	check(p, "web", "depends_on",
-	      "db:\n  condition: service_started\nq:\n  condition: service_healthy");
+	check(p, "web", "depends_on", "db:\n  condition: service_started\nq:\n  condition: service_healthy");
 	check(p, "web", "deploy/resources/limits", "cpus: 0.5\nmemory: 1G");
 	check(p, "web", "security_opt", "- a:b\n- c:d");
 	check(p, "web", "build/cache_from", "- x\n- y");
@@ -217,8 +221,9 @@ static void test_interpolation_and_env(void)
 			"    environment: {A: '$${x}', B: '${CCTEST_PROC}', S: ~, F: env}\n");
 	{
 		const char *files[] = { "base.yml" };
-		struct compose_load_opts o = { .project_dir = tmpdir, .files = files, .nfiles = 1,
-					       .use_process_env = 1 };
+		struct compose_load_opts o = {
+			.project_dir = tmpdir, .files = files, .nfiles = 1, .use_process_env = 1
+		};
 		struct cc_error *err = NULL;
 
 		int rc = compose_load(&o, &p, &err);
@@ -271,10 +276,11 @@ static void test_overflow(void)
 
 	{
 		/* canonical ints past 64 bits were clamped to 9223372036854775807 */
-		struct compose_project *p = load("services:\n  web:\n    image: w\n    x-big: 99999999999999999999\n"
-						 "    x-hex: 0xffffffffffffffffff\n    x-neg: -9223372036854775808\n"
-						 "    x-sex: 99999999999999999999:30\n    x-forms: [190:20:30, 0777, 0b1010, +12_345, -0]\n",
-						 NULL, NULL);
+		struct compose_project *p = load(
+			"services:\n  web:\n    image: w\n    x-big: 99999999999999999999\n"
+			"    x-hex: 0xffffffffffffffffff\n    x-neg: -9223372036854775808\n"
+			"    x-sex: 99999999999999999999:30\n    x-forms: [190:20:30, 0777, 0b1010, +12_345, -0]\n",
+			NULL, NULL);
 
 		check(p, "web", "x-big", "99999999999999999999");
 		check(p, "web", "x-hex", "4722366482869645213695");
@@ -300,7 +306,8 @@ static void test_build_accessor(void)
 	cleanup_free char *sub = path_join(tmpdir, "app");
 
 	p = load("services:\n  web:\n    image: w:1\n    build: {context: ., target: t, args: {A: 1}}\n  db:\n"
-		 "    image: d\n", NULL, NULL);
+		 "    image: d\n",
+		 NULL, NULL);
 	ok(p && compose_service_count(p) == 2, "two services");
 	is_str(compose_service_name(p, 0), "db", "services sorted by name");
 	ok(compose_service_build(p, 0, &b) == 1, "db has no build");
@@ -330,12 +337,15 @@ static void test_types(void)
 		  "base.yml:4:25: service 'web': healthcheck.test must be a string or a list, not a mapping" },
 		{ "    deploy: {resources: {limits: {memory: [1]}}}\n",
 		  "base.yml:4:43: service 'web': deploy.resources.limits.memory must be a string, not a list" },
-		{ "    ulimits: {nofile: {soft: 1}}\n", "base.yml:4:23: service 'web': ulimits.nofile needs the key 'hard'" },
+		{ "    ulimits: {nofile: {soft: 1}}\n",
+		  "base.yml:4:23: service 'web': ulimits.nofile needs the key 'hard'" },
 		{ "    pull_policy: sometimes\n",
 		  "base.yml:4:18: service 'web': pull_policy must be one of always, never, if_not_present, build, "
 		  "not 'sometimes'" },
-		{ "    env_file: [{required: false}]\n", "base.yml:4:16: service 'web': env_file[0] needs the key 'path'" },
-		{ "    dns: [a, b, a]\n", "base.yml:4:17: service 'web': dns[2] repeats dns[0]; its items must be unique" },
+		{ "    env_file: [{required: false}]\n",
+		  "base.yml:4:16: service 'web': env_file[0] needs the key 'path'" },
+		{ "    dns: [a, b, a]\n",
+		  "base.yml:4:17: service 'web': dns[2] repeats dns[0]; its items must be unique" },
 		{ "    build: {context: ., dockerfile: x, x-note: 1, targte: 2}\n",
 		  "base.yml:4:51: service 'web': build: unknown key 'targte' (did you mean 'target'?)" },
 	};
@@ -357,8 +367,10 @@ static void test_types(void)
 static void test_volume_item_list(void)
 {
 	char *msg = NULL;
-	struct compose_project *p = load("services:\n  s:\n    image: x\n", "services:\n  s:\n    volumes:\n"
-					 "      - - /anon\n", &msg);
+	struct compose_project *p = load("services:\n  s:\n    image: x\n",
+					 "services:\n  s:\n    volumes:\n"
+					 "      - - /anon\n",
+					 &msg);
 
 	ok(!p && msg && strstr(msg, "over.yml:4:9: service 's': volumes[0] must be a string or a mapping, not a list"),
 	   "a list as a volume item is an error at it (%s)", msg ? msg : "loaded");
@@ -414,19 +426,23 @@ static void test_env_file_long_form(void)
 static void test_build_check(void)
 {
 	struct cc_error *err = NULL;
-	struct compose_project *p = load("services:\n  a:\n    image: a\n    build: https://github.com/x/y.git#main\n"
-					 "  b:\n    image: b\n    build: {context: ., dockerfile: '${CCTEST_UNSET_DF}'}\n"
-					 "  c:\n    image: c\n    build: .\n", NULL, NULL);
+	struct compose_project *p =
+		load("services:\n  a:\n    image: a\n    build: https://github.com/x/y.git#main\n"
+		     "  b:\n    image: b\n    build: {context: ., dockerfile: '${CCTEST_UNSET_DF}'}\n"
+		     "  c:\n    image: c\n    build: .\n",
+		     NULL, NULL);
 
 	ok(p != NULL, "remote context and empty dockerfile load (config prints them)");
 	ok(p && compose_service_build_check(p, 0, &err) < 0 && err &&
-	   strstr(err->msg, "base.yml:4:12: service 'a': build context https://github.com/x/y.git#main: remote") &&
-	   strstr(err->msg, "not supported yet"), "remote context: not supported yet (%s)", err ? err->msg : "");
+		   strstr(err->msg,
+			  "base.yml:4:12: service 'a': build context https://github.com/x/y.git#main: remote") &&
+		   strstr(err->msg, "not supported yet"),
+	   "remote context: not supported yet (%s)", err ? err->msg : "");
 	cc_error_free(err);
 	err = NULL;
 	ok(p && compose_service_build_check(p, 1, &err) < 0 && err &&
-	   strstr(err->msg, "base.yml:7:37: service 'b': build.dockerfile is empty"), "empty dockerfile (%s)",
-	   err ? err->msg : "");
+		   strstr(err->msg, "base.yml:7:37: service 'b': build.dockerfile is empty"),
+	   "empty dockerfile (%s)", err ? err->msg : "");
 	cc_error_free(err);
 	err = NULL;
 	ok(p && compose_service_build_check(p, 2, &err) == 0 && !err, "a local context is fine");

@@ -32,12 +32,12 @@ static char *joined(struct strlist *l)
 	return strbuf_detach(&sb);
 }
 
-#define CHECK(text, target, args, want, name)                    \
-	do {                                                     \
-		struct strlist l = refs(text, target, args);     \
-		char *got = joined(&l);                          \
-		is_str(got, want, name);                         \
-		free(got);                                       \
+#define CHECK(text, target, args, want, name)                                                                          \
+	do {                                                                                                           \
+		struct strlist l = refs(text, target, args);                                                           \
+		char *got = joined(&l);                                                                                \
+		is_str(got, want, name);                                                                               \
+		free(got);                                                                                             \
 	} while (0)
 
 /* dockerfile_retarget of text with shop-base -> shop-base:latest-linux-arm64 */
@@ -63,11 +63,11 @@ static char *retarget(const char *text, const struct kvlist *args)
 	return out ? out : xstrdup("(unchanged)");
 }
 
-#define RETARGET(text, args, want, name)                     \
-	do {                                                 \
-		char *got = retarget(text, args);            \
-		is_str(got, want, name);                     \
-		free(got);                                   \
+#define RETARGET(text, args, want, name)                                                                               \
+	do {                                                                                                           \
+		char *got = retarget(text, args);                                                                      \
+		is_str(got, want, name);                                                                               \
+		free(got);                                                                                             \
 	} while (0)
 
 int main(void)
@@ -76,8 +76,8 @@ int main(void)
 	struct cc_error *err = NULL;
 	struct dockerfile *df = NULL;
 
-	CHECK("FROM python:3.12-slim AS base\nFROM base AS deps\nRUN x\nFROM deps\n", NULL, NULL,
-	      "python:3.12-slim", "stages are not external bases");
+	CHECK("FROM python:3.12-slim AS base\nFROM base AS deps\nRUN x\nFROM deps\n", NULL, NULL, "python:3.12-slim",
+	      "stages are not external bases");
 	CHECK("ARG PY=3.11\nFROM python:${PY}-slim\n", NULL, NULL, "python:3.11-slim", "global ARG default expanded");
 	kvlist_set(&args, "PY", "3.12");
 	CHECK("ARG PY=3.11\nFROM python:${PY}-slim\n", NULL, &args, "python:3.12-slim", "build arg overrides default");
@@ -143,7 +143,8 @@ int main(void)
 		ok(dockerfile_parse("Dockerfile",
 				    "FROM --platform=$BUILDPLATFORM tools AS b\nFROM app-base\nCOPY --from=b /x /x\n"
 				    "COPY --from=assets:1 /y /y\n",
-				    NULL, &df, &err) == 0, "parse for platform refs");
+				    NULL, &df, &err) == 0,
+		   "parse for platform refs");
 		dockerfile_platform_refs(df, NULL, &l);
 		got = joined(&l);
 		is_str(got, "app-base,assets:1", "platform refs leave out the $BUILDPLATFORM stage's base");
@@ -152,17 +153,19 @@ int main(void)
 		df = NULL;
 	}
 	ok(dockerfile_parse("Dockerfile", "FROM alpine\nFROM Redis\n", NULL, &df, &err) < 0 &&
-	   !strcmp(err->msg, "Dockerfile:2: 'Redis' is not a valid image reference: repository name must be lowercase"),
+		   !strcmp(err->msg,
+			   "Dockerfile:2: 'Redis' is not a valid image reference: repository name must be lowercase"),
 	   "a FROM that is not a valid reference is an error at its line");
 	cc_error_free(err);
 	err = NULL;
 	ok(dockerfile_parse("Dockerfile", "ARG B=shop/Web\nFROM ${B}\n", NULL, &df, &err) < 0 &&
-	   strstr(err->msg, "Dockerfile:2: 'shop/Web' is not a valid image reference"),
+		   strstr(err->msg, "Dockerfile:2: 'shop/Web' is not a valid image reference"),
 	   "the reference is checked after ARG expansion");
 	cc_error_free(err);
 	err = NULL;
 	ok(dockerfile_parse("Dockerfile", "FROM scratch\nCOPY --from=Tools:1 /a /a\n", NULL, &df, &err) < 0 &&
-	   strstr(err->msg, "Dockerfile:2: 'Tools:1'"), "COPY --from an invalid reference is an error");
+		   strstr(err->msg, "Dockerfile:2: 'Tools:1'"),
+	   "COPY --from an invalid reference is an error");
 	cc_error_free(err);
 	err = NULL;
 	CHECK("FROM busybox AS Builder\nFROM Builder\nCOPY --from=BUILDER /a /a\nCOPY --from=${X} /b /b\n", NULL, NULL,
@@ -170,12 +173,14 @@ int main(void)
 	CHECK("FROM busybox\nRUN --mount=type=cache,id=xfrom=y,target=/c x\n", NULL, NULL, "busybox",
 	      "RUN --mount: only the from= option names an image");
 	ok(dockerfile_parse("Dockerfile", "FROM --platform=linux/amd64 --platform=linux/arm64 busybox\n", NULL, &df,
-			    &err) < 0 && strstr(err->msg, "Dockerfile:1: FROM: duplicate flag specified: --platform"),
+			    &err) < 0 &&
+		   strstr(err->msg, "Dockerfile:1: FROM: duplicate flag specified: --platform"),
 	   "a second --platform is an error, as for the builder (the first value was leaked)");
 	cc_error_free(err);
 	err = NULL;
 	RETARGET("FROM docker.io/library/shop-base\nCOPY --from=index.docker.io/library/shop-base:latest /a /a\n"
-		 "FROM shop-base:1\nFROM shop/shop-base\n", NULL,
+		 "FROM shop-base:1\nFROM shop/shop-base\n",
+		 NULL,
 		 "FROM shop-base:latest-linux-arm64\nCOPY --from=shop-base:latest-linux-arm64 /a /a\n"
 		 "FROM shop-base:1\nFROM shop/shop-base\n",
 		 "retarget: every spelling of the reference, no other tag or repository");

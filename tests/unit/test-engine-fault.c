@@ -19,19 +19,20 @@ static const char *answers[] = {
 	"HTTP/1.1 200 OK\r\nApi-Version: 1.40\r\nBuilder-Version: 1\r\nContent-Length: 2\r\n\r\nOK",
 	"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n"
 	"{\"message\":\"boom from fake\"}\n",
-	CHUNKED "29\r\n{\"stream\":\"Step 1/2 : FROM scratch\\n\"}\n\r\n",  /* then hangs up */
+	CHUNKED "29\r\n{\"stream\":\"Step 1/2 : FROM scratch\\n\"}\n\r\n", /* then hangs up */
 	CHUNKED "23\r\n{\"stream\":\"Step 2/2 : RUN make\\n\"}\n\r\n"
-	"1d\r\n{\"stream\":\"cc: bad thing\\n\"}\n\r\n"
-	"3c\r\n{\"errorDetail\":{\"message\":\"it broke\"},\"error\":\"it broke\"}\n\r\n0\r\n\r\n",
+		"1d\r\n{\"stream\":\"cc: bad thing\\n\"}\n\r\n"
+		"3c\r\n{\"errorDetail\":{\"message\":\"it broke\"},\"error\":\"it broke\"}\n\r\n0\r\n\r\n",
 	CHUNKED "9\r\nnot json\n\r\n1c\r\n{\"aux\":{\"ID\":\"sha256:abc\"}}\n\r\n0\r\n\r\n",
-	CHUNKED "4e\r\n{\"errorDetail\":{\"message\":\"no active sessions\"},\"error\":\"no active sessions\"}\n\r\n0\r\n\r\n",
+	CHUNKED
+	"4e\r\n{\"errorDetail\":{\"message\":\"no active sessions\"},\"error\":\"no active sessions\"}\n\r\n0\r\n\r\n",
 	"hello, I am not HTTP\r\n",
 	NULL,
 };
 
 struct server {
 	int fd;
-	struct strbuf requests[9];  /* what each connection sent */
+	struct strbuf requests[9]; /* what each connection sent */
 };
 
 /* Read a request: headers, then a chunked body up to its last chunk. */
@@ -121,7 +122,8 @@ int main(void)
 	ok(str_has_prefix(s.requests[1].buf, "POST /v1.40/build?version=1&dockerfile=.ccbuild.Dockerfile"),
 	   "request line");
 	ok(strstr(s.requests[1].buf, "Transfer-Encoding: chunked") &&
-	   strstr(s.requests[1].buf, "Content-Type: application/x-tar"), "streamed tar body");
+		   strstr(s.requests[1].buf, "Content-Type: application/x-tar"),
+	   "streamed tar body");
 	ok(memmem(s.requests[1].buf, s.requests[1].len, "FROM scratch", 12), "injected Dockerfile sent");
 	check_build(e, "transfer closed", "dropped mid-stream");
 	check_build(e, "build failed at Step 2/2 : RUN make: it broke\n  | cc: bad thing", "error line");

@@ -65,7 +65,7 @@ static void diag(const struct cc_error *err)
 }
 
 struct events {
-	struct strbuf text;  /* "KIND step|text\n" per event */
+	struct strbuf text; /* "KIND step|text\n" per event */
 };
 
 static void on_event(void *arg, const struct engine_event *ev)
@@ -73,8 +73,7 @@ static void on_event(void *arg, const struct engine_event *ev)
 	static const char *kinds[] = { "started", "cached", "done", "failed", "log", "output" };
 	struct events *evs = arg;
 
-	strbuf_addf(&evs->text, "%s %s|%s\n", kinds[ev->kind], ev->step ? ev->step : "",
-		    ev->text ? ev->text : "");
+	strbuf_addf(&evs->text, "%s %s|%s\n", kinds[ev->kind], ev->step ? ev->step : "", ev->text ? ev->text : "");
 }
 
 /* Build dockerfile (injected) over c; returns rc, *id and *err for checks. */
@@ -140,16 +139,20 @@ static void test_scratch(struct engine *e)
 	req.labels = &labels;
 	req.buildargs = &args;
 	req.target = "base";
-	is_int(build(e, &req, &c, "FROM scratch AS base\nARG GREETING\nLABEL greeting=$GREETING\n"
+	is_int(build(e, &req, &c,
+		     "FROM scratch AS base\nARG GREETING\nLABEL greeting=$GREETING\n"
 		     "COPY hello.txt /hello.txt\n"
-		     "FROM base AS broken\nCOPY does-not-exist /\n", &evs, &id, &err), 0, "scratch build");
+		     "FROM base AS broken\nCOPY does-not-exist /\n",
+		     &evs, &id, &err),
+	       0, "scratch build");
 	diag(err);
 	ok(id && str_has_prefix(id, "sha256:"), "image id %s", id ? id : "");
 	is_int(engine_image_inspect(e, "ccbuild-test/tiny:latest", &j, &err), 1, "tag exists");
-	is_str(json_string_value(json_object_get(json_object_get(json_object_get(j, "Config"), "Labels"),
-						 "ccbuild.test")), "yes", "label from the request");
-	is_str(json_string_value(json_object_get(json_object_get(json_object_get(j, "Config"), "Labels"),
-						 "greeting")), "hi", "build arg reached the Dockerfile");
+	is_str(json_string_value(
+		       json_object_get(json_object_get(json_object_get(j, "Config"), "Labels"), "ccbuild.test")),
+	       "yes", "label from the request");
+	is_str(json_string_value(json_object_get(json_object_get(json_object_get(j, "Config"), "Labels"), "greeting")),
+	       "hi", "build arg reached the Dockerfile");
 	is_str(json_string_value(json_object_get(j, "Id")), id, "inspect Id is the built id");
 	ok(evs.text.buf && strstr(evs.text.buf, "COPY hello.txt /hello.txt"), "progress names the COPY step");
 	json_decref(j);
@@ -176,8 +179,10 @@ static void test_multistage(struct engine *e)
 
 	ctx_add(&c, "a.txt", "stage a\n", NULL);
 	ctx_add(&c, "hello.txt", "hello\n", NULL);
-	is_int(build(e, &req, &c, "FROM scratch AS a\nCOPY a.txt /a.txt\n"
-		     "FROM scratch\nCOPY --from=a /a.txt /b.txt\nCOPY hello.txt /\n", &evs, &id, &err),
+	is_int(build(e, &req, &c,
+		     "FROM scratch AS a\nCOPY a.txt /a.txt\n"
+		     "FROM scratch\nCOPY --from=a /a.txt /b.txt\nCOPY hello.txt /\n",
+		     &evs, &id, &err),
 	       0, "multi-stage build");
 	diag(err);
 	ok(evs.text.buf && strstr(evs.text.buf, "COPY --from=a /a.txt /b.txt"), "second stage ran");
@@ -199,8 +204,10 @@ static int build_busybox(struct engine *e)
 	ctx_add(&c, "busybox", NULL, "/bin/busybox");
 	strlist_push(&tags, BUSYBOX);
 	req.tags = &tags;
-	rc = build(e, &req, &c, "FROM scratch\nCOPY busybox /bin/busybox\n"
-		   "RUN [\"/bin/busybox\",\"--install\",\"-s\",\"/bin\"]\n", &evs, &id, &err);
+	rc = build(e, &req, &c,
+		   "FROM scratch\nCOPY busybox /bin/busybox\n"
+		   "RUN [\"/bin/busybox\",\"--install\",\"-s\",\"/bin\"]\n",
+		   &evs, &id, &err);
 	is_int(rc, 0, "busybox base image built from /bin/busybox");
 	diag(err);
 	cc_error_free(err);
@@ -219,8 +226,10 @@ static void test_failure(struct engine *e, enum engine_builder builder, const ch
 	char *id = NULL;
 	int rc;
 
-	rc = build(e, &req, &c, "FROM " BUSYBOX "\nRUN echo fine\n"
-		   "RUN echo boom-log && echo more-log >&2 && false\n", &evs, &id, &err);
+	rc = build(e, &req, &c,
+		   "FROM " BUSYBOX "\nRUN echo fine\n"
+		   "RUN echo boom-log && echo more-log >&2 && false\n",
+		   &evs, &id, &err);
 	ok(rc < 0 && !id, "failing build fails (builder %d)", builder);
 	ok(err && strstr(err->msg, "boom-log") && strstr(err->msg, "more-log"), "error holds the step's output");
 	ok(err && strstr(err->msg, step), "error names the step");

@@ -105,7 +105,8 @@ static void test_nul_and_raw(void)
 	is_str(val(&ef, "T"), "${X}", "raw: no expansion, CR dropped");
 	is_int(ef.n, 4, "raw: comment and blank lines skipped");
 	envfile_release(&ef);
-	ok(envfile_load("/nonexistent/x.env", NULL, NULL, &ef, NULL, &err) == ENVFILE_MISSING, "missing: ENVFILE_MISSING");
+	ok(envfile_load("/nonexistent/x.env", NULL, NULL, &ef, NULL, &err) == ENVFILE_MISSING,
+	   "missing: ENVFILE_MISSING");
 	cc_error_free(err);
 }
 

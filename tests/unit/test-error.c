@@ -17,7 +17,7 @@ static int bug_in_child(char *buf, size_t cap, int *status)
 	ssize_t n, got = 0;
 	pid_t pid;
 
-	fflush(stdout); /* or the child's exit may write the TAP lines so far again */
+	fflush(stdout);		 /* or the child's exit may write the TAP lines so far again */
 	bug_line = __LINE__ + 6; /* the BUG() below */
 	if (pipe(fd) < 0 || (pid = fork()) < 0)
 		return -1;

@@ -65,7 +65,8 @@ int main(void)
 	is_str(g.describe, "v1.2.3-dirty", "describe with tag and dirty suffix");
 	gitinfo_release(&g);
 
-	sh(dir, "git checkout -q f && git remote add origin https://example.invalid/shop.git && git checkout -q --detach");
+	sh(dir,
+	   "git checkout -q f && git remote add origin https://example.invalid/shop.git && git checkout -q --detach");
 	is_int(gitinfo_read(dir, 1, &g, &err), 0, "detached repository reads");
 	is_int(g.dirty, 0, "untracked files do not make it dirty");
 	is_str(g.branch, "HEAD", "detached HEAD");

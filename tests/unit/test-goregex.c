@@ -94,7 +94,7 @@ static void bounded(void)
 
 int main(void)
 {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  /* both reserve terabytes of address space */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) /* both reserve terabytes of address space */
 	/* The old code asked for gigabytes: fail here rather than swap. */
 	struct rlimit lim = { (rlim_t)2 << 30, (rlim_t)2 << 30 };
 

@@ -46,10 +46,16 @@ struct opts {
 static char *hash_of(const struct opts *o, struct hash_manifest *m, struct statcache_stats *st)
 {
 	cleanup_free char *df = path_join(ctx, "Dockerfile");
-	struct hash_input in = { ctx, o && o->dockerfile ? o->dockerfile : df,
-				 o ? o->target : NULL, o ? o->platform : NULL,
-				 o ? &o->args : NULL, o ? &o->labels : NULL,
-				 o ? o->bases : NULL, o ? o->nbases : 0, cache, NULL };
+	struct hash_input in = { ctx,
+				 o && o->dockerfile ? o->dockerfile : df,
+				 o ? o->target : NULL,
+				 o ? o->platform : NULL,
+				 o ? &o->args : NULL,
+				 o ? &o->labels : NULL,
+				 o ? o->bases : NULL,
+				 o ? o->nbases : 0,
+				 cache,
+				 NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	char *hex;
@@ -250,9 +256,9 @@ static int bench(char **argv)
 			fprintf(stderr, "error: %s\n", err->msg);
 			return 1;
 		}
-		printf("%s: %zu entries, %zu files read (%.1f MB), %.2fs%s%s\n", i ? "warm" : "first",
-		       r.files.n, r.stats.hashed, (double)r.stats.bytes / 1e6, now() - t,
-		       r.warning ? "; " : "", r.warning ? r.warning : "");
+		printf("%s: %zu entries, %zu files read (%.1f MB), %.2fs%s%s\n", i ? "warm" : "first", r.files.n,
+		       r.stats.hashed, (double)r.stats.bytes / 1e6, now() - t, r.warning ? "; " : "",
+		       r.warning ? r.warning : "");
 		hash_result_release(&r);
 	}
 	return 0;

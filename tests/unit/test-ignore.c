@@ -91,7 +91,9 @@ static const struct mcase match_cases[] = {
 	{ "docs\n!docs/keep.md", "docs/other.md", 1 },
 	{ "#comment\n", "#comment", 0 },
 	{ " #notcomment", "#notcomment", 1 },
-	{ "\xef\xbb\xbf" "bom", "bom", 1 },
+	{ "\xef\xbb\xbf"
+	  "bom",
+	  "bom", 1 },
 	{ "  spaced  \r\n", "spaced", 1 },
 	{ "! keep \n*\n! keep", "keep", 0 },
 	{ "*\n!keep", "other", 1 },
@@ -187,8 +189,7 @@ static char *walk_string(const char *root, const char *dockerfile)
 		cc_error_free(err);
 	}
 	for (i = 0; i < l.n; i++)
-		strbuf_addf(&sb, "%s%s%s", i ? " " : "", l.v[i].path,
-			    S_ISDIR(l.v[i].mode) ? "/" : "");
+		strbuf_addf(&sb, "%s%s%s", i ? " " : "", l.v[i].path, S_ISDIR(l.v[i].mode) ? "/" : "");
 	ctx_list_release(&l);
 	ignore_free(ig);
 	return strbuf_detach(&sb);
@@ -199,28 +200,25 @@ struct wcase {
 };
 
 static const struct wcase walk_cases[] = {
-	{ "order: '/' sorts before every other byte",
-	  "d a\nf a/x\nf a-b\nf a.txt\nf B\nf Dockerfile", "Dockerfile",
+	{ "order: '/' sorts before every other byte", "d a\nf a/x\nf a-b\nf a.txt\nf B\nf Dockerfile", "Dockerfile",
 	  "B Dockerfile a/ a/x a-b a.txt" },
 	{ "excluded dir pruned, exception inside rescues a file",
-	  "f .dockerignore docs|!docs/keep.md\nd docs\nf docs/keep.md\nf docs/x.md\nf Dockerfile",
-	  "Dockerfile", ".dockerignore Dockerfile docs/keep.md" },
+	  "f .dockerignore docs|!docs/keep.md\nd docs\nf docs/keep.md\nf docs/x.md\nf Dockerfile", "Dockerfile",
+	  ".dockerignore Dockerfile docs/keep.md" },
 	{ "!**/keep cannot rescue inside a pruned dir",
-	  "f .dockerignore docs|!**/keep.md\nd docs\nf docs/keep.md\nf keep.md", NULL,
-	  ".dockerignore keep.md" },
-	{ "Dockerfile and .dockerignore forced in",
-	  "f .dockerignore *\nf Dockerfile\nf other", "Dockerfile", ".dockerignore Dockerfile" },
+	  "f .dockerignore docs|!**/keep.md\nd docs\nf docs/keep.md\nf keep.md", NULL, ".dockerignore keep.md" },
+	{ "Dockerfile and .dockerignore forced in", "f .dockerignore *\nf Dockerfile\nf other", "Dockerfile",
+	  ".dockerignore Dockerfile" },
 	{ "per-Dockerfile ignore file wins",
-	  "f .dockerignore a\nd sub\nf sub/Dockerfile\nf sub/Dockerfile.dockerignore b\nf a\nf b",
-	  "sub/Dockerfile", ".dockerignore a sub/ sub/Dockerfile sub/Dockerfile.dockerignore" },
-	{ "symlinks are listed, not followed",
-	  "d real\nf real/f\nl link real\nl dangling nowhere", NULL,
+	  "f .dockerignore a\nd sub\nf sub/Dockerfile\nf sub/Dockerfile.dockerignore b\nf a\nf b", "sub/Dockerfile",
+	  ".dockerignore a sub/ sub/Dockerfile sub/Dockerfile.dockerignore" },
+	{ "symlinks are listed, not followed", "d real\nf real/f\nl link real\nl dangling nowhere", NULL,
 	  "dangling link real/ real/f" },
-	{ "exception on a deeper level with parent state",
-	  "f .dockerignore a|!a/b\nd a\nd a/b\nf a/b/c\nf a/d", NULL, ".dockerignore a/b/ a/b/c" },
+	{ "exception on a deeper level with parent state", "f .dockerignore a|!a/b\nd a\nd a/b\nf a/b/c\nf a/d", NULL,
+	  ".dockerignore a/b/ a/b/c" },
 	{ "empty directories are listed", "d e\nd e/f\nf x", NULL, "e/ e/f/ x" },
-	{ "last match wins over exceptions",
-	  "f .dockerignore *.log|!keep.log|*.log\nf keep.log\nf x", NULL, ".dockerignore x" },
+	{ "last match wins over exceptions", "f .dockerignore *.log|!keep.log|*.log\nf keep.log\nf x", NULL,
+	  ".dockerignore x" },
 };
 
 static void test_walk_cases(void)
@@ -313,8 +311,10 @@ static void test_pattern_caps(void)
 	for (; i < 100000; i++)
 		strbuf_addf(&sb, "dir%d*/file?.txt\n", i);
 	msg = parse_msg(&sb, &n);
-	is_str(msg, ".dockerignore:4097: more than 4096 patterns with wildcards, classes or escapes (each is a "
-		    "compiled regular expression)", "100,000 wildcard patterns: one error at the first over the cap");
+	is_str(msg,
+	       ".dockerignore:4097: more than 4096 patterns with wildcards, classes or escapes (each is a "
+	       "compiled regular expression)",
+	       "100,000 wildcard patterns: one error at the first over the cap");
 	is_int(n, 4096, "the patterns before it stay");
 	free(msg);
 	strbuf_release(&sb);

@@ -18,20 +18,20 @@ static char *norm(const char *ref)
 	return out;
 }
 
-#define NORM(ref, want, name)                \
-	do {                                 \
-		char *got = norm(ref);       \
-		is_str(got, want, name);     \
-		free(got);                   \
+#define NORM(ref, want, name)                                                                                          \
+	do {                                                                                                           \
+		char *got = norm(ref);                                                                                 \
+		is_str(got, want, name);                                                                               \
+		free(got);                                                                                             \
 	} while (0)
 
-#define BAD(ref, why, name)                                              \
-	do {                                                             \
-		char *got = norm(ref);                                   \
-		ok(!strncmp(got, "error: ", 7) && strstr(got, why), "%s", name); \
-		if (strncmp(got, "error: ", 7) || !strstr(got, why))     \
-			printf("#   got: %s\n", got);                \
-		free(got);                                               \
+#define BAD(ref, why, name)                                                                                            \
+	do {                                                                                                           \
+		char *got = norm(ref);                                                                                 \
+		ok(!strncmp(got, "error: ", 7) && strstr(got, why), "%s", name);                                       \
+		if (strncmp(got, "error: ", 7) || !strstr(got, why))                                                   \
+			printf("#   got: %s\n", got);                                                                  \
+		free(got);                                                                                             \
 	} while (0)
 
 int main(void)
@@ -48,9 +48,11 @@ int main(void)
 	NORM("localhost:5000/web:1.2", "localhost:5000/web:1.2", "host:port and tag");
 	NORM("localhost/web", "localhost/web:latest", "localhost is a registry host");
 	NORM("localhost:5000", "docker.io/library/localhost:5000", "no slash: the colon is a tag");
-	NORM("Registry.Example/web", "Registry.Example/web:latest", "an upper-case first part is a host, kept as written");
+	NORM("Registry.Example/web", "Registry.Example/web:latest",
+	     "an upper-case first part is a host, kept as written");
 	NORM("[::1]:5000/web", "[::1]:5000/web:latest", "an IPv6 host");
-	NORM("redis@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	NORM("redis@sha256:"
+	     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 	     "docker.io/library/redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 	     "a digest gets no :latest");
 	NORM("redis:7@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",

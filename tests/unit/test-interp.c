@@ -9,7 +9,10 @@
 static const char *lookup(void *data, const char *name)
 {
 	static const char *const vars[][2] = {
-		{ "FOO", "foo" }, { "EMPTY", "" }, { "Mixed_9", "m9" }, { "B", "bee" },
+		{ "FOO", "foo" },
+		{ "EMPTY", "" },
+		{ "Mixed_9", "m9" },
+		{ "B", "bee" },
 	};
 	size_t i;
 
@@ -86,8 +89,12 @@ static void test_invalid(void)
 {
 	const char *bad[] = { "${", "${FOO", "${}", "${1A}", "${FOO:x}", "${FOO:-x", "${ FOO}", "${FOO }" };
 	/* compose v2 keeps a '$' that starts nothing (1.29 rejected these). */
-	const char *literal[][2] = { { "$", "$" }, { "a $", "a $" }, { "$1", "$1" }, { "$-", "$-" },
-				     { "ok $FOO then $", "ok foo then $" }, { "echo $(date)", "echo $(date)" } };
+	const char *literal[][2] = { { "$", "$" },
+				     { "a $", "a $" },
+				     { "$1", "$1" },
+				     { "$-", "$-" },
+				     { "ok $FOO then $", "ok foo then $" },
+				     { "echo $(date)", "echo $(date)" } };
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

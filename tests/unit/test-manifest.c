@@ -30,13 +30,13 @@ static char *load(const char *text, struct manifest **out)
 	return strbuf_detach(&sb);
 }
 
-#define EXPECT_ERROR(text, want, name)                                  \
-	do {                                                            \
-		char *got = load(text, NULL);                           \
-		ok(strstr(got, want) != NULL, "%s", name);              \
-		if (!strstr(got, want))                                 \
-			printf("#   got: %s#   want: %s\n", got, want); \
-		free(got);                                              \
+#define EXPECT_ERROR(text, want, name)                                                                                 \
+	do {                                                                                                           \
+		char *got = load(text, NULL);                                                                          \
+		ok(strstr(got, want) != NULL, "%s", name);                                                             \
+		if (!strstr(got, want))                                                                                \
+			printf("#   got: %s#   want: %s\n", got, want);                                                \
+		free(got);                                                                                             \
 	} while (0)
 
 static void test_minimal(void)

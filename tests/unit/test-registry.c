@@ -47,14 +47,19 @@ static void fake_reply(int fd, const char *req, const char *file, int port)
 	char buf[1024];
 
 	if (strstr(req, "Authorization: Bearer T"))
-		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:d\r\n"
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 200 OK\r\nDocker-Content-Digest: sha256:d\r\n"
 			 "Content-Length: 0\r\nConnection: close\r\n\r\n");
 	else if (strstr(req, "/blobs/"))
-		snprintf(buf, sizeof(buf), "HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1:%d/blob\r\n"
-			 "Content-Length: 0\r\nConnection: close\r\n\r\n", port);
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1:%d/blob\r\n"
+			 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+			 port);
 	else
-		snprintf(buf, sizeof(buf), "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer "
-			 "realm=\"file://%s\",service=\"fake\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", file);
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer "
+			 "realm=\"file://%s\",service=\"fake\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			 file);
 	if (write(fd, buf, strlen(buf)) < 0)
 		_exit(1);
 }
@@ -79,7 +84,7 @@ static pid_t fake_registry(const char *file, int *port)
 		close(s);
 		return pid;
 	}
-	alarm(60);  /* never outlive a stuck test */
+	alarm(60); /* never outlive a stuck test */
 	while ((c = accept(s, NULL, NULL)) >= 0) {
 		for (got = 0; got < sizeof(req) - 1 && (n = read(c, req + got, sizeof(req) - 1 - got)) > 0;) {
 			got += (size_t)n;
@@ -147,10 +152,10 @@ int main(void)
 	char dir[] = "/tmp/ccbuild-test-registry.XXXXXX";
 	char *host, *path, *ref, *auth, *json;
 	cleanup_free char *cfg = NULL, *helper = NULL, *newpath = NULL, *loud = NULL;
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  /* both reserve terabytes of address space */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) /* both reserve terabytes of address space */
 	struct rlimit lim = { (rlim_t)1 << 30, (rlim_t)1 << 30 };
 
-	setrlimit(RLIMIT_AS, &lim);  /* an unbounded reader fails here, not in swap */
+	setrlimit(RLIMIT_AS, &lim); /* an unbounded reader fails here, not in swap */
 #endif
 
 	ok(registry_split("127.0.0.1:5000/shop/web:1.2", &host, &path, &ref) == 0 && !strcmp(host, "127.0.0.1:5000") &&

@@ -13,35 +13,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char want_junit[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ccbuild scans\">\n"
-	"  <testsuite name=\"policy\">\n"
-	"    <testcase classname=\"ccbuild.scan.policy\" name=\"web: non_root\">\n"
-	"      <failure message=\"no USER: the image runs as root\" type=\"non_root\"/>\n"
-	"    </testcase>\n"
-	"    <testcase classname=\"ccbuild.scan.policy\" name=\"web: labels\">\n"
-	"      <system-out>missing &lt;team&gt; &amp; &quot;owner&quot;</system-out>\n"
-	"    </testcase>\n"
-	"    <testcase classname=\"ccbuild.scan.policy\" name=\"api: non_root\">\n"
-	"      <skipped message=\"cancelled\"/>\n"
-	"    </testcase>\n"
-	"    <testcase classname=\"ccbuild.scan.policy\" name=\"api: labels\">\n"
-	"      <skipped message=\"cancelled\"/>\n"
-	"    </testcase>\n"
-	"  </testsuite>\n"
-	"  <testsuite name=\"trivy\">\n"
-	"    <testcase classname=\"ccbuild.scan.trivy\" name=\"web\" time=\"1.234\">\n"
-	"      <failure message=\"scan trivy: image web: trivy exited 1 | &apos;x&apos;\"/>\n"
-	"    </testcase>\n"
-	"    <testcase classname=\"ccbuild.scan.trivy\" name=\"api\" time=\"0.050\">\n"
-	"    </testcase>\n"
-	"  </testsuite>\n"
-	"</testsuites>\n";
+static const char want_junit[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ccbuild scans\">\n"
+				 "  <testsuite name=\"policy\">\n"
+				 "    <testcase classname=\"ccbuild.scan.policy\" name=\"web: non_root\">\n"
+				 "      <failure message=\"no USER: the image runs as root\" type=\"non_root\"/>\n"
+				 "    </testcase>\n"
+				 "    <testcase classname=\"ccbuild.scan.policy\" name=\"web: labels\">\n"
+				 "      <system-out>missing &lt;team&gt; &amp; &quot;owner&quot;</system-out>\n"
+				 "    </testcase>\n"
+				 "    <testcase classname=\"ccbuild.scan.policy\" name=\"api: non_root\">\n"
+				 "      <skipped message=\"cancelled\"/>\n"
+				 "    </testcase>\n"
+				 "    <testcase classname=\"ccbuild.scan.policy\" name=\"api: labels\">\n"
+				 "      <skipped message=\"cancelled\"/>\n"
+				 "    </testcase>\n"
+				 "  </testsuite>\n"
+				 "  <testsuite name=\"trivy\">\n"
+				 "    <testcase classname=\"ccbuild.scan.trivy\" name=\"web\" time=\"1.234\">\n"
+				 "      <failure message=\"scan trivy: image web: trivy exited 1 | &apos;x&apos;\"/>\n"
+				 "    </testcase>\n"
+				 "    <testcase classname=\"ccbuild.scan.trivy\" name=\"api\" time=\"0.050\">\n"
+				 "    </testcase>\n"
+				 "  </testsuite>\n"
+				 "</testsuites>\n";
 
-static const char want_annotations[] =
-	"::error title=scan%3Aweb%3Apolicy::no USER%0Aand more\n"
-	"::error title=scan%3Aweb%3Atrivy::scan trivy: image web: trivy exited 1 | 'x'\n"
-	"::error title=scan%3Aapi%3Atrivy::scan failed\n";
+static const char want_annotations[] = "::error title=scan%3Aweb%3Apolicy::no USER%0Aand more\n"
+				       "::error title=scan%3Aweb%3Atrivy::scan trivy: image web: trivy exited 1 | 'x'\n"
+				       "::error title=scan%3Aapi%3Atrivy::scan failed\n";
 
 static char *capture(int (*fn)(const struct runner *, FILE *), const struct runner *r, int *rc)
 {
@@ -56,10 +54,12 @@ static char *capture(int (*fn)(const struct runner *, FILE *), const struct runn
 
 int main(void)
 {
-	struct image imgs[2] = { { .spec = { .key = "web", .ref = "web:latest" } }, { .spec = { .key = "api", .ref = "api:latest" } } };
+	struct image imgs[2] = { { .spec = { .key = "web", .ref = "web:latest" } },
+				 { .spec = { .key = "api", .ref = "api:latest" } } };
 	struct scan_spec specs[2] = { { .name = "policy" }, { .name = "trivy" } };
-	struct scan_target targets[4] = { { &imgs[0], &specs[0] }, { &imgs[1], &specs[0] },
-					   { &imgs[0], &specs[1] }, { &imgs[1], &specs[1] } };
+	struct scan_target targets[4] = {
+		{ &imgs[0], &specs[0] }, { &imgs[1], &specs[0] }, { &imgs[0], &specs[1] }, { &imgs[1], &specs[1] }
+	};
 	struct profile_spec prof = { .name = "prod" };
 	struct project p = { 0 };
 	struct runner r;
@@ -80,13 +80,12 @@ int main(void)
 		graph_add(&p.graph, id, &step_kind_scan, &targets[k]);
 	}
 	runner_init(&r, &p);
-	r.results[0].status = STEP_FAILED;  /* not a test: never reported */
+	r.results[0].status = STEP_FAILED; /* not a test: never reported */
 	r.results[1].status = STEP_FAILED;
 	r.results[1].error = xstrdup("no USER\nand more");
-	r.results[1].report = json_pack(
-		"{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "findings", "rule", "non_root", "level", "error", "evidence",
-		"no USER: the image runs as root", "rule", "labels", "level", "warn", "evidence",
-		"missing <team> & \"owner\"");
+	r.results[1].report = json_pack("{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "findings", "rule", "non_root",
+					"level", "error", "evidence", "no USER: the image runs as root", "rule",
+					"labels", "level", "warn", "evidence", "missing <team> & \"owner\"");
 	r.results[2].status = STEP_CANCELLED;
 	r.results[3].status = STEP_FAILED;
 	r.results[3].ms = 1234;

@@ -24,10 +24,10 @@ static int kept(const struct retention_item *v, size_t n, const char *tag)
 int main(void)
 {
 	struct retention_item items[] = {
-		{ "latest", "sha256:e", NOW - 1 * DAY, 0, NULL }, { "v1.2.0", "sha256:a", NOW - 90 * DAY, 0, NULL },
+		{ "latest", "sha256:e", NOW - 1 * DAY, 0, NULL },   { "v1.2.0", "sha256:a", NOW - 90 * DAY, 0, NULL },
 		{ "abc1234", "sha256:b", NOW - 60 * DAY, 0, NULL }, { "def5678", "sha256:c", NOW - 40 * DAY, 0, NULL },
 		{ "stable", "sha256:c", NOW - 40 * DAY, 0, NULL },  { "0123abc", "sha256:d", NOW - 10 * DAY, 0, NULL },
-		{ "e", "sha256:e", NOW - 1 * DAY, 0, NULL },	     { "old", "sha256:f", -1, 0, NULL },
+		{ "e", "sha256:e", NOW - 1 * DAY, 0, NULL },	    { "old", "sha256:f", -1, 0, NULL },
 	};
 	size_t n = sizeof(items) / sizeof(items[0]);
 	struct retention p = { 2, 30 * DAY, { 0 } };

@@ -17,8 +17,7 @@ static struct scan_findings run(const char *rules_json, const char *inspect_json
 	struct cc_error *err = NULL;
 	const char *k;
 
-	json_object_foreach(r, k, v)
-		kvlist_set(&rules, k, json_string_value(v));
+	json_object_foreach(r, k, v) kvlist_set(&rules, k, json_string_value(v));
 	if (base)
 		strlist_push(&bases, base);
 	if (scanpolicy_check(&rules, NULL, in, h, &bases, &f, &err) < 0)
@@ -93,11 +92,12 @@ static void test_secrets(void)
 	f = run("{\"secrets\":\"error\"}", "{\"Config\":{\"Env\":[\"AWS=AKIAIOSFODNN7EXAMPLE\"]}}", NULL, NULL);
 	ok(has(&f, "secrets", "AWS access key"), "AWS access key id");
 	scan_findings_release(&f);
-	f = run("{\"secrets\":\"error\"}", "{\"Config\":{\"Labels\":{\"k\":\"-----BEGIN RSA PRIVATE KEY-----\\nabc\"}}}",
-		NULL, NULL);
+	f = run("{\"secrets\":\"error\"}",
+		"{\"Config\":{\"Labels\":{\"k\":\"-----BEGIN RSA PRIVATE KEY-----\\nabc\"}}}", NULL, NULL);
 	ok(has(&f, "secrets", "private key"), "private key in a label");
 	scan_findings_release(&f);
-	f = run("{\"secrets\":\"error\"}", "{\"Config\":{\"Env\":[\"X=q8Zr2LxV7mPw4Tn9Kc3Hs6Bd1Fg5Jy0A\"]}}", NULL, NULL);
+	f = run("{\"secrets\":\"error\"}", "{\"Config\":{\"Env\":[\"X=q8Zr2LxV7mPw4Tn9Kc3Hs6Bd1Fg5Jy0A\"]}}", NULL,
+		NULL);
 	ok(has(&f, "secrets", "high-entropy"), "high-entropy value");
 	scan_findings_release(&f);
 	f = run("{\"secrets\":\"error\"}",
@@ -118,7 +118,8 @@ static void test_size_and_base(void)
 	struct scan_findings f;
 
 	ok(scanpolicy_size("500MB") == 500000000 && scanpolicy_size("1.5GiB") == 1610612736 &&
-		   scanpolicy_size("800k") == 800000 && scanpolicy_size("1234") == 1234 && scanpolicy_size("5 parsecs") < 0,
+		   scanpolicy_size("800k") == 800000 && scanpolicy_size("1234") == 1234 &&
+		   scanpolicy_size("5 parsecs") < 0,
 	   "sizes parse");
 	/* (int64_t) of an out-of-range double is undefined: it gave INT64_MIN */
 	ok(scanpolicy_size("9999999999GiB") == -2 && scanpolicy_size("9223372036854775808") == -2 &&

@@ -14,11 +14,11 @@ static const struct step_kind kind = { .name = "build" };
 struct ctx {
 	pthread_mutex_t mu;
 	const struct graph *g;
-	int fail_step;            /* -1 none */
+	int fail_step; /* -1 none */
 	int concurrent, max_concurrent;
-	size_t order[16], norder; /* finish order */
-	int started_ok;           /* deps had finished when each step started */
-	enum step_status seen[16];/* what finished() was told, under mu */
+	size_t order[16], norder;  /* finish order */
+	int started_ok;		   /* deps had finished when each step started */
+	enum step_status seen[16]; /* what finished() was told, under mu */
 	atomic_int *cancel;
 };
 

@@ -32,8 +32,7 @@ static void put(const char *dir, const char *name, const char *text, time_t mtim
 }
 
 /* Walk + hash through cache file `cache`; digests of the walk in *d. */
-static struct statcache_stats run(const char *dir, const char *cache, unsigned char (**d)[32],
-				  char **warning)
+static struct statcache_stats run(const char *dir, const char *cache, unsigned char (**d)[32], char **warning)
 {
 	struct ctx_list l = CTX_LIST_INIT;
 	struct statcache_stats st = { 0 };

@@ -75,8 +75,7 @@ static void test_roundtrip(void)
 	ok(r.tags.n == 1 && !strcmp(r.tags.v[0], "web:dev"), "tags");
 	is_int(r.time, 1700000000, "time");
 	is_int(state_load_files(dir, &r, &got, &w), 1, "manifest loads");
-	ok(got.n == 2 && !strcmp(got.v[1].path, "dir/b") && got.v[1].digest[31] == 0x22,
-	   "manifest round-trips");
+	ok(got.n == 2 && !strcmp(got.v[1].path, "dir/b") && got.v[1].digest[31] == 0x22, "manifest round-trips");
 	files_a = path_join(dir, r.files);
 	hash_manifest_release(&got);
 	step_record_release(&r);

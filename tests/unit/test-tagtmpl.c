@@ -27,8 +27,10 @@ static char *joined(const char *t, const struct gitinfo *g, const char *hash)
 
 int main(void)
 {
-	struct gitinfo g = { .sha = "0123456789abcdef0123456789abcdef01234567", .shortsha = "0123456",
-			     .branch = "feature/Login_x", .describe = "v1.2.3-4-g0123456-dirty" };
+	struct gitinfo g = { .sha = "0123456789abcdef0123456789abcdef01234567",
+			     .shortsha = "0123456",
+			     .branch = "feature/Login_x",
+			     .describe = "v1.2.3-4-g0123456-dirty" };
 	struct gitinfo tagged = { .sha = "0123", .shortsha = "0123", .branch = "main", .describe = "v2.10.0" };
 	struct gitinfo none = { .sha = "", .shortsha = "", .branch = "main", .describe = "" };
 	const char *h = "aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899";

@@ -66,8 +66,8 @@ static int slurp(const struct tar_entry *e, size_t n, struct strbuf *out, struct
 	return got < 0 ? -1 : 0;
 }
 
-static void check_entry(struct archive *a, struct archive_entry *ae, const char *name,
-			mode_t mode, const char *content, size_t len)
+static void check_entry(struct archive *a, struct archive_entry *ae, const char *name, mode_t mode, const char *content,
+			size_t len)
 {
 	cleanup_free char *buf = xmalloc(len + 1);
 
@@ -76,8 +76,8 @@ static void check_entry(struct archive *a, struct archive_entry *ae, const char 
 	ok(archive_entry_uid(ae) == 0 && archive_entry_gid(ae) == 0, "%s uid/gid 0", name);
 	ok(!archive_entry_uname(ae) || !*archive_entry_uname(ae), "%s no user name", name);
 	if (content) {
-		ok(archive_read_data(a, buf, len + 1) == (la_ssize_t)len && !memcmp(buf, content, len),
-		   "%s content", name);
+		ok(archive_read_data(a, buf, len + 1) == (la_ssize_t)len && !memcmp(buf, content, len), "%s content",
+		   name);
 	}
 }
 
@@ -146,9 +146,10 @@ int main(void)
 		is_int(slurp(h, 2, &tar, NULL), 0, "stream a hard link");
 		archive_read_support_format_tar(a);
 		archive_read_open_memory(a, tar.buf, tar.len);
-		ok(archive_read_next_header(a, &ae) == ARCHIVE_OK && archive_entry_size(ae) == 6, "first path is the file");
+		ok(archive_read_next_header(a, &ae) == ARCHIVE_OK && archive_entry_size(ae) == 6,
+		   "first path is the file");
 		ok(archive_read_next_header(a, &ae) == ARCHIVE_OK && archive_entry_hardlink(ae) &&
-		   !strcmp(archive_entry_hardlink(ae), "d/a.txt") && archive_entry_size(ae) == 0,
+			   !strcmp(archive_entry_hardlink(ae), "d/a.txt") && archive_entry_size(ae) == 0,
 		   "second path is a hard link to the first, no content");
 		is_int(archive_read_next_header(a, &ae), ARCHIVE_EOF, "and nothing more");
 		archive_read_free(a);

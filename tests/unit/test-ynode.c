@@ -78,16 +78,16 @@ static void test_resolution(void)
 {
 	ok(yaml_plain_is_ambiguous("yes") && yaml_plain_is_ambiguous("1.5") && yaml_plain_is_ambiguous("0x1f"),
 	   "bool, float, hex are not plain strings");
-	ok(yaml_plain_is_ambiguous("22:22") && !yaml_plain_is_ambiguous("8000:8000"),
-	   "sexagesimal ints only up to 59");
+	ok(yaml_plain_is_ambiguous("22:22") && !yaml_plain_is_ambiguous("8000:8000"), "sexagesimal ints only up to 59");
 	ok(!yaml_plain_is_ambiguous("hello") && !yaml_plain_is_ambiguous("1.2.3"), "words and versions are plain");
 }
 
 /* The regexps the scanners replaced (PyYAML's resolver.py), as the oracle. */
 static const char *const old_int_re = "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
 				      "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$";
-static const char *const old_float_re = "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9_]+([eE][-+][0-9]+)?"
-					"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$";
+static const char *const old_float_re =
+	"^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9_]+([eE][-+][0-9]+)?"
+	"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$";
 static const char *const old_ambiguous_re =
 	"^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+"
 	"|[-+]?([0-9][0-9_]*)?\\.[0-9_]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
@@ -107,14 +107,10 @@ static int scanner(int i, const char *s)
 	struct ynode n = { .kind = YNODE_SCALAR, .str = (char *)s };
 
 	switch (i) {
-	case 0:
-		return yaml_plain_is_int(s);
-	case 1:
-		return yaml_plain_is_float(s);
-	case 2:
-		return yaml_plain_is_ambiguous(s);
-	default:
-		return ynode_is_int(&n, NULL);
+	case 0: return yaml_plain_is_int(s);
+	case 1: return yaml_plain_is_float(s);
+	case 2: return yaml_plain_is_ambiguous(s);
+	default: return ynode_is_int(&n, NULL);
 	}
 }
 
@@ -173,10 +169,37 @@ static void oracle_mutate(struct oracle *o, const char *str, const char *alpha, 
 static void test_scanners_match_regexps(void)
 {
 	static const char *const seeds[] = {
-		"0b1_0", "-017", "+1_000", "0x1F_a", "190:20:30", "1:5", "-1.5e+10", ".5E-3", "._", "1_0.",
-		"+.inf", ".NaN", "-190:20:30.15", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
-		"2001-12-14 21:59:43.10 -5", "2001-12-14\t \t21:59:43Z", "2002-1-2 1:02:03 +05:30", "<<", "=",
-		"~", "Null", "ON", "1.2.3", "80:80", "22:22", "-0", "00", "0o7", "1e5", "+",
+		"0b1_0",
+		"-017",
+		"+1_000",
+		"0x1F_a",
+		"190:20:30",
+		"1:5",
+		"-1.5e+10",
+		".5E-3",
+		"._",
+		"1_0.",
+		"+.inf",
+		".NaN",
+		"-190:20:30.15",
+		"2001-12-14",
+		"2001-12-14t21:59:43.10-05:00",
+		"2001-12-14 21:59:43.10 -5",
+		"2001-12-14\t \t21:59:43Z",
+		"2002-1-2 1:02:03 +05:30",
+		"<<",
+		"=",
+		"~",
+		"Null",
+		"ON",
+		"1.2.3",
+		"80:80",
+		"22:22",
+		"-0",
+		"00",
+		"0o7",
+		"1e5",
+		"+",
 	};
 	const char *const res[4] = { old_int_re, old_float_re, old_ambiguous_re, old_dec_re };
 	const char *const names[4] = { "yaml_plain_is_int", "yaml_plain_is_float", "yaml_plain_is_ambiguous",
@@ -301,7 +324,8 @@ static void test_hostile_documents(void)
 	is_str(msg, "h.yml:1:4: found undefined alias 'y'", "undefined alias");
 	free(msg);
 	msg = parse_error("a:\n  b: &p [1, *p]\n", 19);
-	is_str(msg, "h.yml:2:13: alias 'p' inside the node it names (a recursive alias)", "recursive alias, once positioned");
+	is_str(msg, "h.yml:2:13: alias 'p' inside the node it names (a recursive alias)",
+	       "recursive alias, once positioned");
 	free(msg);
 	msg = parse_error("? [a]\n: 1\n", 10);
 	is_str(msg, "h.yml:1:3: mapping keys must be scalars, got a sequence", "non-scalar key");
@@ -345,7 +369,8 @@ static void test_read_bounded(void)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof(path), "%s/fifo.yml", dir);
-	ok(mkfifo(path, 0600) == 0 && ynode_parse_file(path, &n, &err) < 0 && strstr(err->msg, "not a regular file (a FIFO)"),
+	ok(mkfifo(path, 0600) == 0 && ynode_parse_file(path, &n, &err) < 0 &&
+		   strstr(err->msg, "not a regular file (a FIFO)"),
 	   "a FIFO is an error: %s", err ? err->msg : "");
 	cc_error_free(err);
 	err = NULL;

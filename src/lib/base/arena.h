@@ -9,7 +9,10 @@ struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
 };
-#define ARENA_INIT { NULL }
+#define ARENA_INIT                                                                                                     \
+	{                                                                                                              \
+		NULL                                                                                                   \
+	}
 
 /* n bytes aligned for any scalar; owned by the arena. */
 void *arena_alloc(struct arena *a, size_t n);

@@ -12,7 +12,7 @@ struct cc_error;
 
 struct atomicfile {
 	char *path, *tmp; /* owned */
-	FILE *f;          /* write the new contents here */
+	FILE *f;	  /* write the new contents here */
 };
 
 /* Create the temporary file (parent directory must exist). */

@@ -11,18 +11,16 @@
 #include <stdarg.h>
 
 struct cc_error {
-	char *msg;              /* owned; "FILE:LINE:COL: ..." when positioned */
-	struct cc_error *next;  /* further errors (validators), owned */
+	char *msg;	       /* owned; "FILE:LINE:COL: ..." when positioned */
+	struct cc_error *next; /* further errors (validators), owned */
 };
 
 /* Set *err to a new error (appends when *err is already set); returns -1. */
-int cc_error_set(struct cc_error **err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int cc_error_set(struct cc_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like cc_error_set with a va_list. */
 int cc_error_vset(struct cc_error **err, const char *fmt, va_list ap);
 /* Prefix every message of *err with "CONTEXT: "; returns -1. */
-int cc_error_wrap(struct cc_error **err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int cc_error_wrap(struct cc_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Number of errors in the chain. */
 int cc_error_count(const struct cc_error *err);
 /* Free the whole chain; NULL is fine. */

@@ -42,10 +42,10 @@
 #include <string.h>
 
 #define MAX_EXPAND 4096
-#define MAX_REPEAT 1000   /* Go's limit for a {n,m} count */
-#define MAX_DEPTH 1000    /* Go's maximum nesting of groups */
-#define MAX_SIZE 100000   /* nodes glibc will build, estimated */
-#define MAX_BRANCH 500    /* of them optional (?, {0,n}, |): matching time */
+#define MAX_REPEAT 1000 /* Go's limit for a {n,m} count */
+#define MAX_DEPTH 1000	/* Go's maximum nesting of groups */
+#define MAX_SIZE 100000 /* nodes glibc will build, estimated */
+#define MAX_BRANCH 500	/* of them optional (?, {0,n}, |): matching time */
 
 struct goregex {
 	regex_t re;
@@ -108,8 +108,8 @@ static size_t rune_decode(const char *s, uint32_t *r)
 			return 0;
 		c = c << 6 | (p[i] & 0x3F);
 	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10FFFF ||
+	    (c >= 0xD800 && c <= 0xDFFF))
 		return 0;
 	*r = c;
 	return n;
@@ -146,12 +146,23 @@ static int cls_add_named(struct cls *c, const char *name, size_t len)
 	static const struct {
 		const char *name, *ranges;
 	} tab[] = {
-		{ "alnum", "09AZaz" }, { "alpha", "AZaz" }, { "ascii", "\x01\x7f" },
-		{ "blank", "\t\t  " }, { "cntrl", "\x01\x1f\x7f\x7f" }, { "digit", "09" },
-		{ "graph", "!~" }, { "lower", "az" }, { "print", " ~" },
-		{ "punct", "!/:@[`{~" }, { "space", "\t\r  " }, { "upper", "AZ" },
-		{ "word", "09AZ__az" }, { "xdigit", "09AFaf" },
-		{ "d", "09" }, { "s", "\t\n\f\r  " }, { "w", "09AZ__az" },
+		{ "alnum", "09AZaz" },
+		{ "alpha", "AZaz" },
+		{ "ascii", "\x01\x7f" },
+		{ "blank", "\t\t  " },
+		{ "cntrl", "\x01\x1f\x7f\x7f" },
+		{ "digit", "09" },
+		{ "graph", "!~" },
+		{ "lower", "az" },
+		{ "print", " ~" },
+		{ "punct", "!/:@[`{~" },
+		{ "space", "\t\r  " },
+		{ "upper", "AZ" },
+		{ "word", "09AZ__az" },
+		{ "xdigit", "09AFaf" },
+		{ "d", "09" },
+		{ "s", "\t\n\f\r  " },
+		{ "w", "09AZ__az" },
 	};
 	size_t i;
 	const char *r;
@@ -215,8 +226,8 @@ static int parse_escape(struct tr *t, uint32_t *r, struct cls *c)
 	unsigned char e = (unsigned char)*t->p;
 	const char *k;
 
-	if (e && e < 0x80 && !(e >= '0' && e <= '9') && !(e >= 'a' && e <= 'z') &&
-	    !(e >= 'A' && e <= 'Z') && e != '_') {
+	if (e && e < 0x80 && !(e >= '0' && e <= '9') && !(e >= 'a' && e <= 'z') && !(e >= 'A' && e <= 'Z') &&
+	    e != '_') {
 		*r = e;
 		t->p++;
 		return 1;
@@ -352,7 +363,7 @@ static int term_add(struct tr *t, struct term x)
 		t->why = "regexp too large (more than 100000 nodes once its repetitions are expanded)";
 		return -1;
 	}
-	if (g->branches > MAX_BRANCH) {  /* glibc's matching time grows with their cube */
+	if (g->branches > MAX_BRANCH) { /* glibc's matching time grows with their cube */
 		t->why = "regexp too complex (more than 500 optional parts once its repetitions are expanded)";
 		return -1;
 	}
@@ -386,7 +397,7 @@ static int count_range(const char **s, long *min, long *max)
 	if (*p == ',') {
 		p++;
 		if (*p == '}')
-			*max = -2;  /* open; -1 is "too large" */
+			*max = -2; /* open; -1 is "too large" */
 		else if ((*max = count_parse(&p)) == -2)
 			return 0;
 	}
@@ -413,7 +424,7 @@ static int repeat(struct tr *t, char op, long min, long max)
 		if ((min >= 2 || max >= 2) && factor * x.counts > MAX_REPEAT)
 			return t->why = "invalid repeat count", -1;
 	}
-	if (x.kind == TERM_ANCHOR) {  /* glibc will not repeat a bare ^ or $ */
+	if (x.kind == TERM_ANCHOR) { /* glibc will not repeat a bare ^ or $ */
 		strbuf_addch(&t->out, '(');
 		memmove(t->out.buf + x.start + 1, t->out.buf + x.start, t->out.len - x.start - 1);
 		t->out.buf[x.start] = '(';
@@ -430,10 +441,10 @@ static int repeat(struct tr *t, char op, long min, long max)
 	opt = op == '{' ? (max < 0 ? 1 : factor - (size_t)min) : 1;
 	t->g[t->ng - 1].sum.size -= x.size;
 	t->g[t->ng - 1].sum.branches -= x.branches;
-	if (*t->p == '?')  /* lazy: the same matches */
+	if (*t->p == '?') /* lazy: the same matches */
 		t->p++;
 	return term_add(t, (struct term){ TERM_REPEAT, x.start, times * x.size + 1, times * x.branches + opt,
-					 factor ? factor * x.counts : 0 });
+					  factor ? factor * x.counts : 0 });
 }
 
 /* Past "?:", "?P<name>" or "?<name>" at t->p (only whether a match exists
@@ -518,7 +529,7 @@ static int alternate(struct tr *t)
 {
 	strbuf_addch(&t->out, '|');
 	t->last = (struct term){ TERM_NONE, t->out.len, 0, 1, 0 };
-	return term_add(t, t->last);  /* one branch more */
+	return term_add(t, t->last); /* one branch more */
 }
 
 static int translate(struct tr *t)
@@ -536,7 +547,8 @@ static int translate(struct tr *t)
 		else if (ch == ')')
 			rc = group_close(t);
 		else if (ch == '|')
-			rc = alternate(t); else if (ch == '*' || ch == '+' || ch == '?')
+			rc = alternate(t);
+		else if (ch == '*' || ch == '+' || ch == '?')
 			rc = repeat(t, ch, 0, 0);
 		else if (ch == '{' && count_range(&t->p, &min, &max))
 			rc = repeat(t, '{', min, max);

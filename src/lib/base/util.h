@@ -24,10 +24,10 @@ char *xvasprintf(const char *fmt, va_list ap);
 /* Grow array *p (element size `size`) so that it holds at least `need`
  * elements; *cap is updated. */
 void xgrow(void *pp, size_t *cap, size_t need, size_t size);
-#define VEC_PUSH(arr, len, cap, val)                                      \
-	do {                                                              \
-		xgrow(&(arr), &(cap), (len) + 1, sizeof(*(arr)));         \
-		(arr)[(len)++] = (val);                                   \
+#define VEC_PUSH(arr, len, cap, val)                                                                                   \
+	do {                                                                                                           \
+		xgrow(&(arr), &(cap), (len) + 1, sizeof(*(arr)));                                                      \
+		(arr)[(len)++] = (val);                                                                                \
 	} while (0)
 
 /* Cleanup attributes (gnu11): free/close/fclose on scope exit.  Hand a
@@ -44,12 +44,14 @@ struct strbuf {
 	char *buf;
 	size_t len, cap;
 };
-#define STRBUF_INIT { NULL, 0, 0 }
+#define STRBUF_INIT                                                                                                    \
+	{                                                                                                              \
+		NULL, 0, 0                                                                                             \
+	}
 void strbuf_add(struct strbuf *sb, const void *data, size_t n);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
-void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Return the buffer ("" when empty) and reset sb; caller frees. */
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);

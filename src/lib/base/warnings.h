@@ -13,8 +13,8 @@
 
 struct cc_warnings {
 	void (*show)(void *data, const char *msg); /* NULL: only collect */
-	void *data;                                /* show's, borrowed */
-	struct strlist seen;                       /* each message once, in order */
+	void *data;				   /* show's, borrowed */
+	struct strlist seen;			   /* each message once, in order */
 	pthread_mutex_t mu;
 };
 

@@ -15,7 +15,13 @@
 
 /* The kinds a value may have: the schema's "type" words. */
 enum {
-	K_STR = 1, K_INT = 2, K_FLOAT = 4, K_BOOL = 8, K_NULL = 16, K_SEQ = 32, K_MAP = 64,
+	K_STR = 1,
+	K_INT = 2,
+	K_FLOAT = 4,
+	K_BOOL = 8,
+	K_NULL = 16,
+	K_SEQ = 32,
+	K_MAP = 64,
 	K_NUM = K_INT | K_FLOAT,
 };
 
@@ -24,16 +30,16 @@ struct field;
 /* A value's type: the kinds it may have and, by kind, what is inside. */
 struct vtype {
 	unsigned kinds;
-	const struct vtype *items;     /* a list: each item (NULL: any) */
-	const struct field *fields;    /* a map with known keys, {NULL}-ended (NULL: free-form) */
-	const struct vtype *values;    /* a free-form map: each value (NULL: any) */
-	const char *const *oneof;      /* a string: one of these, NULL-ended (NULL: any) */
-	int unique;                    /* a list: no two items equal (the schema's uniqueItems) */
+	const struct vtype *items;  /* a list: each item (NULL: any) */
+	const struct field *fields; /* a map with known keys, {NULL}-ended (NULL: free-form) */
+	const struct vtype *values; /* a free-form map: each value (NULL: any) */
+	const char *const *oneof;   /* a string: one of these, NULL-ended (NULL: any) */
+	int unique;		    /* a list: no two items equal (the schema's uniqueItems) */
 };
 
 struct field {
 	const char *key;
-	const struct vtype *type;      /* NULL: anything */
+	const struct vtype *type; /* NULL: anything */
 	int required;
 };
 
@@ -50,7 +56,9 @@ static const struct vtype t_str = { .kinds = K_STR }, t_int = { .kinds = K_INT }
  * are sets); a plain list of strings; command: a string or such a list. */
 static const struct vtype t_strings = { .kinds = K_SEQ, .items = &t_str, .unique = 1 },
 			  t_str_or_list = { .kinds = K_STR | K_SEQ, .items = &t_str, .unique = 1 },
-			  t_list_or_dict = { .kinds = K_SEQ | K_MAP, .items = &t_str, .unique = 1,
+			  t_list_or_dict = { .kinds = K_SEQ | K_MAP,
+					     .items = &t_str,
+					     .unique = 1,
 					     .values = T(.kinds = K_STR | K_NUM | K_NULL) },
 			  t_str_list = { .kinds = K_SEQ, .items = &t_str },
 			  t_command = { .kinds = K_STR | K_SEQ, .items = &t_str };
@@ -64,19 +72,19 @@ static const struct vtype t_build = {
 	.kinds = K_STR | K_MAP,
 	.fields = FIELDS({ "context", &t_str, 0 }, { "dockerfile", &t_str, 0 }, { "args", &t_list_or_dict, 0 },
 			 { "labels", &t_list_or_dict, 0 }, { "cache_from", &t_str_list, 0 }, { "network", &t_str, 0 },
-			 { "target", &t_str, 0 }, { "shm_size", &t_int_str, 0 },
-			 { "extra_hosts", &t_list_or_dict, 0 }, { "isolation", &t_str, 0 },
+			 { "target", &t_str, 0 }, { "shm_size", &t_int_str, 0 }, { "extra_hosts", &t_list_or_dict, 0 },
+			 { "isolation", &t_str, 0 },
 			 /* compose v2 */
-			 { "dockerfile_inline", &t_str, 0 }, { "platforms", &t_strings, 0 },
-			 { "tags", &t_strings, 0 }, { "additional_contexts", &t_list_or_dict, 0 },
-			 { "secrets", &t_file_refs, 0 }, { "ssh", &t_list_or_dict, 0 },
-			 { "entitlements", &t_strings, 0 }, { "privileged", &t_bool, 0 },
+			 { "dockerfile_inline", &t_str, 0 }, { "platforms", &t_strings, 0 }, { "tags", &t_strings, 0 },
+			 { "additional_contexts", &t_list_or_dict, 0 }, { "secrets", &t_file_refs, 0 },
+			 { "ssh", &t_list_or_dict, 0 }, { "entitlements", &t_strings, 0 }, { "privileged", &t_bool, 0 },
 			 { "cache_to", &t_str_list, 0 }, { "no_cache", &t_bool, 0 }, { "pull", &t_bool, 0 },
 			 { "ulimits", &t_ulimits, 0 }),
 };
 
 static const struct vtype t_blkio_limits = {
-	.kinds = K_SEQ, .items = MAP_OF({ "path", &t_str, 0 }, { "rate", &t_int_str, 0 }),
+	.kinds = K_SEQ,
+	.items = MAP_OF({ "path", &t_str, 0 }, { "rate", &t_int_str, 0 }),
 };
 static const struct vtype t_blkio = {
 	.kinds = K_MAP,
@@ -97,19 +105,22 @@ static const struct vtype t_file_refs = {
 static const char *const conditions[] = { "service_started", "service_healthy", "service_completed_successfully",
 					  NULL };
 static const struct vtype t_depends_on = {
-	.kinds = K_SEQ | K_MAP, .items = &t_str,
+	.kinds = K_SEQ | K_MAP,
+	.items = &t_str,
 	.values = MAP_OF({ "condition", T(.kinds = K_STR, .oneof = conditions), 1 }),
 };
 
 /* env_file: a path, or (compose v2) {path, required, format}. */
 static const struct vtype t_env_file = {
-	.kinds = K_STR | K_SEQ, .unique = 1,
+	.kinds = K_STR | K_SEQ,
+	.unique = 1,
 	.items = T(.kinds = K_STR | K_MAP,
 		   .fields = FIELDS({ "path", &t_str, 1 }, { "required", &t_bool, 0 }, { "format", &t_str, 0 })),
 };
 
 static const struct vtype t_extends = {
-	.kinds = K_STR | K_MAP, .fields = FIELDS({ "service", &t_str, 1 }, { "file", &t_str, 0 }),
+	.kinds = K_STR | K_MAP,
+	.fields = FIELDS({ "service", &t_str, 1 }, { "file", &t_str, 0 }),
 };
 
 static const struct vtype t_healthcheck = {
@@ -126,7 +137,8 @@ static const struct vtype t_logging = {
 };
 
 static const struct vtype t_service_networks = {
-	.kinds = K_SEQ | K_MAP, .items = &t_str,
+	.kinds = K_SEQ | K_MAP,
+	.items = &t_str,
 	.values = T(.kinds = K_MAP | K_NULL,
 		    .fields = FIELDS({ "aliases", &t_strings, 0 }, { "ipv4_address", &t_str, 0 },
 				     { "ipv6_address", &t_str, 0 }, { "link_local_ips", &t_strings, 0 },
@@ -134,7 +146,8 @@ static const struct vtype t_service_networks = {
 };
 
 static const struct vtype t_ports = {
-	.kinds = K_SEQ, .unique = 1,
+	.kinds = K_SEQ,
+	.unique = 1,
 	.items = T(.kinds = K_NUM | K_STR | K_MAP,
 		   .fields = FIELDS({ "mode", &t_str, 0 }, { "target", &t_int, 0 }, { "published", &t_int, 0 },
 				    { "protocol", &t_str, 0 })),
@@ -148,7 +161,8 @@ static const struct vtype t_ulimits = {
 };
 
 static const struct vtype t_volumes = {
-	.kinds = K_SEQ, .unique = 1,
+	.kinds = K_SEQ,
+	.unique = 1,
 	.items = T(.kinds = K_STR | K_MAP,
 		   .fields = FIELDS({ "type", &t_str, 1 }, { "source", &t_str, 0 }, { "target", &t_str, 0 },
 				    { "read_only", &t_bool, 0 }, { "consistency", &t_str, 0 },
@@ -167,8 +181,8 @@ static const struct vtype t_update = {
 
 static const struct vtype t_devices = {
 	.kinds = K_SEQ,
-	.items = MAP_OF({ "capabilities", &t_strings, 0 }, { "count", &t_int_str, 0 },
-			{ "device_ids", &t_strings, 0 }, { "driver", &t_str, 0 }, { "options", &t_list_or_dict, 0 }),
+	.items = MAP_OF({ "capabilities", &t_strings, 0 }, { "count", &t_int_str, 0 }, { "device_ids", &t_strings, 0 },
+			{ "driver", &t_str, 0 }, { "options", &t_list_or_dict, 0 }),
 };
 
 static const struct vtype t_generic_resources = {
@@ -179,9 +193,10 @@ static const struct vtype t_generic_resources = {
 static const struct vtype t_resources = {
 	.kinds = K_MAP,
 	.fields = FIELDS({ "limits", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 }), 0 },
-			 { "reservations", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 },
-						  { "generic_resources", &t_generic_resources, 0 },
-						  { "devices", &t_devices, 0 }), 0 }),
+			 { "reservations",
+			   MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 },
+				  { "generic_resources", &t_generic_resources, 0 }, { "devices", &t_devices, 0 }),
+			   0 }),
 };
 
 static const struct vtype t_deploy = {
@@ -189,21 +204,27 @@ static const struct vtype t_deploy = {
 	.fields = FIELDS({ "mode", &t_str, 0 }, { "endpoint_mode", &t_str, 0 }, { "replicas", &t_int, 0 },
 			 { "labels", &t_list_or_dict, 0 }, { "rollback_config", &t_update, 0 },
 			 { "update_config", &t_update, 0 }, { "resources", &t_resources, 0 },
-			 { "restart_policy", MAP_OF({ "condition", &t_str, 0 }, { "delay", &t_str, 0 },
-						    { "max_attempts", &t_int, 0 }, { "window", &t_str, 0 }), 0 },
-			 { "placement", MAP_OF({ "constraints", &t_str_list, 0 },
-					       { "preferences", LIST_OF(MAP_OF({ "spread", &t_str, 0 })), 0 },
-					       { "max_replicas_per_node", &t_int, 0 }), 0 }),
+			 { "restart_policy",
+			   MAP_OF({ "condition", &t_str, 0 }, { "delay", &t_str, 0 }, { "max_attempts", &t_int, 0 },
+				  { "window", &t_str, 0 }),
+			   0 },
+			 { "placement",
+			   MAP_OF({ "constraints", &t_str_list, 0 },
+				  { "preferences", LIST_OF(MAP_OF({ "spread", &t_str, 0 })), 0 },
+				  { "max_replicas_per_node", &t_int, 0 }),
+			   0 }),
 };
 
 static const char *const cgroup_modes[] = { "host", "private", NULL };
 static const char *const watch_actions[] = { "rebuild", "sync", "sync+restart", NULL };
 static const struct vtype t_develop = {
 	.kinds = K_MAP,
-	.fields = FIELDS({ "watch", LIST_OF(T(.kinds = K_MAP,
-					       .fields = FIELDS({ "path", &t_str, 1 },
-								{ "action", T(.kinds = K_STR, .oneof = watch_actions), 1 },
-								{ "target", &t_str, 0 }, { "ignore", &t_str_list, 0 }))), 0 }),
+	.fields = FIELDS(
+		{ "watch",
+		  LIST_OF(T(.kinds = K_MAP, .fields = FIELDS({ "path", &t_str, 1 },
+							     { "action", T(.kinds = K_STR, .oneof = watch_actions), 1 },
+							     { "target", &t_str, 0 }, { "ignore", &t_str_list, 0 }))),
+		  0 }),
 };
 static const struct vtype t_hooks = {
 	.kinds = K_SEQ,
@@ -212,48 +233,104 @@ static const struct vtype t_hooks = {
 };
 
 static const struct field service_fields[] = {
-	{ "blkio_config", &t_blkio, 0 }, { "build", &t_build, 0 }, { "cap_add", &t_strings, 0 },
-	{ "cap_drop", &t_strings, 0 }, { "cgroup_parent", &t_str, 0 }, { "command", &t_command, 0 },
-	{ "configs", &t_file_refs, 0 }, { "container_name", &t_str, 0 }, { "cpu_count", &t_int, 0 },
-	{ "cpu_percent", &t_int, 0 }, { "cpu_period", &t_num_str, 0 }, { "cpu_quota", &t_num_str, 0 },
-	{ "cpu_rt_period", &t_num_str, 0 }, { "cpu_rt_runtime", &t_num_str, 0 }, { "cpu_shares", &t_num_str, 0 },
-	{ "cpus", &t_num_str, 0 }, { "cpuset", &t_str, 0 },
+	{ "blkio_config", &t_blkio, 0 },
+	{ "build", &t_build, 0 },
+	{ "cap_add", &t_strings, 0 },
+	{ "cap_drop", &t_strings, 0 },
+	{ "cgroup_parent", &t_str, 0 },
+	{ "command", &t_command, 0 },
+	{ "configs", &t_file_refs, 0 },
+	{ "container_name", &t_str, 0 },
+	{ "cpu_count", &t_int, 0 },
+	{ "cpu_percent", &t_int, 0 },
+	{ "cpu_period", &t_num_str, 0 },
+	{ "cpu_quota", &t_num_str, 0 },
+	{ "cpu_rt_period", &t_num_str, 0 },
+	{ "cpu_rt_runtime", &t_num_str, 0 },
+	{ "cpu_shares", &t_num_str, 0 },
+	{ "cpus", &t_num_str, 0 },
+	{ "cpuset", &t_str, 0 },
 	{ "credential_spec", MAP_OF({ "config", &t_str, 0 }, { "file", &t_str, 0 }, { "registry", &t_str, 0 }), 0 },
-	{ "depends_on", &t_depends_on, 0 }, { "deploy", &t_deploy, 0 }, { "device_cgroup_rules", &t_strings, 0 },
-	{ "devices", &t_strings, 0 }, { "dns", &t_str_or_list, 0 }, { "dns_opt", &t_strings, 0 },
-	{ "dns_search", &t_str_or_list, 0 }, { "domainname", &t_str, 0 }, { "entrypoint", &t_command, 0 },
-	{ "env_file", &t_env_file, 0 }, { "environment", &t_list_or_dict, 0 },
-	{ "expose", SET_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "extends", &t_extends, 0 },
-	{ "external_links", &t_strings, 0 }, { "extra_hosts", &t_list_or_dict, 0 },
-	{ "group_add", SET_OF(T(.kinds = K_STR | K_NUM)), 0 }, { "healthcheck", &t_healthcheck, 0 },
-	{ "hostname", &t_str, 0 }, { "image", &t_str, 0 }, { "init", &t_bool, 0 }, { "ipc", &t_str, 0 },
-	{ "isolation", &t_str, 0 }, { "labels", &t_list_or_dict, 0 }, { "links", &t_strings, 0 },
-	{ "logging", &t_logging, 0 }, { "mac_address", &t_str, 0 }, { "mem_limit", &t_num_str, 0 },
-	{ "mem_reservation", &t_int_str, 0 }, { "mem_swappiness", &t_int, 0 }, { "memswap_limit", &t_num_str, 0 },
-	{ "network_mode", &t_str, 0 }, { "networks", &t_service_networks, 0 }, { "oom_kill_disable", &t_bool, 0 },
-	{ "oom_score_adj", &t_int, 0 }, { "pid", T(.kinds = K_STR | K_NULL), 0 }, { "pids_limit", &t_num_str, 0 },
-	{ "platform", &t_str, 0 }, { "ports", &t_ports, 0 }, { "privileged", &t_bool, 0 },
-	{ "profiles", &t_strings, 0 }, { "pull_policy", T(.kinds = K_STR, .oneof = pull_policies), 0 },
-	{ "read_only", &t_bool, 0 }, { "restart", &t_str, 0 }, { "runtime", &t_str, 0 }, { "scale", &t_int, 0 },
-	{ "secrets", &t_file_refs, 0 }, { "security_opt", &t_strings, 0 }, { "shm_size", &t_num_str, 0 },
-	{ "stdin_open", &t_bool, 0 }, { "stop_grace_period", &t_str, 0 }, { "stop_signal", &t_str, 0 },
-	{ "storage_opt", &t_map, 0 }, { "sysctls", &t_list_or_dict, 0 }, { "tmpfs", &t_str_or_list, 0 },
-	{ "tty", &t_bool, 0 }, { "ulimits", &t_ulimits, 0 }, { "user", &t_str, 0 }, { "userns_mode", &t_str, 0 },
-	{ "volumes", &t_volumes, 0 }, { "volumes_from", &t_strings, 0 }, { "working_dir", &t_str, 0 },
+	{ "depends_on", &t_depends_on, 0 },
+	{ "deploy", &t_deploy, 0 },
+	{ "device_cgroup_rules", &t_strings, 0 },
+	{ "devices", &t_strings, 0 },
+	{ "dns", &t_str_or_list, 0 },
+	{ "dns_opt", &t_strings, 0 },
+	{ "dns_search", &t_str_or_list, 0 },
+	{ "domainname", &t_str, 0 },
+	{ "entrypoint", &t_command, 0 },
+	{ "env_file", &t_env_file, 0 },
+	{ "environment", &t_list_or_dict, 0 },
+	{ "expose", SET_OF(T(.kinds = K_STR | K_NUM)), 0 },
+	{ "extends", &t_extends, 0 },
+	{ "external_links", &t_strings, 0 },
+	{ "extra_hosts", &t_list_or_dict, 0 },
+	{ "group_add", SET_OF(T(.kinds = K_STR | K_NUM)), 0 },
+	{ "healthcheck", &t_healthcheck, 0 },
+	{ "hostname", &t_str, 0 },
+	{ "image", &t_str, 0 },
+	{ "init", &t_bool, 0 },
+	{ "ipc", &t_str, 0 },
+	{ "isolation", &t_str, 0 },
+	{ "labels", &t_list_or_dict, 0 },
+	{ "links", &t_strings, 0 },
+	{ "logging", &t_logging, 0 },
+	{ "mac_address", &t_str, 0 },
+	{ "mem_limit", &t_num_str, 0 },
+	{ "mem_reservation", &t_int_str, 0 },
+	{ "mem_swappiness", &t_int, 0 },
+	{ "memswap_limit", &t_num_str, 0 },
+	{ "network_mode", &t_str, 0 },
+	{ "networks", &t_service_networks, 0 },
+	{ "oom_kill_disable", &t_bool, 0 },
+	{ "oom_score_adj", &t_int, 0 },
+	{ "pid", T(.kinds = K_STR | K_NULL), 0 },
+	{ "pids_limit", &t_num_str, 0 },
+	{ "platform", &t_str, 0 },
+	{ "ports", &t_ports, 0 },
+	{ "privileged", &t_bool, 0 },
+	{ "profiles", &t_strings, 0 },
+	{ "pull_policy", T(.kinds = K_STR, .oneof = pull_policies), 0 },
+	{ "read_only", &t_bool, 0 },
+	{ "restart", &t_str, 0 },
+	{ "runtime", &t_str, 0 },
+	{ "scale", &t_int, 0 },
+	{ "secrets", &t_file_refs, 0 },
+	{ "security_opt", &t_strings, 0 },
+	{ "shm_size", &t_num_str, 0 },
+	{ "stdin_open", &t_bool, 0 },
+	{ "stop_grace_period", &t_str, 0 },
+	{ "stop_signal", &t_str, 0 },
+	{ "storage_opt", &t_map, 0 },
+	{ "sysctls", &t_list_or_dict, 0 },
+	{ "tmpfs", &t_str_or_list, 0 },
+	{ "tty", &t_bool, 0 },
+	{ "ulimits", &t_ulimits, 0 },
+	{ "user", &t_str, 0 },
+	{ "userns_mode", &t_str, 0 },
+	{ "volumes", &t_volumes, 0 },
+	{ "volumes_from", &t_strings, 0 },
+	{ "working_dir", &t_str, 0 },
 	/* compose v2: in the model and in config; the lifecycle hooks and
 	 * develop.watch are for `ccbuild up`/sync to act on. */
-	{ "annotations", &t_list_or_dict, 0 }, { "attach", &t_bool, 0 },
-	{ "cgroup", T(.kinds = K_STR, .oneof = cgroup_modes), 0 }, { "develop", &t_develop, 0 },
-	{ "post_start", &t_hooks, 0 }, { "pre_stop", &t_hooks, 0 }, { "uts", &t_str, 0 },
+	{ "annotations", &t_list_or_dict, 0 },
+	{ "attach", &t_bool, 0 },
+	{ "cgroup", T(.kinds = K_STR, .oneof = cgroup_modes), 0 },
+	{ "develop", &t_develop, 0 },
+	{ "post_start", &t_hooks, 0 },
+	{ "pre_stop", &t_hooks, 0 },
+	{ "uts", &t_str, 0 },
 	{ NULL, NULL, 0 },
 };
 
 static const struct vtype t_ipam = {
 	.kinds = K_MAP,
 	.fields = FIELDS({ "driver", &t_str, 0 },
-			 { "config", LIST_OF(MAP_OF({ "subnet", &t_str, 0 }, { "ip_range", &t_str, 0 },
-						    { "gateway", &t_str, 0 },
-						    { "aux_addresses", T(.kinds = K_MAP, .values = &t_str), 0 })), 0 },
+			 { "config",
+			   LIST_OF(MAP_OF({ "subnet", &t_str, 0 }, { "ip_range", &t_str, 0 }, { "gateway", &t_str, 0 },
+					  { "aux_addresses", T(.kinds = K_MAP, .values = &t_str), 0 })),
+			   0 },
 			 { "options", T(.kinds = K_MAP, .values = &t_str), 0 }),
 };
 
@@ -263,35 +340,40 @@ static const struct {
 	struct vtype type;
 } entity_types[] = {
 	{ "services", "service", { .kinds = K_MAP, .fields = service_fields } },
-	{ "networks", "network",
+	{ "networks",
+	  "network",
 	  { .kinds = K_MAP | K_NULL,
 	    .fields = FIELDS({ "name", &t_str, 0 }, { "driver", &t_str, 0 }, { "driver_opts", &t_driver_opts, 0 },
 			     { "ipam", &t_ipam, 0 }, { "external", &t_external, 0 }, { "internal", &t_bool, 0 },
 			     { "enable_ipv6", &t_bool, 0 }, { "attachable", &t_bool, 0 },
 			     { "labels", &t_list_or_dict, 0 }) } },
-	{ "volumes", "volume",
+	{ "volumes",
+	  "volume",
 	  { .kinds = K_MAP | K_NULL,
 	    .fields = FIELDS({ "name", &t_str, 0 }, { "driver", &t_str, 0 }, { "driver_opts", &t_driver_opts, 0 },
 			     { "external", &t_external, 0 }, { "labels", &t_list_or_dict, 0 }) } },
-	{ "secrets", "secret",
+	{ "secrets",
+	  "secret",
 	  { .kinds = K_MAP,
 	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "external", &t_external, 0 },
 			     { "labels", &t_list_or_dict, 0 }, { "driver", &t_str, 0 },
 			     { "driver_opts", &t_driver_opts, 0 }, { "template_driver", &t_str, 0 }) } },
-	{ "configs", "config",
+	{ "configs",
+	  "config",
 	  { .kinds = K_MAP,
 	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "external", &t_external, 0 },
 			     { "labels", &t_list_or_dict, 0 }, { "template_driver", &t_str, 0 }) } },
 };
 
-static const char *const top_keys[] = { "version", "name", "include", "services", "networks", "volumes", "secrets",
-					"configs" };
+static const char *const top_keys[] = { "version",  "name",    "include", "services",
+					"networks", "volumes", "secrets", "configs" };
 
 static unsigned kind_of(const struct ynode *v)
 {
-	static const unsigned kinds[] = { [CT_STR] = K_STR, [CT_NULL] = K_NULL, [CT_BOOL] = K_BOOL,
-					  [CT_INT] = K_INT, [CT_FLOAT] = K_FLOAT, [CT_MAP] = K_MAP,
-					  [CT_SEQ] = K_SEQ };
+	static const unsigned kinds[] = {
+		[CT_STR] = K_STR,     [CT_NULL] = K_NULL, [CT_BOOL] = K_BOOL, [CT_INT] = K_INT,
+		[CT_FLOAT] = K_FLOAT, [CT_MAP] = K_MAP,	  [CT_SEQ] = K_SEQ
+	};
 
 	return kinds[ctype_of(v)];
 }
@@ -302,8 +384,8 @@ static char *kinds_words(unsigned kinds)
 	static const struct {
 		unsigned kinds;
 		const char *words;
-	} names[] = { { K_STR, "a string" }, { K_NUM, "a number" }, { K_INT, "an integer" }, { K_FLOAT, "a number" },
-		      { K_BOOL, "a boolean" }, { K_NULL, "null" }, { K_SEQ, "a list" }, { K_MAP, "a mapping" } };
+	} names[] = { { K_STR, "a string" },   { K_NUM, "a number" }, { K_INT, "an integer" }, { K_FLOAT, "a number" },
+		      { K_BOOL, "a boolean" }, { K_NULL, "null" },    { K_SEQ, "a list" },     { K_MAP, "a mapping" } };
 	const char *picked[8];
 	struct strbuf sb = STRBUF_INIT;
 	size_t i, n = 0;
@@ -353,8 +435,8 @@ static char *sub_where(const char *where, const char *path)
 	return *path ? xasprintf("%s%s: ", where, path) : xstrdup(where);
 }
 
-static int check_fields(const struct ynode *map, const struct field *fields, const char *where,
-			const char *path, struct cc_error **err)
+static int check_fields(const struct ynode *map, const struct field *fields, const char *where, const char *path,
+			struct cc_error **err)
 {
 	cleanup_free char *at = sub_where(where, path);
 	const char *names[128];
@@ -379,8 +461,7 @@ static int check_fields(const struct ynode *map, const struct field *fields, con
 	}
 	for (j = 0; j < n; j++)
 		if (fields[j].required && !ynode_map_get(map, names[j]))
-			rc = ynode_error(err, map, "%s%s needs the key '%s'", where, *path ? path : "entry",
-					 names[j]);
+			rc = ynode_error(err, map, "%s%s needs the key '%s'", where, *path ? path : "entry", names[j]);
 	return rc;
 }
 
@@ -441,8 +522,10 @@ static int check_unique(const struct ynode *seq, const char *where, const char *
 	qsort(keys, seq->len, sizeof(*keys), item_key_cmp);
 	for (i = 1; i < seq->len; i++)
 		if (!strcmp(keys[i].key, keys[i - 1].key) && (i < 2 || strcmp(keys[i].key, keys[i - 2].key)))
-			rc = ynode_error(err, seq->items[keys[i].index], "%s%s[%zu] repeats %s[%zu]; its items must be "
-					 "unique", where, path, keys[i].index, path, keys[i - 1].index);
+			rc = ynode_error(err, seq->items[keys[i].index],
+					 "%s%s[%zu] repeats %s[%zu]; its items must be "
+					 "unique",
+					 where, path, keys[i].index, path, keys[i - 1].index);
 	for (i = 0; i < seq->len; i++)
 		free(keys[i].key);
 	free(keys);
@@ -520,15 +603,20 @@ static int limits_agree(const char *name, const struct ynode *s, struct cc_error
 	long long x, y;
 	int rc = 0;
 
-	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR &&
-	    compose_parse_bytes(a->str, &x) == 0 && compose_parse_bytes(b->str, &y) == 0 && x != y)
-		rc = ynode_error(err, a, "services.%s: can't set distinct values on 'mem_limit' and "
-				 "'deploy.resources.limits.memory'", name);
+	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR && compose_parse_bytes(a->str, &x) == 0 &&
+	    compose_parse_bytes(b->str, &y) == 0 && x != y)
+		rc = ynode_error(err, a,
+				 "services.%s: can't set distinct values on 'mem_limit' and "
+				 "'deploy.resources.limits.memory'",
+				 name);
 	a = ynode_map_get(s, "cpus");
 	b = ynode_map_get(lim, "cpus");
-	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR && strtod(a->str, NULL) != strtod(b->str, NULL))
-		rc = ynode_error(err, a, "services.%s: can't set distinct values on 'cpus' and "
-				 "'deploy.resources.limits.cpus'", name);
+	if (a && b && a->kind == YNODE_SCALAR && b->kind == YNODE_SCALAR &&
+	    strtod(a->str, NULL) != strtod(b->str, NULL))
+		rc = ynode_error(err, a,
+				 "services.%s: can't set distinct values on 'cpus' and "
+				 "'deploy.resources.limits.cpus'",
+				 name);
 	return rc;
 }
 
@@ -543,8 +631,10 @@ int compose_check_services(const struct ynode *services, struct cc_error **err)
 		const struct ynode *sec = ynode_map_get(s, "security_opt");
 
 		if (!ynode_map_get(s, "image") && !ynode_map_get(s, "build"))
-			rc = ynode_error(err, s, "Service %s has neither an image nor a build context specified. At "
-					 "least one must be provided.", services->keys[i]->str);
+			rc = ynode_error(err, s,
+					 "Service %s has neither an image nor a build context specified. At "
+					 "least one must be provided.",
+					 services->keys[i]->str);
 		rc |= limits_agree(services->keys[i]->str, s, err);
 		/* compose v2 appends security_opt over the files, then checks
 		 * the schema's uniqueItems on the result. */

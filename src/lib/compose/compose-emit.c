@@ -14,8 +14,8 @@
 /* yaml.v3's isOldBool: YAML 1.1 booleans it quotes to stay readable there. */
 static int old_bool(const char *s)
 {
-	static const char *const words[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-					     "on", "On", "ON", "off", "Off", "OFF" };
+	static const char *const words[] = { "y",  "Y",	 "yes", "Yes", "YES", "n",   "N",   "no",
+					     "No", "NO", "on",	"On",  "ON",  "off", "Off", "OFF" };
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(s, words[i]))

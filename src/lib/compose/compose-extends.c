@@ -52,14 +52,18 @@ static int extends_parse(const char *name, const struct ynode *ext, const char *
 		return 0;
 	}
 	if (ext->kind != YNODE_MAP)
-		return ynode_error(err, ext, "service '%s': extends must be a service name or a mapping with "
-				   "service (and file), not a %s", name, ynode_kind_name(ext));
+		return ynode_error(err, ext,
+				   "service '%s': extends must be a service name or a mapping with "
+				   "service (and file), not a %s",
+				   name, ynode_kind_name(ext));
 	for (i = 0; i < ext->len; i++) {
 		const char *k = ext->keys[i]->str;
 
 		if (strcmp(k, "service") && strcmp(k, "file"))
-			return ynode_error(err, ext->keys[i], "service '%s': extends contains an unsupported option: "
-					   "'%s' (only service and file)", name, k);
+			return ynode_error(err, ext->keys[i],
+					   "service '%s': extends contains an unsupported option: "
+					   "'%s' (only service and file)",
+					   name, k);
 		if (!cnode_is_str(ext->vals[i]))
 			return ynode_error(err, ext->vals[i], "service '%s': extends.%s must be a string", name, k);
 		if (!strcmp(k, "service"))
@@ -82,24 +86,32 @@ static int extended_check(const struct ynode *svc, const char *file, const char 
 
 	for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
 		if (ynode_map_get(svc, banned[i]))
-			return ynode_error(err, at, "Cannot extend service '%s' in %s: services with '%s' cannot be "
-					   "extended", service, file, banned[i]);
+			return ynode_error(err, at,
+					   "Cannot extend service '%s' in %s: services with '%s' cannot be "
+					   "extended",
+					   service, file, banned[i]);
 	if (net && cnode_is_str(net) && str_has_prefix(net->str, "container:"))
-		return ynode_error(err, at, "Cannot extend service '%s' in %s: services with 'net: container' "
-				   "cannot be extended", service, file);
+		return ynode_error(err, at,
+				   "Cannot extend service '%s' in %s: services with 'net: container' "
+				   "cannot be extended",
+				   service, file);
 	if (nm && cnode_is_str(nm) && str_has_prefix(nm->str, "service:"))
-		return ynode_error(err, at, "Cannot extend service '%s' in %s: services with 'network_mode: "
-				   "service' cannot be extended", service, file);
+		return ynode_error(err, at,
+				   "Cannot extend service '%s' in %s: services with 'network_mode: "
+				   "service' cannot be extended",
+				   service, file);
 	if (ynode_map_get(svc, "depends_on"))
-		return ynode_error(err, at, "Cannot extend service '%s' in %s: services with 'depends_on' cannot be "
-				   "extended", service, file);
+		return ynode_error(err, at,
+				   "Cannot extend service '%s' in %s: services with 'depends_on' cannot be "
+				   "extended",
+				   service, file);
 	return 0;
 }
 
 /* Resolve *svc, the service `name` of `file` whose relative paths are
  * relative to `dir`; *svc is replaced by the merged service. */
-static int resolve(struct compose_project *p, const char *file, const char *dir, const char *name,
-		   struct ynode **svc, struct trail *t, struct cc_error **err)
+static int resolve(struct compose_project *p, const char *file, const char *dir, const char *name, struct ynode **svc,
+		   struct trail *t, struct cc_error **err)
 {
 	const struct ynode *ext = ynode_map_get(*svc, "extends"), *root, *services, *found;
 	const char *service, *other, *efile;
@@ -126,8 +138,8 @@ static int resolve(struct compose_project *p, const char *file, const char *dir,
 	base = ynode_clone(found);
 	t->file[t->n] = file;
 	t->service[t->n++] = name;
-	if (resolve(p, efile, pdir, service, &base, t, err) < 0 ||
-	    compose_process_service(pdir, base, err) < 0 || extended_check(base, path, service, ext, err) < 0) {
+	if (resolve(p, efile, pdir, service, &base, t, err) < 0 || compose_process_service(pdir, base, err) < 0 ||
+	    extended_check(base, path, service, ext, err) < 0) {
 		t->n--;
 		ynode_free(base);
 		return -1;

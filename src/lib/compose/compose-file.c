@@ -16,7 +16,7 @@
 
 const char *const compose_sections[COMPOSE_NSECTIONS][2] = {
 	{ "services", "service" }, { "volumes", "volume" }, { "networks", "network" },
-	{ "secrets", "secret" }, { "configs", "config" },
+	{ "secrets", "secret" },   { "configs", "config" },
 };
 
 const char *compose_env_get(const struct compose_project *p, const char *name)
@@ -27,7 +27,7 @@ const char *compose_env_get(const struct compose_project *p, const char *name)
 }
 struct interp_walk {
 	struct compose_project *p;
-	const char *section, *name, *option;   /* for messages, as compose words them */
+	const char *section, *name, *option; /* for messages, as compose words them */
 	struct strlist unset;
 };
 
@@ -113,15 +113,16 @@ static int version_check(const char *file, const struct ynode *root, struct cc_e
 	if (v && !cnode_is_str(v))
 		return ynode_error(err, v, "%s: version must be a string", file);
 	if ((v = ynode_map_get(root, "include")))
-		return ynode_error(err, v, "%s: include: (compose v2) is not supported yet; list the files "
-				   "in the manifest's compose: instead", file);
+		return ynode_error(err, v,
+				   "%s: include: (compose v2) is not supported yet; list the files "
+				   "in the manifest's compose: instead",
+				   file);
 	if (name && !cnode_is_str(name))
 		return ynode_error(err, name, "%s: name must be a string", file);
 	return 0;
 }
 
-static int interp_section(struct compose_project *p, struct ynode *sec, const char *singular,
-			  struct cc_error **err)
+static int interp_section(struct compose_project *p, struct ynode *sec, const char *singular, struct cc_error **err)
 {
 	struct interp_walk w = { p, singular, NULL, NULL, { 0 } };
 	size_t i, j, k;
@@ -192,8 +193,8 @@ int compose_file_load(struct compose_project *p, const char *file, struct ynode 
 	return rc ? -1 : 0;
 }
 
-int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
-		     const struct ynode **root, const char **name, struct cc_error **err)
+int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at, const struct ynode **root,
+		     const char **name, struct cc_error **err)
 {
 	struct ynode *loaded = NULL;
 	size_t i;
@@ -206,7 +207,7 @@ int compose_file_get(struct compose_project *p, const char *path, const struct y
 		}
 	for (i = 0; i < p->next_files; i++)
 		if (!strcmp(p->ext_names[i], path)) {
-			if (p->ext_failed[i])  /* its errors were reported when it was loaded */
+			if (p->ext_failed[i]) /* its errors were reported when it was loaded */
 				return ynode_error(err, at, "extends: %s could not be loaded (see above)", path);
 			*root = p->ext_files[i];
 			*name = p->ext_names[i];

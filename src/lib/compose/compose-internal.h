@@ -22,18 +22,18 @@ enum ctype { CT_STR, CT_NULL, CT_BOOL, CT_INT, CT_FLOAT, CT_MAP, CT_SEQ };
 
 struct compose_project {
 	char *project_dir, *project_name;
-	struct envfile env;          /* interpolation and ${VAR}-less environment lookups */
-	char **file_names;           /* absolute; positions point at these */
-	struct ynode **files;        /* typed, interpolated, one per file */
+	struct envfile env;   /* interpolation and ${VAR}-less environment lookups */
+	char **file_names;    /* absolute; positions point at these */
+	struct ynode **files; /* typed, interpolated, one per file */
 	size_t nfiles;
-	char **ext_names;            /* files loaded for extends: only (absolute) */
+	char **ext_names; /* files loaded for extends: only (absolute) */
 	struct ynode **ext_files;
-	char *ext_failed;            /* 1: that file did not load */
+	char *ext_failed; /* 1: that file did not load */
 	size_t next_files;
-	struct ynode *services;      /* name -> finalised service, sorted by name */
-	struct ynode *config;        /* what `config` prints */
+	struct ynode *services;	      /* name -> finalised service, sorted by name */
+	struct ynode *config;	      /* what `config` prints */
 	struct cc_warnings *warnings; /* borrowed (opts), may be NULL */
-	struct strlist profiles;     /* active compose profiles ("*": all) */
+	struct strlist profiles;      /* active compose profiles ("*": all) */
 };
 
 /* --- compose-file.c --- */
@@ -46,16 +46,15 @@ int compose_file_load(struct compose_project *p, const char *file, struct ynode 
 /* The loaded file at absolute path (one of the -f files, or another loaded
  * now and kept): its tree and the name its positions use, both owned by p.
  * A file that cannot be read is an error at `at`. */
-int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at,
-		     const struct ynode **root, const char **name, struct cc_error **err);
+int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at, const struct ynode **root,
+		     const char **name, struct cc_error **err);
 /* Look a variable up in the project environment (borrowed or NULL). */
 const char *compose_env_get(const struct compose_project *p, const char *name);
 
 /* --- compose-extends.c --- */
 /* Replace *svc (the merged service `name`, owned) by the service it
  * extends merged with it; nothing to do without extends:. */
-int compose_resolve_extends(struct compose_project *p, const char *name, struct ynode **svc,
-			    struct cc_error **err);
+int compose_resolve_extends(struct compose_project *p, const char *name, struct ynode **svc, struct cc_error **err);
 
 /* --- compose-scalar.c --- */
 /* Type of a node as PyYAML would load it. */
@@ -86,22 +85,20 @@ int compose_convert(struct ynode *n, const char *path, struct cc_error **err);
 
 /* --- compose-merge.c --- */
 /* merge_service_dicts_from_files(base, override); both borrowed, result owned. */
-struct ynode *compose_merge_service(const struct ynode *base, const struct ynode *override,
-				    struct cc_error **err);
+struct ynode *compose_merge_service(const struct ynode *base, const struct ynode *override, struct cc_error **err);
 /* How parse_dict_or_list turns a list item into key and value. */
 enum kv_split {
-	KV_ENV,      /* split_env: "K=V", bare "K" -> null; no whitespace in K */
-	KV_LABEL,    /* split_kv: "K=V", bare "K" -> "" */
-	KV_NAME,     /* networks: "K" -> null */
-	KV_DEPENDS,  /* depends_on: "K" -> {condition: service_started} */
-	KV_HOSTS,    /* extra_hosts: "host:ip", both stripped */
-	KV_FLAT,     /* parse_flat_dict: a map only */
-	KV_PLAIN,    /* `m or {}`: a map only */
+	KV_ENV,	    /* split_env: "K=V", bare "K" -> null; no whitespace in K */
+	KV_LABEL,   /* split_kv: "K=V", bare "K" -> "" */
+	KV_NAME,    /* networks: "K" -> null */
+	KV_DEPENDS, /* depends_on: "K" -> {condition: service_started} */
+	KV_HOSTS,   /* extra_hosts: "host:ip", both stripped */
+	KV_FLAT,    /* parse_flat_dict: a map only */
+	KV_PLAIN,   /* `m or {}`: a map only */
 };
 /* parse_dict_or_list: a new map from a list or map (null/empty -> {});
  * NULL with err naming `what` on another type. */
-struct ynode *compose_kv_map(const struct ynode *n, enum kv_split how, const char *what,
-			     struct cc_error **err);
+struct ynode *compose_kv_map(const struct ynode *n, enum kv_split how, const char *what, struct cc_error **err);
 /* Python truthiness of a typed node (null, "", 0, false, empty -> 0). */
 int cnode_truthy(const struct ynode *n);
 
@@ -117,8 +114,8 @@ struct ynode *compose_build_dict(const struct ynode *build);
 struct cport {
 	long long target;
 	int has_target;
-	char *published;    /* NULL when unset */
-	int published_int;  /* published prints as an integer */
+	char *published;   /* NULL when unset */
+	int published_int; /* published prints as an integer */
 	char *protocol, *mode, *external_ip;
 	struct ypos pos;
 };
@@ -145,8 +142,8 @@ char *compose_strip(char *s);
 int compose_process_service(const char *dir, struct ynode *svc, struct cc_error **err);
 /* process_service + finalize_service + denormalize for one service whose
  * extends: is resolved (owned in, owned out). */
-int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names,
-			     struct ynode **svc, struct cc_error **err);
+int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names, struct ynode **svc,
+			     struct cc_error **err);
 /* load_mapping's per-entry processing for volumes/networks/secrets/configs. */
 int compose_finalize_entity(struct compose_project *p, const char *kind, const char *name, struct ynode *conf,
 			    struct cc_error **err);

@@ -20,19 +20,87 @@
 
 /* Keys merge_scalar() copies: compose's ALLOWED_KEYS. */
 static const char *const allowed_keys[] = {
-	"cap_add", "cap_drop", "cgroup_parent", "command", "cpu_count", "cpu_percent", "cpu_period",
-	"cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "detach",
-	"device_cgroup_rules", "devices", "dns", "dns_search", "dns_opt", "domainname", "entrypoint",
-	"env_file", "environment", "extra_hosts", "group_add", "hostname", "healthcheck", "image", "ipc",
-	"isolation", "labels", "links", "mac_address", "mem_limit", "mem_reservation", "memswap_limit",
-	"mem_swappiness", "net", "oom_score_adj", "oom_kill_disable", "pid", "ports", "privileged",
-	"read_only", "restart", "runtime", "secrets", "security_opt", "shm_size", "pids_limit", "stdin_open",
-	"stop_signal", "sysctls", "tty", "user", "userns_mode", "volume_driver", "volumes", "volumes_from",
-	"working_dir", "blkio_config", "build", "container_name", "credential_spec", "dockerfile", "init",
-	"log_driver", "log_opt", "logging", "network_mode", "platform", "profiles", "scale",
+	"cap_add",
+	"cap_drop",
+	"cgroup_parent",
+	"command",
+	"cpu_count",
+	"cpu_percent",
+	"cpu_period",
+	"cpu_quota",
+	"cpu_rt_period",
+	"cpu_rt_runtime",
+	"cpu_shares",
+	"cpus",
+	"cpuset",
+	"detach",
+	"device_cgroup_rules",
+	"devices",
+	"dns",
+	"dns_search",
+	"dns_opt",
+	"domainname",
+	"entrypoint",
+	"env_file",
+	"environment",
+	"extra_hosts",
+	"group_add",
+	"hostname",
+	"healthcheck",
+	"image",
+	"ipc",
+	"isolation",
+	"labels",
+	"links",
+	"mac_address",
+	"mem_limit",
+	"mem_reservation",
+	"memswap_limit",
+	"mem_swappiness",
+	"net",
+	"oom_score_adj",
+	"oom_kill_disable",
+	"pid",
+	"ports",
+	"privileged",
+	"read_only",
+	"restart",
+	"runtime",
+	"secrets",
+	"security_opt",
+	"shm_size",
+	"pids_limit",
+	"stdin_open",
+	"stop_signal",
+	"sysctls",
+	"tty",
+	"user",
+	"userns_mode",
+	"volume_driver",
+	"volumes",
+	"volumes_from",
+	"working_dir",
+	"blkio_config",
+	"build",
+	"container_name",
+	"credential_spec",
+	"dockerfile",
+	"init",
+	"log_driver",
+	"log_opt",
+	"logging",
+	"network_mode",
+	"platform",
+	"profiles",
+	"scale",
 	"stop_grace_period",
 	/* compose v2 merges these too (1.29 dropped pull_policy from an override merge). */
-	"pull_policy", "annotations", "attach", "cgroup", "develop", "uts",
+	"pull_policy",
+	"annotations",
+	"attach",
+	"cgroup",
+	"develop",
+	"uts",
 };
 
 int cnode_truthy(const struct ynode *n)
@@ -70,16 +138,14 @@ static int kv_split_item(struct ynode *map, const struct ynode *item, enum kv_sp
 		if ((eq = strchr(s, '=')))
 			*eq++ = '\0';
 		if (how == KV_ENV && s[strcspn(s, " \t\r\n\f\v")])
-			return ynode_error(err, item, "environment variable name '%s' may not contain whitespace.",
-					   s);
-		v = eq ? cnode_str(eq, &item->pos) : how == KV_ENV ? cnode_plain("null", &item->pos)
-								  : cnode_str("", &item->pos);
+			return ynode_error(err, item, "environment variable name '%s' may not contain whitespace.", s);
+		v = eq		    ? cnode_str(eq, &item->pos)
+		    : how == KV_ENV ? cnode_plain("null", &item->pos)
+				    : cnode_str("", &item->pos);
 		break;
 	case KV_NAME:
 	case KV_FLAT:
-	case KV_PLAIN:
-		v = cnode_plain("null", &item->pos);
-		break;
+	case KV_PLAIN: v = cnode_plain("null", &item->pos); break;
 	case KV_DEPENDS:
 		v = ynode_new_map(&item->pos);
 		ynode_map_set(v, "condition", cnode_str("service_started", &item->pos));
@@ -228,7 +294,7 @@ char *compose_volume_target(const struct ynode *v)
 
 		return t && t->kind == YNODE_SCALAR ? xstrdup(t->str) : xstrdup("");
 	}
-	if (v->kind != YNODE_SCALAR)  /* compose_check_file rejects it; never a NULL string */
+	if (v->kind != YNODE_SCALAR) /* compose_check_file rejects it; never a NULL string */
 		return xstrdup("");
 	compose_volume_split(v->str, &host, &container, &mode);
 	free(host);
@@ -491,8 +557,8 @@ static void merge_resources(struct ynode *out, const struct ynode *b, const stru
 		merge_scalar(r, vb, vo, "memory");
 		merge_keyed(r, vb, vo, "generic_resources", ynode_emit_string, NULL);
 		if (needs_merge(vb, vo, "devices"))
-			ynode_map_set(r, "devices", unique_objects(ynode_map_get(vb, "devices"),
-								   ynode_map_get(vo, "devices")));
+			ynode_map_set(r, "devices",
+				      unique_objects(ynode_map_get(vb, "devices"), ynode_map_get(vo, "devices")));
 		ynode_map_set(m, "reservations", r);
 	}
 	ynode_map_set(out, "resources", m);
@@ -523,8 +589,9 @@ static int merge_deploy(struct ynode *out, const struct ynode *b, const struct y
 		merge_scalar(p, pb, po, "max_replicas_per_node");
 		merge_unique(p, pb, po, "constraints");
 		if (needs_merge(pb, po, "preferences"))
-			ynode_map_set(p, "preferences", unique_objects(ynode_map_get(pb, "preferences"),
-								       ynode_map_get(po, "preferences")));
+			ynode_map_set(
+				p, "preferences",
+				unique_objects(ynode_map_get(pb, "preferences"), ynode_map_get(po, "preferences")));
 		ynode_map_set(m, "placement", p);
 	}
 	ynode_map_set(out, "deploy", m);
@@ -546,9 +613,9 @@ static void merge_extensions(struct ynode *out, const struct ynode *b, const str
 
 static int merge_build(struct ynode *out, const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
-	static const char *const scalars[] = { "context", "dockerfile", "network", "target", "shm_size", "isolation",
-					       "dockerfile_inline", "privileged", "no_cache", "pull", "ulimits",
-					       "additional_contexts", "ssh", "secrets" };
+	static const char *const scalars[] = { "context",   "dockerfile",	   "network",	 "target",   "shm_size",
+					       "isolation", "dockerfile_inline",   "privileged", "no_cache", "pull",
+					       "ulimits",   "additional_contexts", "ssh",	 "secrets" };
 	static const char *const sets[] = { "cache_from", "platforms", "tags", "entitlements", "cache_to" };
 	struct ynode *bb = compose_build_dict(ynode_map_get(b, "build"));
 	struct ynode *bo = compose_build_dict(ynode_map_get(o, "build"));
@@ -601,11 +668,12 @@ static int merge_mappings(struct ynode *out, const struct ynode *b, const struct
 
 struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o, struct cc_error **err)
 {
-	static const char *const unique[] = { "cap_add", "cap_drop", "expose", "external_links", "volumes_from",
-					      "device_cgroup_rules", "profiles" };
+	static const char *const unique[] = { "cap_add",	"cap_drop",	"expose",
+					      "external_links", "volumes_from", "device_cgroup_rules",
+					      "profiles" };
 	/* security_opt: appended as compose v2 does (1.29 made it a set). */
-	static const char *const appended[] = { "dns", "dns_search", "env_file", "tmpfs", "security_opt",
-						"post_start", "pre_stop" };
+	static const char *const appended[] = { "dns",		"dns_search", "env_file", "tmpfs",
+						"security_opt", "post_start", "pre_stop" };
 	struct ynode *out = ynode_new_map(NULL);
 	size_t i;
 	int rc = merge_mappings(out, b, o, err);

@@ -77,11 +77,11 @@ static void big_muladd(unsigned char *d, size_t *len, unsigned mul, unsigned add
 static char *bigint_decimal(const char *p, unsigned base, int neg)
 {
 	size_t len = 1, n = strlen(p);
-	unsigned char *d = xcalloc(n * 2 + 2, 1);  /* a digit in any base is < 2.5 decimal digits */
+	unsigned char *d = xcalloc(n * 2 + 2, 1); /* a digit in any base is < 2.5 decimal digits */
 	char *out, *o;
 
 	for (; *p; p++) {
-		if (*p == ':') {  /* sexagesimal: the part so far times 60 plus the next */
+		if (*p == ':') { /* sexagesimal: the part so far times 60 plus the next */
 			big_muladd(d, &len, 60, (unsigned)strtoul(p + 1, NULL, 10));
 			p += strspn(p + 1, "0123456789");
 			continue;
@@ -168,7 +168,10 @@ void compose_scalar_canon(struct ynode *n)
 	switch (ctype_of(n)) {
 	case CT_STR: n->quoted = 1; break;
 	case CT_NULL: set_str(n, xstrdup("null"), 0); break;
-	case CT_BOOL: ynode_is_bool(n, &b); set_str(n, xstrdup(b ? "true" : "false"), 0); break;
+	case CT_BOOL:
+		ynode_is_bool(n, &b);
+		set_str(n, xstrdup(b ? "true" : "false"), 0);
+		break;
 	case CT_INT: set_str(n, yaml_int_canon(n->str), 0); break;
 	case CT_FLOAT: set_str(n, yaml_float_canon(n->str), 0); break;
 	default: break;
@@ -273,7 +276,7 @@ int compose_parse_int(const char *text, long long *out)
 		return -1;
 	errno = 0;
 	*out = strtoll(p, &end, base);
-	if (*end || errno == ERANGE)  /* Python's int has no limit; the engine's int64 has */
+	if (*end || errno == ERANGE) /* Python's int has no limit; the engine's int64 has */
 		return -1;
 	if (neg)
 		*out = -*out;
@@ -285,8 +288,12 @@ static const struct {
 	const char *suffix, *alt;
 	double mult;
 } dur_units[] = {
-	{ "h", NULL, 3600 }, { "m", NULL, 60 }, { "s", NULL, 1 }, { "ms", NULL, 1.0 / 1000 },
-	{ "us", "\xc2\xb5s", 1.0 / 1000.0 / 1000 }, { "ns", NULL, 1.0 / 1000.0 / 1000.0 / 1000.0 },
+	{ "h", NULL, 3600 },
+	{ "m", NULL, 60 },
+	{ "s", NULL, 1 },
+	{ "ms", NULL, 1.0 / 1000 },
+	{ "us", "\xc2\xb5s", 1.0 / 1000.0 / 1000 },
+	{ "ns", NULL, 1.0 / 1000.0 / 1000.0 / 1000.0 },
 };
 
 static int dur_suffix(const char *s, const char *suffix)
@@ -335,7 +342,7 @@ int compose_parse_duration(const char *s, long long *ns)
 	if (!*s || !dur_match(s, 0, &sum))
 		return -1;
 	sum /= 1.0 / 1000.0 / 1000.0 / 1000.0;
-	if (!(sum < 9223372036854775808.0))  /* past int64 nanoseconds (292 years) */
+	if (!(sum < 9223372036854775808.0)) /* past int64 nanoseconds (292 years) */
 		return -1;
 	*ns = (long long)sum;
 	return 0;
@@ -404,30 +411,54 @@ static const struct {
 	const char *path;
 	enum conv conv;
 } conversions[] = {
-	{ "service/*/blkio_config/weight", TO_INT }, { "service/*/blkio_config/weight_device/weight", TO_INT },
-	{ "service/*/build/labels/**", TO_STR }, { "service/*/cpus", TO_FLOAT }, { "service/*/cpu_count", TO_INT },
-	{ "service/*/cpu_quota", TO_MICROSECONDS }, { "service/*/cpu_period", TO_MICROSECONDS },
-	{ "service/*/cpu_rt_period", TO_MICROSECONDS }, { "service/*/cpu_rt_runtime", TO_MICROSECONDS },
-	{ "service/*/configs/mode", TO_INT }, { "service/*/secrets/mode", TO_INT },
-	{ "service/*/healthcheck/retries", TO_INT }, { "service/*/healthcheck/disable", TO_BOOL },
-	{ "service/*/deploy/labels/*", TO_STR }, { "service/*/deploy/replicas", TO_INT },
+	{ "service/*/blkio_config/weight", TO_INT },
+	{ "service/*/blkio_config/weight_device/weight", TO_INT },
+	{ "service/*/build/labels/**", TO_STR },
+	{ "service/*/cpus", TO_FLOAT },
+	{ "service/*/cpu_count", TO_INT },
+	{ "service/*/cpu_quota", TO_MICROSECONDS },
+	{ "service/*/cpu_period", TO_MICROSECONDS },
+	{ "service/*/cpu_rt_period", TO_MICROSECONDS },
+	{ "service/*/cpu_rt_runtime", TO_MICROSECONDS },
+	{ "service/*/configs/mode", TO_INT },
+	{ "service/*/secrets/mode", TO_INT },
+	{ "service/*/healthcheck/retries", TO_INT },
+	{ "service/*/healthcheck/disable", TO_BOOL },
+	{ "service/*/deploy/labels/*", TO_STR },
+	{ "service/*/deploy/replicas", TO_INT },
 	{ "service/*/deploy/placement/max_replicas_per_node", TO_INT },
 	{ "service/*/deploy/resources/limits/cpus", TO_FLOAT },
 	{ "service/*/deploy/update_config/parallelism", TO_INT },
 	{ "service/*/deploy/update_config/max_failure_ratio", TO_FLOAT },
 	{ "service/*/deploy/rollback_config/parallelism", TO_INT },
 	{ "service/*/deploy/rollback_config/max_failure_ratio", TO_FLOAT },
-	{ "service/*/deploy/restart_policy/max_attempts", TO_INT }, { "service/*/mem_swappiness", TO_INT },
-	{ "service/*/labels/**", TO_STR }, { "service/*/oom_kill_disable", TO_BOOL },
-	{ "service/*/oom_score_adj", TO_INT }, { "service/*/ports/target", TO_INT },
-	{ "service/*/ports/published", TO_INT }, { "service/*/scale", TO_INT }, { "service/*/ulimits/*", TO_INT },
-	{ "service/*/ulimits/*/soft", TO_INT }, { "service/*/ulimits/*/hard", TO_INT },
-	{ "service/*/privileged", TO_BOOL }, { "service/*/read_only", TO_BOOL }, { "service/*/stdin_open", TO_BOOL },
-	{ "service/*/tty", TO_BOOL }, { "service/*/volumes/read_only", TO_BOOL },
-	{ "service/*/volumes/volume/nocopy", TO_BOOL }, { "service/*/volumes/tmpfs/size", TO_BYTES },
-	{ "network/*/attachable", TO_BOOL }, { "network/*/external", TO_BOOL }, { "network/*/internal", TO_BOOL },
-	{ "network/*/labels/**", TO_STR }, { "volume/*/external", TO_BOOL }, { "volume/*/labels/**", TO_STR },
-	{ "secret/*/external", TO_BOOL }, { "secret/*/labels/**", TO_STR }, { "config/*/external", TO_BOOL },
+	{ "service/*/deploy/restart_policy/max_attempts", TO_INT },
+	{ "service/*/mem_swappiness", TO_INT },
+	{ "service/*/labels/**", TO_STR },
+	{ "service/*/oom_kill_disable", TO_BOOL },
+	{ "service/*/oom_score_adj", TO_INT },
+	{ "service/*/ports/target", TO_INT },
+	{ "service/*/ports/published", TO_INT },
+	{ "service/*/scale", TO_INT },
+	{ "service/*/ulimits/*", TO_INT },
+	{ "service/*/ulimits/*/soft", TO_INT },
+	{ "service/*/ulimits/*/hard", TO_INT },
+	{ "service/*/privileged", TO_BOOL },
+	{ "service/*/read_only", TO_BOOL },
+	{ "service/*/stdin_open", TO_BOOL },
+	{ "service/*/tty", TO_BOOL },
+	{ "service/*/volumes/read_only", TO_BOOL },
+	{ "service/*/volumes/volume/nocopy", TO_BOOL },
+	{ "service/*/volumes/tmpfs/size", TO_BYTES },
+	{ "network/*/attachable", TO_BOOL },
+	{ "network/*/external", TO_BOOL },
+	{ "network/*/internal", TO_BOOL },
+	{ "network/*/labels/**", TO_STR },
+	{ "volume/*/external", TO_BOOL },
+	{ "volume/*/labels/**", TO_STR },
+	{ "secret/*/external", TO_BOOL },
+	{ "secret/*/labels/**", TO_STR },
+	{ "config/*/external", TO_BOOL },
 	{ "config/*/labels/**", TO_STR },
 };
 
@@ -487,8 +518,7 @@ static int convert_string(struct ynode *n, enum conv conv, char **why)
 			return *why = xasprintf("\"%s\" is not a valid float", n->str), -1;
 		set_str(n, compose_float_repr(d), 0);
 		return 0;
-	case TO_BOOL:
-		return convert_bool(n, why);
+	case TO_BOOL: return convert_bool(n, why);
 	case TO_BYTES:
 		if (compose_parse_bytes(n->str, &v) < 0)
 			return *why = xasprintf("\"%s\" is not a valid byte value", n->str), -1;
@@ -499,8 +529,7 @@ static int convert_string(struct ynode *n, enum conv conv, char **why)
 			return *why = xasprintf("\"%s\" is not a valid duration", n->str), -1;
 		set_str(n, xasprintf("%lld", (long long)((double)v / 1000)), 0);
 		return 0;
-	case TO_STR:
-		return 0;
+	case TO_STR: return 0;
 	}
 	return 0;
 }

@@ -128,7 +128,7 @@ static int healthcheck_time(struct ynode *hc, const char *field, struct cc_error
 	if (ctype_of(v) == CT_INT) {
 		errno = 0;
 		ns = strtoll(v->str, NULL, 10);
-		if (errno == ERANGE)  /* atoll clamped it */
+		if (errno == ERANGE) /* atoll clamped it */
 			return ynode_error(err, v, "healthcheck %s: %s nanoseconds is out of range", field, v->str);
 	} else if (v->kind != YNODE_SCALAR || compose_parse_duration(v->str, &ns) < 0)
 		return ynode_error(err, v, "healthcheck %s: invalid duration '%s'", field,
@@ -252,8 +252,7 @@ int compose_process_service(const char *dir, struct ynode *svc, struct cc_error 
 }
 
 /* validate_service: the checks that need the merged service. */
-static int validate_service(const char *name, const struct ynode *svc, const struct ynode *names,
-			    struct cc_error **err)
+static int validate_service(const char *name, const struct ynode *svc, const struct ynode *names, struct cc_error **err)
 {
 	const struct ynode *dep = ynode_map_get(svc, "depends_on"), *b = ynode_map_get(svc, "build"), *ctx;
 	size_t i;
@@ -265,8 +264,10 @@ static int validate_service(const char *name, const struct ynode *svc, const str
 					 name, dep->keys[i]->str);
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
 	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str) && access(ctx->str, R_OK) < 0)
-		rc = ynode_error(err, ctx, "service '%s': build path %s either does not exist, is not accessible, "
-				 "or is not a valid URL.", name, ctx->str);
+		rc = ynode_error(err, ctx,
+				 "service '%s': build path %s either does not exist, is not accessible, "
+				 "or is not a valid URL.",
+				 name, ctx->str);
 	/* An upper-case name without image: is fine in compose v2 (its
 	 * default image name is lower-cased); 1.29 rejected it. */
 	return rc;
@@ -280,8 +281,7 @@ static const char *project_lookup(void *data, const char *name)
 /* One env_file: entry (a path, or compose v2's {path, required, format})
  * into env.  A missing file that is not required is skipped, as compose v2
  * does; its own errors (a NUL byte at a line) are the file's. */
-static int env_file_read(struct compose_project *p, const struct ynode *item, struct ynode *env,
-			 struct cc_error **err)
+static int env_file_read(struct compose_project *p, const struct ynode *item, struct ynode *env, struct cc_error **err)
 {
 	const struct ynode *path = item->kind == YNODE_MAP ? ynode_map_get(item, "path") : item;
 	const struct ynode *req = item->kind == YNODE_MAP ? ynode_map_get(item, "required") : NULL;
@@ -305,8 +305,8 @@ static int env_file_read(struct compose_project *p, const struct ynode *item, st
 		cc_error_set(err, "%s", why->msg);
 	cc_error_free(why);
 	for (j = 0; rc == 0 && j < ef.n; j++)
-		ynode_map_set(env, ef.v[j].key, ef.v[j].val ? cnode_str(ef.v[j].val, &path->pos)
-							    : cnode_plain("null", &path->pos));
+		ynode_map_set(env, ef.v[j].key,
+			      ef.v[j].val ? cnode_str(ef.v[j].val, &path->pos) : cnode_plain("null", &path->pos));
 	envfile_release(&ef);
 	return rc < 0 ? -1 : 0;
 }
@@ -421,7 +421,8 @@ static int volumes_finalize(struct ynode *svc, struct cc_error **err)
 			vols->items[i] = m;
 		} else if (v->kind != YNODE_SCALAR || volume_spec(v, &internal, err) < 0) {
 			strlist_release(&internals);
-			return v->kind != YNODE_SCALAR ? ynode_error(err, v, "volume must be a string or a mapping") : -1;
+			return v->kind != YNODE_SCALAR ? ynode_error(err, v, "volume must be a string or a mapping")
+						       : -1;
 		}
 		strlist_push(&internals, internal);
 		free(internal);
@@ -568,8 +569,8 @@ static int finalize(struct compose_project *p, struct ynode *svc, struct cc_erro
 	return rc ? -1 : 0;
 }
 
-int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names,
-			     struct ynode **svc, struct cc_error **err)
+int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names, struct ynode **svc,
+			     struct cc_error **err)
 {
 	if (compose_process_service(p->project_dir, *svc, err) < 0 || validate_service(name, *svc, names, err) < 0)
 		return -1;
@@ -625,8 +626,9 @@ int compose_finalize_entity(struct compose_project *p, const char *kind, const c
 		if (external_check(kind, name, conf, err) < 0)
 			return -1;
 		if (ext->kind == YNODE_MAP)
-			ynode_map_set(conf, "name", ynode_map_get(ext, "name") ? ynode_clone(ynode_map_get(ext, "name"))
-									   : cnode_plain("null", &ext->pos));
+			ynode_map_set(conf, "name",
+				      ynode_map_get(ext, "name") ? ynode_clone(ynode_map_get(ext, "name"))
+								 : cnode_plain("null", &ext->pos));
 		else if (!cnode_truthy(ynode_map_get(conf, "name")))
 			ynode_map_set(conf, "name", cnode_str(name, &conf->pos));
 	}

@@ -126,8 +126,10 @@ static int port_string(const char *s, const struct ynode *at, struct cport **v, 
 
 	if (portspec_parse(s, &ps) < 0) {
 		portspec_release(&ps);
-		return ynode_error(err, at, "Invalid port \"%s\", should be "
-				   "[[remote_ip:]remote_port[-remote_port]:]port[/protocol]", s);
+		return ynode_error(err, at,
+				   "Invalid port \"%s\", should be "
+				   "[[remote_ip:]remote_port[-remote_port]:]port[/protocol]",
+				   s);
 	}
 	lo = atoll(ps.in);
 	hi = ps.in_end ? atoll(ps.in_end) : lo;
@@ -243,10 +245,10 @@ struct ynode *compose_port_node(const struct cport *p, int legacy)
 	struct ynode *m;
 
 	if (legacy) {
-		cleanup_free char *s = xasprintf("%s%s%s%s%lld/%s", p->external_ip ? p->external_ip : "",
-						 p->external_ip ? ":" : "", p->published ? p->published : "",
-						 p->published || p->external_ip ? ":" : "", p->target,
-						 p->protocol ? p->protocol : "tcp");
+		cleanup_free char *s =
+			xasprintf("%s%s%s%s%lld/%s", p->external_ip ? p->external_ip : "", p->external_ip ? ":" : "",
+				  p->published ? p->published : "", p->published || p->external_ip ? ":" : "",
+				  p->target, p->protocol ? p->protocol : "tcp");
 
 		return cnode_str(s, &p->pos);
 	}
@@ -254,8 +256,8 @@ struct ynode *compose_port_node(const struct cport *p, int legacy)
 	if (p->has_target)
 		ynode_map_set(m, "target", cnode_int(p->target, &p->pos));
 	if (p->published)
-		ynode_map_set(m, "published", p->published_int ? cnode_plain(p->published, &p->pos)
-							       : cnode_str(p->published, &p->pos));
+		ynode_map_set(m, "published",
+			      p->published_int ? cnode_plain(p->published, &p->pos) : cnode_str(p->published, &p->pos));
 	if (p->protocol)
 		ynode_map_set(m, "protocol", cnode_str(p->protocol, &p->pos));
 	if (p->mode)

@@ -244,7 +244,7 @@ static struct ynode *volume_long(const char *s)
 static void volumes_field(struct ynode *svc)
 {
 	static const char *const order[] = { "type", "source", "target", "read_only", "consistency",
-					     "bind", "volume", "tmpfs", NULL };
+					     "bind", "volume", "tmpfs",	 NULL };
 	struct ynode *v = ynode_map_get(svc, "volumes");
 
 	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
@@ -361,11 +361,29 @@ static void items_to_strings(struct ynode *seq)
 
 static void build_field(struct ynode *svc)
 {
-	static const char *const order[] = { "context", "dockerfile", "dockerfile_inline", "entitlements",
-					     "args", "ssh", "labels", "cache_from", "cache_to", "no_cache",
-					     "additional_contexts", "pull", "extra_hosts", "isolation", "network",
-					     "target", "secrets", "tags", "ulimits", "platforms", "privileged",
-					     "shm_size", NULL };
+	static const char *const order[] = { "context",
+					     "dockerfile",
+					     "dockerfile_inline",
+					     "entitlements",
+					     "args",
+					     "ssh",
+					     "labels",
+					     "cache_from",
+					     "cache_to",
+					     "no_cache",
+					     "additional_contexts",
+					     "pull",
+					     "extra_hosts",
+					     "isolation",
+					     "network",
+					     "target",
+					     "secrets",
+					     "tags",
+					     "ulimits",
+					     "platforms",
+					     "privileged",
+					     "shm_size",
+					     NULL };
 	struct ynode *b = ynode_map_get(svc, "build");
 
 	if (!b || b->kind != YNODE_MAP)
@@ -383,8 +401,8 @@ static void build_field(struct ynode *svc)
 
 static void healthcheck_field(struct ynode *svc)
 {
-	static const char *const order[] = { "test", "timeout", "interval", "retries", "start_period",
-					     "start_interval", "disable", NULL };
+	static const char *const order[] = { "test",	     "timeout",	       "interval", "retries",
+					     "start_period", "start_interval", "disable",  NULL };
 	static const char *const durations[] = { "timeout", "interval", "start_period", "start_interval" };
 	struct ynode *h = ynode_map_get(svc, "healthcheck"), *test;
 
@@ -406,8 +424,10 @@ static void healthcheck_field(struct ynode *svc)
 
 static void deploy_field(struct ynode *svc)
 {
-	static const char *const order[] = { "mode", "replicas", "labels", "update_config", "rollback_config",
-					     "resources", "restart_policy", "placement", "endpoint_mode", NULL };
+	static const char *const order[] = {
+		"mode",	     "replicas",       "labels",    "update_config", "rollback_config",
+		"resources", "restart_policy", "placement", "endpoint_mode", NULL
+	};
 	static const char *const tiers[] = { "limits", "reservations" };
 	struct ynode *d = ynode_map_get(svc, "deploy"), *res;
 
@@ -444,8 +464,8 @@ static void hosts_field(struct ynode *svc)
 static void networks_ulimits_field(struct ynode *svc)
 {
 	static const char *const order[] = { "soft", "hard", NULL };
-	static const char *const net_order[] = { "priority", "aliases", "ipv4_address", "ipv6_address",
-						 "link_local_ips", "mac_address", "driver_opts", NULL };
+	static const char *const net_order[] = { "priority",	   "aliases",	  "ipv4_address", "ipv6_address",
+						 "link_local_ips", "mac_address", "driver_opts",  NULL };
 	struct ynode *v = ynode_map_get(svc, "networks");
 
 	for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
@@ -463,18 +483,91 @@ static void networks_ulimits_field(struct ynode *svc)
 
 /* compose-go's ServiceConfig field order, as v2 prints a service. */
 static const char *const service_order[] = {
-	"profiles", "annotations", "attach", "build", "develop", "blkio_config", "cap_add", "cap_drop",
-	"cgroup_parent", "cgroup", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
-	"cpu_rt_runtime", "cpus", "cpuset", "cpu_shares", "command", "configs", "container_name",
-	"credential_spec", "depends_on", "deploy", "device_cgroup_rules", "devices", "dns", "dns_opt",
-	"dns_search", "domainname", "entrypoint", "environment", "expose", "external_links", "extra_hosts",
-	"group_add", "hostname", "healthcheck", "image", "init", "ipc", "isolation", "labels", "links",
-	"logging", "mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "mac_address",
-	"network_mode", "networks", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform",
-	"ports", "privileged", "pull_policy", "read_only", "restart", "runtime", "scale", "secrets",
-	"security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal", "storage_opt", "sysctls",
-	"tmpfs", "tty", "ulimits", "user", "userns_mode", "uts", "volumes", "volumes_from", "working_dir",
-	"post_start", "pre_stop", NULL,
+	"profiles",
+	"annotations",
+	"attach",
+	"build",
+	"develop",
+	"blkio_config",
+	"cap_add",
+	"cap_drop",
+	"cgroup_parent",
+	"cgroup",
+	"cpu_count",
+	"cpu_percent",
+	"cpu_period",
+	"cpu_quota",
+	"cpu_rt_period",
+	"cpu_rt_runtime",
+	"cpus",
+	"cpuset",
+	"cpu_shares",
+	"command",
+	"configs",
+	"container_name",
+	"credential_spec",
+	"depends_on",
+	"deploy",
+	"device_cgroup_rules",
+	"devices",
+	"dns",
+	"dns_opt",
+	"dns_search",
+	"domainname",
+	"entrypoint",
+	"environment",
+	"expose",
+	"external_links",
+	"extra_hosts",
+	"group_add",
+	"hostname",
+	"healthcheck",
+	"image",
+	"init",
+	"ipc",
+	"isolation",
+	"labels",
+	"links",
+	"logging",
+	"mem_limit",
+	"mem_reservation",
+	"memswap_limit",
+	"mem_swappiness",
+	"mac_address",
+	"network_mode",
+	"networks",
+	"oom_kill_disable",
+	"oom_score_adj",
+	"pid",
+	"pids_limit",
+	"platform",
+	"ports",
+	"privileged",
+	"pull_policy",
+	"read_only",
+	"restart",
+	"runtime",
+	"scale",
+	"secrets",
+	"security_opt",
+	"shm_size",
+	"stdin_open",
+	"stop_grace_period",
+	"stop_signal",
+	"storage_opt",
+	"sysctls",
+	"tmpfs",
+	"tty",
+	"ulimits",
+	"user",
+	"userns_mode",
+	"uts",
+	"volumes",
+	"volumes_from",
+	"working_dir",
+	"post_start",
+	"pre_stop",
+	NULL,
 };
 
 /* develop.watch items: path, action, target, ignore. */

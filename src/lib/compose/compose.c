@@ -106,7 +106,7 @@ static struct ynode *merge_tagged(const struct ynode *b, const struct ynode *o, 
 static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
 {
 	struct ynode *acc = ynode_clone(section_of(p->files[0], "services") ? section_of(p->files[0], "services")
-									 : &(struct ynode){ .kind = YNODE_MAP });
+									    : &(struct ynode){ .kind = YNODE_MAP });
 	const struct ynode *over, *empty = &(struct ynode){ .kind = YNODE_MAP };
 	size_t f, i;
 
@@ -151,7 +151,8 @@ static int entities_load(struct compose_project *p, struct ynode *config, struct
 				ynode_map_set(merged, sec->keys[i]->str, ynode_clone(sec->vals[i]));
 		}
 		for (i = 0; i < merged->len; i++)
-			rc |= compose_finalize_entity(p, compose_sections[s][1], merged->keys[i]->str, merged->vals[i], err);
+			rc |= compose_finalize_entity(p, compose_sections[s][1], merged->keys[i]->str, merged->vals[i],
+						      err);
 		if (merged->len)
 			ynode_map_set(config, compose_sections[s][0], merged);
 		else
@@ -401,8 +402,9 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
 	static const char *const session[] = { "secrets", "ssh", "entitlements", "privileged" };
-	static const char *const later[] = { "dockerfile_inline", "additional_contexts", "cache_to", "no_cache",
-					     "pull", "ulimits" };
+	static const char *const later[] = {
+		"dockerfile_inline", "additional_contexts", "cache_to", "no_cache", "pull", "ulimits"
+	};
 	const struct ynode *v;
 	int rc = 0;
 
@@ -425,8 +427,10 @@ int compose_service_build_check(const struct compose_project *p, size_t i, struc
 	if (!b || b->kind != YNODE_MAP)
 		return 0;
 	if ((ctx = ynode_map_get(b, "context")) && cnode_is_str(ctx) && compose_is_url(ctx->str))
-		rc = ynode_error(err, ctx, "service '%s': build context %s: remote (git or URL) build contexts are "
-				 "not supported yet; clone it and give its directory", name, ctx->str);
+		rc = ynode_error(err, ctx,
+				 "service '%s': build context %s: remote (git or URL) build contexts are "
+				 "not supported yet; clone it and give its directory",
+				 name, ctx->str);
 	df = ynode_map_get(b, "dockerfile");
 	if (df && df->kind == YNODE_SCALAR && (ctype_of(df) == CT_NULL || !*df->str))
 		rc = ynode_error(err, df, "service '%s': build.dockerfile is empty (an unset variable?)", name);

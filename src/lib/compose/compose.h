@@ -21,16 +21,16 @@ struct ynode;
 struct compose_project;
 
 struct compose_load_opts {
-	const char *project_dir;    /* relative paths resolve here; NULL: the first file's directory */
-	const char *project_name;   /* NULL: basename of project_dir */
-	const char **files;         /* base first, then overrides in order */
+	const char *project_dir;  /* relative paths resolve here; NULL: the first file's directory */
+	const char *project_name; /* NULL: basename of project_dir */
+	const char **files;	  /* base first, then overrides in order */
 	size_t nfiles;
-	const char **env_files;     /* extra env files, in order, later wins over .env */
+	const char **env_files; /* extra env files, in order, later wins over .env */
 	size_t nenv_files;
-	const struct kvlist *env;   /* profile env (map or KEY=VAL list, parsed), wins over env files; may be NULL */
-	int use_process_env;        /* the process environment wins over everything */
-	int no_dot_env;             /* do not read PROJECT_DIR/.env */
-	const char **profiles;      /* compose profiles to activate (COMPOSE_PROFILES adds to them) */
+	const struct kvlist *env; /* profile env (map or KEY=VAL list, parsed), wins over env files; may be NULL */
+	int use_process_env;	  /* the process environment wins over everything */
+	int no_dot_env;		  /* do not read PROJECT_DIR/.env */
+	const char **profiles;	  /* compose profiles to activate (COMPOSE_PROFILES adds to them) */
 	size_t nprofiles;
 	struct cc_warnings *warnings; /* where warnings go (unset variables,
 				       * env file lines skipped); NULL: dropped */
@@ -38,13 +38,13 @@ struct compose_load_opts {
 
 /* Build a service's image from this (strings owned by the project; borrowed). */
 struct compose_build {
-	const char *context;        /* absolute path (or URL) */
-	const char *dockerfile;     /* as written, NULL when unset */
-	const char *target;         /* NULL when unset */
-	const char *image;          /* the service's image:, NULL when unset */
-	struct kvlist args;         /* owned by out: compose_build_release() */
-	struct kvlist labels;       /* owned by out */
-	struct strlist cache_from;  /* owned by out */
+	const char *context;	   /* absolute path (or URL) */
+	const char *dockerfile;	   /* as written, NULL when unset */
+	const char *target;	   /* NULL when unset */
+	const char *image;	   /* the service's image:, NULL when unset */
+	struct kvlist args;	   /* owned by out: compose_build_release() */
+	struct kvlist labels;	   /* owned by out */
+	struct strlist cache_from; /* owned by out */
 };
 
 /* Load and merge; *out is caller-owned (compose_free).  Errors may chain. */

@@ -19,12 +19,12 @@ struct cc_warnings;
 
 struct envfile_var {
 	char *key;
-	char *val;  /* NULL for a bare "KEY" line */
-	int line;   /* 1-based line of the key */
+	char *val; /* NULL for a bare "KEY" line */
+	int line;  /* 1-based line of the key */
 };
 
 struct envfile {
-	struct envfile_var *v;  /* in file order, keys unique (a later one replaces) */
+	struct envfile_var *v; /* in file order, keys unique (a later one replaces) */
 	size_t n, cap;
 };
 

@@ -52,8 +52,8 @@ static void expand_plain(const struct interp_env *env, const char *name, struct 
 }
 
 /* "${NAME<sep>text}" with NAME, sep and text split out. */
-static int expand_braced(const struct interp_env *env, const char *name, const char *sep,
-			 const char *text, struct strbuf *sb, struct cc_error **err)
+static int expand_braced(const struct interp_env *env, const char *name, const char *sep, const char *text,
+			 struct strbuf *sb, struct cc_error **err)
 {
 	const char *v = env_get(env, name);
 	int colon = sep[0] == ':';
@@ -72,8 +72,8 @@ static int expand_braced(const struct interp_env *env, const char *name, const c
 }
 
 /* s points after "${"; on success *used is the length consumed after "${". */
-static int expand_group(const char *s, const struct interp_env *env, struct strbuf *sb,
-			size_t *used, struct cc_error **err)
+static int expand_group(const char *s, const struct interp_env *env, struct strbuf *sb, size_t *used,
+			struct cc_error **err)
 {
 	size_t n = name_len(s), seplen = 0;
 	const char *close;

@@ -17,7 +17,7 @@ typedef const char *(*interp_lookup_fn)(void *data, const char *name);
 struct interp_env {
 	interp_lookup_fn lookup;
 	void *data;
-	struct strlist *unset;  /* collects names used without a default while unset; may be NULL */
+	struct strlist *unset; /* collects names used without a default while unset; may be NULL */
 };
 
 enum { INTERP_INVALID = -1, INTERP_REQUIRED = -2 };

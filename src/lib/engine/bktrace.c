@@ -30,8 +30,8 @@ struct pbreader {
 struct pbfield {
 	uint32_t num;
 	int wire;
-	uint64_t varint;            /* WIRE_VARINT */
-	const uint8_t *data;        /* WIRE_LEN */
+	uint64_t varint;     /* WIRE_VARINT */
+	const uint8_t *data; /* WIRE_LEN */
 	size_t len;
 };
 
@@ -44,7 +44,7 @@ static int pb_varint(struct pbreader *r, uint64_t *out)
 		uint8_t b = *r->p++;
 
 		if (shift == 63 && b > 1)
-			return -1;  /* more than 64 bits */
+			return -1; /* more than 64 bits */
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (!(b & 0x80)) {
 			*out = v;
@@ -59,7 +59,7 @@ static int pb_next(struct pbreader *r, struct pbfield *f)
 {
 	uint64_t key, n;
 
-	memset(f, 0, sizeof(*f));  /* no field of a previous one survives */
+	memset(f, 0, sizeof(*f)); /* no field of a previous one survives */
 	if (r->p == r->end)
 		return 0;
 	if (pb_varint(r, &key) < 0 || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
@@ -67,18 +67,14 @@ static int pb_next(struct pbreader *r, struct pbfield *f)
 	f->num = (uint32_t)(key >> 3);
 	f->wire = (int)(key & 7);
 	switch (f->wire) {
-	case WIRE_VARINT:
-		return pb_varint(r, &f->varint) < 0 ? -1 : 1;
+	case WIRE_VARINT: return pb_varint(r, &f->varint) < 0 ? -1 : 1;
 	case WIRE_FIXED64:
-	case WIRE_FIXED32:
-		n = f->wire == WIRE_FIXED64 ? 8 : 4;
-		break;
+	case WIRE_FIXED32: n = f->wire == WIRE_FIXED64 ? 8 : 4; break;
 	case WIRE_LEN:
 		if (pb_varint(r, &n) < 0)
 			return -1;
 		break;
-	default:
-		return -1;  /* groups are deprecated and unused by BuildKit */
+	default: return -1; /* groups are deprecated and unused by BuildKit */
 	}
 	if (n > (uint64_t)(r->end - r->p))
 		return -1;
@@ -121,14 +117,14 @@ static int pb_timestamp(const struct pbfield *f, int64_t *out)
 	int64_t sec = 0, nsec = 0;
 	int rc;
 
-	if (f->wire != WIRE_LEN)  /* then data is NULL: no reader from it */
+	if (f->wire != WIRE_LEN) /* then data is NULL: no reader from it */
 		return 0;
 	r = (struct pbreader){ f->data, f->data + f->len };
 	while ((rc = pb_next(&r, &g)) > 0) {
 		if (g.wire == WIRE_VARINT && g.num == 1)
-			sec = (int64_t)g.varint;  /* int64: negative is two's complement */
+			sec = (int64_t)g.varint; /* int64: negative is two's complement */
 		else if (g.wire == WIRE_VARINT && g.num == 2)
-			nsec = (int32_t)(uint32_t)g.varint;  /* int32 */
+			nsec = (int32_t)(uint32_t)g.varint; /* int32 */
 	}
 	/* A present timestamp of exactly the epoch still means "set". */
 	*out = ns_of(sec, nsec);
@@ -195,14 +191,14 @@ static int decode_log(const struct pbfield *f, struct bk_log *l)
 			if (g.wire != WIRE_LEN)
 				break;
 			free(l->msg);
-			l->msg = xmalloc(g.len + 1);  /* output bytes may hold NULs */
+			l->msg = xmalloc(g.len + 1); /* output bytes may hold NULs */
 			memcpy(l->msg, g.data, g.len);
 			l->msg[g.len] = '\0';
 			l->msg_len = g.len;
 			break;
 		}
 	}
-	if (!l->msg)  /* a log without data: empty, never NULL */
+	if (!l->msg) /* a log without data: empty, never NULL */
 		l->msg = xstrdup("");
 	return rc;
 }
@@ -222,9 +218,7 @@ static int decode_field(const struct pbfield *f, struct bk_trace *t)
 	case 2:
 		VEC_PUSH(t->statuses, t->nstatuses, t->capstatuses, s);
 		return decode_status(f, &t->statuses[t->nstatuses - 1]);
-	case 3:
-		VEC_PUSH(t->logs, t->nlogs, t->caplogs, l);
-		return decode_log(f, &t->logs[t->nlogs - 1]);
+	case 3: VEC_PUSH(t->logs, t->nlogs, t->caplogs, l); return decode_log(f, &t->logs[t->nlogs - 1]);
 	}
 	return 0;
 }

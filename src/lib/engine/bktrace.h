@@ -14,20 +14,20 @@ struct cc_error;
 /* Times are nanoseconds since the epoch, saturated to the int64 range;
  * 0 when the field is absent. */
 struct bk_vertex {
-	char *digest, *name, *error;  /* owned; error NULL unless it failed */
+	char *digest, *name, *error; /* owned; error NULL unless it failed */
 	int cached;
 	int64_t started, completed;
 };
 
 struct bk_status {
-	char *id, *vertex, *name;     /* owned */
+	char *id, *vertex, *name; /* owned */
 	int64_t current, total;
 };
 
 struct bk_log {
-	char *vertex;                 /* owned */
-	int stream;                   /* 1 stdout, 2 stderr */
-	char *msg;                    /* owned, NUL-terminated, never NULL; may hold NULs */
+	char *vertex; /* owned */
+	int stream;   /* 1 stdout, 2 stderr */
+	char *msg;    /* owned, NUL-terminated, never NULL; may hold NULs */
 	size_t msg_len;
 };
 

@@ -17,30 +17,30 @@
 enum { SEEN_STARTED = 1, SEEN_CACHED = 2, SEEN_DONE = 4 };
 
 /* The daemon's stream is input too: bounds on what it can make us hold. */
-#define MAX_LINE ((size_t)64 << 20)     /* one JSON line of the response */
-#define MAX_PARTIAL ((size_t)64 << 10)  /* output without a newline: shown as a line */
-#define MAX_VERTICES 5000               /* steps tracked; later ones share the last */
-#define MAX_KEPT_LINE 2048              /* bytes of an output line kept for the error */
+#define MAX_LINE ((size_t)64 << 20)    /* one JSON line of the response */
+#define MAX_PARTIAL ((size_t)64 << 10) /* output without a newline: shown as a line */
+#define MAX_VERTICES 5000	       /* steps tracked; later ones share the last */
+#define MAX_KEPT_LINE 2048	       /* bytes of an output line kept for the error */
 
 struct vertex {
 	char *digest, *name, *error;
 	int seen;
-	struct strbuf partial;            /* output after the last newline */
-	char *tail[BUILDSTREAM_TAIL];     /* ring of the last output lines */
-	size_t ntail;                     /* lines ever pushed */
+	struct strbuf partial;	      /* output after the last newline */
+	char *tail[BUILDSTREAM_TAIL]; /* ring of the last output lines */
+	size_t ntail;		      /* lines ever pushed */
 };
 
 struct buildstream {
 	engine_progress_fn progress;
 	void *ctx;
-	struct strbuf line;               /* response bytes after the last newline */
+	struct strbuf line; /* response bytes after the last newline */
 	struct vertex *v;
 	size_t nv, capv;
-	struct vertex classic;            /* classic builder: name is the "Step" line */
+	struct vertex classic; /* classic builder: name is the "Step" line */
 	char *image_id;
-	char *error;                      /* the stream's error message */
-	size_t failed;                    /* index + 1 of the vertex that failed */
-	int overlong;                     /* dropping a line past MAX_LINE */
+	char *error;   /* the stream's error message */
+	size_t failed; /* index + 1 of the vertex that failed */
+	int overlong;  /* dropping a line past MAX_LINE */
 };
 
 struct buildstream *buildstream_new(engine_progress_fn progress, void *ctx)
@@ -101,8 +101,7 @@ static char *strip_escapes(const char *line, size_t len)
 /* Classic builder chatter that says nothing about why a step failed. */
 static int is_chatter(const char *line)
 {
-	return !*line || str_has_prefix(line, " ---> ") ||
-	       str_has_prefix(line, "Removing intermediate container ");
+	return !*line || str_has_prefix(line, " ---> ") || str_has_prefix(line, "Removing intermediate container ");
 }
 
 static void vertex_push_line(struct buildstream *bs, struct vertex *v, const char *line, size_t len,
@@ -134,8 +133,8 @@ static void vertex_output(struct buildstream *bs, struct vertex *v, const char *
 
 	if (len)
 		strbuf_add(&v->partial, msg, len);
-	while (v->partial.len && ((nl = memchr(v->partial.buf, '\n', v->partial.len)) ||
-				  v->partial.len > MAX_PARTIAL)) {
+	while (v->partial.len &&
+	       ((nl = memchr(v->partial.buf, '\n', v->partial.len)) || v->partial.len > MAX_PARTIAL)) {
 		size_t n = nl ? (size_t)(nl - v->partial.buf) : MAX_PARTIAL;
 
 		vertex_push_line(bs, v, v->partial.buf, n, kind);
@@ -186,7 +185,7 @@ static void vertex_update(struct buildstream *bs, const struct bk_vertex *u)
 			bs->failed = (size_t)(v - bs->v) + 1;
 		}
 		emit(bs, u->error ? ENGINE_STEP_FAILED : ENGINE_STEP_DONE, v->name, u->error);
-		if (!u->error)  /* only a failed or unfinished step's output is shown */
+		if (!u->error) /* only a failed or unfinished step's output is shown */
 			vertex_clear_tail(v);
 	}
 }
@@ -197,7 +196,7 @@ static void buildstream_trace(struct buildstream *bs, const char *b64)
 	size_t i;
 
 	if (bktrace_decode_base64(b64, &t, NULL) < 0)
-		return;  /* progress is best effort; the build result is not in it */
+		return; /* progress is best effort; the build result is not in it */
 	for (i = 0; i < t.nvertexes; i++)
 		vertex_update(bs, &t.vertexes[i]);
 	for (i = 0; i < t.nlogs; i++) {
@@ -273,7 +272,7 @@ void buildstream_feed(struct buildstream *bs, const char *data, size_t len)
 	}
 	memmove(bs->line.buf, bs->line.buf + start, bs->line.len - start);
 	bs->line.len -= start;
-	if (bs->line.len > MAX_LINE) {  /* dropped up to its newline */
+	if (bs->line.len > MAX_LINE) { /* dropped up to its newline */
 		set_string(&bs->error, "the engine sent a response line longer than 64 MiB");
 		bs->overlong = 1;
 		bs->line.len = 0;
@@ -316,8 +315,9 @@ static int buildstream_error(struct buildstream *bs, struct cc_error **err)
 	if (v && v->name)
 		strbuf_addf(&msg, " at %s", v->name);
 	strbuf_addf(&msg, ": %.*s", (int)strcspn(why, "\n"), why);
-	if (strstr(why, "no active sessions"))  /* BuildKit wanted to ask the client for credentials */
-		strbuf_addstr(&msg, " (the engine needed registry credentials it could not ask for: give them in"
+	if (strstr(why, "no active sessions")) /* BuildKit wanted to ask the client for credentials */
+		strbuf_addstr(&msg,
+			      " (the engine needed registry credentials it could not ask for: give them in"
 			      " the docker config, `docker login HOST`, and ccbuild pulls the base before the build)");
 	first = v && v->ntail > BUILDSTREAM_TAIL ? v->ntail - BUILDSTREAM_TAIL : 0;
 	for (i = first; v && i < v->ntail; i++)

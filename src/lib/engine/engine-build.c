@@ -18,7 +18,7 @@ struct build_xfer {
 	struct tarstream *ts;
 	struct cc_error *tar_err;
 	struct buildstream *bs;
-	struct strbuf raw;                /* response start, for HTTP errors */
+	struct strbuf raw; /* response start, for HTTP errors */
 	const atomic_int *cancel;
 };
 
@@ -95,8 +95,10 @@ static char *build_path(const struct engine_build_req *req, int buildkit)
 	size_t i;
 
 	query_add(&q, "version", buildkit ? "2" : "1");
-	query_add(&q, "dockerfile", req->dockerfile_data && dockerfile_entry(req) < 0 ? INJECTED_DOCKERFILE
-				    : req->dockerfile ? req->dockerfile : "Dockerfile");
+	query_add(&q, "dockerfile",
+		  req->dockerfile_data && dockerfile_entry(req) < 0 ? INJECTED_DOCKERFILE
+		  : req->dockerfile				    ? req->dockerfile
+								    : "Dockerfile");
 	for (i = 0; req->tags && i < req->tags->n; i++)
 		query_add(&q, "t", req->tags->v[i]);
 	if (req->target && *req->target)
@@ -156,8 +158,8 @@ static void build_setup(CURL *c, struct build_xfer *x, struct curl_slist *hdr)
 }
 
 /* Turn the transfer's outcome into the build's result. */
-static int build_result(struct engine *e, CURLcode code, long status, const char *errbuf,
-			struct build_xfer *x, char **image_id, struct cc_error **err)
+static int build_result(struct engine *e, CURLcode code, long status, const char *errbuf, struct build_xfer *x,
+			char **image_id, struct cc_error **err)
 {
 	json_t *body;
 	int rc;
@@ -189,12 +191,12 @@ static struct curl_slist *build_headers(void)
 
 	h = curl_slist_append(h, "Content-Type: application/x-tar");
 	h = curl_slist_append(h, "Transfer-Encoding: chunked");
-	h = curl_slist_append(h, "Expect:");  /* no 100-continue round trip */
+	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
 	return h;
 }
 
-int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress,
-		 void *ctx, const atomic_int *cancel, char **image_id, struct cc_error **err)
+int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress, void *ctx,
+		 const atomic_int *cancel, char **image_id, struct cc_error **err)
 {
 	struct build_xfer x = { .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free struct tar_entry *entries = NULL;

@@ -65,8 +65,8 @@ int engine_image_remove(struct engine *e, const char *name, int force, struct cc
 	return status;
 }
 
-int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
-		      const char *auth, const atomic_int *cancel, struct cc_error **err)
+int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform, const char *auth,
+		      const atomic_int *cancel, struct cc_error **err)
 {
 	struct engine_progress x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free char *ename = engine_escape(name), *etag = engine_escape(tag);

@@ -11,19 +11,18 @@
 /* A curl handle for METHOD on the versioned path, with transport, TLS and
  * errbuf (CURL_ERROR_SIZE bytes, caller-owned) set; pings first when
  * needed.  NULL with *err set (*rc = -1 or ENGINE_UNREACHABLE). */
-CURL *engine_curl(struct engine *e, const char *method, const char *path, char *errbuf,
-		  int *rc, struct cc_error **err);
+CURL *engine_curl(struct engine *e, const char *method, const char *path, char *errbuf, int *rc, struct cc_error **err);
 /* Map a failed transfer to ENGINE_UNREACHABLE or -1 with a message. */
 int engine_curl_error(struct engine *e, CURLcode code, const char *errbuf, struct cc_error **err);
 
 /* --- engine-progress.c --- */
 /* One streamed push or pull: what the JSON progress lines said. */
 struct engine_progress {
-	struct strbuf line;       /* an incomplete line */
-	char *digest;             /* from {"aux":{"Digest":...}} */
-	char *error;              /* first errorDetail message */
+	struct strbuf line; /* an incomplete line */
+	char *digest;	    /* from {"aux":{"Digest":...}} */
+	char *error;	    /* first errorDetail message */
 	const atomic_int *cancel;
-	struct strbuf raw;        /* response start, for HTTP errors */
+	struct strbuf raw; /* response start, for HTTP errors */
 };
 /* POST path with X-Registry-Auth (base64 JSON, NULL or "" for none); the
  * stream's outcome into x; what ("pushing NAME:TAG") names it in errors.

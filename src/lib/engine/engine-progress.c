@@ -53,7 +53,7 @@ static int progress_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t
 }
 
 int engine_progress_call(struct engine *e, const char *path, const char *auth, struct engine_progress *x,
-		     const char *what, struct cc_error **err)
+			 const char *what, struct cc_error **err)
 {
 	cleanup_free char *hauth = NULL;
 	char errbuf[CURL_ERROR_SIZE];

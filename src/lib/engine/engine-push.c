@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
-		      const atomic_int *cancel, char **digest, struct cc_error **err)
+int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth, const atomic_int *cancel,
+		      char **digest, struct cc_error **err)
 {
 	struct engine_progress x = { .line = STRBUF_INIT, .cancel = cancel, .raw = STRBUF_INIT };
 	cleanup_free char *etag = engine_escape(tag), *what = xasprintf("pushing %s:%s", name, tag);

@@ -14,8 +14,8 @@
 
 struct engine {
 	char *host;
-	char *socket;         /* unix socket path, or NULL for TCP */
-	char *base;           /* "http://localhost" or "https://HOST:PORT" */
+	char *socket; /* unix socket path, or NULL for TCP */
+	char *base;   /* "http://localhost" or "https://HOST:PORT" */
 	int tls, tls_verify;
 	char *ca, *cert, *key;
 	pthread_mutex_t lock; /* guards the fields below */
@@ -64,7 +64,7 @@ static int engine_parse_host(struct engine *e, const char *host, struct cc_error
 	if (!*hp || *hp == '/' || *hp == ':')
 		return cc_error_set(err, "engine: DOCKER_HOST %s: no host name", host);
 	engine_tls_setup(e);
-	port = hp[0] == '[' && strchr(hp, ']') ? strchr(hp, ']') : hp;  /* skip IPv6 colons */
+	port = hp[0] == '[' && strchr(hp, ']') ? strchr(hp, ']') : hp; /* skip IPv6 colons */
 	if (strchr(port, ':'))
 		e->base = xasprintf("%s://%s", e->tls ? "https" : "http", hp);
 	else
@@ -123,11 +123,11 @@ static CURL *engine_curl_raw(struct engine *e, const char *method, const char *p
 	errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  /* threads: no SIGALRM */
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM */
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ccbuild");
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");  /* the Engine API, whatever DOCKER_HOST says */
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"); /* the Engine API, whatever DOCKER_HOST says */
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (e->socket)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket);
@@ -150,13 +150,12 @@ int engine_curl_error(struct engine *e, CURLcode code, const char *errbuf, struc
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		if (e->socket)  /* curl's text would name "localhost port 80" */
+		if (e->socket) /* curl's text would name "localhost port 80" */
 			why = curl_easy_strerror(code);
 		cc_error_set(err, "engine: cannot connect to the Docker daemon at %s: %s (is dockerd running?)",
 			     e->host, why);
 		return ENGINE_UNREACHABLE;
-	default:
-		return cc_error_set(err, "engine: %s: %s", e->host, why);
+	default: return cc_error_set(err, "engine: %s: %s", e->host, why);
 	}
 }
 
@@ -210,7 +209,7 @@ static int engine_ping_locked(struct engine *e, struct cc_error **err)
 	int rc = 0;
 
 	snprintf(e->version, sizeof(e->version), "%s", ENGINE_API_MAX);
-	e->buildkit = 1;  /* 20.10 sends no Builder-Version yet serves BuildKit */
+	e->buildkit = 1; /* 20.10 sends no Builder-Version yet serves BuildKit */
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ping_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, e);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_body);
@@ -260,8 +259,7 @@ int engine_has_buildkit(struct engine *e)
 	return b;
 }
 
-CURL *engine_curl(struct engine *e, const char *method, const char *path, char *errbuf,
-		  int *rc, struct cc_error **err)
+CURL *engine_curl(struct engine *e, const char *method, const char *path, char *errbuf, int *rc, struct cc_error **err)
 {
 	cleanup_free char *full = NULL;
 
@@ -284,8 +282,8 @@ static json_t *decode_body(const struct strbuf *body)
 	return j ? j : json_stringn_nocheck(body->buf, body->len);
 }
 
-int engine_request(struct engine *e, const char *method, const char *path, json_t *body,
-		   json_t **out, struct cc_error **err)
+int engine_request(struct engine *e, const char *method, const char *path, json_t *body, json_t **out,
+		   struct cc_error **err)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct strbuf resp = STRBUF_INIT;

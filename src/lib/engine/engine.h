@@ -55,8 +55,8 @@ int engine_has_buildkit(struct engine *e);
  * Returns the HTTP status, whatever it is, with *out (may be NULL) set to
  * the decoded response (a JSON string when it was not JSON; NULL when
  * empty; caller decrefs); -1 or ENGINE_UNREACHABLE on transport failure. */
-int engine_request(struct engine *e, const char *method, const char *path, json_t *body,
-		   json_t **out, struct cc_error **err);
+int engine_request(struct engine *e, const char *method, const char *path, json_t *body, json_t **out,
+		   struct cc_error **err);
 /* Set *err to "engine: STATUS: message" from an error response; -1. */
 int engine_status_error(int status, const json_t *body, struct cc_error **err);
 /* s escaped for a URL query value; caller frees. */
@@ -75,30 +75,30 @@ int engine_image_remove(struct engine *e, const char *name, int force, struct cc
  * local image NAME:TAG to the registry NAME names.  auth is the
  * X-Registry-Auth value (base64url JSON) or NULL for anonymous.  On
  * success *digest is the pushed manifest's "sha256:..." (caller frees). */
-int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth,
-		      const atomic_int *cancel, char **digest, struct cc_error **err);
+int engine_image_push(struct engine *e, const char *name, const char *tag, const char *auth, const atomic_int *cancel,
+		      char **digest, struct cc_error **err);
 /* POST /images/create?fromImage=NAME&tag=TAG[&platform=P]: the engine
  * pulls NAME:TAG, for platform P ("linux/arm64") when not NULL (ccbuild
  * pulls only from the registries a manifest names). */
-int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform,
-		      const char *auth, const atomic_int *cancel, struct cc_error **err);
+int engine_image_pull(struct engine *e, const char *name, const char *tag, const char *platform, const char *auth,
+		      const atomic_int *cancel, struct cc_error **err);
 /* ---- builds (engine-build.c) ---- */
 
 enum engine_builder {
-	ENGINE_BUILDER_AUTO = 0,  /* BuildKit, unless the daemon says it has none */
+	ENGINE_BUILDER_AUTO = 0, /* BuildKit, unless the daemon says it has none */
 	ENGINE_BUILDER_BUILDKIT,
 	ENGINE_BUILDER_CLASSIC,
 };
 
 struct engine_build_req {
-	const struct tar_entry *entries;  /* the context, already filtered */
+	const struct tar_entry *entries; /* the context, already filtered */
 	size_t nentries;
-	const char *dockerfile;       /* path in the context; NULL: "Dockerfile" */
-	const char *dockerfile_data;  /* non-NULL: the Dockerfile's bytes: sent as the */
-	size_t dockerfile_len;        /*   context's entry at `dockerfile` when there is
+	const char *dockerfile;	     /* path in the context; NULL: "Dockerfile" */
+	const char *dockerfile_data; /* non-NULL: the Dockerfile's bytes: sent as the */
+	size_t dockerfile_len;	     /*   context's entry at `dockerfile` when there is
 				       *   one, else as an extra entry (a Dockerfile that
 				       *   lives outside the context) */
-	const struct strlist *tags;   /* each may be NULL */
+	const struct strlist *tags;  /* each may be NULL */
 	const struct strlist *cachefrom;
 	const struct kvlist *buildargs;
 	const struct kvlist *labels;
@@ -108,17 +108,17 @@ struct engine_build_req {
 };
 
 enum engine_event_kind {
-	ENGINE_STEP_STARTED,  /* step: a vertex name ("[2/3] RUN make") */
+	ENGINE_STEP_STARTED, /* step: a vertex name ("[2/3] RUN make") */
 	ENGINE_STEP_CACHED,
 	ENGINE_STEP_DONE,
-	ENGINE_STEP_FAILED,   /* text: BuildKit's error */
-	ENGINE_STEP_LOG,      /* text: one output line of step */
-	ENGINE_OUTPUT,        /* classic builder: one output line; step may be NULL */
+	ENGINE_STEP_FAILED, /* text: BuildKit's error */
+	ENGINE_STEP_LOG,    /* text: one output line of step */
+	ENGINE_OUTPUT,	    /* classic builder: one output line; step may be NULL */
 };
 
 struct engine_event {
 	enum engine_event_kind kind;
-	const char *step, *text;  /* borrowed for the call only */
+	const char *step, *text; /* borrowed for the call only */
 };
 
 /* Called on the thread running engine_build. */
@@ -128,7 +128,7 @@ typedef void (*engine_progress_fn)(void *ctx, const struct engine_event *ev);
  * the build stops soon after *cancel (may be NULL) becomes non-zero.
  * On success *image_id is "sha256:..." (caller frees).  A failed build's
  * error names the failing step and ends with its last output lines. */
-int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress,
-		 void *ctx, const atomic_int *cancel, char **image_id, struct cc_error **err);
+int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress, void *ctx,
+		 const atomic_int *cancel, char **image_id, struct cc_error **err);
 
 #endif

@@ -185,15 +185,9 @@ static void write_json(const struct graph *g, const char *name, FILE *out)
 int graph_write(const struct graph *g, enum graph_format fmt, const char *name, FILE *out, struct cc_error **err)
 {
 	switch (fmt) {
-	case GRAPH_TEXT:
-		write_text(g, out);
-		break;
-	case GRAPH_DOT:
-		write_dot(g, name, out);
-		break;
-	case GRAPH_JSON:
-		write_json(g, name, out);
-		break;
+	case GRAPH_TEXT: write_text(g, out); break;
+	case GRAPH_DOT: write_dot(g, name, out); break;
+	case GRAPH_JSON: write_json(g, name, out); break;
 	}
 	if (fflush(out) != 0 || ferror(out))
 		return cc_error_set(err, "writing the graph: %s", strerror(errno ? errno : EIO));

@@ -12,27 +12,27 @@ struct cc_error;
 struct step_kind;
 
 struct step {
-	char *id;                     /* "KIND:NAME", owned */
+	char *id;		      /* "KIND:NAME", owned */
 	const struct step_kind *kind; /* borrowed, static table */
-	void *data;                   /* kind-specific, borrowed from the model */
-	size_t *deps;                 /* indices of steps this one needs */
+	void *data;		      /* kind-specific, borrowed from the model */
+	size_t *deps;		      /* indices of steps this one needs */
 	size_t ndeps, capdeps;
-	size_t priority;              /* longest path to a sink, in steps */
+	size_t priority; /* longest path to a sink, in steps */
 };
 
 struct graph {
 	struct step *steps;
 	size_t nsteps, cap;
-	size_t *order;                /* a topological order (deps first) */
+	size_t *order; /* a topological order (deps first) */
 };
 
 /* What became of a step (the scheduler and the runner report these). */
 enum step_status {
 	STEP_PENDING = 0,
-	STEP_DONE,        /* ran and succeeded */
-	STEP_UP_TO_DATE,  /* nothing to do */
+	STEP_DONE,	 /* ran and succeeded */
+	STEP_UP_TO_DATE, /* nothing to do */
 	STEP_FAILED,
-	STEP_CANCELLED,   /* not run: interrupted, or a dependency failed */
+	STEP_CANCELLED, /* not run: interrupted, or a dependency failed */
 };
 /* "done", "up-to-date", "failed", "cancelled", "pending". */
 const char *step_status_name(enum step_status s);

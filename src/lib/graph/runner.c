@@ -216,10 +216,9 @@ static void step_finished(void *ctx, size_t i, enum step_status st, struct cc_er
 	if (res->output)
 		json_object_set_new(extra, "output", json_string(res->output));
 	if (st == STEP_CANCELLED && !res->reason)
-		res->reason = xstrdup(cancel_pending(r->cancel) ? "interrupted"
-							       : "a step it needs did not succeed");
-	ui_step_end(r->ui, s->id, s->kind->name, step_status_name(st),
-		    st == STEP_FAILED ? NULL : res->reason, ms, detail.buf, extra);
+		res->reason = xstrdup(cancel_pending(r->cancel) ? "interrupted" : "a step it needs did not succeed");
+	ui_step_end(r->ui, s->id, s->kind->name, step_status_name(st), st == STEP_FAILED ? NULL : res->reason, ms,
+		    detail.buf, extra);
 	json_decref(extra);
 	strbuf_release(&detail);
 	cc_error_free(err);
@@ -242,9 +241,8 @@ enum sched_outcome runner_run(struct runner *r)
 		res->status = status[i];
 		if (!res->reported && status[i] == STEP_CANCELLED)
 			ui_step_end(r->ui, g->steps[i].id, g->steps[i].kind->name, "cancelled",
-				    cancel_pending(r->cancel) ? "interrupted"
-							      : "a step it needs did not succeed",
-				    0, NULL, NULL);
+				    cancel_pending(r->cancel) ? "interrupted" : "a step it needs did not succeed", 0,
+				    NULL, NULL);
 	}
 	free(status);
 	return rc;
@@ -290,7 +288,8 @@ void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed
 		case STEP_DONE: (*done)++; break;
 		case STEP_UP_TO_DATE: (*uptodate)++; break;
 		case STEP_FAILED: (*failed)++; break;
-		case STEP_CANCELLED: case STEP_PENDING: (*cancelled)++; break;
+		case STEP_CANCELLED:
+		case STEP_PENDING: (*cancelled)++; break;
 		}
 	}
 }

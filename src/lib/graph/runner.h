@@ -28,35 +28,35 @@ struct ui;
 
 /* What one step decided or produced; owned by the runner. */
 struct step_result {
-	char *hash;       /* input hash (hex), NULL until computed */
-	char *output;     /* what it produced (an image ID), NULL if nothing yet */
-	char *reason;     /* why it runs, or why it is up to date */
-	struct strlist tags;          /* what the output was tagged as */
-	json_t *inputs;               /* non-file inputs, saved for `why` */
-	struct hash_manifest files;   /* per-file hashes, saved for `why` */
-	void *scratch;                /* kind's own, freed by kind->release */
-	int would_run;    /* plan: 1 when it would run */
-	int reported;     /* its end was shown */
-	long ms;          /* how long it took */
-	json_t *report;   /* kind-specific facts for --report (scan findings,
+	char *hash;		    /* input hash (hex), NULL until computed */
+	char *output;		    /* what it produced (an image ID), NULL if nothing yet */
+	char *reason;		    /* why it runs, or why it is up to date */
+	struct strlist tags;	    /* what the output was tagged as */
+	json_t *inputs;		    /* non-file inputs, saved for `why` */
+	struct hash_manifest files; /* per-file hashes, saved for `why` */
+	void *scratch;		    /* kind's own, freed by kind->release */
+	int would_run;		    /* plan: 1 when it would run */
+	int reported;		    /* its end was shown */
+	long ms;		    /* how long it took */
+	json_t *report;		    /* kind-specific facts for --report (scan findings,
 			   * digests), owned; or NULL */
-	char *error;      /* why it failed, or NULL */
+	char *error;		    /* why it failed, or NULL */
 	enum step_status status;
 };
 
 struct runner {
-	struct project *project;     /* borrowed */
-	struct engine *engine;       /* borrowed; NULL when unreachable (plan only) */
-	const char *state_dir;       /* borrowed */
-	int state_exists;            /* plan: 0 when state_dir does not exist */
-	struct ui *ui;               /* borrowed; NULL in plan */
+	struct project *project;      /* borrowed */
+	struct engine *engine;	      /* borrowed; NULL when unreachable (plan only) */
+	const char *state_dir;	      /* borrowed */
+	int state_exists;	      /* plan: 0 when state_dir does not exist */
+	struct ui *ui;		      /* borrowed; NULL in plan */
 	struct cc_warnings *warnings; /* borrowed: runner_warn's sink; NULL drops */
-	const struct gitinfo *git;   /* borrowed; NULL outside a git repository */
-	const char *registry_auth;   /* X-Registry-Auth for pushes, or NULL */
-	struct step_result *results; /* one per graph step, owned */
+	const struct gitinfo *git;    /* borrowed; NULL outside a git repository */
+	const char *registry_auth;    /* X-Registry-Auth for pushes, or NULL */
+	struct step_result *results;  /* one per graph step, owned */
 	const atomic_int *cancel;
 	int jobs, keep_going;
-	int offline;                 /* ask no registry (--offline) */
+	int offline; /* ask no registry (--offline) */
 };
 
 /* Set up r for project p (results allocated); the other fields are the

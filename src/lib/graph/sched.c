@@ -19,8 +19,8 @@ struct done_item {
 struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
-	size_t *ready, nready, capready;     /* steps to start */
-	struct done_item *fin;               /* finished, not yet collected */
+	size_t *ready, nready, capready; /* steps to start */
+	struct done_item *fin;		 /* finished, not yet collected */
 	size_t nfin, capfin;
 	int quit;
 	const struct sched_ops *ops;
@@ -126,7 +126,7 @@ static void wait_done(struct pool *p)
 }
 
 enum sched_outcome sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
-	      const struct sched_ops *ops, void *ctx, enum step_status *status)
+			     const struct sched_ops *ops, void *ctx, enum step_status *status)
 {
 	struct pool p = { .ops = ops, .ctx = ctx };
 	pthread_t *threads = xcalloc((size_t)jobs, sizeof(*threads));

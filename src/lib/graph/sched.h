@@ -16,7 +16,6 @@
 struct cc_error;
 struct graph;
 
-
 struct sched_ops {
 	/* Worker thread: do step `step`; return STEP_DONE, STEP_UP_TO_DATE,
 	 * STEP_FAILED (with *err set) or STEP_CANCELLED. */
@@ -29,14 +28,14 @@ struct sched_ops {
 
 /* How a run ended; the command layer picks the exit code from it. */
 enum sched_outcome {
-	SCHED_OK,        /* every step done or up to date */
-	SCHED_FAILED,    /* a step failed (its dependants cancelled) */
+	SCHED_OK,	 /* every step done or up to date */
+	SCHED_FAILED,	 /* a step failed (its dependants cancelled) */
 	SCHED_CANCELLED, /* *cancel was raised */
 };
 
 /* Run every step of g (after graph_finish) with `jobs` workers; status[i]
  * receives each step's outcome. */
 enum sched_outcome sched_run(const struct graph *g, int jobs, int keep_going, const atomic_int *cancel,
-	      const struct sched_ops *ops, void *ctx, enum step_status *status);
+			     const struct sched_ops *ops, void *ctx, enum step_status *status);
 
 #endif

@@ -76,8 +76,9 @@ static size_t dockerfile_diff(const char *a, const char *b, struct strlist *out)
 #define L(x, y) lcs[(x) * (nb + 1) + (y)]
 	for (i = na; i-- > 0;)
 		for (j = nb; j-- > 0;)
-			L(i, j) = !strcmp(la[i], lb[j]) ? L(i + 1, j + 1) + 1
-				  : L(i + 1, j) > L(i, j + 1) ? L(i + 1, j) : L(i, j + 1);
+			L(i, j) = !strcmp(la[i], lb[j])	      ? L(i + 1, j + 1) + 1
+				  : L(i + 1, j) > L(i, j + 1) ? L(i + 1, j)
+							      : L(i, j + 1);
 	for (i = j = 0; i < na || j < nb;) {
 		if (i < na && j < nb && !strcmp(la[i], lb[j])) {
 			i++, j++;
@@ -111,7 +112,8 @@ static size_t object_diff(const char *key, const json_t *a, const json_t *b, str
 	json_t *v;
 	size_t n = 0;
 
-	json_object_foreach((json_t *)a, k, v) {
+	json_object_foreach((json_t *)a, k, v)
+	{
 		json_t *w = json_object_get(b, k);
 
 		if (!w || !json_equal(v, w)) {
@@ -121,13 +123,13 @@ static size_t object_diff(const char *key, const json_t *a, const json_t *b, str
 			n++;
 		}
 	}
-	json_object_foreach((json_t *)b, k, v)
-		if (!json_object_get(a, k)) {
-			cleanup_free char *sb = show(v);
+	json_object_foreach((json_t *)b, k, v) if (!json_object_get(a, k))
+	{
+		cleanup_free char *sb = show(v);
 
-			push_fmt(out, xasprintf("%s %s: (unset) -> %s", singular(key), k, sb));
-			n++;
-		}
+		push_fmt(out, xasprintf("%s %s: (unset) -> %s", singular(key), k, sb));
+		n++;
+	}
 	return n;
 }
 
@@ -169,11 +171,10 @@ size_t why_diff(const json_t *old_inputs, const struct hash_manifest *old_files,
 		n += fd.n;
 	}
 	if (old_inputs && new_inputs) {
-		json_object_foreach((json_t *)old_inputs, k, v)
-			n += field_diff(k, v, json_object_get(new_inputs, k), out);
-		json_object_foreach((json_t *)new_inputs, k, v)
-			if (!json_object_get(old_inputs, k))
-				n += field_diff(k, NULL, v, out);
+		json_object_foreach((json_t *)old_inputs, k, v) n +=
+			field_diff(k, v, json_object_get(new_inputs, k), out);
+		json_object_foreach((json_t *)new_inputs, k, v) if (!json_object_get(old_inputs, k)) n +=
+			field_diff(k, NULL, v, out);
 	}
 	return n;
 }

@@ -64,8 +64,7 @@ static int walk_error(struct walker *w, const char *what)
 {
 	int e = errno;
 
-	return cc_error_set(w->err, "%s/%s: %s: %s", w->root, w->path.len ? w->path.buf : ".",
-			    what, strerror(e));
+	return cc_error_set(w->err, "%s/%s: %s: %s", w->root, w->path.len ? w->path.buf : ".", what, strerror(e));
 }
 
 /* Read and sort the names of directory dfd (which is left open). */
@@ -121,8 +120,7 @@ static void emit(struct walker *w, const struct stat *st, const char *link)
 
 static int walk_dir(struct walker *w, int dfd, int depth);
 
-static int read_link(struct walker *w, int dfd, const char *name, const struct stat *st,
-		     char **out)
+static int read_link(struct walker *w, int dfd, const char *name, const struct stat *st, char **out)
 {
 	size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 256;
 	ssize_t n;
@@ -142,8 +140,7 @@ static int read_link(struct walker *w, int dfd, const char *name, const struct s
 
 /* One directory entry, stat'ed already (*st, or stat_errno when that
  * failed); 0 to go on, -1 on error. */
-static int walk_entry(struct walker *w, int dfd, const char *name, const struct stat *stp, int stat_errno,
-		      int depth)
+static int walk_entry(struct walker *w, int dfd, const char *name, const struct stat *stp, int stat_errno, int depth)
 {
 	const unsigned char *parent = depth ? w->states + (size_t)(depth - 1) * w->npat : NULL;
 	unsigned char *state = w->states + (size_t)depth * w->npat;
@@ -258,11 +255,10 @@ static int walk_dir(struct walker *w, int dfd, int depth)
 	return rc;
 }
 
-int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel,
-	    struct ctx_list *out, struct cc_error **err)
+int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel, struct ctx_list *out,
+	    struct cc_error **err)
 {
-	struct walker w = { ig, out, STRBUF_INIT, ig ? ignore_count(ig) : 0,
-			    NULL, err, dir, cancel };
+	struct walker w = { ig, out, STRBUF_INIT, ig ? ignore_count(ig) : 0, NULL, err, dir, cancel };
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
 
 	if (fd < 0)

@@ -17,8 +17,8 @@ struct ignore;
 struct ctx_entry {
 	const char *path; /* relative, '/'-separated, no "./"; in the list's arena */
 	const char *link; /* symlink target, else NULL; in the list's arena */
-	uint32_t mode;    /* st_mode: type and permission bits */
-	uint32_t nlink;   /* st_nlink: > 1 for a hard-linked file */
+	uint32_t mode;	  /* st_mode: type and permission bits */
+	uint32_t nlink;	  /* st_nlink: > 1 for a hard-linked file */
 	uint64_t size, ino, dev, rdev;
 	int64_t mtime_ns, ctime_ns;
 };
@@ -28,7 +28,10 @@ struct ctx_list {
 	size_t n, cap;
 	struct arena arena;
 };
-#define CTX_LIST_INIT { NULL, 0, 0, ARENA_INIT }
+#define CTX_LIST_INIT                                                                                                  \
+	{                                                                                                              \
+		NULL, 0, 0, ARENA_INIT                                                                                 \
+	}
 
 /* Walk directory `dir` (symlinks not followed below it) applying `ig`
  * (NULL: nothing excluded) and append the entries to `out` in walk order.
@@ -36,8 +39,8 @@ struct ctx_list {
  * an excluded directory is itself never listed; sockets are skipped.
  * Stops with an error ("interrupted") soon after *cancel (may be NULL) is
  * raised. */
-int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel,
-	    struct ctx_list *out, struct cc_error **err);
+int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel, struct ctx_list *out,
+	    struct cc_error **err);
 /* Free the entries and their strings; the list is empty and reusable. */
 void ctx_list_release(struct ctx_list *l);
 /* The entry for `path` (binary search), or NULL; borrowed. */

@@ -36,8 +36,8 @@ static void h_bytes(struct hasher *h, const void *p, size_t n)
 
 static void h_u32(struct hasher *h, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-			       (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 24) };
 
 	h_bytes(h, b, 4);
 }
@@ -88,12 +88,16 @@ void hash_sha256_hex(const void *p, size_t n, char out[65])
 
 static char type_char(uint32_t mode)
 {
-	return S_ISREG(mode) ? 'f' : S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : S_ISFIFO(mode) ? 'p'
-	     : S_ISCHR(mode) ? 'c' : S_ISBLK(mode) ? 'b' : '?';
+	return S_ISREG(mode)	? 'f'
+	       : S_ISDIR(mode)	? 'd'
+	       : S_ISLNK(mode)	? 'l'
+	       : S_ISFIFO(mode) ? 'p'
+	       : S_ISCHR(mode)	? 'c'
+	       : S_ISBLK(mode)	? 'b'
+				: '?';
 }
 
-void hash_file_entry(const struct ctx_entry *e, const unsigned char content[32],
-		     unsigned char out[32])
+void hash_file_entry(const struct ctx_entry *e, const unsigned char content[32], unsigned char out[32])
 {
 	struct hasher h;
 	char t = type_char(e->mode);
@@ -192,9 +196,8 @@ static char *dockerfile_outside(const char *df)
 
 /* Content digests of the walk's regular files, through the stat cache when
  * one is named. */
-static int hash_contents(const struct hash_input *in, const struct ctx_list *l,
-			 unsigned char (*digests)[32], struct hash_result *out,
-			 struct cc_error **err)
+static int hash_contents(const struct hash_input *in, const struct ctx_list *l, unsigned char (*digests)[32],
+			 struct hash_result *out, struct cc_error **err)
 {
 	struct statcache *sc;
 	int rc;
@@ -208,8 +211,7 @@ static int hash_contents(const struct hash_input *in, const struct ctx_list *l,
 }
 
 /* Walk + per-file hashes into out->files, and out->context. */
-static int hash_context(const struct hash_input *in, struct hash_result *out,
-			struct cc_error **err)
+static int hash_context(const struct hash_input *in, struct hash_result *out, struct cc_error **err)
 {
 	struct ctx_list l = CTX_LIST_INIT;
 	char *rel = out->dockerfile_rel = dockerfile_in_context(in->context, in->dockerfile);
@@ -249,8 +251,7 @@ out:
 	return rc;
 }
 
-int hash_build_inputs(const struct hash_input *in, struct hash_result *out,
-		      struct cc_error **err)
+int hash_build_inputs(const struct hash_input *in, struct hash_result *out, struct cc_error **err)
 {
 	cleanup_free char *df = NULL;
 	unsigned char dfsum[32];

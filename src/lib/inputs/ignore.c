@@ -31,7 +31,7 @@ struct pattern {
 	int exception;
 	enum match_type type;
 	struct goregex *rx;
-	size_t ndirs; /* path components in text */
+	size_t ndirs;	 /* path components in text */
 	int fixed_depth; /* a regexp that matches only paths of ndirs components */
 };
 
@@ -71,8 +71,8 @@ void ignore_free(struct ignore *ig)
 static size_t space_len(const unsigned char *s, size_t n)
 {
 	static const char *const multi[] = {
-		"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9",
-		"\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80",
+		"\xc2\x85",	"\xc2\xa0",	"\xe1\x9a\x80", "\xe2\x80\xa8",
+		"\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80",
 	};
 	size_t i, l;
 
@@ -124,8 +124,7 @@ static int class_char_ok(const unsigned char **pp)
 		n = 2;
 	else if ((*p & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80)
 		n = 3;
-	else if ((*p & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
-		 (p[3] & 0xC0) == 0x80)
+	else if ((*p & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80)
 		n = 4;
 	else
 		return 0;
@@ -239,8 +238,10 @@ static int pattern_compile(struct ignore *ig, struct pattern *pt, const char *wh
 	if (pt->type == M_REGEXP && ++ig->nregexps > IGNORE_MAX_REGEXPS) {
 		ig->full = 1;
 		strbuf_release(&re);
-		return cc_error_set(err, "%s: more than %d patterns with wildcards, classes or escapes (each is a "
-				    "compiled regular expression)", where, IGNORE_MAX_REGEXPS);
+		return cc_error_set(err,
+				    "%s: more than %d patterns with wildcards, classes or escapes (each is a "
+				    "compiled regular expression)",
+				    where, IGNORE_MAX_REGEXPS);
 	}
 	if (pt->type == M_REGEXP) {
 		pt->rx = goregex_compile(re.buf, err);
@@ -289,8 +290,7 @@ static char *read_step(const char *line)
 	return out;
 }
 
-int ignore_add(struct ignore *ig, const char *line, const char *name, int lineno,
-	       struct cc_error **err)
+int ignore_add(struct ignore *ig, const char *line, const char *name, int lineno, struct cc_error **err)
 {
 	cleanup_free char *read = read_step(line);
 	cleanup_free char *t = NULL, *where = NULL;
@@ -325,8 +325,7 @@ int ignore_add(struct ignore *ig, const char *line, const char *name, int lineno
 	return 0;
 }
 
-int ignore_parse(struct ignore *ig, const char *text, size_t len, const char *name,
-		 struct cc_error **err)
+int ignore_parse(struct ignore *ig, const char *text, size_t len, const char *name, struct cc_error **err)
 {
 	size_t pos = 0, end, l;
 	int lineno = 0, rc = 0;
@@ -369,18 +368,15 @@ static int pattern_match(const struct pattern *pt, const char *path, size_t len)
 	size_t sl;
 
 	switch (pt->type) {
-	case M_EXACT:
-		return len == pt->len && !memcmp(path, pt->text, len);
-	case M_PREFIX:
-		return len >= pt->len - 2 && !memcmp(path, pt->text, pt->len - 2);
+	case M_EXACT: return len == pt->len && !memcmp(path, pt->text, len);
+	case M_PREFIX: return len >= pt->len - 2 && !memcmp(path, pt->text, pt->len - 2);
 	case M_SUFFIX:
 		suffix = pt->text + 2;
 		sl = pt->len - 2;
 		if (len >= sl && !memcmp(path + len - sl, suffix, sl))
 			return 1;
 		return suffix[0] == '/' && len == sl - 1 && !memcmp(path, suffix + 1, len);
-	case M_REGEXP:
-		return goregex_match(pt->rx, path, len);
+	case M_REGEXP: return goregex_match(pt->rx, path, len);
 	}
 	return 0;
 }
@@ -413,8 +409,7 @@ int ignore_match(const struct ignore *ig, const char *path)
 	return matched;
 }
 
-int ignore_match_walk(const struct ignore *ig, const char *path, const unsigned char *parent,
-		      unsigned char *state)
+int ignore_match_walk(const struct ignore *ig, const char *path, const unsigned char *parent, unsigned char *state)
 {
 	size_t i, len = strlen(path), ncomp = 1;
 	int matched = 0, m;
@@ -516,8 +511,7 @@ static int load_file(struct ignore *ig, const char *ctxdir, const char *rel, str
 	return ignore_parse(ig, text, len, path, err) < 0 ? -1 : 1;
 }
 
-struct ignore *ignore_load(const char *ctxdir, const char *dockerfile, char **used,
-			   struct cc_error **err)
+struct ignore *ignore_load(const char *ctxdir, const char *dockerfile, char **used, struct cc_error **err)
 {
 	struct ignore *ig = ignore_new();
 	cleanup_free char *df = dockerfile ? path_clean(dockerfile) : NULL;

@@ -14,11 +14,9 @@ struct ignore *ignore_new(void);
 /* Parse ignore-file text (BOM, '#' comments, trimming, '!', Clean, leading
  * '/'); `name` prefixes errors as "NAME:LINE: ...".  Returns -1 on a bad
  * pattern (rules parsed so far stay). */
-int ignore_parse(struct ignore *ig, const char *text, size_t len, const char *name,
-		 struct cc_error **err);
+int ignore_parse(struct ignore *ig, const char *text, size_t len, const char *name, struct cc_error **err);
 /* Add one already-read pattern line (like a line of the file). */
-int ignore_add(struct ignore *ig, const char *pattern, const char *name, int line,
-	       struct cc_error **err);
+int ignore_add(struct ignore *ig, const char *pattern, const char *name, int line, struct cc_error **err);
 /* Rules for building `dockerfile` (context-relative, or absolute when it
  * lies outside the context; NULL for none) in context dir `ctxdir`:
  * "<dockerfile>.dockerignore" beside the Dockerfile when it exists (also
@@ -26,8 +24,7 @@ int ignore_add(struct ignore *ig, const char *pattern, const char *name, int lin
  * plus the CLI's forced includes of the ignore file and the Dockerfile
  * when they are in the context.  *used gets the ignore file read
  * (context-relative, or absolute; caller frees) or NULL.  NULL on error. */
-struct ignore *ignore_load(const char *ctxdir, const char *dockerfile, char **used,
-			   struct cc_error **err);
+struct ignore *ignore_load(const char *ctxdir, const char *dockerfile, char **used, struct cc_error **err);
 void ignore_free(struct ignore *ig);
 
 /* Number of patterns (size of a match-state array for ignore_match_walk). */
@@ -39,8 +36,7 @@ int ignore_match(const struct ignore *ig, const char *path);
 /* The CLI's tar walk (MatchesUsingParentResults): `parent` is the state the
  * parent directory got (NULL at top level), `state` (ignore_count bytes) is
  * filled for this path.  Returns 1 when excluded. */
-int ignore_match_walk(const struct ignore *ig, const char *path, const unsigned char *parent,
-		      unsigned char *state);
+int ignore_match_walk(const struct ignore *ig, const char *path, const unsigned char *parent, unsigned char *state);
 /* May the excluded directory `dir` be skipped whole?  False when some '!'
  * pattern starts with "dir/", as in the CLI. */
 int ignore_dir_prunable(const struct ignore *ig, const char *dir);

@@ -51,10 +51,10 @@ struct statcache {
 	size_t maplen;
 	int64_t file_mtime_ns;
 	const unsigned char *cursor, *end; /* entries region */
-	size_t dropped;                    /* map bytes given back (drop_behind) */
-	uint64_t count;                    /* entries in the file */
-	int dirty;                         /* the file no longer matches the walk */
-	unsigned char *buf;                /* read buffer, CHUNK bytes */
+	size_t dropped;			   /* map bytes given back (drop_behind) */
+	uint64_t count;			   /* entries in the file */
+	int dirty;			   /* the file no longer matches the walk */
+	unsigned char *buf;		   /* read buffer, CHUNK bytes */
 };
 
 static uint64_t get64(const unsigned char *p)
@@ -208,8 +208,7 @@ void statcache_free(struct statcache *sc)
 
 /* Hash everything readable from fd with buf (CHUNK bytes); -1 with errno
  * EINTR when *cancel is raised. */
-static int hash_fd(int fd, unsigned char *buf, const atomic_int *cancel, unsigned char out[32],
-		   uint64_t *size)
+static int hash_fd(int fd, unsigned char *buf, const atomic_int *cancel, unsigned char out[32], uint64_t *size)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int n = 32;
@@ -240,19 +239,17 @@ static int hash_fd(int fd, unsigned char *buf, const atomic_int *cancel, unsigne
 	return 0;
 }
 
-static int hash_at(int dirfd, const char *path, unsigned char *buf, const atomic_int *cancel,
-		   unsigned char out[32], uint64_t *size, struct cc_error **err)
+static int hash_at(int dirfd, const char *path, unsigned char *buf, const atomic_int *cancel, unsigned char out[32],
+		   uint64_t *size, struct cc_error **err)
 {
 	cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0 || hash_fd(fd, buf, cancel, out, size) < 0)
-		return cc_error_set(err, "%s: %s", path,
-				    cancel_pending(cancel) ? "interrupted" : strerror(errno));
+		return cc_error_set(err, "%s: %s", path, cancel_pending(cancel) ? "interrupted" : strerror(errno));
 	return 0;
 }
 
-int statcache_hash_file(int dirfd, const char *path, unsigned char out[32], uint64_t *size,
-			struct cc_error **err)
+int statcache_hash_file(int dirfd, const char *path, unsigned char out[32], uint64_t *size, struct cc_error **err)
 {
 	cleanup_free unsigned char *buf = xmalloc(CHUNK);
 
@@ -281,14 +278,12 @@ static const unsigned char *cache_seek(struct statcache *sc, const char *path)
 
 static int same_stat(const unsigned char *c, const struct ctx_entry *e)
 {
-	return get64(c) == e->size && (int64_t)get64(c + 8) == e->mtime_ns &&
-	       (int64_t)get64(c + 16) == e->ctime_ns && get64(c + 24) == e->ino &&
-	       get64(c + 32) == e->dev && get32(c + 40) == e->mode;
+	return get64(c) == e->size && (int64_t)get64(c + 8) == e->mtime_ns && (int64_t)get64(c + 16) == e->ctime_ns &&
+	       get64(c + 24) == e->ino && get64(c + 32) == e->dev && get32(c + 40) == e->mode;
 }
 
-int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l,
-			const atomic_int *cancel, unsigned char (*digests)[32],
-			struct statcache_stats *stats, struct cc_error **err)
+int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l, const atomic_int *cancel,
+			unsigned char (*digests)[32], struct statcache_stats *stats, struct cc_error **err)
 {
 	struct statcache_stats local = { 0 };
 	cleanup_close int dfd = open(ctxdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -359,8 +354,8 @@ static void write_entry(struct writer *w, const struct ctx_entry *e, const unsig
 	w_put(w, e->path, plen + 1);
 }
 
-int statcache_save(struct statcache *sc, const struct ctx_list *l,
-		   const unsigned char (*digests)[32], struct cc_error **err)
+int statcache_save(struct statcache *sc, const struct ctx_list *l, const unsigned char (*digests)[32],
+		   struct cc_error **err)
 {
 	struct atomicfile af;
 	struct writer w;

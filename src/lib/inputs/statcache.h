@@ -14,10 +14,10 @@ struct ctx_list;
 struct statcache;
 
 struct statcache_stats {
-	size_t files;      /* regular files looked at */
-	size_t hashed;     /* of which read and hashed */
-	size_t racy;       /* of which hashed because of the racy rule */
-	uint64_t bytes;    /* bytes read */
+	size_t files;	/* regular files looked at */
+	size_t hashed;	/* of which read and hashed */
+	size_t racy;	/* of which hashed because of the racy rule */
+	uint64_t bytes; /* bytes read */
 };
 
 /* Open the cache file `file` (need not exist; NULL: an empty cache that
@@ -31,19 +31,17 @@ struct statcache *statcache_open(const char *file, char **warning);
  * other entries get zeros.  `stats` may be NULL.  Stops with an error
  * ("interrupted", the cache left unchanged) soon after *cancel (may be
  * NULL) is raised, also inside a large file. */
-int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l,
-			const atomic_int *cancel, unsigned char (*digests)[32],
-			struct statcache_stats *stats, struct cc_error **err);
+int statcache_hash_list(struct statcache *sc, const char *ctxdir, const struct ctx_list *l, const atomic_int *cancel,
+			unsigned char (*digests)[32], struct statcache_stats *stats, struct cc_error **err);
 /* Replace the cache file with exactly the regular files of l (atomic);
  * nothing is written when statcache_hash_list found the file up to date. */
-int statcache_save(struct statcache *sc, const struct ctx_list *l,
-		   const unsigned char (*digests)[32], struct cc_error **err);
+int statcache_save(struct statcache *sc, const struct ctx_list *l, const unsigned char (*digests)[32],
+		   struct cc_error **err);
 void statcache_free(struct statcache *sc);
 
 /* SHA-256 of the file `path` relative to dirfd (AT_FDCWD for a plain
  * path), read in 1 MiB chunks; symlinks are not followed.  *size gets the
  * bytes read when non-NULL. */
-int statcache_hash_file(int dirfd, const char *path, unsigned char out[32], uint64_t *size,
-			struct cc_error **err);
+int statcache_hash_file(int dirfd, const char *path, unsigned char out[32], uint64_t *size, struct cc_error **err);
 
 #endif

@@ -84,8 +84,8 @@ static long read_pid(int fd)
 	return strtol(buf, NULL, 10);
 }
 
-int state_lock(const char *dir, struct state_lock **out,
-	       void (*waiting)(long pid, void *data), void *data, struct cc_error **err)
+int state_lock(const char *dir, struct state_lock **out, void (*waiting)(long pid, void *data), void *data,
+	       struct cc_error **err)
 {
 	cleanup_free char *path = path_join(dir, "lock");
 	char pid[32];
@@ -133,8 +133,8 @@ static char *escape_id(const char *id)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)id; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '.' || *p == '_' || *p == '-')
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		    *p == '_' || *p == '-')
 			strbuf_addch(&sb, *p);
 		else
 			strbuf_addf(&sb, "%%%02X", *p);
@@ -197,14 +197,11 @@ static const char *record_from_json(json_t *j, const char *id, struct step_recor
 	r->time = json_integer_value(time);
 	r->files = files ? xstrdup(files) : NULL;
 	r->inputs = json_is_object(json_object_get(j, "inputs")) ? json_incref(json_object_get(j, "inputs")) : NULL;
-	json_array_foreach(tags, i, v)
-		if (json_is_string(v))
-			strlist_push(&r->tags, json_string_value(v));
+	json_array_foreach(tags, i, v) if (json_is_string(v)) strlist_push(&r->tags, json_string_value(v));
 	return NULL;
 }
 
-int state_load_step(const char *dir, const char *step_id, struct step_record *out,
-		    char **warning)
+int state_load_step(const char *dir, const char *step_id, struct step_record *out, char **warning)
 {
 	cleanup_free char *path = record_path(dir, step_id);
 	json_error_t jerr;
@@ -230,8 +227,7 @@ int state_load_step(const char *dir, const char *step_id, struct step_record *ou
 	return 1;
 }
 
-static int save_files(const char *dir, const char *rel, const struct hash_manifest *m,
-		      struct cc_error **err)
+static int save_files(const char *dir, const char *rel, const struct hash_manifest *m, struct cc_error **err)
 {
 	cleanup_free char *path = path_join(dir, rel);
 	struct strbuf sb = STRBUF_INIT;
@@ -285,8 +281,7 @@ static char *old_files(const char *dir, const char *id)
 	return files;
 }
 
-int state_save_step(const char *dir, struct step_record *r, const struct hash_manifest *files,
-		    struct cc_error **err)
+int state_save_step(const char *dir, struct step_record *r, const struct hash_manifest *files, struct cc_error **err)
 {
 	cleanup_free char *path = record_path(dir, r->step), *text = NULL, *prev = NULL;
 	cleanup_free char *prev_path = NULL;
@@ -357,8 +352,7 @@ static const char *parse_files(const char *p, const char *end, struct hash_manif
 	return p == end ? NULL : "trailing garbage";
 }
 
-int state_load_files(const char *dir, const struct step_record *r, struct hash_manifest *out,
-		     char **warning)
+int state_load_files(const char *dir, const struct step_record *r, struct hash_manifest *out, char **warning)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	char hex[65];

@@ -17,14 +17,14 @@
 
 struct tarstream {
 	const struct tar_entry *entries;
-	size_t n, next;               /* next entry to start */
+	size_t n, next; /* next entry to start */
 	struct archive *a;
-	struct strbuf out;            /* produced, not yet read from out.buf + pos */
+	struct strbuf out; /* produced, not yet read from out.buf + pos */
 	size_t pos;
 	unsigned long long total;
-	int fd;                       /* file being copied, -1 none */
-	const struct tar_entry *cur;  /* its entry */
-	off_t left;                   /* its bytes still to copy */
+	int fd;			     /* file being copied, -1 none */
+	const struct tar_entry *cur; /* its entry */
+	off_t left;		     /* its bytes still to copy */
 	int done, failed;
 	char *piece;
 };
@@ -66,7 +66,7 @@ static int entry_fill(struct archive_entry *ae, const struct tar_entry *e, struc
 	ssize_t n;
 
 	archive_entry_set_pathname(ae, e->path);
-	if (e->data)  /* the permissions and mtime of st when given, else 0644 and 0 */
+	if (e->data) /* the permissions and mtime of st when given, else 0644 and 0 */
 		archive_entry_set_mode(ae, S_IFREG | (e->st.st_mode ? e->st.st_mode & 07777 : 0644));
 	else
 		archive_entry_set_mode(ae, e->st.st_mode);
@@ -76,7 +76,7 @@ static int entry_fill(struct archive_entry *ae, const struct tar_entry *e, struc
 	if (e->data)
 		archive_entry_set_size(ae, (la_int64_t)e->data_len);
 	else if (e->hardlink && S_ISREG(e->st.st_mode))
-		archive_entry_set_hardlink(ae, e->hardlink);  /* size 0: no content */
+		archive_entry_set_hardlink(ae, e->hardlink); /* size 0: no content */
 	else if (S_ISREG(e->st.st_mode))
 		archive_entry_set_size(ae, e->st.st_size);
 	else if (S_ISCHR(e->st.st_mode) || S_ISBLK(e->st.st_mode))
@@ -121,7 +121,7 @@ static int tarstream_start_entry(struct tarstream *ts, struct cc_error **err)
 	int rc;
 
 	if (!e->data && S_ISSOCK(e->st.st_mode))
-		return 0;  /* sockets cannot be archived; docker skips them too */
+		return 0; /* sockets cannot be archived; docker skips them too */
 	ae = archive_entry_new();
 	rc = entry_fill(ae, e, err);
 	if (rc == 0 && archive_write_header(ts->a, ae) != ARCHIVE_OK)
@@ -129,8 +129,7 @@ static int tarstream_start_entry(struct tarstream *ts, struct cc_error **err)
 	archive_entry_free(ae);
 	if (rc < 0)
 		return ts->failed = 1, -1;
-	if (e->data && e->data_len > 0 &&
-	    archive_write_data(ts->a, e->data, e->data_len) != (la_ssize_t)e->data_len)
+	if (e->data && e->data_len > 0 && archive_write_data(ts->a, e->data, e->data_len) != (la_ssize_t)e->data_len)
 		return archive_fail(ts, e->path, err);
 	if (e->data || e->hardlink || !S_ISREG(e->st.st_mode) || e->st.st_size == 0)
 		return 0;
@@ -217,15 +216,14 @@ void tarstream_free(struct tarstream *ts)
 		return;
 	if (ts->fd >= 0)
 		close(ts->fd);
-	archive_write_free(ts->a);  /* also closes; output is discarded */
+	archive_write_free(ts->a); /* also closes; output is discarded */
 	strbuf_release(&ts->out);
 	free(ts->piece);
 	free(ts);
 }
 
-int tarstream_write(const struct tar_entry *entries, size_t n,
-		    int (*write)(void *ctx, const void *buf, size_t len), void *ctx,
-		    struct cc_error **err)
+int tarstream_write(const struct tar_entry *entries, size_t n, int (*write)(void *ctx, const void *buf, size_t len),
+		    void *ctx, struct cc_error **err)
 {
 	struct tarstream *ts = tarstream_new(entries, n);
 	cleanup_free char *buf = xmalloc(PIECE);

@@ -21,7 +21,7 @@ struct cc_error;
 struct tar_entry {
 	const char *path;     /* in the archive: relative, '/'-separated */
 	const char *abspath;  /* where content and link targets are read */
-	struct stat st;       /* st_mode (type + permissions), st_size, st_mtime */
+	struct stat st;	      /* st_mode (type + permissions), st_size, st_mtime */
 	const char *link;     /* symlink target; NULL = readlink(abspath) */
 	const char *hardlink; /* non-NULL: a regular file sent as a hard link to
 			       * this earlier entry's path (no content) */
@@ -46,8 +46,7 @@ void tarstream_free(struct tarstream *ts);
 
 /* Push the whole stream through write(ctx, buf, len), which returns 0 or
  * -1 to stop; returns 0 or -1 (err set when the stream failed). */
-int tarstream_write(const struct tar_entry *entries, size_t n,
-		    int (*write)(void *ctx, const void *buf, size_t len), void *ctx,
-		    struct cc_error **err);
+int tarstream_write(const struct tar_entry *entries, size_t n, int (*write)(void *ctx, const void *buf, size_t len),
+		    void *ctx, struct cc_error **err);
 
 #endif

@@ -11,8 +11,8 @@
 
 struct dfparse {
 	const char *file;
-	int line, end_line;       /* physical lines of the instruction at hand */
-	struct kvlist vars;       /* global ARGs, then build args over them */
+	int line, end_line; /* physical lines of the instruction at hand */
+	struct kvlist vars; /* global ARGs, then build args over them */
 	const struct kvlist *args;
 	struct dockerfile *df;
 	struct cc_error **err;
@@ -144,11 +144,10 @@ static int handle_from(struct dfparse *dp, const char *rest, int line)
 			rc = cc_error_set(dp->err, "%s:%d: FROM: duplicate flag specified: --platform", dp->file, line);
 		else if (str_has_prefix(w.v[i], "--platform=")) {
 			st.platform = expand(&dp->vars, w.v[i] + 11);
-			st.per_platform = !strcmp(w.v[i] + 11, "$TARGETPLATFORM") ||
-					  !strcmp(w.v[i] + 11, "${TARGETPLATFORM}");
+			st.per_platform =
+				!strcmp(w.v[i] + 11, "$TARGETPLATFORM") || !strcmp(w.v[i] + 11, "${TARGETPLATFORM}");
 		}
-	if (rc < 0 || i >= w.n || (w.n - i != 1 && w.n - i != 3) ||
-	    (w.n - i == 3 && strcasecmp(w.v[i + 1], "as"))) {
+	if (rc < 0 || i >= w.n || (w.n - i != 1 && w.n - i != 3) || (w.n - i == 3 && strcasecmp(w.v[i + 1], "as"))) {
 		if (rc == 0)
 			rc = cc_error_set(dp->err, "%s:%d: FROM must be 'FROM [--platform=P] IMAGE [AS NAME]'",
 					  dp->file, line);
@@ -341,8 +340,7 @@ static void reach(const struct dockerfile *df, size_t i, char *seen, int only_pe
 	j = st->base_is_stage ? stage_index(df, st->base, i) : -1;
 	if (j >= 0)
 		reach(df, (size_t)j, seen, only_per_platform, out);
-	else if (strcmp(st->base, "scratch") && !strlist_has(out, st->base) &&
-		 (!only_per_platform || st->per_platform))
+	else if (strcmp(st->base, "scratch") && !strlist_has(out, st->base) && (!only_per_platform || st->per_platform))
 		strlist_push(out, st->base);
 	for (k = 0; k < st->copy_from.n; k++) {
 		j = stage_index(df, st->copy_from.v[k], i);
@@ -454,7 +452,7 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 			p = at + strlen(r->word);
 			done[i] = 1;
 			changed++;
-			i = (size_t)-1;  /* another reference may follow on this line */
+			i = (size_t)-1; /* another reference may follow on this line */
 		}
 		strbuf_add(&sb, p, len + (nl ? 1 : 0));
 		if (!nl)
@@ -464,8 +462,10 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 		cleanup_free char *norm = imageref_normalized(df->refs[i].ref);
 
 		if (!done[i] && df->refs[i].per_platform && norm && kvlist_get(map, norm))
-			rc = cc_error_set(err, "%s:%d: cannot name each platform's image of '%s' here: write '%s' as one"
-					  " word on one line", file, df->refs[i].line, df->refs[i].ref, df->refs[i].word);
+			rc = cc_error_set(err,
+					  "%s:%d: cannot name each platform's image of '%s' here: write '%s' as one"
+					  " word on one line",
+					  file, df->refs[i].line, df->refs[i].ref, df->refs[i].word);
 	}
 	free(done);
 	if (rc < 0 || !changed) {

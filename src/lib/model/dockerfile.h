@@ -11,24 +11,24 @@
 struct cc_error;
 
 struct dockerfile_stage {
-	char *name;        /* "AS name", lowercased, or NULL */
-	char *base;        /* the FROM reference after ARG expansion */
-	char *platform;    /* --platform value (ARG-expanded) or NULL */
-	int per_platform;  /* no --platform, or $TARGETPLATFORM: the base is
+	char *name;		  /* "AS name", lowercased, or NULL */
+	char *base;		  /* the FROM reference after ARG expansion */
+	char *platform;		  /* --platform value (ARG-expanded) or NULL */
+	int per_platform;	  /* no --platform, or $TARGETPLATFORM: the base is
 			    * looked up for the platform being built */
-	int base_is_stage; /* base names an earlier stage */
-	int line;          /* line of the FROM instruction */
+	int base_is_stage;	  /* base names an earlier stage */
+	int line;		  /* line of the FROM instruction */
 	struct strlist copy_from; /* COPY/ADD --from= and RUN --mount from= values */
 };
 
 /* One place the Dockerfile names an image that is not a stage: a FROM base
  * or a COPY/ADD --from= / RUN --mount from= value. */
 struct dockerfile_ref {
-	char *word;            /* the whole word as written ("${BASE}", "--from=web") */
-	size_t off, len;       /* where the name stands in word */
-	char *ref;             /* the name, ARG-expanded for FROM */
-	int line, end_line;    /* the instruction's physical lines */
-	int per_platform;      /* looked up for the platform being built (not
+	char *word;	    /* the whole word as written ("${BASE}", "--from=web") */
+	size_t off, len;    /* where the name stands in word */
+	char *ref;	    /* the name, ARG-expanded for FROM */
+	int line, end_line; /* the instruction's physical lines */
+	int per_platform;   /* looked up for the platform being built (not
 				* FROM --platform=$BUILDPLATFORM or a fixed one) */
 };
 
@@ -37,7 +37,7 @@ struct dockerfile {
 	size_t nstages, cap;
 	struct dockerfile_ref *refs;
 	size_t nrefs, refs_cap;
-	char escape;           /* the escape character ('\\' or '`') */
+	char escape; /* the escape character ('\\' or '`') */
 };
 
 /* Parse the Dockerfile text; `file` names it in errors; args (may be NULL)

@@ -115,8 +115,10 @@ static int tag_ok(const char *s)
 /* NULL when s is a digest Docker accepts, else why not. */
 static const char *digest_problem(const char *s)
 {
-	static const struct { const char *alg; size_t hex; } algs[] = { { "sha256", 64 }, { "sha384", 96 },
-									 { "sha512", 128 } };
+	static const struct {
+		const char *alg;
+		size_t hex;
+	} algs[] = { { "sha256", 64 }, { "sha384", 96 }, { "sha512", 128 } };
 	const char *colon = strchr(s, ':');
 	size_t i, k;
 
@@ -150,7 +152,7 @@ static void split_domain(const char *name, char **domain, char **path)
 			is_domain = first[i] >= 'A' && first[i] <= 'Z';
 	}
 	if (is_domain && n == 15 && !strncmp(name, "index.docker.io", n))
-		is_domain = 0, name = slash + 1;  /* the legacy name of Docker Hub */
+		is_domain = 0, name = slash + 1; /* the legacy name of Docker Hub */
 	else if (is_domain && n == 9 && !strncmp(name, "docker.io", n))
 		is_domain = 0, name = slash + 1;
 	*domain = is_domain ? xstrndup(name, n) : xstrdup("docker.io");
@@ -197,8 +199,10 @@ int imageref_normalize(const char *ref, char **out, struct cc_error **err)
 	if (!*ref)
 		return cc_error_set(err, "an empty image reference");
 	if (hex64(ref))
-		return cc_error_set(err, "'%s' is not a valid image reference: a 64-digit hexadecimal name is an "
-				    "image ID", ref);
+		return cc_error_set(err,
+				    "'%s' is not a valid image reference: a 64-digit hexadecimal name is an "
+				    "image ID",
+				    ref);
 	name = at ? xstrndup(ref, (size_t)(at - ref)) : xstrdup(ref);
 	slash = strrchr(name, '/');
 	colon = strrchr(slash ? slash : name, ':');
@@ -220,7 +224,10 @@ int imageref_normalize(const char *ref, char **out, struct cc_error **err)
 	}
 	if (why)
 		return cc_error_set(err, "'%s' is not a valid image reference: %s", ref, why);
-	*out = xasprintf("%s/%s%s%s%s%s", domain, path, tag ? ":" : "", tag ? tag : "", at ? "" : tag ? "" : ":latest",
+	*out = xasprintf("%s/%s%s%s%s%s", domain, path, tag ? ":" : "", tag ? tag : "",
+			 at    ? ""
+			 : tag ? ""
+			       : ":latest",
 			 at ? at : "");
 	return 0;
 }

@@ -22,18 +22,17 @@ struct mload {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const top_keys[] = { "ccbuild", "project", "registry", "compose", "env_file", "images",
-					"profiles", "scans", "syncs", "backups", "retention" };
-static const char *const image_keys[] = { "context", "dockerfile", "image", "target", "args", "labels",
-					  "platforms", "tags", "cache_from", "depends_on", "retention" };
+static const char *const top_keys[] = { "ccbuild",  "project", "registry", "compose", "env_file", "images",
+					"profiles", "scans",   "syncs",	   "backups", "retention" };
+static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
+					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
-static const char *const profile_keys[] = { "compose", "env_file", "env", "images", "push", "scans", "services",
-					     "compose_profiles" };
+static const char *const profile_keys[] = { "compose", "env_file", "env",      "images",
+					    "push",    "scans",	   "services", "compose_profiles" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
 
-static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...)
 {
 	cleanup_free char *msg = NULL;
@@ -46,8 +45,7 @@ static void fail(struct mload *ml, const struct ynode *at, const char *fmt, ...)
 	ml->failed = 1;
 }
 
-static void check_keys(struct mload *ml, const struct ynode *map, const char *const *known, size_t n,
-		       const char *what)
+static void check_keys(struct mload *ml, const struct ynode *map, const char *const *known, size_t n, const char *what)
 {
 	const char *near;
 	size_t i, j;
@@ -76,7 +74,9 @@ static int want(struct mload *ml, const struct ynode *n, enum ynode_kind kind, c
 	if (n->kind == kind && !(kind == YNODE_SCALAR && ynode_is_null(n)))
 		return 1;
 	fail(ml, n, "%s must be %s, not %s", what, names[kind],
-	     ynode_is_null(n) ? "empty" : n->kind == YNODE_SCALAR ? "a scalar" : ynode_kind_name(n));
+	     ynode_is_null(n)	       ? "empty"
+	     : n->kind == YNODE_SCALAR ? "a scalar"
+				       : ynode_kind_name(n));
 	return 0;
 }
 
@@ -220,15 +220,19 @@ static void parse_retention(struct mload *ml, const struct ynode *n, const char 
 	}
 	if ((v = ynode_map_get(n, "max_age")) && (r->max_age = get_string(ml, v, "max_age")) &&
 	    retention_duration(r->max_age) < 0)
-		fail(ml, v, retention_duration(r->max_age) == -1 ? "%s.max_age: '%s' is not a duration (30d, 12h, 2w, 90m, 45s)"
-				: "%s.max_age: '%s' is too long (more seconds than 64 bits hold)", what, r->max_age);
+		fail(ml, v,
+		     retention_duration(r->max_age) == -1
+			     ? "%s.max_age: '%s' is not a duration (30d, 12h, 2w, 90m, 45s)"
+			     : "%s.max_age: '%s' is too long (more seconds than 64 bits hold)",
+		     what, r->max_age);
 	if ((v = ynode_map_get(n, "keep_tags"))) {
 		get_strlist(ml, v, "keep_tags", &r->keep_tags);
 		for (i = 0; i < r->keep_tags.n; i++) {
 			const char *t = r->keep_tags.v[i];
 			size_t len = strlen(t);
 			struct cc_error *rerr = NULL;
-			cleanup_free char *re = len >= 2 && t[0] == '/' && t[len - 1] == '/' ? xstrndup(t + 1, len - 2) : NULL;
+			cleanup_free char *re =
+				len >= 2 && t[0] == '/' && t[len - 1] == '/' ? xstrndup(t + 1, len - 2) : NULL;
 			struct goregex *rx = re ? goregex_compile(re, &rerr) : NULL;
 
 			if (re && !rx) {
@@ -321,8 +325,9 @@ static void parse_rules(struct mload *ml, const char *scan, const struct ynode *
 						     scanpolicy_size(v) < 0
 					   : strcmp(v, "error") && strcmp(v, "warn") && strcmp(v, "off"))
 			fail(ml, n->vals[i], "%s.%s: '%s' is not %s", what, k, v,
-			     strcmp(k, "max_size") ? "error, warn or off"
-			     : scanpolicy_size(v) == -2 ? "a size below 8 EiB" : "a size like 500MB");
+			     strcmp(k, "max_size")	? "error, warn or off"
+			     : scanpolicy_size(v) == -2 ? "a size below 8 EiB"
+							: "a size like 500MB");
 		kvlist_set(rules, k, v);
 	}
 }
@@ -367,8 +372,10 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 	if (!v)
 		fail(ml, root, "missing 'ccbuild: 1' (the grammar version)");
 	else if (!ynode_is_int(v, &version) || version != 1)
-		fail(ml, v, ynode_is_int(v, &version) ? "ccbuild: unsupported grammar version %s (this ccbuild reads version 1)"
-			    : "ccbuild: grammar version must be the number 1, not the string '%s'",
+		fail(ml, v,
+		     ynode_is_int(v, &version)
+			     ? "ccbuild: unsupported grammar version %s (this ccbuild reads version 1)"
+			     : "ccbuild: grammar version must be the number 1, not the string '%s'",
 		     v->str ? v->str : "");
 	v = ynode_map_get(root, "project");
 	if (!v)

@@ -12,26 +12,33 @@
 struct cc_error;
 
 enum image_field {
-	IMG_CONTEXT = 1 << 0, IMG_DOCKERFILE = 1 << 1, IMG_IMAGE = 1 << 2, IMG_TARGET = 1 << 3,
-	IMG_ARGS = 1 << 4, IMG_LABELS = 1 << 5, IMG_PLATFORMS = 1 << 6, IMG_TAGS = 1 << 7,
-	IMG_CACHE_FROM = 1 << 8, IMG_DEPENDS_ON = 1 << 9,
+	IMG_CONTEXT = 1 << 0,
+	IMG_DOCKERFILE = 1 << 1,
+	IMG_IMAGE = 1 << 2,
+	IMG_TARGET = 1 << 3,
+	IMG_ARGS = 1 << 4,
+	IMG_LABELS = 1 << 5,
+	IMG_PLATFORMS = 1 << 6,
+	IMG_TAGS = 1 << 7,
+	IMG_CACHE_FROM = 1 << 8,
+	IMG_DEPENDS_ON = 1 << 9,
 };
 
 /* retention: what `ccbuild prune` keeps in a repository (retention.h). */
 struct retention_spec {
-	int set;                    /* written */
-	long keep;                  /* -1: not set */
-	char *max_age;              /* "30d", or NULL */
+	int set;       /* written */
+	long keep;     /* -1: not set */
+	char *max_age; /* "30d", or NULL */
 	struct strlist keep_tags;
 	struct ypos pos;
 };
 
 struct image_spec {
 	char *key;
-	struct ypos pos;            /* where the image (or override) is written */
-	unsigned set;               /* enum image_field bits written explicitly */
+	struct ypos pos; /* where the image (or override) is written */
+	unsigned set;	 /* enum image_field bits written explicitly */
 	char *context, *dockerfile, *target;
-	char *ref;                  /* image: the reference it is tagged as */
+	char *ref; /* image: the reference it is tagged as */
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
 	struct retention_spec retention;
@@ -40,26 +47,26 @@ struct image_spec {
 struct scan_spec {
 	char *name;
 	struct ypos pos;
-	struct strlist images;      /* empty: every image */
-	struct kvlist rules;        /* rule -> error|warn|off (max_size: a size) */
+	struct strlist images; /* empty: every image */
+	struct kvlist rules;   /* rule -> error|warn|off (max_size: a size) */
 	struct strlist required_labels;
-	struct strlist command;     /* external scanner; empty for policy scans */
+	struct strlist command; /* external scanner; empty for policy scans */
 };
 
 struct profile_spec {
 	char *name;
 	struct ypos pos;
 	struct strlist compose, env_file, scans, services;
-	struct strlist compose_profiles;  /* compose profiles it activates */
+	struct strlist compose_profiles; /* compose profiles it activates */
 	struct kvlist env;
-	struct image_spec *images;  /* per-image overrides */
+	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
 	int push;
 };
 
 struct manifest {
-	char *path;                 /* as given; positions point at this string */
-	char *dir;                  /* directory of the manifest */
+	char *path; /* as given; positions point at this string */
+	char *dir;  /* directory of the manifest */
 	char *project, *registry;
 	struct strlist compose, env_file;
 	struct image_spec *images;
@@ -69,7 +76,7 @@ struct manifest {
 	struct scan_spec *scans;
 	size_t nscans;
 	struct retention_spec retention;
-	struct ynode *root;         /* the parsed document; syncs/backups live here */
+	struct ynode *root; /* the parsed document; syncs/backups live here */
 };
 
 /* Find the manifest: `file` when given, else ccbuild.yaml or ccbuild.yml in
@@ -86,6 +93,5 @@ const struct scan_spec *manifest_scan(const struct manifest *m, const char *name
  * lists replace, except platforms and tags with add_lists (added to). */
 void image_spec_overlay(struct image_spec *dst, const struct image_spec *src, int add_lists);
 void image_spec_release(struct image_spec *img);
-
 
 #endif

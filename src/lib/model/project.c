@@ -242,10 +242,12 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	if (read_file(img->spec.dockerfile, &text, NULL, &e) < 0) {
 		/* read_file says "PATH: why"; keep the why (Permission denied). */
 		size_t n = strlen(img->spec.dockerfile);
-		const char *why = strncmp(e->msg, img->spec.dockerfile, n) || strncmp(e->msg + n, ": ", 2) ? e->msg
-												      : e->msg + n + 2;
-		int rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos }, "image '%s': cannot read Dockerfile %s: %s",
-				     img->spec.key, img->spec.dockerfile, why);
+		const char *why = strncmp(e->msg, img->spec.dockerfile, n) || strncmp(e->msg + n, ": ", 2)
+					  ? e->msg
+					  : e->msg + n + 2;
+		int rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos },
+				     "image '%s': cannot read Dockerfile %s: %s", img->spec.key, img->spec.dockerfile,
+				     why);
 
 		cc_error_free(e);
 		return rc;
@@ -412,8 +414,8 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	return 0;
 }
 
-int project_load_model(const struct manifest *m, const char *name, struct project **out,
-		       struct cc_warnings *warnings, struct cc_error **err)
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		       struct cc_error **err)
 {
 	struct project *p;
 

@@ -27,30 +27,30 @@ struct image {
 	 * cache_from, depends_on, pos (where it is defined, manifest or
 	 * compose).  set and retention are not used here. */
 	struct image_spec spec;
-	char *ref_full;         /* spec.ref normalised (imageref.h), or NULL
+	char *ref_full;		       /* spec.ref normalised (imageref.h), or NULL
 				 * when it is not a valid reference */
-	struct strlist bases;   /* external references the build needs (FROM, COPY --from) */
+	struct strlist bases;	       /* external references the build needs (FROM, COPY --from) */
 	struct strlist platform_bases; /* those looked up per platform being built
 					* (not FROM --platform=$BUILDPLATFORM) */
-	int from_compose;       /* 1 when a compose service defines it */
+	int from_compose;	       /* 1 when a compose service defines it */
 };
 
 /* What a scan:IMAGE:SCAN step judges. */
 struct scan_target {
-	const struct image *image;     /* borrowed from the project */
-	const struct scan_spec *spec;  /* borrowed from the manifest */
+	const struct image *image;    /* borrowed from the project */
+	const struct scan_spec *spec; /* borrowed from the manifest */
 };
 
 struct project {
-	const struct manifest *manifest;     /* borrowed */
-	const struct profile_spec *profile;  /* borrowed from manifest */
-	struct compose_project *compose;     /* owned; NULL when no compose files */
+	const struct manifest *manifest;    /* borrowed */
+	const struct profile_spec *profile; /* borrowed from manifest */
+	struct compose_project *compose;    /* owned; NULL when no compose files */
 	struct image *images;
 	size_t nimages;
-	struct scan_target *scans;           /* owned; steps point into it */
+	struct scan_target *scans; /* owned; steps point into it */
 	size_t nscans, nscans_cap;
 	struct graph graph;
-	struct cc_warnings *warnings;        /* borrowed: where loading warns; may be NULL */
+	struct cc_warnings *warnings; /* borrowed: where loading warns; may be NULL */
 };
 
 /* Resolve profile `name` of manifest m: load compose files, resolve images,
@@ -61,8 +61,8 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 		    struct cc_error **err);
 /* Only the profile's compose model (p->compose; no images, no graph):
  * what `config` prints, which build-time problems do not stop. */
-int project_load_model(const struct manifest *m, const char *name, struct project **out,
-		       struct cc_warnings *warnings, struct cc_error **err);
+int project_load_model(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
+		       struct cc_error **err);
 /* Index of the image of the manifest that a reference in img's Dockerfile
  * (FROM, COPY --from) names: the one whose reference is the same once
  * normalised (imageref.h: "nginx" is docker.io/library/nginx:latest, not

@@ -28,7 +28,11 @@ static int placeholder(const char *name, const struct gitinfo *git, const char *
 		const char *v = git ? git_field(git, name) : NULL;
 
 		if (git && !v)
-			return cc_error_set(err, "unknown placeholder {%s} (known: git.sha, git.short, git.branch, git.describe, hash, hash:N)", name), -1;
+			return cc_error_set(err,
+					    "unknown placeholder {%s} (known: git.sha, git.short, git.branch, "
+					    "git.describe, hash, hash:N)",
+					    name),
+			       -1;
 		if (!git || !*v)
 			return cc_error_set(err, "{%s}: not inside a git repository with a commit", name), -1;
 		strbuf_addstr(out, v);
@@ -45,7 +49,11 @@ static int placeholder(const char *name, const struct gitinfo *git, const char *
 		strbuf_addf(out, "%.*s", (int)n, hash);
 		return 0;
 	}
-	return cc_error_set(err, "unknown placeholder {%s} (known: git.sha, git.short, git.branch, git.describe, hash, hash:N)", name), -1;
+	return cc_error_set(
+		       err,
+		       "unknown placeholder {%s} (known: git.sha, git.short, git.branch, git.describe, hash, hash:N)",
+		       name),
+	       -1;
 }
 
 static void sanitise(char *s)

@@ -29,7 +29,7 @@ struct frame {
 	struct ynode *node;
 	struct ynode *key;    /* a mapping's key waiting for its value */
 	struct ynode *merges; /* the value of its last '<<' */
-	char *anchor;         /* its anchor, or NULL */
+	char *anchor;	      /* its anchor, or NULL */
 };
 
 struct builder {
@@ -80,8 +80,8 @@ static int budget_take(struct builder *b, size_t copies, const struct ypos *pos)
 		return cc_error_set(b->err, "%s:%d:%d: document nested deeper than %d levels", b->file, pos->line,
 				    pos->col, YNODE_MAX_DEPTH);
 	if (copies > b->budget)
-		return cc_error_set(b->err, "%s:%d:%d: aliases expand to more than %d nodes (an alias bomb?)",
-				    b->file, pos->line, pos->col, YNODE_MAX_ALIAS_NODES);
+		return cc_error_set(b->err, "%s:%d:%d: aliases expand to more than %d nodes (an alias bomb?)", b->file,
+				    pos->line, pos->col, YNODE_MAX_ALIAS_NODES);
 	b->budget -= copies;
 	return 0;
 }
@@ -104,7 +104,8 @@ static int anchor_open(struct builder *b, const yaml_char_t *anchor, const struc
 		return 0;
 	i = ynode_map_index(b->anchors, (const char *)anchor);
 	if (i >= 0)
-		return cc_error_set(b->err, "%s:%d:%d: found duplicate anchor '%s'; first occurrence at line %d, column %d",
+		return cc_error_set(b->err,
+				    "%s:%d:%d: found duplicate anchor '%s'; first occurrence at line %d, column %d",
 				    b->file, pos->line, pos->col, (const char *)anchor, b->anchors->keys[i]->pos.line,
 				    b->anchors->keys[i]->pos.col);
 	ynode_map_append_node(b->anchors, ynode_new_scalar((const char *)anchor, 0, pos), NULL);
@@ -261,8 +262,8 @@ static int parser_error(yaml_parser_t *parser, const char *file, struct cc_error
 		return cc_error_set(err, "%s:%zu:%zu: %s %s at line %zu, column %zu", file,
 				    parser->problem_mark.line + 1, parser->problem_mark.column + 1, problem,
 				    parser->context, parser->context_mark.line + 1, parser->context_mark.column + 1);
-	return cc_error_set(err, "%s:%zu:%zu: %s", file, parser->problem_mark.line + 1,
-			    parser->problem_mark.column + 1, problem);
+	return cc_error_set(err, "%s:%zu:%zu: %s", file, parser->problem_mark.line + 1, parser->problem_mark.column + 1,
+			    problem);
 }
 
 /* Events of the first document until its end. */
@@ -275,34 +276,22 @@ static int build(struct builder *b, yaml_parser_t *parser)
 		if (!yaml_parser_parse(parser, &ev))
 			return parser_error(parser, b->file, b->err);
 		switch (ev.type) {
-		case YAML_SCALAR_EVENT:
-			rc = on_scalar(b, &ev);
-			break;
+		case YAML_SCALAR_EVENT: rc = on_scalar(b, &ev); break;
 		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			rc = on_start(b, &ev);
-			break;
+		case YAML_MAPPING_START_EVENT: rc = on_start(b, &ev); break;
 		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			rc = on_end(b);
-			break;
-		case YAML_ALIAS_EVENT:
-			rc = on_alias(b, &ev);
-			break;
+		case YAML_MAPPING_END_EVENT: rc = on_end(b); break;
+		case YAML_ALIAS_EVENT: rc = on_alias(b, &ev); break;
 		case YAML_DOCUMENT_END_EVENT:
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
+		case YAML_STREAM_END_EVENT: done = 1; break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 	}
 	return rc;
 }
 
-int ynode_parse_buffer(const char *file, const char *buf, size_t len, struct ynode **out,
-		       struct cc_error **err)
+int ynode_parse_buffer(const char *file, const char *buf, size_t len, struct ynode **out, struct cc_error **err)
 {
 	struct builder b = { .file = file, .budget = YNODE_MAX_ALIAS_NODES, .err = err };
 	yaml_parser_t parser;

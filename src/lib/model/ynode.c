@@ -269,12 +269,9 @@ const char *ynode_kind_name(const struct ynode *n)
 	if (!n)
 		return "nothing";
 	switch (n->kind) {
-	case YNODE_MAP:
-		return "mapping";
-	case YNODE_SEQ:
-		return "sequence";
-	default:
-		return ynode_is_null(n) ? "null" : "scalar";
+	case YNODE_MAP: return "mapping";
+	case YNODE_SEQ: return "sequence";
+	default: return ynode_is_null(n) ? "null" : "scalar";
 	}
 }
 
@@ -515,7 +512,7 @@ int ynode_is_int(const struct ynode *n, long long *value)
 		return 0;
 	errno = 0;
 	v = strtoll(n->str, NULL, 10);
-	if (errno == ERANGE)  /* not an int64: no clamped value */
+	if (errno == ERANGE) /* not an int64: no clamped value */
 		return 0;
 	if (value)
 		*value = v;

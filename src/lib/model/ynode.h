@@ -18,23 +18,23 @@ struct cc_error;
 enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 
 struct ypos {
-	const char *file;  /* borrowed: must outlive the tree */
-	int line, col;     /* 1-based; 0 when synthesised */
+	const char *file; /* borrowed: must outlive the tree */
+	int line, col;	  /* 1-based; 0 when synthesised */
 };
 
 struct ynode {
 	enum ynode_kind kind;
 	struct ypos pos;
-	char *tag;          /* explicit tag ("!reset", "tag:yaml.org,2002:str") or NULL; owned */
+	char *tag; /* explicit tag ("!reset", "tag:yaml.org,2002:str") or NULL; owned */
 	/* YNODE_SCALAR */
-	char *str;          /* owned, NUL-terminated */
-	int quoted;         /* written quoted or as a block scalar: always a string;
+	char *str;  /* owned, NUL-terminated */
+	int quoted; /* written quoted or as a block scalar: always a string;
 			     * 2: to be emitted double-quoted */
 	/* YNODE_MAP: keys[i] (scalar nodes) -> vals[i], in document order */
 	struct ynode **keys, **vals;
 	/* YNODE_SEQ: items */
 	struct ynode **items;
-	size_t len, cap;    /* entries of the map or items of the seq */
+	size_t len, cap; /* entries of the map or items of the seq */
 	/* YNODE_MAP with many keys: hash of key -> position + 1 (0: free),
 	 * kept by the ynode_map_* functions; owned.  Change keys only through
 	 * them, or call ynode_map_rekeyed() after editing key strings. */
@@ -47,8 +47,7 @@ struct ynode {
  * Limits: 64 MiB of text in a file, 256 levels of nesting, 1,000,000
  * nodes copied for aliases; only the first document is read. */
 int ynode_parse_file(const char *file, struct ynode **out, struct cc_error **err);
-int ynode_parse_buffer(const char *file, const char *buf, size_t len,
-		       struct ynode **out, struct cc_error **err);
+int ynode_parse_buffer(const char *file, const char *buf, size_t len, struct ynode **out, struct cc_error **err);
 
 /* Constructors; the node is owned by the caller (or by the parent it is
  * added to).  pos may be NULL. */
@@ -78,9 +77,9 @@ void ynode_map_sort(struct ynode *map, int deep);
 
 /* Scalar type resolution, YAML 1.1 core rules as PyYAML applies them to
  * plain scalars (quoted scalars are always strings). */
-int ynode_is_null(const struct ynode *n);     /* ~, null, Null, NULL, empty plain */
-int ynode_is_bool(const struct ynode *n, int *value);  /* true/false/yes/no/on/off (any case form PyYAML takes) */
-int ynode_is_int(const struct ynode *n, long long *value);  /* decimal, within long long */
+int ynode_is_null(const struct ynode *n);		   /* ~, null, Null, NULL, empty plain */
+int ynode_is_bool(const struct ynode *n, int *value);	   /* true/false/yes/no/on/off (any case form PyYAML takes) */
+int ynode_is_int(const struct ynode *n, long long *value); /* decimal, within long long */
 /* Would this text, as a plain scalar, be an int / a float to PyYAML
  * (YAML 1.1: 0b1, 017, 1_000, 0x1F, 1:30; 1.5, .5, 1e+3... , .inf, .nan)? */
 int yaml_plain_is_int(const char *s);

@@ -18,16 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *report_json(const struct runner *r, const char *profile, const struct gitinfo *git, int exit_code,
-		    long ms)
+json_t *report_json(const struct runner *r, const char *profile, const struct gitinfo *git, int exit_code, long ms)
 {
-	json_t *doc = json_pack("{s:i, s:s, s:i, s:I, s:o}", "version", 1, "profile", profile, "exit_code",
-				exit_code, "duration_ms", (json_int_t)ms, "steps", runner_report(r));
+	json_t *doc = json_pack("{s:i, s:s, s:i, s:I, s:o}", "version", 1, "profile", profile, "exit_code", exit_code,
+				"duration_ms", (json_int_t)ms, "steps", runner_report(r));
 
 	if (git)
 		json_object_set_new(doc, "git",
-				    json_pack("{s:s, s:s?, s:s?}", "sha", git->sha, "branch", git->branch,
-					      "describe", git->describe));
+				    json_pack("{s:s, s:s?, s:s?}", "sha", git->sha, "branch", git->branch, "describe",
+					      git->describe));
 	if (git && git->dirty_checked)
 		json_object_set_new(json_object_get(doc, "git"), "dirty", json_boolean(git->dirty));
 	return doc;
@@ -114,10 +113,12 @@ int report_junit(const struct runner *r, FILE *out)
 		xml_text(out, suites.v[i]);
 		fprintf(out, "\">\n");
 		for (k = 0; k < g->nsteps; k++)
-			if (tests[k] && !strcmp(json_string_value(json_object_get(tests[k], "suite")) ?: "", suites.v[i]))
+			if (tests[k] &&
+			    !strcmp(json_string_value(json_object_get(tests[k], "suite")) ?: "", suites.v[i]))
 				for (c = 0; c < json_array_size(json_object_get(tests[k], "cases")); c++)
-					failures += junit_case(g->steps[k].kind->name, suites.v[i],
-							       json_array_get(json_object_get(tests[k], "cases"), c), out);
+					failures +=
+						junit_case(g->steps[k].kind->name, suites.v[i],
+							   json_array_get(json_object_get(tests[k], "cases"), c), out);
 		fprintf(out, "  </testsuite>\n");
 	}
 	fprintf(out, "</testsuites>\n");

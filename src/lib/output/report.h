@@ -12,8 +12,7 @@ struct runner;
 
 /* The --report document (format at the top of report.c); caller decrefs.
  * git may be NULL. */
-json_t *report_json(const struct runner *r, const char *profile, const struct gitinfo *git, int exit_code,
-		    long ms);
+json_t *report_json(const struct runner *r, const char *profile, const struct gitinfo *git, int exit_code, long ms);
 /* Every step whose kind reports tests (step.h report_tests: scans) as
  * JUnit XML, a testsuite per suite the kind names, in step order (a scan's:
  * a testcase per image and rule, failures for error-level findings and

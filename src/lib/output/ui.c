@@ -132,9 +132,7 @@ void ui_step_start(struct ui *ui, const char *step, const char *kind)
 		json_line(ui, json_pack("{s:s, s:s, s:s}", "event", "step_start", "step", step, "kind", kind));
 		free(l.step);
 		break;
-	case UI_PLAIN: /* said by ui_step_running, once there is work */
-		free(l.step);
-		break;
+	case UI_PLAIN: /* said by ui_step_running, once there is work */ free(l.step); break;
 	case UI_TTY:
 		VEC_PUSH(ui->live, ui->nlive, ui->cap, l);
 		tty_clear(ui);
@@ -196,8 +194,8 @@ static void remove_live(struct ui *ui, const char *step)
 	*l = ui->live[--ui->nlive];
 }
 
-void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason,
-		 long ms, const char *detail, const json_t *extra)
+void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason, long ms,
+		 const char *detail, const json_t *extra)
 {
 	json_t *ev;
 
@@ -259,8 +257,7 @@ void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int fai
 	} else if (ui->verbosity >= 0 || failed) {
 		if (!json_object_get(done_by_kind, "build"))
 			add_done(&sb, "build", 0);
-		json_object_foreach((json_t *)done_by_kind, kind, n)
-			add_done(&sb, kind, json_integer_value(n));
+		json_object_foreach((json_t *)done_by_kind, kind, n) add_done(&sb, kind, json_integer_value(n));
 		fprintf(ui->out, "%s%d up to date, %d failed, %d cancelled in %.1fs\n", sb.buf, uptodate, failed,
 			cancelled, ms / 1000.0);
 	}

@@ -30,8 +30,8 @@ void ui_step_progress(struct ui *ui, const char *step, const char *note);
  * NULL; detail (the error text, the failing log) is printed whole; extra
  * (may be NULL, borrowed) is a JSON object whose fields are added to the
  * JSON event (hash, image, ...). */
-void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason,
-		 long ms, const char *detail, const json_t *extra);
+void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *status, const char *reason, long ms,
+		 const char *detail, const json_t *extra);
 /* Counts by status and the wall time; done_by_kind (borrowed) maps a
  * step kind to how many of its steps ran ({"build": 2, "push": 2}). */
 void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int failed, int cancelled, long ms);

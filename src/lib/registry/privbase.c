@@ -169,7 +169,7 @@ int privbase_make_local(struct engine *e, const char *ref, const char *native, c
 	if ((rc = inspect(e, ref, &info, err)) < 0)
 		return -1;
 	if (rc == 0) {
-		struct cc_error *perr = NULL;  /* only other platforms are needed: not an error */
+		struct cc_error *perr = NULL; /* only other platforms are needed: not an error */
 		int prc = engine_image_pull(e, repo, reference, NULL, auth, cancel, need_native ? err : &perr);
 
 		cc_error_free(perr);

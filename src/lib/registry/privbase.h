@@ -33,8 +33,8 @@ int privbase_auth(const char *ref, char **auth, struct cc_error **err);
  * else pulled by its manifest digest.  Nothing is pulled that is already
  * there.  0, or -1 with err naming ref. */
 int privbase_make_local(struct engine *e, const char *ref, const char *native, const struct strlist *platforms,
-			const struct strlist *locals, const char *index, const char *auth,
-			const atomic_int *cancel, struct cc_error **err);
+			const struct strlist *locals, const char *index, const char *auth, const atomic_int *cancel,
+			struct cc_error **err);
 
 /* The "sha256:..." that an engine image (inspect JSON) was pulled by from
  * the repository ref names ("HOST[:PORT]/PATH[:TAG]"), the least when there

@@ -19,8 +19,9 @@
 #define MAX_TAG_PAGES 10000
 #define MAX_TAGS 1000000
 #define MAX_HELPER_REPLY ((size_t)1 << 20)
-#define ACCEPT "Accept: " REGISTRY_OCI_INDEX ", " REGISTRY_OCI_MANIFEST ", " REGISTRY_DOCKER_LIST ", " \
-	       REGISTRY_DOCKER_MANIFEST
+#define ACCEPT                                                                                                         \
+	"Accept: " REGISTRY_OCI_INDEX ", " REGISTRY_OCI_MANIFEST ", " REGISTRY_DOCKER_LIST ","                         \
+	" " REGISTRY_DOCKER_MANIFEST
 
 struct reply {
 	long status;
@@ -113,7 +114,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 
 		errno = 0;
 		bytes = strtoull(v, &end, 10);
-		r->length = *v >= '0' && *v <= '9' && !*end && errno != ERANGE && bytes <= INT64_MAX ? (size_t)bytes : 0;
+		r->length =
+			*v >= '0' && *v <= '9' && !*end && errno != ERANGE && bytes <= INT64_MAX ? (size_t)bytes : 0;
 		free(v);
 	}
 	return len;
@@ -123,7 +125,7 @@ struct req {
 	const char *method, *url, *ctype, *auth;
 	const char *body;
 	size_t len;
-	const char *userpwd;  /* Basic credentials, or NULL */
+	const char *userpwd; /* Basic credentials, or NULL */
 };
 
 static int perform(const struct req *q, struct reply *r, struct cc_error **err)
@@ -212,7 +214,7 @@ static char *helper_credentials(const char *name, const char *host)
 	}
 	close(in[1]);
 	while (pid > 0 && sb.len <= MAX_HELPER_REPLY && (n = read(out[0], buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);  /* past the cap: not JSON we take, below */
+		strbuf_add(&sb, buf, (size_t)n); /* past the cap: not JSON we take, below */
 	close(out[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		strbuf_release(&sb);
@@ -404,8 +406,8 @@ static int reply_error(const char *host, const struct reply *r, struct cc_error 
 /* One request on /v2/PATH/WHAT with the auth dance; the reply is the
  * caller's.  what is "manifests/REF", "tags/list", "blobs/DIGEST" or a
  * Link continuation starting with "/v2/". */
-static int api_call(const char *method, const char *repo, const char *what, const char *ctype,
-		    const char *body, size_t len, struct reply *r, struct cc_error **err)
+static int api_call(const char *method, const char *repo, const char *what, const char *ctype, const char *body,
+		    size_t len, struct reply *r, struct cc_error **err)
 {
 	cleanup_free char *full = xasprintf("%s:x", repo), *host = NULL, *path = NULL, *ref = NULL;
 	cleanup_free char *url = NULL, *auth = NULL;
@@ -457,7 +459,7 @@ int registry_tags(const char *repo, struct strlist *out, struct cc_error **err)
 		json_t *j, *t;
 		size_t i;
 
-		if (++pages > MAX_TAG_PAGES || out->n > MAX_TAGS) {  /* a Link that loops */
+		if (++pages > MAX_TAG_PAGES || out->n > MAX_TAGS) { /* a Link that loops */
 			cleanup_free char *host = repo_host(repo);
 
 			return cc_error_set(err, "registry %s: %s has more than %zu pages or %zu tags", host, repo,
@@ -481,9 +483,8 @@ int registry_tags(const char *repo, struct strlist *out, struct cc_error **err)
 			break;
 		}
 		j = json_loadb(r.body.buf ? r.body.buf : "", r.body.len, 0, NULL);
-		json_array_foreach(json_object_get(j, "tags"), i, t)
-			if (json_string_value(t))
-				strlist_push(out, json_string_value(t));
+		json_array_foreach(json_object_get(j, "tags"), i, t) if (json_string_value(t))
+			strlist_push(out, json_string_value(t));
 		json_decref(j);
 		if (r.link) { /* Link: </v2/x/tags/list?last=y&n=1000>; rel="next" */
 			const char *lt = strchr(r.link, '<'), *gt = lt ? strchr(lt, '>') : NULL;
@@ -536,8 +537,8 @@ json_t *registry_blob_json(const char *repo, const char *digest, struct cc_error
 	return j;
 }
 
-static int manifest_read(const char *method, const char *repo, const char *reference,
-			 struct registry_manifest *out, struct cc_error **err)
+static int manifest_read(const char *method, const char *repo, const char *reference, struct registry_manifest *out,
+			 struct cc_error **err)
 {
 	struct reply r = { 0 };
 	cleanup_free char *host = NULL, *path = NULL, *ref = NULL, *full = xasprintf("%s:x", repo);
@@ -574,14 +575,13 @@ int registry_manifest_head(const char *repo, const char *reference, struct regis
 	return manifest_read("HEAD", repo, reference, out, err);
 }
 
-int registry_manifest_get(const char *repo, const char *reference, struct registry_manifest *out,
-			  struct cc_error **err)
+int registry_manifest_get(const char *repo, const char *reference, struct registry_manifest *out, struct cc_error **err)
 {
 	return manifest_read("GET", repo, reference, out, err);
 }
 
-int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body,
-			  size_t len, char **digest, struct cc_error **err)
+int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body, size_t len,
+			  char **digest, struct cc_error **err)
 {
 	struct reply r = { 0 };
 	int rc = 0;

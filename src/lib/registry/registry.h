@@ -27,10 +27,10 @@ struct cc_error;
 #define REGISTRY_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 
 struct registry_manifest {
-	char *digest;      /* "sha256:..." (Docker-Content-Digest) */
-	char *media_type;  /* Content-Type */
-	size_t size;       /* bytes */
-	char *body;        /* the exact bytes (GET only), NUL-terminated */
+	char *digest;	  /* "sha256:..." (Docker-Content-Digest) */
+	char *media_type; /* Content-Type */
+	size_t size;	  /* bytes */
+	char *body;	  /* the exact bytes (GET only), NUL-terminated */
 };
 
 /* Split "HOST[:PORT]/PATH[:TAG|@DIGEST]" into host, repository path and
@@ -54,8 +54,8 @@ int registry_manifest_get(const char *repo, const char *reference, struct regist
 			  struct cc_error **err);
 /* PUT body (len bytes, media_type) as repo:reference; on success *digest
  * (may be NULL) is the digest the registry computed (caller frees). */
-int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body,
-			  size_t len, char **digest, struct cc_error **err);
+int registry_manifest_put(const char *repo, const char *reference, const char *media_type, const char *body, size_t len,
+			  char **digest, struct cc_error **err);
 void registry_manifest_release(struct registry_manifest *m);
 /* Every tag of repo (GET /v2/PATH/tags/list, following Link pages) into
  * out; 0 (also for an unknown repository: no tags), -1. */

@@ -67,7 +67,7 @@ static const char *tag_protected(const struct strlist *keep_tags, struct goregex
 struct digest_age {
 	const char *digest;
 	int64_t created;
-	size_t first;  /* where its tags start in the by-digest order */
+	size_t first; /* where its tags start in the by-digest order */
 };
 
 static int newest_first(const void *a, const void *b)

@@ -18,17 +18,17 @@
 struct cc_error;
 
 struct retention {
-	long keep;                 /* newest digests kept; -1 = not set */
-	int64_t max_age;           /* seconds; -1 = not set */
-	struct strlist keep_tags;  /* tags or /regexps/ always kept */
+	long keep;		  /* newest digests kept; -1 = not set */
+	int64_t max_age;	  /* seconds; -1 = not set */
+	struct strlist keep_tags; /* tags or /regexps/ always kept */
 };
 
 struct retention_item {
-	const char *tag;           /* borrowed */
-	const char *digest;        /* borrowed */
-	int64_t created;           /* unix seconds of the image config's created */
-	int keep;                  /* out: 1 keep, 0 delete */
-	char *why;                 /* out: the reason, owned */
+	const char *tag;    /* borrowed */
+	const char *digest; /* borrowed */
+	int64_t created;    /* unix seconds of the image config's created */
+	int keep;	    /* out: 1 keep, 0 delete */
+	char *why;	    /* out: the reason, owned */
 };
 
 /* "30d", "12h", "2w", "90m", "45s" or seconds; -1 when not a duration,

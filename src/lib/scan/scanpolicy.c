@@ -93,8 +93,8 @@ static int high_entropy(const char *v)
 
 static int secret_name(const char *name, size_t n)
 {
-	static const char *const words[] = { "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY",
-					     "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL" };
+	static const char *const words[] = { "PASSWORD", "PASSWD",	"SECRET",     "TOKEN",	   "API_KEY",
+					     "APIKEY",	 "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL" };
 	cleanup_free char *up = xstrndup(name, n);
 	size_t i;
 
@@ -137,8 +137,8 @@ static const char *secret_value(const char *v)
 }
 
 /* One NAME=VALUE (ENV, label) or text (history) found where. */
-static void check_pair(const char *where, const char *name, size_t nlen, const char *value,
-		       const char *level, struct scan_findings *out)
+static void check_pair(const char *where, const char *name, size_t nlen, const char *value, const char *level,
+		       struct scan_findings *out)
 {
 	const char *why = value ? secret_value(value) : NULL;
 	cleanup_free char *r = value ? redact(value) : NULL;
@@ -155,18 +155,19 @@ static void rule_secrets(const json_t *cfg, const json_t *history, const char *l
 	const char *k;
 	size_t i;
 
-	json_array_foreach(json_object_get(cfg, "Env"), i, v) {
+	json_array_foreach(json_object_get(cfg, "Env"), i, v)
+	{
 		const char *e = json_string_value(v), *eq = e ? strchr(e, '=') : NULL;
 
 		if (eq)
 			check_pair("ENV", e, (size_t)(eq - e), eq + 1, level, out);
 	}
-	json_object_foreach(json_object_get(cfg, "Labels"), k, v)
-		if (json_string_value(v))
-			check_pair("LABEL", k, strlen(k), json_string_value(v), level, out);
+	json_object_foreach(json_object_get(cfg, "Labels"), k, v) if (json_string_value(v))
+		check_pair("LABEL", k, strlen(k), json_string_value(v), level, out);
 	/* History lines carry RUN's build args as "|N K=V ..." and the RUN
 	 * text; a key there has been baked into a layer's metadata. */
-	json_array_foreach(history, i, v) {
+	json_array_foreach(history, i, v)
+	{
 		const char *line = json_string_value(json_object_get(v, "CreatedBy"));
 		cleanup_free char *copy = line ? xstrdup(line) : NULL;
 		char *tok, *save = NULL;
@@ -184,9 +185,21 @@ static void rule_secrets(const json_t *cfg, const json_t *history, const char *l
 
 int64_t scanpolicy_size(const char *s)
 {
-	static const struct { const char *unit; double mult; } units[] = {
-		{ "", 1 }, { "b", 1 }, { "k", 1e3 }, { "kb", 1e3 }, { "m", 1e6 }, { "mb", 1e6 }, { "g", 1e9 },
-		{ "gb", 1e9 }, { "kib", 1024.0 }, { "mib", 1048576.0 }, { "gib", 1073741824.0 },
+	static const struct {
+		const char *unit;
+		double mult;
+	} units[] = {
+		{ "", 1 },
+		{ "b", 1 },
+		{ "k", 1e3 },
+		{ "kb", 1e3 },
+		{ "m", 1e6 },
+		{ "mb", 1e6 },
+		{ "g", 1e9 },
+		{ "gb", 1e9 },
+		{ "kib", 1024.0 },
+		{ "mib", 1048576.0 },
+		{ "gib", 1073741824.0 },
 	};
 	char *end;
 	double v = strtod(s, &end);
@@ -197,7 +210,7 @@ int64_t scanpolicy_size(const char *s)
 	while (isspace((unsigned char)*end))
 		end++;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcasecmp(end, units[i].unit))  /* 2^63 is exact as a double */
+		if (!strcasecmp(end, units[i].unit)) /* 2^63 is exact as a double */
 			return v * units[i].mult < 9223372036854775808.0 ? (int64_t)(v * units[i].mult) : -2;
 	return -1;
 }
@@ -232,8 +245,7 @@ static void rule_pinned(const struct strlist *bases, const char *level, struct s
 	}
 }
 
-static void rule_labels(const json_t *cfg, const struct strlist *required, const char *level,
-			struct scan_findings *out)
+static void rule_labels(const json_t *cfg, const struct strlist *required, const char *level, struct scan_findings *out)
 {
 	static const char *const dflt[] = { "org.opencontainers.image.source", "org.opencontainers.image.revision",
 					    "org.opencontainers.image.created" };
@@ -262,7 +274,8 @@ int scanpolicy_check(const struct kvlist *rules, const struct strlist *required_
 		if (!level || !strcmp(level, "off"))
 			continue;
 		if (!strcmp(rule, "max_size")) {
-			int64_t limit = scanpolicy_size(level), size = json_integer_value(json_object_get(inspect, "Size"));
+			int64_t limit = scanpolicy_size(level),
+				size = json_integer_value(json_object_get(inspect, "Size"));
 
 			if (limit < 0)
 				return cc_error_set(err, "max_size: '%s' is not a size (500MB, 1.5GiB, 800k)", level);

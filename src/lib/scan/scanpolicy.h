@@ -28,9 +28,9 @@
 struct cc_error;
 
 struct scan_finding {
-	char *rule;      /* "non_root" */
-	char *level;     /* "error" or "warn" */
-	char *evidence;  /* what was found, values redacted */
+	char *rule;	/* "non_root" */
+	char *level;	/* "error" or "warn" */
+	char *evidence; /* what was found, values redacted */
 };
 
 struct scan_findings {

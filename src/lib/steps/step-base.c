@@ -103,7 +103,7 @@ char *build_private_local_ref(const char *ref, const char *platform)
  * when each platform's build of img looks it up per platform
  * (per_platform_base); -1 with err for unusable credentials. */
 int build_private_per_platform(const struct runner *r, const struct image *img, const char *ref, char **auth,
-				struct cc_error **err)
+			       struct cc_error **err)
 {
 	*auth = NULL;
 	if (project_base_image(r->project, img, ref) >= 0)
@@ -156,7 +156,7 @@ static int collect_external(struct runner *r, size_t i, struct strlist *ids, jso
 		    (per = build_private_per_platform(r, img, ref, &auth, err)) < 0)
 			return -1;
 		if (per)
-			id = registry_identity(ref, 0, err);  /* its index: what each platform pulls */
+			id = registry_identity(ref, 0, err); /* its index: what each platform pulls */
 		else
 			id = external_identity(r, ref, err);
 		if (id && project_base_is_self(img, ref))
@@ -183,7 +183,7 @@ int build_collect_bases(struct runner *r, size_t i, struct strlist *ids, json_t 
 		const struct step *d = &r->project->graph.steps[s->deps[j]];
 		const char *out = r->results[s->deps[j]].hash;
 
-		if (d->kind != s->kind)  /* a build it is built FROM */
+		if (d->kind != s->kind) /* a build it is built FROM */
 			continue;
 		if (!out)
 			return cc_error_set(err, "%s has no input hash yet", d->id);
@@ -228,13 +228,14 @@ int build_bases_local(struct runner *r, size_t i, struct cc_error **err)
 			strlist_push(&locals, local);
 			free(local);
 		}
-		index = json_string_value(json_object_get(json_object_get(r->results[i].inputs, "bases"), norm ? norm : ref));
+		index = json_string_value(
+			json_object_get(json_object_get(r->results[i].inputs, "bases"), norm ? norm : ref));
 		if (index && str_has_prefix(index, "registry "))
 			index += strlen("registry ");
 		else
 			index = NULL;
-		rc = privbase_make_local(r->engine, ref, build_native_platform(), per ? &img->spec.platforms : NULL, &locals,
-					 index, auth, r->cancel, err);
+		rc = privbase_make_local(r->engine, ref, build_native_platform(), per ? &img->spec.platforms : NULL,
+					 &locals, index, auth, r->cancel, err);
 		strlist_release(&locals);
 		if (rc < 0)
 			return -1;

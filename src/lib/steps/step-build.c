@@ -81,8 +81,7 @@ static json_t *kv_object(const struct kvlist *kv)
 	return o;
 }
 
-static json_t *build_inputs(const struct image *img, const char *platforms, const char *dockerfile_text,
-			    json_t *bases)
+static json_t *build_inputs(const struct image *img, const char *platforms, const char *dockerfile_text, json_t *bases)
 {
 	json_t *in = json_object();
 
@@ -230,7 +229,8 @@ static int build_output_exists(struct runner *r, size_t i, const struct step_rec
 	if (rc == 0)
 		res->reason = xstrdup("its image no longer exists");
 	else if (rc == 1)
-		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->spec.ref, dry ? "would be retagged" : "retagged")
+		res->reason = moved ? xasprintf("inputs unchanged; %s %s", img->spec.ref,
+						dry ? "would be retagged" : "retagged")
 				    : xstrdup("inputs unchanged");
 	return rc;
 }
@@ -271,7 +271,7 @@ static int build_find_cached(struct runner *r, size_t i, struct cc_error **err)
 struct progress {
 	struct runner *r;
 	const char *step;
-	const char *platform;  /* multi-platform builds: shown first; else NULL */
+	const char *platform; /* multi-platform builds: shown first; else NULL */
 };
 
 static void on_progress(void *ctx, const struct engine_event *ev)
@@ -290,8 +290,7 @@ static void on_progress(void *ctx, const struct engine_event *ev)
 		ui_step_progress(p->r->ui, p->step, note);
 		free(note);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -324,7 +323,7 @@ static struct tar_entry *tar_entries(const char *context, const struct ctx_list 
 		v[i].st.st_size = (off_t)e->size;
 		v[i].st.st_mtim.tv_sec = e->mtime_ns / 1000000000;
 		v[i].st.st_mtim.tv_nsec = e->mtime_ns % 1000000000;
-		if (v[i].st.st_mtim.tv_nsec < 0) {  /* before 1970: as stat gives it, nsec in [0, 1e9) */
+		if (v[i].st.st_mtim.tv_nsec < 0) { /* before 1970: as stat gives it, nsec in [0, 1e9) */
 			v[i].st.st_mtim.tv_sec -= 1;
 			v[i].st.st_mtim.tv_nsec += 1000000000;
 		}
@@ -377,7 +376,7 @@ struct variant {
 	struct progress p;
 	char *id;
 	struct cc_error *err;
-	char *dockerfile;   /* retargeted for this platform, or NULL */
+	char *dockerfile; /* retargeted for this platform, or NULL */
 	pthread_t thread;
 	int thread_started;
 };
@@ -493,7 +492,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		} else
 			strlist_push(&v[k].tags, img->spec.ref);
 		v[k].req.tags = &v[k].tags;
-		if (v[k].dockerfile) {  /* in place of the context's Dockerfile, if it is there */
+		if (v[k].dockerfile) { /* in place of the context's Dockerfile, if it is there */
 			v[k].req.dockerfile_data = v[k].dockerfile;
 			v[k].req.dockerfile_len = strlen(v[k].dockerfile);
 		}
@@ -502,7 +501,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		else
 			variant_build(&v[k]);
 	}
-	for (k = 0; k < n && v[k].r; k++) {  /* the variants that were started */
+	for (k = 0; k < n && v[k].r; k++) { /* the variants that were started */
 		if (v[k].thread_started)
 			pthread_join(v[k].thread, NULL);
 		if (v[k].err) {

@@ -53,7 +53,8 @@ static int platforms_covered(const struct project *p, const struct image *img, s
 				break;
 		if (k == img->spec.platforms.n)
 			continue;
-		have = base->spec.platforms.n ? strlist_join(&base->spec.platforms, ", ") : xstrdup("the engine's platform only");
+		have = base->spec.platforms.n ? strlist_join(&base->spec.platforms, ", ")
+					      : xstrdup("the engine's platform only");
 		want = strlist_join(&img->spec.platforms, ", ");
 		rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos },
 				 "image '%s' is built for %s FROM image '%s', which is built for %s; give '%s'"
@@ -78,9 +79,10 @@ static int add_scans(struct project *p, struct cc_error **err)
 
 		for (k = 0; spec && k < spec->images.n; k++)
 			if (!project_image(p, spec->images.v[k]))
-				rc = cc_error_set(err, "%s:%d:%d: scan '%s' names image '%s', which profile %s does not build",
-						  spec->pos.file, spec->pos.line, spec->pos.col, spec->name,
-						  spec->images.v[k], prof->name);
+				rc = cc_error_set(
+					err, "%s:%d:%d: scan '%s' names image '%s', which profile %s does not build",
+					spec->pos.file, spec->pos.line, spec->pos.col, spec->name, spec->images.v[k],
+					prof->name);
 		for (j = 0; spec && j < p->nimages; j++) {
 			struct image *img = &p->images[j];
 			cleanup_free char *id = NULL, *bid = NULL;
@@ -99,7 +101,8 @@ static int add_scans(struct project *p, struct cc_error **err)
 	for (k = 0; k < p->graph.nsteps; k++)
 		if (p->graph.steps[k].kind == &step_kind_scan) {
 			for (i = 0; i < p->nscans; i++) {
-				cleanup_free char *id = xasprintf("scan:%s:%s", p->scans[i].image->spec.key, p->scans[i].spec->name);
+				cleanup_free char *id =
+					xasprintf("scan:%s:%s", p->scans[i].image->spec.key, p->scans[i].spec->name);
 
 				if (!strcmp(id, p->graph.steps[k].id))
 					p->graph.steps[k].data = &p->scans[i];
@@ -116,10 +119,12 @@ static void warn_self_base(struct project *p, const struct image *img, const cha
 	char where[4096];
 
 	ypos_format(&img->spec.pos, where, sizeof(where));
-	cc_warn(p->warnings, "%s: image '%s' (tagged %s) is built FROM %s in %s: that is the external image %s, not '%s'"
+	cc_warn(p->warnings,
+		"%s: image '%s' (tagged %s) is built FROM %s in %s: that is the external image %s, not '%s'"
 		" itself; but once '%s' is built, the engine's %s is '%s', and each build would start from the"
 		" previous one: tag the image under another name",
-		where, img->spec.key, img->spec.ref, ref, img->spec.dockerfile, img->ref_full, img->spec.key, img->spec.key, ref, img->spec.key);
+		where, img->spec.key, img->spec.ref, ref, img->spec.dockerfile, img->ref_full, img->spec.key,
+		img->spec.key, ref, img->spec.key);
 }
 
 int step_graph_build(struct project *p, struct cc_error **err)
@@ -170,7 +175,8 @@ int step_graph_build(struct project *p, struct cc_error **err)
 		graph_add_edge(g, ps, b);
 		for (j = 0; j < p->nscans; j++) /* nothing unscanned is pushed */
 			if (p->scans[j].image == &p->images[i]) {
-				cleanup_free char *sid = xasprintf("scan:%s:%s", p->images[i].spec.key, p->scans[j].spec->name);
+				cleanup_free char *sid =
+					xasprintf("scan:%s:%s", p->images[i].spec.key, p->scans[j].spec->name);
 
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}

@@ -34,8 +34,8 @@ char *build_platform_ref(const char *ref, const char *platform)
  * (one of its several, or its only one), and so is base. */
 int build_shares_platform(const struct image *base, const struct image *img, const char *platform)
 {
-	return base->spec.platforms.n > 1 && img->spec.platforms.n > 0 && strlist_has(&base->spec.platforms, platform) &&
-	       strlist_has(&img->spec.platforms, platform);
+	return base->spec.platforms.n > 1 && img->spec.platforms.n > 0 &&
+	       strlist_has(&base->spec.platforms, platform) && strlist_has(&img->spec.platforms, platform);
 }
 
 /* The platform this engine runs natively, as in "linux/amd64". */
@@ -58,8 +58,7 @@ char *build_platform_cache_tag(const char *hash, const char *platform)
 	return tag;
 }
 
-int build_make_local(struct runner *r, size_t b, size_t for_step, const struct image *fimg,
-		     struct cc_error **err)
+int build_make_local(struct runner *r, size_t b, size_t for_step, const struct image *fimg, struct cc_error **err)
 {
 	const struct step *d = &r->project->graph.steps[b], *f = &r->project->graph.steps[for_step];
 	const struct step_result *dr = &r->results[b];

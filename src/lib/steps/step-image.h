@@ -27,7 +27,6 @@ const char *build_native_platform(void);
  * built or judged per platform, also each platform of b's image it
  * shares, tagged REF-os-arch); progress shown on step for_step.  0 when
  * it already is. */
-int build_make_local(struct runner *r, size_t b, size_t for_step, const struct image *for_img,
-		     struct cc_error **err);
+int build_make_local(struct runner *r, size_t b, size_t for_step, const struct image *for_img, struct cc_error **err);
 
 #endif

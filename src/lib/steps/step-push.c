@@ -90,8 +90,7 @@ static char *push_changed(struct runner *r, size_t i, const struct step_record *
 }
 
 /* The registry still has the recorded digest under the first tag. */
-static int push_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
-			      struct cc_error **err)
+static int push_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err)
 {
 	struct step_result *res = &r->results[i];
 	cleanup_free char *repo = push_repository(r->project->manifest, r->project->graph.steps[i].data);
@@ -141,8 +140,8 @@ static int retag_remote(const char *repo, const char *digest, const struct strli
 }
 
 /* Push local image id as repo:tag through the engine; *digest set. */
-static int engine_push_one(struct runner *r, const struct step *s, const char *id, const char *repo,
-			   const char *tag, char **digest, struct cc_error **err)
+static int engine_push_one(struct runner *r, const struct step *s, const char *id, const char *repo, const char *tag,
+			   char **digest, struct cc_error **err)
 {
 	cleanup_free char *ref = xasprintf("%s:%s", repo, tag), *note = xasprintf("pushing %s", ref);
 
@@ -154,8 +153,8 @@ static int engine_push_one(struct runner *r, const struct step *s, const char *i
 
 /* Push every platform's image, then an index of them under the first tag;
  * the index digest into *digest. */
-static int push_index(struct runner *r, const struct step *s, const char *outputs, const char *hash,
-		      const char *repo, const char *tag, char **digest, struct cc_error **err)
+static int push_index(struct runner *r, const struct step *s, const char *outputs, const char *hash, const char *repo,
+		      const char *tag, char **digest, struct cc_error **err)
 {
 	cleanup_free char *copy = xstrdup(outputs);
 	json_t *list = json_array(), *doc;
@@ -181,12 +180,13 @@ static int push_index(struct runner *r, const struct step *s, const char *output
 			break;
 		}
 		json_array_append_new(list, json_pack("{s:s, s:I, s:s, s:{s:s, s:s}}", "mediaType",
-						      m.media_type ? m.media_type : REGISTRY_DOCKER_MANIFEST,
-						      "size", (json_int_t)m.size, "digest", d, "platform",
-						      "architecture", arch ? arch : "", "os", os ? os : ""));
+						      m.media_type ? m.media_type : REGISTRY_DOCKER_MANIFEST, "size",
+						      (json_int_t)m.size, "digest", d, "platform", "architecture",
+						      arch ? arch : "", "os", os ? os : ""));
 		if (variant && *variant)
-			json_object_set_new(json_object_get(json_array_get(list, json_array_size(list) - 1), "platform"),
-					    "variant", json_string(variant));
+			json_object_set_new(
+				json_object_get(json_array_get(list, json_array_size(list) - 1), "platform"), "variant",
+				json_string(variant));
 		registry_manifest_release(&m);
 		free(d);
 	}

@@ -86,8 +86,7 @@ static char *scan_changed(struct runner *r, size_t i, const struct step_record *
 }
 
 /* A verdict, once reached, stays: what it found is the record's. */
-static int scan_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
-			      struct cc_error **err)
+static int scan_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err)
 {
 	struct step_result *res = &r->results[i];
 
@@ -119,8 +118,7 @@ static void scan_refs(const struct image *img, struct strlist *refs, struct strl
 }
 
 /* GET /images/REF/json and /history. */
-static int inspect_image(struct runner *r, const char *ref, json_t **inspect, json_t **history,
-			 struct cc_error **err)
+static int inspect_image(struct runner *r, const char *ref, json_t **inspect, json_t **history, struct cc_error **err)
 {
 	cleanup_free char *eref = engine_escape(ref), *path = xasprintf("/images/%s/history", eref);
 	int rc = engine_image_inspect(r->engine, ref, inspect, err);
@@ -170,8 +168,9 @@ static int run_policy(struct runner *r, const struct step *s, struct step_result
 				runner_warn(r, "%s: %s%s%s: %s", s->id, plat ? plat : "", plat ? " " : "", f.v[j].rule,
 					    f.v[j].evidence);
 			else
-				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name, t->image->spec.key,
-					     plat ? " " : "", plat ? plat : "", f.v[j].rule, f.v[j].evidence);
+				cc_error_set(err, "scan %s: image %s%s%s: rule %s: %s", t->spec->name,
+					     t->image->spec.key, plat ? " " : "", plat ? plat : "", f.v[j].rule,
+					     f.v[j].evidence);
 		total += f.n;
 		errors |= scan_findings_errors(&f) != 0;
 		scan_findings_release(&f);
@@ -341,15 +340,15 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 			rc = -1;
 			break;
 		}
-		json_array_append_new(runs, plat ? json_pack("{s:s, s:i, s:s}", "platform", plat, "exit_code", code,
-							     "output", log)
-						 : json_pack("{s:i, s:s}", "exit_code", code, "output", log));
+		json_array_append_new(
+			runs, plat ? json_pack("{s:s, s:i, s:s}", "platform", plat, "exit_code", code, "output", log)
+				   : json_pack("{s:i, s:s}", "exit_code", code, "output", log));
 		if (code == 0)
 			continue;
 		worst = worst ? worst : code;
 		tail = tail_lines(log, 10);
-		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name, t->image->spec.key,
-			     plat ? " " : "", plat ? plat : "", t->spec->command.v[0], code,
+		cc_error_set(err, "scan %s: image %s%s%s: %s exited %d%s (output: %s)%s", t->spec->name,
+			     t->image->spec.key, plat ? " " : "", plat ? plat : "", t->spec->command.v[0], code,
 			     code == 127 ? " (not found?)" : "", log, tail);
 	}
 	if (rc == 0) {
@@ -363,8 +362,8 @@ static int run_external(struct runner *r, const struct step *s, struct step_resu
 		if (worst)
 			rc = -1;
 		else
-			res->output = xasprintf("exit 0, output in %s",
-						json_string_value(json_object_get(first, "output")));
+			res->output =
+				xasprintf("exit 0, output in %s", json_string_value(json_object_get(first, "output")));
 	}
 	json_decref(runs);
 	strlist_release(&refs);
@@ -378,7 +377,7 @@ static int scan_run(struct runner *r, size_t i, struct cc_error **err)
 	const struct scan_target *t = s->data;
 	size_t b = runner_dep(r, i, &step_kind_build);
 
-	if (build_make_local(r, b, i, t->image, err) < 0)  /* judges each platform's image */
+	if (build_make_local(r, b, i, t->image, err) < 0) /* judges each platform's image */
 		return -1;
 	if (t->spec->command.n)
 		return run_external(r, s, &r->results[i], err);
@@ -391,7 +390,8 @@ static void rule_findings(const json_t *report, const char *rule, const char *le
 	const json_t *f;
 	size_t i;
 
-	json_array_foreach(json_object_get(report, "findings"), i, f) {
+	json_array_foreach(json_object_get(report, "findings"), i, f)
+	{
 		if (strcmp(json_string_value(json_object_get(f, "rule")) ?: "", rule))
 			continue;
 		if (strcmp(json_string_value(json_object_get(f, "level")) ?: "", level))

@@ -27,7 +27,7 @@ struct step;
 struct step_record;
 
 struct step_kind {
-	const char *name;  /* "build": the prefix of step ids */
+	const char *name; /* "build": the prefix of step ids */
 	/* 1 when check reads its dependencies' outputs (so a plan can only say
 	 * "would run" after a dependency that would run); 0 when their input
 	 * hashes suffice. */
@@ -48,8 +48,7 @@ struct step_kind {
 	 * (the runner then takes rec's output and tags unless this set them),
 	 * 0 it is gone, -1 error; sets r->results[i].reason either way.  A dry
 	 * call changes nothing (no retag). */
-	int (*output_exists)(struct runner *r, size_t i, const struct step_record *rec, int dry,
-			     struct cc_error **err);
+	int (*output_exists)(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err);
 	/* The step would run: 1 when its output can be had without running it
 	 * (output and reason set: the build's registry cache), 0 not, -1
 	 * error.  May be NULL. */

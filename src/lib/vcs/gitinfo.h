@@ -6,12 +6,12 @@
 struct cc_error;
 
 struct gitinfo {
-	char *sha;       /* full commit id of HEAD, "" when no commit */
-	char *shortsha;  /* first 7 characters */
-	char *branch;    /* "main"; "HEAD" when detached */
-	char *describe;  /* `git describe --tags --always`, "-dirty" appended when dirty */
-	char *remote;    /* origin's URL, or NULL */
-	int dirty;       /* tracked files modified or staged (untracked files do not count) */
+	char *sha;	   /* full commit id of HEAD, "" when no commit */
+	char *shortsha;	   /* first 7 characters */
+	char *branch;	   /* "main"; "HEAD" when detached */
+	char *describe;	   /* `git describe --tags --always`, "-dirty" appended when dirty */
+	char *remote;	   /* origin's URL, or NULL */
+	int dirty;	   /* tracked files modified or staged (untracked files do not count) */
 	int dirty_checked; /* 0: dirty was not looked for (it is then 0) */
 };
 
