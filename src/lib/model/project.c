@@ -381,6 +381,24 @@ static int check_services(const struct project *p, struct cc_error **err)
 	return rc;
 }
 
+/* A project of profile name of m with nothing loaded yet; NULL with err
+ * when m has no such profile.  Caller frees (project_free). */
+static struct project *project_start(const struct manifest *m, const char *name, struct cc_warnings *warnings,
+				     struct cc_error **err)
+{
+	struct project *p;
+
+	if (!manifest_profile(m, name)) {
+		unknown_profile(m, name, err);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->manifest = m;
+	p->profile = manifest_profile(m, name);
+	p->warnings = warnings;
+	return p;
+}
+
 int project_resolve(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
 		    struct cc_error **err)
 {
@@ -389,12 +407,8 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	int rc = 0;
 
 	*out = NULL;
-	if (!manifest_profile(m, name))
-		return unknown_profile(m, name, err);
-	p = xcalloc(1, sizeof(*p));
-	p->manifest = m;
-	p->profile = manifest_profile(m, name);
-	p->warnings = warnings;
+	if (!(p = project_start(m, name, warnings, err)))
+		return -1;
 	if (load_compose(p, err) < 0 || collect_images(p, err) < 0) {
 		project_free(p);
 		return -1;
@@ -420,12 +434,8 @@ int project_load_model(const struct manifest *m, const char *name, struct projec
 	struct project *p;
 
 	*out = NULL;
-	if (!manifest_profile(m, name))
-		return unknown_profile(m, name, err);
-	p = xcalloc(1, sizeof(*p));
-	p->manifest = m;
-	p->profile = manifest_profile(m, name);
-	p->warnings = warnings;
+	if (!(p = project_start(m, name, warnings, err)))
+		return -1;
 	if (load_compose(p, err) < 0) {
 		project_free(p);
 		return -1;
