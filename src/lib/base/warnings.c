@@ -24,13 +24,19 @@ void cc_warnings_show(struct cc_warnings *w, void (*show)(void *data, const char
 void cc_warn(struct cc_warnings *w, const char *fmt, ...)
 {
 	va_list ap;
+
+	va_start(ap, fmt);
+	cc_vwarn(w, fmt, ap);
+	va_end(ap);
+}
+
+void cc_vwarn(struct cc_warnings *w, const char *fmt, va_list ap)
+{
 	char *msg;
 
 	if (!w)
 		return;
-	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&w->mu);
 	if (!strlist_has(&w->seen, msg)) {
 		strlist_push(&w->seen, msg);

@@ -10,6 +10,7 @@
 #include "lists.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 
 struct cc_warnings {
 	void (*show)(void *data, const char *msg); /* NULL: only collect */
@@ -25,6 +26,8 @@ void cc_warnings_show(struct cc_warnings *w, void (*show)(void *data, const char
 /* Report a warning into w (NULL: dropped); a repeat of one already seen is
  * dropped. */
 void cc_warn(struct cc_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cc_warn with a va_list (for wrappers that add their own context). */
+void cc_vwarn(struct cc_warnings *w, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void cc_warnings_release(struct cc_warnings *w);
 
 #endif

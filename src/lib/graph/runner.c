@@ -63,13 +63,10 @@ size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind
 void runner_warn(struct runner *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	cc_vwarn(r->warnings, fmt, ap);
 	va_end(ap);
-	cc_warn(r->warnings, "%s", msg);
-	free(msg);
 }
 
 /* A dependency that would run leaves this step's inputs unknown when the
