@@ -23,9 +23,9 @@ struct compose_project;
 #define DEPLOY_LABEL_HASH "dev.ccbuild.deploy-hash"
 
 enum deploy_condition {
-	DEPLOY_STARTED = 0,	/* service_started */
-	DEPLOY_HEALTHY,		/* service_healthy */
-	DEPLOY_COMPLETED,	/* service_completed_successfully */
+	DEPLOY_STARTED = 0, /* service_started */
+	DEPLOY_HEALTHY,	    /* service_healthy */
+	DEPLOY_COMPLETED,   /* service_completed_successfully */
 };
 
 struct deploy_dep {
@@ -35,18 +35,18 @@ struct deploy_dep {
 	int required; /* depends_on.X.required (default 1) */
 };
 
-struct deploy_network {	 /* one network the container joins */
-	char *name;	 /* engine name: PROJECT_KEY, or the external/explicit name */
-	char *key;	 /* as the compose file names it ("default", "backend") */
+struct deploy_network {		/* one network the container joins */
+	char *name;		/* engine name: PROJECT_KEY, or the external/explicit name */
+	char *key;		/* as the compose file names it ("default", "backend") */
 	struct strlist aliases; /* service name, container name, declared aliases */
-	json_t *endpoint; /* EndpointSettings (Aliases, IPAMConfig, ...), owned */
+	json_t *endpoint;	/* EndpointSettings (Aliases, IPAMConfig, ...), owned */
 };
 
 /* A project-level resource (network or volume) to ensure exists. */
 struct deploy_resource {
-	char *name;   /* engine name */
-	char *key;    /* compose key */
-	int external; /* must exist; never created or removed */
+	char *name;	/* engine name */
+	char *key;	/* compose key */
+	int external;	/* must exist; never created or removed */
 	json_t *create; /* POST /networks/create or /volumes/create body (labels included), owned; NULL when external */
 };
 
@@ -80,8 +80,8 @@ struct deploy_service {
 };
 
 struct deploy_project {
-	char *name;	   /* compose project name (lowercased, [a-z0-9_-]) */
-	char *working_dir; /* absolute */
+	char *name;	    /* compose project name (lowercased, [a-z0-9_-]) */
+	char *working_dir;  /* absolute */
 	char *config_files; /* comma-joined absolute compose file paths */
 	struct deploy_resource *networks, *volumes;
 	size_t nnetworks, nvolumes;
@@ -95,8 +95,8 @@ int deploy_project_spec(const struct compose_project *p, const char *name, const
 /* Service i of p as the engine should run it, with image the reference
  * to run (NULL: the service's image:); every field not deployed is an
  * error at its position.  *out caller-owned (deploy_service_free). */
-int deploy_service_spec(const struct compose_project *p, const struct deploy_project *proj, size_t i,
-			const char *image, struct deploy_service **out, struct cc_error **err);
+int deploy_service_spec(const struct compose_project *p, const struct deploy_project *proj, size_t i, const char *image,
+			struct deploy_service **out, struct cc_error **err);
 /* Set the labels that depend on run-time facts into s->create's Labels:
  * compose's config-hash and ccbuild's DEPLOY_LABEL_HASH = hash, and
  * com.docker.compose.image = image_id (may be NULL). */

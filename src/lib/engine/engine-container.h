@@ -40,12 +40,11 @@ int engine_container_rename(struct engine *e, const char *id, const char *name, 
 int engine_container_remove(struct engine *e, const char *id, int force, int volumes, struct cc_error **err);
 /* POST /containers/ID/networks... connect: POST /networks/NET/connect
  * {Container, EndpointConfig (borrowed, may be NULL)}. */
-int engine_network_connect(struct engine *e, const char *net, const char *id, json_t *endpoint,
-			   struct cc_error **err);
+int engine_network_connect(struct engine *e, const char *net, const char *id, json_t *endpoint, struct cc_error **err);
 /* POST /containers/ID/wait?condition=COND ("not-running", "next-exit"):
  * blocks until then or *cancel (may be NULL); *status the exit code. */
-int engine_container_wait(struct engine *e, const char *id, const char *cond, const atomic_int *cancel,
-			  long *status, struct cc_error **err);
+int engine_container_wait(struct engine *e, const char *id, const char *cond, const atomic_int *cancel, long *status,
+			  struct cc_error **err);
 
 /* One line of a container's output: stream 1 stdout, 2 stderr; line
  * without its newline, borrowed for the call.  Return non-zero to stop. */
@@ -54,8 +53,8 @@ typedef int (*engine_log_fn)(void *ctx, int stream, const char *line, size_t len
  * [&follow=1][&timestamps=1], the 8-byte frame headers taken off (a TTY
  * container's raw stream is split into lines too); follow returns when
  * the container stops, fn stops it or *cancel is raised. */
-int engine_container_logs(struct engine *e, const char *id, long tail, int follow, int timestamps,
-			  engine_log_fn fn, void *ctx, const atomic_int *cancel, struct cc_error **err);
+int engine_container_logs(struct engine *e, const char *id, long tail, int follow, int timestamps, engine_log_fn fn,
+			  void *ctx, const atomic_int *cancel, struct cc_error **err);
 /* The last n lines of its output (stdout and stderr as they came) joined
  * with '\n'; *out caller frees (empty string when none). */
 int engine_container_tail(struct engine *e, const char *id, long n, char **out, struct cc_error **err);
@@ -64,8 +63,8 @@ int engine_container_tail(struct engine *e, const char *id, long n, char **out, 
  * /exec/EID/json: run argv (NULL-terminated) in the running container as
  * user (NULL: its own); output lines to fn (may be NULL); *status the exit
  * code.  Blocks until it ends or *cancel. */
-int engine_container_exec(struct engine *e, const char *id, const char *const *argv, const char *user,
-			  engine_log_fn fn, void *ctx, const atomic_int *cancel, long *status, struct cc_error **err);
+int engine_container_exec(struct engine *e, const char *id, const char *const *argv, const char *user, engine_log_fn fn,
+			  void *ctx, const atomic_int *cancel, long *status, struct cc_error **err);
 
 /* ---- networks and volumes ---- */
 
