@@ -94,16 +94,19 @@ static int container_stop_by_kill(struct engine *e, const char *id, int timeout,
 	cleanup_free char *eid = engine_escape(id), *esig = engine_escape(signal);
 	cleanup_free char *kill = xasprintf("/containers/%s/kill?signal=%s", eid, esig);
 	cleanup_free char *kill9 = xasprintf("/containers/%s/kill?signal=KILL", eid);
+	struct cc_error *local = NULL;
 	long status = 0;
 	int rc = engine_call(e, "POST", kill, NULL, 204, 0, 409, NULL, err);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc; /* 409: not running */
-	rc = engine_container_wait_ms(e, id, "not-running", timeout < 0 ? 10000 : timeout * 1000L, NULL, &status, err);
-	if (rc != ENGINE_TIMEOUT)
+	rc = engine_container_wait_ms(e, id, "not-running", timeout < 0 ? 10000 : timeout * 1000L, NULL, &status,
+				      &local);
+	if (rc != ENGINE_TIMEOUT) {
+		engine_error_pass(err, local);
 		return rc < 0 ? rc : 0;
-	cc_error_free(*err);
-	*err = NULL;
+	}
+	cc_error_free(local);
 	rc = engine_call(e, "POST", kill9, NULL, 204, 0, 409, NULL, err);
 	return rc == 1 ? 0 : rc;
 }

@@ -103,7 +103,8 @@ int engine_volume_list(struct engine *e, const struct strlist *labels, json_t **
 /* ---- events ---- */
 
 /* One event of GET /events (Type, Action, Actor{ID, Attributes}, time,
- * timeNano), borrowed for the call.  Return 0 to go on, non-zero to stop
+ * timeNano), borrowed for the call; a die's Actor.Attributes.exitCode is
+ * there also from Podman (which names it containerExitCode).  Return 0 to go on, non-zero to stop
  * (that value is returned by engine_events). */
 typedef int (*engine_event_fn)(void *ctx, const json_t *event);
 /* GET /events?since=SINCE&filters=FILTERS: filters is Docker's filter
@@ -112,7 +113,10 @@ typedef int (*engine_event_fn)(void *ctx, const json_t *event);
  * fraction ("1733050000.123456789", NULL: from now), so that events of
  * something done just before the call are not missed.  Calls fn for each
  * event until fn returns non-zero (returned), *cancel (ENGINE_CANCELLED),
- * or timeout_ms passes (ENGINE_TIMEOUT; < 0: none). */
+ * or timeout_ms passes (ENGINE_TIMEOUT; < 0: none).  Podman 4 filters on
+ * "died" where it reports "die": a "die" in filters asks for both.  Podman
+ * runs healthchecks only from systemd timers: without systemd its
+ * containers stay "starting" and send no health_status. */
 int engine_events(struct engine *e, const json_t *filters, const char *since, long timeout_ms, engine_event_fn fn,
 		  void *ctx, const atomic_int *cancel, struct cc_error **err);
 /* The daemon's clock as a since= value (from GET /info SystemTime, or the

@@ -35,6 +35,8 @@ int engine_network_create(struct engine *e, json_t *body, struct cc_error **err)
 	/* Before API 1.44 the engine makes a second network of the same name
 	 * unless asked not to; later ones ignore the field. */
 	json_t *copy = json_copy(body);
+	struct cc_error *local = NULL;
+	const char *name;
 	int rc;
 
 	if (!json_is_object(copy)) {
@@ -43,7 +45,15 @@ int engine_network_create(struct engine *e, json_t *body, struct cc_error **err)
 	}
 	if (!json_object_get(copy, "CheckDuplicate"))
 		json_object_set_new(copy, "CheckDuplicate", json_true());
-	rc = engine_call(e, "POST", "/networks/create", copy, 201, 200, 409, NULL, err);
+	rc = engine_call(e, "POST", "/networks/create", copy, 201, 200, 409, NULL, &local);
+	/* Podman 4 answers 500 "network already exists": look for it. */
+	name = json_string_value(json_object_get(copy, "Name"));
+	if (rc == -1 && name && engine_network_inspect(e, name, NULL, NULL) == 1)
+		rc = 1;
+	if (rc < 0)
+		engine_error_pass(err, local);
+	else
+		cc_error_free(local);
 	json_decref(copy);
 	return rc;
 }
