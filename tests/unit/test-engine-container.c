@@ -14,6 +14,8 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -145,6 +147,104 @@ static void test_demux_limits(void)
 	strbuf_release(&got);
 	strbuf_release(&in);
 	free(big);
+}
+
+/* A fake daemon: answers the ping, then sends body to the next request
+ * and hangs up. */
+struct fake {
+	int fd;
+	struct strbuf body;
+};
+
+static void fake_send(int c, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(c, s, n);
+
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void *fake_serve(void *arg)
+{
+	static const char ping[] = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK";
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+	struct fake *f = arg;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		int c = accept(f->fd, NULL, NULL);
+		char req[4096];
+		size_t got = 0;
+		ssize_t r;
+
+		if (c < 0)
+			return NULL;
+		while (got < sizeof(req) - 1 && (r = read(c, req + got, sizeof(req) - 1 - got)) > 0) {
+			got += (size_t)r;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		if (i == 0)
+			fake_send(c, ping, sizeof(ping) - 1);
+		else {
+			fake_send(c, head, sizeof(head) - 1);
+			fake_send(c, f->body.buf, f->body.len);
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static int record(void *ctx, const json_t *ev)
+{
+	strbuf_addf(ctx, "%s\n", json_string_value(json_object_get(ev, "Action")) ?: "?");
+	return 0;
+}
+
+/* An event line past ENGINE_LINE_MAX and a line that is not JSON are
+ * skipped, the next event comes; the stream's end is an error. */
+static void test_events_fake(void)
+{
+	struct fake f = { -1, STRBUF_INIT };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct strbuf seen = STRBUF_INIT;
+	struct cc_error *err = NULL;
+	cleanup_free char *host = NULL;
+	struct engine *e;
+	pthread_t t;
+	size_t i;
+	int rc;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/ccbt-ec-%ld.sock", (long)getpid());
+	unlink(sa.sun_path);
+	f.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (bind(f.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(f.fd, 4) < 0) {
+		ok(0, "fake daemon: cannot listen on %s", sa.sun_path);
+		return;
+	}
+	strbuf_addstr(&f.body, "{\"Action\":\"big\",\"pad\":\"");
+	for (i = 0; i < ENGINE_LINE_MAX / 1024 + 16; i++)
+		strbuf_addf(&f.body, "%01024d", 0);
+	strbuf_addstr(&f.body, "\"}\nnot json\n{\"Action\":\"small\"}\n{\"Action\":\"last, no newline\"}");
+	host = xasprintf("unix://%s", sa.sun_path);
+	e = engine_open(host, &err);
+	pthread_create(&t, NULL, fake_serve, &f);
+	rc = engine_events(e, NULL, "1.5", 5000, record, &seen, NULL, &err);
+	pthread_join(t, NULL);
+	is_int(rc, -1, "events from a fake daemon: its hang-up is an error");
+	ok(err && strstr(err->msg, "ended the stream"), "events: the error says the stream ended");
+	diag(&err);
+	is_str(seen.buf, "small\nlast, no newline\n", "events: the line past 1 MiB and the non-JSON one skipped");
+	engine_close(e);
+	close(f.fd);
+	unlink(sa.sun_path);
+	strbuf_release(&f.body);
+	strbuf_release(&seen);
 }
 
 static char *name(const char *what)
@@ -407,6 +507,8 @@ static void test_rename_connect(struct engine *e, const char *id)
 	j = NULL;
 	is_int(engine_network_connect(e, net, id, ep, &err), 0, "network connect with aliases");
 	diag(&err);
+	is_int(engine_network_connect(e, net, id, ep, &err), 1, "network connect again: 1, it is on it");
+	diag(&err);
 	engine_container_inspect(e, id, &j, &err);
 	aliases = json_object_get(
 		json_object_get(json_object_get(json_object_get(j, "NetworkSettings"), "Networks"), net), "Aliases");
@@ -474,14 +576,19 @@ static void test_wait_die_signal(struct engine *e)
 	cleanup_free char *since = NULL, *id = NULL, *id2 = NULL;
 	struct cc_error *err = NULL;
 	struct dies d = { NULL };
+	struct strbuf lines = STRBUF_INIT;
 	json_t *filters;
 	long status = -1, t0;
 
 	since = engine_now(e, &err);
 	ok(since && strchr(since, '.'), "engine_now: %s", since ? since : "(null)");
 	diag(&err);
-	id = run_short(e, "short", "sleep 1; exit 7");
+	id = run_short(e, "short", "echo one; sleep 1; echo two; exit 7");
 	t0 = now_ms();
+	is_int(engine_container_logs(e, id, -1, 1, 0, collect, &lines, NULL, &err), 0, "logs follow");
+	diag(&err);
+	is_str(lines.buf, "1:one\n1:two\n", "logs follow: returns when the container stops, with every line");
+	strbuf_release(&lines);
 	is_int(engine_container_wait(e, id, "not-running", NULL, &status, &err), 0, "wait blocks until the exit");
 	diag(&err);
 	is_int(status, 7, "wait: exit code 7");
@@ -607,6 +714,7 @@ int main(void)
 
 	test_demux_frames();
 	test_demux_limits();
+	test_events_fake();
 	snprintf(prefix, sizeof(prefix), "ccbt-ec-%s", tid && *tid ? tid : "");
 	if (!tid || !*tid)
 		snprintf(prefix, sizeof(prefix), "ccbt-ec-%ld%04x", (long)getpid(), (unsigned)(now_ms() & 0xffff));
