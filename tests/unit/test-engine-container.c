@@ -617,7 +617,8 @@ static void test_errors(struct engine *e)
 {
 	cleanup_free char *bad = name("bad"), *none = name("none");
 	struct cc_error *err = NULL;
-	json_t *body = json_pack("{s:s}", "Image", "ccbuild-test/no-such-image:nope");
+	json_t *body = json_pack("{s:s,s:o}", "Image", "ccbuild-test/no-such-image:nope", "Labels",
+				 json_pack("{s:s}", "ccbt.test", prefix));
 	char *id = NULL;
 
 	int rc;
@@ -631,6 +632,22 @@ static void test_errors(struct engine *e)
 	   err ? err->msg : "no error");
 	diag(&err);
 	is_int(engine_container_inspect(e, none, NULL, &err), 0, "inspect of a missing container: 0");
+	rc = engine_container_stop(e, none, 1, "SIGUSR1", &err);
+	ok(rc < 0 && err && str_has_prefix(err->msg, "engine: 404: "), "stop with a signal of a missing container: %s",
+	   err ? err->msg : "no error");
+	diag(&err);
+	json_object_set_new(body, "Image", json_string(BUSYBOX));
+	json_object_set_new(body, "Cmd", json_pack("[s]", "true"));
+	rc = engine_container_create(e, bad, body, &id, &err);
+	is_int(rc, 0, "create, not started");
+	if (rc == 0) {
+		is_int(engine_container_stop(e, id, 1, "SIGUSR1", &err), 0,
+		       "stop with a signal of a container never started: 0");
+		diag(&err);
+		engine_container_remove(e, id, 1, 0, &err);
+		free(id);
+	}
+	diag(&err);
 	rc = engine_container_logs(e, "../../images/json", 1, 0, 0, collect, NULL, NULL, &err);
 	ok(rc < 0 && err, "a name with slashes is escaped, not a path: %s", err ? err->msg : "");
 	diag(&err);
