@@ -613,6 +613,30 @@ static void test_wait_die_signal(struct engine *e)
 	diag(&err);
 }
 
+/* A TTY container's output is raw, "\r\n"-ended lines, all stdout. */
+static void test_tty_logs(struct engine *e)
+{
+	cleanup_free char *cname = name("tty");
+	struct strbuf got = STRBUF_INIT;
+	struct cc_error *err = NULL;
+	json_t *body = json_pack("{s:s,s:b,s:[s,s,s],s:o}", "Image", BUSYBOX, "Tty", 1, "Cmd", "sh", "-c",
+				 "echo tty-out; echo tty-err >&2", "Labels", json_pack("{s:s}", "ccbt.test", prefix));
+	char *id = NULL;
+	long status = -1;
+
+	if (engine_container_create(e, cname, body, &id, &err) == 0 && engine_container_start(e, id, &err) == 0 &&
+	    engine_container_wait(e, id, "not-running", NULL, &status, &err) == 0)
+		is_int(engine_container_logs(e, id, -1, 0, 0, collect, &got, NULL, &err), 0, "logs of a TTY container");
+	diag(&err);
+	is_str(got.buf, "1:tty-out\n1:tty-err\n", "logs of a TTY container: lines without \\r, all on stdout");
+	if (id)
+		engine_container_remove(e, id, 1, 0, &err);
+	diag(&err);
+	free(id);
+	json_decref(body);
+	strbuf_release(&got);
+}
+
 static void test_errors(struct engine *e)
 {
 	cleanup_free char *bad = name("bad"), *none = name("none");
@@ -718,6 +742,7 @@ static void test_engine(struct engine *e)
 		test_stop(e, id);
 	}
 	test_wait_die_signal(e);
+	test_tty_logs(e);
 	test_errors(e);
 	cleanup(e, id);
 	free(id);

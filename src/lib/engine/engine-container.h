@@ -72,7 +72,9 @@ typedef int (*engine_log_fn)(void *ctx, int stream, const char *line, size_t len
 int engine_container_logs(struct engine *e, const char *id, long tail, int follow, int timestamps, engine_log_fn fn,
 			  void *ctx, const atomic_int *cancel, struct cc_error **err);
 /* The last n lines of its output (stdout and stderr as they came) joined
- * with '\n'; *out caller frees (empty string when none). */
+ * with '\n' (at most 2 MiB, the oldest dropped); *out caller frees (empty
+ * string when none).  Docker's tail counts log entries, and its json-file
+ * driver keeps a line past 16 KiB as several: such a line counts more. */
 int engine_container_tail(struct engine *e, const char *id, long n, char **out, struct cc_error **err);
 
 /* POST /containers/ID/exec + /exec/EID/start (attached, no TTY) + GET
