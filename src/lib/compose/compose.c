@@ -449,6 +449,11 @@ const struct ynode *compose_config_tree(const struct compose_project *p)
 	return p->config;
 }
 
+struct ynode *compose_config_tree_v2(const struct compose_project *p)
+{
+	return compose_config_v2(p);
+}
+
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)
 {
 	struct ynode *v2 = compose_config_v2(p);

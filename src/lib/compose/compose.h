@@ -68,6 +68,10 @@ void compose_build_release(struct compose_build *b);
 /* The normalised tree (1.29's form, which the rest of ccbuild reads;
  * borrowed); compose_config_emit prints v2's form of it. */
 const struct ynode *compose_config_tree(const struct compose_project *p);
+/* The model in v2's form, the tree compose_config_emit prints (long ports
+ * and volumes, Go durations, bytes as integers, implied depends_on);
+ * caller frees (ynode_free). */
+struct ynode *compose_config_tree_v2(const struct compose_project *p);
 /* Write the model to f as `docker compose config` (v2) does. */
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err);
 /* Value of a variable in the project's interpolation environment (borrowed or NULL). */
