@@ -8,7 +8,9 @@
 # read_only, capabilities, security_opt, pids_limit, mem_limit, cpus,
 # deploy.resources, ulimits, logging, secrets and configs from files,
 # extra_hosts, hostname, init, shm_size, stop_signal, stop_grace_period,
-# sysctls, tmpfs, tty, stdin_open), `docker compose -p P create` makes the
+# sysctls, tmpfs, tty, stdin_open, and the rarer dns*, domainname,
+# group_add, cpu_*, cpuset, mem_*, oom_score_adj, devices, uts, a disabled
+# healthcheck, named networks and volumes with drivers and options), `docker compose -p P create` makes the
 # containers, networks and volumes, and the same project made from
 # deploy-spec's JSON (tests/unit/test-deploy-spec --dump, then the Engine API
 # through curl: tests/lib/deploy-oracle.py) must inspect the same: every
@@ -111,13 +113,48 @@ test_expect_success 'setup: a project using the deployed fields' '
 	    network_mode: "service:db"
 	    pid: "service:db"
 	    ipc: "service:db"
+	  extra:
+	    image: $IMG
+	    entrypoint: sleep
+	    command: "1000"
+	    labels: [com.example.list=1, com.example.empty=]
+	    dns: [10.0.0.53]
+	    dns_search: [example.test]
+	    dns_opt: [ndots:2]
+	    domainname: example.test
+	    group_add: ["1234"]
+	    privileged: false
+	    cpu_shares: 512
+	    cpu_period: 100000
+	    cpu_quota: 50000
+	    cpuset: "0"
+	    mem_reservation: 32m
+	    memswap_limit: 512m
+	    mem_limit: 256m
+	    oom_score_adj: 100
+	    devices: ["/dev/null:/dev/mynull:rwm"]
+	    sysctls: [net.ipv4.ip_unprivileged_port_start=0]
+	    healthcheck: {disable: true}
+	    restart: on-failure:3
+	    uts: host
+	    stop_grace_period: 500ms
+	    secrets: [{source: pw, target: custom}]
+	    configs: [appconf]
+	    tmpfs: /cache
+	    volumes:
+	      - {type: volume, source: named, target: /named, read_only: true}
+	      - {type: tmpfs, target: /t, tmpfs: {size: 64m}}
+	      - {type: bind, source: ./data, target: /b, bind: {propagation: rprivate}}
+	    networks: {front: {aliases: [x1]}, alt: {priority: 100}}
 	networks:
+	  alt: {name: "${P}-alt", driver: bridge, driver_opts: {com.docker.network.bridge.enable_icc: "true"}, attachable: true}
 	  front:
 	  back: {labels: {x: "y"}, internal: true}
 	  unused:
 	volumes:
 	  dbdata:
 	  cache: {labels: {a: b}}
+	  named: {name: "${P}-named", driver: local, driver_opts: {type: tmpfs, device: tmpfs, o: size=1m}}
 	secrets:
 	  pw: {file: ./secrets/pw.txt}
 	configs:
@@ -135,7 +172,7 @@ test_expect_success 'setup: a project using the deployed fields' '
 test_expect_success 'docker compose create: the reference' '
 	(cd proj && docker compose -p "$P" -f docker-compose.yml -f docker-compose.over.yml create) &&
 	$ORACLE snapshot "$SOCK" "$P" >compose.json &&
-	test "$(docker ps -aq --filter label=com.docker.compose.project="$P" | wc -l)" = 3 &&
+	test "$(docker ps -aq --filter label=com.docker.compose.project="$P" | wc -l)" = 4 &&
 	project_gone
 '
 
@@ -148,12 +185,18 @@ test_expect_success 'the same from deploy-spec JSON through the Engine API' '
 test_expect_success 'both inspect the same (Config, HostConfig, endpoints, networks, volumes)' '
 	grep -q "\"ReadonlyRootfs\": true" compose.json &&
 	grep -q "/run/secrets/pw" compose.json &&
+	grep -q "/run/secrets/custom" compose.json &&
+	grep -q "/dev/mynull" compose.json &&
+	grep -q "rprivate" compose.json &&
+	grep -q "\"CpuShares\": 512" compose.json &&
+	grep -q "enable_icc" compose.json &&
+	grep -q "size=1m" compose.json &&
 	test_cmp compose.json ours.json
 '
 
 test_expect_success 'docker compose ps and down work on what deploy-spec made' '
 	docker compose -p "$P" ps -a --format "{{.Service}}" | sort >services &&
-	printf "db\nside\nweb\n" >expect &&
+	printf "db\nextra\nside\nweb\n" >expect &&
 	test_cmp expect services &&
 	project_gone
 '

@@ -39,7 +39,7 @@ int deploy_get_bool(const struct ynode *m, const char *key);
 int deploy_get_ll(const struct ynode *m, const char *key, long long *v);
 /* A Go duration ("1m30s", "500ms", "1.5h") in nanoseconds; -1 when invalid. */
 int deploy_parse_duration(const char *s, long long *ns);
-/* A JSON array of the scalar items of seq (NULL when seq is not a seq). */
+/* A JSON array of the scalar items of seq, of a lone scalar, or NULL. */
 json_t *deploy_str_array(const struct ynode *seq);
 /* A JSON object of the scalar values of map m (null values skipped). */
 json_t *deploy_str_object(const struct ynode *m);

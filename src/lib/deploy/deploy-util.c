@@ -78,6 +78,8 @@ json_t *deploy_str_array(const struct ynode *seq)
 {
 	json_t *a;
 
+	if (deploy_str(seq)) /* a lone scalar (command: 42) is a list of one */
+		return json_pack("[s]", seq->str);
 	if (!seq || seq->kind != YNODE_SEQ)
 		return NULL;
 	a = json_array();
