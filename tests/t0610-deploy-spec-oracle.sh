@@ -95,7 +95,7 @@ test_expect_success 'setup: a project using the deployed fields' '
 	    tmpfs: ["/run", "/tmp:size=1000000"]
 	    tty: true
 	    stdin_open: true
-	    volumes_from: [side]
+	    volumes_from: ["side:ro"]
 	  db:
 	    image: $IMG
 	    command: sleep 1000

@@ -502,6 +502,57 @@ static void test_unsupported(void)
 	free(msg);
 }
 
+static void test_shares(void)
+{
+	char *msg;
+	struct deploy_service *s = spec("services:\n"
+					"  side: {image: i}\n"
+					"  web:\n"
+					"    image: i\n"
+					"    healthcheck: {disable: true}\n"
+					"    volumes_from: [\"side:ro\", \"container:other\"]\n"
+					"    pid: host\n",
+					"web", &msg);
+
+	ok(s, "volumes_from and a disabled healthcheck map (%s)", msg ? msg : "");
+	if (!s)
+		return;
+	is_json(s->create, "Healthcheck", "{\"Test\":[\"NONE\"]}", "healthcheck disable: Test NONE");
+	is_int(s->has_healthcheck, 0, "a disabled healthcheck is none");
+	is_json(s->create, "HostConfig/VolumesFrom", "[\"p-side-1\",\"other\"]",
+		"volumes_from: a service by its container name, container:X as X, modes dropped (as compose)");
+	is_json(s->create, "HostConfig/PidMode", "\"host\"", "pid: host");
+	is_json(s->create, "Labels/com.docker.compose.depends_on", "\"side:service_started:false\"",
+		"volumes_from implies depends_on");
+	ok(s->shares.n == 1 && !strcmp(s->shares.v[0], "side"), "shares: side");
+	deploy_service_free(s);
+}
+
+/* Every field not deployed is reported, in an override file at its place. */
+static void test_unsupported_override(void)
+{
+	const char *files[] = { "compose.yml", "over.yml" };
+	struct cc_error *err = NULL;
+	struct deploy_service *s = NULL;
+	cleanup_free char *want1 = xasprintf("%s/over.yml:3:5: service 'web': field 'links'", tmpdir);
+	cleanup_free char *want2 = xasprintf("%s/over.yml:4:5: service 'web': field 'cpu_count'", tmpdir);
+	struct compose_project *p;
+
+	put("compose.yml", "services:\n  web: {image: i}\n  db: {image: i}\n");
+	put("over.yml", "services:\n  web:\n    links: [db]\n    cpu_count: 2\n");
+	p = load("p", files, 2, tmpdir, &err);
+	ok(p && deploy_service_spec(p, proj, (size_t)compose_service_find(p, "web"), NULL, &s, &err) < 0,
+	   "fields not deployed in an override fail");
+	is_int(cc_error_count(err), 2, "both are reported");
+	ok(err && err->next && (strstr(err->msg, want1) || strstr(err->next->msg, want1)),
+	   "links at its place in over.yml (%s)", err ? err->msg : "");
+	ok(err && err->next && (strstr(err->msg, want2) || strstr(err->next->msg, want2)),
+	   "cpu_count at its place (%s)", err && err->next ? err->next->msg : "");
+	deploy_service_free(s);
+	cc_error_free(err);
+	compose_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--dump"))
@@ -514,6 +565,8 @@ int main(int argc, char **argv)
 	test_networks();
 	test_host();
 	test_unsupported();
+	test_shares();
+	test_unsupported_override();
 	deploy_project_free(proj);
 	compose_free(project);
 	{

@@ -57,6 +57,10 @@ const char *compose_service_name(const struct compose_project *p, size_t i);
 long compose_service_find(const struct compose_project *p, const char *name);
 /* Merged, normalised tree of service i as `config` prints it (borrowed). */
 const struct ynode *compose_service(const struct compose_project *p, size_t i);
+/* Where service i's field key is written: the key in the last compose
+ * file that sets it (positioned), or NULL (set only through extends:;
+ * borrowed). */
+const struct ynode *compose_service_key(const struct compose_project *p, size_t i, const char *key);
 /* 0 and *out filled, or 1 when service i has no build section. */
 int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out);
 /* What `config` lets pass but a build cannot use: a remote (git or URL)

@@ -12,6 +12,7 @@
  * above 1, GPU reservations, a network's mac_address, secrets from the
  * environment, seccomp profile files): those parts are errors at their
  * position too. */
+#include "compose.h"
 #include "deploy-internal.h"
 #include "error.h"
 #include "util.h"
@@ -211,14 +212,19 @@ static int check_security(const struct ynode *opts, const char *svc, struct cc_e
 	return rc;
 }
 
-int deploy_check_service(const struct ynode *svc, const char *name, const struct ynode *model, struct cc_error **err)
+int deploy_check_service(const struct compose_project *p, size_t index, struct cc_error **err)
 {
+	const struct ynode *svc = compose_service(p, index), *model = compose_config_tree(p);
+	const char *name = compose_service_name(p, index);
 	long long n;
 	int rc = 0;
 
-	for (size_t i = 0; svc && svc->kind == YNODE_MAP && i < svc->len; i++)
+	for (size_t i = 0; svc && svc->kind == YNODE_MAP && i < svc->len; i++) {
+		const struct ynode *at = compose_service_key(p, index, svc->keys[i]->str);
+
 		if (!known_field(svc->keys[i]->str))
-			rc = not_deployed(svc->keys[i], name, svc->keys[i]->str, err);
+			rc = not_deployed(at ? at : svc->keys[i], name, svc->keys[i]->str, err);
+	}
 	if (deploy_get_ll(svc, "scale", &n) == 0 && n != 1)
 		rc = not_deployed(key_node(svc, "scale"), name, "scale (other than 1)", err);
 	if (check_deploy(ynode_map_get(svc, "deploy"), name, err) < 0)

@@ -68,8 +68,8 @@ int deploy_net_fill(struct deploy_ctx *c, struct cc_error **err);
 int deploy_net_project(const struct ynode *model, struct deploy_project *proj, struct cc_error **err);
 
 /* --- deploy-check.c --- */
-/* Every field of the service (1.29 tree, positioned) that ccbuild does not
- * deploy: one error each, at its position; 0 when none. */
-int deploy_check_service(const struct ynode *svc, const char *name, const struct ynode *model, struct cc_error **err);
+/* Every field of service index of p that ccbuild does not deploy: one
+ * error each, where the last file that sets it writes it; 0 when none. */
+int deploy_check_service(const struct compose_project *p, size_t index, struct cc_error **err);
 
 #endif

@@ -174,7 +174,9 @@ static json_t *tmpfs_object(const struct ynode *t)
 	return o;
 }
 
-/* volumes_from: a service by its container's name, container:X as X. */
+/* volumes_from as compose's resolveVolumeFrom: a service by its
+ * container (compose: its ID), container:X as X; a :ro/:rw mode is
+ * dropped, as compose drops it. */
 static json_t *volumes_from(const struct deploy_ctx *c, const struct ynode *from)
 {
 	json_t *a = json_array();
@@ -182,17 +184,15 @@ static json_t *volumes_from(const struct deploy_ctx *c, const struct ynode *from
 	for (size_t i = 0; i < from->len; i++) {
 		const char *s = deploy_str(from->items[i]);
 		size_t n = s ? strcspn(s, ":") : 0;
-		cleanup_free char *svc = s ? xstrndup(s, n) : NULL, *name = NULL, *full = NULL;
+		cleanup_free char *svc = s ? xstrndup(s, n) : NULL, *name = NULL;
 
 		if (!s)
 			continue;
-		if (!strcmp(svc, "container")) {
-			json_array_append_new(a, json_string(s + n + 1));
-			continue;
-		}
-		name = deploy_container_name(c->model, c->proj->name, svc);
-		full = s[n] ? xasprintf("%s%s", name, s + n) : NULL;
-		json_array_append_new(a, json_string(full ? full : name));
+		if (!strcmp(svc, "container"))
+			name = xstrndup(s + n + 1, strcspn(s + n + 1, ":"));
+		else
+			name = deploy_container_name(c->model, c->proj->name, svc);
+		json_array_append_new(a, json_string(name));
 	}
 	return a;
 }

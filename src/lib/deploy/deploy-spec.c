@@ -194,7 +194,7 @@ int deploy_service_spec(const struct compose_project *p, const struct deploy_pro
 	int rc;
 
 	*out = NULL;
-	if (deploy_check_service(compose_service(p, i), name, compose_config_tree(p), err) < 0)
+	if (deploy_check_service(p, i, err) < 0)
 		return -1;
 	model = compose_config_tree_v2(p);
 	c.model = model;
