@@ -129,7 +129,8 @@ static int dump(int argc, char **argv)
 	compose_free(p);
 	strlist_release(&abs);
 	if (!out) {
-		fprintf(stderr, "%s\n", err ? err->msg : "?");
+		for (struct cc_error *e = err; e; e = e->next)
+			fprintf(stderr, "%s\n", e->msg);
 		cc_error_free(err);
 		return 1;
 	}
@@ -249,6 +250,11 @@ static void test_config_part(void)
 	is_json(s->create, "Labels/com.docker.compose.config-hash", "\"abc\"", "deploy_service_labels: config-hash");
 	is_json(s->create, "Labels/dev.ccbuild.deploy-hash", "\"abc\"", "deploy_service_labels: ccbuild's hash");
 	is_json(s->create, "Labels/com.docker.compose.image", "\"sha256:1\"", "deploy_service_labels: image");
+	s->oneoff = 1;
+	deploy_service_labels(s, NULL, NULL);
+	is_json(s->create, "Labels/com.docker.compose.oneoff", "\"True\"",
+		"deploy_service_labels: oneoff from s->oneoff");
+	is_json(s->create, "Labels/com.docker.compose.config-hash", "\"abc\"", "a NULL hash leaves the hash labels");
 	deploy_service_free(s);
 }
 

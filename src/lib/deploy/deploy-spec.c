@@ -259,6 +259,7 @@ void deploy_service_labels(struct deploy_service *s, const char *hash, const cha
 	}
 	if (image_id)
 		json_object_set_new(labels, DEPLOY_LABEL_PREFIX "image", json_string(image_id));
+	json_object_set_new(labels, DEPLOY_LABEL_PREFIX "oneoff", json_string(s->oneoff ? "True" : "False"));
 }
 
 void deploy_service_free(struct deploy_service *s)

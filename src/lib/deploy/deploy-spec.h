@@ -98,8 +98,10 @@ int deploy_project_spec(const struct compose_project *p, const char *name, const
 int deploy_service_spec(const struct compose_project *p, const struct deploy_project *proj, size_t i, const char *image,
 			struct deploy_service **out, struct cc_error **err);
 /* Set the labels that depend on run-time facts into s->create's Labels:
- * compose's config-hash and ccbuild's DEPLOY_LABEL_HASH = hash, and
- * com.docker.compose.image = image_id (may be NULL). */
+ * compose's config-hash and ccbuild's DEPLOY_LABEL_HASH = hash (NULL:
+ * left as they are), com.docker.compose.image = image_id (may be NULL),
+ * and com.docker.compose.oneoff from s->oneoff ("True" for a test/run
+ * container, which the caller sets after deploy_service_spec). */
 void deploy_service_labels(struct deploy_service *s, const char *hash, const char *image_id);
 void deploy_service_free(struct deploy_service *s);
 void deploy_project_free(struct deploy_project *p);
