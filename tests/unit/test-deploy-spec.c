@@ -202,7 +202,7 @@ static void test_config_part(void)
 		     "    command: httpd -f -p '8080'\n"
 		     "    entrypoint: [\"/bin/sh\", \"-c\"]\n"
 		     "    environment: {ZED: z, DEBUG: \"false\", EMPTY: null, APPLE: 1}\n"
-		     "    labels: [com.example.team=core]\n"
+		     "    labels: [com.example.team=core, \"cost=$$5\"]\n"
 		     "    expose: [\"5000\", 5001/udp]\n"
 		     "    healthcheck: {test: [CMD, \"true\"], interval: 30s, timeout: 500ms, start_period: "
 		     "1m30s, retries: 3}\n"
@@ -235,6 +235,7 @@ static void test_config_part(void)
 	is_json(s->create, "StopTimeout", "90", "StopTimeout in seconds");
 	is_json(s->create, "Tty", "true", "Tty");
 	is_json(s->create, "Labels/com.example.team", "\"core\"", "the service's labels");
+	is_json(s->create, "Labels/cost", "\"$5\"", "$$ is a literal $ (config prints it doubled)");
 	is_json(s->create, "Labels/com.docker.compose.project", "\"p\"", "label project");
 	is_json(s->create, "Labels/com.docker.compose.service", "\"web\"", "label service");
 	is_json(s->create, "Labels/com.docker.compose.container-number", "\"1\"", "label container-number");

@@ -43,6 +43,10 @@ int deploy_parse_duration(const char *s, long long *ns);
 json_t *deploy_str_array(const struct ynode *seq);
 /* A JSON object of the scalar values of map m (null values skipped). */
 json_t *deploy_str_object(const struct ynode *m);
+/* The model as `config` prints it has every '$' of a string doubled
+ * (compose's serialisation): undo that in place, so values are what the
+ * container gets. */
+void deploy_model_unescape(struct ynode *n);
 /* The engine name of service svc's container (container_name or
  * PROJECT-SERVICE-1); caller frees. */
 char *deploy_container_name(const struct ynode *model, const char *project, const char *svc);

@@ -197,6 +197,7 @@ int deploy_service_spec(const struct compose_project *p, const struct deploy_pro
 	if (deploy_check_service(p, i, err) < 0)
 		return -1;
 	model = compose_config_tree_v2(p);
+	deploy_model_unescape(model);
 	c.model = model;
 	c.svc = ynode_map_get(ynode_map_get(model, "services"), name);
 	s = c.out = xcalloc(1, sizeof(*s));
@@ -231,6 +232,7 @@ int deploy_project_spec(const struct compose_project *p, const char *name, const
 	struct ynode *model = compose_config_tree_v2(p);
 	int rc;
 
+	deploy_model_unescape(model);
 	proj->name = xstrdup(name);
 	proj->working_dir = xstrdup(working_dir);
 	proj->config_files = xstrdup(config_files);

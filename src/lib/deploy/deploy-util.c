@@ -106,3 +106,32 @@ char *deploy_container_name(const struct ynode *model, const char *project, cons
 
 	return name ? xstrdup(name) : xasprintf("%s-%s-1", project, svc);
 }
+
+/* "$$" back to "$" in place (a string of n bytes). */
+static void undouble(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		*w++ = *s;
+		if (s[0] == '$' && s[1] == '$')
+			s++;
+	}
+	*w = '\0';
+}
+
+void deploy_model_unescape(struct ynode *n)
+{
+	if (n->kind == YNODE_SCALAR) {
+		if (n->quoted && strchr(n->str, '$'))
+			undouble(n->str);
+		return;
+	}
+	for (size_t i = 0; i < n->len; i++) {
+		if (n->kind == YNODE_MAP)
+			undouble(n->keys[i]->str);
+		deploy_model_unescape(n->kind == YNODE_MAP ? n->vals[i] : n->items[i]);
+	}
+	if (n->kind == YNODE_MAP)
+		ynode_map_rekeyed(n);
+}
