@@ -10,7 +10,8 @@
 # extra_hosts, hostname, init, shm_size, stop_signal, stop_grace_period,
 # sysctls, tmpfs, tty, stdin_open, and the rarer dns*, domainname,
 # group_add, cpu_*, cpuset, mem_*, oom_score_adj, devices, uts, a disabled
-# healthcheck, named networks and volumes with drivers and options), `docker compose -p P create` makes the
+# healthcheck, named networks and volumes with drivers and options,
+# deploy.replicas: 2), `docker compose -p P create` makes the
 # containers, networks and volumes, and the same project made from
 # deploy-spec's JSON (tests/unit/test-deploy-spec --dump, then the Engine API
 # through curl: tests/lib/deploy-oracle.py) must inspect the same: every
@@ -146,6 +147,7 @@ test_expect_success 'setup: a project using the deployed fields' '
 	      - {type: tmpfs, target: /t, tmpfs: {size: 64m}}
 	      - {type: bind, source: ./data, target: /b, bind: {propagation: rprivate}}
 	    networks: {front: {aliases: [x1]}, alt: {priority: 100}}
+	    deploy: {replicas: 2}
 	networks:
 	  alt: {name: "${P}-alt", driver: bridge, driver_opts: {com.docker.network.bridge.enable_icc: "true"}, attachable: true}
 	  front:
@@ -172,7 +174,7 @@ test_expect_success 'setup: a project using the deployed fields' '
 test_expect_success 'docker compose create: the reference' '
 	(cd proj && docker compose -p "$P" -f docker-compose.yml -f docker-compose.over.yml create) &&
 	$ORACLE snapshot "$SOCK" "$P" >compose.json &&
-	test "$(docker ps -aq --filter label=com.docker.compose.project="$P" | wc -l)" = 4 &&
+	test "$(docker ps -aq --filter label=com.docker.compose.project="$P" | wc -l)" = 5 &&
 	project_gone
 '
 
@@ -196,7 +198,7 @@ test_expect_success 'both inspect the same (Config, HostConfig, endpoints, netwo
 
 test_expect_success 'docker compose ps and down work on what deploy-spec made' '
 	docker compose -p "$P" ps -a --format "{{.Service}}" | sort >services &&
-	printf "db\nextra\nside\nweb\n" >expect &&
+	printf "db\nextra\nextra\nside\nweb\n" >expect &&
 	test_cmp expect services &&
 	project_gone
 '

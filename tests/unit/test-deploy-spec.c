@@ -6,7 +6,8 @@
  *
  * With arguments it is the oracle test's driver instead:
  *   test-deploy-spec --dump PROJECT FILE...
- * prints {"project": {...}, "services": {NAME: {...}}} as JSON, with the
+ * prints {"project": {...}, "services": {NAME[:N]: {...}}} as JSON (N for
+ * replicas after the first), with the
  * sha256 of each service's flat config as its hash labels. */
 #include "compose.h"
 #include "deploy-spec.h"
@@ -98,6 +99,13 @@ static json_t *project_json(struct compose_project *p, const char *name, const c
 			deploy_service_labels(s, hex, NULL);
 		}
 		json_object_set_new(svcs, s->service, service_json(s));
+		for (int n = 2; n <= s->replicas; n++) {
+			struct deploy_service *r = deploy_service_replica(s, proj, n);
+			cleanup_free char *key = xasprintf("%s:%d", s->service, n);
+
+			json_object_set_new(svcs, key, service_json(r));
+			deploy_service_free(r);
+		}
 		deploy_service_free(s);
 	}
 	out = json_pack("{s:{s:o,s:o},s:o}", "project", "networks", resources_json(proj->networks, proj->nnetworks),
@@ -487,11 +495,11 @@ static void test_unsupported(void)
 	ok(!s, "links: is an error");
 	is_str(msg, want, "the error names the field and the service at FILE:LINE:COL");
 	free(msg);
-	s = spec("services:\n  web:\n    image: i\n    deploy:\n      replicas: 2\n", "web", &msg);
+	s = spec("services:\n  web:\n    image: i\n    container_name: one\n    deploy:\n      replicas: 2\n", "web",
+		 &msg);
 	ok(!s && msg &&
-		   strstr(msg,
-			  "compose.yml:5:7: service 'web': field 'deploy.replicas (other than 1)' is not deployed"),
-	   "deploy.replicas: 2 is an error at its position (%s)", msg ? msg : "");
+		   strstr(msg, "compose.yml:4:5: service 'web': container_name names one container, not 2 replicas"),
+	   "container_name with replicas: 2 is an error at container_name (%s)", msg ? msg : "");
 	free(msg);
 	s = spec("services:\n  web:\n    image: i\n    build: .\n    pull_policy: never\n"
 		 "    x-thing: 1\n    deploy: {replicas: 1}\n",
@@ -507,6 +515,31 @@ static void test_unsupported(void)
 			       "deployed"),
 	   "a device reservation is an error at its position (%s)", msg ? msg : "");
 	free(msg);
+}
+
+static void test_replicas(void)
+{
+	char *msg;
+	struct deploy_service *s = spec("services:\n  web:\n    image: i\n    deploy: {replicas: 3}\n"
+					"    networks: {a: {aliases: [x]}, b: }\nnetworks: {a: {}, b: {}}\n",
+					"web", &msg),
+			      *r;
+
+	ok(s, "deploy.replicas maps (%s)", msg ? msg : "");
+	if (!s)
+		return;
+	is_int(s->replicas, 3, "replicas: 3");
+	is_json(s->config, "deploy.replicas", "(none)", "the hash does not cover replicas (as compose's)");
+	r = deploy_service_replica(s, proj, 3);
+	is_str(r->container_name, "p-web-3", "replica 3: PROJECT-SERVICE-3");
+	is_json(r->create, "Labels/com.docker.compose.container-number", "\"3\"", "replica 3: container-number 3");
+	is_json(r->create, "NetworkingConfig/EndpointsConfig/p_a/Aliases", "[\"p-web-3\",\"web\",\"x\"]",
+		"replica 3: its name first in the body's endpoint");
+	is_json(r->networks[1].endpoint, "Aliases", "[\"p-web-3\",\"web\"]", "and in the others");
+	is_str(r->networks[1].aliases.v[0], "p-web-3", "and in the alias lists");
+	is_json(s->create, "Labels/com.docker.compose.container-number", "\"1\"", "the first is untouched");
+	deploy_service_free(r);
+	deploy_service_free(s);
 }
 
 static void test_shares(void)
@@ -573,6 +606,7 @@ int main(int argc, char **argv)
 	test_host();
 	test_unsupported();
 	test_shares();
+	test_replicas();
 	test_unsupported_override();
 	deploy_project_free(proj);
 	compose_free(project);

@@ -8,8 +8,7 @@
  *            pull_policy, attach, x-*;
  *   anything else is an error "FILE:LINE:COL: service 'x': field 'y' is
  *            not deployed by ccbuild yet", never dropped.
- * Some mapped fields have parts that are not deployed (deploy.replicas
- * above 1, GPU reservations, a network's mac_address, secrets from the
+ * Some mapped fields have parts that are not deployed (GPU reservations, a network's mac_address, secrets from the
  * environment, seccomp profile files): those parts are errors at their
  * position too. */
 #include "compose.h"
@@ -30,7 +29,7 @@ static const struct {
 	{ "develop", NO_EFFECT },
 	{ "pull_policy", NO_EFFECT },
 	{ "attach", NO_EFFECT },
-	{ "scale", MAPPED }, /* 1 only: checked below */
+	{ "scale", MAPPED }, /* deploy_service_replica */
 	{ "cap_add", MAPPED },
 	{ "cap_drop", MAPPED },
 	{ "cgroup_parent", MAPPED },
@@ -147,11 +146,8 @@ static int check_deploy(const struct ynode *d, const char *svc, struct cc_error 
 	static const char *const limits[] = { "cpus", "memory", "pids", NULL };
 	static const char *const reservations[] = { "cpus", "memory", NULL };
 	const struct ynode *res = ynode_map_get(d, "resources");
-	long long n;
 	int rc = keys_allowed(d, top, svc, "deploy", err);
 
-	if (deploy_get_ll(d, "replicas", &n) == 0 && n != 1)
-		rc = not_deployed(key_node(d, "replicas"), svc, "deploy.replicas (other than 1)", err);
 	if (deploy_get(d, "mode") && strcmp(deploy_get(d, "mode"), "replicated"))
 		rc = not_deployed(key_node(d, "mode"), svc, "deploy.mode (other than replicated)", err);
 	if (keys_allowed(ynode_map_get(res, "limits"), limits, svc, "deploy.resources.limits", err) < 0)
@@ -225,8 +221,11 @@ int deploy_check_service(const struct compose_project *p, size_t index, struct c
 		if (!known_field(svc->keys[i]->str))
 			rc = not_deployed(at ? at : svc->keys[i], name, svc->keys[i]->str, err);
 	}
-	if (deploy_get_ll(svc, "scale", &n) == 0 && n != 1)
-		rc = not_deployed(key_node(svc, "scale"), name, "scale (other than 1)", err);
+	if (deploy_get(svc, "container_name") &&
+	    ((deploy_get_ll(svc, "scale", &n) == 0 && n > 1) ||
+	     (deploy_get_ll(ynode_map_get(svc, "deploy"), "replicas", &n) == 0 && n > 1)))
+		rc = ynode_error(err, key_node(svc, "container_name"),
+				 "service '%s': container_name names one container, not %lld replicas", name, n);
 	if (check_deploy(ynode_map_get(svc, "deploy"), name, err) < 0)
 		rc = -1;
 	if (check_networks(ynode_map_get(svc, "networks"), name, err) < 0)

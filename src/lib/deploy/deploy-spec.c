@@ -69,7 +69,8 @@ static void flatten(json_t *out, const char *path, const struct ynode *n)
 
 /* What the deploy hash covers: the service as v2 resolves it, without
  * what compose's own hash leaves out (build, pull_policy, scale,
- * depends_on, profiles) and what does not reach the container. */
+ * deploy.replicas, depends_on, profiles) and what does not reach the
+ * container. */
 static json_t *service_config(const struct ynode *svc, const char *image)
 {
 	static const char *const skip[] = { "build",	"pull_policy", "scale",	 "depends_on",
@@ -85,6 +86,7 @@ static json_t *service_config(const struct ynode *svc, const char *image)
 		if (!*s && strncmp(key, "x-", 2))
 			flatten(out, key, svc->vals[i]);
 	}
+	json_object_del(out, "deploy.replicas"); /* compose's hash leaves it out too */
 	json_object_set_new(out, "image", json_string(image));
 	return out;
 }
@@ -158,6 +160,9 @@ static void service_facts(struct deploy_service *s, const struct ynode *svc)
 	s->start_first = order && !strcmp(order, "start-first");
 	s->stop_timeout = grace && deploy_parse_duration(grace, &ns) == 0 ? (int)(ns / 1000000000LL) : -1;
 	s->stop_signal = deploy_get(svc, "stop_signal") ? xstrdup(deploy_get(svc, "stop_signal")) : NULL;
+	s->replicas = 1;
+	if (deploy_get_ll(ynode_map_get(svc, "deploy"), "replicas", &ns) == 0 || deploy_get_ll(svc, "scale", &ns) == 0)
+		s->replicas = (int)ns;
 }
 
 static json_t *create_body(struct deploy_ctx *c)
