@@ -208,6 +208,33 @@ static void test_x_fields_and_anchors(void)
 	compose_free(p);
 }
 
+/* A long string of an anchored mapping went out folded at 80 columns with
+ * its continuation under-indented, so `config`'s output did not parse
+ * (found by fuzz-compose); v2 (yaml.v3) never folds. */
+static void test_long_string_unfolded(void)
+{
+	const char *base = "x-d: &d\n  restart: always\nservices:\n  a:\n    <<: *d\n    image: i\n"
+			   "    x-note: 'kept in a-------------------------------------------------"
+			   "------------------------------------------------- single file'\n";
+	struct compose_project *p = load(base, NULL, NULL);
+	struct ynode *n = NULL;
+	struct cc_error *err = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ok(p && f && compose_config_emit(p, f, &err) == 0, "a long string is emitted");
+	if (f)
+		fclose(f);
+	ok(text && strstr(text, "    x-note: kept in a---") && strstr(text, "--- single file\n"), "on one line: %s",
+	   text ? text : "(none)");
+	ok(text && ynode_parse_buffer("config.yml", text, len, &n, &err) == 0, "and reads back");
+	ynode_free(n);
+	cc_error_free(err);
+	free(text);
+	compose_free(p);
+}
+
 static void test_interpolation_and_env(void)
 {
 	struct compose_project *p;
@@ -460,6 +487,7 @@ int main(void)
 	test_depends_deploy_lists();
 	test_security_opt_appended();
 	test_x_fields_and_anchors();
+	test_long_string_unfolded();
 	test_interpolation_and_env();
 	test_errors();
 	test_overflow();
