@@ -233,6 +233,7 @@ int main(int argc, char **argv)
 		cli.offline = 1;
 	if (getenv("CCBUILD_STATE_DIR"))
 		cli.state_dir = getenv("CCBUILD_STATE_DIR");
+	cli.version = CCBUILD_VERSION;
 	if (getenv("CCBUILD_EVENTS") && *getenv("CCBUILD_EVENTS"))
 		cli.events = getenv("CCBUILD_EVENTS");
 	if (parse_globals(&cli, &argc, argv))

@@ -107,6 +107,7 @@ static struct obs *observe(struct cli *cli, const struct runner *r, const struct
 	cfg.state_dir = r->state_dir;
 	cfg.project = cli->manifest->project;
 	cfg.profile = cli->profile;
+	cfg.version = cli->version;
 	return obs_start(&cfg, r, git, ui, cli->warnings);
 }
 

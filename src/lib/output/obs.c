@@ -6,14 +6,20 @@
 #include "obs.h"
 #include "error.h"
 #include "eventlog.h"
+#include "facts.h"
+#include "metrics.h"
+#include "otlp.h"
 #include "gitinfo.h"
 #include "graph.h"
 #include "project.h"
 #include "runner.h"
+#include "step.h"
 #include "ui.h"
 #include "util.h"
 #include "warnings.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -38,6 +44,8 @@ struct obs {
 	struct eventlog *log;
 	struct cc_error *log_err; /* why the log stopped, shown at the end */
 	struct obs_step *steps;	  /* one per graph step */
+	char root_span[17];
+	json_t *run_attrs; /* the root span's attributes */
 };
 
 static int64_t unix_ns(void)
@@ -66,9 +74,15 @@ static void random_hex(char *hex, size_t n)
 		sprintf(hex + 2 * i, "%02x", buf[i]);
 }
 
+static int env_set(const char *name)
+{
+	return getenv(name) && *getenv(name);
+}
+
 int obs_wanted(const struct obs_config *cfg)
 {
-	return cfg->events || cfg->metrics || cfg->history || cfg->traces;
+	return cfg->events || cfg->metrics || cfg->history || cfg->traces || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") ||
+	       env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 }
 
 const char *obs_run_id(const struct obs *o)
@@ -162,6 +176,13 @@ struct obs *obs_start(const struct obs_config *cfg, const struct runner *r, cons
 	o->steps = xcalloc(r->project->graph.nsteps + 1, sizeof(*o->steps));
 	for (i = 0; i < r->project->graph.nsteps; i++)
 		random_hex(o->steps[i].span_id, 8);
+	random_hex(o->root_span, 8);
+	o->run_attrs = json_pack("{s:s, s:s, s:I}", "ccbuild.project", cfg->project, "ccbuild.profile", cfg->profile,
+				 "process.pid", (json_int_t)getpid());
+	if (git && git->sha && *git->sha)
+		json_object_set_new(o->run_attrs, "vcs.ref.head.revision", json_string(git->sha));
+	if (git && git->branch)
+		json_object_set_new(o->run_attrs, "vcs.ref.head.name", json_string(git->branch));
 	if (cfg->events &&
 	    eventlog_open(cfg->events, cfg->events_max_bytes, cfg->events_keep, o->run_id, &o->log, &err) < 0) {
 		cc_warn(warnings, "%s; this run is not logged", err->msg);
@@ -170,6 +191,193 @@ struct obs *obs_start(const struct obs_config *cfg, const struct runner *r, cons
 	log_direct(o, run_start_event(o, git));
 	ui_set_sink(ui, obs_event, o);
 	return o;
+}
+
+/* The steps of the run in graph order, as metrics reads them; caller
+ * frees the array (contents borrowed from the runner). */
+static struct metrics_step *metrics_steps(const struct obs *o)
+{
+	const struct graph *g = &o->r->project->graph;
+	struct metrics_step *v = xcalloc(g->nsteps + 1, sizeof(*v));
+	size_t k;
+
+	for (k = 0; k < g->nsteps; k++) {
+		const struct step_result *res = &o->r->results[g->order[k]];
+
+		v[k].step = g->steps[g->order[k]].id;
+		v[k].kind = g->steps[g->order[k]].kind->name;
+		v[k].status = step_status_name(res->status);
+		v[k].seconds = res->ms / 1000.0;
+		v[k].facts = facts_of(res->report);
+	}
+	return v;
+}
+
+/* One line appended with one write(), as the events log does. */
+static int append_line(const char *path, const char *line, struct cc_error **err)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return cc_error_set(err, "metrics history %s: %s", path, strerror(errno));
+	n = write(fd, line, strlen(line));
+	if (n != (ssize_t)strlen(line)) {
+		cc_error_set(err, "metrics history %s: %s", path, n < 0 ? strerror(errno) : "short write");
+		close(fd);
+		return -1;
+	}
+	return close(fd) < 0 ? cc_error_set(err, "metrics history %s: %s", path, strerror(errno)) : 0;
+}
+
+/* The metrics file and the history line; problems warn. */
+static void write_metrics(struct obs *o, int exit_code, long ms)
+{
+	struct metrics_run run = { o->cfg.project,
+				   o->cfg.profile,
+				   exit_code,
+				   ms / 1000.0,
+				   unix_ns() / 1e9,
+				   metrics_steps(o),
+				   o->r->project->graph.nsteps };
+	struct cc_error *err = NULL;
+	char *warning = NULL, *line;
+
+	if (o->cfg.metrics && metrics_write(o->cfg.metrics, o->cfg.state_dir, &run, &warning, &err) < 0) {
+		cc_warn(o->warnings, "%s", err->msg);
+		cc_error_free(err);
+		err = NULL;
+	}
+	if (warning)
+		cc_warn(o->warnings, "%s", warning);
+	free(warning);
+	if (o->cfg.history) {
+		line = metrics_history_line(&run, o->run_id, run.end_time);
+		if (append_line(o->cfg.history, line, &err) < 0) {
+			cc_warn(o->warnings, "%s", err->msg);
+			cc_error_free(err);
+		}
+		free(line);
+	}
+	free((void *)run.steps);
+}
+
+/* A step's span attributes: what it is, how it ended, its facts. */
+static json_t *step_attrs(const struct obs *o, size_t i)
+{
+	const struct step *s = &o->r->project->graph.steps[i];
+	const struct step_result *res = &o->r->results[i];
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:b}", "ccbuild.step", s->id, "ccbuild.step.kind", s->kind->name,
+			      "ccbuild.step.status", step_status_name(res->status), "ccbuild.profile", o->cfg.profile,
+			      "ccbuild.step.cached", res->status == STEP_UP_TO_DATE);
+	const json_t *f;
+	size_t k;
+
+	if (res->hash)
+		json_object_set_new(a, "ccbuild.step.hash", json_string(res->hash));
+	if (res->reason)
+		json_object_set_new(a, "ccbuild.reason", json_string(res->reason));
+	json_array_foreach((json_t *)facts_of(res->report), k, f)
+	{
+		struct strbuf key = STRBUF_INIT;
+		const char *ln;
+		json_t *lv;
+
+		strbuf_addf(&key, "%s", json_string_value(json_object_get(f, "metric")));
+		json_object_foreach(json_object_get(f, "labels"), ln, lv)
+			strbuf_addf(&key, ".%s", json_string_value(lv));
+		json_object_set(a, key.buf, json_object_get(f, "value"));
+		strbuf_release(&key);
+	}
+	return a;
+}
+
+/* The span of step i (attributes and links owned by the caller: freed
+ * by release_span); 0 when the step never began or ended. */
+static int step_span(const struct obs *o, size_t i, struct otlp_span *sp)
+{
+	const struct step *s = &o->r->project->graph.steps[i];
+	const struct step_result *res = &o->r->results[i];
+	const char **links = xcalloc(s->ndeps + 1, sizeof(*links));
+	size_t j;
+
+	if (!o->steps[i].end_ns) {
+		free(links);
+		return 0;
+	}
+	for (j = 0; j < s->ndeps; j++)
+		links[j] = o->steps[s->deps[j]].span_id;
+	*sp = (struct otlp_span){ .name = s->id,
+				  .span_id = o->steps[i].span_id,
+				  .parent_id = o->root_span,
+				  .start_ns = o->steps[i].start_ns,
+				  .end_ns = o->steps[i].end_ns,
+				  .status = res->status == STEP_FAILED	    ? OTLP_STATUS_ERROR
+					    : res->status == STEP_CANCELLED ? OTLP_STATUS_UNSET
+									    : OTLP_STATUS_OK,
+				  .status_message = res->status == STEP_FAILED ? res->error : NULL,
+				  .attributes = step_attrs(o, i),
+				  .links = links };
+	return 1;
+}
+
+/* Where the trace goes: the traces directory and the collector the
+ * environment names; problems warn. */
+static void export_trace(struct obs *o, const json_t *doc)
+{
+	const char *proto = getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+	cleanup_free char *url = otlp_env_endpoint(), *path = NULL;
+	struct cc_error *err = NULL;
+
+	if (!proto || !*proto)
+		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL");
+	if (o->cfg.traces) {
+		path = path_join(o->cfg.traces, "traces.jsonl");
+		if (otlp_file_append(path, doc, &err) < 0)
+			cc_warn(o->warnings, "%s", err->msg);
+		cc_error_free(err);
+		err = NULL;
+	}
+	if (!url)
+		return;
+	if (proto && *proto && strcmp(proto, "http/json"))
+		cc_warn(o->warnings, "traces: OTLP protocol '%s' is not supported (only http/json); not exported to %s",
+			proto, url);
+	else if (otlp_http_post(url, doc, 3000, &err) < 0)
+		cc_warn(o->warnings, "%s; the run's trace is not exported", err->msg);
+	cc_error_free(err);
+}
+
+static void write_trace(struct obs *o, int exit_code, long ms)
+{
+	const struct graph *g = &o->r->project->graph;
+	struct otlp_span *spans = xcalloc(g->nsteps + 1, sizeof(*spans));
+	char host[256] = "", *name = xasprintf("ccbuild %s", o->cfg.profile);
+	size_t i, n = 1;
+	json_t *doc;
+
+	gethostname(host, sizeof(host) - 1);
+	json_object_set_new(o->run_attrs, "ccbuild.exit_code", json_integer(exit_code));
+	spans[0] = (struct otlp_span){ .name = name,
+				       .span_id = o->root_span,
+				       .start_ns = o->start_ns,
+				       .end_ns = unix_ns(),
+				       .status = exit_code ? OTLP_STATUS_ERROR : OTLP_STATUS_OK,
+				       .status_message = exit_code == 130 ? "interrupted"
+							 : exit_code	  ? "a step failed"
+									  : NULL,
+				       .attributes = o->run_attrs };
+	for (i = 0; i < g->nsteps; i++)
+		n += step_span(o, g->order[i], &spans[n]);
+	doc = otlp_traces(o->run_id, o->cfg.version, host, spans, n);
+	export_trace(o, doc);
+	json_decref(doc);
+	for (i = 1; i < n; i++) {
+		json_decref((json_t *)spans[i].attributes);
+		free((void *)spans[i].links);
+	}
+	free(spans);
+	free(name);
 }
 
 void obs_finish(struct obs *o, int exit_code, long ms)
@@ -188,6 +396,10 @@ void obs_finish(struct obs *o, int exit_code, long ms)
 		cc_warn(o->warnings, "%s; later events of run %s are not logged", o->log_err->msg, o->run_id);
 	cc_error_free(o->log_err);
 	eventlog_close(o->log);
+	write_metrics(o, exit_code, ms);
+	if (o->cfg.traces || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+		write_trace(o, exit_code, ms);
+	json_decref(o->run_attrs);
 	free(o->steps);
 	free(o);
 }

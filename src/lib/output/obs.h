@@ -1,6 +1,7 @@
 /* obs: what a run leaves for monitoring (docs/technical/observability.md):
  * the events log (eventlog.h), the Prometheus textfile (metrics.h) and an
- * OTLP trace (otlp.h).  A run gets an id (32 hex digits, also its trace
+ * OTLP trace (otlp.h), to traces/traces.jsonl and to the collector
+ * OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT name.  A run gets an id (32 hex digits, also its trace
  * id); obs sees every ui event, times the steps by them, and writes the
  * metrics and the trace when the run ends.  None of it ever fails a run:
  * a sink that cannot be written is a warning naming the path, and the run
@@ -25,6 +26,7 @@ struct obs_config {
 	const char *traces;	  /* directory of traces.jsonl (OTLP JSON lines) */
 	const char *state_dir;	  /* where running counter totals are kept */
 	const char *project, *profile;
+	const char *version; /* ccbuild's, for the trace's resource; may be NULL */
 };
 
 struct obs;

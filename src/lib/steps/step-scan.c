@@ -12,6 +12,7 @@
  * and (for pinned_base) the bases: an unchanged image is not rescanned. */
 #include "engine.h"
 #include "error.h"
+#include "facts.h"
 #include "manifest.h"
 #include "project.h"
 #include "runner.h"
@@ -85,6 +86,30 @@ static char *scan_changed(struct runner *r, size_t i, const struct step_record *
 	return xstrdup("a new image or new rules");
 }
 
+static const struct fact_def fact_findings = { "ccbuild_scan_findings", "gauge",
+					       "Findings of the scan's current verdict, by level.", "level" };
+
+/* The report: the verdict (a copy: the record keeps inputs) and its
+ * findings by level as facts (facts.h). */
+static void scan_report(struct step_result *res)
+{
+	const json_t *f;
+	size_t i, err = 0, warn = 0;
+
+	res->report = json_deep_copy(res->inputs);
+	if (!json_object_get(res->inputs, "findings"))
+		return;
+	json_array_foreach(json_object_get(res->inputs, "findings"), i, f)
+	{
+		const char *level = json_string_value(json_object_get(f, "level"));
+
+		err += level && !strcmp(level, "error");
+		warn += level && !strcmp(level, "warn");
+	}
+	facts_add(&res->report, &fact_findings, "error", (double)err);
+	facts_add(&res->report, &fact_findings, "warn", (double)warn);
+}
+
 /* A verdict, once reached, stays: what it found is the record's. */
 static int scan_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err)
 {
@@ -93,7 +118,7 @@ static int scan_output_exists(struct runner *r, size_t i, const struct step_reco
 	res->reason = xstrdup("image and rules unchanged");
 	if (rec->inputs) {
 		res->inputs = json_incref(rec->inputs);
-		res->report = json_incref(rec->inputs);
+		scan_report(res);
 	}
 	return 1;
 }
@@ -177,7 +202,7 @@ static int run_policy(struct runner *r, const struct step *s, struct step_result
 	}
 	if (rc == 0) {
 		res->inputs = json_pack("{s:s, s:O}", "scan", t->spec->name, "findings", all);
-		res->report = json_incref(res->inputs);
+		scan_report(res);
 		if (errors)
 			rc = -1;
 	}
