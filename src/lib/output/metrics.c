@@ -314,7 +314,7 @@ int metrics_write(const char *dir, const char *state_dir, const struct metrics_r
 	int rc;
 
 	metrics_fold(totals, run);
-	saved = json_dumps(totals, JSON_COMPACT);
+	saved = json_dumps(totals, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	text = metrics_format(totals);
 	json_decref(totals);
 	if (atomicfile_write(tpath, saved, strlen(saved), err) < 0)
@@ -353,7 +353,7 @@ char *metrics_history_line(const struct metrics_run *run, const char *run_id, do
 	line = json_pack("{s:i, s:f, s:s, s:s, s:s, s:i, s:f, s:o}", "v", 1, "time", now, "run_id", run_id, "project",
 			 run->project, "profile", run->profile, "exit_code", run->exit_code, "duration_seconds",
 			 run->seconds, "steps", steps);
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(line);
 	out = xasprintf("%s\n", text);
 	free(text);
