@@ -38,6 +38,9 @@ test_expect_success 'setup: two images, a policy scan; metrics, history and trac
 	scans:
 	  policy:
 	    rules: {non_root: error, healthcheck: warn}
+	  tp:
+	    images: [worker]
+	    command: [./tp.sh]
 	observability:
 	  metrics: prom
 	  history: history.jsonl
@@ -46,7 +49,9 @@ test_expect_success 'setup: two images, a policy scan; metrics, history and trac
 	profiles:
 	  dev: {}
 	  checked: {scans: [policy]}
+	  traced: {scans: [tp]}
 	YAML
+	printf "#!/bin/sh\necho \"\$TRACEPARENT\" >traceparent\n" >tp.sh && chmod +x tp.sh
 '
 
 F=prom/ccbuild-$P-dev.prom
@@ -142,6 +147,19 @@ test_expect_success 'traces.jsonl: one trace per run, decoded by opentelemetry-p
 	b = [s for s in cold["spans"] if s["name"] == "build:web"][0]
 	assert b["attributes"]["ccbuild_build_context_bytes_total"] > 30000, b
 	PY
+'
+
+test_expect_success 'an external scanner gets TRACEPARENT naming its step span' '
+	TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01 "$CCBUILD" traced &&
+	tail -1 tr/traces.jsonl >last &&
+	python3 -c "
+import json
+t = json.load(open(\"last\"))[\"resourceSpans\"][0][\"scopeSpans\"][0][\"spans\"]
+s = [x for x in t if x[\"name\"] == \"scan:worker:tp\"][0]
+want = \"00-%s-%s-01\" % (s[\"traceId\"], s[\"spanId\"])
+got = open(\"traceparent\").read().strip()
+assert got == want, (got, want)
+"
 '
 
 test_expect_success 'OTLP/HTTP: the run is POSTed as JSON to the collector the environment names' '

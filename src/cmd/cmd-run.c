@@ -157,6 +157,8 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
 	obs = observe(cli, &r, have_git == 0 ? &git : NULL, ui, obs_paths);
+	r.obs = obs;
+	r.traceparent = obs_traceparent;
 	outcome = runner_run(&r);
 	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
 	by_kind = json_object();

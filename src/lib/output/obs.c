@@ -85,6 +85,19 @@ int obs_wanted(const struct obs_config *cfg)
 	       env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 }
 
+static int tracing(const struct obs *o)
+{
+	return o->cfg.traces || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+}
+
+const char *obs_traceparent(const struct obs *o, size_t i, char *buf, size_t len)
+{
+	if (!o || !tracing(o) || i >= o->r->project->graph.nsteps)
+		return NULL;
+	snprintf(buf, len, "00-%s-%s-01", o->run_id, o->steps[i].span_id);
+	return buf;
+}
+
 const char *obs_run_id(const struct obs *o)
 {
 	return o->run_id;
@@ -397,7 +410,7 @@ void obs_finish(struct obs *o, int exit_code, long ms)
 	cc_error_free(o->log_err);
 	eventlog_close(o->log);
 	write_metrics(o, exit_code, ms);
-	if (o->cfg.traces || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+	if (tracing(o))
 		write_trace(o, exit_code, ms);
 	json_decref(o->run_attrs);
 	free(o->steps);

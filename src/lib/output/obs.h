@@ -9,6 +9,7 @@
 #ifndef CC_OBS_H
 #define CC_OBS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cc_warnings;
@@ -42,6 +43,9 @@ struct obs *obs_start(const struct obs_config *cfg, const struct runner *r, cons
 /* The run ended with exit_code after ms: logs run_end, writes metrics and
  * trace, warns about what could not be written; frees o (NULL is fine). */
 void obs_finish(struct obs *o, int exit_code, long ms);
+/* The W3C traceparent of step i's span ("00-TRACE-SPAN-01") into buf (at
+ * least 56 bytes); NULL when o is NULL or the run's trace goes nowhere. */
+const char *obs_traceparent(const struct obs *o, size_t i, char *buf, size_t len);
 /* The run id (32 lowercase hex digits), borrowed. */
 const char *obs_run_id(const struct obs *o);
 
