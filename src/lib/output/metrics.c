@@ -317,9 +317,9 @@ int metrics_write(const char *dir, const char *state_dir, const struct metrics_r
 	saved = json_dumps(totals, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	text = metrics_format(totals);
 	json_decref(totals);
-	if (atomicfile_write(tpath, saved, strlen(saved), err) < 0)
+	if (atomicfile_replace(tpath, saved, strlen(saved), err) < 0)
 		return cc_error_wrap(err, "metrics totals");
-	rc = atomicfile_write(ppath, text, strlen(text), err);
+	rc = atomicfile_replace(ppath, text, strlen(text), err);
 	return rc < 0 ? cc_error_wrap(err, "metrics %s", ppath) : 0;
 }
 
