@@ -88,6 +88,7 @@ static void test_concurrent(void)
 	int i, k, bad = 0, status, failed = 0;
 	pid_t pids[4];
 
+	fflush(stdout); /* the children must not print the parent's buffered lines */
 	for (i = 0; i < 4; i++) {
 		if ((pids[i] = fork()) == 0) {
 			struct eventlog *log = NULL;
