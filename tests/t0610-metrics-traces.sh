@@ -213,6 +213,7 @@ test_expect_success 'damaged totals are a warning, and counting starts again' '
 '
 
 test_expect_success 'cleanup' '
+	{ ! test -f receiver.pid || kill $(cat receiver.pid) 2>/dev/null || true; } &&
 	test_remove_images $P
 '
 
