@@ -28,7 +28,8 @@ PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
 docker-registry docker-compose busybox-static debootstrap graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
-openssl apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2"
+openssl apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2
+prometheus prometheus-node-exporter python3-protobuf protobuf-compiler lz4"
 
 missing_packages () {
 	local p
@@ -95,6 +96,27 @@ install_peers () {
 	echo "setup: peers installed: $(docker compose version)"
 }
 
+# install_otel_proto — the opentelemetry-proto definitions the trace tests
+# decode with (tests/lib/otlp-check.py): Debian 13's opentelemetry-proto
+# package (data only) through the same trixie lists as the peers, unpacked
+# into $dir/otel-proto; nothing to do when they are there.
+install_otel_proto () {
+	local dir=${CCBUILD_PEERS_APT:-/var/cache/ccbuild-peers} mirror opts
+	test -f "$dir/otel-proto/usr/include/opentelemetry/proto/trace/v1/trace.proto" && return 0
+	mirror=$(debian_mirror)
+	test -n "$mirror" || { echo "setup: no Debian mirror in /etc/apt" >&2; return 1; }
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/otel" || return 1
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" \
+		>"$dir/sources.list"
+	opts="-o Dir::Etc::sourcelist=$dir/sources.list -o Dir::Etc::sourceparts=-
+	      -o Dir::State::Lists=$dir/lists -o Dir::Cache=$dir/cache
+	      -o APT::Sandbox::User=root"
+	apt-get $opts -q update >/dev/null &&
+		(cd "$dir/otel" && rm -f ./*.deb && apt-get $opts -q download opentelemetry-proto) &&
+		dpkg -x "$dir"/otel/opentelemetry-proto_*.deb "$dir/otel-proto" &&
+		echo "setup: opentelemetry-proto in $dir/otel-proto"
+}
+
 if test "${1:-}" = --peers; then
 	install_peers
 	exit
@@ -102,6 +124,7 @@ fi
 
 if test "${CCBUILD_SKIP_APT:-0}" != 1; then
 	install_packages || exit 1
+	install_otel_proto || exit 1
 fi
 
 . tests/lib/services.sh

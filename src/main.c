@@ -70,6 +70,7 @@ static const char options_help[] =
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
 	"  --junit FILE     write scan results as JUnit XML\n"
+	"  --events FILE    append every event of the run to FILE as JSON lines ($CCBUILD_EVENTS)\n"
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
 	"3 engine unreachable, 128+N ended by signal N (130 Ctrl-C, 143 SIGTERM).\n";
@@ -130,6 +131,8 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->report = argv[++i];
 		else if (!strcmp(a, "--junit") && has_next)
 			cli->junit = argv[++i];
+		else if (!strcmp(a, "--events") && has_next)
+			cli->events = argv[++i];
 		else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && has_next) {
 			errno = 0;
 			cli->jobs = (int)strtol(argv[++i], &end, 10);
@@ -156,7 +159,7 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 		else if (!strcmp(a, "--version"))
 			argv[++n] = "version";
 		else if (!strcmp(a, "-f") || !strcmp(a, "-C") || !strcmp(a, "-j") || !strcmp(a, "--state-dir") ||
-			 !strcmp(a, "--report") || !strcmp(a, "--junit"))
+			 !strcmp(a, "--report") || !strcmp(a, "--junit") || !strcmp(a, "--events"))
 			return cli_fail(EXIT_USAGE, "%s needs a value", a);
 		else
 			argv[++n] = argv[i];
@@ -230,6 +233,9 @@ int main(int argc, char **argv)
 		cli.offline = 1;
 	if (getenv("CCBUILD_STATE_DIR"))
 		cli.state_dir = getenv("CCBUILD_STATE_DIR");
+	cli.version = CCBUILD_VERSION;
+	if (getenv("CCBUILD_EVENTS") && *getenv("CCBUILD_EVENTS"))
+		cli.events = getenv("CCBUILD_EVENTS");
 	if (parse_globals(&cli, &argc, argv))
 		return EXIT_USAGE;
 	if (argc < 2) {

@@ -28,6 +28,8 @@ struct cli {
 	const char *state_dir; /* --state-dir / CCBUILD_STATE_DIR */
 	const char *report;    /* --report FILE: JSON report of the run */
 	const char *junit;     /* --junit FILE: scan results as JUnit XML */
+	const char *events;    /* --events FILE / CCBUILD_EVENTS: the events log */
+	const char *version;   /* ccbuild's version (main) */
 	int jobs;	       /* -j, 0 = number of cores */
 	int json, dry_run, keep_going, offline;
 	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "gitinfo.h"
 #include "manifest.h"
+#include "obs.h"
 #include "project.h"
 #include "registry.h"
 #include "report.h"
@@ -78,6 +79,38 @@ static int write_outputs(struct cli *cli, const struct runner *r, const struct g
 	return rc;
 }
 
+/* A manifest path as the process sees it; caller frees; NULL stays NULL. */
+static char *manifest_path(const struct cli *cli, const char *rel)
+{
+	return !rel ? NULL : rel[0] == '/' ? xstrdup(rel) : path_join(cli->manifest->dir, rel);
+}
+
+/* Observe the run as observability: in the manifest says, the events log
+ * replaced by --events or $CCBUILD_EVENTS (relative to the cwd); paths[4]
+ * receives the strings cfg points to (caller frees). */
+static struct obs *observe(struct cli *cli, const struct runner *r, const struct gitinfo *git, struct ui *ui,
+			   char **paths)
+{
+	const struct observability_spec *o = &cli->manifest->observability;
+	struct obs_config cfg = { 0 };
+
+	paths[0] = cli->events ? xstrdup(cli->events) : manifest_path(cli, o->events);
+	paths[1] = manifest_path(cli, o->metrics);
+	paths[2] = manifest_path(cli, o->history);
+	paths[3] = manifest_path(cli, o->traces);
+	cfg.events = paths[0];
+	cfg.events_max_bytes = o->events_max_bytes >= 0 ? o->events_max_bytes : 10 << 20;
+	cfg.events_keep = o->events_keep > 0 ? (int)o->events_keep : 5;
+	cfg.metrics = paths[1];
+	cfg.history = paths[2];
+	cfg.traces = paths[3];
+	cfg.state_dir = r->state_dir;
+	cfg.project = cli->manifest->project;
+	cfg.profile = cli->profile;
+	cfg.version = cli->version;
+	return obs_start(&cfg, r, git, ui, cli->warnings);
+}
+
 static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 {
 	FILE *out = cli->json ? stdout : stderr;
@@ -89,7 +122,8 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	enum sched_outcome outcome;
 	int rc, done, uptodate, failed, cancelled, have_git;
 	json_t *by_kind;
-	char *auth = NULL;
+	char *auth = NULL, *obs_paths[4] = { 0 };
+	struct obs *obs = NULL;
 	size_t i;
 
 	have_git = gitinfo_read(cli->manifest->dir, project_needs_git_dirty(cli->project), &git, &err);
@@ -122,6 +156,9 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	}
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
+	obs = observe(cli, &r, have_git == 0 ? &git : NULL, ui, obs_paths);
+	r.obs = obs;
+	r.traceparent = obs_traceparent;
 	outcome = runner_run(&r);
 	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
 	by_kind = json_object();
@@ -137,6 +174,9 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	rc = outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
 	if (write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
+	obs_finish(obs, rc, now_ms() - t0);
+	for (i = 0; i < 4; i++)
+		free(obs_paths[i]);
 	runner_release(&r);
 	free(auth);
 	gitinfo_release(&git);

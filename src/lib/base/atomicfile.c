@@ -51,9 +51,9 @@ int atomicfile_sync_dir(const char *path, struct cc_error **err)
 	return 0;
 }
 
-int atomicfile_commit(struct atomicfile *af, struct cc_error **err)
+static int commit(struct atomicfile *af, int durable, struct cc_error **err)
 {
-	int bad = fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) < 0;
+	int bad = fflush(af->f) != 0 || ferror(af->f) || (durable && fsync(fileno(af->f)) < 0);
 	int e = errno;
 
 	bad |= fclose(af->f) != 0;
@@ -64,9 +64,14 @@ int atomicfile_commit(struct atomicfile *af, struct cc_error **err)
 		release(af);
 		return -1;
 	}
-	bad = atomicfile_sync_dir(af->path, err);
+	bad = durable ? atomicfile_sync_dir(af->path, err) : 0;
 	release(af);
 	return bad;
+}
+
+int atomicfile_commit(struct atomicfile *af, struct cc_error **err)
+{
+	return commit(af, 1, err);
 }
 
 void atomicfile_abort(struct atomicfile *af)
@@ -76,7 +81,7 @@ void atomicfile_abort(struct atomicfile *af)
 	release(af);
 }
 
-int atomicfile_write(const char *path, const void *data, size_t len, struct cc_error **err)
+static int write_whole(const char *path, const void *data, size_t len, int durable, struct cc_error **err)
 {
 	struct atomicfile af;
 
@@ -86,5 +91,15 @@ int atomicfile_write(const char *path, const void *data, size_t len, struct cc_e
 		atomicfile_abort(&af);
 		return cc_error_set(err, "writing %s: short write", path);
 	}
-	return atomicfile_commit(&af, err);
+	return commit(&af, durable, err);
+}
+
+int atomicfile_write(const char *path, const void *data, size_t len, struct cc_error **err)
+{
+	return write_whole(path, data, len, 1, err);
+}
+
+int atomicfile_replace(const char *path, const void *data, size_t len, struct cc_error **err)
+{
+	return write_whole(path, data, len, 0, err);
 }

@@ -24,6 +24,10 @@ int atomicfile_commit(struct atomicfile *af, struct cc_error **err);
 void atomicfile_abort(struct atomicfile *af);
 /* Whole-buffer convenience: open + write + commit. */
 int atomicfile_write(const char *path, const void *data, size_t len, struct cc_error **err);
+/* atomicfile_write without the fsyncs: readers still see the old or the
+ * new contents, but a crash may lose the new ones; for files rewritten
+ * on every run (metrics), where an fsync costs more than the file is worth. */
+int atomicfile_replace(const char *path, const void *data, size_t len, struct cc_error **err);
 /* fsync the directory that holds `path` (after a rename or unlink). */
 int atomicfile_sync_dir(const char *path, struct cc_error **err);
 

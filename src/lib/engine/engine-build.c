@@ -185,6 +185,15 @@ static int build_result(struct engine *e, CURLcode code, long status, const char
 	return buildstream_finish(x->bs, image_id, err);
 }
 
+/* How many bytes of context went out, for req->sent (metrics). */
+static void context_sent(CURL *c, const struct engine_build_req *req)
+{
+	curl_off_t sent = 0;
+
+	if (req->sent && curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK)
+		*req->sent = (long long)sent;
+}
+
 static struct curl_slist *build_headers(void)
 {
 	struct curl_slist *h = NULL;
@@ -222,6 +231,7 @@ int engine_build(struct engine *e, const struct engine_build_req *req, engine_pr
 	build_setup(c, &x, hdr);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	context_sent(c, req);
 	rc = build_result(e, (CURLcode)rc, status, errbuf, &x, image_id, err);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);

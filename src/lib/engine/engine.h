@@ -105,6 +105,7 @@ struct engine_build_req {
 	const char *target, *platform;
 	int nocache;
 	enum engine_builder builder;
+	long long *sent; /* non-NULL: set to the bytes of context sent (metrics) */
 };
 
 enum engine_event_kind {

@@ -69,6 +69,11 @@ void runner_warn(struct runner *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *runner_traceparent(const struct runner *r, size_t i, char *buf, size_t len)
+{
+	return r->traceparent ? r->traceparent(r->obs, i, buf, len) : NULL;
+}
+
 /* A dependency that would run leaves this step's inputs unknown when the
  * step reads its dependencies' outputs. */
 static const char *pending_dep(const struct runner *r, const struct step *s)

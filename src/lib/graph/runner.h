@@ -21,6 +21,7 @@
 struct cc_error;
 struct cc_warnings;
 struct engine;
+struct obs;
 struct step_kind;
 struct gitinfo;
 struct project;
@@ -57,6 +58,10 @@ struct runner {
 	const atomic_int *cancel;
 	int jobs, keep_going;
 	int offline; /* ask no registry (--offline) */
+	/* The run's trace (obs.h: obs_traceparent, given here so the runner
+	 * needs nothing of obs), or NULL; obs borrowed. */
+	const char *(*traceparent)(const struct obs *obs, size_t i, char *buf, size_t len);
+	const struct obs *obs;
 };
 
 /* Set up r for project p (results allocated); the other fields are the
@@ -79,6 +84,9 @@ void runner_counts(const struct runner *r, int *done, int *uptodate, int *failed
 size_t runner_dep(const struct runner *r, size_t i, const struct step_kind *kind);
 /* A warning from a step, into r->warnings; safe from worker threads. */
 void runner_warn(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* TRACEPARENT for what step i runs (scanners), into buf (56 bytes), or
+ * NULL when the run is not traced. */
+const char *runner_traceparent(const struct runner *r, size_t i, char *buf, size_t len);
 void runner_release(struct runner *r);
 
 #endif

@@ -22,8 +22,8 @@ struct mload {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const top_keys[] = { "ccbuild",  "project", "registry", "compose", "env_file", "images",
-					"profiles", "scans",   "syncs",	   "backups", "retention" };
+static const char *const top_keys[] = { "ccbuild",  "project", "registry", "compose", "env_file",  "images",
+					"profiles", "scans",   "syncs",	   "backups", "retention", "observability" };
 static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
@@ -361,6 +361,8 @@ static void parse_scan(struct mload *ml, const char *name, const struct ynode *n
 		fail(ml, n, "scan '%s' has both rules: and command:; make them two scans", name);
 }
 
+static void parse_observability(struct mload *ml, const struct ynode *n, struct observability_spec *o);
+
 static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *root)
 {
 	const struct ynode *v;
@@ -414,6 +416,9 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 		want(ml, v, YNODE_MAP, "syncs");
 	if ((v = ynode_map_get(root, "backups")) && !ynode_is_null(v))
 		want(ml, v, YNODE_MAP, "backups");
+	m->observability.events_max_bytes = m->observability.events_keep = -1;
+	if ((v = ynode_map_get(root, "observability")))
+		parse_observability(ml, v, &m->observability);
 }
 
 /* References between parts of the manifest itself. */
@@ -577,6 +582,10 @@ void manifest_free(struct manifest *m)
 	if (!m)
 		return;
 	retention_spec_release(&m->retention);
+	free(m->observability.events);
+	free(m->observability.metrics);
+	free(m->observability.history);
+	free(m->observability.traces);
 	for (i = 0; i < m->nimages; i++)
 		image_spec_release(&m->images[i]);
 	free(m->images);
@@ -611,4 +620,48 @@ void manifest_free(struct manifest *m)
 	free(m->dir);
 	free(m->path);
 	free(m);
+}
+
+static const char *const observability_keys[] = { "events", "metrics", "history", "traces" };
+static const char *const events_keys[] = { "path", "max_size", "keep" };
+
+/* events: PATH, or {path, max_size: SIZE, keep: N}. */
+static void parse_events(struct mload *ml, const struct ynode *n, struct observability_spec *o)
+{
+	const struct ynode *v;
+	long long keep;
+
+	if (n->kind != YNODE_MAP) {
+		o->events = get_string(ml, n, "observability.events");
+		return;
+	}
+	check_keys(ml, n, events_keys, N(events_keys), "observability.events");
+	if (!(v = ynode_map_get(n, "path")))
+		fail(ml, n, "observability.events needs 'path:' (the events log file)");
+	else
+		o->events = get_string(ml, v, "observability.events.path");
+	if ((v = ynode_map_get(n, "max_size")) && want(ml, v, YNODE_SCALAR, "observability.events.max_size") &&
+	    (o->events_max_bytes = scanpolicy_size(v->str)) < 0)
+		fail(ml, v, "observability.events.max_size: '%s' is not a size (10MiB, 500k, 0 for never)", v->str);
+	if ((v = ynode_map_get(n, "keep")) && (!ynode_is_int(v, &keep) || keep < 1 || keep > 1000))
+		fail(ml, v, "observability.events.keep must be a number from 1 to 1000");
+	else if (v)
+		o->events_keep = (long)keep;
+}
+
+static void parse_observability(struct mload *ml, const struct ynode *n, struct observability_spec *o)
+{
+	const struct ynode *v;
+
+	if (!want(ml, n, YNODE_MAP, "observability"))
+		return;
+	check_keys(ml, n, observability_keys, N(observability_keys), "observability");
+	if ((v = ynode_map_get(n, "events")))
+		parse_events(ml, v, o);
+	if ((v = ynode_map_get(n, "metrics")))
+		o->metrics = get_string(ml, v, "observability.metrics");
+	if ((v = ynode_map_get(n, "history")))
+		o->history = get_string(ml, v, "observability.history");
+	if ((v = ynode_map_get(n, "traces")))
+		o->traces = get_string(ml, v, "observability.traces");
 }

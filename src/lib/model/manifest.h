@@ -64,6 +64,14 @@ struct profile_spec {
 	int push;
 };
 
+/* observability: what every run leaves (obs.h); paths as written,
+ * relative to the manifest's directory; NULL when not set. */
+struct observability_spec {
+	char *events, *metrics, *history, *traces;
+	long long events_max_bytes; /* events.max_size; -1 not set */
+	long events_keep;	    /* events.keep; -1 not set */
+};
+
 struct manifest {
 	char *path; /* as given; positions point at this string */
 	char *dir;  /* directory of the manifest */
@@ -76,6 +84,7 @@ struct manifest {
 	struct scan_spec *scans;
 	size_t nscans;
 	struct retention_spec retention;
+	struct observability_spec observability;
 	struct ynode *root; /* the parsed document; syncs/backups live here */
 };
 

@@ -23,6 +23,8 @@ struct ui {
 	struct live *live;
 	size_t nlive, cap, drawn;
 	long t0;
+	ui_sink_fn sink; /* sees every event JSON mode prints, or NULL */
+	void *sink_data;
 };
 
 static long now_ms(void)
@@ -71,13 +73,33 @@ void ui_free(struct ui *ui)
 	free(ui);
 }
 
+void ui_set_sink(struct ui *ui, ui_sink_fn sink, void *data)
+{
+	pthread_mutex_lock(&ui->mu);
+	ui->sink = sink;
+	ui->sink_data = data;
+	pthread_mutex_unlock(&ui->mu);
+}
+
+/* Whether events are built at all: for JSON mode or for the sink. */
+static int wants_events(const struct ui *ui)
+{
+	return ui->mode == UI_JSON || ui->sink;
+}
+
+/* The event to the sink, and as a line on out in JSON mode; takes ev. */
 static void json_line(struct ui *ui, json_t *ev)
 {
-	char *s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s;
 
-	fprintf(ui->out, "%s\n", s);
-	fflush(ui->out);
-	free(s);
+	if (ui->sink)
+		ui->sink(ui->sink_data, ev);
+	if (ui->mode == UI_JSON) {
+		s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fprintf(ui->out, "%s\n", s);
+		fflush(ui->out);
+		free(s);
+	}
 	json_decref(ev);
 }
 
@@ -127,11 +149,10 @@ void ui_step_start(struct ui *ui, const char *step, const char *kind)
 	struct live l = { xstrdup(step), NULL, now_ms() };
 
 	pthread_mutex_lock(&ui->mu);
-	switch (ui->mode) {
-	case UI_JSON:
+	if (wants_events(ui))
 		json_line(ui, json_pack("{s:s, s:s, s:s}", "event", "step_start", "step", step, "kind", kind));
-		free(l.step);
-		break;
+	switch (ui->mode) {
+	case UI_JSON: free(l.step); break;
 	case UI_PLAIN: /* said by ui_step_running, once there is work */ free(l.step); break;
 	case UI_TTY:
 		VEC_PUSH(ui->live, ui->nlive, ui->cap, l);
@@ -145,9 +166,9 @@ void ui_step_start(struct ui *ui, const char *step, const char *kind)
 void ui_step_running(struct ui *ui, const char *step, const char *reason)
 {
 	pthread_mutex_lock(&ui->mu);
-	if (ui->mode == UI_JSON) {
+	if (wants_events(ui))
 		json_line(ui, json_pack("{s:s, s:s, s:s?}", "event", "step_run", "step", step, "reason", reason));
-	} else if (ui->mode == UI_PLAIN && ui->verbosity >= 0) {
+	if (ui->mode == UI_PLAIN && ui->verbosity >= 0) {
 		stamp(ui);
 		fprintf(ui->out, "%s: running (%s)\n", step, reason ? reason : "");
 		fflush(ui->out);
@@ -160,11 +181,10 @@ void ui_step_progress(struct ui *ui, const char *step, const char *note)
 	struct live *l;
 
 	pthread_mutex_lock(&ui->mu);
+	if (wants_events(ui) && ui->verbosity > 0)
+		json_line(ui, json_pack("{s:s, s:s, s:s}", "event", "progress", "step", step, "note", note));
 	switch (ui->mode) {
-	case UI_JSON:
-		if (ui->verbosity > 0)
-			json_line(ui, json_pack("{s:s, s:s, s:s}", "event", "progress", "step", step, "note", note));
-		break;
+	case UI_JSON: break;
 	case UI_PLAIN:
 		if (ui->verbosity > 0) {
 			stamp(ui);
@@ -200,7 +220,7 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 	json_t *ev;
 
 	pthread_mutex_lock(&ui->mu);
-	if (ui->mode == UI_JSON) {
+	if (wants_events(ui)) {
 		ev = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I}", "event", "step_end", "step", step, "kind", kind,
 			       "status", status, "reason", reason, "duration_ms", (json_int_t)ms);
 		if (detail)
@@ -208,6 +228,8 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 		if (extra)
 			json_object_update(ev, (json_t *)extra);
 		json_line(ui, ev);
+	}
+	if (ui->mode == UI_JSON) {
 		pthread_mutex_unlock(&ui->mu);
 		return;
 	}
@@ -249,12 +271,12 @@ void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int fai
 	json_t *n;
 
 	pthread_mutex_lock(&ui->mu);
-	if (ui->mode == UI_JSON) {
+	if (wants_events(ui))
 		json_line(ui, json_pack("{s:s, s:I, s:O, s:i, s:i, s:i, s:I}", "event", "summary", "built",
 					json_integer_value(json_object_get(done_by_kind, "build")), "done",
 					done_by_kind, "up_to_date", uptodate, "failed", failed, "cancelled", cancelled,
 					"duration_ms", (json_int_t)ms));
-	} else if (ui->verbosity >= 0 || failed) {
+	if (ui->mode != UI_JSON && (ui->verbosity >= 0 || failed)) {
 		if (!json_object_get(done_by_kind, "build"))
 			add_done(&sb, "build", 0);
 		json_object_foreach((json_t *)done_by_kind, kind, n) add_done(&sb, kind, json_integer_value(n));
@@ -269,9 +291,9 @@ void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int fai
 void ui_message(struct ui *ui, const char *level, const char *text)
 {
 	pthread_mutex_lock(&ui->mu);
-	if (ui->mode == UI_JSON) {
+	if (wants_events(ui))
 		json_line(ui, json_pack("{s:s, s:s, s:s}", "event", "message", "level", level, "text", text));
-	} else {
+	if (ui->mode != UI_JSON) {
 		if (ui->mode == UI_TTY)
 			tty_clear(ui);
 		fprintf(ui->out, "ccbuild: %s: %s\n", level, text);

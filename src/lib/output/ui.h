@@ -18,6 +18,11 @@ enum ui_mode ui_mode_detect(int json, FILE *out);
 /* Caller frees with ui_free; out is borrowed. */
 struct ui *ui_new(enum ui_mode mode, FILE *out, int verbosity);
 void ui_free(struct ui *ui);
+/* Every event JSON mode prints (whatever the mode), borrowed for the
+ * call, called under the ui's lock so never twice at once. */
+typedef void (*ui_sink_fn)(void *data, const json_t *ev);
+/* Give every event to sink as well (NULL: none); data borrowed. */
+void ui_set_sink(struct ui *ui, ui_sink_fn sink, void *data);
 
 /* A step began running. */
 void ui_step_start(struct ui *ui, const char *step, const char *kind);

@@ -14,6 +14,7 @@
 #include "dockerfile.h"
 #include "engine.h"
 #include "error.h"
+#include "facts.h"
 #include "gitinfo.h"
 #include "imageref.h"
 #include "manifest.h"
@@ -271,7 +272,8 @@ static int build_find_cached(struct runner *r, size_t i, struct cc_error **err)
 struct progress {
 	struct runner *r;
 	const char *step;
-	const char *platform; /* multi-platform builds: shown first; else NULL */
+	const char *platform;		  /* multi-platform builds: shown first; else NULL */
+	long long cached, executed, sent; /* BuildKit vertices; context bytes (facts) */
 };
 
 static void on_progress(void *ctx, const struct engine_event *ev)
@@ -286,10 +288,12 @@ static void on_progress(void *ctx, const struct engine_event *ev)
 		free(note);
 		break;
 	case ENGINE_STEP_CACHED:
+		p->cached++;
 		note = xasprintf("%s%sCACHED %s", p->platform ? p->platform : "", p->platform ? " " : "", ev->step);
 		ui_step_progress(p->r->ui, p->step, note);
 		free(note);
 		break;
+	case ENGINE_STEP_DONE: p->executed++; break;
 	default: break;
 	}
 }
@@ -463,6 +467,29 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 	return rc;
 }
 
+static const struct fact_def fact_context = { "ccbuild_build_context_bytes_total", "counter",
+					      "Bytes of build context sent to the engine.", NULL };
+static const struct fact_def fact_hits = { "ccbuild_build_cache_hits_total", "counter",
+					   "BuildKit vertices answered from its cache.", NULL };
+static const struct fact_def fact_misses = { "ccbuild_build_cache_misses_total", "counter",
+					     "BuildKit vertices run (not answered from its cache).", NULL };
+
+/* What the variants' builds told (facts.h), summed over platforms. */
+static void build_facts(struct step_result *res, const struct variant *v, size_t n)
+{
+	long long sent = 0, hits = 0, misses = 0;
+	size_t k;
+
+	for (k = 0; k < n && v[k].r; k++) {
+		sent += v[k].p.sent;
+		hits += v[k].p.cached;
+		misses += v[k].p.executed;
+	}
+	facts_add(&res->report, &fact_context, NULL, (double)sent);
+	facts_add(&res->report, &fact_hits, NULL, (double)hits);
+	facts_add(&res->report, &fact_misses, NULL, (double)misses);
+}
+
 /* Run one build per platform at once (one for an image without platforms),
  * then collect: output "ID", or "PLATFORM=ID,..." with each platform tagged
  * REF-PLATFORM and the native one also REF. */
@@ -483,7 +510,10 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		v[k].r = r;
 		v[k].req = *base;
 		v[k].req.platform = img->spec.platforms.n ? img->spec.platforms.v[k] : NULL;
-		v[k].p = (struct progress){ r, s->id, img->spec.platforms.n > 1 ? img->spec.platforms.v[k] : NULL };
+		v[k].req.sent = &v[k].p.sent;
+		v[k].p = (struct progress){ .r = r,
+					    .step = s->id,
+					    .platform = img->spec.platforms.n > 1 ? img->spec.platforms.v[k] : NULL };
 		if (img->spec.platforms.n > 1) {
 			char *ref = build_platform_ref(img->spec.ref, img->spec.platforms.v[k]);
 
@@ -518,6 +548,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 				rc = -1;
 		}
 	}
+	build_facts(res, v, n);
 	if (rc == 0 && n == 1) {
 		res->output = xstrdup(v[0].id);
 		strlist_push(&res->tags, img->spec.ref);

@@ -12,6 +12,7 @@
  * and (for pinned_base) the bases: an unchanged image is not rescanned. */
 #include "engine.h"
 #include "error.h"
+#include "facts.h"
 #include "manifest.h"
 #include "project.h"
 #include "runner.h"
@@ -85,6 +86,30 @@ static char *scan_changed(struct runner *r, size_t i, const struct step_record *
 	return xstrdup("a new image or new rules");
 }
 
+static const struct fact_def fact_findings = { "ccbuild_scan_findings", "gauge",
+					       "Findings of the scan's current verdict, by level.", "level" };
+
+/* The report: the verdict (a copy: the record keeps inputs) and its
+ * findings by level as facts (facts.h). */
+static void scan_report(struct step_result *res)
+{
+	const json_t *f;
+	size_t i, err = 0, warn = 0;
+
+	res->report = json_deep_copy(res->inputs);
+	if (!json_object_get(res->inputs, "findings"))
+		return;
+	json_array_foreach(json_object_get(res->inputs, "findings"), i, f)
+	{
+		const char *level = json_string_value(json_object_get(f, "level"));
+
+		err += level && !strcmp(level, "error");
+		warn += level && !strcmp(level, "warn");
+	}
+	facts_add(&res->report, &fact_findings, "error", (double)err);
+	facts_add(&res->report, &fact_findings, "warn", (double)warn);
+}
+
 /* A verdict, once reached, stays: what it found is the record's. */
 static int scan_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err)
 {
@@ -93,7 +118,7 @@ static int scan_output_exists(struct runner *r, size_t i, const struct step_reco
 	res->reason = xstrdup("image and rules unchanged");
 	if (rec->inputs) {
 		res->inputs = json_incref(rec->inputs);
-		res->report = json_incref(rec->inputs);
+		scan_report(res);
 	}
 	return 1;
 }
@@ -177,7 +202,7 @@ static int run_policy(struct runner *r, const struct step *s, struct step_result
 	}
 	if (rc == 0) {
 		res->inputs = json_pack("{s:s, s:O}", "scan", t->spec->name, "findings", all);
-		res->report = json_incref(res->inputs);
+		scan_report(res);
 		if (errors)
 			rc = -1;
 	}
@@ -214,11 +239,32 @@ static void expand_argv(const struct strlist *cmd, const char *ref, const char *
 	}
 }
 
+/* The environment with TRACEPARENT (when traced) in place of any
+ * inherited one, built before fork (the child may not allocate); the
+ * array is the caller's to free, its strings are borrowed. */
+static char **scanner_env(const char *traceparent)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (n = 0; environ[n]; n++)
+		if (!traceparent || strncmp(environ[n], "TRACEPARENT=", 12))
+			env[k++] = environ[n];
+	if (traceparent)
+		env[k] = (char *)traceparent;
+	return env;
+}
+
 /* Run argv with stdout and stderr into log; its exit status, 127 when it
- * could not be run, -1 when cancelled. */
-static int run_scanner(struct runner *r, char **argv, const char *log, struct cc_error **err)
+ * could not be run, -1 when cancelled.  TRACEPARENT names step i's span. */
+static int run_scanner(struct runner *r, size_t i, char **argv, const char *log, struct cc_error **err)
 {
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), status = 0;
+	char tp[72] = "TRACEPARENT=";
+	cleanup_free char **env = scanner_env(runner_traceparent(r, i, tp + 12, sizeof(tp) - 12) ? tp : NULL);
 	pid_t pid, w;
 
 	if (fd < 0)
@@ -232,7 +278,7 @@ static int run_scanner(struct runner *r, char **argv, const char *log, struct cc
 		setpgid(0, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, env);
 		dprintf(2, "ccbuild: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -287,7 +333,7 @@ static int scan_one(struct runner *r, const struct step *s, const char *ref, con
 	free(argv.v[argv.n - 1]);
 	argv.v[argv.n - 1] = NULL;
 	ui_step_progress(r->ui, s->id, argv.v[0]);
-	code = run_scanner(r, argv.v, log, err);
+	code = run_scanner(r, (size_t)(s - r->project->graph.steps), argv.v, log, err);
 	argv.n--;
 	strlist_release(&argv);
 	return code;

@@ -1,0 +1,52 @@
+/* obs: what a run leaves for monitoring (docs/technical/observability.md):
+ * the events log (eventlog.h), the Prometheus textfile (metrics.h) and an
+ * OTLP trace (otlp.h), to traces/traces.jsonl and to the collector
+ * OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT name.  A run gets an id (32 hex digits, also its trace
+ * id); obs sees every ui event, times the steps by them, and writes the
+ * metrics and the trace when the run ends.  None of it ever fails a run:
+ * a sink that cannot be written is a warning naming the path, and the run
+ * goes on without it. */
+#ifndef CC_OBS_H
+#define CC_OBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_warnings;
+struct gitinfo;
+struct runner;
+struct ui;
+
+/* Where the outputs go; every field borrowed, NULL: that output is off. */
+struct obs_config {
+	const char *events;	  /* events log file */
+	int64_t events_max_bytes; /* rotate at this size; 0 never */
+	int events_keep;	  /* rotated files kept */
+	const char *metrics;	  /* directory of the .prom file (textfile collector) */
+	const char *history;	  /* JSON-lines history of the run's figures */
+	const char *traces;	  /* directory of traces.jsonl (OTLP JSON lines) */
+	const char *state_dir;	  /* where running counter totals are kept */
+	const char *project, *profile;
+	const char *version; /* ccbuild's, for the trace's resource; may be NULL */
+};
+
+struct obs;
+
+/* 1 when cfg asks for any output. */
+int obs_wanted(const struct obs_config *cfg);
+/* Begin observing a run of r (borrowed, as are cfg's strings, ui and
+ * warnings until obs_finish): opens the events log, logs run_start, and
+ * sees every event of ui from now on.  git may be NULL.  Never fails
+ * (problems warn); NULL when nothing is wanted. */
+struct obs *obs_start(const struct obs_config *cfg, const struct runner *r, const struct gitinfo *git, struct ui *ui,
+		      struct cc_warnings *warnings);
+/* The run ended with exit_code after ms: logs run_end, writes metrics and
+ * trace, warns about what could not be written; frees o (NULL is fine). */
+void obs_finish(struct obs *o, int exit_code, long ms);
+/* The W3C traceparent of step i's span ("00-TRACE-SPAN-01") into buf (at
+ * least 56 bytes); NULL when o is NULL or the run's trace goes nowhere. */
+const char *obs_traceparent(const struct obs *o, size_t i, char *buf, size_t len);
+/* The run id (32 lowercase hex digits), borrowed. */
+const char *obs_run_id(const struct obs *o);
+
+#endif
