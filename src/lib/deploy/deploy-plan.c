@@ -23,6 +23,7 @@ struct deploy_plan *deploy_plan_new(struct deploy_project *project, size_t cap)
 struct deploy_unit *deploy_plan_add(struct deploy_plan *plan, struct deploy_service *spec, int built)
 {
 	struct deploy_unit *u;
+	int n;
 
 	if (plan->nunits == plan->cap)
 		BUG("deploy plan of %zu services is full", plan->cap);
@@ -30,6 +31,10 @@ struct deploy_unit *deploy_plan_add(struct deploy_plan *plan, struct deploy_serv
 	u->plan = plan;
 	u->spec = spec;
 	u->built = built;
+	u->replicas = xcalloc(spec->replicas > 1 ? (size_t)spec->replicas : 1, sizeof(*u->replicas));
+	u->replicas[0] = spec;
+	for (n = 2; n <= spec->replicas; n++)
+		u->replicas[n - 1] = deploy_service_replica(spec, plan->project, n);
 	return u;
 }
 
@@ -165,8 +170,15 @@ void deploy_plan_free(struct deploy_plan *plan)
 
 	if (!plan)
 		return;
-	for (i = 0; i < plan->nunits; i++)
-		deploy_service_free(plan->units[i].spec);
+	for (i = 0; i < plan->nunits; i++) {
+		struct deploy_unit *u = &plan->units[i];
+		int n;
+
+		for (n = 2; n <= u->spec->replicas; n++)
+			deploy_service_free(u->replicas[n - 1]);
+		free(u->replicas);
+		deploy_service_free(u->spec);
+	}
 	free(plan->units);
 	deploy_project_free(plan->project);
 	strlist_release(&plan->model);

@@ -24,10 +24,13 @@ struct deploy_plan;
 /* One service to deploy: the data of its up:SERVICE step. */
 struct deploy_unit {
 	struct deploy_plan *plan;    /* the plan it belongs to (borrowed) */
-	struct deploy_service *spec; /* owned */
-	int built;		     /* a build:SERVICE step makes its image */
-	int wait_completed;	     /* a dependant waits for service_completed_successfully */
-	int wait_healthy;	     /* a dependant waits for service_healthy */
+	struct deploy_service *spec; /* owned: the service, its container number 1 */
+	/* Its containers 1..spec->replicas: [0] is spec, the others
+	 * deploy_service_replica's (owned). */
+	struct deploy_service **replicas;
+	int built;	    /* a build:SERVICE step makes its image */
+	int wait_completed; /* a dependant waits for service_completed_successfully */
+	int wait_healthy;   /* a dependant waits for service_healthy */
 };
 
 struct deploy_plan {

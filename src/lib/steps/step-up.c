@@ -244,7 +244,20 @@ static const char *container_id(const json_t *c)
 	return json_string_value(json_object_get(c, "Id")) ?: "";
 }
 
-static int find_containers(struct runner *r, size_t i, struct found *f, struct cc_error **err)
+/* 1 when container c belongs to container number n of u's service:
+ * its container-number label says n, or (n = 1) it is out of range. */
+static int of_number(const struct deploy_unit *u, const json_t *c, int n)
+{
+	const char *svc = deploy_summary_label(c, DEPLOY_LABEL_PREFIX "service");
+	const char *num = deploy_summary_label(c, DEPLOY_LABEL_PREFIX "container-number");
+	long k = num ? strtol(num, NULL, 10) : 1;
+
+	if (!svc || strcmp(svc, u->spec->service))
+		return 0;
+	return k == n || (n == 1 && (k < 1 || k > u->spec->replicas));
+}
+
+static int find_containers(struct runner *r, size_t i, int n, struct found *f, struct cc_error **err)
 {
 	const struct deploy_unit *u = unit_of(r, i);
 	const char *hash = r->results[i].hash;
@@ -256,20 +269,13 @@ static int find_containers(struct runner *r, size_t i, struct found *f, struct c
 		return -1;
 	json_array_foreach((json_t *)list, k, c)
 	{
-		const char *svc = deploy_summary_label(c, DEPLOY_LABEL_PREFIX "service");
 		const char *h = deploy_summary_label(c, DEPLOY_LABEL_HASH);
 
-		if (svc && !strcmp(svc, u->spec->service) && h && !strcmp(h, hash) &&
-		    (!f->match || !is_running(f->match)))
+		if (of_number(u, c, n) && h && !strcmp(h, hash) && (!f->match || !is_running(f->match)))
 			f->match = c;
 	}
-	json_array_foreach((json_t *)list, k, c)
-	{
-		const char *svc = deploy_summary_label(c, DEPLOY_LABEL_PREFIX "service");
-
-		if (svc && !strcmp(svc, u->spec->service) && c != f->match)
-			VEC_PUSH(f->others, f->nothers, f->cap, c);
-	}
+	json_array_foreach((json_t *)list, k, c) if (of_number(u, c, n) && c != f->match)
+		VEC_PUSH(f->others, f->nothers, f->cap, c);
 	return 0;
 }
 
@@ -297,7 +303,7 @@ static long summary_exit_code(const json_t *c)
 
 /* 1 when f's match is the service deployed as it should be; else 0 with
  * the reason to converge. */
-static int judge(const struct deploy_unit *u, const struct found *f, char **reason)
+static int judge(const struct deploy_unit *u, const struct deploy_service *s, const struct found *f, char **reason)
 {
 	const char *name = f->match ? deploy_summary_name(f->match) : NULL, *health;
 
@@ -306,8 +312,8 @@ static int judge(const struct deploy_unit *u, const struct found *f, char **reas
 	else if (f->nothers)
 		*reason = xasprintf("%zu other container%s of the service left over", f->nothers,
 				    f->nothers > 1 ? "s" : "");
-	else if (strcmp(name, u->spec->container_name))
-		*reason = xasprintf("container %s not yet renamed %s", name, u->spec->container_name);
+	else if (strcmp(name, s->container_name))
+		*reason = xasprintf("container %s not yet renamed %s", name, s->container_name);
 	else if (is_running(f->match) && (health = summary_health(f->match)) && strcmp(health, "healthy"))
 		*reason = xasprintf("container %s is %s", name, !strcmp(health, "starting") ? "starting" : health);
 	else if (is_running(f->match)) {
@@ -324,9 +330,10 @@ static int judge(const struct deploy_unit *u, const struct found *f, char **reas
 
 static int up_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err)
 {
+	const struct deploy_unit *u = unit_of(r, i);
 	struct step_result *res = &r->results[i];
-	struct found f;
-	int rc;
+	struct strbuf ids = STRBUF_INIT;
+	int n, rc = 1;
 
 	(void)rec;
 	(void)dry;
@@ -334,14 +341,29 @@ static int up_output_exists(struct runner *r, size_t i, const struct step_record
 		res->reason = xstrdup("deployed before (no engine: containers not checked)");
 		return 1;
 	}
-	if (find_containers(r, i, &f, err) < 0)
-		return -1;
-	rc = judge(unit_of(r, i), &f, &res->reason);
+	for (n = 1; rc == 1 && n <= u->spec->replicas; n++) {
+		struct found f;
+
+		if (find_containers(r, i, n, &f, err) < 0) {
+			rc = -1;
+			break;
+		}
+		free(res->reason);
+		res->reason = NULL;
+		rc = judge(u, u->replicas[n - 1], &f, &res->reason);
+		if (rc == 1)
+			strbuf_addf(&ids, "%s%s", n > 1 ? "," : "", container_id(f.match));
+		free(f.others);
+	}
+	if (rc == 1 && u->spec->replicas > 1) {
+		free(res->reason);
+		res->reason = xasprintf("%d containers running, deploy hash matches", u->spec->replicas);
+	}
 	if (rc == 1) {
 		free(res->output);
-		res->output = xstrdup(container_id(f.match));
+		res->output = strbuf_detach(&ids);
 	}
-	free(f.others);
+	strbuf_release(&ids);
 	return rc;
 }
 
@@ -382,7 +404,8 @@ static int image_ready(struct runner *r, size_t i, struct cc_error **err)
 
 /* Create the service's new container (named tmp while old ones hold the
  * name), on all its networks; *id caller frees. */
-static int create_container(struct runner *r, size_t i, const struct found *f, char **id, struct cc_error **err)
+static int create_container(struct runner *r, size_t i, struct deploy_service *s, const struct found *f, char **id,
+			    struct cc_error **err)
 {
 	struct deploy_unit *u = unit_of(r, i);
 	struct step_result *res = &r->results[i];
@@ -392,23 +415,21 @@ static int create_container(struct runner *r, size_t i, const struct found *f, c
 
 	if (deploy_plan_ensure_resources(u->plan, r->engine, err) < 0)
 		return -1;
-	deploy_service_labels(u->spec, res->hash, image_id && !strncmp(image_id, "sha256:", 7) ? image_id : NULL);
-	name = f->nothers ? xasprintf("%.12s_%s", container_id(f->others[0]), u->spec->container_name)
-			  : xstrdup(u->spec->container_name);
-	if (engine_container_create(r->engine, name, u->spec->create, id, err) < 0)
+	deploy_service_labels(s, res->hash, image_id && !strncmp(image_id, "sha256:", 7) ? image_id : NULL);
+	name = f->nothers ? xasprintf("%.12s_%s", container_id(f->others[0]), s->container_name)
+			  : xstrdup(s->container_name);
+	if (engine_container_create(r->engine, name, s->create, id, err) < 0)
 		return cc_error_wrap(err, "creating container %s", name);
-	for (k = 1; k < u->spec->nnetworks; k++)
-		if (engine_network_connect(r->engine, u->spec->networks[k].name, *id, u->spec->networks[k].endpoint,
-					   err) < 0)
-			return cc_error_wrap(err, "connecting %s to network %s", name, u->spec->networks[k].name);
+	for (k = 1; k < s->nnetworks; k++)
+		if (engine_network_connect(r->engine, s->networks[k].name, *id, s->networks[k].endpoint, err) < 0)
+			return cc_error_wrap(err, "connecting %s to network %s", name, s->networks[k].name);
 	return 0;
 }
 
 /* Stop and remove the service's other containers, then give id its name. */
-static int retire_others(struct runner *r, size_t i, const struct found *f, const char *id, const char *name,
-			 struct cc_error **err)
+static int retire_others(struct runner *r, const struct deploy_service *s, const struct found *f, const char *id,
+			 const char *name, struct cc_error **err)
 {
-	const struct deploy_service *s = unit_of(r, i)->spec;
 	size_t k;
 
 	for (k = 0; k < f->nothers; k++) {
@@ -535,7 +556,8 @@ static int judge_state(struct runner *r, size_t i, const char *id, int *health, 
 /* Start container id (unless running) and wait until it is healthy or
  * completed as the step needs, through the events stream from just
  * before the start. */
-static int start_and_wait(struct runner *r, size_t i, const char *id, int running, struct cc_error **err)
+static int start_and_wait(struct runner *r, size_t i, const struct deploy_service *s, const char *id, int running,
+			  struct cc_error **err)
 {
 	const struct deploy_unit *u = unit_of(r, i);
 	struct waiter w = { u->wait_completed, -1 };
@@ -548,7 +570,7 @@ static int start_and_wait(struct runner *r, size_t i, const char *id, int runnin
 	if (!running && cancel_pending(r->cancel))
 		return cc_error_set(err, "interrupted");
 	if (!running && engine_container_start(r->engine, id, err) < 0)
-		return cc_error_wrap(err, "starting %s", u->spec->container_name);
+		return cc_error_wrap(err, "starting %s", s->container_name);
 	if ((rc = judge_state(r, i, id, &health, err)) != WAIT_MORE)
 		return rc;
 	ui_step_progress(r->ui, r->project->graph.steps[i].id,
@@ -585,40 +607,58 @@ static int fixed_host_port(const struct deploy_service *s)
 	return 0;
 }
 
+/* Converge container number n of step i's service; *id its ID (caller
+ * frees). */
+static int converge(struct runner *r, size_t i, int n, char **id, struct cc_error **err)
+{
+	struct deploy_service *s = unit_of(r, i)->replicas[n - 1];
+	struct found f = { 0 };
+	const char *name;
+	int rc = find_containers(r, i, n, &f, err), running, start_first;
+
+	if (rc == 0 && f.match)
+		*id = xstrdup(container_id(f.match));
+	else if (rc == 0 && cancel_pending(r->cancel))
+		rc = cc_error_set(err, "interrupted");
+	else if (rc == 0)
+		rc = create_container(r, i, s, &f, id, err);
+	if (rc < 0) {
+		free(f.others);
+		return -1;
+	}
+	name = f.match ? deploy_summary_name(f.match) : f.nothers ? "" : s->container_name;
+	running = f.match && is_running(f.match);
+	start_first = s->start_first && f.nothers && !fixed_host_port(s);
+	if (start_first)
+		rc = start_and_wait(r, i, s, *id, running, err) ?: retire_others(r, s, &f, *id, name, err);
+	else
+		rc = retire_others(r, s, &f, *id, name, err) ?: start_and_wait(r, i, s, *id, running, err);
+	free(f.others);
+	return rc < 0 ? -1 : 0;
+}
+
 static int up_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct deploy_unit *u = unit_of(r, i);
 	struct step_result *res = &r->results[i];
-	struct found f = { 0 };
-	char *id = NULL;
-	const char *name;
-	int rc = image_ready(r, i, err), start_first;
+	struct strbuf ids = STRBUF_INIT;
+	json_t *list = json_array();
+	int n, rc = image_ready(r, i, err);
 
-	if (rc == 0)
-		rc = find_containers(r, i, &f, err);
-	if (rc == 0 && f.match)
-		id = xstrdup(container_id(f.match));
-	else if (rc == 0 && cancel_pending(r->cancel))
-		rc = cc_error_set(err, "interrupted");
-	else if (rc == 0)
-		rc = create_container(r, i, &f, &id, err);
-	if (rc < 0) {
-		free(f.others);
+	for (n = 1; rc == 0 && n <= u->spec->replicas; n++) {
+		char *id = NULL;
+
+		rc = converge(r, i, n, &id, err);
+		if (id) {
+			strbuf_addf(&ids, "%s%s", n > 1 ? "," : "", id);
+			json_array_append_new(list, json_pack("{s:s, s:s}", "container",
+							      u->replicas[n - 1]->container_name, "id", id));
+		}
 		free(id);
-		return -1;
 	}
-	name = f.match ? deploy_summary_name(f.match) : f.nothers ? "" : u->spec->container_name;
-	start_first = u->spec->start_first && f.nothers && !fixed_host_port(u->spec);
-	if (start_first)
-		rc = start_and_wait(r, i, id, f.match && is_running(f.match), err)
-			     ?: retire_others(r, i, &f, id, name, err);
-	else
-		rc = retire_others(r, i, &f, id, name, err)
-			     ?: start_and_wait(r, i, id, f.match && is_running(f.match), err);
-	free(f.others);
 	free(res->output);
-	res->output = id;
-	res->report = json_pack("{s:s, s:s}", "container", u->spec->container_name, "id", id);
+	res->output = ids.buf ? strbuf_detach(&ids) : NULL;
+	res->report = json_pack("{s:o}", "containers", list);
 	return rc < 0 ? -1 : 0;
 }
 
