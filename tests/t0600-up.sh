@@ -63,12 +63,17 @@ test_expect_success 'a project of two services: db healthy first, then web' '
 	    depends_on:
 	      db:
 	        condition: service_healthy
+	    secrets: [db_password]
 	    healthcheck:
 	      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
 	      interval: 1s
 	      timeout: 2s
 	      retries: 3
+	secrets:
+	  db_password:
+	    file: ./db_password.txt
 	EOF
+	echo s3cret >proj/db_password.txt &&
 	"$CCBUILD" -C proj plan dev >plan &&
 	grep -q "up:db" plan && grep -q "up:web" plan &&
 	"$CCBUILD" -C proj plan ci >plan-ci &&
@@ -173,6 +178,30 @@ test_expect_success 'a changed environment recreates that service only; why name
 	test "$(health_ web)" = "running healthy" &&
 	docker exec "$(cid_ web)" env >env &&
 	grep -q "^DEBUG=true$" env
+'
+
+test_expect_success 'a rebuilt image recreates its service: image rebuilt' '
+	cid_ web >web-a &&
+	echo "RUN echo v2 >/www/v2" >>proj/web/Dockerfile &&
+	"$CCBUILD" -C proj dev >out 2>&1 &&
+	grep -q "^1 built, 1 deployed" out &&
+	grep "up:web" out | grep -q "image rebuilt" &&
+	cid_ web >web-b && ! test_cmp web-a web-b >/dev/null &&
+	docker exec "$(cid_ web)" cat /www/v2 >v2 &&
+	echo v2 >expect && test_cmp expect v2
+'
+
+test_expect_success 'a changed secret file recreates its service; why and the reason name it' '
+	cid_ web >web-a &&
+	echo n3w >proj/db_password.txt &&
+	"$CCBUILD" -C proj why dev up:web >why &&
+	grep -q "changed: secret db_password" why &&
+	"$CCBUILD" -C proj dev >out 2>&1 &&
+	grep "up:web" out | grep -q "secret db_password changed" &&
+	cid_ web >web-3 && ! test_cmp web-a web-3 >/dev/null &&
+	cid_ db >db-4 && test_cmp db-1 db-4 &&
+	docker exec "$(cid_ web)" cat /run/secrets/db_password >secret &&
+	echo n3w >expect && test_cmp expect secret
 '
 
 test_expect_success 'a container stopped by hand is started again, not recreated' '
