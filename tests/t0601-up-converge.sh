@@ -75,11 +75,29 @@ test_expect_success 'a project: replicas, start-first, a sidecar, a job' '
 	    depends_on:
 	      migrate:
 	        condition: service_completed_successfully
+	  slow:
+	    image: ccbuild-test/busybox:latest
+	    command: ["sh", "-c", "sleep 5 && touch /ready && exec sleep 3600"]
+	    init: true
+	    stop_grace_period: 1s
+	    healthcheck:
+	      test: ["CMD", "test", "-e", "/ready"]
+	      interval: 1s
+	      timeout: 2s
+	      retries: 30
+	  late:
+	    image: ccbuild-test/busybox:latest
+	    command: ["sleep", "3600"]
+	    init: true
+	    stop_grace_period: 1s
+	    depends_on:
+	      slow:
+	        condition: service_healthy
 	EOF
 '
 
 test_expect_success 'first run: two app containers, the job completed before its dependant started' '
-	"$CCBUILD" -C proj dev >out 2>&1 &&
+	"$CCBUILD" -C proj up dev app svc side migrate after >out 2>&1 &&
 	grep -q "5 deployed" out &&
 	docker ps --filter "label=com.docker.compose.project=$P" --filter "label=com.docker.compose.service=app" \
 		--format "{{.Names}} {{.Status}}" | sort >apps &&
@@ -94,7 +112,7 @@ test_expect_success 'first run: two app containers, the job completed before its
 '
 
 test_expect_success 'second run: all up to date, the completed job is not run again' '
-	"$CCBUILD" -C proj dev >out 2>&1 &&
+	"$CCBUILD" -C proj up dev app svc side migrate after >out 2>&1 &&
 	grep -q "0 built, 5 up to date, 0 failed" out &&
 	grep "up:migrate" out | grep -q completed &&
 	ids_ app >app-2 && test_cmp app-1 app-2 &&
@@ -105,7 +123,7 @@ test_expect_success 'start-first: the new svc is healthy before the old one stop
 	old=$(cat svc-1) &&
 	sed -i "s/V: \"1\"/V: \"2\"/" proj/docker-compose.yml &&
 	t0=$(date +%s) &&
-	"$CCBUILD" -C proj dev >out 2>&1 &&
+	"$CCBUILD" -C proj up dev app svc side migrate after >out 2>&1 &&
 	grep -q "2 deployed" out &&
 	grep "up:side" out | grep -q "svc recreated" &&
 	ids_ svc >svc-2 && ! test_cmp svc-1 svc-2 >/dev/null && test $(wc -l <svc-2) = 1 &&
@@ -124,10 +142,30 @@ test_expect_success 'start-first: the new svc is healthy before the old one stop
 
 test_expect_success 'scaled down to one replica: the surplus container is removed' '
 	sed -i "s/replicas: 2/replicas: 1/" proj/docker-compose.yml &&
-	"$CCBUILD" -C proj dev >out 2>&1 &&
+	"$CCBUILD" -C proj up dev app >out 2>&1 &&
 	docker ps -a --filter "label=com.docker.compose.project=$P" --filter "label=com.docker.compose.service=app" \
 		--format "{{.Names}}" >apps &&
 	echo "$P-app-1" >expect && test_cmp expect apps
+'
+
+test_expect_success 'Ctrl-C while waiting for health: exit 130 at once, the dependant not started; the next run converges' '
+	"$CCBUILD" -C proj up dev late >out 2>&1 &
+	pid=$! &&
+	for i in $(seq 100); do test -n "$(ids_ slow)" && break; sleep 0.1; done &&
+	test -n "$(ids_ slow)" &&
+	sleep 0.5 &&
+	kill -INT $pid &&
+	t=$(date +%s%N) &&
+	{ wait $pid; rc=$?; } &&
+	test $rc = 130 &&
+	test $((($(date +%s%N) - t) / 1000000)) -lt 2000 &&
+	test -z "$(ids_ late)" &&
+	ids_ slow >slow-1 &&
+	"$CCBUILD" -C proj up dev late >out 2>&1 &&
+	ids_ slow >slow-2 && test_cmp slow-1 slow-2 &&
+	test -n "$(ids_ late)" &&
+	"$CCBUILD" -C proj up dev late >out 2>&1 &&
+	grep -q "0 built, 2 up to date, 0 failed" out
 '
 
 test_expect_success '--wait-timeout: a service that never turns healthy fails in time, naming it' '
