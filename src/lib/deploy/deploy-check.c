@@ -8,8 +8,9 @@
  *            pull_policy, attach, x-*;
  *   anything else is an error "FILE:LINE:COL: service 'x': field 'y' is
  *            not deployed by ccbuild yet", never dropped.
- * Some mapped fields have parts that are not deployed (GPU reservations, a network's mac_address, secrets from the
- * environment, seccomp profile files): those parts are errors at their
+ * Some mapped fields have parts that are not deployed (GPU reservations,
+ * a network's mac_address, secrets from the environment, seccomp profile
+ * files, container_name with replicas): those parts are errors at their
  * position too. */
 #include "compose.h"
 #include "deploy-internal.h"
