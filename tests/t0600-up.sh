@@ -93,7 +93,7 @@ test_expect_success 'first run: both created, running and healthy' '
 '
 
 test_expect_success 'the dependant started after the dependency was healthy' '
-	docker events --since "$(cat t0)" --until "$(date +%s)" --filter "label=com.docker.compose.project=$P" \
+	docker events --since "$(cat t0)" --until "$(($(date +%s) + 1))" --filter "label=com.docker.compose.project=$P" \
 		--format "{{.Action}} {{.Actor.Attributes.name}}" >events &&
 	healthy=$(grep -n "^health_status: healthy $P-db-1$" events | head -n 1 | cut -d: -f1) &&
 	started=$(grep -n "^start $P-web-1$" events | head -n 1 | cut -d: -f1) &&

@@ -129,7 +129,7 @@ test_expect_success 'start-first: the new svc is healthy before the old one stop
 	ids_ svc >svc-2 && ! test_cmp svc-1 svc-2 >/dev/null && test $(wc -l <svc-2) = 1 &&
 	new=$(cat svc-2) &&
 	ids_ side >side-2 && ! test_cmp side-1 side-2 >/dev/null &&
-	docker events --since "$t0" --until "$(date +%s)" --filter "label=com.docker.compose.project=$P" \
+	docker events --since "$t0" --until "$(($(date +%s) + 1))" --filter "label=com.docker.compose.project=$P" \
 		--format "{{.Actor.ID}} {{.Action}}" >events &&
 	healthy=$(grep -n "^$new health_status: healthy$" events | head -n 1 | cut -d: -f1) &&
 	stopped=$(grep -n "^$old \(kill\|die\|stop\)$" events | head -n 1 | cut -d: -f1) &&
