@@ -62,6 +62,7 @@ struct profile_spec {
 	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
 	int push;
+	int up; /* deploy the compose services (up:SERVICE steps) */
 };
 
 /* observability: what every run leaves (obs.h); paths as written,
