@@ -596,9 +596,31 @@ static void hooks_field(struct ynode *svc, const char *key)
 	}
 }
 
+/* Go's omitempty on maps and slices: an empty one is not printed, but
+ * for the command-like fields (a nil one differs from an empty one) and
+ * the structs behind pointers (deploy: {}, logging: {}), in m and in the
+ * maps below it named in `deeper`. */
+static void drop_empty_collections(struct ynode *m, int deeper)
+{
+	static const char *const keep[] = { "command", "entrypoint", "deploy", "logging", "healthcheck", "build" };
+
+	for (size_t i = 0; m && m->kind == YNODE_MAP && i < m->len; i++) {
+		struct ynode *v = m->vals[i];
+		size_t k = 0;
+
+		while (deeper && k < sizeof(keep) / sizeof(keep[0]) && strcmp(keep[k], m->keys[i]->str))
+			k++;
+		if (deeper && k >= 2 && k < sizeof(keep) / sizeof(keep[0]))
+			drop_empty_collections(v, 0);
+		if (v->kind != YNODE_SCALAR && !v->len && (!deeper || k == sizeof(keep) / sizeof(keep[0])))
+			ynode_map_remove(m, m->keys[i--]->str);
+	}
+}
+
 /* One service of the 1.29 tree in v2's form (consumed; result owned). */
 static struct ynode *service_v2(struct ynode *svc)
 {
+	drop_empty_collections(svc, 1);
 	if (!ynode_map_get(svc, "networks") && !ynode_map_get(svc, "network_mode")) {
 		struct ynode *nets = ynode_new_map(NULL);
 
@@ -621,7 +643,7 @@ static struct ynode *service_v2(struct ynode *svc)
 	volumes_from_field(svc);
 	depends_field(svc);
 	grants_field(svc, "secrets", "/run/secrets/");
-	grants_field(svc, "configs", "/");
+	grants_field(svc, "configs", NULL);
 	build_field(svc);
 	healthcheck_field(svc);
 	deploy_field(svc);
@@ -676,22 +698,42 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 	return out;
 }
 
-/* compose v2 prints only the top-level volumes a service mounts. */
-static struct ynode *volumes_used(const struct ynode *vols, const struct ynode *svcs)
+/* The names of a section's entries that svc uses: its networks (a map),
+ * volume mounts' sources, secrets (its build's too), configs. */
+static void used_by(const struct ynode *svc, const char *section, struct strlist *names)
+{
+	const struct ynode *v = ynode_map_get(svc, section), *src;
+
+	if (!strcmp(section, "networks")) {
+		for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
+			strlist_push(names, v->keys[i]->str);
+		return;
+	}
+	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
+		const struct ynode *type = ynode_map_get(v->items[i], "type");
+
+		if (!strcmp(section, "volumes") && (!type || strcmp(type->str, "volume")))
+			continue;
+		if ((src = ynode_map_get(v->items[i], "source")) && src->kind == YNODE_SCALAR)
+			strlist_push(names, src->str);
+	}
+	if (!strcmp(section, "secrets") && ynode_map_get(svc, "build"))
+		used_by(ynode_map_get(svc, "build"), section, names);
+}
+
+/* compose v2 prints only the top-level entries a service uses
+ * (WithoutUnnecessaryResources). */
+static struct ynode *entities_used(const struct ynode *sec, const char *section, const struct ynode *svcs)
 {
 	struct ynode *out = ynode_new_map(NULL);
+	struct strlist names = { 0 };
 
-	for (size_t s = 0; s < svcs->len; s++) {
-		const struct ynode *v = ynode_map_get(svcs->vals[s], "volumes");
-
-		for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
-			const struct ynode *src = ynode_map_get(v->items[i], "source");
-			long k = src && src->kind == YNODE_SCALAR ? ynode_map_index(vols, src->str) : -1;
-
-			if (k >= 0 && !ynode_map_get(out, src->str))
-				ynode_map_set(out, src->str, ynode_clone(vols->vals[k]));
-		}
-	}
+	for (size_t s = 0; s < svcs->len; s++)
+		used_by(svcs->vals[s], section, &names);
+	for (size_t i = 0; i < sec->len; i++)
+		if (strlist_has(&names, sec->keys[i]->str))
+			ynode_map_set(out, sec->keys[i]->str, ynode_clone(sec->vals[i]));
+	strlist_release(&names);
 	ynode_map_sort(out, 0);
 	return out;
 }
@@ -726,14 +768,14 @@ struct ynode *compose_config_v2(const struct compose_project *p)
 		const struct ynode *sec = ynode_map_get(p->config, sections[i]);
 
 		if (i == 0 && uses_default(svcs)) {
-			nets = sec ? ynode_clone(sec) : ynode_new_map(NULL);
+			nets = sec ? entities_used(sec, sections[i], svcs) : ynode_new_map(NULL);
 			if (!ynode_map_get(nets, "default"))
 				ynode_map_set(nets, "default", ynode_new_map(NULL));
 			ynode_map_sort(nets, 0);
 			ynode_map_set(out, "networks", entities_v2(p, nets));
 			ynode_free(nets);
 		} else if (sec && sec->kind == YNODE_MAP && sec->len) {
-			struct ynode *used = i == 1 ? volumes_used(sec, svcs) : ynode_clone(sec);
+			struct ynode *used = entities_used(sec, sections[i], svcs);
 
 			if (used->len)
 				ynode_map_set(out, sections[i], entities_v2(p, used));
