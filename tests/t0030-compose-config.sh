@@ -272,14 +272,63 @@ test_expect_success '!reset below a service key is an error, not a silent merge'
 	grep -q "override.yaml:3:22: service .a.: environment.A: !reset below a service.s own keys is not supported yet" err
 '
 
-test_expect_success 'include: is a positioned "not supported yet", not an unknown key' '
-	mkdir -p inc &&
+# include: (case compose-cases/include has the paths and environments);
+# what compose v2 rejects, ccbuild rejects with v2's words, at the
+# include: item that fails.
+include_case () {
+	rm -rf inc && mkdir -p inc/sub &&
 	printf "ccbuild: 1\nproject: inc\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >inc/ccbuild.yaml &&
-	printf "include:\n  - other.yaml\nservices:\n  a: {image: x}\n" >inc/compose.yaml &&
-	printf "services:\n  b: {image: y}\n" >inc/other.yaml &&
-	(cd inc && docker compose config >/dev/null 2>&1) &&
+	printf "include:\n  - %s\nservices:\n  a: {image: x}\n" "$1" >inc/compose.yaml &&
+	printf "services:\n  %s: {image: %s}\n" "$2" "$3" >inc/sub/other.yaml
+}
+
+include_rejected () {
+	! (cd inc && docker compose config >/dev/null 2>v2err) &&
+	cat inc/v2err &&
 	test_expect_code 2 "$CCBUILD" -C inc config dev 2>err &&
-	grep -q "compose.yaml:2:3: .*include: (compose v2) is not supported yet" err
+	cat err &&
+	grep -q "$1" err
+}
+
+test_expect_success 'include: a service defined the same way twice is no conflict' '
+	include_case sub/other.yaml a x &&
+	(cd inc && docker compose -p inc config) >expected &&
+	"$CCBUILD" -C inc config dev >out &&
+	test_cmp expected out
+'
+
+test_expect_success 'include: a service defined otherwise conflicts, as in compose v2' '
+	include_case sub/other.yaml a y &&
+	include_rejected "compose.yaml:2:5: services.a conflicts with imported resource" &&
+	grep -q "services.a conflicts with imported resource" inc/v2err
+'
+
+test_expect_success 'include: two includes defining one service otherwise conflict' '
+	include_case sub/other.yaml b y &&
+	printf "services:\n  b: {image: z}\n" >inc/sub/third.yaml &&
+	printf "include:\n  - sub/other.yaml\n  - path: sub/third.yaml\n" >inc/compose.yaml &&
+	include_rejected "compose.yaml:3:5: services.b conflicts with imported resource"
+'
+
+test_expect_success 'include: a cycle is an error naming each file' '
+	include_case sub/other.yaml b y &&
+	printf "include: [../compose.yaml]\n" >>inc/sub/other.yaml &&
+	include_rejected "sub/other.yaml:3:11: include cycle detected:" &&
+	grep -q "^ include $TRASH/inc/sub/other.yaml" err &&
+	grep -q "^ include $TRASH/inc/compose.yaml" err
+'
+
+test_expect_success 'include: a missing file or env_file, a bad item: errors at the item' '
+	include_case sub/none.yaml b y &&
+	include_rejected "compose.yaml:2:5: include: cannot read $TRASH/inc/sub/none.yaml" &&
+	include_case "{path: sub/other.yaml, env_file: none.env}" b y &&
+	include_rejected "compose.yaml:2:5: include env_file $TRASH/inc/none.env: No such file" &&
+	include_case "{path: [[sub/other.yaml]]}" b y &&
+	include_rejected "compose.yaml:2:13: include\[0\].path\[0\] must be a string, not a list" &&
+	include_case 3 b y &&
+	include_rejected "compose.yaml:2:5: include\[0\] must be a string or a mapping, not an integer" &&
+	printf "include: sub/other.yaml\n" >inc/compose.yaml &&
+	include_rejected "compose.yaml:1:10: .include. must be a list, not a string"
 '
 
 # Service profiles: a service with profiles: is in the model only when a

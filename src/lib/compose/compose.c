@@ -79,62 +79,6 @@ static struct ynode *section_of(const struct ynode *root, const char *name)
 	return sec && sec->kind == YNODE_MAP ? sec : NULL;
 }
 
-/* compose v2's override tags on a service's keys: `!reset` drops the
- * key (the base's value too), `!override` replaces the base's value
- * instead of merging with it. */
-static struct ynode *merge_tagged(const struct ynode *b, const struct ynode *o, struct cc_error **err)
-{
-	struct ynode *b2 = ynode_clone(b), *o2 = ynode_clone(o), *m;
-
-	for (size_t i = 0; o2->kind == YNODE_MAP && i < o2->len; i++) {
-		const char *tag = o2->vals[i]->tag, *key = o2->keys[i]->str;
-
-		if (!tag || (strcmp(tag, "!reset") && strcmp(tag, "!override")))
-			continue;
-		ynode_map_remove(b2, key);
-		if (!strcmp(tag, "!reset"))
-			ynode_map_remove(o2, o2->keys[i--]->str);
-	}
-	m = compose_merge_service(b2, o2, err);
-	ynode_free(b2);
-	ynode_free(o2);
-	return m;
-}
-
-/* load_services' reduce(merge_services): one file is taken as it is; with
- * overrides every service goes through merge_service_dicts_from_files. */
-static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
-{
-	struct ynode *acc = ynode_clone(section_of(p->files[0], "services") ? section_of(p->files[0], "services")
-									    : &(struct ynode){ .kind = YNODE_MAP });
-	const struct ynode *over, *empty = &(struct ynode){ .kind = YNODE_MAP };
-	size_t f, i;
-
-	for (f = 1; f < p->nfiles; f++) {
-		struct ynode *next = ynode_new_map(NULL);
-
-		over = section_of(p->files[f], "services") ? section_of(p->files[f], "services") : empty;
-		for (i = 0; i < acc->len + over->len; i++) {
-			const struct ynode *key = i < acc->len ? acc->keys[i] : over->keys[i - acc->len];
-			const struct ynode *b = ynode_map_get(acc, key->str), *o = ynode_map_get(over, key->str);
-			struct ynode *m;
-
-			if (i >= acc->len && b)
-				continue;
-			if (!(m = merge_tagged(b ? b : empty, o ? o : empty, err))) {
-				ynode_free(next);
-				ynode_free(acc);
-				return NULL;
-			}
-			m->pos = (o ? o : b)->pos;
-			ynode_map_set(next, key->str, m);
-		}
-		ynode_free(acc);
-		acc = next;
-	}
-	return acc;
-}
-
 /* load_mapping: a later file's entry replaces the earlier one whole. */
 static int entities_load(struct compose_project *p, struct ynode *config, struct cc_error **err)
 {
@@ -265,7 +209,7 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 	int rc = 0;
 
 	ynode_map_set(config, "version", cnode_str(config_version(p), NULL));
-	if (!(services = services_merge(p, err))) {
+	if (!(services = compose_merge_files(p->files, p->nfiles, err))) {
 		ynode_free(config);
 		return -1;
 	}

@@ -3,10 +3,10 @@
  * interpolation, the schema (every field's type) with FILE:LINE:COL errors,
  * override files merged onto the base (1.29's merge rules where v2 agrees,
  * v2's where not: !reset/!override, appended security_opt and hooks),
- * `extends:`, service profiles, and the model `docker compose config`
- * prints (compose_config_emit).  Not supported yet, each a positioned
- * error: include:; remote build contexts and the build fields a build
- * cannot honour (compose_service_build_check). */
+ * `extends:`, top-level `include:`, service profiles, and the model
+ * `docker compose config` prints (compose_config_emit).  Not supported
+ * yet, each a positioned error: remote build contexts and the build fields
+ * a build cannot honour (compose_service_build_check). */
 #ifndef CC_COMPOSE_H
 #define CC_COMPOSE_H
 
