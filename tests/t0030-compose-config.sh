@@ -254,15 +254,16 @@ test_expect_success 'build secrets, ssh, entitlements, privileged need a BuildKi
 	done
 '
 
-test_expect_success 'build.dockerfile_inline: config prints it, lint says it is not supported yet' '
+test_expect_success 'build.dockerfile_inline: config prints it, lint and plan take it (t0032 builds it)' '
 	mkdir -p inl &&
 	printf "ccbuild: 1\nproject: inl\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >inl/ccbuild.yaml &&
 	printf "services:\n  a:\n    image: a\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM scratch\n        RUN echo \$(date)\n" >inl/compose.yaml &&
 	"$CCBUILD" -C inl config dev >out &&
 	(cd inl && docker compose config 2>/dev/null) >expected &&
 	test_cmp expected out &&
-	test_expect_code 2 "$CCBUILD" -C inl lint 2>err &&
-	grep -q "compose.yaml:6:26: service .a.: build.dockerfile_inline is not supported yet" err
+	"$CCBUILD" -C inl lint &&
+	"$CCBUILD" -C inl plan dev >out &&
+	grep -q "a from dockerfile_inline" out
 '
 
 test_expect_success '!reset below a service key is an error, not a silent merge' '

@@ -620,6 +620,18 @@ static int limits_agree(const char *name, const struct ynode *s, struct cc_error
 	return rc;
 }
 
+/* compose v2: a build gives its Dockerfile as a file or inline, not both. */
+static int inline_exclusive(const char *name, const struct ynode *svc, struct cc_error **err)
+{
+	const struct ynode *b = ynode_map_get(svc, "build"), *df = ynode_map_get(b, "dockerfile");
+	const struct ynode *inl = ynode_map_get(b, "dockerfile_inline");
+
+	if (b && b->kind == YNODE_MAP && df && inl && ctype_of(df) != CT_NULL && ctype_of(inl) != CT_NULL)
+		return ynode_error(err, inl,
+				   "service \"%s\" declares mutualy exclusive dockerfile and dockerfile_inline", name);
+	return 0;
+}
+
 int compose_check_services(const struct ynode *services, struct cc_error **err)
 {
 	size_t i;
@@ -636,6 +648,7 @@ int compose_check_services(const struct ynode *services, struct cc_error **err)
 					 "least one must be provided.",
 					 services->keys[i]->str);
 		rc |= limits_agree(services->keys[i]->str, s, err);
+		rc |= inline_exclusive(services->keys[i]->str, s, err);
 		/* compose v2 appends security_opt over the files, then checks
 		 * the schema's uniqueItems on the result. */
 		if (sec && sec->kind == YNODE_SEQ) {
