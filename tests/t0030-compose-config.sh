@@ -332,6 +332,66 @@ test_expect_success 'include: a missing file or env_file, a bad item: errors at 
 	include_rejected "compose.yaml:1:10: .include. must be a list, not a string"
 '
 
+# compose's own variables: COMPOSE_FILE (with COMPOSE_PATH_SEPARATOR, from
+# the environment or .env) names the files when the manifest names none;
+# COMPOSE_ENV_FILES the env files read in place of .env.  The manifest's
+# compose:, env_file: and project: win when given, as -f, --env-file and -p
+# do, with a warning when the variable says otherwise.
+envvars_case () {
+	rm -rf ev && mkdir -p ev &&
+	printf "ccbuild: 1\nproject: ev\nprofiles: {dev: {}}\n" >ev/ccbuild.yaml &&
+	printf "services:\n  a: {image: \"a-\${X}\"}\n" >ev/one.yaml &&
+	printf "services:\n  a: {environment: [B=2]}\n" >ev/two.yaml &&
+	printf "X=dot\n" >ev/.env && printf "X=one\n" >ev/e1.env
+}
+
+test_expect_success 'COMPOSE_FILE names the files when the manifest names none, as in compose v2' '
+	envvars_case &&
+	(cd ev && COMPOSE_FILE=one.yaml:two.yaml docker compose -p ev config) >expected &&
+	(cd ev && COMPOSE_FILE=one.yaml:two.yaml "$CCBUILD" config dev) >out &&
+	test_cmp expected out &&
+	grep -q "B: \"2\"" out &&
+	(cd ev && COMPOSE_PATH_SEPARATOR=";" COMPOSE_FILE="one.yaml;two.yaml" "$CCBUILD" config dev) >out &&
+	test_cmp expected out &&
+	printf "COMPOSE_FILE=one.yaml,two.yaml\nCOMPOSE_PATH_SEPARATOR=,\n" >>ev/.env &&
+	(cd ev && docker compose -p ev config) >expected &&
+	"$CCBUILD" -C ev config dev >out &&
+	test_cmp expected out
+'
+
+test_expect_success 'the manifest compose: wins over COMPOSE_FILE, with a warning' '
+	envvars_case &&
+	printf "compose: [one.yaml]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_FILE=one.yaml:two.yaml "$CCBUILD" -C ev config dev >out 2>err &&
+	! grep -q "B:" out &&
+	grep -q "warning: COMPOSE_FILE is not used: the manifest.s compose: names the files" err &&
+	COMPOSE_FILE=one.yaml "$CCBUILD" -C ev config dev >out 2>err &&
+	! grep -q warning err
+'
+
+test_expect_success 'COMPOSE_ENV_FILES is read in place of .env, as in compose v2' '
+	envvars_case &&
+	(cd ev && COMPOSE_ENV_FILES=e1.env docker compose -p ev -f one.yaml config) >expected &&
+	grep -q "image: a-one" expected &&
+	printf "compose: [one.yaml]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_ENV_FILES=e1.env "$CCBUILD" -C ev config dev >out &&
+	test_cmp expected out &&
+	printf "env_file: [.env]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_ENV_FILES=e1.env "$CCBUILD" -C ev config dev >out 2>err &&
+	grep -q "image: a-dot" out &&
+	grep -q "warning: COMPOSE_ENV_FILES is not used: the manifest.s env_file: names the env files" err
+'
+
+test_expect_success 'the manifest project: names the compose project, not COMPOSE_PROJECT_NAME' '
+	envvars_case &&
+	printf "compose: [one.yaml]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_PROJECT_NAME=other "$CCBUILD" -C ev config dev >out 2>err &&
+	grep -q "^name: ev$" out &&
+	grep -q "warning: COMPOSE_PROJECT_NAME=other is not used: the manifest.s project: ev names the compose project" err &&
+	COMPOSE_PROJECT_NAME=ev "$CCBUILD" -C ev config dev >out 2>err &&
+	! grep -q warning err
+'
+
 # Service profiles: a service with profiles: is in the model only when a
 # ccbuild profile's compose_profiles: or COMPOSE_PROFILES activates one.
 profiles_case () {

@@ -147,8 +147,6 @@ static int load_compose(struct project *p, struct cc_error **err)
 		strlist_push(&files, m->compose.v[i]);
 	for (i = 0; i < prof->compose.n; i++)
 		strlist_push(&files, prof->compose.v[i]);
-	if (!files.n)
-		return 0;
 	for (i = 0; i < m->env_file.n; i++)
 		strlist_push(&env_files, m->env_file.v[i]);
 	for (i = 0; i < prof->env_file.n; i++)
@@ -163,6 +161,7 @@ static int load_compose(struct project *p, struct cc_error **err)
 	opts.nenv_files = env_files.n;
 	opts.env = &prof->env;
 	opts.use_process_env = 1;
+	opts.compose_env_vars = 1; /* COMPOSE_FILE when the manifest names no files */
 	opts.warnings = p->warnings;
 	rc = compose_load(&opts, &p->compose, err);
 	strlist_release(&files);
