@@ -268,16 +268,19 @@ static void volumes_from_field(struct ynode *svc)
 		struct ynode *it = v->items[i];
 		size_t n;
 
-		if (it->kind != YNODE_SCALAR || strncmp(it->str, "service:", 8))
+		if (it->kind != YNODE_SCALAR || (strncmp(it->str, "service:", 8) && strncmp(it->str, "container:", 10)))
 			continue;
-		memmove(it->str, it->str + 8, strlen(it->str + 8) + 1);
+		if (!strncmp(it->str, "service:", 8))
+			memmove(it->str, it->str + 8, strlen(it->str + 8) + 1);
 		n = strlen(it->str);
 		if (n > 3 && !strcmp(it->str + n - 3, ":rw"))
 			it->str[n - 3] = '\0';
 	}
 }
 
-static void depend(struct ynode *deps, const char *name, size_t len)
+/* An implied dependency; restart: true for links and network_mode (the
+ * dependant must restart with it), as compose v2 sets it. */
+static void depend(struct ynode *deps, const char *name, size_t len, int restart)
 {
 	cleanup_free char *key = xstrndup(name, len);
 	struct ynode *d;
@@ -286,6 +289,8 @@ static void depend(struct ynode *deps, const char *name, size_t len)
 		return;
 	d = ynode_new_map(NULL);
 	ynode_map_set(d, "condition", str_node("service_started"));
+	if (restart)
+		ynode_map_set(d, "restart", plain_node("true"));
 	ynode_map_set(d, "required", plain_node("true"));
 	ynode_map_set(deps, key, d);
 }
@@ -307,14 +312,14 @@ static void depends_field(struct ynode *svc)
 	v = ynode_map_get(svc, "links");
 	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++)
 		if ((s = v->items[i]->str))
-			depend(deps, s, strcspn(s, ":"));
+			depend(deps, s, strcspn(s, ":"), 1);
 	v = ynode_map_get(svc, "volumes_from");
 	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++)
 		if ((s = v->items[i]->str) && strncmp(s, "container:", 10))
-			depend(deps, s, strcspn(s, ":"));
+			depend(deps, s, strcspn(s, ":"), 0);
 	v = ynode_map_get(svc, "network_mode");
 	if (v && v->kind == YNODE_SCALAR && !strncmp(v->str, "service:", 8))
-		depend(deps, v->str + 8, strlen(v->str + 8));
+		depend(deps, v->str + 8, strlen(v->str + 8), 1);
 	if (!deps->len)
 		ynode_map_remove(svc, "depends_on");
 	else
