@@ -166,9 +166,12 @@ static const struct vtype t_volumes = {
 	.items = T(.kinds = K_STR | K_MAP,
 		   .fields = FIELDS({ "type", &t_str, 1 }, { "source", &t_str, 0 }, { "target", &t_str, 0 },
 				    { "read_only", &t_bool, 0 }, { "consistency", &t_str, 0 },
-				    { "bind", MAP_OF({ "propagation", &t_str, 0 }), 0 },
-				    { "volume", MAP_OF({ "nocopy", &t_bool, 0 }), 0 },
-				    { "tmpfs", MAP_OF({ "size", &t_int, 0 }), 0 })),
+				    { "bind",
+				      MAP_OF({ "propagation", &t_str, 0 }, { "create_host_path", &t_bool, 0 },
+					     { "selinux", &t_str, 0 }),
+				      0 },
+				    { "volume", MAP_OF({ "nocopy", &t_bool, 0 }, { "subpath", &t_str, 0 }), 0 },
+				    { "tmpfs", MAP_OF({ "size", &t_int, 0 }, { "mode", &t_num, 0 }), 0 })),
 };
 
 static const char *const update_orders[] = { "start-first", "stop-first", NULL };

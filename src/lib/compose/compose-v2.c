@@ -114,6 +114,90 @@ static void bytes_field(struct ynode *m, const char *key)
 
 /* A map with the keys of `order` first, in that order, then the rest
  * sorted (compose-go's struct order); m is consumed. */
+static int is_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The order yaml.v3 writes a Go map's string keys in: letters by code,
+ * a run of digits by its value ("svc2" before "svc10"), a letter after a
+ * digit run's end but before other characters (its keyList.Less). */
+static int v2_key_less(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	int digits = 0;
+	size_t i;
+
+	for (i = 0; x[i] && y[i]; i++) {
+		unsigned long long xn = 0, yn = 0;
+		size_t xi, yi;
+		int xl = is_letter(x[i]), yl = is_letter(y[i]);
+
+		if (x[i] == y[i]) {
+			digits = is_digit(x[i]);
+			continue;
+		}
+		if (xl && yl)
+			return x[i] < y[i];
+		if (xl || yl)
+			return digits ? xl : yl;
+		for (size_t j = i; (x[i] == '0' || y[i] == '0') && j-- > 0 && is_digit(x[j]);)
+			if (x[j] != '0') {
+				xn = yn = 1;
+				break;
+			}
+		for (xi = i; is_digit(x[xi]); xi++)
+			xn = xn * 10 + (x[xi] - '0');
+		for (yi = i; is_digit(y[yi]); yi++)
+			yn = yn * 10 + (y[yi] - '0');
+		if (xn != yn)
+			return xn < yn;
+		if (xi != yi)
+			return xi < yi;
+		return x[i] < y[i];
+	}
+	return !x[i] && y[i];
+}
+
+struct v2_entry {
+	struct ynode *key, *val;
+};
+
+static int v2_entry_cmp(const void *a, const void *b)
+{
+	const char *x = ((const struct v2_entry *)a)->key->str, *y = ((const struct v2_entry *)b)->key->str;
+
+	return v2_key_less(x, y) ? -1 : v2_key_less(y, x) ? 1 : 0;
+}
+
+/* Sort a map's keys as yaml.v3 writes a Go map (recursively when deep). */
+static void v2_sort(struct ynode *m, int deep)
+{
+	struct v2_entry *e;
+
+	if (!m || m->kind == YNODE_SCALAR)
+		return;
+	for (size_t i = 0; deep && i < m->len; i++)
+		v2_sort(m->kind == YNODE_MAP ? m->vals[i] : m->items[i], 1);
+	if (m->kind != YNODE_MAP || m->len < 2)
+		return;
+	e = xcalloc(m->len, sizeof(*e));
+	for (size_t i = 0; i < m->len; i++)
+		e[i] = (struct v2_entry){ m->keys[i], m->vals[i] };
+	qsort(e, m->len, sizeof(*e), v2_entry_cmp);
+	for (size_t i = 0; i < m->len; i++) {
+		m->keys[i] = e[i].key;
+		m->vals[i] = e[i].val;
+	}
+	free(e);
+	ynode_map_rekeyed(m);
+}
+
 static struct ynode *reorder(struct ynode *m, const char *const *order)
 {
 	struct ynode *out = ynode_new_map(&m->pos);
@@ -124,7 +208,7 @@ static struct ynode *reorder(struct ynode *m, const char *const *order)
 		if (i >= 0)
 			ynode_map_set(out, *order, ynode_clone(m->vals[i]));
 	}
-	ynode_map_sort(m, 0);
+	v2_sort(m, 0);
 	for (size_t i = 0; i < m->len; i++)
 		if (!ynode_map_get(out, m->keys[i]->str))
 			ynode_map_set(out, m->keys[i]->str, ynode_clone(m->vals[i]));
@@ -241,6 +325,21 @@ static struct ynode *volume_long(const char *s)
 	return reorder(m, order);
 }
 
+/* Go's omitempty on bools: false is not printed, in m (and the maps in
+ * it when deep), but for the *bool field enable_ipv6. */
+static void drop_false(struct ynode *m, int deep)
+{
+	for (size_t i = 0; m && m->kind == YNODE_MAP && i < m->len; i++) {
+		const struct ynode *v = m->vals[i];
+		const char *k = m->keys[i]->str;
+
+		if (deep && v->kind == YNODE_MAP)
+			drop_false(m->vals[i], 0);
+		else if (ctype_of(v) == CT_BOOL && !strcmp(v->str, "false") && strcmp(k, "enable_ipv6"))
+			ynode_map_remove(m, m->keys[i--]->str);
+	}
+}
+
 static void volumes_field(struct ynode *svc)
 {
 	static const char *const order[] = { "type", "source", "target", "read_only", "consistency",
@@ -254,6 +353,7 @@ static void volumes_field(struct ynode *svc)
 			v->items[i] = volume_long(it->str);
 			ynode_free(it);
 		} else if (it->kind == YNODE_MAP) {
+			drop_false(it, 1);
 			v->items[i] = reorder(it, order);
 		}
 	}
@@ -323,7 +423,7 @@ static void depends_field(struct ynode *svc)
 	if (!deps->len)
 		ynode_map_remove(svc, "depends_on");
 	else
-		ynode_map_sort(deps, 0);
+		v2_sort(deps, 0);
 }
 
 /* secrets:/configs: items as {source, target}. */
@@ -456,7 +556,7 @@ static void hosts_field(struct ynode *svc)
 	if (!h || h->kind != YNODE_MAP)
 		return;
 	seq = ynode_new_seq(NULL);
-	ynode_map_sort(h, 0);
+	v2_sort(h, 0);
 	for (size_t i = 0; i < h->len; i++) {
 		cleanup_free char *v = cnode_pystr(h->vals[i]);
 
@@ -601,10 +701,10 @@ static void hooks_field(struct ynode *svc, const char *key)
 	}
 }
 
-/* Go's omitempty on maps and slices: an empty one is not printed, but
- * for the command-like fields (a nil one differs from an empty one) and
- * the structs behind pointers (deploy: {}, logging: {}), in m and in the
- * maps below it named in `deeper`. */
+/* Go's omitempty on maps, slices and bools: an empty one or false is not
+ * printed, but for the command-like fields (a nil one differs from an
+ * empty one), the structs behind pointers (deploy: {}, logging: {}) and
+ * init, in m and in the maps below it named in keep. */
 static void drop_empty_collections(struct ynode *m, int deeper)
 {
 	static const char *const keep[] = { "command", "entrypoint", "deploy", "logging", "healthcheck", "build" };
@@ -619,6 +719,8 @@ static void drop_empty_collections(struct ynode *m, int deeper)
 			drop_empty_collections(v, 0);
 		if (v->kind != YNODE_SCALAR && !v->len && (!deeper || k == sizeof(keep) / sizeof(keep[0])))
 			ynode_map_remove(m, m->keys[i--]->str);
+		else if (ctype_of(v) == CT_BOOL && !strcmp(v->str, "false") && strcmp(m->keys[i]->str, "init"))
+			ynode_map_remove(m, m->keys[i--]->str); /* init is a *bool: false is printed */
 	}
 }
 
@@ -679,6 +781,7 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 {
 	struct ynode *out = ynode_clone(sec);
 
+	v2_sort(out, 1);
 	for (size_t i = 0; i < out->len; i++) {
 		struct ynode *e = out->vals[i], *ext;
 		cleanup_free char *name = NULL;
@@ -687,6 +790,7 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 			ynode_free(e);
 			out->vals[i] = e = ynode_new_map(NULL);
 		}
+		drop_false(e, 0);
 		ext = ynode_map_get(e, "external");
 		if (ynode_map_get(e, "name"))
 			continue;
@@ -739,7 +843,7 @@ static struct ynode *entities_used(const struct ynode *sec, const char *section,
 		if (strlist_has(&names, sec->keys[i]->str))
 			ynode_map_set(out, sec->keys[i]->str, ynode_clone(sec->vals[i]));
 	strlist_release(&names);
-	ynode_map_sort(out, 0);
+	v2_sort(out, 0);
 	return out;
 }
 
@@ -753,7 +857,7 @@ static void extensions_v2(const struct compose_project *p, struct ynode *out)
 		for (size_t i = 0; p->files[f] && p->files[f]->kind == YNODE_MAP && i < p->files[f]->len; i++)
 			if (!strncmp(p->files[f]->keys[i]->str, "x-", 2))
 				ynode_map_set(ext, p->files[f]->keys[i]->str, ynode_clone(p->files[f]->vals[i]));
-	ynode_map_sort(ext, 1);
+	v2_sort(ext, 1);
 	for (size_t i = 0; i < ext->len; i++)
 		ynode_map_set(out, ext->keys[i]->str, ynode_clone(ext->vals[i]));
 	ynode_free(ext);
@@ -766,8 +870,13 @@ struct ynode *compose_config_v2(const struct compose_project *p)
 	struct ynode *out = ynode_new_map(NULL), *svcs = ynode_new_map(NULL), *nets;
 
 	ynode_map_set(out, "name", str_node(p->project_name));
-	for (size_t i = 0; services && i < services->len; i++)
-		ynode_map_set(svcs, services->keys[i]->str, service_v2(ynode_clone(services->vals[i])));
+	for (size_t i = 0; services && i < services->len; i++) {
+		struct ynode *svc = ynode_clone(services->vals[i]);
+
+		v2_sort(svc, 1);
+		ynode_map_set(svcs, services->keys[i]->str, service_v2(svc));
+	}
+	v2_sort(svcs, 0);
 	ynode_map_set(out, "services", svcs);
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		const struct ynode *sec = ynode_map_get(p->config, sections[i]);
@@ -776,7 +885,7 @@ struct ynode *compose_config_v2(const struct compose_project *p)
 			nets = sec ? entities_used(sec, sections[i], svcs) : ynode_new_map(NULL);
 			if (!ynode_map_get(nets, "default"))
 				ynode_map_set(nets, "default", ynode_new_map(NULL));
-			ynode_map_sort(nets, 0);
+			v2_sort(nets, 0);
 			ynode_map_set(out, "networks", entities_v2(p, nets));
 			ynode_free(nets);
 		} else if (sec && sec->kind == YNODE_MAP && sec->len) {
