@@ -370,7 +370,8 @@ static int volume_spec(struct ynode *v, char **internal, struct cc_error **err)
 			return 0;
 		}
 		second = xstrndup(parts[1], lens[1]);
-		ext = path_clean(first);
+		/* an absolute source stays as written, as compose v2 keeps it */
+		ext = first[0] == '/' ? xstrdup(first) : path_clean(first);
 		*internal = path_clean(second);
 		set_str_node(v, xasprintf("%s:%s:%.*s", ext, *internal, n == 3 ? (int)lens[2] : 2,
 					  n == 3 ? parts[2] : "rw"));
@@ -394,7 +395,7 @@ static struct ynode *mount_spec(const struct ynode *v, char **internal, struct c
 		if ((t = ynode_map_get(v, fields[i])) && cnode_truthy(t))
 			ynode_map_set(m, fields[i], ynode_clone(t));
 	src = ynode_map_get(m, "source");
-	if (src && cnode_is_str(src))
+	if (src && cnode_is_str(src) && src->str[0] != '/')
 		set_str_node((struct ynode *)src, path_clean(src->str));
 	if (type && type->kind == YNODE_SCALAR && (t = ynode_map_get(v, type->str)) && cnode_truthy(t))
 		ynode_map_set(m, type->str, ynode_clone(t));

@@ -353,6 +353,14 @@ static void volumes_field(struct ynode *svc)
 			v->items[i] = volume_long(it->str);
 			ynode_free(it);
 		} else if (it->kind == YNODE_MAP) {
+			struct ynode *target = ynode_map_get(it, "target");
+
+			if (target && cnode_is_str(target) && target->str[0]) {
+				char *clean = path_clean(target->str);
+
+				free(target->str);
+				target->str = clean;
+			}
 			drop_false(it, 1);
 			v->items[i] = reorder(it, order);
 		}
@@ -746,6 +754,7 @@ static struct ynode *service_v2(struct ynode *svc)
 	command_field(svc, "command");
 	command_field(svc, "entrypoint");
 	ports_field(svc);
+	items_to_strings(ynode_map_get(svc, "expose"));
 	volumes_field(svc);
 	volumes_from_field(svc);
 	depends_field(svc);

@@ -582,7 +582,7 @@ static int write_strbuf(void *data, unsigned char *buffer, size_t size)
 	return 1;
 }
 
-static int emit_to(const struct ynode *n, struct strbuf *sb, struct cc_error **err)
+static int emit_to(const struct ynode *n, struct strbuf *sb, int width, struct cc_error **err)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
@@ -592,7 +592,7 @@ static int emit_to(const struct ynode *n, struct strbuf *sb, struct cc_error **e
 		return cc_error_set(err, "cannot initialise the YAML emitter");
 	yaml_emitter_set_output(&em, write_strbuf, sb);
 	yaml_emitter_set_unicode(&em, 1);
-	yaml_emitter_set_width(&em, 80);
+	yaml_emitter_set_width(&em, width);
 	yaml_emitter_set_indent(&em, 2);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	if (emit_event(&em, &ev, err))
@@ -612,9 +612,14 @@ out:
 
 char *ynode_emit_string(const struct ynode *n)
 {
+	return ynode_emit_string_width(n, 80);
+}
+
+char *ynode_emit_string_width(const struct ynode *n, int width)
+{
 	struct strbuf sb = STRBUF_INIT;
 
-	if (emit_to(n, &sb, NULL) < 0) {
+	if (emit_to(n, &sb, width, NULL) < 0) {
 		strbuf_release(&sb);
 		return NULL;
 	}
@@ -624,7 +629,7 @@ char *ynode_emit_string(const struct ynode *n)
 int ynode_emit(const struct ynode *n, FILE *f, struct cc_error **err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int rc = emit_to(n, &sb, err);
+	int rc = emit_to(n, &sb, 80, err);
 
 	if (rc == 0 && sb.len && fwrite(sb.buf, 1, sb.len, f) != sb.len)
 		rc = cc_error_set(err, "write error");
