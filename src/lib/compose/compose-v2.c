@@ -425,9 +425,11 @@ static void depends_field(struct ynode *svc)
 	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++)
 		if ((s = v->items[i]->str) && strncmp(s, "container:", 10))
 			depend(deps, s, strcspn(s, ":"), 0);
-	v = ynode_map_get(svc, "network_mode");
-	if (v && v->kind == YNODE_SCALAR && !strncmp(v->str, "service:", 8))
-		depend(deps, v->str + 8, strlen(v->str + 8), 1);
+	for (size_t k = 0; k < 3; k++) {
+		v = ynode_map_get(svc, (const char *const[]){ "network_mode", "ipc", "pid" }[k]);
+		if (v && v->kind == YNODE_SCALAR && !strncmp(v->str, "service:", 8))
+			depend(deps, v->str + 8, strlen(v->str + 8), 1);
+	}
 	if (!deps->len)
 		ynode_map_remove(svc, "depends_on");
 	else
@@ -472,6 +474,23 @@ static void items_to_strings(struct ynode *seq)
 			seq->items[i]->quoted = 1;
 }
 
+/* build.ssh items "ID=PATH" as v2 prints its SSHKey: "ID: PATH". */
+static void ssh_field(struct ynode *ssh)
+{
+	for (size_t i = 0; ssh && ssh->kind == YNODE_SEQ && i < ssh->len; i++) {
+		struct ynode *it = ssh->items[i];
+		char *eq = it->kind == YNODE_SCALAR ? strchr(it->str, '=') : NULL;
+
+		if (eq) {
+			char *s = xasprintf("%.*s: %s", (int)(eq - it->str), it->str, eq + 1);
+
+			free(it->str);
+			it->str = s;
+			it->quoted = 1;
+		}
+	}
+}
+
 static void build_field(struct ynode *svc)
 {
 	static const char *const order[] = { "context",
@@ -509,6 +528,7 @@ static void build_field(struct ynode *svc)
 	values_to_strings(ynode_map_get(b, "args"));
 	values_to_strings(ynode_map_get(b, "labels"));
 	bytes_field(b, "shm_size");
+	ssh_field(ynode_map_get(b, "ssh"));
 	ynode_map_set(svc, "build", reorder(b, order));
 }
 
@@ -727,6 +747,8 @@ static void drop_empty_collections(struct ynode *m, int deeper)
 			drop_empty_collections(v, 0);
 		if (v->kind != YNODE_SCALAR && !v->len && (!deeper || k == sizeof(keep) / sizeof(keep[0])))
 			ynode_map_remove(m, m->keys[i--]->str);
+		else if (deeper && k >= 2 && cnode_is_str(v) && !v->str[0]) /* image: "" */
+			ynode_map_remove(m, m->keys[i--]->str);
 		else if (ctype_of(v) == CT_BOOL && !strcmp(v->str, "false") && strcmp(m->keys[i]->str, "init"))
 			ynode_map_remove(m, m->keys[i--]->str); /* init is a *bool: false is printed */
 	}
@@ -801,12 +823,12 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 		}
 		drop_false(e, 0);
 		ext = ynode_map_get(e, "external");
-		if (ynode_map_get(e, "name"))
-			continue;
-		name = ext && ctype_of(ext) == CT_BOOL && !strcmp(ext->str, "true")
-			       ? xstrdup(out->keys[i]->str)
-			       : xasprintf("%s_%s", p->project_name, out->keys[i]->str);
-		ynode_map_set(e, "name", str_node(name));
+		if (!ynode_map_get(e, "name")) {
+			name = ext && ctype_of(ext) == CT_BOOL && !strcmp(ext->str, "true")
+				       ? xstrdup(out->keys[i]->str)
+				       : xasprintf("%s_%s", p->project_name, out->keys[i]->str);
+			ynode_map_set(e, "name", str_node(name));
+		}
 		{
 			static const char *const order[] = { "name", NULL };
 
