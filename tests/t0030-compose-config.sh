@@ -95,7 +95,7 @@ typed_cases () {
 	networks: {front: {aliases: a}}|networks.front.aliases must be a list, not a string
 	pid: 1|pid must be a string or null, not an integer
 	ports: [[80]]|ports\[0\] must be a string, a number or a mapping, not a list
-	pull_policy: sometimes|pull_policy must be one of always, never, if_not_present, build, not .sometimes.
+	pull_policy: sometimes|pull_policy must be one of always, never, if_not_present, build, missing, not .sometimes.
 	read_only: 2|read_only must be a boolean, not an integer
 	restart: [always]|restart must be a string, not a list
 	secrets: [{source: [a]}]|secrets\[0\].source must be a string, not a list
@@ -330,6 +330,33 @@ test_expect_success 'include: a missing file or env_file, a bad item: errors at 
 	include_rejected "compose.yaml:2:5: include\[0\] must be a string or a mapping, not an integer" &&
 	printf "include: sub/other.yaml\n" >inc/compose.yaml &&
 	include_rejected "compose.yaml:1:10: .include. must be a list, not a string"
+'
+
+# What compose v2 rejects once the services are merged: a dependency
+# cycle (depends_on or links), a service whose image: is empty and has no
+# build, a platform: its build.platforms: does not build.
+deps_case () {
+	rm -rf deps && mkdir -p deps &&
+	printf "ccbuild: 1\nproject: deps\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >deps/ccbuild.yaml &&
+	printf "services:\n$1\n" >deps/compose.yaml &&
+	! (cd deps && docker compose config >/dev/null 2>v2err) &&
+	test_expect_code 2 "$CCBUILD" -C deps config dev 2>err &&
+	cat err deps/v2err
+}
+
+test_expect_success 'a dependency cycle is an error, as in compose v2' '
+	deps_case "  a: {image: a, depends_on: [b]}\n  b: {image: b, links: [c]}\n  c: {image: c, depends_on: [a]}" &&
+	grep -q "dependency cycle detected: a -> b -> c -> a" deps/v2err &&
+	grep -q "compose.yaml:4:6: dependency cycle detected: a -> b -> c -> a" err &&
+	deps_case "  a: {image: a, network_mode: \"service:a\"}" &&
+	grep -q "dependency cycle detected: a -> a" err
+'
+
+test_expect_success 'an empty image: without build, a platform: not built: errors as in compose v2' '
+	deps_case "  a: {image: \"\${CCB_T0030_UNSET}\"}" &&
+	grep -q "compose.yaml:2:6: Service a has neither an image nor a build context specified" err &&
+	deps_case "  a: {image: a, platform: linux/riscv64, build: {context: ., platforms: [linux/amd64]}}" &&
+	grep -q "compose.yaml:2:27: service.build.platforms MUST include service.platform \"linux/riscv64\"" err
 '
 
 # compose's own variables: COMPOSE_FILE (with COMPOSE_PATH_SEPARATOR, from

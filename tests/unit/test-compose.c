@@ -340,9 +340,9 @@ static void test_types(void)
 		  "base.yml:4:43: service 'web': deploy.resources.limits.memory must be a string, not a list" },
 		{ "    ulimits: {nofile: {soft: 1}}\n",
 		  "base.yml:4:23: service 'web': ulimits.nofile needs the key 'hard'" },
-		{ "    pull_policy: sometimes\n",
-		  "base.yml:4:18: service 'web': pull_policy must be one of always, never, if_not_present, build, "
-		  "not 'sometimes'" },
+		{ "    pull_policy: sometimes\n", "base.yml:4:18: service 'web': pull_policy must be one of always, "
+						  "never, if_not_present, build, missing, "
+						  "not 'sometimes'" },
 		{ "    env_file: [{required: false}]\n",
 		  "base.yml:4:16: service 'web': env_file[0] needs the key 'path'" },
 		{ "    dns: [a, b, a]\n",

@@ -34,6 +34,7 @@ struct compose_project {
 	struct ynode *config;	      /* what `config` prints */
 	struct cc_warnings *warnings; /* borrowed (opts), may be NULL */
 	struct strlist profiles;      /* active compose profiles ("*": all) */
+	struct strlist inactive;      /* services left out: no active profile */
 };
 
 /* --- compose-file.c --- */
@@ -197,6 +198,12 @@ int compose_is_url(const char *s);
 int compose_check_file(const struct ynode *root, struct cc_error **err);
 /* Checks of the merged services (image or build, depends_on targets). */
 int compose_check_services(const struct ynode *services, struct cc_error **err);
+
+/* --- compose-deps.c --- */
+/* compose v2's "dependency cycle detected: a -> b -> a" over the finalised
+ * services' depends_on and the dependencies links, volumes_from and
+ * network_mode/ipc/pid: service: imply. */
+int compose_check_cycles(const struct ynode *services, struct cc_error **err);
 
 /* --- compose-v2.c --- */
 /* The config tree in the form Docker Compose v2 prints (caller frees). */

@@ -267,14 +267,19 @@ int compose_process_service(const char *dir, struct ynode *svc, struct cc_error 
 }
 
 /* validate_service: the checks that need the merged service. */
-static int validate_service(const char *name, const struct ynode *svc, const struct ynode *names, struct cc_error **err)
+static int validate_service(const struct compose_project *p, const char *name, const struct ynode *svc,
+			    const struct ynode *names, struct cc_error **err)
 {
 	const struct ynode *dep = ynode_map_get(svc, "depends_on"), *b = ynode_map_get(svc, "build"), *ctx;
 	size_t i;
 	int rc = 0;
 
+	/* compose v2: a dependency with required: false may be left out by
+	 * its profiles */
 	for (i = 0; dep && dep->kind == YNODE_MAP && i < dep->len; i++)
-		if (ynode_map_index(names, dep->keys[i]->str) < 0)
+		if (ynode_map_index(names, dep->keys[i]->str) < 0 &&
+		    (!strlist_has(&p->inactive, dep->keys[i]->str) || !ynode_map_get(dep->vals[i], "required") ||
+		     cnode_truthy(ynode_map_get(dep->vals[i], "required"))))
 			rc = ynode_error(err, dep->keys[i], "Service '%s' depends on service '%s' which is undefined.",
 					 name, dep->keys[i]->str);
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
@@ -588,7 +593,7 @@ static int finalize(struct compose_project *p, struct ynode *svc, struct cc_erro
 int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names, struct ynode **svc,
 			     struct cc_error **err)
 {
-	if (compose_process_service(p->project_dir, *svc, err) < 0 || validate_service(name, *svc, names, err) < 0)
+	if (compose_process_service(p->project_dir, *svc, err) < 0 || validate_service(p, name, *svc, names, err) < 0)
 		return -1;
 	return finalize(p, *svc, err);
 }

@@ -237,8 +237,10 @@ static int service_active(const struct compose_project *p, const struct ynode *s
 static void services_drop_inactive(struct compose_project *p, struct ynode *services)
 {
 	for (size_t i = 0; i < services->len; i++)
-		if (!service_active(p, services->vals[i]))
+		if (!service_active(p, services->vals[i])) {
+			strlist_push(&p->inactive, services->keys[i]->str);
 			ynode_map_remove(services, services->keys[i--]->str);
+		}
 }
 
 static int project_build(struct compose_project *p, struct cc_error **err)
@@ -258,6 +260,8 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 		rc |= compose_check_services(services, err);
 	if (rc == 0)
 		rc |= services_finalize(p, services, err);
+	if (rc == 0)
+		rc |= compose_check_cycles(services, err);
 	ynode_map_sort(services, 1);
 	ynode_map_set(config, "services", ynode_clone(services));
 	rc |= entities_load(p, config, err);
@@ -512,5 +516,6 @@ void compose_free(struct compose_project *p)
 	free(p->project_name);
 	envfile_release(&p->env);
 	strlist_release(&p->profiles);
+	strlist_release(&p->inactive);
 	free(p);
 }
