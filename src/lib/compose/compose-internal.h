@@ -209,6 +209,19 @@ int compose_check_cycles(const struct ynode *services, struct cc_error **err);
 /* The config tree in the form Docker Compose v2 prints (caller frees). */
 struct ynode *compose_config_v2(const struct compose_project *p);
 
+/* --- compose-yamlv3.c --- */
+/* Sort a map's keys as yaml.v3 writes a Go map (recursively when deep). */
+void compose_v3_sort(struct ynode *m, int deep);
+/* m with the keys of order (NULL-terminated) first, in that order, then
+ * the rest sorted (a struct's fields, then its inline map); m consumed. */
+struct ynode *compose_v3_reorder(struct ynode *m, const char *const *order);
+/* omitempty on bools: false removed from m (and its maps when deep),
+ * but the *bool field enable_ipv6. */
+void compose_v3_drop_false(struct ynode *m, int deep);
+/* omitempty on a service (deeper) or a struct: empty maps, lists,
+ * strings and false removed (see the keep list in the file). */
+void compose_v3_drop_empty(struct ynode *m, int deeper);
+
 /* --- compose-emit.c --- */
 /* Write a tree as compose v2's `config` does (yaml.v3 style). */
 int compose_v2_emit(const struct ynode *tree, FILE *f, struct cc_error **err);

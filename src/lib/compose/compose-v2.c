@@ -112,110 +112,6 @@ static void bytes_field(struct ynode *m, const char *key)
 		set_steal(m, key, xasprintf("%lld", b));
 }
 
-/* A map with the keys of `order` first, in that order, then the rest
- * sorted (compose-go's struct order); m is consumed. */
-static int is_letter(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* The order yaml.v3 writes a Go map's string keys in: letters by code,
- * a run of digits by its value ("svc2" before "svc10"), a letter after a
- * digit run's end but before other characters (its keyList.Less). */
-static int v2_key_less(const char *a, const char *b)
-{
-	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
-	int digits = 0;
-	size_t i;
-
-	for (i = 0; x[i] && y[i]; i++) {
-		unsigned long long xn = 0, yn = 0;
-		size_t xi, yi;
-		int xl = is_letter(x[i]), yl = is_letter(y[i]);
-
-		if (x[i] == y[i]) {
-			digits = is_digit(x[i]);
-			continue;
-		}
-		if (xl && yl)
-			return x[i] < y[i];
-		if (xl || yl)
-			return digits ? xl : yl;
-		for (size_t j = i; (x[i] == '0' || y[i] == '0') && j-- > 0 && is_digit(x[j]);)
-			if (x[j] != '0') {
-				xn = yn = 1;
-				break;
-			}
-		for (xi = i; is_digit(x[xi]); xi++)
-			xn = xn * 10 + (x[xi] - '0');
-		for (yi = i; is_digit(y[yi]); yi++)
-			yn = yn * 10 + (y[yi] - '0');
-		if (xn != yn)
-			return xn < yn;
-		if (xi != yi)
-			return xi < yi;
-		return x[i] < y[i];
-	}
-	return !x[i] && y[i];
-}
-
-struct v2_entry {
-	struct ynode *key, *val;
-};
-
-static int v2_entry_cmp(const void *a, const void *b)
-{
-	const char *x = ((const struct v2_entry *)a)->key->str, *y = ((const struct v2_entry *)b)->key->str;
-
-	return v2_key_less(x, y) ? -1 : v2_key_less(y, x) ? 1 : 0;
-}
-
-/* Sort a map's keys as yaml.v3 writes a Go map (recursively when deep). */
-static void v2_sort(struct ynode *m, int deep)
-{
-	struct v2_entry *e;
-
-	if (!m || m->kind == YNODE_SCALAR)
-		return;
-	for (size_t i = 0; deep && i < m->len; i++)
-		v2_sort(m->kind == YNODE_MAP ? m->vals[i] : m->items[i], 1);
-	if (m->kind != YNODE_MAP || m->len < 2)
-		return;
-	e = xcalloc(m->len, sizeof(*e));
-	for (size_t i = 0; i < m->len; i++)
-		e[i] = (struct v2_entry){ m->keys[i], m->vals[i] };
-	qsort(e, m->len, sizeof(*e), v2_entry_cmp);
-	for (size_t i = 0; i < m->len; i++) {
-		m->keys[i] = e[i].key;
-		m->vals[i] = e[i].val;
-	}
-	free(e);
-	ynode_map_rekeyed(m);
-}
-
-static struct ynode *reorder(struct ynode *m, const char *const *order)
-{
-	struct ynode *out = ynode_new_map(&m->pos);
-
-	for (; *order; order++) {
-		long i = ynode_map_index(m, *order);
-
-		if (i >= 0)
-			ynode_map_set(out, *order, ynode_clone(m->vals[i]));
-	}
-	v2_sort(m, 0);
-	for (size_t i = 0; i < m->len; i++)
-		if (!ynode_map_get(out, m->keys[i]->str))
-			ynode_map_set(out, m->keys[i]->str, ynode_clone(m->vals[i]));
-	ynode_free(m);
-	return out;
-}
-
 /* A shell-words split of a command string (quotes and backslashes). */
 static struct ynode *shell_split(const char *s)
 {
@@ -322,22 +218,7 @@ static struct ynode *volume_long(const char *s)
 	if (bind)
 		ynode_map_set(sub, "create_host_path", plain_node("true"));
 	ynode_map_set(m, bind ? "bind" : "volume", sub);
-	return reorder(m, order);
-}
-
-/* Go's omitempty on bools: false is not printed, in m (and the maps in
- * it when deep), but for the *bool field enable_ipv6. */
-static void drop_false(struct ynode *m, int deep)
-{
-	for (size_t i = 0; m && m->kind == YNODE_MAP && i < m->len; i++) {
-		const struct ynode *v = m->vals[i];
-		const char *k = m->keys[i]->str;
-
-		if (deep && v->kind == YNODE_MAP)
-			drop_false(m->vals[i], 0);
-		else if (ctype_of(v) == CT_BOOL && !strcmp(v->str, "false") && strcmp(k, "enable_ipv6"))
-			ynode_map_remove(m, m->keys[i--]->str);
-	}
+	return compose_v3_reorder(m, order);
 }
 
 static void volumes_field(struct ynode *svc)
@@ -361,8 +242,8 @@ static void volumes_field(struct ynode *svc)
 				free(target->str);
 				target->str = clean;
 			}
-			drop_false(it, 1);
-			v->items[i] = reorder(it, order);
+			compose_v3_drop_false(it, 1);
+			v->items[i] = compose_v3_reorder(it, order);
 		}
 	}
 }
@@ -433,7 +314,7 @@ static void depends_field(struct ynode *svc)
 	if (!deps->len)
 		ynode_map_remove(svc, "depends_on");
 	else
-		v2_sort(deps, 0);
+		compose_v3_sort(deps, 0);
 }
 
 /* secrets:/configs: items as {source, target}. */
@@ -454,7 +335,7 @@ static void grants_field(struct ynode *svc, const char *key, const char *dir)
 		src = ynode_map_get(m, "source");
 		if (dir && src && src->kind == YNODE_SCALAR && !ynode_map_get(m, "target"))
 			set_steal(m, "target", xasprintf("%s%s", dir, src->str));
-		v->items[i] = reorder(m, order);
+		v->items[i] = compose_v3_reorder(m, order);
 	}
 }
 
@@ -529,7 +410,7 @@ static void build_field(struct ynode *svc)
 	values_to_strings(ynode_map_get(b, "labels"));
 	bytes_field(b, "shm_size");
 	ssh_field(ynode_map_get(b, "ssh"));
-	ynode_map_set(svc, "build", reorder(b, order));
+	ynode_map_set(svc, "build", compose_v3_reorder(b, order));
 }
 
 static void healthcheck_field(struct ynode *svc)
@@ -552,7 +433,7 @@ static void healthcheck_field(struct ynode *svc)
 	}
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++)
 		duration_field(h, durations[i]);
-	ynode_map_set(svc, "healthcheck", reorder(h, order));
+	ynode_map_set(svc, "healthcheck", compose_v3_reorder(h, order));
 }
 
 static void deploy_field(struct ynode *svc)
@@ -573,7 +454,7 @@ static void deploy_field(struct ynode *svc)
 		bytes_field(ynode_map_get(res, tiers[i]), "memory");
 		cpus_field(ynode_map_get(res, tiers[i]), "cpus");
 	}
-	ynode_map_set(svc, "deploy", reorder(d, order));
+	ynode_map_set(svc, "deploy", compose_v3_reorder(d, order));
 }
 
 /* extra_hosts as v2 prints them: a list of "HOST=IP", sorted. */
@@ -584,7 +465,7 @@ static void hosts_field(struct ynode *svc)
 	if (!h || h->kind != YNODE_MAP)
 		return;
 	seq = ynode_new_seq(NULL);
-	v2_sort(h, 0);
+	compose_v3_sort(h, 0);
 	for (size_t i = 0; i < h->len; i++) {
 		cleanup_free char *v = cnode_pystr(h->vals[i]);
 
@@ -606,12 +487,12 @@ static void networks_ulimits_field(struct ynode *svc)
 			ynode_free(v->vals[i]);
 			v->vals[i] = plain_node("null");
 		} else if (v->vals[i]->kind == YNODE_MAP) {
-			v->vals[i] = reorder(v->vals[i], net_order);
+			v->vals[i] = compose_v3_reorder(v->vals[i], net_order);
 		}
 	v = ynode_map_get(svc, "ulimits");
 	for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
 		if (v->vals[i]->kind == YNODE_MAP)
-			v->vals[i] = reorder(v->vals[i], order);
+			v->vals[i] = compose_v3_reorder(v->vals[i], order);
 }
 
 /* compose-go's ServiceConfig field order, as v2 prints a service. */
@@ -711,7 +592,7 @@ static void develop_field(struct ynode *svc)
 
 	for (size_t i = 0; w && w->kind == YNODE_SEQ && i < w->len; i++)
 		if (w->items[i]->kind == YNODE_MAP)
-			w->items[i] = reorder(w->items[i], order);
+			w->items[i] = compose_v3_reorder(w->items[i], order);
 }
 
 /* Lifecycle hooks: a command string split as a shell does. */
@@ -725,39 +606,14 @@ static void hooks_field(struct ynode *svc, const char *key)
 			continue;
 		command_field(h->items[i], "command");
 		values_to_strings(ynode_map_get(h->items[i], "environment"));
-		h->items[i] = reorder(h->items[i], order);
-	}
-}
-
-/* Go's omitempty on maps, slices and bools: an empty one or false is not
- * printed, but for the command-like fields (a nil one differs from an
- * empty one), the structs behind pointers (deploy: {}, logging: {}) and
- * init, in m and in the maps below it named in keep. */
-static void drop_empty_collections(struct ynode *m, int deeper)
-{
-	static const char *const keep[] = { "command", "entrypoint", "deploy", "logging", "healthcheck", "build" };
-
-	for (size_t i = 0; m && m->kind == YNODE_MAP && i < m->len; i++) {
-		struct ynode *v = m->vals[i];
-		size_t k = 0;
-
-		while (deeper && k < sizeof(keep) / sizeof(keep[0]) && strcmp(keep[k], m->keys[i]->str))
-			k++;
-		if (deeper && k >= 2 && k < sizeof(keep) / sizeof(keep[0]))
-			drop_empty_collections(v, 0);
-		if (v->kind != YNODE_SCALAR && !v->len && (!deeper || k == sizeof(keep) / sizeof(keep[0])))
-			ynode_map_remove(m, m->keys[i--]->str);
-		else if (deeper && k >= 2 && cnode_is_str(v) && !v->str[0]) /* image: "" */
-			ynode_map_remove(m, m->keys[i--]->str);
-		else if (ctype_of(v) == CT_BOOL && !strcmp(v->str, "false") && strcmp(m->keys[i]->str, "init"))
-			ynode_map_remove(m, m->keys[i--]->str); /* init is a *bool: false is printed */
+		h->items[i] = compose_v3_reorder(h->items[i], order);
 	}
 }
 
 /* One service of the 1.29 tree in v2's form (consumed; result owned). */
 static struct ynode *service_v2(struct ynode *svc)
 {
-	drop_empty_collections(svc, 1);
+	compose_v3_drop_empty(svc, 1);
 	if (!ynode_map_get(svc, "networks") && !ynode_map_get(svc, "network_mode")) {
 		struct ynode *nets = ynode_new_map(NULL);
 
@@ -792,7 +648,7 @@ static struct ynode *service_v2(struct ynode *svc)
 	hooks_field(svc, "post_start");
 	hooks_field(svc, "pre_stop");
 	grants_field(ynode_map_get(svc, "build"), "secrets", NULL);
-	return reorder(svc, service_order);
+	return compose_v3_reorder(svc, service_order);
 }
 
 /* 1 when a service is on the default network. */
@@ -812,7 +668,7 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 {
 	struct ynode *out = ynode_clone(sec);
 
-	v2_sort(out, 1);
+	compose_v3_sort(out, 1);
 	for (size_t i = 0; i < out->len; i++) {
 		struct ynode *e = out->vals[i], *ext;
 		cleanup_free char *name = NULL;
@@ -821,7 +677,7 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 			ynode_free(e);
 			out->vals[i] = e = ynode_new_map(NULL);
 		}
-		drop_false(e, 0);
+		compose_v3_drop_false(e, 0);
 		ext = ynode_map_get(e, "external");
 		if (!ynode_map_get(e, "name")) {
 			name = ext && ctype_of(ext) == CT_BOOL && !strcmp(ext->str, "true")
@@ -832,7 +688,7 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 		{
 			static const char *const order[] = { "name", NULL };
 
-			out->vals[i] = reorder(e, order);
+			out->vals[i] = compose_v3_reorder(e, order);
 		}
 	}
 	return out;
@@ -874,7 +730,7 @@ static struct ynode *entities_used(const struct ynode *sec, const char *section,
 		if (strlist_has(&names, sec->keys[i]->str))
 			ynode_map_set(out, sec->keys[i]->str, ynode_clone(sec->vals[i]));
 	strlist_release(&names);
-	v2_sort(out, 0);
+	compose_v3_sort(out, 0);
 	return out;
 }
 
@@ -888,7 +744,7 @@ static void extensions_v2(const struct compose_project *p, struct ynode *out)
 		for (size_t i = 0; p->files[f] && p->files[f]->kind == YNODE_MAP && i < p->files[f]->len; i++)
 			if (!strncmp(p->files[f]->keys[i]->str, "x-", 2))
 				ynode_map_set(ext, p->files[f]->keys[i]->str, ynode_clone(p->files[f]->vals[i]));
-	v2_sort(ext, 1);
+	compose_v3_sort(ext, 1);
 	for (size_t i = 0; i < ext->len; i++)
 		ynode_map_set(out, ext->keys[i]->str, ynode_clone(ext->vals[i]));
 	ynode_free(ext);
@@ -904,10 +760,10 @@ struct ynode *compose_config_v2(const struct compose_project *p)
 	for (size_t i = 0; services && i < services->len; i++) {
 		struct ynode *svc = ynode_clone(services->vals[i]);
 
-		v2_sort(svc, 1);
+		compose_v3_sort(svc, 1);
 		ynode_map_set(svcs, services->keys[i]->str, service_v2(svc));
 	}
-	v2_sort(svcs, 0);
+	compose_v3_sort(svcs, 0);
 	ynode_map_set(out, "services", svcs);
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		const struct ynode *sec = ynode_map_get(p->config, sections[i]);
@@ -916,7 +772,7 @@ struct ynode *compose_config_v2(const struct compose_project *p)
 			nets = sec ? entities_used(sec, sections[i], svcs) : ynode_new_map(NULL);
 			if (!ynode_map_get(nets, "default"))
 				ynode_map_set(nets, "default", ynode_new_map(NULL));
-			v2_sort(nets, 0);
+			compose_v3_sort(nets, 0);
 			ynode_map_set(out, "networks", entities_v2(p, nets));
 			ynode_free(nets);
 		} else if (sec && sec->kind == YNODE_MAP && sec->len) {
