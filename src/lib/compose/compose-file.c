@@ -195,8 +195,6 @@ int compose_file_load_in(struct compose_project *p, const char *file, const stru
 	rc |= interp_extensions(scope->env, root, err);
 	if (rc == 0)
 		rc = compose_check_file(root, err);
-	if (rc == 0)
-		rc = compose_include_apply(p, root, scope, err);
 	return rc ? -1 : 0;
 }
 

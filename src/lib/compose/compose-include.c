@@ -279,6 +279,10 @@ static int item_apply(struct compose_project *p, struct ynode *root, const struc
 		sub.depth = scope->depth + 1;
 		rc = compose_file_load_kept(p, path, &sub, &loaded, &name, err);
 		roots[i] = (struct ynode *)loaded;
+		if (rc == 0) /* its own include:, its trail naming it */
+			sub.trail[scope->depth] = name0 ? name0 : name;
+		if (rc == 0)
+			rc = compose_include_apply(p, roots[i], &sub, err);
 		name0 = name0 ? name0 : name;
 	}
 	if (rc == 0) {

@@ -52,9 +52,9 @@ struct compose_scope {
 	const char *trail[COMPOSE_INCLUDE_DEPTH];
 	size_t depth;
 };
-/* Parse, type, check and interpolate one file and apply its include:, in
- * the project's scope; *out (even on error, when parsed) is owned by the
- * caller. */
+/* Parse, type, check and interpolate one file in the project's scope (its
+ * include: is left to compose_include_apply); *out (even on error, when
+ * parsed) is owned by the caller. */
 int compose_file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err);
 /* The same in another scope (an included project's). */
 int compose_file_load_in(struct compose_project *p, const char *file, const struct compose_scope *scope,

@@ -363,8 +363,15 @@ int compose_load(const struct compose_load_opts *o, struct compose_project **out
 	p->files = xcalloc(p->nfiles, sizeof(*p->files));
 	p->project_name = name_of(p, o);
 	profiles_collect(p, o);
-	for (size_t i = 0; i < p->nfiles; i++)
-		rc |= compose_file_load(p, p->file_names[i], &p->files[i], err);
+	for (size_t i = 0; i < p->nfiles; i++) {
+		struct compose_scope scope = {
+			.dir = p->project_dir, .env = &p->env, .trail = { p->file_names[i] }, .depth = 1
+		};
+
+		if (compose_file_load(p, p->file_names[i], &p->files[i], err) < 0 ||
+		    compose_include_apply(p, p->files[i], &scope, err) < 0)
+			rc = -1;
+	}
 	if (rc || project_build(p, err) < 0) {
 		compose_free(p);
 		return -1;
