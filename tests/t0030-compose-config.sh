@@ -95,7 +95,7 @@ typed_cases () {
 	networks: {front: {aliases: a}}|networks.front.aliases must be a list, not a string
 	pid: 1|pid must be a string or null, not an integer
 	ports: [[80]]|ports\[0\] must be a string, a number or a mapping, not a list
-	pull_policy: sometimes|pull_policy must be one of always, never, if_not_present, build, not .sometimes.
+	pull_policy: sometimes|pull_policy must be one of always, never, if_not_present, build, missing, not .sometimes.
 	read_only: 2|read_only must be a boolean, not an integer
 	restart: [always]|restart must be a string, not a list
 	secrets: [{source: [a]}]|secrets\[0\].source must be a string, not a list
@@ -254,15 +254,16 @@ test_expect_success 'build secrets, ssh, entitlements, privileged need a BuildKi
 	done
 '
 
-test_expect_success 'build.dockerfile_inline: config prints it, lint says it is not supported yet' '
+test_expect_success 'build.dockerfile_inline: config prints it, lint and plan take it (t0032 builds it)' '
 	mkdir -p inl &&
 	printf "ccbuild: 1\nproject: inl\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >inl/ccbuild.yaml &&
 	printf "services:\n  a:\n    image: a\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM scratch\n        RUN echo \$(date)\n" >inl/compose.yaml &&
 	"$CCBUILD" -C inl config dev >out &&
 	(cd inl && docker compose config 2>/dev/null) >expected &&
 	test_cmp expected out &&
-	test_expect_code 2 "$CCBUILD" -C inl lint 2>err &&
-	grep -q "compose.yaml:6:26: service .a.: build.dockerfile_inline is not supported yet" err
+	"$CCBUILD" -C inl lint &&
+	"$CCBUILD" -C inl plan dev >out &&
+	grep -q "a from dockerfile_inline" out
 '
 
 test_expect_success '!reset below a service key is an error, not a silent merge' '
@@ -272,14 +273,150 @@ test_expect_success '!reset below a service key is an error, not a silent merge'
 	grep -q "override.yaml:3:22: service .a.: environment.A: !reset below a service.s own keys is not supported yet" err
 '
 
-test_expect_success 'include: is a positioned "not supported yet", not an unknown key' '
-	mkdir -p inc &&
+# include: (case compose-cases/include has the paths and environments);
+# what compose v2 rejects, ccbuild rejects with v2's words, at the
+# include: item that fails.
+include_case () {
+	rm -rf inc && mkdir -p inc/sub &&
 	printf "ccbuild: 1\nproject: inc\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >inc/ccbuild.yaml &&
-	printf "include:\n  - other.yaml\nservices:\n  a: {image: x}\n" >inc/compose.yaml &&
-	printf "services:\n  b: {image: y}\n" >inc/other.yaml &&
-	(cd inc && docker compose config >/dev/null 2>&1) &&
+	printf "include:\n  - %s\nservices:\n  a: {image: x}\n" "$1" >inc/compose.yaml &&
+	printf "services:\n  %s: {image: %s}\n" "$2" "$3" >inc/sub/other.yaml
+}
+
+include_rejected () {
+	! (cd inc && docker compose config >/dev/null 2>v2err) &&
+	cat inc/v2err &&
 	test_expect_code 2 "$CCBUILD" -C inc config dev 2>err &&
-	grep -q "compose.yaml:2:3: .*include: (compose v2) is not supported yet" err
+	cat err &&
+	grep -q "$1" err
+}
+
+test_expect_success 'include: a service defined the same way twice is no conflict' '
+	include_case sub/other.yaml a x &&
+	(cd inc && docker compose -p inc config) >expected &&
+	"$CCBUILD" -C inc config dev >out &&
+	test_cmp expected out
+'
+
+test_expect_success 'include: a service defined otherwise conflicts, as in compose v2' '
+	include_case sub/other.yaml a y &&
+	include_rejected "compose.yaml:2:5: services.a conflicts with imported resource" &&
+	grep -q "services.a conflicts with imported resource" inc/v2err
+'
+
+test_expect_success 'include: two includes defining one service otherwise conflict' '
+	include_case sub/other.yaml b y &&
+	printf "services:\n  b: {image: z}\n" >inc/sub/third.yaml &&
+	printf "include:\n  - sub/other.yaml\n  - path: sub/third.yaml\n" >inc/compose.yaml &&
+	include_rejected "compose.yaml:3:5: services.b conflicts with imported resource"
+'
+
+test_expect_success 'include: a cycle is an error naming each file' '
+	include_case sub/other.yaml b y &&
+	printf "include: [../compose.yaml]\n" >>inc/sub/other.yaml &&
+	include_rejected "sub/other.yaml:3:11: include cycle detected:" &&
+	grep -q "^ include $TRASH/inc/sub/other.yaml" err &&
+	grep -q "^ include $TRASH/inc/compose.yaml" err
+'
+
+test_expect_success 'include: a missing file or env_file, a bad item: errors at the item' '
+	include_case sub/none.yaml b y &&
+	include_rejected "compose.yaml:2:5: include: cannot read $TRASH/inc/sub/none.yaml" &&
+	include_case "{path: sub/other.yaml, env_file: none.env}" b y &&
+	include_rejected "compose.yaml:2:5: include env_file $TRASH/inc/none.env: No such file" &&
+	include_case "{path: [[sub/other.yaml]]}" b y &&
+	include_rejected "compose.yaml:2:13: include\[0\].path\[0\] must be a string, not a list" &&
+	include_case 3 b y &&
+	include_rejected "compose.yaml:2:5: include\[0\] must be a string or a mapping, not an integer" &&
+	printf "include: sub/other.yaml\n" >inc/compose.yaml &&
+	include_rejected "compose.yaml:1:10: .include. must be a list, not a string"
+'
+
+# What compose v2 rejects once the services are merged: a dependency
+# cycle (depends_on or links), a service whose image: is empty and has no
+# build, a platform: its build.platforms: does not build.
+deps_case () {
+	rm -rf deps && mkdir -p deps &&
+	printf "ccbuild: 1\nproject: deps\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >deps/ccbuild.yaml &&
+	printf "services:\n$1\n" >deps/compose.yaml &&
+	! (cd deps && docker compose config >/dev/null 2>v2err) &&
+	test_expect_code 2 "$CCBUILD" -C deps config dev 2>err &&
+	cat err deps/v2err
+}
+
+test_expect_success 'a dependency cycle is an error, as in compose v2' '
+	deps_case "  a: {image: a, depends_on: [b]}\n  b: {image: b, links: [c]}\n  c: {image: c, depends_on: [a]}" &&
+	grep -q "dependency cycle detected: a -> b -> c -> a" deps/v2err &&
+	grep -q "compose.yaml:4:6: dependency cycle detected: a -> b -> c -> a" err &&
+	deps_case "  a: {image: a, network_mode: \"service:a\"}" &&
+	grep -q "dependency cycle detected: a -> a" err
+'
+
+test_expect_success 'an empty image: without build, a platform: not built: errors as in compose v2' '
+	deps_case "  a: {image: \"\${CCB_T0030_UNSET}\"}" &&
+	grep -q "compose.yaml:2:6: Service a has neither an image nor a build context specified" err &&
+	deps_case "  a: {image: a, platform: linux/riscv64, build: {context: ., platforms: [linux/amd64]}}" &&
+	grep -q "compose.yaml:2:27: service.build.platforms MUST include service.platform \"linux/riscv64\"" err
+'
+
+# compose's own variables: COMPOSE_FILE (with COMPOSE_PATH_SEPARATOR, from
+# the environment or .env) names the files when the manifest names none;
+# COMPOSE_ENV_FILES the env files read in place of .env.  The manifest's
+# compose:, env_file: and project: win when given, as -f, --env-file and -p
+# do, with a warning when the variable says otherwise.
+envvars_case () {
+	rm -rf ev && mkdir -p ev &&
+	printf "ccbuild: 1\nproject: ev\nprofiles: {dev: {}}\n" >ev/ccbuild.yaml &&
+	printf "services:\n  a: {image: \"a-\${X}\"}\n" >ev/one.yaml &&
+	printf "services:\n  a: {environment: [B=2]}\n" >ev/two.yaml &&
+	printf "X=dot\n" >ev/.env && printf "X=one\n" >ev/e1.env
+}
+
+test_expect_success 'COMPOSE_FILE names the files when the manifest names none, as in compose v2' '
+	envvars_case &&
+	(cd ev && COMPOSE_FILE=one.yaml:two.yaml docker compose -p ev config) >expected &&
+	(cd ev && COMPOSE_FILE=one.yaml:two.yaml "$CCBUILD" config dev) >out &&
+	test_cmp expected out &&
+	grep -q "B: \"2\"" out &&
+	(cd ev && COMPOSE_PATH_SEPARATOR=";" COMPOSE_FILE="one.yaml;two.yaml" "$CCBUILD" config dev) >out &&
+	test_cmp expected out &&
+	printf "COMPOSE_FILE=one.yaml,two.yaml\nCOMPOSE_PATH_SEPARATOR=,\n" >>ev/.env &&
+	(cd ev && docker compose -p ev config) >expected &&
+	"$CCBUILD" -C ev config dev >out &&
+	test_cmp expected out
+'
+
+test_expect_success 'the manifest compose: wins over COMPOSE_FILE, with a warning' '
+	envvars_case &&
+	printf "compose: [one.yaml]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_FILE=one.yaml:two.yaml "$CCBUILD" -C ev config dev >out 2>err &&
+	! grep -q "B:" out &&
+	grep -q "warning: COMPOSE_FILE is not used: the manifest.s compose: names the files" err &&
+	COMPOSE_FILE=one.yaml "$CCBUILD" -C ev config dev >out 2>err &&
+	! grep -q warning err
+'
+
+test_expect_success 'COMPOSE_ENV_FILES is read in place of .env, as in compose v2' '
+	envvars_case &&
+	(cd ev && COMPOSE_ENV_FILES=e1.env docker compose -p ev -f one.yaml config) >expected &&
+	grep -q "image: a-one" expected &&
+	printf "compose: [one.yaml]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_ENV_FILES=e1.env "$CCBUILD" -C ev config dev >out &&
+	test_cmp expected out &&
+	printf "env_file: [.env]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_ENV_FILES=e1.env "$CCBUILD" -C ev config dev >out 2>err &&
+	grep -q "image: a-dot" out &&
+	grep -q "warning: COMPOSE_ENV_FILES is not used: the manifest.s env_file: names the env files" err
+'
+
+test_expect_success 'the manifest project: names the compose project, not COMPOSE_PROJECT_NAME' '
+	envvars_case &&
+	printf "compose: [one.yaml]\n" >>ev/ccbuild.yaml &&
+	COMPOSE_PROJECT_NAME=other "$CCBUILD" -C ev config dev >out 2>err &&
+	grep -q "^name: ev$" out &&
+	grep -q "warning: COMPOSE_PROJECT_NAME=other is not used: the manifest.s project: ev names the compose project" err &&
+	COMPOSE_PROJECT_NAME=ev "$CCBUILD" -C ev config dev >out 2>err &&
+	! grep -q warning err
 '
 
 # Service profiles: a service with profiles: is in the model only when a

@@ -55,6 +55,7 @@ static char *hash_of(const struct opts *o, struct hash_manifest *m, struct statc
 				 o ? o->bases : NULL,
 				 o ? o->nbases : 0,
 				 cache,
+				 NULL,
 				 NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
@@ -244,7 +245,7 @@ static double now(void)
 
 static int bench(char **argv)
 {
-	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL };
+	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL, NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	double t;

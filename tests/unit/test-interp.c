@@ -70,9 +70,23 @@ static void test_defaults(void)
 	is_str(run("${EMPTY-dflt}", NULL), "", "- on empty keeps empty");
 	is_str(run("${NOPE:-}", NULL), "", "empty default");
 	is_str(run("${NOPE:-a b:c-d?}", NULL), "a b:c-d?", "default runs to the first brace");
-	is_str(run("${NOPE:-${B}}", NULL), "${B}", "no nested interpolation (1.29)");
-	is_str(run("${FOO:-${B}}", NULL), "foo}", "nested: the trailing brace is literal");
-	is_str(run("${NOPE:-$FOO}", NULL), "$FOO", "default is literal");
+	is_str(run("${NOPE:-${FOO}}", NULL), "foo", "a default is interpolated (compose v2)");
+	is_str(run("${FOO:-${NOPE}}", NULL), "foo", "nested: the group runs to its closing brace");
+	is_str(run("${NOPE:-$FOO}", NULL), "foo", "a default names a variable");
+	is_str(run("${NOPE:-${NOPE:-${FOO}x}y}z", NULL), "fooxyz", "defaults nest deeper");
+	is_str(run("${NOPE:-a}b}", NULL), "ab}", "a brace after the group is text");
+	is_str(run("${FOO:-${NOPE:?need}}", NULL), "ERR-2:need", "a default is interpolated even when unused");
+	is_str(run("${FOO:-${NOPE}", NULL), "ERR-1:invalid interpolation format", "an unclosed nested group");
+}
+
+static void test_alternatives(void)
+{
+	is_str(run("${FOO:+alt}", NULL), "alt", ":+ on set");
+	is_str(run("${EMPTY:+alt}", NULL), "", ":+ on empty");
+	is_str(run("${NOPE:+alt}", NULL), "", ":+ on unset");
+	is_str(run("${EMPTY+alt}", NULL), "alt", "+ on empty");
+	is_str(run("${NOPE+alt}", NULL), "", "+ on unset");
+	is_str(run("${FOO:+${FOO}-x}", NULL), "foo-x", "an alternative is interpolated");
 }
 
 static void test_required(void)
@@ -108,6 +122,7 @@ int main(void)
 {
 	test_plain_forms();
 	test_defaults();
+	test_alternatives();
 	test_required();
 	test_invalid();
 	return done_testing();

@@ -107,7 +107,8 @@ static const char *const conditions[] = { "service_started", "service_healthy", 
 static const struct vtype t_depends_on = {
 	.kinds = K_SEQ | K_MAP,
 	.items = &t_str,
-	.values = MAP_OF({ "condition", T(.kinds = K_STR, .oneof = conditions), 1 }),
+	.values = MAP_OF({ "condition", T(.kinds = K_STR, .oneof = conditions), 1 }, { "restart", &t_bool, 0 },
+			 { "required", &t_bool, 0 }),
 };
 
 /* env_file: a path, or (compose v2) {path, required, format}. */
@@ -153,7 +154,7 @@ static const struct vtype t_ports = {
 				    { "protocol", &t_str, 0 })),
 };
 
-static const char *const pull_policies[] = { "always", "never", "if_not_present", "build", NULL };
+static const char *const pull_policies[] = { "always", "never", "if_not_present", "build", "missing", NULL };
 
 static const struct vtype t_ulimits = {
 	.kinds = K_MAP,
@@ -166,9 +167,12 @@ static const struct vtype t_volumes = {
 	.items = T(.kinds = K_STR | K_MAP,
 		   .fields = FIELDS({ "type", &t_str, 1 }, { "source", &t_str, 0 }, { "target", &t_str, 0 },
 				    { "read_only", &t_bool, 0 }, { "consistency", &t_str, 0 },
-				    { "bind", MAP_OF({ "propagation", &t_str, 0 }), 0 },
-				    { "volume", MAP_OF({ "nocopy", &t_bool, 0 }), 0 },
-				    { "tmpfs", MAP_OF({ "size", &t_int, 0 }), 0 })),
+				    { "bind",
+				      MAP_OF({ "propagation", &t_str, 0 }, { "create_host_path", &t_bool, 0 },
+					     { "selinux", &t_str, 0 }),
+				      0 },
+				    { "volume", MAP_OF({ "nocopy", &t_bool, 0 }, { "subpath", &t_str, 0 }), 0 },
+				    { "tmpfs", MAP_OF({ "size", &t_int, 0 }, { "mode", &t_num, 0 }), 0 })),
 };
 
 static const char *const update_orders[] = { "start-first", "stop-first", NULL };
@@ -355,14 +359,15 @@ static const struct {
 	{ "secrets",
 	  "secret",
 	  { .kinds = K_MAP,
-	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "external", &t_external, 0 },
-			     { "labels", &t_list_or_dict, 0 }, { "driver", &t_str, 0 },
+	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "environment", &t_str, 0 },
+			     { "external", &t_external, 0 }, { "labels", &t_list_or_dict, 0 }, { "driver", &t_str, 0 },
 			     { "driver_opts", &t_driver_opts, 0 }, { "template_driver", &t_str, 0 }) } },
 	{ "configs",
 	  "config",
 	  { .kinds = K_MAP,
-	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "external", &t_external, 0 },
-			     { "labels", &t_list_or_dict, 0 }, { "template_driver", &t_str, 0 }) } },
+	    .fields = FIELDS({ "name", &t_str, 0 }, { "file", &t_str, 0 }, { "environment", &t_str, 0 },
+			     { "content", &t_str, 0 }, { "external", &t_external, 0 }, { "labels", &t_list_or_dict, 0 },
+			     { "template_driver", &t_str, 0 }) } },
 };
 
 static const char *const top_keys[] = { "version",  "name",    "include", "services",
@@ -620,6 +625,32 @@ static int limits_agree(const char *name, const struct ynode *s, struct cc_error
 	return rc;
 }
 
+/* compose v2: a build gives its Dockerfile as a file or inline, not both. */
+static int inline_exclusive(const char *name, const struct ynode *svc, struct cc_error **err)
+{
+	const struct ynode *b = ynode_map_get(svc, "build"), *df = ynode_map_get(b, "dockerfile");
+	const struct ynode *inl = ynode_map_get(b, "dockerfile_inline");
+
+	if (b && b->kind == YNODE_MAP && df && inl && ctype_of(df) != CT_NULL && ctype_of(inl) != CT_NULL)
+		return ynode_error(err, inl,
+				   "service \"%s\" declares mutualy exclusive dockerfile and dockerfile_inline", name);
+	return 0;
+}
+
+/* compose v2: a service's platform: must be one its build.platforms: builds. */
+static int platform_in_build(const struct ynode *svc, struct cc_error **err)
+{
+	const struct ynode *pl = ynode_map_get(svc, "platform");
+	const struct ynode *pls = ynode_map_get(ynode_map_get(svc, "build"), "platforms");
+
+	if (!pl || !cnode_is_str(pl) || !pl->str[0] || !pls || pls->kind != YNODE_SEQ || !pls->len)
+		return 0;
+	for (size_t i = 0; i < pls->len; i++)
+		if (cnode_is_str(pls->items[i]) && !strcmp(pls->items[i]->str, pl->str))
+			return 0;
+	return ynode_error(err, pl, "service.build.platforms MUST include service.platform \"%s\"", pl->str);
+}
+
 int compose_check_services(const struct ynode *services, struct cc_error **err)
 {
 	size_t i;
@@ -630,12 +661,17 @@ int compose_check_services(const struct ynode *services, struct cc_error **err)
 
 		const struct ynode *sec = ynode_map_get(s, "security_opt");
 
-		if (!ynode_map_get(s, "image") && !ynode_map_get(s, "build"))
+		const struct ynode *image = ynode_map_get(s, "image");
+
+		/* compose v2: an image: "" (an unset variable) is no image */
+		if ((!image || (cnode_is_str(image) && !image->str[0])) && !ynode_map_get(s, "build"))
 			rc = ynode_error(err, s,
 					 "Service %s has neither an image nor a build context specified. At "
 					 "least one must be provided.",
 					 services->keys[i]->str);
 		rc |= limits_agree(services->keys[i]->str, s, err);
+		rc |= inline_exclusive(services->keys[i]->str, s, err);
+		rc |= platform_in_build(s, err);
 		/* compose v2 appends security_opt over the files, then checks
 		 * the schema's uniqueItems on the result. */
 		if (sec && sec->kind == YNODE_SEQ) {

@@ -33,7 +33,7 @@ static char *scalar_text(const struct ynode *n)
 		return xstrdup(n->str);
 	tmp.quoted = !n->str[0] || old_bool(n->str) || yaml_plain_is_ambiguous(n->str) ? 2 : 1;
 	tmp.tag = NULL;
-	if (!(s = ynode_emit_unfolded(&tmp)))
+	if (!(s = ynode_emit_string_width(&tmp, -1))) /* yaml.v3 folds no line */
 		return xstrdup("\"\"");
 	/* libyaml ends a lone scalar document with "\n" or "\n...\n". */
 	if ((end = strstr(s, "\n...\n")) || (end = strrchr(s, '\n')))

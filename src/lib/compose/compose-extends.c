@@ -146,7 +146,7 @@ static int resolve(struct compose_project *p, const char *file, const char *dir,
 	}
 	t->n--;
 	ynode_map_remove(*svc, "extends");
-	merged = compose_merge_service(base, *svc, err);
+	merged = compose_merge_tagged(base, *svc, err);
 	ynode_free(base);
 	if (!merged)
 		return -1;
@@ -158,7 +158,13 @@ static int resolve(struct compose_project *p, const char *file, const char *dir,
 
 int compose_resolve_extends(struct compose_project *p, const char *name, struct ynode **svc, struct cc_error **err)
 {
+	return compose_resolve_extends_in(p, p->file_names[0], p->project_dir, name, svc, err);
+}
+
+int compose_resolve_extends_in(struct compose_project *p, const char *file, const char *dir, const char *name,
+			       struct ynode **svc, struct cc_error **err)
+{
 	struct trail t = { .n = 0 };
 
-	return resolve(p, p->file_names[0], p->project_dir, name, svc, &t, err);
+	return resolve(p, file, dir, name, svc, &t, err);
 }

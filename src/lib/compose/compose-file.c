@@ -26,14 +26,16 @@ const char *compose_env_get(const struct compose_project *p, const char *name)
 	return v ? v->val : NULL;
 }
 struct interp_walk {
-	struct compose_project *p;
+	const struct envfile *env;
 	const char *section, *name, *option; /* for messages, as compose words them */
 	struct strlist unset;
 };
 
 static const char *walk_lookup(void *data, const char *name)
 {
-	return compose_env_get(((struct interp_walk *)data)->p, name);
+	const struct envfile_var *v = envfile_get(((struct interp_walk *)data)->env, name);
+
+	return v ? v->val : NULL;
 }
 
 static int interp_scalar(struct interp_walk *w, struct ynode *n, const char *path, struct cc_error **err)
@@ -112,19 +114,15 @@ static int version_check(const char *file, const struct ynode *root, struct cc_e
 	 * without services: is fine (a version 1 file fails on its keys). */
 	if (v && !cnode_is_str(v))
 		return ynode_error(err, v, "%s: version must be a string", file);
-	if ((v = ynode_map_get(root, "include")))
-		return ynode_error(err, v,
-				   "%s: include: (compose v2) is not supported yet; list the files "
-				   "in the manifest's compose: instead",
-				   file);
 	if (name && !cnode_is_str(name))
 		return ynode_error(err, name, "%s: name must be a string", file);
 	return 0;
 }
 
-static int interp_section(struct compose_project *p, struct ynode *sec, const char *singular, struct cc_error **err)
+static int interp_section(struct compose_project *p, const struct envfile *env, struct ynode *sec, const char *singular,
+			  struct cc_error **err)
 {
-	struct interp_walk w = { p, singular, NULL, NULL, { 0 } };
+	struct interp_walk w = { env, singular, NULL, NULL, { 0 } };
 	size_t i, j, k;
 	int rc = 0;
 
@@ -146,14 +144,14 @@ static int interp_section(struct compose_project *p, struct ynode *sec, const ch
 }
 
 /* Top-level x- keys are interpolated too, as compose v2 does (it prints
- * them); 1.29 left them alone. */
-static int interp_extensions(struct compose_project *p, struct ynode *root, struct cc_error **err)
+ * them; 1.29 left them alone), and include: (its paths may name variables). */
+static int interp_extensions(const struct envfile *env, struct ynode *root, struct cc_error **err)
 {
-	struct interp_walk w = { p, "extension", NULL, NULL, { 0 } };
+	struct interp_walk w = { env, "extension", NULL, NULL, { 0 } };
 	int rc = 0;
 
 	for (size_t i = 0; i < root->len; i++) {
-		if (strncmp(root->keys[i]->str, "x-", 2))
+		if (strncmp(root->keys[i]->str, "x-", 2) && strcmp(root->keys[i]->str, "include"))
 			continue;
 		w.name = w.option = root->keys[i]->str;
 		rc |= interp_tree(&w, root->vals[i], root->keys[i]->str, err);
@@ -162,8 +160,15 @@ static int interp_extensions(struct compose_project *p, struct ynode *root, stru
 	return rc ? -1 : 0;
 }
 
-/* Parse, type, check and interpolate one file; root is owned by p. */
 int compose_file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err)
+{
+	struct compose_scope scope = { .dir = p->project_dir, .env = &p->env, .trail = { file }, .depth = 1 };
+
+	return compose_file_load_in(p, file, &scope, out, err);
+}
+
+int compose_file_load_in(struct compose_project *p, const char *file, const struct compose_scope *scope,
+			 struct ynode **out, struct cc_error **err)
 {
 	struct ynode *root = NULL, *sec;
 	size_t i;
@@ -185,18 +190,35 @@ int compose_file_load(struct compose_project *p, const char *file, struct ynode 
 			rc = -1;
 			continue;
 		}
-		rc |= interp_section(p, sec, compose_sections[i][1], err);
+		rc |= interp_section(p, scope->env, sec, compose_sections[i][1], err);
 	}
-	rc |= interp_extensions(p, root, err);
+	rc |= interp_extensions(scope->env, root, err);
 	if (rc == 0)
 		rc = compose_check_file(root, err);
 	return rc ? -1 : 0;
 }
 
+int compose_file_load_kept(struct compose_project *p, const char *path, const struct compose_scope *scope,
+			   const struct ynode **root, const char **name, struct cc_error **err)
+{
+	struct ynode *loaded = NULL;
+	size_t i = p->next_files++;
+
+	p->ext_names = xrealloc(p->ext_names, p->next_files * sizeof(*p->ext_names));
+	p->ext_files = xrealloc(p->ext_files, p->next_files * sizeof(*p->ext_files));
+	p->ext_failed = xrealloc(p->ext_failed, p->next_files * sizeof(*p->ext_failed));
+	p->ext_names[i] = xstrdup(path);
+	*name = p->ext_names[i];
+	p->ext_failed[i] = (scope ? compose_file_load_in(p, *name, scope, &loaded, err)
+				  : compose_file_load(p, *name, &loaded, err)) < 0;
+	p->ext_files[i] = loaded;
+	*root = loaded;
+	return p->ext_failed[i] ? -1 : 0;
+}
+
 int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at, const struct ynode **root,
 		     const char **name, struct cc_error **err)
 {
-	struct ynode *loaded = NULL;
 	size_t i;
 
 	for (i = 0; i < p->nfiles; i++)
@@ -215,16 +237,5 @@ int compose_file_get(struct compose_project *p, const char *path, const struct y
 		}
 	if (access(path, R_OK) < 0)
 		return ynode_error(err, at, "extends: cannot read %s: %s", path, strerror(errno));
-	p->ext_names = xrealloc(p->ext_names, (p->next_files + 1) * sizeof(*p->ext_names));
-	p->ext_files = xrealloc(p->ext_files, (p->next_files + 1) * sizeof(*p->ext_files));
-	p->ext_failed = xrealloc(p->ext_failed, (p->next_files + 1) * sizeof(*p->ext_failed));
-	p->ext_names[p->next_files] = xstrdup(path);
-	*name = p->ext_names[p->next_files];
-	i = p->next_files++;
-	p->ext_failed[i] = compose_file_load(p, *name, &loaded, err) < 0;
-	p->ext_files[i] = loaded;
-	if (p->ext_failed[i])
-		return -1;
-	*root = loaded;
-	return 0;
+	return compose_file_load_kept(p, path, NULL, root, name, err);
 }

@@ -34,15 +34,35 @@ struct compose_project {
 	struct ynode *config;	      /* what `config` prints */
 	struct cc_warnings *warnings; /* borrowed (opts), may be NULL */
 	struct strlist profiles;      /* active compose profiles ("*": all) */
+	struct strlist inactive;      /* services left out: no active profile */
 };
 
 /* --- compose-file.c --- */
 /* The top-level sections: { "services", "service" }, ... (name, singular). */
 #define COMPOSE_NSECTIONS 5
 extern const char *const compose_sections[COMPOSE_NSECTIONS][2];
-/* Parse, type, check and interpolate one file; *out (even on error, when
+/* How deep include: may nest. */
+#define COMPOSE_INCLUDE_DEPTH 32
+/* What a file is read in: the working directory its include: paths
+ * resolve from, the environment it is interpolated with (both borrowed),
+ * and the files that included it, outermost first (names owned by p). */
+struct compose_scope {
+	const char *dir;
+	const struct envfile *env;
+	const char *trail[COMPOSE_INCLUDE_DEPTH];
+	size_t depth;
+};
+/* Parse, type, check and interpolate one file in the project's scope (its
+ * include: is left to compose_include_apply); *out (even on error, when
  * parsed) is owned by the caller. */
 int compose_file_load(struct compose_project *p, const char *file, struct ynode **out, struct cc_error **err);
+/* The same in another scope (an included project's). */
+int compose_file_load_in(struct compose_project *p, const char *file, const struct compose_scope *scope,
+			 struct ynode **out, struct cc_error **err);
+/* Load the file at absolute path in scope and keep it in p (tree and name
+ * owned by p, borrowed through root and name). */
+int compose_file_load_kept(struct compose_project *p, const char *path, const struct compose_scope *scope,
+			   const struct ynode **root, const char **name, struct cc_error **err);
 /* The loaded file at absolute path (one of the -f files, or another loaded
  * now and kept): its tree and the name its positions use, both owned by p.
  * A file that cannot be read is an error at `at`. */
@@ -55,6 +75,20 @@ const char *compose_env_get(const struct compose_project *p, const char *name);
 /* Replace *svc (the merged service `name`, owned) by the service it
  * extends merged with it; nothing to do without extends:. */
 int compose_resolve_extends(struct compose_project *p, const char *name, struct ynode **svc, struct cc_error **err);
+/* The same for a service of `file` (borrowed, owned by p) whose relative
+ * paths resolve from dir (an included project's). */
+int compose_resolve_extends_in(struct compose_project *p, const char *file, const char *dir, const char *name,
+			       struct ynode **svc, struct cc_error **err);
+
+/* --- compose-include.c --- */
+/* Apply root's top-level include: (root read in scope): each included
+ * project loaded, merged and normalised in its own directory, and its
+ * services, volumes, networks, secrets and configs added to root; a name
+ * root or an earlier include already defines otherwise is an error. */
+int compose_include_apply(struct compose_project *p, struct ynode *root, const struct compose_scope *scope,
+			  struct cc_error **err);
+/* 1 when two typed trees hold the same data (map order aside). */
+int compose_tree_equal(const struct ynode *a, const struct ynode *b);
 
 /* --- compose-scalar.c --- */
 /* Type of a node as PyYAML would load it. */
@@ -108,6 +142,13 @@ struct ynode *compose_to_list(const struct ynode *n);
 char *compose_volume_target(const struct ynode *v);
 /* A build: value as a map (a string is {context: it}); caller owns. */
 struct ynode *compose_build_dict(const struct ynode *build);
+/* compose_merge_service with compose v2's tags on the override's keys:
+ * !reset drops the key (the base's too), !override replaces the base's
+ * value whole; both borrowed, result owned. */
+struct ynode *compose_merge_tagged(const struct ynode *base, const struct ynode *override, struct cc_error **err);
+/* The services of files[0..n) merged in order (!reset, !override
+ * honoured); caller owns, NULL with err on a merge error. */
+struct ynode *compose_merge_files(struct ynode *const *files, size_t nfiles, struct cc_error **err);
 
 /* --- compose-types.c --- */
 /* One published port, as compose's ServicePort (strings owned). */
@@ -158,9 +199,28 @@ int compose_check_file(const struct ynode *root, struct cc_error **err);
 /* Checks of the merged services (image or build, depends_on targets). */
 int compose_check_services(const struct ynode *services, struct cc_error **err);
 
+/* --- compose-deps.c --- */
+/* compose v2's "dependency cycle detected: a -> b -> a" over the finalised
+ * services' depends_on and the dependencies links, volumes_from and
+ * network_mode/ipc/pid: service: imply. */
+int compose_check_cycles(const struct ynode *services, struct cc_error **err);
+
 /* --- compose-v2.c --- */
 /* The config tree in the form Docker Compose v2 prints (caller frees). */
 struct ynode *compose_config_v2(const struct compose_project *p);
+
+/* --- compose-yamlv3.c --- */
+/* Sort a map's keys as yaml.v3 writes a Go map (recursively when deep). */
+void compose_v3_sort(struct ynode *m, int deep);
+/* m with the keys of order (NULL-terminated) first, in that order, then
+ * the rest sorted (a struct's fields, then its inline map); m consumed. */
+struct ynode *compose_v3_reorder(struct ynode *m, const char *const *order);
+/* omitempty on bools: false removed from m (and its maps when deep),
+ * but the *bool field enable_ipv6. */
+void compose_v3_drop_false(struct ynode *m, int deep);
+/* omitempty on a service (deeper) or a struct: empty maps, lists,
+ * strings and false removed (see the keep list in the file). */
+void compose_v3_drop_empty(struct ynode *m, int deeper);
 
 /* --- compose-emit.c --- */
 /* Write a tree as compose v2's `config` does (yaml.v3 style). */

@@ -704,3 +704,66 @@ struct ynode *compose_merge_service(const struct ynode *b, const struct ynode *o
 	}
 	return out;
 }
+
+static const struct ynode *services_of(const struct ynode *root)
+{
+	const struct ynode *sec = ynode_map_get(root, "services");
+
+	return sec && sec->kind == YNODE_MAP ? sec : NULL;
+}
+
+/* compose v2's override tags on a service's keys: `!reset` drops the
+ * key (the base's value too), `!override` replaces the base's value
+ * instead of merging with it. */
+struct ynode *compose_merge_tagged(const struct ynode *b, const struct ynode *o, struct cc_error **err)
+{
+	struct ynode *b2 = ynode_clone(b), *o2 = ynode_clone(o), *m;
+
+	for (size_t i = 0; o2->kind == YNODE_MAP && i < o2->len; i++) {
+		const char *tag = o2->vals[i]->tag, *key = o2->keys[i]->str;
+
+		if (!tag || (strcmp(tag, "!reset") && strcmp(tag, "!override")))
+			continue;
+		ynode_map_remove(b2, key);
+		if (!strcmp(tag, "!reset"))
+			ynode_map_remove(o2, o2->keys[i--]->str);
+	}
+	m = compose_merge_service(b2, o2, err);
+	ynode_free(b2);
+	ynode_free(o2);
+	return m;
+}
+
+/* load_services' reduce(merge_services): one file is taken as it is; with
+ * overrides every service goes through merge_service_dicts_from_files. */
+struct ynode *compose_merge_files(struct ynode *const *files, size_t nfiles, struct cc_error **err)
+{
+	struct ynode *acc =
+		ynode_clone(services_of(files[0]) ? services_of(files[0]) : &(struct ynode){ .kind = YNODE_MAP });
+	const struct ynode *over, *empty = &(struct ynode){ .kind = YNODE_MAP };
+	size_t f, i;
+
+	for (f = 1; f < nfiles; f++) {
+		struct ynode *next = ynode_new_map(NULL);
+
+		over = services_of(files[f]) ? services_of(files[f]) : empty;
+		for (i = 0; i < acc->len + over->len; i++) {
+			const struct ynode *key = i < acc->len ? acc->keys[i] : over->keys[i - acc->len];
+			const struct ynode *b = ynode_map_get(acc, key->str), *o = ynode_map_get(over, key->str);
+			struct ynode *m;
+
+			if (i >= acc->len && b)
+				continue;
+			if (!(m = compose_merge_tagged(b ? b : empty, o ? o : empty, err))) {
+				ynode_free(next);
+				ynode_free(acc);
+				return NULL;
+			}
+			m->pos = (o ? o : b)->pos;
+			ynode_map_set(next, key->str, m);
+		}
+		ynode_free(acc);
+		acc = next;
+	}
+	return acc;
+}

@@ -27,6 +27,10 @@ enum ctype ctype_of(const struct ynode *n)
 		return CT_NULL;
 	if (ynode_is_bool(n, NULL))
 		return CT_BOOL;
+	/* YAML 1.1's base 60 ("12:30" is 750) is not in compose v2's YAML
+	 * (yaml.v3): there it is a string, as a port mapping "22:22" is. */
+	if (strchr(n->str, ':'))
+		return CT_STR;
 	if (yaml_plain_is_int(n->str))
 		return CT_INT;
 	if (yaml_plain_is_float(n->str))

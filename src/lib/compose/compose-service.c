@@ -50,13 +50,28 @@ static void set_str_node(struct ynode *n, char *s)
 	n->quoted = 1;
 }
 
+/* The context made absolute (compose v2: "." when there is none); ssh
+ * keys' paths ("ID=PATH") too. */
 static void process_build(const char *dir, struct ynode *svc)
 {
-	struct ynode *b = ynode_map_get(svc, "build"), *ctx;
+	struct ynode *b = ynode_map_get(svc, "build"), *ctx, *ssh;
 
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
+	if (b && b->kind == YNODE_MAP && !ctx)
+		ynode_map_set(b, "context", ctx = cnode_str(".", &b->pos));
 	if (ctx && cnode_is_str(ctx) && !compose_is_url(ctx->str))
 		set_str_node(ctx, compose_expand_path(dir, ctx->str));
+	ssh = b && b->kind == YNODE_MAP ? ynode_map_get(b, "ssh") : NULL;
+	for (size_t i = 0; ssh && ssh->kind == YNODE_SEQ && i < ssh->len; i++) {
+		struct ynode *it = ssh->items[i];
+		const char *eq = cnode_is_str(it) ? strchr(it->str, '=') : NULL;
+
+		if (eq && eq[1]) {
+			cleanup_free char *abs = compose_expand_path(dir, eq + 1);
+
+			set_str_node(it, xasprintf("%.*s=%s", (int)(eq - it->str), it->str, abs));
+		}
+	}
 }
 
 /* resolve_volume_path: relative and ~ host paths made absolute. */
@@ -252,14 +267,19 @@ int compose_process_service(const char *dir, struct ynode *svc, struct cc_error 
 }
 
 /* validate_service: the checks that need the merged service. */
-static int validate_service(const char *name, const struct ynode *svc, const struct ynode *names, struct cc_error **err)
+static int validate_service(const struct compose_project *p, const char *name, const struct ynode *svc,
+			    const struct ynode *names, struct cc_error **err)
 {
 	const struct ynode *dep = ynode_map_get(svc, "depends_on"), *b = ynode_map_get(svc, "build"), *ctx;
 	size_t i;
 	int rc = 0;
 
+	/* compose v2: a dependency with required: false may be left out by
+	 * its profiles */
 	for (i = 0; dep && dep->kind == YNODE_MAP && i < dep->len; i++)
-		if (ynode_map_index(names, dep->keys[i]->str) < 0)
+		if (ynode_map_index(names, dep->keys[i]->str) < 0 &&
+		    (!strlist_has(&p->inactive, dep->keys[i]->str) || !ynode_map_get(dep->vals[i], "required") ||
+		     cnode_truthy(ynode_map_get(dep->vals[i], "required"))))
 			rc = ynode_error(err, dep->keys[i], "Service '%s' depends on service '%s' which is undefined.",
 					 name, dep->keys[i]->str);
 	ctx = b && b->kind == YNODE_MAP ? ynode_map_get(b, "context") : b;
@@ -370,7 +390,8 @@ static int volume_spec(struct ynode *v, char **internal, struct cc_error **err)
 			return 0;
 		}
 		second = xstrndup(parts[1], lens[1]);
-		ext = path_clean(first);
+		/* an absolute source stays as written, as compose v2 keeps it */
+		ext = first[0] == '/' ? xstrdup(first) : path_clean(first);
 		*internal = path_clean(second);
 		set_str_node(v, xasprintf("%s:%s:%.*s", ext, *internal, n == 3 ? (int)lens[2] : 2,
 					  n == 3 ? parts[2] : "rw"));
@@ -394,7 +415,7 @@ static struct ynode *mount_spec(const struct ynode *v, char **internal, struct c
 		if ((t = ynode_map_get(v, fields[i])) && cnode_truthy(t))
 			ynode_map_set(m, fields[i], ynode_clone(t));
 	src = ynode_map_get(m, "source");
-	if (src && cnode_is_str(src))
+	if (src && cnode_is_str(src) && src->str[0] != '/')
 		set_str_node((struct ynode *)src, path_clean(src->str));
 	if (type && type->kind == YNODE_SCALAR && (t = ynode_map_get(v, type->str)) && cnode_truthy(t))
 		ynode_map_set(m, type->str, ynode_clone(t));
@@ -572,7 +593,7 @@ static int finalize(struct compose_project *p, struct ynode *svc, struct cc_erro
 int compose_finalize_service(struct compose_project *p, const char *name, const struct ynode *names, struct ynode **svc,
 			     struct cc_error **err)
 {
-	if (compose_process_service(p->project_dir, *svc, err) < 0 || validate_service(name, *svc, names, err) < 0)
+	if (compose_process_service(p->project_dir, *svc, err) < 0 || validate_service(p, name, *svc, names, err) < 0)
 		return -1;
 	return finalize(p, *svc, err);
 }
@@ -598,21 +619,23 @@ static int external_check(const char *kind, const char *name, const struct ynode
 	return rc;
 }
 
-static void driver_opts_normalise(const char *kind, struct ynode *conf)
+/* compose v2: the device of a volume of driver: local with o: bind is a
+ * path relative to the project (an empty one from an unset variable is
+ * the project directory); without driver: it is left as written. */
+static void driver_opts_normalise(const char *dir, const char *kind, struct ynode *conf)
 {
 	struct ynode *opts = ynode_map_get(conf, "driver_opts");
 	const struct ynode *driver = ynode_map_get(conf, "driver"), *o, *dev;
-	char cwd[4096];
 
 	if (!opts || opts->kind != YNODE_MAP)
 		return;
 	map_to_strings(opts);
-	if (strcmp(kind, "volume") || (driver && strcmp(driver->str, "local")))
+	if (strcmp(kind, "volume") || !driver || driver->kind != YNODE_SCALAR || strcmp(driver->str, "local"))
 		return;
 	o = ynode_map_get(opts, "o");
 	dev = ynode_map_get(opts, "device");
-	if (o && !strcmp(o->str, "bind") && dev && dev->str[0])
-		set_str_node((struct ynode *)dev, compose_expand_path(getcwd(cwd, sizeof(cwd)) ? cwd : ".", dev->str));
+	if (o && !strcmp(o->str, "bind") && dev)
+		set_str_node((struct ynode *)dev, compose_expand_path(dir, dev->str));
 }
 
 int compose_finalize_entity(struct compose_project *p, const char *kind, const char *name, struct ynode *conf,
@@ -636,7 +659,7 @@ int compose_finalize_entity(struct compose_project *p, const char *kind, const c
 		return -1;
 	if ((f = ynode_map_get(conf, "file")) && cnode_is_str(f))
 		set_str_node(f, compose_expand_path(p->project_dir, f->str));
-	driver_opts_normalise(kind, conf);
+	driver_opts_normalise(p->project_dir, kind, conf);
 	ynode_map_remove(conf, "external_name");
 	if (ynode_map_get(conf, "name") && (ext = ynode_map_get(conf, "external")))
 		ynode_map_set(conf, "external", cnode_plain(cnode_truthy(ext) ? "true" : "false", &ext->pos));

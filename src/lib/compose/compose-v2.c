@@ -112,26 +112,6 @@ static void bytes_field(struct ynode *m, const char *key)
 		set_steal(m, key, xasprintf("%lld", b));
 }
 
-/* A map with the keys of `order` first, in that order, then the rest
- * sorted (compose-go's struct order); m is consumed. */
-static struct ynode *reorder(struct ynode *m, const char *const *order)
-{
-	struct ynode *out = ynode_new_map(&m->pos);
-
-	for (; *order; order++) {
-		long i = ynode_map_index(m, *order);
-
-		if (i >= 0)
-			ynode_map_set(out, *order, ynode_clone(m->vals[i]));
-	}
-	ynode_map_sort(m, 0);
-	for (size_t i = 0; i < m->len; i++)
-		if (!ynode_map_get(out, m->keys[i]->str))
-			ynode_map_set(out, m->keys[i]->str, ynode_clone(m->vals[i]));
-	ynode_free(m);
-	return out;
-}
-
 /* A shell-words split of a command string (quotes and backslashes). */
 static struct ynode *shell_split(const char *s)
 {
@@ -238,7 +218,7 @@ static struct ynode *volume_long(const char *s)
 	if (bind)
 		ynode_map_set(sub, "create_host_path", plain_node("true"));
 	ynode_map_set(m, bind ? "bind" : "volume", sub);
-	return reorder(m, order);
+	return compose_v3_reorder(m, order);
 }
 
 static void volumes_field(struct ynode *svc)
@@ -254,7 +234,16 @@ static void volumes_field(struct ynode *svc)
 			v->items[i] = volume_long(it->str);
 			ynode_free(it);
 		} else if (it->kind == YNODE_MAP) {
-			v->items[i] = reorder(it, order);
+			struct ynode *target = ynode_map_get(it, "target");
+
+			if (target && cnode_is_str(target) && target->str[0]) {
+				char *clean = path_clean(target->str);
+
+				free(target->str);
+				target->str = clean;
+			}
+			compose_v3_drop_false(it, 1);
+			v->items[i] = compose_v3_reorder(it, order);
 		}
 	}
 }
@@ -268,16 +257,19 @@ static void volumes_from_field(struct ynode *svc)
 		struct ynode *it = v->items[i];
 		size_t n;
 
-		if (it->kind != YNODE_SCALAR || strncmp(it->str, "service:", 8))
+		if (it->kind != YNODE_SCALAR || (strncmp(it->str, "service:", 8) && strncmp(it->str, "container:", 10)))
 			continue;
-		memmove(it->str, it->str + 8, strlen(it->str + 8) + 1);
+		if (!strncmp(it->str, "service:", 8))
+			memmove(it->str, it->str + 8, strlen(it->str + 8) + 1);
 		n = strlen(it->str);
 		if (n > 3 && !strcmp(it->str + n - 3, ":rw"))
 			it->str[n - 3] = '\0';
 	}
 }
 
-static void depend(struct ynode *deps, const char *name, size_t len)
+/* An implied dependency; restart: true for links and network_mode (the
+ * dependant must restart with it), as compose v2 sets it. */
+static void depend(struct ynode *deps, const char *name, size_t len, int restart)
 {
 	cleanup_free char *key = xstrndup(name, len);
 	struct ynode *d;
@@ -286,6 +278,8 @@ static void depend(struct ynode *deps, const char *name, size_t len)
 		return;
 	d = ynode_new_map(NULL);
 	ynode_map_set(d, "condition", str_node("service_started"));
+	if (restart)
+		ynode_map_set(d, "restart", plain_node("true"));
 	ynode_map_set(d, "required", plain_node("true"));
 	ynode_map_set(deps, key, d);
 }
@@ -307,18 +301,20 @@ static void depends_field(struct ynode *svc)
 	v = ynode_map_get(svc, "links");
 	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++)
 		if ((s = v->items[i]->str))
-			depend(deps, s, strcspn(s, ":"));
+			depend(deps, s, strcspn(s, ":"), 1);
 	v = ynode_map_get(svc, "volumes_from");
 	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++)
 		if ((s = v->items[i]->str) && strncmp(s, "container:", 10))
-			depend(deps, s, strcspn(s, ":"));
-	v = ynode_map_get(svc, "network_mode");
-	if (v && v->kind == YNODE_SCALAR && !strncmp(v->str, "service:", 8))
-		depend(deps, v->str + 8, strlen(v->str + 8));
+			depend(deps, s, strcspn(s, ":"), 0);
+	for (size_t k = 0; k < 3; k++) {
+		v = ynode_map_get(svc, (const char *const[]){ "network_mode", "ipc", "pid" }[k]);
+		if (v && v->kind == YNODE_SCALAR && !strncmp(v->str, "service:", 8))
+			depend(deps, v->str + 8, strlen(v->str + 8), 1);
+	}
 	if (!deps->len)
 		ynode_map_remove(svc, "depends_on");
 	else
-		ynode_map_sort(deps, 0);
+		compose_v3_sort(deps, 0);
 }
 
 /* secrets:/configs: items as {source, target}. */
@@ -339,7 +335,7 @@ static void grants_field(struct ynode *svc, const char *key, const char *dir)
 		src = ynode_map_get(m, "source");
 		if (dir && src && src->kind == YNODE_SCALAR && !ynode_map_get(m, "target"))
 			set_steal(m, "target", xasprintf("%s%s", dir, src->str));
-		v->items[i] = reorder(m, order);
+		v->items[i] = compose_v3_reorder(m, order);
 	}
 }
 
@@ -357,6 +353,23 @@ static void items_to_strings(struct ynode *seq)
 	for (size_t i = 0; seq && seq->kind == YNODE_SEQ && i < seq->len; i++)
 		if (seq->items[i]->kind == YNODE_SCALAR && ctype_of(seq->items[i]) != CT_NULL)
 			seq->items[i]->quoted = 1;
+}
+
+/* build.ssh items "ID=PATH" as v2 prints its SSHKey: "ID: PATH". */
+static void ssh_field(struct ynode *ssh)
+{
+	for (size_t i = 0; ssh && ssh->kind == YNODE_SEQ && i < ssh->len; i++) {
+		struct ynode *it = ssh->items[i];
+		char *eq = it->kind == YNODE_SCALAR ? strchr(it->str, '=') : NULL;
+
+		if (eq) {
+			char *s = xasprintf("%.*s: %s", (int)(eq - it->str), it->str, eq + 1);
+
+			free(it->str);
+			it->str = s;
+			it->quoted = 1;
+		}
+	}
 }
 
 static void build_field(struct ynode *svc)
@@ -396,7 +409,8 @@ static void build_field(struct ynode *svc)
 	values_to_strings(ynode_map_get(b, "args"));
 	values_to_strings(ynode_map_get(b, "labels"));
 	bytes_field(b, "shm_size");
-	ynode_map_set(svc, "build", reorder(b, order));
+	ssh_field(ynode_map_get(b, "ssh"));
+	ynode_map_set(svc, "build", compose_v3_reorder(b, order));
 }
 
 static void healthcheck_field(struct ynode *svc)
@@ -419,7 +433,7 @@ static void healthcheck_field(struct ynode *svc)
 	}
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++)
 		duration_field(h, durations[i]);
-	ynode_map_set(svc, "healthcheck", reorder(h, order));
+	ynode_map_set(svc, "healthcheck", compose_v3_reorder(h, order));
 }
 
 static void deploy_field(struct ynode *svc)
@@ -440,7 +454,7 @@ static void deploy_field(struct ynode *svc)
 		bytes_field(ynode_map_get(res, tiers[i]), "memory");
 		cpus_field(ynode_map_get(res, tiers[i]), "cpus");
 	}
-	ynode_map_set(svc, "deploy", reorder(d, order));
+	ynode_map_set(svc, "deploy", compose_v3_reorder(d, order));
 }
 
 /* extra_hosts as v2 prints them: a list of "HOST=IP", sorted. */
@@ -451,7 +465,7 @@ static void hosts_field(struct ynode *svc)
 	if (!h || h->kind != YNODE_MAP)
 		return;
 	seq = ynode_new_seq(NULL);
-	ynode_map_sort(h, 0);
+	compose_v3_sort(h, 0);
 	for (size_t i = 0; i < h->len; i++) {
 		cleanup_free char *v = cnode_pystr(h->vals[i]);
 
@@ -473,12 +487,12 @@ static void networks_ulimits_field(struct ynode *svc)
 			ynode_free(v->vals[i]);
 			v->vals[i] = plain_node("null");
 		} else if (v->vals[i]->kind == YNODE_MAP) {
-			v->vals[i] = reorder(v->vals[i], net_order);
+			v->vals[i] = compose_v3_reorder(v->vals[i], net_order);
 		}
 	v = ynode_map_get(svc, "ulimits");
 	for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
 		if (v->vals[i]->kind == YNODE_MAP)
-			v->vals[i] = reorder(v->vals[i], order);
+			v->vals[i] = compose_v3_reorder(v->vals[i], order);
 }
 
 /* compose-go's ServiceConfig field order, as v2 prints a service. */
@@ -578,7 +592,7 @@ static void develop_field(struct ynode *svc)
 
 	for (size_t i = 0; w && w->kind == YNODE_SEQ && i < w->len; i++)
 		if (w->items[i]->kind == YNODE_MAP)
-			w->items[i] = reorder(w->items[i], order);
+			w->items[i] = compose_v3_reorder(w->items[i], order);
 }
 
 /* Lifecycle hooks: a command string split as a shell does. */
@@ -592,13 +606,14 @@ static void hooks_field(struct ynode *svc, const char *key)
 			continue;
 		command_field(h->items[i], "command");
 		values_to_strings(ynode_map_get(h->items[i], "environment"));
-		h->items[i] = reorder(h->items[i], order);
+		h->items[i] = compose_v3_reorder(h->items[i], order);
 	}
 }
 
 /* One service of the 1.29 tree in v2's form (consumed; result owned). */
 static struct ynode *service_v2(struct ynode *svc)
 {
+	compose_v3_drop_empty(svc, 1);
 	if (!ynode_map_get(svc, "networks") && !ynode_map_get(svc, "network_mode")) {
 		struct ynode *nets = ynode_new_map(NULL);
 
@@ -617,11 +632,12 @@ static struct ynode *service_v2(struct ynode *svc)
 	command_field(svc, "command");
 	command_field(svc, "entrypoint");
 	ports_field(svc);
+	items_to_strings(ynode_map_get(svc, "expose"));
 	volumes_field(svc);
 	volumes_from_field(svc);
 	depends_field(svc);
 	grants_field(svc, "secrets", "/run/secrets/");
-	grants_field(svc, "configs", "/");
+	grants_field(svc, "configs", NULL);
 	build_field(svc);
 	healthcheck_field(svc);
 	deploy_field(svc);
@@ -632,7 +648,7 @@ static struct ynode *service_v2(struct ynode *svc)
 	hooks_field(svc, "post_start");
 	hooks_field(svc, "pre_stop");
 	grants_field(ynode_map_get(svc, "build"), "secrets", NULL);
-	return reorder(svc, service_order);
+	return compose_v3_reorder(svc, service_order);
 }
 
 /* 1 when a service is on the default network. */
@@ -652,6 +668,7 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 {
 	struct ynode *out = ynode_clone(sec);
 
+	compose_v3_sort(out, 1);
 	for (size_t i = 0; i < out->len; i++) {
 		struct ynode *e = out->vals[i], *ext;
 		cleanup_free char *name = NULL;
@@ -660,39 +677,60 @@ static struct ynode *entities_v2(const struct compose_project *p, const struct y
 			ynode_free(e);
 			out->vals[i] = e = ynode_new_map(NULL);
 		}
+		compose_v3_drop_false(e, 0);
 		ext = ynode_map_get(e, "external");
-		if (ynode_map_get(e, "name"))
-			continue;
-		name = ext && ctype_of(ext) == CT_BOOL && !strcmp(ext->str, "true")
-			       ? xstrdup(out->keys[i]->str)
-			       : xasprintf("%s_%s", p->project_name, out->keys[i]->str);
-		ynode_map_set(e, "name", str_node(name));
+		if (!ynode_map_get(e, "name")) {
+			name = ext && ctype_of(ext) == CT_BOOL && !strcmp(ext->str, "true")
+				       ? xstrdup(out->keys[i]->str)
+				       : xasprintf("%s_%s", p->project_name, out->keys[i]->str);
+			ynode_map_set(e, "name", str_node(name));
+		}
 		{
 			static const char *const order[] = { "name", NULL };
 
-			out->vals[i] = reorder(e, order);
+			out->vals[i] = compose_v3_reorder(e, order);
 		}
 	}
 	return out;
 }
 
-/* compose v2 prints only the top-level volumes a service mounts. */
-static struct ynode *volumes_used(const struct ynode *vols, const struct ynode *svcs)
+/* The names of a section's entries that svc uses: its networks (a map),
+ * volume mounts' sources, secrets (its build's too), configs. */
+static void used_by(const struct ynode *svc, const char *section, struct strlist *names)
+{
+	const struct ynode *v = ynode_map_get(svc, section), *src;
+
+	if (!strcmp(section, "networks")) {
+		for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
+			strlist_push(names, v->keys[i]->str);
+		return;
+	}
+	for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
+		const struct ynode *type = ynode_map_get(v->items[i], "type");
+
+		if (!strcmp(section, "volumes") && (!type || strcmp(type->str, "volume")))
+			continue;
+		if ((src = ynode_map_get(v->items[i], "source")) && src->kind == YNODE_SCALAR)
+			strlist_push(names, src->str);
+	}
+	if (!strcmp(section, "secrets") && ynode_map_get(svc, "build"))
+		used_by(ynode_map_get(svc, "build"), section, names);
+}
+
+/* compose v2 prints only the top-level entries a service uses
+ * (WithoutUnnecessaryResources). */
+static struct ynode *entities_used(const struct ynode *sec, const char *section, const struct ynode *svcs)
 {
 	struct ynode *out = ynode_new_map(NULL);
+	struct strlist names = { 0 };
 
-	for (size_t s = 0; s < svcs->len; s++) {
-		const struct ynode *v = ynode_map_get(svcs->vals[s], "volumes");
-
-		for (size_t i = 0; v && v->kind == YNODE_SEQ && i < v->len; i++) {
-			const struct ynode *src = ynode_map_get(v->items[i], "source");
-			long k = src && src->kind == YNODE_SCALAR ? ynode_map_index(vols, src->str) : -1;
-
-			if (k >= 0 && !ynode_map_get(out, src->str))
-				ynode_map_set(out, src->str, ynode_clone(vols->vals[k]));
-		}
-	}
-	ynode_map_sort(out, 0);
+	for (size_t s = 0; s < svcs->len; s++)
+		used_by(svcs->vals[s], section, &names);
+	for (size_t i = 0; i < sec->len; i++)
+		if (strlist_has(&names, sec->keys[i]->str))
+			ynode_map_set(out, sec->keys[i]->str, ynode_clone(sec->vals[i]));
+	strlist_release(&names);
+	compose_v3_sort(out, 0);
 	return out;
 }
 
@@ -706,7 +744,7 @@ static void extensions_v2(const struct compose_project *p, struct ynode *out)
 		for (size_t i = 0; p->files[f] && p->files[f]->kind == YNODE_MAP && i < p->files[f]->len; i++)
 			if (!strncmp(p->files[f]->keys[i]->str, "x-", 2))
 				ynode_map_set(ext, p->files[f]->keys[i]->str, ynode_clone(p->files[f]->vals[i]));
-	ynode_map_sort(ext, 1);
+	compose_v3_sort(ext, 1);
 	for (size_t i = 0; i < ext->len; i++)
 		ynode_map_set(out, ext->keys[i]->str, ynode_clone(ext->vals[i]));
 	ynode_free(ext);
@@ -719,21 +757,26 @@ struct ynode *compose_config_v2(const struct compose_project *p)
 	struct ynode *out = ynode_new_map(NULL), *svcs = ynode_new_map(NULL), *nets;
 
 	ynode_map_set(out, "name", str_node(p->project_name));
-	for (size_t i = 0; services && i < services->len; i++)
-		ynode_map_set(svcs, services->keys[i]->str, service_v2(ynode_clone(services->vals[i])));
+	for (size_t i = 0; services && i < services->len; i++) {
+		struct ynode *svc = ynode_clone(services->vals[i]);
+
+		compose_v3_sort(svc, 1);
+		ynode_map_set(svcs, services->keys[i]->str, service_v2(svc));
+	}
+	compose_v3_sort(svcs, 0);
 	ynode_map_set(out, "services", svcs);
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
 		const struct ynode *sec = ynode_map_get(p->config, sections[i]);
 
 		if (i == 0 && uses_default(svcs)) {
-			nets = sec ? ynode_clone(sec) : ynode_new_map(NULL);
+			nets = sec ? entities_used(sec, sections[i], svcs) : ynode_new_map(NULL);
 			if (!ynode_map_get(nets, "default"))
 				ynode_map_set(nets, "default", ynode_new_map(NULL));
-			ynode_map_sort(nets, 0);
+			compose_v3_sort(nets, 0);
 			ynode_map_set(out, "networks", entities_v2(p, nets));
 			ynode_free(nets);
 		} else if (sec && sec->kind == YNODE_MAP && sec->len) {
-			struct ynode *used = i == 1 ? volumes_used(sec, svcs) : ynode_clone(sec);
+			struct ynode *used = entities_used(sec, sections[i], svcs);
 
 			if (used->len)
 				ynode_map_set(out, sections[i], entities_v2(p, used));

@@ -43,24 +43,62 @@ const char *compose_getenv(const struct compose_project *p, const char *name)
 	return compose_env_get(p, name);
 }
 
-/* Layers, lowest first: PROJECT/.env, extra env files, the profile's env
- * map, the process environment (compose: os.environ wins over .env). */
+/* A list of paths from a variable, split on sep, each relative to dir. */
+static void paths_split(const char *value, const char *sep, const char *dir, struct strlist *out)
+{
+	cleanup_free char *copy = xstrdup(value);
+	char *save = NULL;
+
+	for (char *tok = strtok_r(copy, sep, &save); tok; tok = strtok_r(NULL, sep, &save)) {
+		cleanup_free char *joined = path_join(dir, compose_strip(tok));
+
+		if (*compose_strip(tok))
+			strlist_push(out, joined);
+	}
+}
+
+/* The env files read as .env is: COMPOSE_ENV_FILES (compose v2.24),
+ * comma-separated, when the options name none, else the options'. */
+static void env_files_of(const struct compose_project *p, const struct compose_load_opts *o, struct strlist *out,
+			 int *dot_env)
+{
+	const char *var = o->use_process_env && o->compose_env_vars ? getenv("COMPOSE_ENV_FILES") : NULL;
+
+	*dot_env = !o->no_dot_env;
+	for (size_t i = 0; i < o->nenv_files; i++) {
+		char *path = path_join(p->project_dir, o->env_files[i]);
+
+		strlist_push(out, path);
+		free(path);
+	}
+	if (var && *var && o->nenv_files)
+		cc_warn(p->warnings, "COMPOSE_ENV_FILES is not used: the manifest's env_file: names the env files");
+	else if (var && *var) {
+		paths_split(var, ",", p->project_dir, out);
+		*dot_env = 0;
+	}
+}
+
+/* Layers, lowest first: PROJECT/.env (or COMPOSE_ENV_FILES), extra env
+ * files, the profile's env map, the process environment (compose:
+ * os.environ wins over .env). */
 static int env_build(struct compose_project *p, const struct compose_load_opts *o, struct cc_error **err)
 {
 	cleanup_free char *dotenv = path_join(p->project_dir, ".env");
-	size_t i;
+	struct strlist files = { 0 };
+	int dot_env, rc = 0;
 	char **e;
 
-	if (!o->no_dot_env && access(dotenv, F_OK) == 0 &&
-	    envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings, err) < 0)
+	env_files_of(p, o, &files, &dot_env);
+	if (dot_env && access(dotenv, F_OK) == 0)
+		rc = envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings, err);
+	for (size_t i = 0; rc >= 0 && i < files.n; i++)
+		rc = envfile_load(files.v[i], o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings,
+				  err);
+	strlist_release(&files);
+	if (rc < 0)
 		return -1;
-	for (i = 0; i < o->nenv_files; i++) {
-		cleanup_free char *path = path_join(p->project_dir, o->env_files[i]);
-
-		if (envfile_load(path, o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings, err) < 0)
-			return -1;
-	}
-	for (i = 0; o->env && i < o->env->n; i++)
+	for (size_t i = 0; o->env && i < o->env->n; i++)
 		envfile_set(&p->env, o->env->keys[i], o->env->vals[i]);
 	for (e = environ; o->use_process_env && e && *e; e++) {
 		const char *eq = strchr(*e, '=');
@@ -77,62 +115,6 @@ static struct ynode *section_of(const struct ynode *root, const char *name)
 	struct ynode *sec = ynode_map_get(root, name);
 
 	return sec && sec->kind == YNODE_MAP ? sec : NULL;
-}
-
-/* compose v2's override tags on a service's keys: `!reset` drops the
- * key (the base's value too), `!override` replaces the base's value
- * instead of merging with it. */
-static struct ynode *merge_tagged(const struct ynode *b, const struct ynode *o, struct cc_error **err)
-{
-	struct ynode *b2 = ynode_clone(b), *o2 = ynode_clone(o), *m;
-
-	for (size_t i = 0; o2->kind == YNODE_MAP && i < o2->len; i++) {
-		const char *tag = o2->vals[i]->tag, *key = o2->keys[i]->str;
-
-		if (!tag || (strcmp(tag, "!reset") && strcmp(tag, "!override")))
-			continue;
-		ynode_map_remove(b2, key);
-		if (!strcmp(tag, "!reset"))
-			ynode_map_remove(o2, o2->keys[i--]->str);
-	}
-	m = compose_merge_service(b2, o2, err);
-	ynode_free(b2);
-	ynode_free(o2);
-	return m;
-}
-
-/* load_services' reduce(merge_services): one file is taken as it is; with
- * overrides every service goes through merge_service_dicts_from_files. */
-static struct ynode *services_merge(struct compose_project *p, struct cc_error **err)
-{
-	struct ynode *acc = ynode_clone(section_of(p->files[0], "services") ? section_of(p->files[0], "services")
-									    : &(struct ynode){ .kind = YNODE_MAP });
-	const struct ynode *over, *empty = &(struct ynode){ .kind = YNODE_MAP };
-	size_t f, i;
-
-	for (f = 1; f < p->nfiles; f++) {
-		struct ynode *next = ynode_new_map(NULL);
-
-		over = section_of(p->files[f], "services") ? section_of(p->files[f], "services") : empty;
-		for (i = 0; i < acc->len + over->len; i++) {
-			const struct ynode *key = i < acc->len ? acc->keys[i] : over->keys[i - acc->len];
-			const struct ynode *b = ynode_map_get(acc, key->str), *o = ynode_map_get(over, key->str);
-			struct ynode *m;
-
-			if (i >= acc->len && b)
-				continue;
-			if (!(m = merge_tagged(b ? b : empty, o ? o : empty, err))) {
-				ynode_free(next);
-				ynode_free(acc);
-				return NULL;
-			}
-			m->pos = (o ? o : b)->pos;
-			ynode_map_set(next, key->str, m);
-		}
-		ynode_free(acc);
-		acc = next;
-	}
-	return acc;
 }
 
 /* load_mapping: a later file's entry replaces the earlier one whole. */
@@ -255,8 +237,10 @@ static int service_active(const struct compose_project *p, const struct ynode *s
 static void services_drop_inactive(struct compose_project *p, struct ynode *services)
 {
 	for (size_t i = 0; i < services->len; i++)
-		if (!service_active(p, services->vals[i]))
+		if (!service_active(p, services->vals[i])) {
+			strlist_push(&p->inactive, services->keys[i]->str);
 			ynode_map_remove(services, services->keys[i--]->str);
+		}
 }
 
 static int project_build(struct compose_project *p, struct cc_error **err)
@@ -265,7 +249,7 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 	int rc = 0;
 
 	ynode_map_set(config, "version", cnode_str(config_version(p), NULL));
-	if (!(services = services_merge(p, err))) {
+	if (!(services = compose_merge_files(p->files, p->nfiles, err))) {
 		ynode_free(config);
 		return -1;
 	}
@@ -276,6 +260,8 @@ static int project_build(struct compose_project *p, struct cc_error **err)
 		rc |= compose_check_services(services, err);
 	if (rc == 0)
 		rc |= services_finalize(p, services, err);
+	if (rc == 0)
+		rc |= compose_check_cycles(services, err);
 	ynode_map_sort(services, 1);
 	ynode_map_set(config, "services", ynode_clone(services));
 	rc |= entities_load(p, config, err);
@@ -300,36 +286,92 @@ static char *project_name(const char *s)
 	return strbuf_detach(&sb);
 }
 
+/* The files, absolute: the options' (relative to the project, as
+ * ccbuild.yaml writes them), else COMPOSE_FILE's (compose_env_vars). */
+static void files_of(struct compose_project *p, const struct compose_load_opts *o, struct strlist *out)
+{
+	const char *var = o->compose_env_vars ? compose_env_get(p, "COMPOSE_FILE") : NULL;
+	const char *sep = compose_env_get(p, "COMPOSE_PATH_SEPARATOR");
+	struct strlist named = { 0 };
+
+	for (size_t i = 0; i < o->nfiles; i++) {
+		cleanup_free char *joined = o->project_dir ? path_join(p->project_dir, o->files[i]) : NULL;
+		char *abs = abspath(joined ? joined : o->files[i]);
+
+		strlist_push(out, abs);
+		free(abs);
+	}
+	if (!var || !*var)
+		return;
+	paths_split(var, sep && *sep ? sep : ":", p->project_dir, &named);
+	for (size_t i = 0; i < named.n; i++) {
+		char *abs = abspath(named.v[i]);
+
+		free(named.v[i]);
+		named.v[i] = abs;
+	}
+	if (!o->nfiles) {
+		strlist_copy(out, &named);
+	} else {
+		cleanup_free char *a = strlist_join(out, ":"), *b = strlist_join(&named, ":");
+
+		if (strcmp(a, b))
+			cc_warn(p->warnings, "COMPOSE_FILE is not used: the manifest's compose: names the files "
+					     "(as docker compose -f does)");
+	}
+	strlist_release(&named);
+}
+
+/* The project name: the options' (a differing COMPOSE_PROJECT_NAME
+ * warned about), else COMPOSE_PROJECT_NAME (compose_env_vars), else the
+ * project directory's name; as compose normalises it. */
+static char *name_of(const struct compose_project *p, const struct compose_load_opts *o)
+{
+	const char *var = o->compose_env_vars ? compose_env_get(p, "COMPOSE_PROJECT_NAME") : NULL;
+
+	if (o->project_name && var && *var && strcmp(var, o->project_name))
+		cc_warn(p->warnings,
+			"COMPOSE_PROJECT_NAME=%s is not used: the manifest's project: %s names the compose project "
+			"(as docker compose -p does)",
+			var, o->project_name);
+	if (o->project_name)
+		return project_name(o->project_name);
+	return project_name(var && *var ? var : strrchr(p->project_dir, '/') + 1);
+}
+
 int compose_load(const struct compose_load_opts *o, struct compose_project **out, struct cc_error **err)
 {
-	struct compose_project *p = xcalloc(1, sizeof(*p));
+	struct compose_project *p;
+	struct strlist files = { 0 };
 	cleanup_free char *first_dir = NULL;
-	size_t i;
 	int rc = 0;
 
 	*out = NULL;
-	if (!o->nfiles)
-		return cc_error_set(err, "no compose file given"), free(p), -1;
-	p->file_names = xcalloc(o->nfiles, sizeof(*p->file_names));
-	p->files = xcalloc(o->nfiles, sizeof(*p->files));
-	p->nfiles = o->nfiles;
-	first_dir = path_dirname(o->files[0]);
+	if (!o->nfiles && !(o->compose_env_vars && o->project_dir))
+		return cc_error_set(err, "no compose file given"), -1;
+	p = xcalloc(1, sizeof(*p));
+	first_dir = o->nfiles ? path_dirname(o->files[0]) : NULL;
 	p->warnings = o->warnings;
 	p->project_dir = abspath(o->project_dir ? o->project_dir : first_dir);
-	/* Relative -f paths are relative to the project, as ccbuild.yaml writes them. */
-	for (i = 0; i < o->nfiles; i++) {
-		cleanup_free char *joined = o->project_dir ? path_join(p->project_dir, o->files[i]) : NULL;
-
-		p->file_names[i] = abspath(joined ? joined : o->files[i]);
-	}
-	p->project_name = project_name(o->project_name ? o->project_name : strrchr(p->project_dir, '/') + 1);
-	if (env_build(p, o, err) < 0) {
-		compose_free(p);
-		return -1;
-	}
+	if (env_build(p, o, err) < 0)
+		return compose_free(p), -1;
+	files_of(p, o, &files);
+	if (!files.n)
+		return compose_free(p), strlist_release(&files), 0;
+	p->nfiles = files.n;
+	p->file_names = files.v; /* stolen */
+	p->files = xcalloc(p->nfiles, sizeof(*p->files));
+	p->project_name = name_of(p, o);
 	profiles_collect(p, o);
-	for (i = 0; i < p->nfiles; i++)
-		rc |= compose_file_load(p, p->file_names[i], &p->files[i], err);
+	for (size_t i = 0; i < p->nfiles; i++) {
+		struct compose_scope scope = {
+			.dir = p->project_dir, .env = &p->env, .trail = { p->file_names[i] }, .depth = 1
+		};
+
+		if (compose_file_load(p, p->file_names[i], &p->files[i], err) < 0 ||
+		    compose_include_apply(p, p->files[i], &scope, err) < 0)
+			rc = -1;
+	}
 	if (rc || project_build(p, err) < 0) {
 		compose_free(p);
 		return -1;
@@ -436,9 +478,7 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
 	static const char *const session[] = { "secrets", "ssh", "entitlements", "privileged" };
-	static const char *const later[] = {
-		"dockerfile_inline", "additional_contexts", "cache_to", "no_cache", "pull", "ulimits"
-	};
+	static const char *const later[] = { "additional_contexts", "cache_to", "no_cache", "pull", "ulimits" };
 	const struct ynode *v;
 	int rc = 0;
 
@@ -522,5 +562,6 @@ void compose_free(struct compose_project *p)
 	free(p->project_name);
 	envfile_release(&p->env);
 	strlist_release(&p->profiles);
+	strlist_release(&p->inactive);
 	free(p);
 }

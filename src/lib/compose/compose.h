@@ -3,10 +3,10 @@
  * interpolation, the schema (every field's type) with FILE:LINE:COL errors,
  * override files merged onto the base (1.29's merge rules where v2 agrees,
  * v2's where not: !reset/!override, appended security_opt and hooks),
- * `extends:`, service profiles, and the model `docker compose config`
- * prints (compose_config_emit).  Not supported yet, each a positioned
- * error: include:; remote build contexts and the build fields a build
- * cannot honour (compose_service_build_check). */
+ * `extends:`, top-level `include:`, service profiles, and the model
+ * `docker compose config` prints (compose_config_emit).  Not supported
+ * yet, each a positioned error: remote build contexts and the build fields
+ * a build cannot honour (compose_service_build_check). */
 #ifndef CC_COMPOSE_H
 #define CC_COMPOSE_H
 
@@ -34,6 +34,15 @@ struct compose_load_opts {
 	size_t nprofiles;
 	struct cc_warnings *warnings; /* where warnings go (unset variables,
 				       * env file lines skipped); NULL: dropped */
+	int compose_env_vars;	      /* compose's own variables act as in compose
+				       * (with use_process_env): COMPOSE_ENV_FILES
+				       * names the env files read in place of .env
+				       * when nenv_files is 0; COMPOSE_FILE (split on
+				       * COMPOSE_PATH_SEPARATOR, default ':') the
+				       * files when nfiles is 0 (neither: no project,
+				       * *out NULL); COMPOSE_PROJECT_NAME the name when
+				       * project_name is NULL.  Given ones win, with a
+				       * warning when the variable says otherwise. */
 };
 
 /* Build a service's image from this (strings owned by the project; borrowed). */
@@ -47,7 +56,8 @@ struct compose_build {
 	struct strlist cache_from; /* owned by out */
 };
 
-/* Load and merge; *out is caller-owned (compose_free).  Errors may chain. */
+/* Load and merge; *out is caller-owned (compose_free); NULL only when no
+ * file is given or named (compose_env_vars).  Errors may chain. */
 int compose_load(const struct compose_load_opts *opts, struct compose_project **out, struct cc_error **err);
 /* Number of services (sorted by name). */
 size_t compose_service_count(const struct compose_project *p);

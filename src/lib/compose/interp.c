@@ -1,9 +1,9 @@
-/* interp: compose's ${VAR} interpolation (TemplateWithDefaults of
- * docker-compose 1.29, compose/config/interpolation.py, with compose v2's
- * one difference): "$$", a name, or a braced group "{NAME}" /
- * "{NAME<sep>text}" where text runs to the first '}' and sep is one of
- * ":-", "-", ":?", "?"; a '$' before anything else (a lone "$(") is kept
- * as it is, as compose v2 does. */
+/* interp: compose's ${VAR} interpolation as compose v2 (compose-go's
+ * template package) does it: "$$", a name, or a braced group "{NAME}" /
+ * "{NAME<sep>text}" where sep is one of ":-", "-", ":+", "+", ":?", "?"
+ * and text runs to the '}' that closes the group ("${...}" inside it
+ * nest, and a default or alternative is interpolated in turn); a '$'
+ * before anything else (a lone "$(") is kept as it is. */
 #include "interp.h"
 
 #include "error.h"
@@ -51,24 +51,50 @@ static void expand_plain(const struct interp_env *env, const char *name, struct 
 	strbuf_addstr(sb, v);
 }
 
-/* "${NAME<sep>text}" with NAME, sep and text split out. */
+/* "${NAME<sep>text}" with NAME, sep and text split out; the text of a
+ * default (- :-) or an alternative (+ :+) is itself interpolated first,
+ * whether it is used or not, as compose-go does. */
 static int expand_braced(const struct interp_env *env, const char *name, const char *sep, const char *text,
 			 struct strbuf *sb, struct cc_error **err)
 {
 	const char *v = env_get(env, name);
-	int colon = sep[0] == ':';
+	int colon = sep[0] == ':', rc;
 	int missing = !v || (colon && !*v);
+	char op = sep[colon];
+	cleanup_free char *sub = NULL;
 
-	if (!strcmp(sep, ":-") || !strcmp(sep, "-")) {
-		strbuf_addstr(sb, missing ? text : v);
+	if (op == '?') {
+		if (missing) {
+			cc_error_set(err, "%s", *text ? text : name);
+			return INTERP_REQUIRED;
+		}
+		strbuf_addstr(sb, v);
 		return 0;
 	}
-	if (missing) {
-		cc_error_set(err, "%s", *text ? text : name);
-		return INTERP_REQUIRED;
-	}
-	strbuf_addstr(sb, v);
+	if ((rc = interp_string(text, env, &sub, err)) < 0)
+		return rc;
+	if (op == '-')
+		strbuf_addstr(sb, missing ? sub : v);
+	else if (!missing) /* '+': the alternative when set (and not empty) */
+		strbuf_addstr(sb, sub);
 	return 0;
+}
+
+/* The '}' closing a group whose text starts at s, "${...}" nested inside
+ * it counted; NULL when there is none. */
+static const char *group_close(const char *s)
+{
+	size_t depth = 1;
+
+	for (; *s; s++) {
+		if (s[0] == '$' && s[1] == '{') {
+			depth++;
+			s++;
+		} else if (*s == '}' && --depth == 0) {
+			return s;
+		}
+	}
+	return NULL;
 }
 
 /* s points after "${"; on success *used is the length consumed after "${". */
@@ -88,11 +114,11 @@ static int expand_group(const char *s, const struct interp_env *env, struct strb
 		*used = n + 1;
 		return 0;
 	}
-	if (s[n] == ':' && (s[n + 1] == '-' || s[n + 1] == '?'))
+	if (s[n] == ':' && s[n + 1] && strchr("-+?", s[n + 1]))
 		seplen = 2;
-	else if (s[n] == '-' || s[n] == '?')
+	else if (s[n] && strchr("-+?", s[n]))
 		seplen = 1;
-	close = seplen ? strchr(s + n + seplen, '}') : NULL;
+	close = seplen ? group_close(s + n + seplen) : NULL;
 	if (!close)
 		return INTERP_INVALID;
 	name = xstrndup(s, n);

@@ -1,10 +1,11 @@
-/* interp: docker-compose 1.29 variable interpolation of one string.
+/* interp: compose v2's variable interpolation of one string.
  *
  * Forms (names are [_A-Za-z][_A-Za-z0-9]*): $$ -> $, $NAME, ${NAME},
  * ${NAME:-default} (unset or empty), ${NAME-default} (unset),
+ * ${NAME:+alternative} (set and not empty), ${NAME+alternative} (set),
  * ${NAME:?message} (error when unset or empty), ${NAME?message} (error when
- * unset).  As in 1.29 defaults are literal text up to the first '}', so
- * "${A:-${B}}" yields "${B}" when A is unset.  Any other '$' is an error. */
+ * unset).  Defaults and alternatives nest: "${A:-${B:-x}}".  A '$' before
+ * anything else is kept; "${" without its group is an error. */
 #ifndef CC_INTERP_H
 #define CC_INTERP_H
 

@@ -259,7 +259,10 @@ int hash_build_inputs(const struct hash_input *in, struct hash_result *out, stru
 	size_t len, i;
 
 	memset(out, 0, sizeof(*out));
-	if (read_file(in->dockerfile, &df, &len, err) < 0)
+	if (in->dockerfile_text) {
+		df = xstrdup(in->dockerfile_text);
+		len = strlen(df);
+	} else if (read_file(in->dockerfile, &df, &len, err) < 0)
 		return cc_error_wrap(err, "reading Dockerfile");
 	if (hash_context(in, out, err) < 0)
 		return cc_error_wrap(err, "build context %s", in->context);

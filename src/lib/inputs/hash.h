@@ -25,8 +25,10 @@ struct hash_input {
 	const char *const *bases;    /* base identities: image ID of a manifest image,
 				     * digest of an external one; in FROM order */
 	size_t nbases;
-	const char *statcache;	  /* stat cache file, or NULL for none */
-	const atomic_int *cancel; /* stop soon after it is raised, or NULL */
+	const char *statcache;	     /* stat cache file, or NULL for none */
+	const atomic_int *cancel;    /* stop soon after it is raised, or NULL */
+	const char *dockerfile_text; /* non-NULL: the Dockerfile's text (compose's
+				      * dockerfile_inline); dockerfile is not read */
 };
 
 struct hash_file {

@@ -19,6 +19,7 @@ static void image_release(struct image *img)
 {
 	image_spec_release(&img->spec);
 	free(img->ref_full);
+	free(img->dockerfile_inline);
 	strlist_release(&img->bases);
 	strlist_release(&img->platform_bases);
 }
@@ -104,6 +105,8 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 			img->spec.dockerfile = xstrdup(v);
 		if ((v = scalar(ynode_map_get(build, "target"))))
 			img->spec.target = xstrdup(v);
+		if ((v = scalar(ynode_map_get(build, "dockerfile_inline"))))
+			img->dockerfile_inline = xstrdup(v);
 		kv_from_node(ynode_map_get(build, "args"), &img->spec.args);
 		kv_from_node(ynode_map_get(build, "labels"), &img->spec.labels);
 		list_from_node(ynode_map_get(build, "cache_from"), &img->spec.cache_from);
@@ -145,8 +148,6 @@ static int load_compose(struct project *p, struct cc_error **err)
 		strlist_push(&files, m->compose.v[i]);
 	for (i = 0; i < prof->compose.n; i++)
 		strlist_push(&files, prof->compose.v[i]);
-	if (!files.n)
-		return 0;
 	for (i = 0; i < m->env_file.n; i++)
 		strlist_push(&env_files, m->env_file.v[i]);
 	for (i = 0; i < prof->env_file.n; i++)
@@ -161,6 +162,7 @@ static int load_compose(struct project *p, struct cc_error **err)
 	opts.nenv_files = env_files.n;
 	opts.env = &prof->env;
 	opts.use_process_env = 1;
+	opts.compose_env_vars = 1; /* COMPOSE_FILE when the manifest names no files */
 	opts.warnings = p->warnings;
 	rc = compose_load(&opts, &p->compose, err);
 	strlist_release(&files);
@@ -238,9 +240,14 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 			*c = (char)tolower((unsigned char)*c);
 	}
 	img->ref_full = imageref_normalized(img->spec.ref);
-	df_rel = img->spec.dockerfile ? img->spec.dockerfile : xstrdup("Dockerfile");
+	if (img->dockerfile_inline && img->spec.dockerfile) { /* the manifest's dockerfile: wins */
+		free(img->dockerfile_inline);
+		img->dockerfile_inline = NULL;
+	}
+	df_rel = img->spec.dockerfile ? img->spec.dockerfile
+				      : xstrdup(img->dockerfile_inline ? PROJECT_INLINE_DOCKERFILE : "Dockerfile");
 	img->spec.dockerfile = path_join(img->spec.context, df_rel);
-	if (read_file(img->spec.dockerfile, &text, NULL, &e) < 0) {
+	if (project_image_dockerfile(img, &text, NULL, &e) < 0) {
 		/* read_file says "PATH: why"; keep the why (Permission denied). */
 		size_t n = strlen(img->spec.dockerfile);
 		const char *why = strncmp(e->msg, img->spec.dockerfile, n) || strncmp(e->msg + n, ": ", 2)
@@ -264,6 +271,16 @@ static int finish_image(struct project *p, struct image *img, struct cc_error **
 	dockerfile_external_refs(df, img->spec.target, &img->bases);
 	dockerfile_platform_refs(df, img->spec.target, &img->platform_bases);
 	dockerfile_free(df);
+	return 0;
+}
+
+int project_image_dockerfile(const struct image *img, char **text, size_t *len, struct cc_error **err)
+{
+	if (!img->dockerfile_inline)
+		return read_file(img->spec.dockerfile, text, len, err);
+	*text = xstrdup(img->dockerfile_inline);
+	if (len)
+		*len = strlen(*text);
 	return 0;
 }
 

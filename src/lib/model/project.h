@@ -34,6 +34,9 @@ struct image {
 	struct strlist platform_bases; /* those looked up per platform being built
 					* (not FROM --platform=$BUILDPLATFORM) */
 	int from_compose;	       /* 1 when a compose service defines it */
+	char *dockerfile_inline;       /* compose's build.dockerfile_inline: the
+				      * Dockerfile's text (spec.dockerfile then
+				      * names it in the context), or NULL */
 };
 
 /* What a scan:IMAGE:SCAN step judges. */
@@ -73,6 +76,11 @@ long project_base_image(const struct project *p, const struct image *img, const 
 /* 1 when ref, named in img's Dockerfile, is img's own reference: the
  * external image of that name, not img (project_base_image). */
 int project_base_is_self(const struct image *img, const char *ref);
+/* The context-relative name a dockerfile_inline is sent under. */
+#define PROJECT_INLINE_DOCKERFILE ".ccbuild-dockerfile-inline"
+/* img's Dockerfile text: its dockerfile_inline, else the file
+ * spec.dockerfile; *text caller frees. */
+int project_image_dockerfile(const struct image *img, char **text, size_t *len, struct cc_error **err);
 /* Image by key, or NULL. */
 const struct image *project_image(const struct project *p, const char *key);
 void project_free(struct project *p);

@@ -582,7 +582,7 @@ static int write_strbuf(void *data, unsigned char *buffer, size_t size)
 	return 1;
 }
 
-static int emit_to(const struct ynode *n, int width, struct strbuf *sb, struct cc_error **err)
+static int emit_to(const struct ynode *n, struct strbuf *sb, int width, struct cc_error **err)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
@@ -610,31 +610,26 @@ out:
 	return rc;
 }
 
-static char *emit_string(const struct ynode *n, int width)
+char *ynode_emit_string(const struct ynode *n)
+{
+	return ynode_emit_string_width(n, 80);
+}
+
+char *ynode_emit_string_width(const struct ynode *n, int width)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	if (emit_to(n, width, &sb, NULL) < 0) {
+	if (emit_to(n, &sb, width, NULL) < 0) {
 		strbuf_release(&sb);
 		return NULL;
 	}
 	return strbuf_detach(&sb);
 }
 
-char *ynode_emit_string(const struct ynode *n)
-{
-	return emit_string(n, 80);
-}
-
-char *ynode_emit_unfolded(const struct ynode *n)
-{
-	return emit_string(n, -1);
-}
-
 int ynode_emit(const struct ynode *n, FILE *f, struct cc_error **err)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int rc = emit_to(n, 80, &sb, err);
+	int rc = emit_to(n, &sb, 80, err);
 
 	if (rc == 0 && sb.len && fwrite(sb.buf, 1, sb.len, f) != sb.len)
 		rc = cc_error_set(err, "write error");

@@ -101,7 +101,7 @@ int ynode_error(struct cc_error **err, const struct ynode *n, const char *fmt, .
 int ynode_emit(const struct ynode *n, FILE *f, struct cc_error **err);
 /* Same, into a string; caller frees. */
 char *ynode_emit_string(const struct ynode *n);
-/* Same, with no line folded at 80 columns (as Go's yaml.v3 writes); caller frees. */
-char *ynode_emit_unfolded(const struct ynode *n);
+/* Same, lines folded at width columns (-1: never, as yaml.v3 writes). */
+char *ynode_emit_string_width(const struct ynode *n, int width);
 
 #endif

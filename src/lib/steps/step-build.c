@@ -51,7 +51,8 @@ static void build_describe(const struct step *s, struct strbuf *out)
 	cleanup_free char *cwd = getcwd(NULL, 0);
 	size_t i;
 
-	strbuf_addf(out, "%s from %s", img->spec.ref, shown_path(img->spec.dockerfile, cwd));
+	strbuf_addf(out, "%s from %s", img->spec.ref,
+		    img->dockerfile_inline ? "dockerfile_inline" : shown_path(img->spec.dockerfile, cwd));
 	if (img->spec.target)
 		strbuf_addf(out, " target=%s", img->spec.target);
 	for (i = 0; i < img->spec.platforms.n; i++)
@@ -117,6 +118,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 		statcache = state_statcache_path(r->state_dir, img->spec.context, img->spec.dockerfile);
 	in.context = img->spec.context;
 	in.dockerfile = img->spec.dockerfile;
+	in.dockerfile_text = img->dockerfile_inline;
 	in.target = img->spec.target;
 	platforms = strlist_join(&img->spec.platforms, ",");
 	in.platform = img->spec.platforms.n ? platforms : NULL;
@@ -131,7 +133,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 		in.statcache = access(dir, W_OK) == 0 ? statcache : NULL;
 	} else
 		in.statcache = statcache;
-	if (read_file(img->spec.dockerfile, &dftext, &len, NULL) < 0)
+	if (project_image_dockerfile(img, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
@@ -403,7 +405,8 @@ static int base_request(struct runner *r, const struct image *img, struct build_
 	req->nentries = bs->hr.walk.n;
 	if (bs->hr.dockerfile_rel)
 		req->dockerfile = bs->hr.dockerfile_rel;
-	else if (read_file(img->spec.dockerfile, dfdata, &dflen, err) < 0)
+	if ((!bs->hr.dockerfile_rel || img->dockerfile_inline) &&
+	    project_image_dockerfile(img, dfdata, &dflen, err) < 0)
 		return -1;
 	req->dockerfile_data = *dfdata;
 	req->dockerfile_len = dflen;
@@ -458,7 +461,7 @@ static int platform_dockerfile(struct runner *r, const struct step *s, const cha
 	}
 	if (!map.n)
 		return 0;
-	if (read_file(img->spec.dockerfile, &text, &len, err) < 0 ||
+	if (project_image_dockerfile(img, &text, &len, err) < 0 ||
 	    dockerfile_parse(img->spec.dockerfile, text, &img->spec.args, &df, err) < 0 ||
 	    dockerfile_retarget(img->spec.dockerfile, text, df, &map, out, err) < 0)
 		rc = -1;
