@@ -151,7 +151,7 @@ static const struct vtype t_ports = {
 	.unique = 1,
 	.items = T(.kinds = K_NUM | K_STR | K_MAP,
 		   .fields = FIELDS({ "mode", &t_str, 0 }, { "target", &t_int, 0 }, { "published", &t_int, 0 },
-				    { "protocol", &t_str, 0 })),
+				    { "host_ip", &t_str, 0 }, { "protocol", &t_str, 0 })),
 };
 
 static const char *const pull_policies[] = { "always", "never", "if_not_present", "build", "missing", NULL };
@@ -196,7 +196,7 @@ static const struct vtype t_generic_resources = {
 
 static const struct vtype t_resources = {
 	.kinds = K_MAP,
-	.fields = FIELDS({ "limits", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 }), 0 },
+	.fields = FIELDS({ "limits", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 }, { "pids", &t_int, 0 }), 0 },
 			 { "reservations",
 			   MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 },
 				  { "generic_resources", &t_generic_resources, 0 }, { "devices", &t_devices, 0 }),

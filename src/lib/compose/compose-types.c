@@ -173,7 +173,7 @@ static int port_map(const struct ynode *m, struct cport **v, size_t *n, struct c
 	} else if (pub) {
 		pubs = xstrdup(pub);
 	}
-	cport_push(v, n, target, pubs, map_str(m, "protocol"), NULL, &m->pos);
+	cport_push(v, n, target, pubs, map_str(m, "protocol"), map_str(m, "host_ip"), &m->pos);
 	(*v)[*n - 1].has_target = t != NULL;
 	if (map_str(m, "mode"))
 		(*v)[*n - 1].mode = xstrdup(map_str(m, "mode"));
