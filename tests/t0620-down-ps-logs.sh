@@ -141,19 +141,24 @@ test_expect_success 'no engine: exit 3' '
 	DOCKER_HOST=unix://$TRASH/none.sock test_expect_code 3 "$CCBUILD" down dev
 '
 
-# names of the containers that died since $1, in order
-deaths () {
-	docker events --since "$1" --until "$(date +%s.%N)" --filter "label=com.docker.compose.project=$P" \
-		--filter event=die --format "{{.Actor.Attributes.name}}"
+# Names of the containers that die from now on, in order, into died
+# (the daemon keeps only its last 256 events: watch live, not afterwards).
+watch_deaths () {
+	docker events --filter "label=com.docker.compose.project=$P" --filter event=die \
+		--format "{{.Actor.Attributes.name}}" >died &
+	echo $! >watch.pid
+	sleep 0.5
 }
 
 test_expect_success 'down: dependants stop first; containers and network go, named volumes stay' '
 	test_expect_code 2 "$CCBUILD" down dev --timeout x &&
 	test_expect_code 2 "$CCBUILD" down dev extra &&
-	since=$(date +%s.%N) &&
+	compose up -d --wait &&
+	watch_deaths &&
 	"$CCBUILD" down dev >out &&
 	cat out &&
-	deaths "$since" >died &&
+	for i in $(seq 30); do test $(wc -l <died) -ge 4 && break; sleep 0.1; done &&
+	kill $(cat watch.pid) &&
 	cat died &&
 	grep -n "" died | grep ":$P-api-1$" | cut -d: -f1 >api &&
 	grep -n "" died | grep ":$P-web-1$" | cut -d: -f1 >web &&
@@ -186,6 +191,8 @@ test_expect_success 'down --volumes --timeout 1: named volumes go, the external 
 '
 
 test_expect_success 'cleanup' '
+	{ test ! -e watch.pid || kill $(cat watch.pid) 2>/dev/null; } ;
+	{ test ! -e follow.pid || kill $(cat follow.pid) 2>/dev/null; } ;
 	compose down -v --timeout 1 >/dev/null 2>&1
 	docker rm -f $P-oneoff >/dev/null 2>&1
 	docker volume rm $P-ext >/dev/null &&
