@@ -16,6 +16,10 @@ struct cc_error;
 struct engine;
 struct strlist;
 
+/* Returned when a call's own timeout passed (engine_events,
+ * engine_container_wait_ms), with *err set. */
+#define ENGINE_TIMEOUT (-4)
+
 /* ---- containers ---- */
 
 /* GET /containers/json?all=1&filters={"label":[...]}: every container
@@ -23,8 +27,8 @@ struct strlist;
  * is Docker's array of summaries (Id, Names, Image, ImageID, State,
  * Status, Labels, Ports), caller decrefs. */
 int engine_container_list(struct engine *e, const struct strlist *labels, json_t **out, struct cc_error **err);
-/* GET /containers/ID/json: 1 with *out (caller decrefs), 0 when there is
- * no such container. */
+/* GET /containers/ID/json: 1 with *out (caller decrefs; out may be NULL),
+ * 0 when there is no such container. */
 int engine_container_inspect(struct engine *e, const char *id, json_t **out, struct cc_error **err);
 /* POST /containers/create?name=NAME (name may be NULL) with body
  * (borrowed); *id is the new container's ID (caller frees). */
@@ -32,7 +36,10 @@ int engine_container_create(struct engine *e, const char *name, json_t *body, ch
 /* POST /containers/ID/start; 0 also when it was already running. */
 int engine_container_start(struct engine *e, const char *id, struct cc_error **err);
 /* POST /containers/ID/stop?t=TIMEOUT[&signal=SIG] (timeout < 0: the
- * container's own; signal NULL: its own); 0 also when already stopped. */
+ * container's own; signal NULL: its own); 0 also when already stopped.
+ * With a signal on API < 1.42 (dockerd 20.10, Podman 4), which has no
+ * signal parameter: kill with it, wait TIMEOUT (< 0: 10) seconds, then
+ * SIGKILL — three requests. */
 int engine_container_stop(struct engine *e, const char *id, int timeout, const char *signal, struct cc_error **err);
 /* POST /containers/ID/rename?name=NAME. */
 int engine_container_rename(struct engine *e, const char *id, const char *name, struct cc_error **err);
@@ -45,6 +52,10 @@ int engine_network_connect(struct engine *e, const char *net, const char *id, js
  * blocks until then or *cancel (may be NULL); *status the exit code. */
 int engine_container_wait(struct engine *e, const char *id, const char *cond, const atomic_int *cancel, long *status,
 			  struct cc_error **err);
+/* engine_container_wait that gives up after timeout_ms (< 0: never) with
+ * ENGINE_TIMEOUT. */
+int engine_container_wait_ms(struct engine *e, const char *id, const char *cond, long timeout_ms,
+			     const atomic_int *cancel, long *status, struct cc_error **err);
 
 /* One line of a container's output: stream 1 stdout, 2 stderr; line
  * without its newline, borrowed for the call.  Return non-zero to stop. */
@@ -62,7 +73,9 @@ int engine_container_tail(struct engine *e, const char *id, long n, char **out, 
 /* POST /containers/ID/exec + /exec/EID/start (attached, no TTY) + GET
  * /exec/EID/json: run argv (NULL-terminated) in the running container as
  * user (NULL: its own); output lines to fn (may be NULL); *status the exit
- * code.  Blocks until it ends or *cancel. */
+ * code.  Blocks until it ends or *cancel.  When fn stops it, 0 with
+ * *status -1: the command goes on (the API cannot kill an exec), and so it
+ * does after ENGINE_CANCELLED. */
 int engine_container_exec(struct engine *e, const char *id, const char *const *argv, const char *user, engine_log_fn fn,
 			  void *ctx, const atomic_int *cancel, long *status, struct cc_error **err);
 
@@ -100,7 +113,6 @@ typedef int (*engine_event_fn)(void *ctx, const json_t *event);
  * something done just before the call are not missed.  Calls fn for each
  * event until fn returns non-zero (returned), *cancel (ENGINE_CANCELLED),
  * or timeout_ms passes (ENGINE_TIMEOUT; < 0: none). */
-#define ENGINE_TIMEOUT (-4)
 int engine_events(struct engine *e, const json_t *filters, const char *since, long timeout_ms, engine_event_fn fn,
 		  void *ctx, const atomic_int *cancel, struct cc_error **err);
 /* The daemon's clock as a since= value (from GET /info SystemTime, or the
