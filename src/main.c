@@ -116,7 +116,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 }
 
 /* Take global options out of argv wherever they are (so `ccbuild plan dev
- * --json` works); what remains is the command and its arguments. */
+ * --json` works); what remains is the command and its arguments.  After
+ * the command `logs`, -f is its own (follow, as compose has it). */
 static int parse_globals(struct cli *cli, int *argc, char **argv)
 {
 	int i, n = 0;
@@ -126,7 +127,9 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 		const char *a = argv[i];
 		int has_next = i + 1 < *argc;
 
-		if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
+		if (n > 0 && !strcmp(argv[1], "logs") && !strcmp(a, "-f"))
+			argv[++n] = argv[i];
+		else if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
 			cli->file = argv[++i];
 		else if ((!strcmp(a, "-C") || !strcmp(a, "--directory")) && has_next)
 			cli->dir = argv[++i];
