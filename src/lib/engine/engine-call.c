@@ -32,6 +32,19 @@ int engine_call(struct engine *e, const char *method, const char *path, json_t *
 	return status;
 }
 
+void engine_error_pass(struct cc_error **err, struct cc_error *local)
+{
+	struct cc_error **tail = err;
+
+	if (!err) {
+		cc_error_free(local);
+		return;
+	}
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = local;
+}
+
 char *engine_label_query(const struct strlist *labels, char sep)
 {
 	json_t *filters, *list;

@@ -86,26 +86,55 @@ static int engine_api_at_least(struct engine *e, int minor)
 	return v && sscanf(v, "%d.%d", &major, &min) == 2 && (major > 1 || (major == 1 && min >= minor));
 }
 
+/* 1 running, 0 not, -1 gone or unknown. */
+static int container_running(struct engine *e, const char *id)
+{
+	json_t *j = NULL;
+	int running = -1;
+
+	if (engine_container_inspect(e, id, &j, NULL) == 1)
+		running = json_is_true(json_object_get(json_object_get(j, "State"), "Running"));
+	json_decref(j);
+	return running;
+}
+
+/* POST /containers/ID/kill?signal=SIG; 0 also when it is not running
+ * (Docker answers 409, Podman 500). */
+static int container_kill(struct engine *e, const char *id, const char *signal, struct cc_error **err)
+{
+	cleanup_free char *eid = engine_escape(id), *esig = engine_escape(signal);
+	cleanup_free char *path = xasprintf("/containers/%s/kill?signal=%s", eid, esig);
+	struct cc_error *local = NULL;
+	int rc = engine_call(e, "POST", path, NULL, 204, 0, 409, NULL, &local);
+
+	if (rc == 1 || (rc == -1 && container_running(e, id) == 0))
+		rc = 0;
+	if (rc < 0)
+		engine_error_pass(err, local);
+	else
+		cc_error_free(local);
+	return rc;
+}
+
 /* Older engines: kill with signal, wait timeout seconds, then SIGKILL —
  * what stop does on 1.42+. */
 static int container_stop_by_kill(struct engine *e, const char *id, int timeout, const char *signal,
 				  struct cc_error **err)
 {
-	cleanup_free char *eid = engine_escape(id), *esig = engine_escape(signal);
-	cleanup_free char *kill = xasprintf("/containers/%s/kill?signal=%s", eid, esig);
-	cleanup_free char *kill9 = xasprintf("/containers/%s/kill?signal=KILL", eid);
+	struct cc_error *local = NULL;
 	long status = 0;
-	int rc = engine_call(e, "POST", kill, NULL, 204, 0, 409, NULL, err);
+	int rc = container_kill(e, id, signal, err);
 
-	if (rc != 0)
-		return rc == 1 ? 0 : rc; /* 409: not running */
-	rc = engine_container_wait_ms(e, id, "not-running", timeout < 0 ? 10000 : timeout * 1000L, NULL, &status, err);
-	if (rc != ENGINE_TIMEOUT)
+	if (rc < 0)
+		return rc;
+	rc = engine_container_wait_ms(e, id, "not-running", timeout < 0 ? 10000 : timeout * 1000L, NULL, &status,
+				      &local);
+	if (rc != ENGINE_TIMEOUT) {
+		engine_error_pass(err, local);
 		return rc < 0 ? rc : 0;
-	cc_error_free(*err);
-	*err = NULL;
-	rc = engine_call(e, "POST", kill9, NULL, 204, 0, 409, NULL, err);
-	return rc == 1 ? 0 : rc;
+	}
+	cc_error_free(local);
+	return container_kill(e, id, "KILL", err);
 }
 
 int engine_container_stop(struct engine *e, const char *id, int timeout, const char *signal, struct cc_error **err)

@@ -21,14 +21,27 @@ struct events_read {
 	int result;   /* fn's non-zero answer */
 };
 
+/* Podman 4 names a die event's code containerExitCode: give it Docker's
+ * name too. */
+static void events_normalise(json_t *ev)
+{
+	json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
+	json_t *code = json_object_get(attrs, "containerExitCode");
+
+	if (json_is_object(attrs) && code && !json_object_get(attrs, "exitCode"))
+		json_object_set(attrs, "exitCode", code);
+}
+
 static int events_line(struct events_read *r)
 {
 	json_t *ev = r->overflow || !r->line.len ? NULL : json_loadb(r->line.buf, r->line.len, 0, NULL);
 
 	r->line.len = 0;
 	r->overflow = 0;
-	if (json_is_object(ev))
+	if (json_is_object(ev)) {
+		events_normalise(ev);
 		r->result = r->fn(r->ctx, ev);
+	}
 	json_decref(ev);
 	return r->result;
 }
@@ -55,6 +68,24 @@ static int events_feed(void *ctx, const char *data, size_t n)
 	return 0;
 }
 
+/* Podman 4 matches the event filter against its own name of a die,
+ * "died" (and reports it as "die"): ask for both; Docker has no "died". */
+static json_t *events_filters(const json_t *filters)
+{
+	json_t *copy = json_deep_copy(filters), *events = json_object_get(copy, "event"), *v;
+	size_t i;
+	int die = 0, died = 0;
+
+	json_array_foreach(events, i, v)
+	{
+		die |= json_is_string(v) && !strcmp(json_string_value(v), "die");
+		died |= json_is_string(v) && !strcmp(json_string_value(v), "died");
+	}
+	if (die && !died)
+		json_array_append_new(events, json_string("died"));
+	return copy;
+}
+
 static char *events_path(const json_t *filters, const char *since)
 {
 	struct strbuf q = STRBUF_INIT;
@@ -66,10 +97,12 @@ static char *events_path(const json_t *filters, const char *since)
 		strbuf_addf(&q, "?since=%s", v);
 	}
 	if (filters) {
-		cleanup_free char *text = json_dumps(filters, JSON_COMPACT | JSON_SORT_KEYS);
+		json_t *f = events_filters(filters);
+		cleanup_free char *text = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
 		cleanup_free char *v = engine_escape(text ? text : "{}");
 
 		strbuf_addf(&q, "%cfilters=%s", q.len ? '&' : '?', v);
+		json_decref(f);
 	}
 	path = xasprintf("/events%s", q.buf ? q.buf : "");
 	strbuf_release(&q);

@@ -40,6 +40,9 @@ void engine_progress_release(struct engine_progress *x);
  * success's decoded answer (caller decrefs). */
 int engine_call(struct engine *e, const char *method, const char *path, json_t *body, int ok, int ok2, int none,
 		json_t **out, struct cc_error **err);
+/* Hand the errors of local (owned) on to err: appended to *err, or freed
+ * when err is NULL; for a call whose failure may turn out to be an answer. */
+void engine_error_pass(struct cc_error **err, struct cc_error *local);
 /* "?filters=..." (sep then the escaped JSON {"label":[...]}) for labels,
  * "" when there are none; caller frees. */
 char *engine_label_query(const struct strlist *labels, char sep);

@@ -35,6 +35,8 @@ int engine_network_create(struct engine *e, json_t *body, struct cc_error **err)
 	/* Before API 1.44 the engine makes a second network of the same name
 	 * unless asked not to; later ones ignore the field. */
 	json_t *copy = json_copy(body);
+	struct cc_error *local = NULL;
+	const char *name;
 	int rc;
 
 	if (!json_is_object(copy)) {
@@ -43,7 +45,15 @@ int engine_network_create(struct engine *e, json_t *body, struct cc_error **err)
 	}
 	if (!json_object_get(copy, "CheckDuplicate"))
 		json_object_set_new(copy, "CheckDuplicate", json_true());
-	rc = engine_call(e, "POST", "/networks/create", copy, 201, 200, 409, NULL, err);
+	rc = engine_call(e, "POST", "/networks/create", copy, 201, 200, 409, NULL, &local);
+	/* Podman 4 answers 500 "network already exists": look for it. */
+	name = json_string_value(json_object_get(copy, "Name"));
+	if (rc == -1 && name && engine_network_inspect(e, name, NULL, NULL) == 1)
+		rc = 1;
+	if (rc < 0)
+		engine_error_pass(err, local);
+	else
+		cc_error_free(local);
 	json_decref(copy);
 	return rc;
 }
@@ -84,17 +94,36 @@ int engine_network_list(struct engine *e, const struct strlist *labels, json_t *
 	return resource_list(e, path, NULL, out, err);
 }
 
+/* 1 when container id is on network net (by name), else 0. */
+static int container_on_network(struct engine *e, const char *id, const char *net)
+{
+	json_t *j = NULL;
+	int on = engine_container_inspect(e, id, &j, NULL) == 1 &&
+		 json_object_get(json_object_get(json_object_get(j, "NetworkSettings"), "Networks"), net);
+
+	json_decref(j);
+	return on;
+}
+
 int engine_network_connect(struct engine *e, const char *net, const char *id, json_t *endpoint, struct cc_error **err)
 {
 	cleanup_free char *enet = engine_escape(net), *path = xasprintf("/networks/%s/connect", enet);
 	json_t *body = json_pack("{s:s}", "Container", id);
+	struct cc_error *local = NULL;
 	int rc;
 
 	if (!body)
 		return cc_error_set(err, "engine: connecting to network %s: bad container name", net);
 	if (endpoint)
 		json_object_set(body, "EndpointConfig", endpoint);
-	rc = engine_call(e, "POST", path, body, 200, 204, 0, NULL, err);
+	rc = engine_call(e, "POST", path, body, 200, 204, 0, NULL, &local);
+	/* Already there: Docker answers 403, Podman 500. */
+	if (rc == -1 && container_on_network(e, id, net))
+		rc = 1;
+	if (rc < 0)
+		engine_error_pass(err, local);
+	else
+		cc_error_free(local);
 	json_decref(body);
 	return rc;
 }
