@@ -51,6 +51,8 @@ static const struct command commands[] = {
 	  "the project's containers: service, state, health, ports, deploy hash and its age" },
 	{ "logs", cmd_logs, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "logs PROFILE [SERVICE...] [-f] [--tail N]",
 	  "the output of the project's containers, each line prefixed with its container" },
+	{ "up", cmd_up, NEEDS_MANIFEST, "up PROFILE [SERVICE...]",
+	  "deploy the profile's compose services (all, or these and their dependencies) and wait until healthy" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },
@@ -77,6 +79,7 @@ static const char options_help[] =
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
 	"  --junit FILE     write scan and test results as JUnit XML\n"
+	"  --wait-timeout S how long an up step waits for health (default 120)\n"
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
 	"3 engine unreachable, 128+N ended by signal N (130 Ctrl-C, 143 SIGTERM).\n";
@@ -149,6 +152,12 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->jobs = (int)strtol(a + 2, &end, 10);
 			if (*end || cli->jobs < 1)
 				return cli_fail(EXIT_USAGE, "-j needs a positive number, not '%s'", a + 2);
+		} else if (!strcmp(a, "--wait-timeout") && has_next) {
+			errno = 0;
+			cli->wait_timeout = strtol(argv[++i], &end, 10);
+			if (errno || *end || cli->wait_timeout < 1 || cli->wait_timeout > 86400)
+				return cli_fail(EXIT_USAGE, "--wait-timeout needs seconds (1 to 86400), not '%s'",
+						argv[i]);
 		} else if (!strcmp(a, "--json"))
 			cli->json = 1;
 		else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n"))
@@ -168,7 +177,7 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 		else if (!strcmp(a, "--version"))
 			argv[++n] = "version";
 		else if (!strcmp(a, "-f") || !strcmp(a, "-C") || !strcmp(a, "-j") || !strcmp(a, "--state-dir") ||
-			 !strcmp(a, "--report") || !strcmp(a, "--junit"))
+			 !strcmp(a, "--report") || !strcmp(a, "--junit") || !strcmp(a, "--wait-timeout"))
 			return cli_fail(EXIT_USAGE, "%s needs a value", a);
 		else
 			argv[++n] = argv[i];

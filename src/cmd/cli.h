@@ -32,6 +32,7 @@ struct cli {
 	int json, dry_run, keep_going, offline;
 	int no_cache_tests;	   /* --no-cache-tests: run test steps even when up to date */
 	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */
+	long wait_timeout;	   /* --wait-timeout S for up steps, 0: their default */
 	struct manifest *manifest; /* set up for NEEDS_MANIFEST commands */
 	struct project *project;   /* set up for NEEDS_PROFILE commands */
 	const char *profile;
@@ -86,5 +87,6 @@ int cmd_prune(struct cli *cli, int argc, char **argv);
 int cmd_down(struct cli *cli, int argc, char **argv);
 int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
+int cmd_up(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -97,11 +97,12 @@ static json_t *exposed_ports(const struct ynode *svc)
 		if (deploy_str(expose->items[i]))
 			json_object_set_new(o, expose->items[i]->str, json_object());
 	for (size_t i = 0; ports && ports->kind == YNODE_SEQ && i < ports->len; i++) {
-		const char *proto = deploy_get(ports->items[i], "protocol");
-		cleanup_free char *key =
-			xasprintf("%s/%s", deploy_get(ports->items[i], "target"), proto ? proto : "tcp");
+		const char *proto = deploy_get(ports->items[i], "protocol"),
+			   *target = deploy_get(ports->items[i], "target");
+		cleanup_free char *key = target ? xasprintf("%s/%s", target, proto ? proto : "tcp") : NULL;
 
-		json_object_set_new(o, key, json_object());
+		if (key)
+			json_object_set_new(o, key, json_object());
 	}
 	return o;
 }

@@ -147,9 +147,12 @@ static void grant_mounts(struct deploy_ctx *c, const char *kind, const char *dir
 
 	for (size_t i = 0; list && list->kind == YNODE_SEQ && i < list->len; i++) {
 		const char *src = deploy_get(list->items[i], "source"), *t = deploy_get(list->items[i], "target");
-		const char *file = deploy_get(ynode_map_get(defs, src), "file");
-		cleanup_free char *target = t && *t == '/' ? xstrdup(t) : xasprintf("%s%s", dir, t ? t : src);
-		cleanup_free char *key = xasprintf("%s %s", !strcmp(kind, "secrets") ? "secret" : "config", src);
+		const char *file = src ? deploy_get(ynode_map_get(defs, src), "file") : NULL;
+		cleanup_free char *target = !src	     ? NULL
+					    : t && *t == '/' ? xstrdup(t)
+							     : xasprintf("%s%s", dir, t ? t : src);
+		cleanup_free char *key =
+			xasprintf("%s %s", !strcmp(kind, "secrets") ? "secret" : "config", src ? src : "");
 
 		if (!file || has_target(mounts, binds, target))
 			continue;

@@ -110,10 +110,12 @@ static json_t *port_bindings(const struct ynode *ports)
 	for (size_t i = 0; ports && ports->kind == YNODE_SEQ && i < ports->len; i++) {
 		const struct ynode *p = ports->items[i];
 		const char *proto = deploy_get(p, "protocol"), *ip = deploy_get(p, "host_ip");
-		const char *pub = deploy_get(p, "published");
-		cleanup_free char *key = xasprintf("%s/%s", deploy_get(p, "target"), proto ? proto : "tcp");
-		json_t *list = json_object_get(o, key);
+		const char *pub = deploy_get(p, "published"), *target = deploy_get(p, "target");
+		cleanup_free char *key = target ? xasprintf("%s/%s", target, proto ? proto : "tcp") : NULL;
+		json_t *list = key ? json_object_get(o, key) : NULL;
 
+		if (!key)
+			continue;
 		if (!list) {
 			list = json_array();
 			json_object_set_new(o, key, list);

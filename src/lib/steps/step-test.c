@@ -36,7 +36,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Output kept per test (the rest, oldest first, dropped). */
 #define TEST_OUTPUT_MAX (4u << 20)
@@ -53,38 +52,13 @@ struct test_scratch {
 	char *image_id; /* or NULL when unknown (no engine) */
 };
 
-/* An absolute, clean path for path (relative to the current directory). */
-static char *absolute(const char *path)
-{
-	char cwd[4096];
-	cleanup_free char *joined = NULL;
-
-	if (path[0] == '/')
-		return path_clean(path);
-	joined = path_join(getcwd(cwd, sizeof(cwd)) ? cwd : ".", path);
-	return path_clean(joined);
-}
-
-/* The project as compose names it: the manifest's project, its directory,
- * the profile's compose files (absolute, comma-joined). */
+/* The project as compose names it, as up: steps deploy it. */
 static int test_project_spec(const struct project *p, struct deploy_project **out, struct cc_error **err)
 {
-	const struct manifest *m = p->manifest;
-	cleanup_free char *name = deploy_project_name(m->project), *dir = absolute(m->dir), *joined = NULL;
-	struct strlist files = { 0 };
-	int rc;
+	cleanup_free char *files = compose_config_files(p->compose);
 
-	for (size_t k = 0; k < m->compose.n + p->profile->compose.n; k++) {
-		const char *f = k < m->compose.n ? m->compose.v[k] : p->profile->compose.v[k - m->compose.n];
-		cleanup_free char *full = f[0] == '/' ? xstrdup(f) : path_join(dir, f);
-		cleanup_free char *clean = path_clean(full);
-
-		strlist_push(&files, clean);
-	}
-	joined = strlist_join(&files, ",");
-	rc = deploy_project_spec(p->compose, name, dir, joined, out, err);
-	strlist_release(&files);
-	return rc;
+	return deploy_project_spec(p->compose, compose_project_name(p->compose), compose_project_dir(p->compose), files,
+				   out, err);
 }
 
 /* text as a JSON string: bytes that are not UTF-8 become '?'. */
