@@ -117,7 +117,7 @@ test_expect_success 'a failing test fails the run, with its output; the push doe
 	grep -q "test unit exited 3; its last lines:" out &&
 	grep -q "^testing two$" out &&
 	grep -q "push:unit  *cancelled" out &&
-	test_must_fail curl -sf http://$REG/unit/tags/list -o /dev/null &&
+	test_must_fail curl -sf http://127.0.0.1:5000/v2/$P/unit/tags/list -o /dev/null &&
 	grep -q "<testcase classname=\"ccbuild.test.tests\" name=\"unit\"" junit.xml &&
 	grep -q "<failure message=\"test unit exited 3" junit.xml &&
 	grep -q "<system-out>.*\(testing two\|to-stderr\)" junit.xml &&
@@ -130,6 +130,7 @@ test_expect_success 'back to what passed: up to date again, and the push goes' '
 	"$CCBUILD" prod --json --junit junit.xml >ev &&
 	test "$(status test:unit ev)" = up-to-date &&
 	test "$(status push:unit ev)" = done &&
+	curl -sf http://127.0.0.1:5000/v2/$P/unit/tags/list | grep -q latest &&
 	grep -q "<testcase classname=\"ccbuild.test.tests\" name=\"unit\"" junit.xml &&
 	! grep -q "<failure" junit.xml
 '
