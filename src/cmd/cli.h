@@ -63,6 +63,10 @@ int cli_engine(const struct cli *cli, int required, struct engine **out);
  * atomically when it is a regular file or absent, written in place when
  * it is a device or a FIFO (/dev/stdout); -1 with err on any write error. */
 int cli_write_output(const char *path, const void *data, size_t len, struct cc_error **err);
+/* The compose project name of the profile (compose's, from its model;
+ * the manifest's project normalised when it has no compose files), as
+ * down, ps and logs look for it; caller frees. */
+char *cli_compose_project(const struct cli *cli);
 /* Worker count: -j, else the number of online cores. */
 int cli_jobs(const struct cli *cli);
 /* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down

@@ -224,7 +224,7 @@ static int down_parse(int argc, char **argv, struct down_opts *o)
 
 int cmd_down(struct cli *cli, int argc, char **argv)
 {
-	cleanup_free char *project = deploy_project_name(cli->manifest->project);
+	cleanup_free char *project = cli_compose_project(cli);
 	struct deploy_found_list l = { 0 };
 	struct cc_error *err = NULL;
 	struct engine *e = NULL;

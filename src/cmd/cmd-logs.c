@@ -181,7 +181,7 @@ static int logs_show(struct engine *e, const char *project, const struct deploy_
 
 int cmd_logs(struct cli *cli, int argc, char **argv)
 {
-	cleanup_free char *project = deploy_project_name(cli->manifest->project);
+	cleanup_free char *project = cli_compose_project(cli);
 	struct deploy_found_list l = { 0 };
 	struct cc_error *err = NULL;
 	struct engine *e = NULL;

@@ -104,7 +104,7 @@ static int ps_check_services(const struct cli *cli, const struct deploy_found_li
 
 int cmd_ps(struct cli *cli, int argc, char **argv)
 {
-	cleanup_free char *project = deploy_project_name(cli->manifest->project);
+	cleanup_free char *project = cli_compose_project(cli);
 	struct deploy_found_list l = { 0 };
 	struct cc_error *err = NULL;
 	struct engine *e = NULL;
