@@ -45,6 +45,12 @@ static const struct command commands[] = {
 	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
 	{ "prune", cmd_prune, NEEDS_MANIFEST | NEEDS_PROFILE, "prune PROFILE [--dry-run]",
 	  "apply the retention: policy to the registry repositories of the profile's images" },
+	{ "down", cmd_down, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "down PROFILE [--volumes] [--timeout S]",
+	  "stop and remove the project's containers and networks (named volumes too with --volumes)" },
+	{ "ps", cmd_ps, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "ps PROFILE [SERVICE...]",
+	  "the project's containers: service, state, health, ports, deploy hash and its age" },
+	{ "logs", cmd_logs, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "logs PROFILE [SERVICE...] [-f] [--tail N]",
+	  "the output of the project's containers, each line prefixed with its container" },
 	{ "up", cmd_up, NEEDS_MANIFEST, "up PROFILE [SERVICE...]",
 	  "deploy the profile's compose services (all, or these and their dependencies) and wait until healthy" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
@@ -69,9 +75,10 @@ static const char options_help[] =
 	"  --dry-run        decide, but run nothing\n"
 	"  --keep-going     continue independent steps after a failure\n"
 	"  --offline        ask no registry (no registry cache, no base digests)\n"
+	"  --no-cache-tests run the profile's tests even when what they test is unchanged\n"
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
-	"  --junit FILE     write scan results as JUnit XML\n"
+	"  --junit FILE     write scan and test results as JUnit XML\n"
 	"  --events FILE    append every event of the run to FILE as JSON lines ($CCBUILD_EVENTS)\n"
 	"  --wait-timeout S how long an up step waits for health (default 120)\n"
 	"  -q, -v           quieter, more verbose\n"
@@ -114,7 +121,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 }
 
 /* Take global options out of argv wherever they are (so `ccbuild plan dev
- * --json` works); what remains is the command and its arguments. */
+ * --json` works); what remains is the command and its arguments.  After
+ * the command `logs`, -f is its own (follow, as compose has it). */
 static int parse_globals(struct cli *cli, int *argc, char **argv)
 {
 	int i, n = 0;
@@ -124,7 +132,9 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 		const char *a = argv[i];
 		int has_next = i + 1 < *argc;
 
-		if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
+		if (n > 0 && !strcmp(argv[1], "logs") && !strcmp(a, "-f"))
+			argv[++n] = argv[i];
+		else if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
 			cli->file = argv[++i];
 		else if ((!strcmp(a, "-C") || !strcmp(a, "--directory")) && has_next)
 			cli->dir = argv[++i];
@@ -157,6 +167,8 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->dry_run = 1;
 		else if (!strcmp(a, "--offline"))
 			cli->offline = 1;
+		else if (!strcmp(a, "--no-cache-tests"))
+			cli->no_cache_tests = 1;
 		else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k"))
 			cli->keep_going = 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))

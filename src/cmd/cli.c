@@ -2,9 +2,12 @@
  * directory, the engine connection, the worker count, winding down. */
 #include "cli.h"
 #include "atomicfile.h"
+#include "compose.h"
+#include "deploy-find.h"
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "project.h"
 #include "ui.h"
 #include "util.h"
 #include "warnings.h"
@@ -94,6 +97,13 @@ int cli_write_output(const char *path, const void *data, size_t len, struct cc_e
 	if (bad)
 		return cc_error_set(err, "writing %s: %s", path, strerror(errno ? errno : EIO));
 	return 0;
+}
+
+char *cli_compose_project(const struct cli *cli)
+{
+	if (cli->project && cli->project->compose)
+		return xstrdup(compose_project_name(cli->project->compose));
+	return deploy_project_name(cli->manifest->project);
 }
 
 int cli_jobs(const struct cli *cli)

@@ -27,11 +27,12 @@ struct cli {
 	const char *dir;       /* -C */
 	const char *state_dir; /* --state-dir / CCBUILD_STATE_DIR */
 	const char *report;    /* --report FILE: JSON report of the run */
-	const char *junit;     /* --junit FILE: scan results as JUnit XML */
+	const char *junit;     /* --junit FILE: scan and test results as JUnit XML */
 	const char *events;    /* --events FILE / CCBUILD_EVENTS: the events log */
 	const char *version;   /* ccbuild's version (main) */
 	int jobs;	       /* -j, 0 = number of cores */
 	int json, dry_run, keep_going, offline;
+	int no_cache_tests;	   /* --no-cache-tests: run test steps even when up to date */
 	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */
 	long wait_timeout;	   /* --wait-timeout S for up steps, 0: their default */
 	struct manifest *manifest; /* set up for NEEDS_MANIFEST commands */
@@ -64,6 +65,10 @@ int cli_engine(const struct cli *cli, int required, struct engine **out);
  * atomically when it is a regular file or absent, written in place when
  * it is a device or a FIFO (/dev/stdout); -1 with err on any write error. */
 int cli_write_output(const char *path, const void *data, size_t len, struct cc_error **err);
+/* The compose project name of the profile (compose's, from its model;
+ * the manifest's project normalised when it has no compose files), as
+ * down, ps and logs look for it; caller frees. */
+char *cli_compose_project(const struct cli *cli);
 /* Worker count: -j, else the number of online cores. */
 int cli_jobs(const struct cli *cli);
 /* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down
@@ -85,6 +90,9 @@ int cmd_lint(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_why(struct cli *cli, int argc, char **argv);
 int cmd_prune(struct cli *cli, int argc, char **argv);
+int cmd_down(struct cli *cli, int argc, char **argv);
+int cmd_ps(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_up(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -196,11 +196,12 @@ static const struct vtype t_generic_resources = {
 
 static const struct vtype t_resources = {
 	.kinds = K_MAP,
-	.fields = FIELDS({ "limits", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 }, { "pids", &t_int, 0 }), 0 },
-			 { "reservations",
-			   MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 },
-				  { "generic_resources", &t_generic_resources, 0 }, { "devices", &t_devices, 0 }),
-			   0 }),
+	.fields = FIELDS(
+		{ "limits", MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 }, { "pids", &t_int, 0 }), 0 },
+		{ "reservations",
+		  MAP_OF({ "cpus", &t_num_str, 0 }, { "memory", &t_str, 0 },
+			 { "generic_resources", &t_generic_resources, 0 }, { "devices", &t_devices, 0 }),
+		  0 }),
 };
 
 static const struct vtype t_deploy = {

@@ -57,7 +57,8 @@ struct runner {
 	struct step_result *results;  /* one per graph step, owned */
 	const atomic_int *cancel;
 	int jobs, keep_going;
-	int offline; /* ask no registry (--offline) */
+	int offline;	    /* ask no registry (--offline) */
+	int no_cache_tests; /* run test steps even when up to date (--no-cache-tests) */
 	/* The run's trace (obs.h: obs_traceparent, given here so the runner
 	 * needs nothing of obs), or NULL; obs borrowed. */
 	const char *(*traceparent)(const struct obs *obs, size_t i, char *buf, size_t len);

@@ -116,6 +116,60 @@ static int add_scans(struct project *p, struct cc_error **err)
 	return rc;
 }
 
+/* The services test service i of the compose model depends_on (a list,
+ * or a map of conditions), borrowed from the model. */
+static void depends_of(const struct compose_project *c, size_t i, struct strlist *out)
+{
+	const struct ynode *d = ynode_map_get(compose_service(c, i), "depends_on");
+
+	for (size_t k = 0; d && (d->kind == YNODE_MAP || d->kind == YNODE_SEQ) && k < d->len; k++) {
+		const char *name = d->kind == YNODE_MAP ? d->keys[k]->str : d->vals[k]->str;
+
+		if (name && !strlist_has(out, name))
+			strlist_push(out, name);
+	}
+}
+
+/* A test:SERVICE step per test the profile names, after the build of its
+ * image and the up: step of each service it depends_on. */
+static int add_tests(struct project *p, struct cc_error **err)
+{
+	const struct profile_spec *prof = p->profile;
+	int rc = 0;
+
+	for (size_t k = 0; k < prof->tests.n; k++) {
+		const char *name = prof->tests.v[k];
+		long svc = p->compose ? compose_service_find(p->compose, name) : -1;
+		cleanup_free char *id = xasprintf("test:%s", name), *bid = xasprintf("build:%s", name);
+		struct strlist deps = { 0 };
+		size_t t;
+
+		if (svc < 0) {
+			rc = cc_error_set(err,
+					  "%s:%d:%d: profile %s tests '%s', which is no service of its compose files",
+					  prof->pos.file, prof->pos.line, prof->pos.col, prof->name, name);
+			continue;
+		}
+		t = graph_add(&p->graph, id, &step_kind_test, prof->tests.v[k]);
+		if (graph_find(&p->graph, bid) >= 0)
+			graph_add_edge(&p->graph, t, (size_t)graph_find(&p->graph, bid));
+		depends_of(p->compose, (size_t)svc, &deps);
+		for (size_t d = 0; d < deps.n; d++) {
+			cleanup_free char *uid = xasprintf("up:%s", deps.v[d]);
+			long u = graph_find(&p->graph, uid);
+
+			if (u < 0 || strlist_has(&prof->tests, deps.v[d]))
+				rc = cc_error_set(err, "%s:%d:%d: profile %s tests '%s', which depends on '%s', %s",
+						  prof->pos.file, prof->pos.line, prof->pos.col, prof->name, name,
+						  deps.v[d], u < 0 ? "which is not deployed" : "a test too");
+			else
+				graph_add_edge(&p->graph, t, (size_t)u);
+		}
+		strlist_release(&deps);
+	}
+	return rc;
+}
+
 /* An image FROM its own reference is built FROM the external image of
  * that name, not FROM itself; but once built, the engine's image of that
  * name is this one, and BuildKit looks there first. */
@@ -160,6 +214,8 @@ static int deploy_specs(struct project *p, const struct deploy_project *dp, cons
 	for (k = 0; k < (only ? only->n : n); k++) {
 		long s = only ? compose_service_find(p->compose, only->v[k]) : (long)k;
 
+		if (!only && strlist_has(&p->profile->tests, compose_service_name(p->compose, k)))
+			continue; /* a test runs as test:SERVICE, not deployed */
 		if (s < 0)
 			rc = cc_error_set(err, "profile %s has no compose service '%s'", p->profile->name, only->v[k]);
 		else if (!queued[s])
@@ -249,6 +305,25 @@ static int add_ups(struct project *p, const struct strlist *only, struct cc_erro
 	return rc;
 }
 
+/* A profile that does not deploy still brings up what its tests
+ * depends_on (and what that needs): up: steps for those only. */
+static int add_test_ups(struct project *p, struct cc_error **err)
+{
+	struct strlist deps = { 0 };
+	int rc = 0;
+
+	for (size_t k = 0; p->compose && k < p->profile->tests.n; k++) {
+		long svc = compose_service_find(p->compose, p->profile->tests.v[k]);
+
+		if (svc >= 0)
+			depends_of(p->compose, (size_t)svc, &deps);
+	}
+	if (deps.n)
+		rc = add_ups(p, &deps, err);
+	strlist_release(&deps);
+	return rc;
+}
+
 static int graph_build(struct project *p, int deploy, const struct strlist *only, struct cc_error **err)
 {
 	struct graph *g = &p->graph;
@@ -285,6 +360,12 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 	}
 	if (rc == 0)
 		rc = add_scans(p, err);
+	if (rc == 0 && (deploy || p->profile->up))
+		rc = add_ups(p, only, err);
+	else if (rc == 0)
+		rc = add_test_ups(p, err);
+	if (rc == 0 && !deploy) /* `ccbuild up` deploys; the pipeline tests */
+		rc = add_tests(p, err);
 	for (i = 0; rc == 0 && p->profile->push && i < p->nimages; i++) {
 		size_t b, ps;
 
@@ -295,6 +376,9 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 		id = xasprintf("push:%s", p->images[i].spec.key);
 		ps = graph_add(g, id, &step_kind_push, &p->images[i]);
 		graph_add_edge(g, ps, b);
+		for (j = 0; j < g->nsteps; j++) /* nothing untested is pushed */
+			if (g->steps[j].kind == &step_kind_test)
+				graph_add_edge(g, ps, j);
 		for (j = 0; j < p->nscans; j++) /* nothing unscanned is pushed */
 			if (p->scans[j].image == &p->images[i]) {
 				cleanup_free char *sid =
@@ -303,8 +387,6 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}
 	}
-	if (rc == 0 && (deploy || p->profile->up))
-		rc = add_ups(p, only, err);
 	if (rc == 0)
 		rc = graph_finish(g, err);
 	return rc;
