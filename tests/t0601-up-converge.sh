@@ -17,6 +17,7 @@ ids_ () {
 }
 
 cleanup_ () {
+	{ test ! -e events.pid || kill $(cat events.pid) 2>/dev/null; rm -f events.pid; } ;
 	ids=$(docker ps -aq --filter "label=com.docker.compose.project=$P") &&
 	{ test -z "$ids" || docker rm -f $ids >/dev/null; } &&
 	{ docker network rm "${P}_default" >/dev/null 2>&1 || true; }
@@ -122,15 +123,16 @@ test_expect_success 'second run: all up to date, the completed job is not run ag
 test_expect_success 'start-first: the new svc is healthy before the old one stops; its sidecar follows' '
 	old=$(cat svc-1) &&
 	sed -i "s/V: \"1\"/V: \"2\"/" proj/docker-compose.yml &&
-	t0=$(date +%s) &&
+	{ docker events --filter "label=com.docker.compose.project=$P" --format "{{.Actor.ID}} {{.Action}}" \
+		>events 2>/dev/null & echo $! >events.pid; } &&
+	sleep 1 &&
 	"$CCBUILD" -C proj up dev app svc side migrate after >out 2>&1 &&
+	sleep 1 && kill $(cat events.pid) && rm -f events.pid &&
 	grep -q "2 deployed" out &&
 	grep "up:side" out | grep -q "svc recreated" &&
 	ids_ svc >svc-2 && ! test_cmp svc-1 svc-2 >/dev/null && test $(wc -l <svc-2) = 1 &&
 	new=$(cat svc-2) &&
 	ids_ side >side-2 && ! test_cmp side-1 side-2 >/dev/null &&
-	docker events --since "$t0" --until "$(($(date +%s) + 1))" --filter "label=com.docker.compose.project=$P" \
-		--format "{{.Actor.ID}} {{.Action}}" >events &&
 	healthy=$(grep -n "^$new health_status: healthy$" events | head -n 1 | cut -d: -f1) &&
 	stopped=$(grep -n "^$old \(kill\|die\|stop\)$" events | head -n 1 | cut -d: -f1) &&
 	test -n "$healthy" && test -n "$stopped" &&
