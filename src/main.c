@@ -45,6 +45,8 @@ static const struct command commands[] = {
 	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
 	{ "prune", cmd_prune, NEEDS_MANIFEST | NEEDS_PROFILE, "prune PROFILE [--dry-run]",
 	  "apply the retention: policy to the registry repositories of the profile's images" },
+	{ "sync", cmd_sync, NEEDS_MANIFEST, "sync PROFILE [NAME...] [--out]",
+	  "run the profile's syncs (or the NAMEs) now; --out those with direction: out" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },

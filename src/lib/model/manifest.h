@@ -5,6 +5,7 @@
 #define CC_MANIFEST_H
 
 #include "lists.h"
+#include "manifest-sync.h"
 #include "ynode.h"
 
 #include <stddef.h>
@@ -58,6 +59,7 @@ struct profile_spec {
 	struct ypos pos;
 	struct strlist compose, env_file, scans, services;
 	struct strlist compose_profiles; /* compose profiles it activates */
+	struct strlist syncs;		 /* syncs: it runs (sync:NAME steps) */
 	struct kvlist env;
 	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
@@ -76,6 +78,8 @@ struct manifest {
 	struct scan_spec *scans;
 	size_t nscans;
 	struct retention_spec retention;
+	struct sync_spec *syncs; /* manifest-sync.h */
+	size_t nsyncs;
 	struct ynode *root; /* the parsed document; syncs/backups live here */
 };
 
