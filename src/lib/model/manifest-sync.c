@@ -10,7 +10,7 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const sync_keys[] = { "from",   "to",   "exclude", "delete",	     "rewrite",
+static const char *const sync_keys[] = { "from",   "to",   "exclude",	"delete",	"rewrite",
 					 "backup", "lock", "direction", "lock_timeout", "helper_image" };
 
 /* A positioned error; always -1 (the caller keeps going). */
@@ -152,7 +152,7 @@ static int parse_to(const struct ynode *n, const char *what, struct sync_spec *s
 		return bad(err, n, "%s: '%s' is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", what, s->volume);
 	if (str_has_prefix(s->subdir, "../") || !strcmp(s->subdir, ".."))
 		return bad(err, n, "%s: the subdirectory '%s' leaves the volume", what, s->subdir);
-	return 0;
+	return bad(err, n, "%s: volume destinations (volume:NAME) are not supported yet", what);
 }
 
 static int parse_scalars(const struct ynode *n, const char *what, struct sync_spec *s, struct cc_error **err)
@@ -164,7 +164,7 @@ static int parse_scalars(const struct ynode *n, const char *what, struct sync_sp
 	if ((v = ynode_map_get(n, "delete")) && !ynode_is_bool(v, &b))
 		rc = bad(err, v, "%s.delete must be true or false", what);
 	s->delete = b;
-	if ((v = ynode_map_get(n, "lock")) && get_string(v, "lock", &s->lock, err) < 0)
+	if ((v = ynode_map_get(n, "lock")) && get_string(v, "lock:", &s->lock, err) < 0)
 		rc = -1;
 	s->lock_timeout = 60;
 	if ((v = ynode_map_get(n, "lock_timeout"))) {
@@ -173,7 +173,7 @@ static int parse_scalars(const struct ynode *n, const char *what, struct sync_sp
 		else
 			s->lock_timeout = (long)secs;
 	}
-	if ((v = ynode_map_get(n, "helper_image")) && get_string(v, "helper_image", &s->helper_image, err) < 0)
+	if ((v = ynode_map_get(n, "helper_image")) && get_string(v, "helper_image:", &s->helper_image, err) < 0)
 		rc = -1;
 	if ((v = ynode_map_get(n, "direction"))) {
 		const char *d = v->kind == YNODE_SCALAR ? v->str : "";
@@ -190,7 +190,8 @@ static int parse_scalars(const struct ynode *n, const char *what, struct sync_sp
 	/* The backups: step kind (issue #15) is not in this ccbuild yet: a
 	 * sync that says to back up first must not run without it. */
 	if ((v = ynode_map_get(n, "backup")))
-		rc = bad(err, v, "%s.backup: backups before a sync are not supported yet (no backups: step kind)", what);
+		rc = bad(err, v, "%s.backup: backups before a sync are not supported yet (no backups: step kind)",
+			 what);
 	return rc;
 }
 
@@ -210,16 +211,20 @@ static int parse_one(const char *name, const struct ynode *n, struct sync_spec *
 	if (!(v = ynode_map_get(n, "from")))
 		rc = bad(err, n, "%s needs from: (a host file or directory)", what);
 	else
-		rc |= get_string(v, "from", &s->from, err);
+		rc |= get_string(v, "from:", &s->from, err);
 	if (!(v = ynode_map_get(n, "to")))
 		rc = bad(err, n, "%s needs to: (a host path or volume:NAME[/SUBDIR])", what);
-	else if (get_string(v, "to", &s->to, err) < 0 || parse_to(v, what, s, err) < 0)
+	else if (get_string(v, "to:", &s->to, err) < 0 || parse_to(v, what, s, err) < 0)
 		rc = -1;
-	if ((v = ynode_map_get(n, "exclude")) && (get_strlist(v, "exclude", &s->exclude, err) < 0 ||
-						  check_patterns(v, &s->exclude, "exclude", err) < 0))
+	if ((v = ynode_map_get(n, "exclude")) &&
+	    (get_strlist(v, "exclude:", &s->exclude, err) < 0 || check_patterns(v, &s->exclude, "exclude:", err) < 0))
 		rc = -1;
-	if ((v = ynode_map_get(n, "rewrite")) && parse_rewrites(v, "rewrite", s, err) < 0)
-		rc = -1;
+	if ((v = ynode_map_get(n, "rewrite"))) {
+		cleanup_free char *field = xasprintf("%s.rewrite", what);
+
+		if (parse_rewrites(v, field, s, err) < 0)
+			rc = -1;
+	}
 	rc |= parse_scalars(n, what, s, err);
 	if (s->target == SYNC_TO_VOLUME && s->direction == SYNC_OUT)
 		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: out from a volume is not supported yet",

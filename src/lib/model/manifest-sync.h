@@ -25,16 +25,16 @@ struct sync_rewrite {
 struct sync_spec {
 	char *name;
 	struct ypos pos;
-	char *from, *to;	  /* as written (~ and relative paths: sync_spec_path) */
-	enum sync_target target;  /* what `to` names */
-	char *volume, *subdir;	  /* to: volume:NAME[/SUBDIR] (subdir "" when none) */
-	char *helper_image;	  /* image of the helper container (volumes), or NULL */
-	struct strlist exclude;	  /* .dockerignore patterns, relative to from */
-	int delete;		  /* mirror: remove what left the source */
+	char *from, *to;	 /* as written (~ and relative paths: sync_spec_path) */
+	enum sync_target target; /* what `to` names */
+	char *volume, *subdir;	 /* to: volume:NAME[/SUBDIR] (subdir "" when none) */
+	char *helper_image;	 /* image of the helper container (volumes), or NULL */
+	struct strlist exclude;	 /* .dockerignore patterns, relative to from */
+	int delete;		 /* mirror: remove what left the source */
 	struct sync_rewrite *rewrites;
 	size_t nrewrites;
-	char *lock;		  /* flock file, or NULL */
-	long lock_timeout;	  /* seconds to wait for the lock (default 60) */
+	char *lock;		       /* flock file, or NULL */
+	long lock_timeout;	       /* seconds to wait for the lock (default 60) */
 	enum sync_direction direction; /* in: from -> to; out: to -> from */
 };
 

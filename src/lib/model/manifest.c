@@ -27,8 +27,8 @@ static const char *const top_keys[] = { "ccbuild",  "project", "registry", "comp
 static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
-static const char *const profile_keys[] = { "compose", "env_file", "env",      "images",
-					    "push",    "scans",	   "services", "compose_profiles", "syncs" };
+static const char *const profile_keys[] = { "compose",	"env_file",	    "env",  "images", "push", "scans",
+					    "services", "compose_profiles", "syncs" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
 
@@ -435,8 +435,9 @@ static void check_refs(struct mload *ml, struct manifest *m)
 				     p->scans.v[j]);
 		for (j = 0; j < p->syncs.n; j++)
 			if (!sync_spec_find(m->syncs, m->nsyncs, p->syncs.v[j]))
-				fail(ml, ynode_map_get(pn, "syncs"), "profile '%s' names sync '%s', which syncs: does not define",
-				     p->name, p->syncs.v[j]);
+				fail(ml, ynode_map_get(pn, "syncs"),
+				     "profile '%s' names sync '%s', which syncs: does not define", p->name,
+				     p->syncs.v[j]);
 		if (p->push && !m->registry)
 			fail(ml, pn, "profile '%s' pushes but the manifest has no 'registry:'", p->name);
 	}

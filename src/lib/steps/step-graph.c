@@ -182,7 +182,8 @@ int step_graph_build(struct project *p, struct cc_error **err)
 			}
 	}
 	for (i = 0; rc == 0 && i < p->profile->syncs.n; i++) { /* sync:NAME, direction in (out: on demand) */
-		const struct sync_spec *sp = sync_spec_find(p->manifest->syncs, p->manifest->nsyncs, p->profile->syncs.v[i]);
+		const struct sync_spec *sp =
+			sync_spec_find(p->manifest->syncs, p->manifest->nsyncs, p->profile->syncs.v[i]);
 
 		free(id);
 		id = xasprintf("sync:%s", p->profile->syncs.v[i]);

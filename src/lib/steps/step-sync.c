@@ -123,13 +123,13 @@ static void hash_tree(struct step_result *res, const struct sync_spec *spec, con
 		f->path = arena_strndup(&res->files.arena, e->path, strlen(e->path));
 		hash_file_entry(e, sc->tree.digests[k], f->digest);
 		hash_hex(f->digest, hex);
-		strbuf_addf(&in, "%s%c%s\n", e->path, 0, hex);
+		strbuf_addf(&in, "%zu:%s %s\n", strlen(e->path), e->path, hex);
 	}
 	hash_sha256_hex(in.buf, in.len, hex);
 	strbuf_release(&in);
 	res->hash = xstrdup(hex);
-	res->inputs = json_pack("{s:s, s:s, s:b, s:I}", "from", sc->src, "to", sc->dst, "delete", spec->delete, "entries",
-				(json_int_t)sc->tree.list.n);
+	res->inputs = json_pack("{s:s, s:s, s:b, s:I}", "from", sc->src, "to", sc->dst, "delete", spec->delete,
+				"entries", (json_int_t)sc->tree.list.n);
 }
 
 static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
@@ -207,8 +207,7 @@ static char *sync_changed(struct runner *r, size_t i, const struct step_record *
 }
 
 /* The destination is still what the last sync left there. */
-static int sync_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
-			      struct cc_error **err)
+static int sync_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry, struct cc_error **err)
 {
 	const struct sync_spec *spec = r->project->graph.steps[i].data;
 	struct sync_scratch *sc = r->results[i].scratch;

@@ -47,8 +47,9 @@ int sync_dest_check(const struct sync_job *job, const struct sync_record *rec, c
 		int c = i == dest.n ? 1 : j == rec->n ? -1 : ctx_path_cmp(dest.v[i].path, rec->v[j].path);
 
 		if (c < 0) {
-			if (job->delete)
-				*why = xasprintf("%s in the destination is not from the source", dest.v[i].path), rc = 0;
+			if (job->delete &&!sync_host_is_temp(dest.v[i].path))
+				*why = xasprintf("%s in the destination is not from the source", dest.v[i].path),
+				rc = 0;
 			i++;
 		} else if (c > 0) {
 			*why = xasprintf("%s is missing from the destination", rec->v[j++].path);
@@ -233,6 +234,18 @@ static int apply_dir(struct applier *a, const struct ctx_entry *s, const struct 
 	return 0;
 }
 
+/* Temporary files a killed sync left go first, whatever delete says. */
+static int remove_temps(struct applier *a, struct cc_error **err)
+{
+	for (size_t k = 0; k < a->dest.n; k++)
+		if (S_ISREG(a->dest.v[k].mode) && sync_host_is_temp(a->dest.v[k].path)) {
+			if (sync_host_remove(a->rootfd, a->dest.v[k].path, err) < 0)
+				return -1;
+			touch_dir(a, a->dest.v[k].path);
+		}
+	return 0;
+}
+
 /* With delete: what the destination has and the source has not goes,
  * children before their directory; what was not as recorded is kept. */
 static int apply_deletes(struct applier *a, const struct sync_tree *src, struct cc_error **err)
@@ -242,7 +255,7 @@ static int apply_deletes(struct applier *a, const struct sync_tree *src, struct 
 		const struct sync_file *r;
 		int match;
 
-		if (ctx_list_find(&src->list, d->path))
+		if (ctx_list_find(&src->list, d->path) || sync_host_is_temp(d->path))
 			continue;
 		r = sync_record_find(a->rec, d->path);
 		if ((match = as_recorded(a, d, r, err)) < 0)
@@ -295,8 +308,8 @@ int sync_apply(const struct sync_job *job, const struct sync_tree *src, const st
 		return -1;
 	if ((a.srcfd = open(job->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		cc_error_set(err, "%s: %s", job->src, strerror(errno));
-	else if (ctxwalk(job->dst, job->ignore, job->cancel, &a.dest, err) == 0 && apply_entries(&a, src, err) == 0 &&
-		 (!job->delete || apply_deletes(&a, src, err) == 0))
+	else if (ctxwalk(job->dst, job->ignore, job->cancel, &a.dest, err) == 0 && remove_temps(&a, err) == 0 &&
+		 apply_entries(&a, src, err) == 0 && (!job->delete || apply_deletes(&a, src, err) == 0))
 		rc = 0;
 	for (size_t k = 0; rc == 0 && k < a.dirs.n; k++) {
 		cleanup_free char *probe = xasprintf("%s%s.", a.dirs.v[k], *a.dirs.v[k] ? "/" : "");

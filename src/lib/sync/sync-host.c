@@ -124,6 +124,20 @@ static char *temp_name(const char *base)
 	return xasprintf(".%.200s.ccbuild-%016llx", base, r);
 }
 
+int sync_host_is_temp(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path, *tag = strstr(base, ".ccbuild-");
+	size_t k;
+
+	if (base[0] != '.' || !tag)
+		return 0;
+	while (strstr(tag + 1, ".ccbuild-"))
+		tag = strstr(tag + 1, ".ccbuild-");
+	for (k = 0; k < 16 && strchr("0123456789abcdef", tag[9 + k]) && tag[9 + k]; k++)
+		;
+	return k == 16 && tag[25] == '\0';
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;

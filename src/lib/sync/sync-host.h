@@ -37,6 +37,9 @@ int sync_host_remove(int rootfd, const char *path, struct cc_error **err);
 /* Copy the file or link path below rootfd to keep_root/path (directories
  * made), before it is replaced or removed. */
 int sync_host_keep(int rootfd, const char *path, const char *keep_root, struct cc_error **err);
+/* 1 when path's last component is a temporary name of put_file or
+ * put_link (".BASE.ccbuild-" and 16 hex digits): left by a killed sync. */
+int sync_host_is_temp(const char *path);
 /* fsync the directory that holds path (after renames or unlinks in it). */
 int sync_host_sync_dir(int rootfd, const char *path, struct cc_error **err);
 

@@ -52,8 +52,8 @@ static int load_entry(struct sync_record *r, json_t *e)
 	const char *sha = json_string_value(json_array_get(e, 6)), *src = json_string_value(json_array_get(e, 7));
 	struct sync_file *f;
 
-	if (!path || !sha || !src || !json_is_integer(json_array_get(e, 1)) || (link && !json_is_null(link) &&
-										  !json_is_string(link)))
+	if (!path || !sha || !src || !json_is_integer(json_array_get(e, 1)) ||
+	    (link && !json_is_null(link) && !json_is_string(link)))
 		return -1;
 	if (r->n && ctx_path_cmp(r->v[r->n - 1].path, path) >= 0)
 		return -1; /* out of order: the binary search would miss */
@@ -113,10 +113,10 @@ int sync_record_save(const char *file, const struct sync_record *r, struct cc_er
 
 		hash_hex(f->sha, sha);
 		hash_hex(f->src, src);
-		json_array_append_new(files, json_pack("[s, I, I, I, I, I, s, s, s?]", f->path, (json_int_t)f->mode,
-						       (json_int_t)f->size, (json_int_t)f->mtime_ns,
-						       (json_int_t)f->ctime_ns, (json_int_t)f->ino, reg ? sha : "",
-						       reg ? src : "", f->link));
+		json_array_append_new(files,
+				      json_pack("[s, I, I, I, I, I, s, s, s?]", f->path, (json_int_t)f->mode,
+						(json_int_t)f->size, (json_int_t)f->mtime_ns, (json_int_t)f->ctime_ns,
+						(json_int_t)f->ino, reg ? sha : "", reg ? src : "", f->link));
 	}
 	doc = json_pack("{s:i, s:s, s:o}", "version", 1, "rules", r->rules, "files", files);
 	text = json_dumps(doc, JSON_COMPACT);

@@ -13,21 +13,21 @@
 struct cc_error;
 
 struct sync_file {
-	char *path;		/* destination-relative, walk order; owned */
-	char *link;		/* symlink target, or NULL; owned */
-	uint32_t mode;		/* st_mode: type and permission bits */
-	uint64_t size;		/* as written */
-	int64_t mtime_ns;	/* of the destination file after writing */
-	int64_t ctime_ns;	/* the same: any later change moves it */
+	char *path;	  /* destination-relative, walk order; owned */
+	char *link;	  /* symlink target, or NULL; owned */
+	uint32_t mode;	  /* st_mode: type and permission bits */
+	uint64_t size;	  /* as written */
+	int64_t mtime_ns; /* of the destination file after writing */
+	int64_t ctime_ns; /* the same: any later change moves it */
 	uint64_t ino;
-	unsigned char sha[32];	/* destination content (regular files) */
-	unsigned char src[32];	/* the source content it was made from */
+	unsigned char sha[32]; /* destination content (regular files) */
+	unsigned char src[32]; /* the source content it was made from */
 };
 
 struct sync_record {
 	struct sync_file *v; /* sorted in walk order (ctx_path_cmp) */
 	size_t n, cap;
-	char rules[65];	     /* hash of the rewrite rules applied ("" none) */
+	char rules[65]; /* hash of the rewrite rules applied ("" none) */
 };
 
 /* Load file: 1 loaded, 0 absent or unusable (then *warning says why when

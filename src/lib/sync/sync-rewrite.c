@@ -95,7 +95,8 @@ int sync_rewriter_apply(const struct sync_rewriter *rw, const char *path, const 
 	for (size_t i = 0; i < rw->n; i++)
 		if (ignore_match(rw->match[i], path))
 			for (size_t j = 0; j < rw->rules[i].replace.n; j++)
-				changed |= replace_all(&buf, rw->rules[i].replace.keys[j], rw->rules[i].replace.vals[j]);
+				changed |=
+					replace_all(&buf, rw->rules[i].replace.keys[j], rw->rules[i].replace.vals[j]);
 	if (!changed) {
 		strbuf_release(&buf);
 		return 0;

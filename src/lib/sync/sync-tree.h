@@ -12,8 +12,8 @@ struct cc_error;
 struct ignore;
 
 struct sync_tree {
-	struct ctx_list list;	       /* walk order, root itself not listed */
-	unsigned char (*digests)[32];  /* content SHA-256 per regular file; owned */
+	struct ctx_list list;	      /* walk order, root itself not listed */
+	unsigned char (*digests)[32]; /* content SHA-256 per regular file; owned */
 	struct statcache_stats stats;
 };
 
