@@ -143,4 +143,47 @@ test_expect_success 'a source that is missing is an error naming it' '
 	grep "sync cfg: .*src does not exist" err &&
 	mv src.away src
 '
+test_expect_success 'kill -9 mid-sync leaves no torn file, and the next sync finishes the job' '
+	mkdir -p big/d && cat >big.yaml <<-EOF &&
+	ccbuild: 1
+	project: t0600
+	syncs:
+	  big: {from: big, to: bigdst, delete: true}
+	profiles:
+	  dev: {syncs: [big]}
+	EOF
+	for i in $(seq 1 150); do head -c 131072 /dev/urandom >big/d/f$i; done &&
+	for delay in 0.05 0.1 0.2; do
+		"$CCBUILD" -f big.yaml sync dev >/dev/null 2>&1 & pid=$! &&
+		sleep $delay && kill -9 $pid; wait $pid 2>/dev/null
+		for f in bigdst/d/f*; do
+			test -e "$f" || continue
+			cmp -s "$f" "big/d/${f##*/}" || { echo "torn: $f"; exit 1; }
+		done
+		for i in $(seq 1 150); do head -c 131072 /dev/urandom >big/d/f$i; done
+	done &&
+	"$CCBUILD" -f big.yaml sync dev >out 2>&1 && cat out &&
+	diff -r big bigdst && ! ls -a bigdst/d | grep ccbuild- &&
+	"$CCBUILD" -f big.yaml sync dev >out 2>&1 && grep "up-to-date" out
+'
+
+test_expect_success 'a reader of the destination never sees a torn file' '
+	mkdir -p rsrc && head -c 4000000 /dev/zero | tr "\0" a >A && head -c 4000000 /dev/zero | tr "\0" b >B &&
+	cat >rd.yaml <<-EOF &&
+	ccbuild: 1
+	project: t0600
+	syncs:
+	  r: {from: rsrc, to: rdst}
+	profiles:
+	  dev: {syncs: [r]}
+	EOF
+	cp A rsrc/f && "$CCBUILD" -f rd.yaml sync dev 2>/dev/null &&
+	( while test ! -e stop; do cmp -s rdst/f A || cmp -s rdst/f B || { echo torn >torn; break; }; done ) &
+	reader=$! &&
+	for i in 1 2 3 4 5 6 7 8; do
+		cp B rsrc/f && "$CCBUILD" -f rd.yaml sync dev 2>/dev/null &&
+		cp A rsrc/f && "$CCBUILD" -f rd.yaml sync dev 2>/dev/null || break
+	done; touch stop; wait $reader &&
+	test ! -e torn && cmp rdst/f A
+'
 test_done

@@ -20,19 +20,25 @@
 #include <string.h>
 #include <unistd.h>
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* 64 lower-case hex digits into 32 bytes; "" is all zeros. */
 static int unhex(const char *s, unsigned char out[32])
 {
 	memset(out, 0, 32);
 	if (!*s)
 		return 0;
 	for (int i = 0; i < 32; i++) {
-		unsigned v;
+		int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
 
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+		if (lo < 0)
 			return -1;
-		out[i] = (unsigned char)v;
+		out[i] = (unsigned char)(hi << 4 | lo);
 	}
-	return strlen(s) == 64 ? 0 : -1;
+	return s[64] == '\0' ? 0 : -1;
 }
 
 struct sync_file *sync_record_add(struct sync_record *r, const char *path, const char *link)
@@ -73,13 +79,23 @@ int sync_record_load(const char *file, struct sync_record *out, char **warning)
 	const char *rules;
 	size_t i;
 
+	cleanup_free char *text = NULL;
+	struct cc_error *rerr = NULL;
+	size_t len;
+
 	memset(out, 0, sizeof(*out));
 	*warning = NULL;
-	doc = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc) {
-		if (access(file, F_OK) == 0)
-			*warning = xasprintf("%s: unreadable sync record (%s); the destination is checked by content",
-					     file, jerr.text);
+	if (access(file, F_OK) < 0)
+		return 0;
+	/* Read whole: json_load_file reads a byte at a time. */
+	if (read_file(file, &text, &len, &rerr) < 0) {
+		*warning = xasprintf("%s; the destination is checked by content", rerr->msg);
+		cc_error_free(rerr);
+		return 0;
+	}
+	if (!(doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr))) {
+		*warning = xasprintf("%s: unreadable sync record (%s); the destination is checked by content", file,
+				     jerr.text);
 		return 0;
 	}
 	files = json_object_get(doc, "files");
