@@ -19,6 +19,18 @@
 /* Rewrite input is read whole: a larger file is copied as it is. */
 #define REWRITE_MAX ((size_t)64 << 20)
 
+/* Files are staged (written to temporaries without an fsync each) and
+ * committed in batches: one syncfs, then the renames.  A batch ends at
+ * this many files or bytes. */
+#define BATCH_FILES 1024
+#define BATCH_BYTES ((uint64_t)128 << 20)
+
+/* A staged file waiting for its batch's flush. */
+struct pending {
+	char *path, *tmp; /* tmp: the temporary's name in path's directory */
+	size_t index;	  /* its entry in the new record */
+};
+
 /* What one run of sync_apply works with. */
 struct applier {
 	const struct sync_job *job;
@@ -28,6 +40,9 @@ struct applier {
 	struct ctx_list dest; /* the destination as walked before the sync */
 	struct strlist dirs;  /* directories whose entries were renamed or removed */
 	int rootfd, srcfd, rules_same;
+	struct pending *pending;
+	size_t npending, cap_pending;
+	uint64_t pending_bytes;
 };
 
 int sync_dest_check(const struct sync_job *job, const struct sync_record *rec, char **why, struct cc_error **err)
@@ -136,13 +151,91 @@ static int rewritten(struct applier *a, const struct ctx_entry *s, char **data, 
 	return sync_rewriter_apply(a->job->rewriter, s->path, in, n, data, len);
 }
 
+/* The temporary tmp of path, relative to the root; caller frees. */
+static char *temp_path(const char *path, const char *tmp)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? xasprintf("%.*s/%s", (int)(slash - path), path, tmp) : xstrdup(tmp);
+}
+
+/* Remove the temporaries of pending files from the from-th on (after a
+ * failure: no temporary stays) and empty the batch. */
+static void discard_pending(struct applier *a, size_t from)
+{
+	for (size_t k = from; k < a->npending; k++) {
+		cleanup_free char *t = temp_path(a->pending[k].path, a->pending[k].tmp);
+
+		sync_host_remove(a->rootfd, t, NULL);
+		free(a->pending[k].path);
+		free(a->pending[k].tmp);
+	}
+	a->npending = 0;
+	a->pending_bytes = 0;
+}
+
+/* Make the batch durable (one syncfs), rename each file into place, and
+ * read each back: its SHA-256 must be the one recorded. */
+static int flush_pending(struct applier *a, struct cc_error **err)
+{
+	unsigned char have[32];
+	int rc = a->npending ? sync_host_flush(a->rootfd, err) : 0;
+	size_t k;
+
+	for (k = 0; rc == 0 && k < a->npending; k++) {
+		struct pending *p = &a->pending[k];
+		struct sync_file *f = &a->out->v[p->index];
+
+		if (sync_host_commit_file(a->rootfd, p->path, p->tmp, f, err) < 0 ||
+		    sync_host_hash(a->rootfd, p->path, have, err) < 0)
+			rc = -1;
+		else if (memcmp(have, f->sha, 32))
+			rc = cc_error_set(err,
+					  "%s: the destination copy does not read back as written (SHA-256 mismatch)",
+					  p->path);
+		if (rc < 0)
+			break;
+		a->sum->copied++;
+		a->sum->bytes += f->size;
+		touch_dir(a, p->path);
+		free(p->path);
+		free(p->tmp);
+	}
+	discard_pending(a, k);
+	return rc;
+}
+
+/* Write the new contents of s (data, or s itself when NULL) to a
+ * temporary beside it; committed by flush_pending. */
+static int stage(struct applier *a, const struct ctx_entry *s, const void *data, size_t len,
+		 const unsigned char want[32], const unsigned char ds[32], struct cc_error **err)
+{
+	struct sync_file *f = record_entry(a, s);
+	unsigned char got[32];
+	char *tmp;
+
+	memcpy(f->sha, want, 32);
+	memcpy(f->src, ds, 32);
+	if (sync_host_stage_file(a->rootfd, s->path, s->mode, data, len, a->srcfd, s->path, 0, got, &tmp, err) < 0)
+		return -1;
+	VEC_PUSH(a->pending, a->npending, a->cap_pending, ((struct pending){ xstrdup(s->path), tmp, a->out->n - 1 }));
+	if (memcmp(got, want, 32)) {
+		discard_pending(a, 0);
+		return cc_error_set(err, "%s changed in the source while it was copied; run the sync again", s->path);
+	}
+	a->pending_bytes += data ? len : s->size;
+	if (a->npending >= BATCH_FILES || a->pending_bytes >= BATCH_BYTES)
+		return flush_pending(a, err);
+	return 0;
+}
+
 /* Write regular file s (content digest ds) unless the destination has its
  * bytes already. */
 static int apply_file(struct applier *a, const struct ctx_entry *s, const unsigned char ds[32],
 		      const struct ctx_entry *d, const struct sync_file *r, struct cc_error **err)
 {
 	cleanup_free char *data = NULL;
-	unsigned char want[32], have[32], got[32];
+	unsigned char want[32], have[32];
 	size_t len = 0;
 	int match = as_recorded(a, d, r, err), rw;
 	struct sync_file *f;
@@ -176,22 +269,7 @@ static int apply_file(struct applier *a, const struct ctx_entry *s, const unsign
 	}
 	if (d && !match && keep(a, d, err) < 0)
 		return -1;
-	f = record_entry(a, s);
-	if (sync_host_put_file(a->rootfd, s->path, s->mode, rw ? data : NULL, len, a->srcfd, s->path, got, f, err) < 0)
-		return -1;
-	if (memcmp(got, want, 32))
-		return cc_error_set(err, "%s changed in the source while it was copied; run the sync again", s->path);
-	if (sync_host_hash(a->rootfd, s->path, have, err) < 0)
-		return -1;
-	if (memcmp(have, want, 32))
-		return cc_error_set(err, "%s: the destination copy does not read back as written (SHA-256 mismatch)",
-				    s->path);
-	memcpy(f->sha, want, 32);
-	memcpy(f->src, ds, 32);
-	a->sum->copied++;
-	a->sum->bytes += f->size;
-	touch_dir(a, s->path);
-	return 0;
+	return stage(a, s, rw ? data : NULL, len, want, ds, err);
 }
 
 static int apply_link(struct applier *a, const struct ctx_entry *s, const struct ctx_entry *d,
@@ -290,13 +368,15 @@ static int apply_entries(struct applier *a, const struct sync_tree *src, struct 
 		if (rc < 0)
 			return -1;
 	}
-	return 0;
+	return flush_pending(a, err);
 }
 
 int sync_apply(const struct sync_job *job, const struct sync_tree *src, const struct sync_record *rec,
 	       struct sync_record *out, struct sync_summary *sum, struct cc_error **err)
 {
-	struct applier a = { job, rec, out, sum, CTX_LIST_INIT, { 0 }, -1, -1, 0 };
+	struct applier a = {
+		.job = job, .rec = rec, .out = out, .sum = sum, .dest = CTX_LIST_INIT, .rootfd = -1, .srcfd = -1
+	};
 	const char *rules = job->rewriter ? sync_rewriter_hash(job->rewriter) : "";
 	int rc = -1;
 
@@ -316,6 +396,8 @@ int sync_apply(const struct sync_job *job, const struct sync_tree *src, const st
 
 		rc = sync_host_sync_dir(a.rootfd, probe, err);
 	}
+	discard_pending(&a, 0);
+	free(a.pending);
 	strlist_release(&a.dirs);
 	ctx_list_release(&a.dest);
 	if (a.srcfd >= 0)

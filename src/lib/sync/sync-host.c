@@ -191,29 +191,47 @@ static int fill_temp(int tfd, const void *data, size_t len, int srcfd, const cha
 	return rc;
 }
 
-int sync_host_put_file(int rootfd, const char *path, mode_t mode, const void *data, size_t len, int srcfd,
-		       const char *srcpath, unsigned char sha[32], struct sync_file *f, struct cc_error **err)
+int sync_host_stage_file(int rootfd, const char *path, mode_t mode, const void *data, size_t len, int srcfd,
+			 const char *srcpath, int durable, unsigned char sha[32], char **tmp, struct cc_error **err)
 {
 	const char *base;
 	cleanup_close int pfd = open_parent(rootfd, path, &base, err);
-	cleanup_free char *tmp = NULL;
-	struct stat st;
 	int tfd, rc;
 
+	*tmp = NULL;
 	if (pfd < 0)
 		return -1;
-	tmp = temp_name(base);
-	tfd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (tfd < 0)
-		return cc_error_set(err, "%s: creating a temporary file: %s", path, strerror(errno));
+	*tmp = temp_name(base);
+	tfd = openat(pfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (tfd < 0) {
+		cc_error_set(err, "%s: creating a temporary file: %s", path, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
 	rc = fill_temp(tfd, data, len, srcfd, srcpath, sha, err);
-	if (rc == 0 && (fchmod(tfd, mode & 07777) < 0 || fsync(tfd) < 0))
+	if (rc == 0 && (fchmod(tfd, mode & 07777) < 0 || (durable && fsync(tfd) < 0)))
 		rc = cc_error_set(err, "%s: %s", path, strerror(errno));
 	if (close(tfd) < 0 && rc == 0)
 		rc = cc_error_set(err, "%s: %s", path, strerror(errno));
-	if (rc == 0 && renameat(pfd, tmp, pfd, base) < 0)
-		rc = cc_error_set(err, "%s: %s", path, strerror(errno));
 	if (rc < 0) {
+		unlinkat(pfd, *tmp, 0);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return rc;
+}
+
+int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct sync_file *f, struct cc_error **err)
+{
+	const char *base;
+	cleanup_close int pfd = open_parent(rootfd, path, &base, err);
+	struct stat st;
+
+	if (pfd < 0)
+		return -1;
+	if (renameat(pfd, tmp, pfd, base) < 0) {
+		cc_error_set(err, "%s: %s", path, strerror(errno));
 		unlinkat(pfd, tmp, 0);
 		return -1;
 	}
@@ -221,6 +239,23 @@ int sync_host_put_file(int rootfd, const char *path, mode_t mode, const void *da
 		return cc_error_set(err, "%s: %s", path, strerror(errno));
 	stat_into(&st, f);
 	return 0;
+}
+
+int sync_host_flush(int rootfd, struct cc_error **err)
+{
+	if (syncfs(rootfd) < 0)
+		return cc_error_set(err, "syncfs: %s", strerror(errno));
+	return 0;
+}
+
+int sync_host_put_file(int rootfd, const char *path, mode_t mode, const void *data, size_t len, int srcfd,
+		       const char *srcpath, unsigned char sha[32], struct sync_file *f, struct cc_error **err)
+{
+	cleanup_free char *tmp = NULL;
+
+	if (sync_host_stage_file(rootfd, path, mode, data, len, srcfd, srcpath, 1, sha, &tmp, err) < 0)
+		return -1;
+	return sync_host_commit_file(rootfd, path, tmp, f, err);
 }
 
 int sync_host_put_link(int rootfd, const char *path, const char *target, struct sync_file *f, struct cc_error **err)

@@ -28,6 +28,15 @@ int sync_host_hash(int rootfd, const char *path, unsigned char sha[32], struct c
  * what was written, f (may be NULL) size and mtime after the rename. */
 int sync_host_put_file(int rootfd, const char *path, mode_t mode, const void *data, size_t len, int srcfd,
 		       const char *srcpath, unsigned char sha[32], struct sync_file *f, struct cc_error **err);
+/* put_file in two halves, so that many files share one flush: write the
+ * new contents to a temporary file beside path (*tmp, caller frees;
+ * fsync'ed when durable), then rename it over path (commit).  Between
+ * the two, sync_host_flush makes every staged file durable at once. */
+int sync_host_stage_file(int rootfd, const char *path, mode_t mode, const void *data, size_t len, int srcfd,
+			 const char *srcpath, int durable, unsigned char sha[32], char **tmp, struct cc_error **err);
+int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct sync_file *f, struct cc_error **err);
+/* syncfs(2) of the root's filesystem: what was written is on disk. */
+int sync_host_flush(int rootfd, struct cc_error **err);
 /* Make path a symlink to target, atomically (replaces a file or link). */
 int sync_host_put_link(int rootfd, const char *path, const char *target, struct sync_file *f, struct cc_error **err);
 /* Make path a directory with mode bits (replaces a file or link). */
