@@ -24,6 +24,7 @@
  * this many files or bytes. */
 #define BATCH_FILES 1024
 #define BATCH_BYTES ((uint64_t)128 << 20)
+#define FSYNC_EACH_MAX 16
 
 /* A staged file waiting for its batch's flush. */
 struct pending {
@@ -179,8 +180,18 @@ static void discard_pending(struct applier *a, size_t from)
 static int flush_pending(struct applier *a, struct cc_error **err)
 {
 	unsigned char have[32];
-	int rc = a->npending ? sync_host_flush(a->rootfd, err) : 0;
+	int rc = 0;
 	size_t k;
+
+	/* syncfs writes back the whole filesystem, other programs' data too:
+	 * a small batch is cheaper file by file. */
+	if (a->npending > FSYNC_EACH_MAX)
+		rc = sync_host_flush(a->rootfd, err);
+	for (k = 0; rc == 0 && a->npending <= FSYNC_EACH_MAX && k < a->npending; k++) {
+		cleanup_free char *t = temp_path(a->pending[k].path, a->pending[k].tmp);
+
+		rc = sync_host_fsync(a->rootfd, t, err);
+	}
 
 	for (k = 0; rc == 0 && k < a->npending; k++) {
 		struct pending *p = &a->pending[k];

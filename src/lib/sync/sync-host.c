@@ -241,6 +241,19 @@ int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct 
 	return 0;
 }
 
+int sync_host_fsync(int rootfd, const char *path, struct cc_error **err)
+{
+	const char *base;
+	cleanup_close int pfd = open_parent(rootfd, path, &base, err);
+	cleanup_close int fd = -1;
+
+	if (pfd < 0)
+		return -1;
+	if ((fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fsync(fd) < 0)
+		return cc_error_set(err, "%s: fsync: %s", path, strerror(errno));
+	return 0;
+}
+
 int sync_host_flush(int rootfd, struct cc_error **err)
 {
 	if (syncfs(rootfd) < 0)

@@ -35,6 +35,8 @@ int sync_host_put_file(int rootfd, const char *path, mode_t mode, const void *da
 int sync_host_stage_file(int rootfd, const char *path, mode_t mode, const void *data, size_t len, int srcfd,
 			 const char *srcpath, int durable, unsigned char sha[32], char **tmp, struct cc_error **err);
 int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct sync_file *f, struct cc_error **err);
+/* fsync(2) of the file path below rootfd. */
+int sync_host_fsync(int rootfd, const char *path, struct cc_error **err);
 /* syncfs(2) of the root's filesystem: what was written is on disk. */
 int sync_host_flush(int rootfd, struct cc_error **err);
 /* Make path a symlink to target, atomically (replaces a file or link). */
