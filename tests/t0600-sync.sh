@@ -190,4 +190,11 @@ test_expect_success 'a reader of the destination never sees a torn file' '
 	done; touch stop; wait $reader &&
 	test ! -e torn && cmp rdst/f A
 '
+test_expect_success 'ccbuild PROFILE runs the sync:NAME step with the rest of the pipeline' '
+	test_need_docker &&
+	echo "run" >src/run.txt &&
+	"$CCBUILD" dev >out 2>&1 && cat out &&
+	grep "sync:cfg.*done" out && test "$(cat staging/cfg/run.txt)" = run &&
+	"$CCBUILD" dev >out 2>&1 && grep "sync:cfg.*up-to-date" out
+'
 test_done
