@@ -190,6 +190,13 @@ test_expect_success 'a reader of the destination never sees a torn file' '
 	done; touch stop; wait $reader &&
 	test ! -e torn && cmp rdst/f A
 '
+test_expect_success 'a destination inside the source is refused' '
+	printf "%s\n" "ccbuild: 1" "project: t0600" "syncs:" "  in: {from: src, to: src/copy}" \
+		"profiles:" "  dev: {syncs: [in]}" >nest.yaml &&
+	test_must_fail "$CCBUILD" -f nest.yaml sync dev 2>err; cat err &&
+	grep "lie inside one another" err && test ! -e src/copy
+'
+
 test_expect_success 'ccbuild PROFILE runs the sync:NAME step with the rest of the pipeline' '
 	test_need_docker &&
 	echo "run" >src/run.txt &&

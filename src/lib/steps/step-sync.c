@@ -105,6 +105,18 @@ static int scratch_setup(struct runner *r, const struct step *s, struct sync_scr
 	return 0;
 }
 
+/* 1 when a is b or lies below it, or the other way round (lexically,
+ * from the current directory). */
+static int nested(const char *a, const char *b)
+{
+	cleanup_free char *cwd = getcwd(NULL, 0), *ja = path_join(cwd ? cwd : "/", a),
+			  *jb = path_join(cwd ? cwd : "/", b);
+	cleanup_free char *ca = path_clean(ja), *cb = path_clean(jb);
+	size_t la = strlen(ca), lb = strlen(cb), n = la < lb ? la : lb;
+
+	return !strncmp(ca, cb, n) && (la == lb || (la < lb ? cb[n] : ca[n]) == '/' || n == 1);
+}
+
 /* The input hash of the settings and the scanned source into res. */
 static void hash_tree(struct step_result *res, const struct sync_spec *spec, const struct sync_scratch *sc)
 {
@@ -149,6 +161,10 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 	if (stat(sc->src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return cc_error_set(err, "sync %s: %s %s", spec->name, sc->src,
 				    errno == ENOENT ? "does not exist" : "is not a directory");
+	if (nested(sc->src, sc->dst))
+		return cc_error_set(err,
+				    "sync %s: %s and %s lie inside one another: a sync would copy into what it reads",
+				    spec->name, sc->src, sc->dst);
 	if (!dry && spec->lock) {
 		cleanup_free char *lock = sync_spec_path(spec->lock, r->project->manifest->dir);
 		struct lock_wait w = { r, s->id, lock };
