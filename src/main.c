@@ -53,6 +53,8 @@ static const struct command commands[] = {
 	  "the output of the project's containers, each line prefixed with its container" },
 	{ "up", cmd_up, NEEDS_MANIFEST, "up PROFILE [SERVICE...]",
 	  "deploy the profile's compose services (all, or these and their dependencies) and wait until healthy" },
+	{ "sync", cmd_sync, NEEDS_MANIFEST, "sync PROFILE [NAME...] [--out]",
+	  "run the profile's syncs (or the NAMEs) now; --out those with direction: out" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },

@@ -28,7 +28,7 @@ static const char *const image_keys[] = { "context",   "dockerfile", "image",	  
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
 static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push", "scans",
-					    "services", "compose_profiles", "tests", "up" };
+					    "services", "compose_profiles", "tests", "up",     "syncs" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
 
@@ -301,6 +301,8 @@ static void parse_profile(struct mload *ml, const char *name, const struct ynode
 			get_strlist(ml, v, field, &p->compose_profiles);
 		else if (!strcmp(k, "tests"))
 			get_strlist(ml, v, field, &p->tests);
+		else if (!strcmp(k, "syncs"))
+			get_strlist(ml, v, field, &p->syncs);
 	}
 }
 
@@ -416,8 +418,8 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 	m->retention.keep = -1;
 	if ((v = ynode_map_get(root, "retention")))
 		parse_retention(ml, v, "retention", &m->retention);
-	if ((v = ynode_map_get(root, "syncs")) && !ynode_is_null(v))
-		want(ml, v, YNODE_MAP, "syncs");
+	if (manifest_sync_parse(ynode_map_get(root, "syncs"), &m->syncs, &m->nsyncs, ml->err) < 0)
+		ml->failed = 1;
 	if ((v = ynode_map_get(root, "backups")) && !ynode_is_null(v))
 		want(ml, v, YNODE_MAP, "backups");
 	m->observability.events_max_bytes = m->observability.events_keep = -1;
@@ -440,6 +442,11 @@ static void check_refs(struct mload *ml, struct manifest *m)
 			if (!manifest_scan(m, p->scans.v[j]))
 				fail(ml, at, "profile '%s' names scan '%s', which scans: does not define", p->name,
 				     p->scans.v[j]);
+		for (j = 0; j < p->syncs.n; j++)
+			if (!sync_spec_find(m->syncs, m->nsyncs, p->syncs.v[j]))
+				fail(ml, ynode_map_get(pn, "syncs"),
+				     "profile '%s' names sync '%s', which syncs: does not define", p->name,
+				     p->syncs.v[j]);
 		if (p->push && !m->registry)
 			fail(ml, pn, "profile '%s' pushes but the manifest has no 'registry:'", p->name);
 	}
@@ -606,6 +613,7 @@ void manifest_free(struct manifest *m)
 		strlist_release(&p->services);
 		strlist_release(&p->compose_profiles);
 		strlist_release(&p->tests);
+		strlist_release(&p->syncs);
 		kvlist_release(&p->env);
 	}
 	free(m->profiles);
@@ -617,6 +625,7 @@ void manifest_free(struct manifest *m)
 		strlist_release(&m->scans[i].command);
 	}
 	free(m->scans);
+	sync_specs_free(m->syncs, m->nsyncs);
 	strlist_release(&m->compose);
 	strlist_release(&m->env_file);
 	free(m->project);

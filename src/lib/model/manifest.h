@@ -5,6 +5,7 @@
 #define CC_MANIFEST_H
 
 #include "lists.h"
+#include "manifest-sync.h"
 #include "ynode.h"
 
 #include <stddef.h>
@@ -59,6 +60,7 @@ struct profile_spec {
 	struct strlist compose, env_file, scans, services;
 	struct strlist compose_profiles; /* compose profiles it activates */
 	struct strlist tests;		 /* compose services run to completion as test:SERVICE steps */
+	struct strlist syncs;		 /* syncs: it runs (sync:NAME steps) */
 	struct kvlist env;
 	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
@@ -87,6 +89,8 @@ struct manifest {
 	size_t nscans;
 	struct retention_spec retention;
 	struct observability_spec observability;
+	struct sync_spec *syncs; /* manifest-sync.h */
+	size_t nsyncs;
 	struct ynode *root; /* the parsed document; syncs/backups live here */
 };
 

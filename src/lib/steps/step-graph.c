@@ -387,6 +387,15 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}
 	}
+	for (i = 0; rc == 0 && i < p->profile->syncs.n; i++) { /* sync:NAME, direction in (out: on demand) */
+		const struct sync_spec *sp =
+			sync_spec_find(p->manifest->syncs, p->manifest->nsyncs, p->profile->syncs.v[i]);
+
+		free(id);
+		id = xasprintf("sync:%s", p->profile->syncs.v[i]);
+		if (sp && sp->direction == SYNC_IN && graph_find(g, id) < 0)
+			graph_add(g, id, &step_kind_sync, (void *)sp);
+	}
 	if (rc == 0)
 		rc = graph_finish(g, err);
 	return rc;

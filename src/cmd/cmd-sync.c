@@ -1,0 +1,136 @@
+/* cmd-sync: `ccbuild sync PROFILE [NAME...] [--out]` — run syncs on
+ * demand, without building anything: the profile's syncs (or the NAMEs)
+ * whose direction is in, or with --out those whose direction is out.
+ * The state directory is locked as for a run; each sync is a sync:NAME
+ * step (step-sync.c), so its up-to-date check and record are the ones a
+ * profile run uses. */
+#include "cli.h"
+#include "error.h"
+#include "manifest.h"
+#include "project.h"
+#include "runner.h"
+#include "state.h"
+#include "step.h"
+#include "ui.h"
+#include "util.h"
+#include "warnings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Add sync:NAME for spec, once. */
+static void add_step(struct project *p, const struct sync_spec *spec)
+{
+	cleanup_free char *id = xasprintf("sync:%s", spec->name);
+
+	if (graph_find(&p->graph, id) < 0)
+		graph_add(&p->graph, id, &step_kind_sync, (void *)spec);
+}
+
+/* The graph of the syncs asked for; an exit code after saying why. */
+static int select_syncs(struct cli *cli, struct project *p, int argc, char **argv, int out)
+{
+	const struct manifest *m = cli->manifest;
+	enum sync_direction want = out ? SYNC_OUT : SYNC_IN;
+	struct cc_error *err = NULL;
+	int named = 0;
+
+	for (int k = 0; k < argc; k++) {
+		const struct sync_spec *spec;
+
+		if (!strcmp(argv[k], "--out"))
+			continue;
+		if (argv[k][0] == '-')
+			return cli_fail(EXIT_USAGE, "sync: unknown option '%s'", argv[k]);
+		named = 1;
+		if (!(spec = sync_spec_find(m->syncs, m->nsyncs, argv[k])))
+			return cli_fail(EXIT_USAGE, "sync: no sync '%s' in syncs:", argv[k]);
+		if (spec->direction != want)
+			return cli_fail(EXIT_USAGE, "sync: '%s' is direction: %s; run it %s", argv[k],
+					spec->direction == SYNC_OUT ? "out" : "in",
+					spec->direction == SYNC_OUT ? "with --out" : "without --out");
+		add_step(p, spec);
+	}
+	for (size_t k = 0; !named && k < p->profile->syncs.n; k++) {
+		const struct sync_spec *spec = sync_spec_find(m->syncs, m->nsyncs, p->profile->syncs.v[k]);
+
+		if (spec && spec->direction == want)
+			add_step(p, spec);
+	}
+	if (graph_finish(&p->graph, &err) < 0)
+		return cli_report(err, EXIT_USAGE);
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int run_syncs(struct cli *cli, struct project *p, const char *state_dir)
+{
+	FILE *out = cli->json ? stdout : stderr;
+	struct ui *ui = ui_new(ui_mode_detect(cli->json, out), out, cli->verbosity);
+	struct runner r;
+	long t0 = now_ms();
+	int done, uptodate, failed, cancelled;
+	enum sched_outcome outcome;
+	json_t *by_kind;
+
+	cc_warnings_show(cli->warnings, cli_warning_ui, ui);
+	runner_init(&r, p);
+	r.warnings = cli->warnings;
+	r.state_dir = state_dir;
+	r.ui = ui;
+	r.cancel = cli->cancel;
+	r.jobs = cli_jobs(cli);
+	r.keep_going = cli->keep_going;
+	outcome = runner_run(&r);
+	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
+	by_kind = json_pack("{s:i}", "sync", done);
+	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
+	json_decref(by_kind);
+	runner_release(&r);
+	cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
+	ui_free(ui);
+	return outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
+}
+
+int cmd_sync(struct cli *cli, int argc, char **argv)
+{
+	struct cc_error *err = NULL;
+	struct state_lock *lock = NULL;
+	struct project *p;
+	cleanup_free char *state_dir = NULL;
+	int rc, out = 0;
+
+	if (argc < 1 || argv[0][0] == '-')
+		return cli_fail(EXIT_USAGE, "sync: which profile? usage: ccbuild sync PROFILE [NAME...] [--out]");
+	if (!manifest_profile(cli->manifest, argv[0]))
+		return cli_fail(EXIT_USAGE, "sync: no profile '%s'", argv[0]);
+	for (int k = 1; k < argc; k++)
+		out |= !strcmp(argv[k], "--out");
+	p = xcalloc(1, sizeof(*p));
+	p->manifest = cli->manifest;
+	p->profile = manifest_profile(cli->manifest, argv[0]);
+	cli->profile = argv[0];
+	if ((rc = select_syncs(cli, p, argc - 1, argv + 1, out))) {
+		project_free(p);
+		return rc;
+	}
+	state_dir = cli_state_dir(cli);
+	if (state_init(state_dir, &err) < 0 || state_lock(state_dir, &lock, NULL, NULL, &err) < 0) {
+		project_free(p);
+		return cli_report(err, EXIT_FAILED);
+	}
+	cli_wind_down(cli);
+	rc = cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : run_syncs(cli, p, state_dir);
+	state_unlock(lock);
+	project_free(p);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/* sync-apply: make a host destination directory match a source tree,
+ * moving only what changed, against the record of the last sync
+ * (sync-record.h).  The rules, in docs/technical/sync.md:
+ *  - a source file whose content is what the record says was synced, and
+ *    whose destination is as recorded, is not touched;
+ *  - a destination entry that is not as recorded (changed by hand, or
+ *    there before the first sync) and that the sync would replace or
+ *    delete is first kept under keep_dir, and listed in the summary;
+ *  - every file is written atomically and read back to verify its hash;
+ *  - the caller saves the new record last. */
+#ifndef CC_SYNC_APPLY_H
+#define CC_SYNC_APPLY_H
+
+#include "cancel.h"
+#include "lists.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_error;
+struct ignore;
+struct sync_record;
+struct sync_rewriter;
+struct sync_tree;
+
+struct sync_job {
+	const char *src, *dst;		      /* host directories, borrowed */
+	const struct ignore *ignore;	      /* exclude: on both sides (NULL none) */
+	int delete;			      /* remove what is not in the source */
+	const struct sync_rewriter *rewriter; /* borrowed */
+	const char *keep_dir;		      /* where replaced hand changes go */
+	const atomic_int *cancel;
+};
+
+struct sync_summary {
+	size_t copied, deleted, same;
+	uint64_t bytes;	     /* bytes written */
+	struct strlist kept; /* destination paths kept under keep_dir */
+};
+
+/* 1 when job->dst is exactly as rec records (with delete, nothing more;
+ * without, extra unrecorded entries are ignored), 0 with *why (caller
+ * frees) naming the first difference, -1 error. */
+int sync_dest_check(const struct sync_job *job, const struct sync_record *rec, char **why, struct cc_error **err);
+/* Make job->dst match src; *out gets the new record (caller releases),
+ * sum what was done (caller releases sum->kept). */
+int sync_apply(const struct sync_job *job, const struct sync_tree *src, const struct sync_record *rec,
+	       struct sync_record *out, struct sync_summary *sum, struct cc_error **err);
+
+#endif
