@@ -168,12 +168,20 @@ static int read_path_source(struct run *r, struct bk_repo **targets, struct cc_e
 
 static int read_source(struct run *r, struct bk_repo **targets, struct cc_error **err)
 {
+	size_t i;
+
 	r->store.repos = targets;
 	r->store.cancel = r->o->cancel;
 	if (r->b->kind == BACKUP_SOURCE_PATH)
 		return read_path_source(r, targets, err);
 	r->store.nrepos = r->o->dry ? 0 : store_targets(r, targets, 0);
-	return bk_volume_read(r->o->engine, r->b->source, &r->store, &r->entries, &r->out->bytes_read, err);
+	if (!r->o->engine)
+		return cc_error_set(err, "volume %s: no engine to read it through", r->b->source);
+	if (bk_volume_read(r->o->engine, r->b->source, &r->store, &r->entries, &r->out->bytes_read, err) < 0)
+		return -1;
+	for (i = 0; i < r->entries.n; i++)
+		r->out->files_read += r->entries.v[i].type == BK_FILE;
+	return 0;
 }
 
 /* The snapshot of root: the one a destination already holds (a degraded
