@@ -109,11 +109,13 @@ void bk_retention_decide(const struct backup_keep *k, const int64_t *times, size
 				continue;
 			key = bucket_key((enum bucket)b, o[nr].t, nr);
 			if (key != last[b] || nr == n - 1) {
+				cleanup_free char *oldest = key == last[b] ? xasprintf("oldest %s", reasons[b]) : NULL;
+
 				d->keep = 1;
 				last[b] = key;
 				if (count[b] > 0)
 					count[b]--;
-				strlist_push(&d->reasons, reasons[b]);
+				strlist_push(&d->reasons, oldest ? oldest : reasons[b]);
 			}
 		}
 		if (nr == 0 && !d->keep) { /* never the newest: a source keeps its last snapshot */
