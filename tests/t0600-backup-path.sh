@@ -145,6 +145,32 @@ test_expect_success 'a second backup at the same time is refused by the lock' '
 	grep "locked by another ccbuild" err
 '
 
+test_expect_success 'a profile run has a backup:NAME step that runs only when the source changed' '
+	"$CCBUILD" backup dev && n=$(snapshots repo1) &&
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*done" out &&
+	test $(snapshots repo1) = $n &&
+	"$CCBUILD" plan dev >out && grep "backup:data  up to date" out &&
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*up-to-date" out &&
+	echo step >>src/a.txt &&
+	"$CCBUILD" plan dev >out && grep "backup:data  would run: source changed" out &&
+	n=$(snapshots repo1) && "$CCBUILD" dev >out 2>&1 && grep "backup:data.*done" out &&
+	test $(snapshots repo1) = $((n + 1)) &&
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*up-to-date" out
+'
+
+test_expect_success 'a command destination gets its placeholders, no shell, and is retried until it works' '
+	mkdir offsite &&
+	sed -i "/- path: repo2/a\\      - command: [cp, -r, \"{repo}/.\", \"offsite/{name}/copy\"]" ccbuild.yaml &&
+	echo cmd >>src/a.txt &&
+	test_expect_code 1 "$CCBUILD" backup dev >out 2>err &&
+	grep "degraded: command cp: exit 1" err &&
+	mkdir offsite/data &&
+	"$CCBUILD" backup dev >out &&
+	grep "up to date" out && grep "command cp: delivered snapshot" out &&
+	test -f offsite/data/copy/snapshots/data/$(ls -t repo1/snapshots/data | head -n 1) &&
+	"$CCBUILD" backup dev >out && ! grep delivered out
+'
+
 test_expect_success 'bad backups: entries are errors with positions' '
 	mkdir bad && cat >bad/ccbuild.yaml <<-\EOF &&
 	ccbuild: 1

@@ -459,3 +459,86 @@ long backup_find(const struct bk_snapshot *snaps, size_t n, const char *want, st
 		return cc_error_set(err, "no snapshot '%s' (see ccbuild backups PROFILE NAME)", want);
 	return found;
 }
+
+/* The newest snapshot of b in dir into *s (name NULL when none); 0 or -1. */
+static int newest_in(const struct backup_spec *b, const char *dir, struct bk_snapshot *s, struct cc_error **err)
+{
+	struct bk_repo r;
+	struct bk_snapshot *v = NULL;
+	size_t n = 0;
+	int rc = bk_repo_open_read(&r, dir, err);
+
+	memset(s, 0, sizeof(*s));
+	if (rc == 0)
+		rc = bk_repo_snapshots(&r, b->name, &v, &n, err);
+	if (rc == 0 && n)
+		bk_snapshot_copy(s, &v[n - 1]);
+	bk_snapshots_free(v, n);
+	bk_repo_close(&r);
+	return rc;
+}
+
+int backup_holds(const struct backup_spec *b, const unsigned char root[32], char **missing, struct cc_error **err)
+{
+	struct bk_snapshot s;
+	struct cc_error *e = NULL;
+	size_t i;
+	int held;
+
+	*missing = NULL;
+	for (i = 0; i < b->ndests; i++) {
+		if (!b->dests[i].path)
+			continue;
+		if (newest_in(b, b->dests[i].path, &s, &e) < 0) {
+			cc_error_free(e); /* absent or unreadable: it lacks it */
+			e = NULL;
+		}
+		held = s.name && !memcmp(s.tree, root, 32);
+		bk_snapshot_release(&s);
+		if (!held) {
+			*missing = xstrdup(b->dests[i].path);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o, unsigned char root[32],
+		       struct cc_error **err)
+{
+	struct run r = { .b = b, .o = o };
+	struct backup_outcome out = { 0 };
+	struct bk_entries prev = { 0 };
+	struct bk_path_stats st = { 0 };
+	int rc = -1;
+
+	r.out = &out;
+	r.repos = xcalloc(b->ndests, sizeof(*r.repos));
+	r.dirs = xcalloc(b->ndests, sizeof(*r.dirs));
+	r.ok = xcalloc(b->ndests, sizeof(*r.ok));
+	r.latest = xcalloc(b->ndests, sizeof(*r.latest));
+	r.needs = xcalloc(b->ndests, sizeof(*r.needs));
+	r.store.cancel = o->cancel;
+	if (b->kind == BACKUP_SOURCE_VOLUME) {
+		if (!o->engine)
+			cc_error_set(err, "volume %s: no engine to read it through", b->source);
+		else if (bk_volume_read(o->engine, b->source, &r.store, &r.entries, NULL, err) == 0)
+			rc = bk_tree_write(&r.entries, NULL, 0, root, NULL, err);
+	} else {
+		cleanup_free char *cache = o->state_dir ? statcache_path(&r) : NULL;
+		struct backup_opts ro = *o;
+
+		ro.dry = 1; /* repositories opened for reading only */
+		r.o = &ro;
+		open_repos(&r);
+		read_previous(&r, &prev);
+		if (bk_scan_path(b->source, cache, !o->dry, &prev, o->cancel, &r.entries, &st, err) == 0 &&
+		    bk_store_path(b->source, &r.entries, &r.store, &st, err) == 0)
+			rc = bk_tree_write(&r.entries, NULL, 0, root, NULL, err);
+		free(st.warning);
+	}
+	bk_entries_release(&prev);
+	run_release(&r);
+	backup_outcome_release(&out);
+	return rc < 0 ? cc_error_wrap(err, "backup %s", b->name) : 0;
+}

@@ -46,6 +46,16 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 	       struct cc_error **err);
 void backup_outcome_release(struct backup_outcome *out);
 
+/* The content hash of b's source (the root tree id a snapshot of it
+ * would have) into root, storing nothing; files the stat cache and the
+ * newest snapshot do not know are read (a volume is read whole).  The
+ * stat cache is updated unless o->dry.  0 or -1. */
+int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o, unsigned char root[32],
+		       struct cc_error **err);
+/* 1 when the newest snapshot of b in every path destination has tree
+ * root; 0 with *missing (the first that lacks it, caller frees); -1. */
+int backup_holds(const struct backup_spec *b, const unsigned char root[32], char **missing, struct cc_error **err);
+
 /* The first path destination of b that opens for reading, with its
  * snapshots of b (oldest first): *dir borrowed from b; caller frees the
  * list (bk_snapshots_free).  0 or -1. */

@@ -1,7 +1,8 @@
 /* step-graph: the step graph of a resolved project (step-graph.h): a
  * build:IMAGE per image, with edges to the images it is built FROM or
  * depends_on, scan:IMAGE:SCAN after each scanned build, and push:IMAGE
- * after the build and every scan of the image when the profile pushes.
+ * after the build and every scan of the image when the profile pushes;
+ * backup:NAME for each of the profile's backups (no edges).
  * Above the model (project.c knows no step kind) and below the cmd layer. */
 #include "step-graph.h"
 #include "error.h"
@@ -180,6 +181,11 @@ int step_graph_build(struct project *p, struct cc_error **err)
 
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}
+	}
+	for (i = 0; rc == 0 && i < p->profile->backups.n; i++) { /* manifest.c checked the names */
+		free(id);
+		id = xasprintf("backup:%s", p->profile->backups.v[i]);
+		graph_add(g, id, &step_kind_backup, (void *)manifest_backup(p->manifest, p->profile->backups.v[i]));
 	}
 	if (rc == 0)
 		rc = graph_finish(g, err);
