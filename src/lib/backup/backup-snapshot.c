@@ -14,18 +14,24 @@ void bk_id_hex(const unsigned char id[32], char out[65])
 	hash_hex(id, out);
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 int bk_id_parse(const char *hex, unsigned char id[32])
 {
 	size_t i;
+	int hi, lo;
 
-	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+	if (!hex)
 		return -1;
 	for (i = 0; i < 32; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-
-		id[i] = (unsigned char)strtoul(b, NULL, 16);
+		if ((hi = hex_digit(hex[2 * i])) < 0 || (lo = hex_digit(hex[2 * i + 1])) < 0)
+			return -1;
+		id[i] = (unsigned char)(hi << 4 | lo);
 	}
-	return 0;
+	return hex[64] ? -1 : 0;
 }
 
 void bk_time_format(int64_t t, char *buf, size_t size)

@@ -40,6 +40,45 @@ void bk_store_release(struct bk_store *st)
 	bk_idset_release(&st->written);
 }
 
+static void take_chunks(struct bk_entry *x, const struct bk_entry *from);
+
+void bk_entries_fill_from(struct bk_entries *e, const struct bk_entries *prev)
+{
+	struct bk_idset ix = { 0 };
+	size_t i, j;
+
+	for (i = 0; i < prev->n; i++)
+		if (prev->v[i].type == BK_FILE)
+			bk_idset_add(&ix, prev->v[i].sha, i);
+	for (i = 0; i < e->n; i++)
+		if (e->v[i].type == BK_FILE && !e->v[i].nchunks && e->v[i].size && bk_idset_get(&ix, e->v[i].sha, &j))
+			take_chunks(&e->v[i], &prev->v[j]);
+	bk_idset_release(&ix);
+}
+
+void bk_entries_digest(const struct bk_entries *e, unsigned char out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t i;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (i = 0; i < e->n; i++) {
+		const struct bk_entry *x = &e->v[i];
+		char meta[160];
+		int n = snprintf(meta, sizeof(meta), "%c %o %u %u %lld %llu ", x->type, x->mode, x->uid, x->gid,
+				 (long long)x->mtime_ns, (unsigned long long)x->size);
+
+		EVP_DigestUpdate(md, x->path, strlen(x->path) + 1);
+		EVP_DigestUpdate(md, meta, (size_t)n);
+		if (x->type == BK_FILE)
+			EVP_DigestUpdate(md, x->sha, 32);
+		if (x->link)
+			EVP_DigestUpdate(md, x->link, strlen(x->link) + 1);
+	}
+	EVP_DigestFinal_ex(md, out, NULL);
+	EVP_MD_CTX_free(md);
+}
+
 int bk_entries_pending(const struct bk_entries *e)
 {
 	size_t i;

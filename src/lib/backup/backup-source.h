@@ -48,6 +48,13 @@ int bk_scan_path(const char *dir, const char *statcache, int save, const struct 
  * st lacks one of their chunks. */
 int bk_store_path(const char *dir, struct bk_entries *e, struct bk_store *st, struct bk_path_stats *stats,
 		  struct cc_error **err);
+/* Give each pending file of e the chunks of the file of prev with its
+ * content hash, when there is one. */
+void bk_entries_fill_from(struct bk_entries *e, const struct bk_entries *prev);
+/* A digest of everything a listing records (paths, types, modes, owners,
+ * mtimes, sizes, links, content hashes; not chunks): equal digests, equal
+ * root trees. */
+void bk_entries_digest(const struct bk_entries *e, unsigned char out[32]);
 /* 1 when some entry of e is pending (its chunks unknown). */
 int bk_entries_pending(const struct bk_entries *e);
 /* Read archive a (opened by the caller) into out, storing every file's

@@ -18,6 +18,7 @@
 #include "backup-tree.h"
 #include "backup-verify.h"
 #include "backup-volume.h"
+#include "atomicfile.h"
 #include "error.h"
 #include "util.h"
 
@@ -38,6 +39,7 @@ struct run {
 	size_t n;
 	struct bk_entries entries;
 	unsigned char root[32];
+	int root_known; /* root is entries' root tree id already */
 	struct bk_store store;
 };
 
@@ -135,23 +137,67 @@ static char *statcache_path(const struct run *r)
 	return xasprintf("%s/%s.statcache", dir, r->b->name);
 }
 
+/* STATE/backups/NAME.scan: "DIGEST ROOT\n", the listing digest and root
+ * tree of the newest snapshot every destination holds.  A scan with that
+ * digest has that root, so an unchanged source is up to date without
+ * reading the previous listing or building trees. */
+static char *scan_record_path(const struct run *r)
+{
+	return r->o->state_dir ? xasprintf("%s/backups/%s.scan", r->o->state_dir, r->b->name) : NULL;
+}
+
+static int scan_record_hit(const struct run *r, const unsigned char digest[32], unsigned char root[32])
+{
+	cleanup_free char *path = scan_record_path(r), *text = NULL;
+	char hex[65];
+	size_t len;
+
+	if (!path || read_file_max(path, 256, &text, &len, NULL) < 0 || len != 130)
+		return 0;
+	bk_id_hex(digest, hex);
+	return !strncmp(text, hex, 64) && text[64] == ' ' && (text[129] = 0, bk_id_parse(text + 65, root) == 0);
+}
+
+static void scan_record_save(const struct run *r)
+{
+	cleanup_free char *path = scan_record_path(r), *line = NULL;
+	unsigned char digest[32];
+	char d[65], t[65];
+
+	if (!path)
+		return;
+	bk_entries_digest(&r->entries, digest);
+	bk_id_hex(digest, d);
+	bk_id_hex(r->root, t);
+	line = xasprintf("%s %s\n", d, t);
+	atomicfile_write(path, line, strlen(line), NULL); /* a cache: losing it costs time only */
+}
+
 static int read_path_source(struct run *r, struct bk_repo **targets, struct cc_error **err)
 {
 	struct bk_entries prev = { 0 };
 	struct bk_path_stats st = { 0 };
 	cleanup_free char *cache = r->o->state_dir ? statcache_path(r) : NULL;
+	unsigned char digest[32];
 	size_t k;
 	int rc;
 
-	read_previous(r, &prev);
-	rc = bk_scan_path(r->b->source, cache, !r->o->dry, &prev, r->o->cancel, &r->entries, &st, err);
-	bk_entries_release(&prev);
+	rc = bk_scan_path(r->b->source, cache, !r->o->dry, NULL, r->o->cancel, &r->entries, &st, err);
 	free(st.warning);
 	if (rc < 0)
 		return -1;
+	bk_entries_digest(&r->entries, digest);
+	if (scan_record_hit(r, digest, r->root) && !mark_needs(r, r->root)) {
+		r->root_known = 1;
+		return 0; /* up to date: neither the previous listing nor any file read */
+	}
+	read_previous(r, &prev);
+	bk_entries_fill_from(&r->entries, &prev);
+	bk_entries_release(&prev);
 	if (!bk_entries_pending(&r->entries)) {
 		if (bk_tree_write(&r->entries, NULL, 0, r->root, NULL, err) < 0)
 			return -1;
+		r->root_known = 1;
 		if (!mark_needs(r, r->root))
 			return 0; /* up to date: nothing read */
 	} else
@@ -161,6 +207,7 @@ static int read_path_source(struct run *r, struct bk_repo **targets, struct cc_e
 		return 0;
 	r->store.nrepos = store_targets(r, targets, 1);
 	rc = bk_store_path(r->b->source, &r->entries, &r->store, &st, err);
+	r->root_known = 0; /* files read again may have changed since */
 	r->out->files_read = st.read;
 	r->out->bytes_read = st.bytes_read;
 	return rc;
@@ -373,11 +420,11 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		cc_error_wrap(err, "backup %s", b->name);
 		goto out;
 	}
-	if (bk_entries_pending(&r.entries)) { /* dry: content not read */
+	if (!r.root_known && bk_entries_pending(&r.entries)) { /* dry: content not read */
 		rc = 0;
 		goto out;
 	}
-	if (bk_tree_write(&r.entries, NULL, 0, r.root, NULL, err) < 0)
+	if (!r.root_known && bk_tree_write(&r.entries, NULL, 0, r.root, NULL, err) < 0)
 		goto out;
 	out->up_to_date = mark_needs(&r, r.root) == 0;
 	if (!o->dry && !out->up_to_date &&
@@ -385,6 +432,8 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		goto out;
 	if (!o->dry) {
 		commit_all(&r);
+		if (b->kind == BACKUP_SOURCE_PATH && count_ok(&r) == r.n)
+			scan_record_save(&r);
 		verify_new(&r);
 		tidy(&r);
 		if (count_ok(&r))
