@@ -18,7 +18,9 @@
 #      packages of Debian 13 (trixie) from the machine's own Debian mirror,
 #      through a separate sources list and lists directory under
 #      ${CCBUILD_PEERS_APT:-/var/cache/ccbuild-peers} (the bookworm apt setup
-#      is untouched), unpacked into ~/.docker/cli-plugins/.
+#      is untouched), unpacked into ~/.docker/cli-plugins/; and restic 0.18
+#      (trixie) as /usr/local/libexec/ccbuild-peers/restic, the oracle of
+#      the backup retention test (t0620; Debian 12's restic 0.14 is older).
 # Idempotent: running it again on a ready machine changes nothing.
 # Nothing is pulled from any image hub; apt is the only network use.
 set -u
@@ -29,7 +31,7 @@ libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
 docker-registry docker-compose busybox-static debootstrap graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
 openssl apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2
-prometheus prometheus-node-exporter python3-protobuf protobuf-compiler lz4"
+prometheus prometheus-node-exporter python3-protobuf protobuf-compiler lz4 restic"
 
 missing_packages () {
 	local p
@@ -70,7 +72,8 @@ install_peers () {
 	local dir=${CCBUILD_PEERS_APT:-/var/cache/ccbuild-peers}
 	local plug=$HOME/.docker/cli-plugins mirror opts p arch
 	if "$plug/docker-compose" version 2>/dev/null | grep -q ' 2\.26\.' &&
-		"$plug/docker-buildx" version 2>/dev/null | grep -q ' 0\.13\.'; then
+		"$plug/docker-buildx" version 2>/dev/null | grep -q ' 0\.13\.' &&
+		/usr/local/libexec/ccbuild-peers/restic version 2>/dev/null | grep -q ' 0\.18\.'; then
 		echo "setup: peers installed: $("$plug/docker-compose" version)"
 		return 0
 	fi
@@ -85,7 +88,7 @@ install_peers () {
 	      -o APT::Sandbox::User=root"
 	apt-get $opts -q update >/dev/null &&
 		(cd "$dir/deb" && rm -f ./*.deb &&
-			apt-get $opts -q download "docker-compose:$arch" "docker-buildx:$arch") ||
+			apt-get $opts -q download "docker-compose:$arch" "docker-buildx:$arch" "restic:$arch") ||
 		return 1
 	rm -rf "$dir/x"
 	for p in "$dir"/deb/*.deb; do dpkg -x "$p" "$dir/x" || return 1; done
@@ -93,6 +96,7 @@ install_peers () {
 		install -m 755 "$dir/x/usr/libexec/docker/cli-plugins/$p" "$plug/$p" ||
 			return 1
 	done
+	install -D -m 755 "$dir/x/usr/bin/restic" /usr/local/libexec/ccbuild-peers/restic || return 1
 	echo "setup: peers installed: $(docker compose version)"
 }
 

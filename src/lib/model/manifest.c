@@ -27,8 +27,8 @@ static const char *const top_keys[] = { "ccbuild",  "project", "registry", "comp
 static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
-static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push", "scans",
-					    "services", "compose_profiles", "tests", "up",     "syncs" };
+static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push",	"scans",
+					    "services", "compose_profiles", "tests", "up",     "syncs", "backups" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
 
@@ -303,6 +303,8 @@ static void parse_profile(struct mload *ml, const char *name, const struct ynode
 			get_strlist(ml, v, field, &p->tests);
 		else if (!strcmp(k, "syncs"))
 			get_strlist(ml, v, field, &p->syncs);
+		else if (!strcmp(k, "backups"))
+			get_strlist(ml, v, field, &p->backups);
 	}
 }
 
@@ -420,8 +422,8 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 		parse_retention(ml, v, "retention", &m->retention);
 	if (manifest_sync_parse(ynode_map_get(root, "syncs"), &m->syncs, &m->nsyncs, ml->err) < 0)
 		ml->failed = 1;
-	if ((v = ynode_map_get(root, "backups")) && !ynode_is_null(v))
-		want(ml, v, YNODE_MAP, "backups");
+	if (backup_specs_parse(ynode_map_get(root, "backups"), m->dir, &m->backups, &m->nbackups, ml->err) < 0)
+		ml->failed = 1;
 	m->observability.events_max_bytes = m->observability.events_keep = -1;
 	if ((v = ynode_map_get(root, "observability")))
 		parse_observability(ml, v, &m->observability);
@@ -447,6 +449,11 @@ static void check_refs(struct mload *ml, struct manifest *m)
 				fail(ml, ynode_map_get(pn, "syncs"),
 				     "profile '%s' names sync '%s', which syncs: does not define", p->name,
 				     p->syncs.v[j]);
+		for (j = 0; j < p->backups.n; j++)
+			if (!manifest_backup(m, p->backups.v[j]))
+				fail(ml, ynode_map_get(pn, "backups"),
+				     "profile '%s' names backup '%s', which backups: does not define", p->name,
+				     p->backups.v[j]);
 		if (p->push && !m->registry)
 			fail(ml, pn, "profile '%s' pushes but the manifest has no 'registry:'", p->name);
 	}
@@ -521,6 +528,16 @@ const struct scan_spec *manifest_scan(const struct manifest *m, const char *name
 	for (i = 0; i < m->nscans; i++)
 		if (!strcmp(m->scans[i].name, name))
 			return &m->scans[i];
+	return NULL;
+}
+
+const struct backup_spec *manifest_backup(const struct manifest *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nbackups; i++)
+		if (!strcmp(m->backups[i].name, name))
+			return &m->backups[i];
 	return NULL;
 }
 
@@ -614,6 +631,7 @@ void manifest_free(struct manifest *m)
 		strlist_release(&p->compose_profiles);
 		strlist_release(&p->tests);
 		strlist_release(&p->syncs);
+		strlist_release(&p->backups);
 		kvlist_release(&p->env);
 	}
 	free(m->profiles);
@@ -626,6 +644,7 @@ void manifest_free(struct manifest *m)
 	}
 	free(m->scans);
 	sync_specs_free(m->syncs, m->nsyncs);
+	backup_specs_free(m->backups, m->nbackups);
 	strlist_release(&m->compose);
 	strlist_release(&m->env_file);
 	free(m->project);

@@ -4,6 +4,7 @@
 #ifndef CC_MANIFEST_H
 #define CC_MANIFEST_H
 
+#include "backup-spec.h"
 #include "lists.h"
 #include "manifest-sync.h"
 #include "ynode.h"
@@ -61,6 +62,7 @@ struct profile_spec {
 	struct strlist compose_profiles; /* compose profiles it activates */
 	struct strlist tests;		 /* compose services run to completion as test:SERVICE steps */
 	struct strlist syncs;		 /* syncs: it runs (sync:NAME steps) */
+	struct strlist backups;		 /* backups: names it runs (backup:NAME steps) */
 	struct kvlist env;
 	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
@@ -91,6 +93,8 @@ struct manifest {
 	struct observability_spec observability;
 	struct sync_spec *syncs; /* manifest-sync.h */
 	size_t nsyncs;
+	struct backup_spec *backups; /* backups: (backup-spec.h) */
+	size_t nbackups;
 	struct ynode *root; /* the parsed document; syncs/backups live here */
 };
 
@@ -104,6 +108,8 @@ void manifest_free(struct manifest *m);
 const struct profile_spec *manifest_profile(const struct manifest *m, const char *name);
 const struct image_spec *manifest_image(const struct manifest *m, const char *key);
 const struct scan_spec *manifest_scan(const struct manifest *m, const char *name);
+/* The backup named name, or NULL; borrowed. */
+const struct backup_spec *manifest_backup(const struct manifest *m, const char *name);
 /* Copy the explicitly set fields of src over dst: maps merge key by key,
  * lists replace, except platforms and tags with add_lists (added to). */
 void image_spec_overlay(struct image_spec *dst, const struct image_spec *src, int add_lists);

@@ -3,7 +3,8 @@
  * depends_on, scan:IMAGE:SCAN after each scanned build, and push:IMAGE
  * after the build and every scan of the image when the profile pushes;
  * when it deploys, up:SERVICE per compose service, after build:SERVICE
- * and the up steps of what it depends on or shares namespaces with.
+ * and the up steps of what it depends on or shares namespaces with;
+ * backup:NAME for each of the profile's backups (no edges).
  * Above the model (project.c knows no step kind) and below the cmd layer. */
 #include "step-graph.h"
 #include "compose.h"
@@ -395,6 +396,11 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 		id = xasprintf("sync:%s", p->profile->syncs.v[i]);
 		if (sp && sp->direction == SYNC_IN && graph_find(g, id) < 0)
 			graph_add(g, id, &step_kind_sync, (void *)sp);
+	}
+	for (i = 0; rc == 0 && i < p->profile->backups.n; i++) { /* manifest.c checked the names */
+		free(id);
+		id = xasprintf("backup:%s", p->profile->backups.v[i]);
+		graph_add(g, id, &step_kind_backup, (void *)manifest_backup(p->manifest, p->profile->backups.v[i]));
 	}
 	if (rc == 0)
 		rc = graph_finish(g, err);

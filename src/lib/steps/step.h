@@ -71,5 +71,6 @@ extern const struct step_kind step_kind_scan;
 extern const struct step_kind step_kind_test;
 extern const struct step_kind step_kind_up;
 extern const struct step_kind step_kind_sync;
+extern const struct step_kind step_kind_backup;
 
 #endif

@@ -1,0 +1,434 @@
+/* backup-repo: a backup repository on disk (backup-repo.h).
+ *
+ * FORMAT (version 1; docs/technical/backup.md says why):
+ *
+ *   REPO/CCBUILD-BACKUP          "ccbuild backup repository 1\n"
+ *   REPO/lock                    flock(2)ed by the one process writing
+ *   REPO/objects/HH/HEX          an object: bytes whose SHA-256 is HEX (64
+ *                                lower-case hex digits; HH its first two)
+ *   REPO/tmp/HEX                 objects of a run not yet committed
+ *   REPO/snapshots/NAME/ID.json  a snapshot manifest (NAME: the backup)
+ *
+ * Objects are immutable and never rewritten.  There are two kinds, told
+ * apart only by who refers to them: a chunk is up to 1 MiB of a file's
+ * content (a file of S bytes is ceil(S / 1 MiB) chunks, cut at fixed
+ * offsets); a tree is one directory's listing (JSON, backup-tree.c).
+ * Unchanged data is never stored twice: a chunk or tree already present
+ * is not written again, in this snapshot or any other of any backup.
+ *
+ * A snapshot manifest is a JSON object:
+ *   {"ccbuild_snapshot": 1, "id": "16 hex", "name": "pgdata",
+ *    "source": "volume:pgdata", "time": "2026-12-01T12:00:00Z",
+ *    "tree": "HEX of the root tree", "files": N, "bytes": N, "new_bytes": N}
+ * id is the first 16 hex digits of the SHA-256 of "ccbuild-snapshot\n" NAME
+ * "\n" SOURCE "\n" TIME "\n" TREE, so every destination of one run holds
+ * the same snapshot under the same id.
+ *
+ * A snapshot exists only when complete.  A run writes its new objects to
+ * tmp/ (not fsynced one by one), then commits: syncfs(2) makes their
+ * contents durable, each is renamed into objects/, a second syncfs makes
+ * the renames durable, and only then is the manifest written (a unique
+ * temporary file, fsync, rename, fsync of the directory).  A run killed at
+ * any instant leaves every earlier snapshot as it was: its tmp/ is removed
+ * by the next run (under the lock), and objects it committed without a
+ * manifest are unreferenced and removed by the next garbage collection.
+ * An object in objects/ always has its full contents, so "present" can
+ * be trusted by later runs. */
+#include "backup-repo.h"
+#include "atomicfile.h"
+#include "backup-snapshot.h"
+#include "error.h"
+#include "hash.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MARKER "ccbuild backup repository 1\n"
+
+static int mkdir_at(int dirfd, const char *name, struct cc_error **err, const char *repo)
+{
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return cc_error_set(err, "%s/%s: %s", repo, name, strerror(errno));
+	return 0;
+}
+
+static int mkdir_p(const char *dir, struct cc_error **err)
+{
+	cleanup_free char *p = xstrdup(dir);
+	char *s;
+
+	for (s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return cc_error_set(err, "%s: %s", p, strerror(errno));
+			*s = '/';
+		}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return cc_error_set(err, "%s: %s", p, strerror(errno));
+	return 0;
+}
+
+/* Remove every file of REPO/tmp (what a killed run left). */
+static void clear_tmp(struct bk_repo *r)
+{
+	int fd = openat(r->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+}
+
+static int check_marker(struct bk_repo *r, int create, struct cc_error **err)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = openat(r->dirfd, "CCBUILD-BACKUP", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		cleanup_free char *path = path_join(r->dir, "CCBUILD-BACKUP");
+
+		return atomicfile_write(path, MARKER, strlen(MARKER), err);
+	}
+	if (fd < 0)
+		return cc_error_set(err, "%s: not a ccbuild backup repository (%s)", r->dir, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	if (strcmp(buf, MARKER))
+		return cc_error_set(err, "%s: not a ccbuild backup repository of format 1 (CCBUILD-BACKUP says '%.*s')",
+				    r->dir, (int)strcspn(buf, "\n"), buf);
+	return 0;
+}
+
+static int repo_open(struct bk_repo *r, const char *dir, int write, struct cc_error **err)
+{
+	r->dir = xstrdup(dir);
+	r->lockfd = -1;
+	r->dirfd = -1;
+	if (write && mkdir_p(dir, err) < 0)
+		return -1;
+	if ((r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cc_error_set(err, "%s: %s", dir, strerror(errno));
+	if (!write)
+		return check_marker(r, 0, err);
+	if ((r->lockfd = openat(r->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return cc_error_set(err, "%s/lock: %s", dir, strerror(errno));
+	if (flock(r->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return cc_error_set(err, "%s: %s", dir,
+				    errno == EWOULDBLOCK ? "locked by another ccbuild backup running now"
+							 : strerror(errno));
+	if (check_marker(r, 1, err) < 0 || mkdir_at(r->dirfd, "objects", err, dir) < 0 ||
+	    mkdir_at(r->dirfd, "tmp", err, dir) < 0 || mkdir_at(r->dirfd, "snapshots", err, dir) < 0)
+		return -1;
+	clear_tmp(r);
+	return 0;
+}
+
+int bk_repo_open(struct bk_repo *r, const char *dir, struct cc_error **err)
+{
+	return repo_open(r, dir, 1, err);
+}
+
+int bk_repo_open_read(struct bk_repo *r, const char *dir, struct cc_error **err)
+{
+	return repo_open(r, dir, 0, err);
+}
+
+void bk_repo_close(struct bk_repo *r)
+{
+	if (r->lockfd >= 0)
+		close(r->lockfd);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->dir);
+	r->dir = NULL;
+	r->lockfd = r->dirfd = -1;
+}
+
+static void object_rel(const unsigned char id[BK_ID_LEN], char out[3 + 8 + 65])
+{
+	char hex[65];
+
+	bk_id_hex(id, hex);
+	snprintf(out, 3 + 8 + 65, "objects/%.2s/%s", hex, hex);
+}
+
+char *bk_repo_object_path(const struct bk_repo *r, const unsigned char id[BK_ID_LEN])
+{
+	char rel[3 + 8 + 65];
+
+	object_rel(id, rel);
+	return path_join(r->dir, rel);
+}
+
+int bk_repo_has(const struct bk_repo *r, const unsigned char id[BK_ID_LEN])
+{
+	char rel[3 + 8 + 65], hex[65], tmp[70];
+	struct stat st;
+
+	object_rel(id, rel);
+	if (fstatat(r->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	bk_id_hex(id, hex);
+	snprintf(tmp, sizeof(tmp), "tmp/%s", hex);
+	return fstatat(r->dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int bk_repo_put(struct bk_repo *r, const unsigned char id[BK_ID_LEN], const void *data, size_t len,
+		struct cc_error **err)
+{
+	char hex[65], tmp[70];
+	int fd, bad;
+
+	if (bk_repo_has(r, id))
+		return 0;
+	bk_id_hex(id, hex);
+	snprintf(tmp, sizeof(tmp), "tmp/%s", hex);
+	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return cc_error_set(err, "%s/%s: %s", r->dir, tmp, strerror(errno));
+	bad = write_all(fd, data, len) < 0;
+	if (close(fd) < 0)
+		bad = 1;
+	if (bad) {
+		int e = errno ? errno : EIO;
+
+		unlinkat(r->dirfd, tmp, 0);
+		return cc_error_set(err, "writing %s/%s: %s", r->dir, tmp, strerror(e));
+	}
+	return 1;
+}
+
+int bk_repo_get(const struct bk_repo *r, const unsigned char id[BK_ID_LEN], void **data, size_t *len,
+		struct cc_error **err)
+{
+	cleanup_free char *path = bk_repo_object_path(r, id);
+	unsigned char got[32];
+	char hex[65];
+	char *buf = NULL;
+
+	bk_id_hex(id, hex);
+	*data = NULL;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return cc_error_set(err, "object %s missing (%s)", hex, path);
+	if (read_file_max(path, 64u << 20, &buf, len, err) < 0)
+		return -1;
+	hash_sha256(buf, *len, got);
+	if (memcmp(got, id, 32)) {
+		free(buf);
+		return cc_error_set(err, "object %s corrupt: its content does not hash to its name (%s)", hex, path);
+	}
+	*data = buf;
+	return 0;
+}
+
+/* Rename every tmp/HEX into objects/HH/HEX. */
+static int promote_tmp(struct bk_repo *r, struct cc_error **err)
+{
+	int fd = openat(r->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	unsigned char id[32];
+	DIR *d;
+	int rc = 0;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return cc_error_set(err, "%s/tmp: %s", r->dir, strerror(errno));
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		char rel[3 + 8 + 65], sub[12];
+
+		if (bk_id_parse(de->d_name, id) < 0)
+			continue;
+		object_rel(id, rel);
+		snprintf(sub, sizeof(sub), "objects/%.2s", de->d_name);
+		if (mkdir_at(r->dirfd, sub, err, r->dir) < 0)
+			rc = -1;
+		else if (renameat(fd, de->d_name, r->dirfd, rel) < 0)
+			rc = cc_error_set(err, "%s: renaming %s into objects/: %s", r->dir, de->d_name,
+					  strerror(errno));
+	}
+	closedir(d);
+	return rc;
+}
+
+int bk_repo_commit(struct bk_repo *r, const struct bk_snapshot *s, struct cc_error **err)
+{
+	cleanup_free char *dir = xasprintf("%s/snapshots/%s", r->dir, s->name);
+	cleanup_free char *path = xasprintf("%s/%s.json", dir, s->id);
+	cleanup_free char *text = NULL;
+
+	if (syncfs(r->dirfd) < 0)
+		return cc_error_set(err, "%s: syncfs: %s", r->dir, strerror(errno));
+	if (promote_tmp(r, err) < 0)
+		return -1;
+	if (syncfs(r->dirfd) < 0)
+		return cc_error_set(err, "%s: syncfs: %s", r->dir, strerror(errno));
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return cc_error_set(err, "%s: %s", dir, strerror(errno));
+	text = bk_snapshot_to_json(s);
+	if (atomicfile_write(path, text, strlen(text), err) < 0)
+		return -1;
+	return atomicfile_sync_dir(dir, err);
+}
+
+void bk_repo_discard(struct bk_repo *r)
+{
+	clear_tmp(r);
+}
+
+static int snapshot_cmp(const void *a, const void *b)
+{
+	const struct bk_snapshot *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	if (x->nsec != y->nsec)
+		return x->nsec < y->nsec ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Append the snapshots of snapshots/NAME to *out. */
+static int read_name(const struct bk_repo *r, const char *name, struct bk_snapshot **out, size_t *n, size_t *cap,
+		     struct cc_error **err)
+{
+	cleanup_free char *dir = xasprintf("%s/snapshots/%s", r->dir, name);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : cc_error_set(err, "%s: %s", dir, strerror(errno));
+	while (rc == 0 && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		cleanup_free char *path = NULL, *text = NULL;
+		struct bk_snapshot s;
+		size_t tlen;
+
+		if (len != 21 || strcmp(de->d_name + 16, ".json"))
+			continue; /* temporary files of an interrupted write, and strangers */
+		path = path_join(dir, de->d_name);
+		if (read_file_max(path, 1 << 20, &text, &tlen, err) < 0 ||
+		    bk_snapshot_parse(text, tlen, path, &s, err) < 0)
+			rc = -1;
+		else
+			VEC_PUSH(*out, *n, *cap, s);
+	}
+	closedir(d);
+	return rc;
+}
+
+int bk_repo_snapshots(const struct bk_repo *r, const char *name, struct bk_snapshot **out, size_t *n,
+		      struct cc_error **err)
+{
+	cleanup_free char *dir = path_join(r->dir, "snapshots");
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (name)
+		rc = read_name(r, name, out, n, &cap, err);
+	else if (!(d = opendir(dir)))
+		rc = errno == ENOENT ? 0 : cc_error_set(err, "%s: %s", dir, strerror(errno));
+	else {
+		while (rc == 0 && (de = readdir(d)))
+			if (de->d_name[0] != '.')
+				rc = read_name(r, de->d_name, out, n, &cap, err);
+		closedir(d);
+	}
+	if (rc < 0) {
+		bk_snapshots_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	if (*n)
+		qsort(*out, *n, sizeof(**out), snapshot_cmp);
+	return 0;
+}
+
+int bk_repo_forget(struct bk_repo *r, const struct bk_snapshot *s, struct cc_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/snapshots/%s/%s.json", r->dir, s->name, s->id);
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		return cc_error_set(err, "%s: %s", path, strerror(errno));
+	return atomicfile_sync_dir(path, err);
+}
+
+int bk_repo_each_object(const struct bk_repo *r,
+			int (*fn)(const unsigned char id[BK_ID_LEN], uint64_t size, void *data), void *data,
+			struct cc_error **err)
+{
+	unsigned char id[32];
+	struct dirent *de;
+	struct stat st;
+	char sub[12];
+	int i, fd, rc = 0;
+	DIR *d;
+
+	for (i = 0; rc == 0 && i < 256; i++) {
+		snprintf(sub, sizeof(sub), "objects/%02x", i);
+		if ((fd = openat(r->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return cc_error_set(err, "%s/%s: %s", r->dir, sub, strerror(errno));
+		}
+		if (!(d = fdopendir(fd))) {
+			close(fd);
+			return cc_error_set(err, "%s/%s: %s", r->dir, sub, strerror(errno));
+		}
+		while (rc == 0 && (de = readdir(d)))
+			if (bk_id_parse(de->d_name, id) == 0 && fstatat(fd, de->d_name, &st, 0) == 0)
+				rc = fn(id, (uint64_t)st.st_size, data);
+		closedir(d);
+	}
+	return rc;
+}
+
+int bk_repo_remove_object(struct bk_repo *r, const unsigned char id[BK_ID_LEN], struct cc_error **err)
+{
+	char rel[3 + 8 + 65];
+
+	object_rel(id, rel);
+	if (unlinkat(r->dirfd, rel, 0) < 0 && errno != ENOENT)
+		return cc_error_set(err, "%s/%s: %s", r->dir, rel, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* backup-repo: one backup repository on disk (a destination directory):
+ * content-addressed objects, snapshot manifests, a lock.  The format is
+ * specified at the top of backup-repo.c and in docs/technical/backup.md. */
+#ifndef CC_BACKUP_REPO_H
+#define CC_BACKUP_REPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_error;
+struct bk_snapshot;
+
+#define BK_ID_LEN 32 /* SHA-256 */
+
+struct bk_repo {
+	char *dir;  /* owned */
+	int lockfd; /* holds the flock; -1 when closed */
+	int dirfd;  /* the repository directory */
+};
+
+/* Open (creating it when absent) the repository at dir and take its lock
+ * (flock, released by the kernel when the process dies, so never stale);
+ * what a killed run left in tmp/ is removed.  Another process holding the
+ * lock is an error.  0 or -1; close with bk_repo_close either way. */
+int bk_repo_open(struct bk_repo *r, const char *dir, struct cc_error **err);
+/* Open an existing repository for reading only (no lock, nothing
+ * created or removed); 0 or -1. */
+int bk_repo_open_read(struct bk_repo *r, const char *dir, struct cc_error **err);
+void bk_repo_close(struct bk_repo *r);
+/* 1 when object id is stored (or written by this run, in tmp/), else 0. */
+int bk_repo_has(const struct bk_repo *r, const unsigned char id[BK_ID_LEN]);
+/* Store data as object id (its SHA-256, the caller's) in tmp/ unless the
+ * repository has it: 1 written, 0 present already, -1 error. */
+int bk_repo_put(struct bk_repo *r, const unsigned char id[BK_ID_LEN], const void *data, size_t len,
+		struct cc_error **err);
+/* Read object id into *data (caller frees) and check its hash: -1 with
+ * "object HEX missing" or "object HEX corrupt" when it is not intact. */
+int bk_repo_get(const struct bk_repo *r, const unsigned char id[BK_ID_LEN], void **data, size_t *len,
+		struct cc_error **err);
+/* Make this run's objects durable (syncfs, rename into objects/, syncfs),
+ * then write snapshot s's manifest atomically: only now does s exist. */
+int bk_repo_commit(struct bk_repo *r, const struct bk_snapshot *s, struct cc_error **err);
+/* Drop this run's uncommitted objects (tmp/). */
+void bk_repo_discard(struct bk_repo *r);
+/* The snapshots of backup name (all names when NULL), oldest first, into
+ * *out (caller frees with bk_snapshots_free).  An unreadable manifest is
+ * an error naming it. */
+int bk_repo_snapshots(const struct bk_repo *r, const char *name, struct bk_snapshot **out, size_t *n,
+		      struct cc_error **err);
+/* Remove snapshot s's manifest (its objects stay until bk_repo_gc). */
+int bk_repo_forget(struct bk_repo *r, const struct bk_snapshot *s, struct cc_error **err);
+/* Call fn for every committed object (id, size); stops at fn's first
+ * non-zero return, which it returns; -1 with err when objects/ cannot be
+ * read. */
+int bk_repo_each_object(const struct bk_repo *r,
+			int (*fn)(const unsigned char id[BK_ID_LEN], uint64_t size, void *data), void *data,
+			struct cc_error **err);
+/* Remove committed object id (garbage collection); 0 or -1. */
+int bk_repo_remove_object(struct bk_repo *r, const unsigned char id[BK_ID_LEN], struct cc_error **err);
+/* The path of object id (caller frees); for messages and tests. */
+char *bk_repo_object_path(const struct bk_repo *r, const unsigned char id[BK_ID_LEN]);
+
+#endif

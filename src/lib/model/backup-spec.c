@@ -1,0 +1,288 @@
+/* backup-spec: `backups:` of the manifest (backup-spec.h).  Each entry is
+ * checked key by key, every problem reported with its position; what is
+ * not implemented yet (quiesce, encrypt) is an error, not ignored. */
+#include "backup-spec.h"
+#include "error.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const backup_keys[] = { "source", "destinations", "retention", "verify", "quiesce", "encrypt" };
+static const char *const keep_keys[] = { "keep_last",	 "keep_hourly", "keep_daily", "keep_weekly",
+					 "keep_monthly", "keep_yearly", "keep_within" };
+
+struct bparse {
+	struct cc_error **err;
+	int failed;
+};
+
+static void bfail(struct bparse *bp, const struct ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void bfail(struct bparse *bp, const struct ynode *at, const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	ynode_error(bp->err, at, "%s", msg);
+	bp->failed = 1;
+}
+
+static int is_scalar(const struct ynode *n)
+{
+	return n->kind == YNODE_SCALAR && !ynode_is_null(n);
+}
+
+static int known(const char *k, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(k, keys[i]))
+			return 1;
+	return 0;
+}
+
+static void check_keys(struct bparse *bp, const struct ynode *map, const char *const *keys, size_t n, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < map->len; i++) {
+		const char *k = map->keys[i]->str, *near;
+
+		if (known(k, keys, n) || str_has_prefix(k, "x-"))
+			continue;
+		near = str_nearest(k, keys, n);
+		bfail(bp, map->keys[i], "unknown key '%s' in %s%s%s%s", k, what, near ? " (did you mean '" : "",
+		      near ? near : "", near ? "'?)" : "");
+	}
+}
+
+int backup_duration_parse(const char *s, int *years, int *months, int *days, int *hours)
+{
+	long v;
+	char *end;
+
+	*years = *months = *days = *hours = 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (errno || v > 100000)
+			return -1;
+		switch (*end) {
+		case 'y': *years += (int)v; break;
+		case 'm': *months += (int)v; break;
+		case 'd': *days += (int)v; break;
+		case 'h': *hours += (int)v; break;
+		default: return -1;
+		}
+		s = end + 1;
+	}
+	return 0;
+}
+
+static char *join_clean(const char *dir, const char *rel)
+{
+	cleanup_free char *p = path_join(dir, rel);
+
+	return path_clean(p);
+}
+
+static void parse_source(struct bparse *bp, const struct ynode *v, const char *dir, struct backup_spec *b)
+{
+	const char *s = is_scalar(v) ? v->str : NULL;
+
+	if (s && str_has_prefix(s, "path:") && s[5]) {
+		b->kind = BACKUP_SOURCE_PATH;
+		b->source = s[5] == '/' ? path_clean(s + 5) : join_clean(dir, s + 5);
+	} else if (s && str_has_prefix(s, "volume:") && str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s + 7)) {
+		b->kind = BACKUP_SOURCE_VOLUME;
+		b->source = xstrdup(s + 7);
+	} else if (s && str_has_prefix(s, "service:"))
+		bfail(bp, v, "backup '%s': source service:NAME is not supported yet; name its volumes (volume:NAME)",
+		      b->name);
+	else
+		bfail(bp, v, "backup '%s': source must be path:DIR or volume:NAME, not '%s'", b->name, s ? s : "");
+}
+
+static void parse_dest(struct bparse *bp, const struct ynode *d, const char *dir, struct backup_dest *out,
+		       const char *name)
+{
+	const struct ynode *p = ynode_map_get(d, "path"), *c = ynode_map_get(d, "command");
+	size_t i;
+
+	out->pos = d->pos;
+	if (d->kind != YNODE_MAP || d->len != 1 || (!p && !c)) {
+		bfail(bp, d, "backup '%s': a destination is {path: DIR} or {command: [ARGV...]}", name);
+		return;
+	}
+	if (p && is_scalar(p))
+		out->path = p->str[0] == '/' ? path_clean(p->str) : join_clean(dir, p->str);
+	else if (p)
+		bfail(bp, p, "backup '%s': destination path must be a directory name", name);
+	else if (c->kind != YNODE_SEQ || !c->len)
+		bfail(bp, c, "backup '%s': destination command must be a list (an argv, run without a shell)", name);
+	else
+		for (i = 0; i < c->len; i++)
+			if (is_scalar(c->items[i]))
+				strlist_push(&out->command, c->items[i]->str);
+			else
+				bfail(bp, c->items[i], "backup '%s': command arguments must be strings", name);
+}
+
+static void parse_dests(struct bparse *bp, const struct ynode *v, const char *dir, struct backup_spec *b)
+{
+	size_t i, npaths = 0;
+
+	if (v->kind != YNODE_SEQ || !v->len) {
+		bfail(bp, v, "backup '%s': destinations must be a list of {path: DIR} or {command: [...]}", b->name);
+		return;
+	}
+	b->dests = xcalloc(v->len, sizeof(*b->dests));
+	for (i = 0; i < v->len; i++) {
+		parse_dest(bp, v->items[i], dir, &b->dests[b->ndests++], b->name);
+		npaths += b->dests[i].path != NULL;
+	}
+	if (!npaths && !bp->failed)
+		bfail(bp, v, "backup '%s': needs a path: destination (a command destination copies a repository)",
+		      b->name);
+}
+
+static long keep_count(struct bparse *bp, const struct ynode *v, const char *what)
+{
+	long long n;
+
+	if (ynode_is_int(v, &n) && n >= -1 && n <= 1000000)
+		return (long)n;
+	bfail(bp, v, "%s must be a number of snapshots (-1: unlimited)", what);
+	return 0;
+}
+
+static void parse_keep(struct bparse *bp, const struct ynode *v, struct backup_spec *b)
+{
+	long *const slots[] = { &b->keep.last,	 &b->keep.hourly,  &b->keep.daily,
+				&b->keep.weekly, &b->keep.monthly, &b->keep.yearly };
+	cleanup_free char *what = xasprintf("backup '%s' retention", b->name);
+	int y, m, d, h;
+	size_t i, k;
+
+	b->keep.set = 1;
+	if (v->kind != YNODE_MAP) {
+		bfail(bp, v, "%s must be a mapping ({keep_last: 3, keep_daily: 7, ...})", what);
+		return;
+	}
+	check_keys(bp, v, keep_keys, N(keep_keys), what);
+	for (i = 0; i < v->len; i++) {
+		const char *key = v->keys[i]->str;
+
+		for (k = 0; k < N(slots); k++)
+			if (!strcmp(key, keep_keys[k]))
+				*slots[k] = keep_count(bp, v->vals[i], key);
+		if (strcmp(key, "keep_within"))
+			continue;
+		if (is_scalar(v->vals[i]) && backup_duration_parse(v->vals[i]->str, &y, &m, &d, &h) == 0)
+			b->keep.within = xstrdup(v->vals[i]->str);
+		else
+			bfail(bp, v->vals[i], "keep_within must be a duration like 2d, 1y6m or 12h (restic's)");
+	}
+}
+
+static void parse_verify(struct bparse *bp, const struct ynode *v, struct backup_spec *b)
+{
+	char *end;
+	double share = -1;
+
+	if (is_scalar(v)) {
+		share = strtod(v->str, &end);
+		if (end == v->str || strcmp(end, "%"))
+			share = -1;
+	}
+	if (share < 0 || share > 100)
+		bfail(bp, v, "backup '%s': verify must be a share like 5%% (0%% to 100%%)", b->name);
+	else
+		b->verify = share / 100;
+}
+
+static void parse_backup(struct bparse *bp, const char *name, const struct ynode *n, const char *dir,
+			 struct backup_spec *b)
+{
+	cleanup_free char *what = xasprintf("backup '%s'", name);
+	const struct ynode *v;
+
+	b->name = xstrdup(name);
+	b->pos = n->pos;
+	if (!str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", name))
+		bfail(bp, n, "backup name '%s' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+	if (n->kind != YNODE_MAP) {
+		bfail(bp, n, "%s must be a mapping with source: and destinations:", what);
+		return;
+	}
+	check_keys(bp, n, backup_keys, N(backup_keys), what);
+	if ((v = ynode_map_get(n, "source")))
+		parse_source(bp, v, dir, b);
+	else
+		bfail(bp, n, "%s needs source: (path:DIR or volume:NAME)", what);
+	if ((v = ynode_map_get(n, "destinations")))
+		parse_dests(bp, v, dir, b);
+	else
+		bfail(bp, n, "%s needs destinations: (e.g. [{path: /var/backups/ccbuild}])", what);
+	if ((v = ynode_map_get(n, "retention")))
+		parse_keep(bp, v, b);
+	if ((v = ynode_map_get(n, "verify")))
+		parse_verify(bp, v, b);
+	if ((v = ynode_map_get(n, "quiesce")))
+		bfail(bp, v, "%s: quiesce: is not supported by this ccbuild yet", what);
+	if ((v = ynode_map_get(n, "encrypt")))
+		bfail(bp, v, "%s: encrypt: is not supported by this ccbuild yet", what);
+}
+
+int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,
+		       struct cc_error **err)
+{
+	struct bparse bp = { err, 0 };
+	cleanup_free char *abs = NULL;
+	char cwd[4096];
+	size_t i;
+
+	*out = NULL;
+	*nout = 0;
+	if (!n || ynode_is_null(n))
+		return 0;
+	if (n->kind != YNODE_MAP)
+		return ynode_error(err, n, "backups must be a mapping of backup names");
+	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		abs = path_join(cwd, dir);
+	*out = xcalloc(n->len ? n->len : 1, sizeof(**out));
+	for (i = 0; i < n->len; i++)
+		if (!str_has_prefix(n->keys[i]->str, "x-"))
+			parse_backup(&bp, n->keys[i]->str, n->vals[i], abs ? abs : dir, &(*out)[(*nout)++]);
+	return bp.failed ? -1 : 0;
+}
+
+void backup_specs_free(struct backup_spec *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < v[i].ndests; j++) {
+			free(v[i].dests[j].path);
+			strlist_release(&v[i].dests[j].command);
+		}
+		free(v[i].dests);
+		free(v[i].name);
+		free(v[i].source);
+		free(v[i].keep.within);
+	}
+	free(v);
+}

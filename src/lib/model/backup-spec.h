@@ -1,0 +1,51 @@
+/* backup-spec: the `backups:` entries of ccbuild.yaml (grammar/README.md,
+ * "backups"), parsed and checked; what src/lib/backup runs. */
+#ifndef CC_BACKUP_SPEC_H
+#define CC_BACKUP_SPEC_H
+
+#include "lists.h"
+#include "ynode.h"
+
+#include <stddef.h>
+
+struct cc_error;
+
+enum backup_source_kind { BACKUP_SOURCE_PATH, BACKUP_SOURCE_VOLUME };
+
+/* One destination: a repository directory, or a command run after the
+ * path destinations with {repo}, {snapshot}, {id}, {name} expanded. */
+struct backup_dest {
+	char *path;		/* absolute (resolved against the manifest's directory), or NULL */
+	struct strlist command; /* argv, when path is NULL */
+	struct ypos pos;
+};
+
+/* restic's forget rules: 0 off, -1 unlimited, N keep N. */
+struct backup_keep {
+	long last, hourly, daily, weekly, monthly, yearly;
+	char *within; /* restic duration ("2d", "1y6m"), or NULL */
+	int set;      /* a retention: was written */
+};
+
+struct backup_spec {
+	char *name;
+	struct ypos pos;
+	enum backup_source_kind kind;
+	char *source; /* path: absolute directory; volume: the volume's name */
+	struct backup_dest *dests;
+	size_t ndests;
+	struct backup_keep keep;
+	double verify; /* share (0..1) of new data re-read after a backup */
+};
+
+/* Parse the `backups:` mapping n (may be NULL: none) into *out (caller
+ * frees with backup_specs_free); relative paths are taken from dir.
+ * Every problem is reported as FILE:LINE:COL; 0 or -1. */
+int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,
+		       struct cc_error **err);
+void backup_specs_free(struct backup_spec *v, size_t n);
+/* Parse a restic duration ("1y2m3d4h") into its parts; 0, or -1 when it
+ * is not one. */
+int backup_duration_parse(const char *s, int *years, int *months, int *days, int *hours);
+
+#endif
