@@ -15,15 +15,20 @@
 #   deploy_wait_healthy CONTAINER [S]  until healthy; fail at once on
 #                       unhealthy or exit, with the last probe output and logs
 #   deploy_loop_start URL FILE   request URL in a loop in the background, one
-#                       line per request into FILE ("ok BODY" or "FAIL
-#                       CODE"), for at most 180 s; its pid in FILE.pid
+#                       line per request into FILE ("ok BODY", its
+#                       newlines made spaces, or "FAIL CODE"), for at most
+#                       180 s; its pid in FILE.pid
 #   deploy_loop_stop FILE  end that loop by its pid and wait for it; print
 #                       "N ok, M failed"; status 1 when a request failed
 #                       or none was made
 #   deploy_cleanup NAME  remove what the compose project NAME left: its
 #                       containers, networks and volumes (by compose's
-#                       project label) and the images NAME/*; fails when
+#                       project label) and the images whose repository
+#                       has NAME/ (test_remove_images); fails when
 #                       something is left
+#   deploy_proxy_start DIR / deploy_proxy_stop DIR  a logging proxy in
+#                       front of the engine (tests/lib/engine-log-proxy.py):
+#                       every request line into DIR/requests
 
 # deploy_fixture DIR NAME
 deploy_fixture () {
@@ -90,10 +95,11 @@ deploy_loop_start () {
 	(
 		end=$((SECONDS + 180))
 		while test $SECONDS -lt $end; do
-			if body=$(curl -s -f --max-time 5 -w ' %{http_code}' "$url" 2>/dev/null); then
-				echo "ok $body"
+			if out=$(curl -s -f --max-time 5 -w '\n%{http_code}' "$url" 2>/dev/null); then
+				out=${out%$'\n'*}
+				echo "ok ${out//$'\n'/ }"
 			else
-				echo "FAIL ${body##* }"
+				echo "FAIL ${out##*$'\n'}"
 			fi
 		done
 	) >>"$file" </dev/null 2>/dev/null &
@@ -119,10 +125,34 @@ deploy_cleanup () {
 	docker ps -aq --filter "label=com.docker.compose.project=$name" | xargs -r docker rm -f >/dev/null
 	docker network ls -q --filter "label=com.docker.compose.project=$name" | xargs -r docker network rm >/dev/null
 	docker volume ls -q --filter "label=com.docker.compose.project=$name" | xargs -r docker volume rm >/dev/null
-	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$name/" | xargs -r docker rmi >/dev/null
+	test_remove_images "$name/"
 	left=$(docker ps -aq --filter "label=com.docker.compose.project=$name"
 		docker network ls -q --filter "label=com.docker.compose.project=$name"
 		docker volume ls -q --filter "label=com.docker.compose.project=$name"
-		docker images -q "$name/*")
+		test_image_refs_ "$name/")
 	test -z "$left" || { echo "deploy_cleanup: left for $name: $left" >&2; return 1; }
+}
+
+# deploy_proxy_start DIR — tests/lib/engine-log-proxy.py on DIR/engine.sock
+# in front of the engine, logging request lines to DIR/requests; prints
+# the DOCKER_HOST to use.  deploy_proxy_stop DIR ends it by its pid.
+deploy_proxy_start () {
+	local dir=$1 n=40
+	mkdir -p "$dir" && : >"$dir/requests" || return 1
+	python3 "$SRCROOT/tests/lib/engine-log-proxy.py" "$(engine_sock)" "$dir/engine.sock" \
+		"$dir/requests" </dev/null >/dev/null 2>"$dir/proxy.err" &
+	echo $! >"$dir/proxy.pid"
+	until test -S "$dir/engine.sock"; do
+		n=$((n - 1))
+		test $n -gt 0 || { cat "$dir/proxy.err" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "unix://$dir/engine.sock"
+}
+
+deploy_proxy_stop () {
+	test -s "$1/proxy.pid" || return 0
+	kill "$(cat "$1/proxy.pid")" 2>/dev/null
+	wait "$(cat "$1/proxy.pid")" 2>/dev/null
+	rm -f "$1/proxy.pid" "$1/engine.sock"
 }
