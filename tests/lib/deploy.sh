@@ -137,8 +137,8 @@ deploy_cleanup () {
 # in front of the engine, logging request lines to DIR/requests; prints
 # the DOCKER_HOST to use.  deploy_proxy_stop DIR ends it by its pid.
 deploy_proxy_start () {
-	local dir=$1 n=40
-	mkdir -p "$dir" && : >"$dir/requests" || return 1
+	local dir n=40
+	mkdir -p "$1" && dir=$(cd "$1" && pwd) && : >"$dir/requests" || return 1
 	python3 "$SRCROOT/tests/lib/engine-log-proxy.py" "$(engine_sock)" "$dir/engine.sock" \
 		"$dir/requests" </dev/null >/dev/null 2>"$dir/proxy.err" &
 	echo $! >"$dir/proxy.pid"
