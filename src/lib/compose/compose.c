@@ -348,6 +348,20 @@ const char *compose_service_name(const struct compose_project *p, size_t i)
 	return i < p->services->len ? p->services->keys[i]->str : NULL;
 }
 
+const struct ynode *compose_service_key(const struct compose_project *p, size_t i, const char *key)
+{
+	const char *name = compose_service_name(p, i);
+
+	for (size_t f = p->nfiles; name && f-- > 0;) {
+		const struct ynode *svc = ynode_map_get(ynode_map_get(p->files[f], "services"), name);
+		long k = ynode_map_index(svc, key);
+
+		if (k >= 0)
+			return svc->keys[k];
+	}
+	return NULL;
+}
+
 long compose_service_find(const struct compose_project *p, const char *name)
 {
 	return ynode_map_index(p->services, name);
@@ -447,6 +461,11 @@ void compose_build_release(struct compose_build *b)
 const struct ynode *compose_config_tree(const struct compose_project *p)
 {
 	return p->config;
+}
+
+struct ynode *compose_config_tree_v2(const struct compose_project *p)
+{
+	return compose_config_v2(p);
 }
 
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err)

@@ -57,6 +57,10 @@ const char *compose_service_name(const struct compose_project *p, size_t i);
 long compose_service_find(const struct compose_project *p, const char *name);
 /* Merged, normalised tree of service i as `config` prints it (borrowed). */
 const struct ynode *compose_service(const struct compose_project *p, size_t i);
+/* Where service i's field key is written: the key in the last compose
+ * file that sets it (positioned), or NULL (set only through extends:;
+ * borrowed). */
+const struct ynode *compose_service_key(const struct compose_project *p, size_t i, const char *key);
 /* 0 and *out filled, or 1 when service i has no build section. */
 int compose_service_build(const struct compose_project *p, size_t i, struct compose_build *out);
 /* What `config` lets pass but a build cannot use: a remote (git or URL)
@@ -68,6 +72,10 @@ void compose_build_release(struct compose_build *b);
 /* The normalised tree (1.29's form, which the rest of ccbuild reads;
  * borrowed); compose_config_emit prints v2's form of it. */
 const struct ynode *compose_config_tree(const struct compose_project *p);
+/* The model in v2's form, the tree compose_config_emit prints (long ports
+ * and volumes, Go durations, bytes as integers, implied depends_on);
+ * caller frees (ynode_free). */
+struct ynode *compose_config_tree_v2(const struct compose_project *p);
 /* Write the model to f as `docker compose config` (v2) does. */
 int compose_config_emit(const struct compose_project *p, FILE *f, struct cc_error **err);
 /* Value of a variable in the project's interpolation environment (borrowed or NULL). */

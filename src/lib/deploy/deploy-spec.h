@@ -77,6 +77,7 @@ struct deploy_service {
 	int stop_timeout;    /* stop_grace_period in seconds, -1 unset */
 	char *stop_signal;   /* or NULL */
 	int oneoff;	     /* a test/run container: labels oneoff=True */
+	int replicas;	     /* containers the service runs: deploy.replicas or scale (default 1); this is number 1 */
 };
 
 struct deploy_project {
@@ -97,9 +98,15 @@ int deploy_project_spec(const struct compose_project *p, const char *name, const
  * error at its position.  *out caller-owned (deploy_service_free). */
 int deploy_service_spec(const struct compose_project *p, const struct deploy_project *proj, size_t i, const char *image,
 			struct deploy_service **out, struct cc_error **err);
+/* Container n (2..s->replicas) of s: a copy named PROJECT-SERVICE-n
+ * (container_name: refuses replicas above 1) whose create body, endpoints
+ * and container-number label say n; caller-owned (deploy_service_free). */
+struct deploy_service *deploy_service_replica(const struct deploy_service *s, const struct deploy_project *proj, int n);
 /* Set the labels that depend on run-time facts into s->create's Labels:
- * compose's config-hash and ccbuild's DEPLOY_LABEL_HASH = hash, and
- * com.docker.compose.image = image_id (may be NULL). */
+ * compose's config-hash and ccbuild's DEPLOY_LABEL_HASH = hash (NULL:
+ * left as they are), com.docker.compose.image = image_id (may be NULL),
+ * and com.docker.compose.oneoff from s->oneoff ("True" for a test/run
+ * container, which the caller sets after deploy_service_spec). */
 void deploy_service_labels(struct deploy_service *s, const char *hash, const char *image_id);
 void deploy_service_free(struct deploy_service *s);
 void deploy_project_free(struct deploy_project *p);
