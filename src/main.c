@@ -45,6 +45,12 @@ static const struct command commands[] = {
 	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
 	{ "prune", cmd_prune, NEEDS_MANIFEST | NEEDS_PROFILE, "prune PROFILE [--dry-run]",
 	  "apply the retention: policy to the registry repositories of the profile's images" },
+	{ "down", cmd_down, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "down PROFILE [--volumes] [--timeout S]",
+	  "stop and remove the project's containers and networks (named volumes too with --volumes)" },
+	{ "ps", cmd_ps, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "ps PROFILE [SERVICE...]",
+	  "the project's containers: service, state, health, ports, deploy hash and its age" },
+	{ "logs", cmd_logs, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "logs PROFILE [SERVICE...] [-f] [--tail N]",
+	  "the output of the project's containers, each line prefixed with its container" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },
@@ -110,7 +116,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 }
 
 /* Take global options out of argv wherever they are (so `ccbuild plan dev
- * --json` works); what remains is the command and its arguments. */
+ * --json` works); what remains is the command and its arguments.  After
+ * the command `logs`, -f is its own (follow, as compose has it). */
 static int parse_globals(struct cli *cli, int *argc, char **argv)
 {
 	int i, n = 0;
@@ -120,7 +127,9 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 		const char *a = argv[i];
 		int has_next = i + 1 < *argc;
 
-		if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
+		if (n > 0 && !strcmp(argv[1], "logs") && !strcmp(a, "-f"))
+			argv[++n] = argv[i];
+		else if ((!strcmp(a, "-f") || !strcmp(a, "--file")) && has_next)
 			cli->file = argv[++i];
 		else if ((!strcmp(a, "-C") || !strcmp(a, "--directory")) && has_next)
 			cli->dir = argv[++i];

@@ -27,8 +27,8 @@ static const char *const top_keys[] = { "ccbuild",  "project", "registry", "comp
 static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
-static const char *const profile_keys[] = { "compose", "env_file", "env",      "images",
-					    "push",    "scans",	   "services", "compose_profiles" };
+static const char *const profile_keys[] = { "compose",	"env_file",	    "env",  "images", "push", "scans",
+					    "services", "compose_profiles", "tests" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
 
@@ -297,6 +297,8 @@ static void parse_profile(struct mload *ml, const char *name, const struct ynode
 			get_strlist(ml, v, field, &p->services);
 		else if (!strcmp(k, "compose_profiles"))
 			get_strlist(ml, v, field, &p->compose_profiles);
+		else if (!strcmp(k, "tests"))
+			get_strlist(ml, v, field, &p->tests);
 	}
 }
 
@@ -592,6 +594,7 @@ void manifest_free(struct manifest *m)
 		strlist_release(&p->scans);
 		strlist_release(&p->services);
 		strlist_release(&p->compose_profiles);
+		strlist_release(&p->tests);
 		kvlist_release(&p->env);
 	}
 	free(m->profiles);

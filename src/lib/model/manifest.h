@@ -58,6 +58,7 @@ struct profile_spec {
 	struct ypos pos;
 	struct strlist compose, env_file, scans, services;
 	struct strlist compose_profiles; /* compose profiles it activates */
+	struct strlist tests;		 /* compose services run to completion as test:SERVICE steps */
 	struct kvlist env;
 	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
