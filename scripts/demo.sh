@@ -1,9 +1,10 @@
 #!/bin/bash
 # scripts/demo.sh — the offline ccbuild demo, start to finish:
 #   setup (packages, dockerd, registry, base image), make, then on
-#   examples/demo: lint, plan, graph (text and SVG), a dev run, the same
-#   run again with nothing edited, which has nothing to do, and a prod run
-#   that pushes to the loopback registry.
+#   examples/demo: lint, plan, graph (text and SVG), a dev run that builds
+#   and deploys (up: true) and waits until the api is healthy, the same run
+#   again with nothing edited, which has nothing to do, the api answering on
+#   127.0.0.1, and a prod run that pushes to the loopback registry.
 #
 #   bash scripts/demo.sh [--fresh]
 #
@@ -11,6 +12,7 @@
 # so the first run builds everything.  CCBUILD_SKIP_APT=1 skips apt.
 # DOCKER_HOST=unix:///PATH.sock runs it on that engine (it must answer).
 # The SVG graph and the prod run's JSON report go to ${TMPDIR:-/tmp}.
+# DEMO_API_PORT (default 8080) is where the api is published.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -54,6 +56,9 @@ run ./ccbuild -C "$demo" dev
 
 say "run it again, nothing edited: no step has anything to do"
 run ./ccbuild -C "$demo" dev
+
+say "the deployed api answers on 127.0.0.1:${DEMO_API_PORT:-8080}"
+run curl -sf "http://127.0.0.1:${DEMO_API_PORT:-8080}/health.json"
 
 say "prod: build the prod targets and push them to the loopback registry"
 run ./ccbuild -C "$demo" --report "$out/ccbuild-demo-report.json" prod

@@ -45,6 +45,8 @@ static const struct command commands[] = {
 	  "what changed since STEP's last success: files, args, target, bases, Dockerfile lines" },
 	{ "prune", cmd_prune, NEEDS_MANIFEST | NEEDS_PROFILE, "prune PROFILE [--dry-run]",
 	  "apply the retention: policy to the registry repositories of the profile's images" },
+	{ "up", cmd_up, NEEDS_MANIFEST, "up PROFILE [SERVICE...]",
+	  "deploy the profile's compose services (all, or these and their dependencies) and wait until healthy" },
 	{ "down", cmd_down, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "down PROFILE [--volumes] [--timeout S]",
 	  "stop and remove the project's containers and networks (named volumes too with --volumes)" },
 	{ "ps", cmd_ps, NEEDS_MANIFEST | NEEDS_PROFILE | MODEL_ONLY, "ps PROFILE [SERVICE...]",
@@ -76,6 +78,7 @@ static const char options_help[] =
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
 	"  --junit FILE     write scan results as JUnit XML\n"
+	"  --wait-timeout S how long an up step waits for health (default 120)\n"
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
 	"3 engine unreachable, 128+N ended by signal N (130 Ctrl-C, 143 SIGTERM).\n";
@@ -148,6 +151,12 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->jobs = (int)strtol(a + 2, &end, 10);
 			if (*end || cli->jobs < 1)
 				return cli_fail(EXIT_USAGE, "-j needs a positive number, not '%s'", a + 2);
+		} else if (!strcmp(a, "--wait-timeout") && has_next) {
+			errno = 0;
+			cli->wait_timeout = strtol(argv[++i], &end, 10);
+			if (errno || *end || cli->wait_timeout < 1 || cli->wait_timeout > 86400)
+				return cli_fail(EXIT_USAGE, "--wait-timeout needs seconds (1 to 86400), not '%s'",
+						argv[i]);
 		} else if (!strcmp(a, "--json"))
 			cli->json = 1;
 		else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n"))
@@ -165,7 +174,7 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 		else if (!strcmp(a, "--version"))
 			argv[++n] = "version";
 		else if (!strcmp(a, "-f") || !strcmp(a, "-C") || !strcmp(a, "-j") || !strcmp(a, "--state-dir") ||
-			 !strcmp(a, "--report") || !strcmp(a, "--junit"))
+			 !strcmp(a, "--report") || !strcmp(a, "--junit") || !strcmp(a, "--wait-timeout"))
 			return cli_fail(EXIT_USAGE, "%s needs a value", a);
 		else
 			argv[++n] = argv[i];

@@ -249,12 +249,14 @@ test_expect_success 'the demo on an engine with no images ends with the prod pus
 	sed -i "s|^registry: 127.0.0.1:5000/demo$|registry: 127.0.0.1:5000/$P/demo|" src/examples/demo/ccbuild.yaml &&
 	grep -q "^registry: 127.0.0.1:5000/$P/demo$" src/examples/demo/ccbuild.yaml &&
 	start=$(date +%s%N) &&
-	DOCKER_HOST=$E_HOST SERVICES_STATE=$TRASH/services CCBUILD_SKIP_APT=1 TMPDIR=$TRASH/tmp \
+	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000)) &&
+	DOCKER_HOST=$E_HOST SERVICES_STATE=$TRASH/services CCBUILD_SKIP_APT=1 TMPDIR=$TRASH/tmp DEMO_API_PORT=$port \
 		bash src/scripts/demo.sh >demo.out 2>&1 &&
 	echo $((($(date +%s%N) - start) / 1000000)) >"$TRASH.demo-ms" &&
 	grep -q "building ccbuild-test/busybox:latest" demo.out &&
-	grep -q "^3 built, 0 up to date, 0 failed" demo.out &&
-	grep -q "^0 built, 3 up to date, 0 failed" demo.out &&
+	grep -q "^3 built, 2 deployed, 0 up to date, 0 failed" demo.out &&
+	grep -q "^0 built, 5 up to date, 0 failed" demo.out &&
+	grep -q "\"status\": *\"ok\"" demo.out &&
 	grep -q "^[0-9]* built, 3 pushed, .*0 failed" demo.out &&
 	test "$(tail -n 1 demo.out)" = "== done" &&
 	report_pushed_ tmp/ccbuild-demo-report.json >pushed &&

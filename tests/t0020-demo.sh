@@ -10,10 +10,11 @@ test_expect_success 'the demo lints clean' '
 	grep -q "ok" out
 '
 
-test_expect_success 'dev plan has three builds, base first' '
+test_expect_success 'dev plan has three builds, base first, and deploys api and worker' '
 	"$CCBUILD" -C "$demo" --state-dir "$TRASH/state" plan dev >out &&
-	grep -q "plan for profile dev: 3 steps" out &&
-	grep -n "build:" out | head -1 | grep -q "build:base"
+	grep -q "plan for profile dev: 5 steps" out &&
+	grep -n "build:" out | head -1 | grep -q "build:base" &&
+	grep -q "up:api" out && grep -q "up:worker" out
 '
 
 test_expect_success 'the graph has the FROM edges' '

@@ -31,6 +31,7 @@ struct cli {
 	int jobs;	       /* -j, 0 = number of cores */
 	int json, dry_run, keep_going, offline;
 	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */
+	long wait_timeout;	   /* --wait-timeout S for up steps, 0: their default */
 	struct manifest *manifest; /* set up for NEEDS_MANIFEST commands */
 	struct project *project;   /* set up for NEEDS_PROFILE commands */
 	const char *profile;
@@ -82,6 +83,7 @@ int cmd_lint(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_why(struct cli *cli, int argc, char **argv);
 int cmd_prune(struct cli *cli, int argc, char **argv);
+int cmd_up(struct cli *cli, int argc, char **argv);
 int cmd_down(struct cli *cli, int argc, char **argv);
 int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);

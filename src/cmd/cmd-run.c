@@ -2,6 +2,7 @@
  * directory, connect to the engine, run every step that is not up to date
  * on -j workers, show progress and a summary. */
 #include "cli.h"
+#include "deploy-plan.h"
 #include "engine.h"
 #include "error.h"
 #include "gitinfo.h"
@@ -78,6 +79,36 @@ static int write_outputs(struct cli *cli, const struct runner *r, const struct g
 	return rc;
 }
 
+/* Before the up steps: their wait, and the project's containers whose
+ * service left the model removed; -1 when that failed (said through ui). */
+static int deploy_prepare(struct cli *cli, struct engine *e, struct ui *ui)
+{
+	struct deploy_plan *plan = cli->project->deploy;
+	struct strlist removed = { 0 };
+	struct cc_error *err = NULL;
+	size_t i;
+	int rc;
+
+	if (!plan)
+		return 0;
+	if (cli->wait_timeout > 0)
+		plan->wait_timeout_ms = cli->wait_timeout * 1000L;
+	rc = deploy_plan_remove_orphans(plan, e, &removed, &err);
+	for (i = 0; i < removed.n; i++) {
+		cleanup_free char *msg = xasprintf("removed orphan container %s: its service is no longer in the"
+						   " compose model",
+						   removed.v[i]);
+
+		ui_message(ui, "info", msg);
+	}
+	if (rc < 0) {
+		ui_message(ui, "error", err->msg);
+		cc_error_free(err);
+	}
+	strlist_release(&removed);
+	return rc;
+}
+
 static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 {
 	FILE *out = cli->json ? stdout : stderr;
@@ -122,7 +153,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	}
 	r.jobs = cli_jobs(cli);
 	r.keep_going = cli->keep_going;
-	outcome = runner_run(&r);
+	outcome = deploy_prepare(cli, e, ui) < 0 ? SCHED_FAILED : runner_run(&r);
 	runner_counts(&r, &done, &uptodate, &failed, &cancelled);
 	by_kind = json_object();
 	for (i = 0; i < cli->project->graph.nsteps; i++)

@@ -367,6 +367,26 @@ long compose_service_find(const struct compose_project *p, const char *name)
 	return ynode_map_index(p->services, name);
 }
 
+const char *compose_project_name(const struct compose_project *p)
+{
+	return p->project_name;
+}
+
+const char *compose_project_dir(const struct compose_project *p)
+{
+	return p->project_dir;
+}
+
+char *compose_config_files(const struct compose_project *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < p->nfiles; i++)
+		strbuf_addf(&sb, "%s%s", i ? "," : "", p->file_names[i]);
+	return strbuf_detach(&sb);
+}
+
 const struct ynode *compose_service(const struct compose_project *p, size_t i)
 {
 	return i < p->services->len ? p->services->vals[i] : NULL;

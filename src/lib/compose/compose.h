@@ -55,6 +55,13 @@ size_t compose_service_count(const struct compose_project *p);
 const char *compose_service_name(const struct compose_project *p, size_t i);
 /* Index of a service by name, or -1. */
 long compose_service_find(const struct compose_project *p, const char *name);
+/* The project's name (lower-cased, [-_a-z0-9]) and directory (absolute);
+ * borrowed. */
+const char *compose_project_name(const struct compose_project *p);
+const char *compose_project_dir(const struct compose_project *p);
+/* The compose files, absolute, comma-joined (compose's
+ * project.config_files label); caller frees. */
+char *compose_config_files(const struct compose_project *p);
 /* Merged, normalised tree of service i as `config` prints it (borrowed). */
 const struct ynode *compose_service(const struct compose_project *p, size_t i);
 /* Where service i's field key is written: the key in the last compose

@@ -28,7 +28,7 @@ static const char *const image_keys[] = { "context",   "dockerfile", "image",	  
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
 static const char *const profile_keys[] = { "compose",	"env_file",	    "env",  "images", "push", "scans",
-					    "services", "compose_profiles", "tests" };
+					    "services", "compose_profiles", "tests", "up" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };
 
@@ -291,6 +291,8 @@ static void parse_profile(struct mload *ml, const char *name, const struct ynode
 			parse_images(ml, v, field, &p->images, &p->nimages);
 		else if (!strcmp(k, "push"))
 			p->push = get_bool(ml, v, field);
+		else if (!strcmp(k, "up"))
+			p->up = get_bool(ml, v, field);
 		else if (!strcmp(k, "scans"))
 			get_strlist(ml, v, field, &p->scans);
 		else if (!strcmp(k, "services"))

@@ -63,6 +63,7 @@ struct profile_spec {
 	struct image_spec *images; /* per-image overrides */
 	size_t nimages;
 	int push;
+	int up; /* deploy the compose services (up:SERVICE steps) */
 };
 
 struct manifest {

@@ -4,6 +4,7 @@
  * manifest's images.KEY, then the profile's images.KEY. */
 #include "project.h"
 #include "compose.h"
+#include "deploy-plan.h"
 #include "dockerfile.h"
 #include "error.h"
 #include "imageref.h"
@@ -473,6 +474,7 @@ void project_free(struct project *p)
 		image_release(&p->images[i]);
 	free(p->images);
 	free(p->scans);
+	deploy_plan_free(p->deploy);
 	compose_free(p->compose);
 	free(p);
 }

@@ -14,6 +14,7 @@
 struct cc_error;
 struct cc_warnings;
 struct compose_project;
+struct deploy_plan;
 struct manifest;
 struct profile_spec;
 struct scan_spec;
@@ -50,6 +51,7 @@ struct project {
 	struct scan_target *scans; /* owned; steps point into it */
 	size_t nscans, nscans_cap;
 	struct graph graph;
+	struct deploy_plan *deploy;   /* owned: the up:SERVICE steps' services; NULL when none */
 	struct cc_warnings *warnings; /* borrowed: where loading warns; may be NULL */
 };
 

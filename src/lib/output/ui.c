@@ -232,7 +232,9 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 /* "built", "pushed", "scanned": the past tense of a step kind. */
 static void add_done(struct strbuf *sb, const char *kind, json_int_t n)
 {
-	static const char *const past[][2] = { { "build", "built" }, { "push", "pushed" }, { "scan", "scanned" } };
+	static const char *const past[][2] = {
+		{ "build", "built" }, { "push", "pushed" }, { "scan", "scanned" }, { "up", "deployed" }
+	};
 	const char *word = kind;
 	size_t i;
 

@@ -1,10 +1,15 @@
 /* step-graph: the step graph of a resolved project (step-graph.h): a
  * build:IMAGE per image, with edges to the images it is built FROM or
  * depends_on, scan:IMAGE:SCAN after each scanned build, and push:IMAGE
- * after the build and every scan of the image when the profile pushes.
+ * after the build and every scan of the image when the profile pushes;
+ * when it deploys, up:SERVICE per compose service, after build:SERVICE
+ * and the up steps of what it depends on or shares namespaces with.
  * Above the model (project.c knows no step kind) and below the cmd layer. */
 #include "step-graph.h"
+#include "compose.h"
+#include "deploy-plan.h"
 #include "error.h"
+#include "imageref.h"
 #include "manifest.h"
 #include "step.h"
 #include "util.h"
@@ -127,7 +132,124 @@ static void warn_self_base(struct project *p, const struct image *img, const cha
 		img->spec.key, ref, img->spec.key);
 }
 
-int step_graph_build(struct project *p, struct cc_error **err)
+/* The image service svc runs when ccbuild builds it: the image of that key
+ * from compose, or one whose reference its image: names; NULL: none. */
+static const struct image *service_image(const struct project *p, size_t svc)
+{
+	const char *name = compose_service_name(p->compose, svc);
+	const struct ynode *image = ynode_map_get(compose_service(p->compose, svc), "image");
+	size_t i;
+
+	for (i = 0; i < p->nimages; i++)
+		if ((p->images[i].from_compose && !strcmp(p->images[i].spec.key, name)) ||
+		    (image && image->str && imageref_same(p->images[i].spec.ref, image->str)))
+			return &p->images[i];
+	return NULL;
+}
+
+/* The services to deploy: only (all when NULL) and, transitively, what
+ * they depend on and share namespaces with; specs[k] for each (others
+ * NULL).  Every problem is reported. */
+static int deploy_specs(struct project *p, const struct deploy_project *dp, const struct strlist *only,
+			struct deploy_service **specs, struct cc_error **err)
+{
+	size_t n = compose_service_count(p->compose), *queue = xcalloc(n + 1, sizeof(*queue)), nq = 0, q, k;
+	char *queued = xcalloc(n + 1, 1);
+	int rc = 0;
+
+	for (k = 0; k < (only ? only->n : n); k++) {
+		long s = only ? compose_service_find(p->compose, only->v[k]) : (long)k;
+
+		if (s < 0)
+			rc = cc_error_set(err, "profile %s has no compose service '%s'", p->profile->name, only->v[k]);
+		else if (!queued[s])
+			queued[s] = 1, queue[nq++] = (size_t)s;
+	}
+	for (q = 0; q < nq; q++) {
+		const struct image *img = service_image(p, queue[q]);
+		struct deploy_service *s = NULL;
+
+		if (deploy_service_spec(p->compose, dp, queue[q], img ? img->spec.ref : NULL, &s, err) < 0) {
+			rc = -1;
+			continue;
+		}
+		specs[queue[q]] = s;
+		for (k = 0; k < s->ndeps + s->shares.n; k++) {
+			const char *name = k < s->ndeps ? s->deps[k].service : s->shares.v[k - s->ndeps];
+			long d = compose_service_find(p->compose, name);
+
+			if (d >= 0 && !queued[d])
+				queued[d] = 1, queue[nq++] = (size_t)d;
+		}
+	}
+	free(queue);
+	free(queued);
+	return rc;
+}
+
+/* The edges of up:SERVICE (step u) to what it depends on and
+ * what it shares namespaces with; and what they must wait for. */
+static void add_up_edges(struct project *p, size_t u)
+{
+	struct deploy_unit *unit = p->graph.steps[u].data;
+	const struct deploy_service *s = unit->spec;
+	size_t k;
+
+	for (k = 0; k < s->ndeps + s->shares.n; k++) {
+		const char *name = k < s->ndeps ? s->deps[k].service : s->shares.v[k - s->ndeps];
+		cleanup_free char *id = xasprintf("up:%s", name);
+		long d = graph_find(&p->graph, id);
+		struct deploy_unit *dep = d >= 0 ? p->graph.steps[d].data : NULL;
+
+		if (!dep)
+			continue;
+		graph_add_edge(&p->graph, u, (size_t)d);
+		if (k < s->ndeps && s->deps[k].condition == DEPLOY_COMPLETED)
+			dep->wait_completed = 1;
+		if (k < s->ndeps && s->deps[k].condition == DEPLOY_HEALTHY)
+			dep->wait_healthy = 1;
+	}
+}
+
+/* up:SERVICE for each service to deploy (only, or all), into p->deploy. */
+static int add_ups(struct project *p, const struct strlist *only, struct cc_error **err)
+{
+	struct deploy_project *dp = NULL;
+	struct deploy_service **specs;
+	cleanup_free char *files = NULL;
+	size_t n, k, first = p->graph.nsteps;
+	int rc;
+
+	if (!p->compose)
+		return only ? cc_error_set(err, "profile %s has no compose files: nothing to deploy", p->profile->name)
+			    : 0;
+	n = compose_service_count(p->compose);
+	files = compose_config_files(p->compose);
+	if (deploy_project_spec(p->compose, compose_project_name(p->compose), compose_project_dir(p->compose), files,
+				&dp, err) < 0)
+		return -1;
+	specs = xcalloc(n + 1, sizeof(*specs));
+	rc = deploy_specs(p, dp, only, specs, err);
+	p->deploy = deploy_plan_new(dp, n);
+	for (k = 0; k < n; k++) {
+		strlist_push(&p->deploy->model, compose_service_name(p->compose, k));
+		if (specs[k]) {
+			const struct image *img = service_image(p, k);
+			cleanup_free char *id = xasprintf("up:%s", specs[k]->service);
+			cleanup_free char *bid = img ? xasprintf("build:%s", img->spec.key) : NULL;
+			size_t u = graph_add(&p->graph, id, &step_kind_up, deploy_plan_add(p->deploy, specs[k], !!img));
+
+			if (img)
+				graph_add_edge(&p->graph, u, (size_t)graph_find(&p->graph, bid));
+		}
+	}
+	free(specs);
+	for (k = first; rc == 0 && k < p->graph.nsteps; k++)
+		add_up_edges(p, k);
+	return rc;
+}
+
+static int graph_build(struct project *p, int deploy, const struct strlist *only, struct cc_error **err)
 {
 	struct graph *g = &p->graph;
 	cleanup_free char *id = NULL;
@@ -181,9 +303,31 @@ int step_graph_build(struct project *p, struct cc_error **err)
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}
 	}
+	if (rc == 0 && (deploy || p->profile->up))
+		rc = add_ups(p, only, err);
 	if (rc == 0)
 		rc = graph_finish(g, err);
 	return rc;
+}
+
+int step_graph_build(struct project *p, struct cc_error **err)
+{
+	return graph_build(p, 0, NULL, err);
+}
+
+int project_load_deploy(const struct manifest *m, const char *name, const struct strlist *services,
+			struct project **out, struct cc_warnings *warnings, struct cc_error **err)
+{
+	struct project *p;
+
+	if (project_resolve(m, name, &p, warnings, err) < 0)
+		return -1;
+	if (graph_build(p, 1, services && services->n ? services : NULL, err) < 0) {
+		project_free(p);
+		return -1;
+	}
+	*out = p;
+	return 0;
 }
 
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,

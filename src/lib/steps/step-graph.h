@@ -7,6 +7,7 @@
 #include "project.h"
 
 struct cc_error;
+struct strlist;
 struct cc_warnings;
 struct manifest;
 
@@ -19,5 +20,11 @@ int step_graph_build(struct project *p, struct cc_error **err);
  * plan or run (*out owned by the caller, project_free). */
 int project_load(const struct manifest *m, const char *name, struct project **out, struct cc_warnings *warnings,
 		 struct cc_error **err);
+
+/* project_load with up:SERVICE steps whether the profile deploys or not:
+ * for services (NULL or empty: every service of the compose model) and,
+ * transitively, what they depend on. */
+int project_load_deploy(const struct manifest *m, const char *name, const struct strlist *services,
+			struct project **out, struct cc_warnings *warnings, struct cc_error **err);
 
 #endif

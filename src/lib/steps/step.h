@@ -68,5 +68,6 @@ struct step_kind {
 extern const struct step_kind step_kind_build;
 extern const struct step_kind step_kind_push;
 extern const struct step_kind step_kind_scan;
+extern const struct step_kind step_kind_up;
 
 #endif
