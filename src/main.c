@@ -75,9 +75,10 @@ static const char options_help[] =
 	"  --dry-run        decide, but run nothing\n"
 	"  --keep-going     continue independent steps after a failure\n"
 	"  --offline        ask no registry (no registry cache, no base digests)\n"
+	"  --no-cache-tests run the profile's tests even when what they test is unchanged\n"
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
-	"  --junit FILE     write scan results as JUnit XML\n"
+	"  --junit FILE     write scan and test results as JUnit XML\n"
 	"  --wait-timeout S how long an up step waits for health (default 120)\n"
 	"  -q, -v           quieter, more verbose\n"
 	"\nExit codes: 0 success, 1 a step failed, 2 usage or manifest error,\n"
@@ -163,6 +164,8 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->dry_run = 1;
 		else if (!strcmp(a, "--offline"))
 			cli->offline = 1;
+		else if (!strcmp(a, "--no-cache-tests"))
+			cli->no_cache_tests = 1;
 		else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k"))
 			cli->keep_going = 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))

@@ -27,9 +27,10 @@ struct cli {
 	const char *dir;       /* -C */
 	const char *state_dir; /* --state-dir / CCBUILD_STATE_DIR */
 	const char *report;    /* --report FILE: JSON report of the run */
-	const char *junit;     /* --junit FILE: scan results as JUnit XML */
+	const char *junit;     /* --junit FILE: scan and test results as JUnit XML */
 	int jobs;	       /* -j, 0 = number of cores */
 	int json, dry_run, keep_going, offline;
+	int no_cache_tests;	   /* --no-cache-tests: run test steps even when up to date */
 	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */
 	long wait_timeout;	   /* --wait-timeout S for up steps, 0: their default */
 	struct manifest *manifest; /* set up for NEEDS_MANIFEST commands */

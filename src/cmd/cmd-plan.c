@@ -44,6 +44,7 @@ int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **
 	r->state_exists = access(*state_dir, F_OK) == 0;
 	r->cancel = cli->cancel;
 	r->offline = cli->offline;
+	r->no_cache_tests = cli->no_cache_tests;
 	r->git = have_git == 0 ? git : NULL;
 	cli_wind_down(cli); /* hashing writes stat caches */
 	if (runner_plan(r, &err) < 0)

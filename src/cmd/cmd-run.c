@@ -137,6 +137,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.ui = ui;
 	r.cancel = cli->cancel;
 	r.offline = cli->offline;
+	r.no_cache_tests = cli->no_cache_tests;
 	if (cli->manifest->registry && cli->project->profile->push) { /* only pushing profiles use it */
 		cleanup_free char *host = xstrndup(cli->manifest->registry, strcspn(cli->manifest->registry, "/"));
 

@@ -56,7 +56,8 @@ struct runner {
 	struct step_result *results;  /* one per graph step, owned */
 	const atomic_int *cancel;
 	int jobs, keep_going;
-	int offline; /* ask no registry (--offline) */
+	int offline;	    /* ask no registry (--offline) */
+	int no_cache_tests; /* run test steps even when up to date (--no-cache-tests) */
 };
 
 /* Set up r for project p (results allocated); the other fields are the

@@ -27,7 +27,7 @@ static const char *const top_keys[] = { "ccbuild",  "project", "registry", "comp
 static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
 					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
-static const char *const profile_keys[] = { "compose",	"env_file",	    "env",  "images", "push", "scans",
+static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push", "scans",
 					    "services", "compose_profiles", "tests", "up" };
 static const char *const scan_keys[] = { "images", "rules", "required_labels", "command" };
 static const char *const rule_names[] = { "non_root", "healthcheck", "secrets", "max_size", "pinned_base", "labels" };

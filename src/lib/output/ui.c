@@ -232,9 +232,11 @@ void ui_step_end(struct ui *ui, const char *step, const char *kind, const char *
 /* "built", "pushed", "scanned": the past tense of a step kind. */
 static void add_done(struct strbuf *sb, const char *kind, json_int_t n)
 {
-	static const char *const past[][2] = {
-		{ "build", "built" }, { "push", "pushed" }, { "scan", "scanned" }, { "up", "deployed" }
-	};
+	static const char *const past[][2] = { { "build", "built" },
+					       { "push", "pushed" },
+					       { "scan", "scanned" },
+					       { "up", "deployed" },
+					       { "test", "tested" } };
 	const char *word = kind;
 	size_t i;
 

@@ -116,6 +116,62 @@ static int add_scans(struct project *p, struct cc_error **err)
 	return rc;
 }
 
+/* The services test service i of the compose model depends_on (a list,
+ * or a map of conditions), borrowed from the model. */
+static void depends_of(const struct compose_project *c, size_t i, struct strlist *out)
+{
+	const struct ynode *d = ynode_map_get(compose_service(c, i), "depends_on");
+
+	for (size_t k = 0; d && (d->kind == YNODE_MAP || d->kind == YNODE_SEQ) && k < d->len; k++) {
+		const char *name = d->kind == YNODE_MAP ? d->keys[k]->str : d->vals[k]->str;
+
+		if (name && !strlist_has(out, name))
+			strlist_push(out, name);
+	}
+}
+
+/* A test:SERVICE step per test the profile names, after the build of its
+ * image and the up: step of each service it depends_on. */
+static int add_tests(struct project *p, struct cc_error **err)
+{
+	const struct profile_spec *prof = p->profile;
+	int rc = 0;
+
+	for (size_t k = 0; k < prof->tests.n; k++) {
+		const char *name = prof->tests.v[k];
+		long svc = p->compose ? compose_service_find(p->compose, name) : -1;
+		cleanup_free char *id = xasprintf("test:%s", name), *bid = xasprintf("build:%s", name);
+		struct strlist deps = { 0 };
+		size_t t;
+
+		if (svc < 0) {
+			rc = cc_error_set(err,
+					  "%s:%d:%d: profile %s tests '%s', which is no service of its compose files",
+					  prof->pos.file, prof->pos.line, prof->pos.col, prof->name, name);
+			continue;
+		}
+		t = graph_add(&p->graph, id, &step_kind_test, prof->tests.v[k]);
+		if (graph_find(&p->graph, bid) >= 0)
+			graph_add_edge(&p->graph, t, (size_t)graph_find(&p->graph, bid));
+		depends_of(p->compose, (size_t)svc, &deps);
+		for (size_t d = 0; d < deps.n; d++) {
+			cleanup_free char *uid = xasprintf("up:%s", deps.v[d]);
+			long u = graph_find(&p->graph, uid);
+
+			if (u < 0)
+				rc = cc_error_set(
+					err,
+					"%s:%d:%d: profile %s tests '%s', which depends on '%s': the profile must"
+					" bring it up (up: true)",
+					prof->pos.file, prof->pos.line, prof->pos.col, prof->name, name, deps.v[d]);
+			else
+				graph_add_edge(&p->graph, t, (size_t)u);
+		}
+		strlist_release(&deps);
+	}
+	return rc;
+}
+
 /* An image FROM its own reference is built FROM the external image of
  * that name, not FROM itself; but once built, the engine's image of that
  * name is this one, and BuildKit looks there first. */
@@ -285,6 +341,10 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 	}
 	if (rc == 0)
 		rc = add_scans(p, err);
+	if (rc == 0 && (deploy || p->profile->up))
+		rc = add_ups(p, only, err);
+	if (rc == 0)
+		rc = add_tests(p, err);
 	for (i = 0; rc == 0 && p->profile->push && i < p->nimages; i++) {
 		size_t b, ps;
 
@@ -295,6 +355,9 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 		id = xasprintf("push:%s", p->images[i].spec.key);
 		ps = graph_add(g, id, &step_kind_push, &p->images[i]);
 		graph_add_edge(g, ps, b);
+		for (j = 0; j < g->nsteps; j++) /* nothing untested is pushed */
+			if (g->steps[j].kind == &step_kind_test)
+				graph_add_edge(g, ps, j);
 		for (j = 0; j < p->nscans; j++) /* nothing unscanned is pushed */
 			if (p->scans[j].image == &p->images[i]) {
 				cleanup_free char *sid =
@@ -303,8 +366,6 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 				graph_add_edge(g, ps, (size_t)graph_find(g, sid));
 			}
 	}
-	if (rc == 0 && (deploy || p->profile->up))
-		rc = add_ups(p, only, err);
 	if (rc == 0)
 		rc = graph_finish(g, err);
 	return rc;

@@ -69,5 +69,6 @@ extern const struct step_kind step_kind_build;
 extern const struct step_kind step_kind_push;
 extern const struct step_kind step_kind_scan;
 extern const struct step_kind step_kind_up;
+extern const struct step_kind step_kind_test;
 
 #endif
