@@ -4,7 +4,9 @@
 #   examples/demo: lint, plan, graph (text and SVG), a dev run that builds
 #   and deploys (up: true) and waits until the api is healthy, the same run
 #   again with nothing edited, which has nothing to do, the api answering on
-#   127.0.0.1, and a prod run that pushes to the loopback registry.
+#   127.0.0.1, and a prod run that pushes to the loopback registry.  It
+#   ends with the dev services still up and answering (`ccbuild ps dev`;
+#   `./ccbuild -C examples/demo down dev` stops them).
 #
 #   bash scripts/demo.sh [--fresh]
 #
@@ -65,5 +67,10 @@ run ./ccbuild -C "$demo" --report "$out/ccbuild-demo-report.json" prod
 run curl -sf "http://${registry%%/*}/v2/${registry#*/}/api/tags/list"
 echo
 echo "(the run's JSON report: $out/ccbuild-demo-report.json)"
+
+say "the dev services are still up, healthy, answering on 127.0.0.1"
+run ./ccbuild -C "$demo" ps dev
+run curl -sf "http://127.0.0.1:${DEMO_API_PORT:-8080}/"
+echo "(./ccbuild -C $demo down dev stops them)"
 
 say "done"

@@ -31,7 +31,8 @@ libjansson-dev libgit2-dev libssl-dev libarchive-dev docker.io
 docker-registry docker-compose busybox-static debootstrap graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
 openssl apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2
-prometheus prometheus-node-exporter python3-protobuf protobuf-compiler lz4 restic"
+prometheus prometheus-node-exporter python3-protobuf protobuf-compiler lz4 restic
+podman netavark aardvark-dns"
 
 missing_packages () {
 	local p
