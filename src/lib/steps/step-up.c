@@ -530,7 +530,7 @@ static int judge_state(struct runner *r, size_t i, const char *id, int *health, 
 	status = json_string_value(json_object_get(state, "Status")) ?: "";
 	hs = json_string_value(json_object_get(json_object_get(state, "Health"), "Status"));
 	code = (long)json_integer_value(json_object_get(state, "ExitCode"));
-	*health = hs && strcmp(hs, "none");
+	*health = hs && *hs && strcmp(hs, "none"); /* Podman: "" without a healthcheck */
 	if (!strcmp(status, "exited") || !strcmp(status, "dead"))
 		rc = u->wait_completed && code == 0		 ? WAIT_OK
 		     : code == 0 && !*health && !u->wait_healthy ? WAIT_OK
