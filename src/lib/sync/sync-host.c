@@ -222,14 +222,13 @@ int sync_host_stage_file(int rootfd, const char *path, mode_t mode, const void *
 	return rc;
 }
 
-int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct sync_file *f, struct cc_error **err)
+/* Rename tmp over base in directory pfd (path names it in errors; tmp is
+ * removed on failure) and read what landed into f. */
+static int rename_into(int pfd, const char *tmp, const char *base, const char *path, struct sync_file *f,
+		       struct cc_error **err)
 {
-	const char *base;
-	cleanup_close int pfd = open_parent(rootfd, path, &base, err);
 	struct stat st;
 
-	if (pfd < 0)
-		return -1;
 	if (renameat(pfd, tmp, pfd, base) < 0) {
 		cc_error_set(err, "%s: %s", path, strerror(errno));
 		unlinkat(pfd, tmp, 0);
@@ -239,6 +238,16 @@ int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct 
 		return cc_error_set(err, "%s: %s", path, strerror(errno));
 	stat_into(&st, f);
 	return 0;
+}
+
+int sync_host_commit_file(int rootfd, const char *path, const char *tmp, struct sync_file *f, struct cc_error **err)
+{
+	const char *base;
+	cleanup_close int pfd = open_parent(rootfd, path, &base, err);
+
+	if (pfd < 0)
+		return -1;
+	return rename_into(pfd, tmp, base, path, f, err);
 }
 
 int sync_host_fsync(int rootfd, const char *path, struct cc_error **err)
@@ -276,22 +285,13 @@ int sync_host_put_link(int rootfd, const char *path, const char *target, struct 
 	const char *base;
 	cleanup_close int pfd = open_parent(rootfd, path, &base, err);
 	cleanup_free char *tmp = NULL;
-	struct stat st;
 
 	if (pfd < 0)
 		return -1;
 	tmp = temp_name(base);
 	if (symlinkat(target, pfd, tmp) < 0)
 		return cc_error_set(err, "%s: %s", path, strerror(errno));
-	if (renameat(pfd, tmp, pfd, base) < 0) {
-		cc_error_set(err, "%s: %s", path, strerror(errno));
-		unlinkat(pfd, tmp, 0);
-		return -1;
-	}
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return cc_error_set(err, "%s: %s", path, strerror(errno));
-	stat_into(&st, f);
-	return 0;
+	return rename_into(pfd, tmp, base, path, f, err);
 }
 
 int sync_host_put_dir(int rootfd, const char *path, mode_t mode, struct sync_file *f, struct cc_error **err)
