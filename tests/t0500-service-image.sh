@@ -11,6 +11,7 @@
 . "$(dirname "$0")/test-lib.sh"
 test_description 'the service image: PostgreSQL, Redis and nginx from debootstrap'
 . "$SRCROOT/tests/lib/service-image.sh"
+. "$SRCROOT/tests/lib/deploy.sh" # deploy_wait_healthy
 
 test_expect_success 'apt sources, one-line format: the first deb line for bookworm main' '
 	cat >a.list <<-\EOF &&
@@ -84,27 +85,6 @@ test_expect_success 'a second tag on this engine imports the cached rootfs: no d
 	docker rmi $P/services:bookworm $P/services:bookworm-rootfs >/dev/null
 '
 
-# wait_healthy_ CONTAINER [SECONDS] — poll the health status until healthy;
-# fail at once on unhealthy or exit (with the last probe output and logs),
-# or after SECONDS (60).
-wait_healthy_ () {
-	local c=$1 n=$((${2:-60} * 4)) s
-	while test $n -gt 0; do
-		s=$(docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' "$c") || return 1
-		case $s in
-		'running healthy') return 0 ;;
-		'running starting') ;;
-		*) break ;;
-		esac
-		n=$((n - 1))
-		sleep 0.25
-	done
-	echo "$c: $s" >&2
-	docker inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' "$c" | tail -n 5 >&2
-	docker logs --tail 20 "$c" >&2
-	return 1
-}
-
 # run_pg_ NAME ARGS... — PostgreSQL on the test network with a pg_isready
 # healthcheck.
 run_pg_ () {
@@ -128,7 +108,7 @@ trap cleanup_ EXIT
 test_expect_success 'postgres initialises the named volume and becomes healthy, as user postgres' '
 	docker network create $P-net >/dev/null &&
 	run_pg_ $P-pg -v $P-pgdata:/var/lib/postgresql/data -e POSTGRES_DB=app &&
-	wait_healthy_ $P-pg &&
+	deploy_wait_healthy $P-pg &&
 	test "$(docker exec $P-pg stat -c %U /proc/1)" = postgres &&
 	docker logs $P-pg 2>&1 | grep -q "initialised /var/lib/postgresql/data (user postgres, database app, host auth trust)"
 '
@@ -144,7 +124,7 @@ test_expect_success 'the data survives a stop, remove and recreate on the same v
 	docker stop -t 30 $P-pg >/dev/null &&
 	docker rm $P-pg >/dev/null &&
 	run_pg_ $P-pg -v $P-pgdata:/var/lib/postgresql/data -e POSTGRES_DB=app &&
-	wait_healthy_ $P-pg &&
+	deploy_wait_healthy $P-pg &&
 	test "$(docker exec $P-pg psql -U postgres -d app -Atc "SELECT v FROM t")" = kept-$TEST_ID &&
 	docker logs $P-pg >log 2>&1 &&
 	test_must_fail grep -q initialised log
@@ -154,7 +134,7 @@ test_expect_success 'POSTGRES_PASSWORD_FILE: password auth over the network, on 
 	printf "s3cret-%s\n" $TEST_ID >pw &&
 	run_pg_ $P-pgpw --tmpfs /var/lib/postgresql/data -v "$TRASH/pw:/run/secrets/pw:ro" \
 		-e POSTGRES_USER=app -e POSTGRES_PASSWORD_FILE=/run/secrets/pw &&
-	wait_healthy_ $P-pgpw &&
+	deploy_wait_healthy $P-pgpw &&
 	docker run --rm --network $P-net -e PGPASSWORD=s3cret-$TEST_ID "$IMG" \
 		psql -h $P-pgpw -U app -d app -Atc "SELECT current_user" >who &&
 	test "$(cat who)" = app &&
@@ -166,7 +146,7 @@ test_expect_success 'POSTGRES_PASSWORD_FILE: password auth over the network, on 
 test_expect_success 'redis answers PING, as user redis' '
 	docker run -d --name $P-redis --network $P-net --health-cmd "redis-cli ping | grep -q PONG" \
 		--health-interval 1s --health-retries 30 "$IMG" ccb-redis >/dev/null &&
-	wait_healthy_ $P-redis &&
+	deploy_wait_healthy $P-redis &&
 	test "$(docker exec $P-redis redis-cli ping)" = PONG &&
 	test "$(docker run --rm --network $P-net "$IMG" redis-cli -h $P-redis set k v)" = OK &&
 	test "$(docker exec $P-redis stat -c %U /proc/1)" = redis
