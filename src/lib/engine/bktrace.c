@@ -8,86 +8,23 @@
  *   VertexStatus { ID 1; vertex 2; name 3; current 4; total 5; ... }
  *   VertexLog    { vertex 1; timestamp 2; stream 3; msg 4 }
  *   Timestamp    { seconds 1; nanos 2 }
- * No protobuf library is among ccbuild's dependencies and only varints and
- * length-delimited fields matter here, so this reader is hand-written.
+ * The wire format is read with pbwire (no protobuf library).
  * The daemon's bytes are input like any other: a known field of the wrong
  * wire type is skipped as an unknown one (as protobuf-go does), a varint
  * longer than 64 bits is malformed, and times saturate rather than wrap. */
 #include "bktrace.h"
 #include "error.h"
+#include "pbwire.h"
 #include "util.h"
 
 #include <limits.h>
 #include <openssl/evp.h>
 #include <string.h>
 
-enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
-
-struct pbreader {
-	const uint8_t *p, *end;
-};
-
-struct pbfield {
-	uint32_t num;
-	int wire;
-	uint64_t varint;     /* WIRE_VARINT */
-	const uint8_t *data; /* WIRE_LEN */
-	size_t len;
-};
-
-static int pb_varint(struct pbreader *r, uint64_t *out)
-{
-	uint64_t v = 0;
-	int shift;
-
-	for (shift = 0; shift < 64 && r->p < r->end; shift += 7) {
-		uint8_t b = *r->p++;
-
-		if (shift == 63 && b > 1)
-			return -1; /* more than 64 bits */
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Read the next field; 1 when one was read, 0 at the end, -1 on bad input. */
-static int pb_next(struct pbreader *r, struct pbfield *f)
-{
-	uint64_t key, n;
-
-	memset(f, 0, sizeof(*f)); /* no field of a previous one survives */
-	if (r->p == r->end)
-		return 0;
-	if (pb_varint(r, &key) < 0 || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
-		return -1;
-	f->num = (uint32_t)(key >> 3);
-	f->wire = (int)(key & 7);
-	switch (f->wire) {
-	case WIRE_VARINT: return pb_varint(r, &f->varint) < 0 ? -1 : 1;
-	case WIRE_FIXED64:
-	case WIRE_FIXED32: n = f->wire == WIRE_FIXED64 ? 8 : 4; break;
-	case WIRE_LEN:
-		if (pb_varint(r, &n) < 0)
-			return -1;
-		break;
-	default: return -1; /* groups are deprecated and unused by BuildKit */
-	}
-	if (n > (uint64_t)(r->end - r->p))
-		return -1;
-	f->data = r->p;
-	f->len = (size_t)n;
-	r->p += n;
-	return 1;
-}
-
 /* A string field; one of another wire type is skipped. */
 static void pb_set_string(char **dst, const struct pbfield *f)
 {
-	if (f->wire != WIRE_LEN)
+	if (f->wire != PB_LEN)
 		return;
 	free(*dst);
 	*dst = xstrndup((const char *)f->data, f->len);
@@ -96,7 +33,7 @@ static void pb_set_string(char **dst, const struct pbfield *f)
 /* A varint field into *dst; one of another wire type is skipped. */
 static void pb_set_int(int64_t *dst, const struct pbfield *f)
 {
-	if (f->wire == WIRE_VARINT)
+	if (f->wire == PB_VARINT)
 		*dst = f->varint > INT64_MAX ? INT64_MAX : (int64_t)f->varint;
 }
 
@@ -117,13 +54,13 @@ static int pb_timestamp(const struct pbfield *f, int64_t *out)
 	int64_t sec = 0, nsec = 0;
 	int rc;
 
-	if (f->wire != WIRE_LEN) /* then data is NULL: no reader from it */
+	if (f->wire != PB_LEN) /* then data is NULL: no reader from it */
 		return 0;
 	r = (struct pbreader){ f->data, f->data + f->len };
 	while ((rc = pb_next(&r, &g)) > 0) {
-		if (g.wire == WIRE_VARINT && g.num == 1)
+		if (g.wire == PB_VARINT && g.num == 1)
 			sec = (int64_t)g.varint; /* int64: negative is two's complement */
-		else if (g.wire == WIRE_VARINT && g.num == 2)
+		else if (g.wire == PB_VARINT && g.num == 2)
 			nsec = (int32_t)(uint32_t)g.varint; /* int32 */
 	}
 	/* A present timestamp of exactly the epoch still means "set". */
@@ -143,7 +80,7 @@ static int decode_vertex(const struct pbfield *f, struct bk_vertex *v)
 		switch (g.num) {
 		case 1: pb_set_string(&v->digest, &g); break;
 		case 3: pb_set_string(&v->name, &g); break;
-		case 4: v->cached = g.wire == WIRE_VARINT && g.varint; break;
+		case 4: v->cached = g.wire == PB_VARINT && g.varint; break;
 		case 5: rc = pb_timestamp(&g, &v->started); break;
 		case 6: rc = pb_timestamp(&g, &v->completed); break;
 		case 7: pb_set_string(&v->error, &g); break;
@@ -188,7 +125,7 @@ static int decode_log(const struct pbfield *f, struct bk_log *l)
 			l->stream = stream == 2 ? 2 : 1;
 			break;
 		case 4:
-			if (g.wire != WIRE_LEN)
+			if (g.wire != PB_LEN)
 				break;
 			free(l->msg);
 			l->msg = xmalloc(g.len + 1); /* output bytes may hold NULs */
@@ -209,7 +146,7 @@ static int decode_field(const struct pbfield *f, struct bk_trace *t)
 	struct bk_status s = { 0 };
 	struct bk_log l = { 0 };
 
-	if (f->wire != WIRE_LEN)
+	if (f->wire != PB_LEN)
 		return 0;
 	switch (f->num) {
 	case 1:
