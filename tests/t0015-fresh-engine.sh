@@ -153,8 +153,11 @@ engine_start () {
 # end by pid whatever it started that still runs (and fail); remove its
 # bridge and its directories (not across a mount left behind).
 engine_stop () {
-	local pid rc=0 i
+	local pid rc=0 i nets
 	pid=$(cat "$E/dockerd.pid" 2>/dev/null)
+	# Its user networks' bridges (br-ID) outlive it: left behind, they use
+	# up the main engine's address pools.
+	nets=$(docker -H "$E_HOST" network ls -q --filter driver=bridge 2>/dev/null)
 	if test -n "$pid" && tr "\0" " " <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^dockerd .*$E/"; then
 		kill "$pid"
 		for i in $(seq 150); do alive_ "$pid" || break; sleep 0.2; done
@@ -167,6 +170,9 @@ engine_stop () {
 	done
 	engine_namespaces_ || rc=1
 	test -s "$E/bridge" && { ip link del "$(cat "$E/bridge")" || rc=1; }
+	for i in $nets; do
+		! ip link show "br-$i" >/dev/null 2>&1 || ip link del "br-$i" || rc=1
+	done
 	grep -o " $E/[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf --one-file-system "$E"
 	return $rc
