@@ -534,6 +534,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	if (!p || restore_parse(argc, argv, &a) || !(v = pick(cli, p, 1, (char **)&a.name, &n)))
 		return EXIT_USAGE;
+	n = 0; /* from here on: the number of snapshots in s */
 	to = a.to ? xstrdup(a.to)
 		  : xasprintf("%s:%s", v[0]->kind == BACKUP_SOURCE_PATH ? "path" : "volume", v[0]->source);
 	if (a.latest_good)
