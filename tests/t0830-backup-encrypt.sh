@@ -26,8 +26,9 @@ manifest () { # manifest KEYLINE DEST...
 }
 
 test_expect_success 'init-key writes 32 random bytes with mode 600, without a manifest' '
-	mkdir -p keys/sub && cd keys &&
+	mkdir keys && cd keys &&
 	umask 022 && "$CCBUILD" backup init-key sub/backup.key >out &&
+	test "$(stat -c %a sub)" = 700 &&
 	grep "mode 600" out &&
 	test "$(stat -c %a sub/backup.key)" = 600 &&
 	test "$(stat -c %s sub/backup.key)" = 32 &&
@@ -81,10 +82,23 @@ test_expect_success 'restore of the first snapshot is byte-exact' '
 	test_cmp first.lst out.lst
 '
 
+test_expect_success 'an encrypted backup:NAME step runs only when the source changed' '
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*done" out &&
+	test $(ls repo1/snapshots/data | wc -l) = 2 &&
+	"$CCBUILD" plan dev >out && grep "backup:data  up to date" out &&
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*up-to-date" out &&
+	echo step >>src/sub/step.txt &&
+	"$CCBUILD" plan dev >out && grep "backup:data  would run: source changed" out &&
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*done" out &&
+	test $(ls repo1/snapshots/data | wc -l) = 3 &&
+	"$CCBUILD" dev >out 2>&1 && grep "backup:data.*up-to-date" out &&
+	rm src/sub/step.txt && "$CCBUILD" backup dev >/dev/null
+'
+
 test_expect_success 'backups says encrypted and lists both destinations as holding each snapshot' '
 	"$CCBUILD" backups dev data >out &&
 	grep "encrypted" out &&
-	test $(grep -c "in 1,2  verified 1:ok 2:ok" out) = 2
+	test $(grep -c "in 1,2  verified 1:ok 2:ok" out) = 4
 '
 
 test_expect_success 'a wrong key is refused up front, naming the repository, by every command' '
@@ -96,7 +110,7 @@ test_expect_success 'a wrong key is refused up front, naming the repository, by 
 	grep "another key" err && test ! -e r2 &&
 	test_must_fail "$CCBUILD" backups dev 2>err && grep "another key" err &&
 	test_must_fail "$CCBUILD" backup verify dev data --all 2>err && grep "another key" err &&
-	test $(ls repo1/snapshots/data | wc -l) = 2
+	test $(ls repo1/snapshots/data | wc -l) = 4
 '
 
 test_expect_success 'a key file that is no key, or missing, is an error naming it' '
@@ -138,7 +152,7 @@ test_expect_success 'a plain backup into an encrypted repository is refused' '
 	manifest "" repo2 &&
 	test_expect_code 1 "$CCBUILD" backup dev 2>err &&
 	grep "repo2: the repository is encrypted (aes-256-gcm); this backup has no encrypt:" err &&
-	test $(ls repo2/snapshots/data | wc -l) = 2
+	test $(ls repo2/snapshots/data | wc -l) = 4
 '
 
 test_expect_success 'an encrypted backup into a plain repository is refused; the others go on' '

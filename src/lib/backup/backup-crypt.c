@@ -67,11 +67,28 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Create the missing directories above path, mode 0700 (a key's home). */
+static int make_parents(const char *path, struct cc_error **err)
+{
+	cleanup_free char *p = xstrdup(path);
+	char *s;
+
+	for (s = p + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return cc_error_set(err, "%s: %s", p, strerror(errno));
+		*s = '/';
+	}
+	return 0;
+}
+
 int bk_crypt_init_key(const char *path, struct cc_error **err)
 {
 	unsigned char key[BK_KEY_LEN];
 	int fd, bad;
 
+	if (make_parents(path, err) < 0)
+		return -1;
 	if (RAND_bytes(key, sizeof(key)) != 1)
 		return cc_error_set(err, "%s: the random number generator failed", path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -22,7 +22,8 @@ struct bk_crypt {
 
 /* Write a new key file at path (32 bytes from the OpenSSL CSPRNG, mode
  * 0600, created exclusively: an existing file is an error, never
- * overwritten); 0 or -1. */
+ * overwritten; missing parent directories are made with mode 0700); 0 or
+ * -1. */
 int bk_crypt_init_key(const char *path, struct cc_error **err);
 /* Load key file path into *out (caller frees with bk_crypt_free); with
  * path NULL, *out is NULL (no encryption) and 0 is returned.  A file that
