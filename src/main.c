@@ -56,11 +56,13 @@ static const struct command commands[] = {
 	{ "sync", cmd_sync, NEEDS_MANIFEST, "sync PROFILE [NAME...] [--out]",
 	  "run the profile's syncs (or the NAMEs) now; --out those with direction: out" },
 	{ "backup", cmd_backup, NEEDS_MANIFEST, "backup PROFILE [NAME...]",
-	  "run the profile's backups now (also: backup verify PROFILE NAME [--all], backup forget PROFILE)" },
+	  "run the profile's backups now (also: backup verify PROFILE NAME [--all], backup forget PROFILE, "
+	  "backup init-key PATH)" },
 	{ "backups", cmd_backups, NEEDS_MANIFEST, "backups PROFILE [NAME...]",
 	  "list the snapshots of the profile's backups" },
-	{ "restore", cmd_restore, NEEDS_MANIFEST, "restore PROFILE NAME [--snapshot ID] [--to path:DIR|volume:NAME]",
-	  "restore a snapshot (the newest by default), verified, then swapped in" },
+	{ "restore", cmd_restore, NEEDS_MANIFEST,
+	  "restore PROFILE NAME [--snapshot ID | --latest-good] [--to path:DIR|volume:NAME]",
+	  "restore a snapshot (the newest by default; --latest-good: the newest that verifies), verified, then swapped in" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },
@@ -256,6 +258,8 @@ int main(int argc, char **argv)
 	struct cc_warnings warnings;
 	static const struct command run = { "run", cmd_run, NEEDS_MANIFEST | NEEDS_PROFILE, "PROFILE",
 					    "run the profile's pipeline" };
+	static const struct command init_key = { "backup", cmd_backup, 0, "backup init-key PATH",
+						 "write a new backup encryption key" };
 	const struct command *c;
 	int rc;
 
@@ -274,6 +278,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c = find_command(argv[1]);
+	if (c && c->fn == cmd_backup && argc > 2 && !strcmp(argv[2], "init-key"))
+		c = &init_key; /* writes a key file: no manifest needed */
 	if (!c && argv[1][0] == '-')
 		return cli_fail(EXIT_USAGE, "unknown option '%s' (see 'ccbuild help')", argv[1]);
 	argc -= 2;

@@ -2,15 +2,18 @@
  * backups now), `ccbuild backup verify PROFILE NAME [--all]`, `ccbuild
  * backup forget PROFILE [NAME...]` (retention only; --dry-run shows the
  * rule that keeps each snapshot), `ccbuild backups PROFILE [NAME]` (the
- * snapshots), `ccbuild restore PROFILE NAME [--snapshot ID] [--to
- * path:DIR|volume:NAME]`.  $CCBUILD_BACKUP_TIME (RFC 3339 UTC) sets the
+ * snapshots), `ccbuild restore PROFILE NAME [--snapshot ID | --latest-good]
+ * [--to path:DIR|volume:NAME]`, `ccbuild backup init-key PATH`.  $CCBUILD_BACKUP_TIME (RFC 3339 UTC) sets the
  * time a new snapshot gets, for tests of retention. */
+#include "backup-catalog.h"
+#include "backup-crypt.h"
 #include "backup-gc.h"
 #include "backup-repo.h"
 #include "backup-restore.h"
 #include "backup-retention.h"
 #include "backup-spec.h"
 #include "backup-tree.h"
+#include "backup-verified.h"
 #include "backup-verify.h"
 #include "backup-volume.h"
 #include "backup.h"
@@ -19,6 +22,7 @@
 #include "error.h"
 #include "manifest.h"
 #include "util.h"
+#include "warnings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +162,7 @@ static int run_backups(struct cli *cli, const struct backup_spec **v, size_t n)
 	return rc;
 }
 
-static int verify_backup(const struct backup_spec *b, const char *want, int all)
+static int verify_backup(const struct backup_spec *b, const char *want, int all, const char *state)
 {
 	int rc = EXIT_OK;
 	size_t i, k, n;
@@ -172,7 +176,7 @@ static int verify_backup(const struct backup_spec *b, const char *want, int all)
 		n = 0;
 		if (!b->dests[i].path)
 			continue;
-		if (bk_repo_open_read(&r, b->dests[i].path, &err) < 0 ||
+		if (bk_repo_open_keyed(&r, b->dests[i].path, 0, b->key_file, &err) < 0 ||
 		    bk_repo_snapshots(&r, b->name, &snaps, &n, &err) < 0 ||
 		    (!all && (at = backup_find(snaps, n, want, &err)) < 0)) {
 			rc = cli_fail(EXIT_FAILED, "verify %s: %s: %s", b->name, b->dests[i].path, err->msg);
@@ -185,10 +189,15 @@ static int verify_backup(const struct backup_spec *b, const char *want, int all)
 				size_t p;
 
 				if (bk_verify_snapshot(&r, &snaps[k], &problems, &bytes) == 0) {
+					bk_verified_record(state, b->name, b->dests[i].path, snaps[k].id, backup_now(NULL),
+							   1, NULL, NULL); /* a record: losing it costs nothing */
 					human(bytes, size, sizeof(size));
 					printf("%s: snapshot %s of %s: ok (%s re-hashed)\n", b->dests[i].path,
 					       snaps[k].id, b->name, size);
 				}
+				if (problems.n)
+					bk_verified_record(state, b->name, b->dests[i].path, snaps[k].id, backup_now(NULL),
+							   1, problems.v[0], NULL);
 				for (p = 0; p < problems.n; p++)
 					rc = cli_fail(EXIT_FAILED, "%s: %s", b->dests[i].path, problems.v[p]);
 				strlist_release(&problems);
@@ -204,6 +213,7 @@ static int cmd_backup_verify(struct cli *cli, int argc, char **argv)
 	static const char usage[] = "backup verify PROFILE NAME [--all | --snapshot ID]";
 	const struct profile_spec *p = profile_arg(cli, &argc, &argv, usage);
 	const struct backup_spec **v;
+	cleanup_free char *state = cli_state_dir(cli);
 	const char *want = NULL;
 	int all = 0, i, names = 0, rc;
 	size_t n;
@@ -223,7 +233,7 @@ static int cmd_backup_verify(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	rc = EXIT_OK;
 	for (size_t k = 0; k < n; k++)
-		if (verify_backup(v[k], want, all) != EXIT_OK)
+		if (verify_backup(v[k], want, all, state) != EXIT_OK)
 			rc = EXIT_FAILED;
 	free(v);
 	return rc;
@@ -247,7 +257,7 @@ static int forget_in(const struct backup_spec *b, const char *dir, int dry, int6
 	struct cc_error *err = NULL;
 	int64_t *t = NULL;
 	size_t n = 0, k, removed = 0;
-	int rc = (dry ? bk_repo_open_read : bk_repo_open)(&r, dir, &err);
+	int rc = bk_repo_open_keyed(&r, dir, !dry, b->key_file, &err);
 
 	if (rc == 0)
 		rc = bk_repo_snapshots(&r, b->name, &s, &n, &err);
@@ -292,6 +302,21 @@ static int cmd_backup_forget(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
+/* `ccbuild backup init-key PATH` (main runs it without a manifest). */
+static int cmd_backup_init_key(int argc, char **argv)
+{
+	struct cc_error *err = NULL;
+
+	if (argc != 1 || argv[0][0] == '-')
+		return cli_fail(EXIT_USAGE, "usage: ccbuild backup init-key PATH");
+	if (bk_crypt_init_key(argv[0], &err) < 0)
+		return cli_report(err, EXIT_FAILED);
+	printf("wrote a new backup key to %s (mode 600); keep a copy apart from the backups: without it they "
+	       "cannot be read\n",
+	       argv[0]);
+	return EXIT_OK;
+}
+
 int cmd_backup(struct cli *cli, int argc, char **argv)
 {
 	const struct profile_spec *p;
@@ -299,6 +324,8 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	size_t n;
 	int rc;
 
+	if (argc > 0 && !strcmp(argv[0], "init-key"))
+		return cmd_backup_init_key(argc - 1, argv + 1);
 	if (argc > 0 && !strcmp(argv[0], "verify"))
 		return cmd_backup_verify(cli, argc - 1, argv + 1);
 	if (argc > 0 && !strcmp(argv[0], "forget"))
@@ -312,57 +339,113 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-static void list_backup(const struct backup_spec *b)
+/* Where entry x is and how it last verified there: " in 1,2  verified
+ * 1:ok 2:5% (TIME)"; a destination never verified shows "-". */
+static void held_and_verified(const struct bk_catalog *c, const struct bk_catalog_entry *x, const json_t *log,
+			      struct strbuf *out)
 {
-	struct bk_snapshot *s = NULL;
-	struct cc_error *err = NULL;
-	const char *dir;
-	char when[32], size[32], added[32];
-	size_t n = 0, k;
+	struct strbuf ver = STRBUF_INIT;
+	struct bk_verified v;
+	int64_t last = 0;
+	size_t i, k = 0;
+	char when[32];
 
-	if (backup_list(b, &dir, &s, &n, &err) < 0) {
+	strbuf_addstr(out, "  in ");
+	for (i = 0; i < c->ndirs; i++) {
+		if (!x->held[i])
+			continue;
+		strbuf_addf(out, "%s%zu", k++ ? "," : "", i + 1);
+		if (!bk_verified_get(log, c->dirs[i], x->snap.id, &v))
+			strbuf_addf(&ver, " %zu:-", i + 1);
+		else if (v.problem)
+			strbuf_addf(&ver, " %zu:CORRUPT", i + 1);
+		else if (v.share >= 1)
+			strbuf_addf(&ver, " %zu:ok", i + 1);
+		else
+			strbuf_addf(&ver, " %zu:%g%%", i + 1, v.share * 100);
+		if (bk_verified_get(log, c->dirs[i], x->snap.id, &v) && v.time > last)
+			last = v.time;
+	}
+	bk_time_format(last, when, sizeof(when));
+	strbuf_addf(out, "  verified%s", ver.buf ? ver.buf : "");
+	if (last)
+		strbuf_addf(out, " (%s)", when);
+	strbuf_release(&ver);
+}
+
+/* The snapshots of b, newest first (the oldest last, so `tail -n 1` is
+ * the first one): id, time, files, size, new data, the destinations
+ * holding it (numbered in the header) and the last verification there. */
+static int list_backup(const struct backup_spec *b, const char *state)
+{
+	struct bk_catalog c;
+	struct cc_error *err = NULL;
+	json_t *log;
+	char when[32], size[32], added[32];
+	size_t k, i;
+
+	if (bk_catalog_load(b, &c, &err) < 0) {
 		cli_report(err, EXIT_FAILED);
-		return;
+		bk_catalog_release(&c);
+		return -1;
 	}
-	printf("%s (%s, %s):\n", b->name, b->kind == BACKUP_SOURCE_PATH ? "path" : "volume", dir);
-	for (k = n; k-- > 0;) {
-		bk_time_format(s[k].time, when, sizeof(when));
-		human(s[k].bytes, size, sizeof(size));
-		human(s[k].new_bytes, added, sizeof(added));
-		printf("  %s  %s  %6llu files  %10s  %10s new\n", s[k].id, when, (unsigned long long)s[k].files, size,
-		       added);
+	log = bk_verified_load(state, b->name);
+	printf("%s (%s %s%s):\n", b->name, b->kind == BACKUP_SOURCE_PATH ? "path" : "volume", b->source,
+	       b->key_file ? ", encrypted" : "");
+	for (i = 0; i < c.ndirs; i++)
+		printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": " : "", c.why[i] ? c.why[i] : "");
+	for (k = c.n; k-- > 0;) {
+		struct strbuf where = STRBUF_INIT;
+
+		bk_time_format(c.v[k].snap.time, when, sizeof(when));
+		human(c.v[k].snap.bytes, size, sizeof(size));
+		human(c.v[k].snap.new_bytes, added, sizeof(added));
+		held_and_verified(&c, &c.v[k], log, &where);
+		printf("  %s  %s  %6llu files  %10s  %10s new%s\n", c.v[k].snap.id, when,
+		       (unsigned long long)c.v[k].snap.files, size, added, where.buf);
+		strbuf_release(&where);
 	}
-	if (!n)
+	if (!c.n)
 		printf("  no snapshot yet\n");
-	bk_snapshots_free(s, n);
+	json_decref(log);
+	bk_catalog_release(&c);
+	return 0;
 }
 
 int cmd_backups(struct cli *cli, int argc, char **argv)
 {
 	const struct profile_spec *p = profile_arg(cli, &argc, &argv, "backups PROFILE [NAME...]");
 	const struct backup_spec **v;
+	cleanup_free char *state = NULL;
 	size_t n, i;
+	int rc = EXIT_OK;
 
 	if (!p || !(v = pick(cli, p, argc, argv, &n)))
 		return EXIT_USAGE;
+	state = cli_state_dir(cli);
 	for (i = 0; i < n; i++)
-		list_backup(v[i]);
+		if (list_backup(v[i], state) < 0)
+			rc = EXIT_FAILED;
 	free(v);
-	return EXIT_OK;
+	return rc;
 }
 
 struct restore_args {
 	const char *name, *snapshot, *to;
+	int latest_good;
 };
 
 static int restore_parse(int argc, char **argv, struct restore_args *a)
 {
-	static const char usage[] = "restore PROFILE NAME [--snapshot ID] [--to path:DIR|volume:NAME]";
+	static const char usage[] =
+		"restore PROFILE NAME [--snapshot ID | --latest-good] [--to path:DIR|volume:NAME]";
 	int i;
 
 	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "--snapshot") && i + 1 < argc)
+		if (!strcmp(argv[i], "--snapshot") && i + 1 < argc && !a->latest_good)
 			a->snapshot = argv[++i];
+		else if (!strcmp(argv[i], "--latest-good") && !a->snapshot)
+			a->latest_good = 1;
 		else if (!strcmp(argv[i], "--to") && i + 1 < argc)
 			a->to = argv[++i];
 		else if (argv[i][0] == '-' || a->name)
@@ -403,10 +486,40 @@ static int restore_to(struct cli *cli, const struct backup_spec *b, const struct
 	return EXIT_OK;
 }
 
+/* --latest-good: the newest snapshot that verifies in some destination
+ * (the seed's find_good_backup()); each one skipped is a warning. */
+static int restore_latest_good(struct cli *cli, const struct backup_spec *b, const char *to)
+{
+	cleanup_free char *state = cli_state_dir(cli);
+	struct strlist skipped = { 0 };
+	struct bk_entries e = { 0 };
+	struct cc_error *err = NULL;
+	struct bk_catalog c;
+	size_t dest = 0, i;
+	long k = -1;
+	int rc;
+
+	if (bk_catalog_load(b, &c, &err) == 0)
+		k = bk_catalog_find_good(&c, b->name, state, &dest, &skipped, &err);
+	for (i = 0; i < skipped.n; i++)
+		cc_warn(cli->warnings, "restore %s: skipping %s", b->name, skipped.v[i]);
+	if (k < 0 || bk_tree_read(&c.repos[dest], c.v[k].snap.tree, &e, &err) < 0)
+		rc = cli_report(err, EXIT_FAILED);
+	else {
+		printf("snapshot %s of %s verifies in %s%s\n", c.v[k].snap.id, b->name, c.dirs[dest],
+		       skipped.n ? " (newer ones do not: see the warnings)" : " (the newest)");
+		rc = restore_to(cli, b, &c.repos[dest], &c.v[k].snap, &e, to);
+	}
+	bk_entries_release(&e);
+	strlist_release(&skipped);
+	bk_catalog_release(&c);
+	return rc;
+}
+
 int cmd_restore(struct cli *cli, int argc, char **argv)
 {
 	const struct profile_spec *p =
-		profile_arg(cli, &argc, &argv, "restore PROFILE NAME [--snapshot ID] [--to ...]");
+		profile_arg(cli, &argc, &argv, "restore PROFILE NAME [--snapshot ID | --latest-good] [--to ...]");
 	struct restore_args a = { 0 };
 	const struct backup_spec **v;
 	struct bk_snapshot *s = NULL;
@@ -421,10 +534,13 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	if (!p || restore_parse(argc, argv, &a) || !(v = pick(cli, p, 1, (char **)&a.name, &n)))
 		return EXIT_USAGE;
+	n = 0; /* from here on: the number of snapshots in s */
 	to = a.to ? xstrdup(a.to)
 		  : xasprintf("%s:%s", v[0]->kind == BACKUP_SOURCE_PATH ? "path" : "volume", v[0]->source);
-	if (backup_list(v[0], &dir, &s, &n, &err) < 0 || (at = backup_find(s, n, a.snapshot, &err)) < 0 ||
-	    bk_repo_open_read(&r, dir, &err) < 0 || bk_tree_read(&r, s[at].tree, &e, &err) < 0)
+	if (a.latest_good)
+		rc = restore_latest_good(cli, v[0], to);
+	else if (backup_list(v[0], &dir, &s, &n, &err) < 0 || (at = backup_find(s, n, a.snapshot, &err)) < 0 ||
+	    bk_repo_open_keyed(&r, dir, 0, v[0]->key_file, &err) < 0 || bk_tree_read(&r, s[at].tree, &e, &err) < 0)
 		rc = cli_report(err, EXIT_FAILED);
 	else
 		rc = restore_to(cli, v[0], &r, &s[at], &e, to);

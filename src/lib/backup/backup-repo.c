@@ -3,6 +3,11 @@
  * FORMAT (version 1; docs/technical/backup.md says why):
  *
  *   REPO/CCBUILD-BACKUP          "ccbuild backup repository 1\n"
+ *   REPO/config                  {"ccbuild_repository": 1, "encryption":
+ *                                "none"} or "aes-256-gcm" with "ids":
+ *                                "hmac-sha256" and "key_check": "HEX"
+ *                                (written before the marker; a repository
+ *                                without one is not encrypted)
  *   REPO/lock                    flock(2)ed by the one process writing
  *   REPO/objects/HH/HEX          an object: bytes whose SHA-256 is HEX (64
  *                                lower-case hex digits; HH its first two)
@@ -33,9 +38,17 @@
  * by the next run (under the lock), and objects it committed without a
  * manifest are unreferenced and removed by the next garbage collection.
  * An object in objects/ always has its full contents, so "present" can
- * be trusted by later runs. */
+ * be trusted by later runs.
+ *
+ * An encrypted repository (backup-crypt.c) has the same layout; its HEX
+ * are keyed ids (HMAC-SHA256 of the content) and every object and
+ * manifest file holds the content sealed with AES-256-GCM.  The config
+ * decides, once, when the repository is made: plain and encrypted
+ * backups, or two keys, never share one repository, so an id always
+ * means one content under one key. */
 #include "backup-repo.h"
 #include "atomicfile.h"
+#include "backup-crypt.h"
 #include "backup-snapshot.h"
 #include "error.h"
 #include "hash.h"
@@ -44,6 +57,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -94,6 +108,60 @@ static void clear_tmp(struct bk_repo *r)
 	closedir(d);
 }
 
+/* REPO/config for r->crypt, written before the marker of a new repository. */
+static int config_write(struct bk_repo *r, struct cc_error **err)
+{
+	cleanup_free char *path = path_join(r->dir, "config"), *text = NULL;
+	char check[65];
+	json_t *j;
+
+	if (r->crypt) {
+		bk_crypt_check_hex(r->crypt, check);
+		j = json_pack("{s:i, s:s, s:s, s:s}", "ccbuild_repository", 1, "encryption", "aes-256-gcm", "ids",
+			      "hmac-sha256", "key_check", check);
+	} else
+		j = json_pack("{s:i, s:s}", "ccbuild_repository", 1, "encryption", "none");
+	if (!j || !(text = json_dumps(j, JSON_INDENT(2))))
+		BUG("out of memory");
+	json_decref(j);
+	return atomicfile_write(path, text, strlen(text), err);
+}
+
+/* Does REPO/config agree with r->crypt? */
+static int config_check(struct bk_repo *r, struct cc_error **err)
+{
+	cleanup_free char *path = path_join(r->dir, "config"), *text = NULL;
+	const char *enc = NULL, *check = NULL;
+	char mine[65];
+	json_t *j = NULL;
+	size_t len;
+	int rc = 0;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		enc = "none"; /* made before repositories had a config */
+	else if (read_file_max(path, 4096, &text, &len, err) < 0)
+		return -1;
+	else if (!(j = json_loadb(text, len, 0, NULL)) ||
+		 json_unpack(j, "{s:s, s?s}", "encryption", &enc, "key_check", &check) < 0 ||
+		 (strcmp(enc, "none") && (strcmp(enc, "aes-256-gcm") || !check))) {
+		json_decref(j);
+		return cc_error_set(err, "%s: not a repository config this ccbuild reads", path);
+	}
+	if (r->crypt)
+		bk_crypt_check_hex(r->crypt, mine);
+	if (!strcmp(enc, "none") && r->crypt)
+		rc = cc_error_set(err, "%s: the repository is not encrypted, and this backup is (encrypt:); an "
+				       "encrypted backup needs a repository of its own", r->dir);
+	else if (strcmp(enc, "none") && !r->crypt)
+		rc = cc_error_set(err, "%s: the repository is encrypted (%s); this backup has no encrypt: {key_file: "
+				       "...} to read it with", r->dir, enc);
+	else if (r->crypt && strcmp(check, mine))
+		rc = cc_error_set(err, "%s: the repository is encrypted under another key (its key check begins "
+				       "%.12s, this key_file's %.12s)", r->dir, check, mine);
+	json_decref(j);
+	return rc;
+}
+
 static int check_marker(struct bk_repo *r, int create, struct cc_error **err)
 {
 	char buf[64];
@@ -103,6 +171,8 @@ static int check_marker(struct bk_repo *r, int create, struct cc_error **err)
 	if (fd < 0 && errno == ENOENT && create) {
 		cleanup_free char *path = path_join(r->dir, "CCBUILD-BACKUP");
 
+		if (config_write(r, err) < 0)
+			return -1;
 		return atomicfile_write(path, MARKER, strlen(MARKER), err);
 	}
 	if (fd < 0)
@@ -118,22 +188,25 @@ static int check_marker(struct bk_repo *r, int create, struct cc_error **err)
 
 static int repo_open(struct bk_repo *r, const char *dir, int write, struct cc_error **err)
 {
+	struct bk_crypt *keys = r->crypt; /* set by the caller, owned from here on */
+
 	r->dir = xstrdup(dir);
 	r->lockfd = -1;
 	r->dirfd = -1;
+	r->crypt = keys;
 	if (write && mkdir_p(dir, err) < 0)
 		return -1;
 	if ((r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return cc_error_set(err, "%s: %s", dir, strerror(errno));
 	if (!write)
-		return check_marker(r, 0, err);
+		return check_marker(r, 0, err) < 0 ? -1 : config_check(r, err);
 	if ((r->lockfd = openat(r->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return cc_error_set(err, "%s/lock: %s", dir, strerror(errno));
 	if (flock(r->lockfd, LOCK_EX | LOCK_NB) < 0)
 		return cc_error_set(err, "%s: %s", dir,
 				    errno == EWOULDBLOCK ? "locked by another ccbuild backup running now"
 							 : strerror(errno));
-	if (check_marker(r, 1, err) < 0 || mkdir_at(r->dirfd, "objects", err, dir) < 0 ||
+	if (check_marker(r, 1, err) < 0 || config_check(r, err) < 0 || mkdir_at(r->dirfd, "objects", err, dir) < 0 ||
 	    mkdir_at(r->dirfd, "tmp", err, dir) < 0 || mkdir_at(r->dirfd, "snapshots", err, dir) < 0)
 		return -1;
 	clear_tmp(r);
@@ -142,12 +215,23 @@ static int repo_open(struct bk_repo *r, const char *dir, int write, struct cc_er
 
 int bk_repo_open(struct bk_repo *r, const char *dir, struct cc_error **err)
 {
+	r->crypt = NULL;
 	return repo_open(r, dir, 1, err);
 }
 
 int bk_repo_open_read(struct bk_repo *r, const char *dir, struct cc_error **err)
 {
+	r->crypt = NULL;
 	return repo_open(r, dir, 0, err);
+}
+
+int bk_repo_open_keyed(struct bk_repo *r, const char *dir, int write, const char *key_file, struct cc_error **err)
+{
+	r->lockfd = r->dirfd = -1;
+	r->dir = NULL;
+	if (bk_crypt_load(key_file, &r->crypt, err) < 0)
+		return -1;
+	return repo_open(r, dir, write, err);
 }
 
 void bk_repo_close(struct bk_repo *r)
@@ -157,7 +241,9 @@ void bk_repo_close(struct bk_repo *r)
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	free(r->dir);
+	bk_crypt_free(r->crypt);
 	r->dir = NULL;
+	r->crypt = NULL;
 	r->lockfd = r->dirfd = -1;
 }
 
@@ -210,11 +296,16 @@ static int write_all(int fd, const void *data, size_t len)
 int bk_repo_put(struct bk_repo *r, const unsigned char id[BK_ID_LEN], const void *data, size_t len,
 		struct cc_error **err)
 {
+	cleanup_free void *sealed = NULL;
 	char hex[65], tmp[70];
 	int fd, bad;
 
 	if (bk_repo_has(r, id))
 		return 0;
+	if (r->crypt && bk_crypt_seal(r->crypt, id, BK_ID_LEN, data, len, &sealed, &len, err) < 0)
+		return -1;
+	if (sealed)
+		data = sealed;
 	bk_id_hex(id, hex);
 	snprintf(tmp, sizeof(tmp), "tmp/%s", hex);
 	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
@@ -246,7 +337,20 @@ int bk_repo_get(const struct bk_repo *r, const unsigned char id[BK_ID_LEN], void
 		return cc_error_set(err, "object %s missing (%s)", hex, path);
 	if (read_file_max(path, 64u << 20, &buf, len, err) < 0)
 		return -1;
-	hash_sha256(buf, *len, got);
+	if (r->crypt) {
+		struct cc_error *why = NULL;
+		void *plain = NULL;
+		int rc = bk_crypt_open(r->crypt, id, BK_ID_LEN, buf, *len, &plain, len, &why);
+
+		free(buf);
+		buf = plain;
+		if (rc < 0) {
+			cc_error_set(err, "object %s corrupt: %s (%s)", hex, why->msg, path);
+			cc_error_free(why);
+			return -1;
+		}
+	}
+	bk_crypt_object_id(r->crypt, buf, *len, got);
 	if (memcmp(got, id, 32)) {
 		free(buf);
 		return cc_error_set(err, "object %s corrupt: its content does not hash to its name (%s)", hex, path);
@@ -301,7 +405,18 @@ int bk_repo_commit(struct bk_repo *r, const struct bk_snapshot *s, struct cc_err
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return cc_error_set(err, "%s: %s", dir, strerror(errno));
 	text = bk_snapshot_to_json(s);
-	if (atomicfile_write(path, text, strlen(text), err) < 0)
+	if (r->crypt) {
+		cleanup_free char *label = xasprintf("snapshot %s/%s", s->name, s->id);
+		void *sealed;
+		size_t len;
+
+		if (bk_crypt_seal(r->crypt, label, strlen(label), text, strlen(text), &sealed, &len, err) < 0)
+			return -1;
+		free(text);
+		text = sealed;
+		if (atomicfile_write(path, text, len, err) < 0)
+			return -1;
+	} else if (atomicfile_write(path, text, strlen(text), err) < 0)
 		return -1;
 	return atomicfile_sync_dir(dir, err);
 }
@@ -320,6 +435,25 @@ static int snapshot_cmp(const void *a, const void *b)
 	if (x->nsec != y->nsec)
 		return x->nsec < y->nsec ? -1 : 1;
 	return strcmp(x->id, y->id);
+}
+
+/* Replace sealed manifest *text (file FILE of backup name) by its
+ * plaintext. */
+static int open_manifest(const struct bk_repo *r, const char *name, const char *file, const char *path, char **text,
+			 size_t *len, struct cc_error **err)
+{
+	cleanup_free char *label = xasprintf("snapshot %s/%.16s", name, file);
+	struct cc_error *why = NULL;
+	void *plain;
+
+	if (bk_crypt_open(r->crypt, label, strlen(label), *text, *len, &plain, len, &why) < 0) {
+		cc_error_set(err, "%s: snapshot manifest corrupt: %s", path, why->msg);
+		cc_error_free(why);
+		return -1;
+	}
+	free(*text);
+	*text = plain;
+	return 0;
 }
 
 /* Append the snapshots of snapshots/NAME to *out. */
@@ -343,6 +477,7 @@ static int read_name(const struct bk_repo *r, const char *name, struct bk_snapsh
 			continue; /* temporary files of an interrupted write, and strangers */
 		path = path_join(dir, de->d_name);
 		if (read_file_max(path, 1 << 20, &text, &tlen, err) < 0 ||
+		    (r->crypt && open_manifest(r, name, de->d_name, path, &text, &tlen, err) < 0) ||
 		    bk_snapshot_parse(text, tlen, path, &s, err) < 0)
 			rc = -1;
 		else

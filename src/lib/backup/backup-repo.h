@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bk_crypt;
 struct cc_error;
 struct bk_snapshot;
 
@@ -16,6 +17,7 @@ struct bk_repo {
 	char *dir;  /* owned */
 	int lockfd; /* holds the flock; -1 when closed */
 	int dirfd;  /* the repository directory */
+	struct bk_crypt *crypt; /* its keys, owned; NULL: not encrypted */
 };
 
 /* Open (creating it when absent) the repository at dir and take its lock
@@ -26,15 +28,24 @@ int bk_repo_open(struct bk_repo *r, const char *dir, struct cc_error **err);
 /* Open an existing repository for reading only (no lock, nothing
  * created or removed); 0 or -1. */
 int bk_repo_open_read(struct bk_repo *r, const char *dir, struct cc_error **err);
+/* Open as bk_repo_open (write set) or bk_repo_open_read, with the key in
+ * key_file (NULL: none).  The repository's config (REPO/config) must
+ * agree: an encrypted repository without its key, a plain one with a key
+ * or one encrypted under another key is an error saying which, before
+ * anything is read or written.  A new repository records whether it is
+ * encrypted (and the key check) in its config. */
+int bk_repo_open_keyed(struct bk_repo *r, const char *dir, int write, const char *key_file, struct cc_error **err);
 void bk_repo_close(struct bk_repo *r);
 /* 1 when object id is stored (or written by this run, in tmp/), else 0. */
 int bk_repo_has(const struct bk_repo *r, const unsigned char id[BK_ID_LEN]);
-/* Store data as object id (its SHA-256, the caller's) in tmp/ unless the
- * repository has it: 1 written, 0 present already, -1 error. */
+/* Store data as object id (bk_crypt_object_id of it under r->crypt, the
+ * caller's) in tmp/ unless the repository has it, sealed when r is
+ * encrypted: 1 written, 0 present already, -1 error. */
 int bk_repo_put(struct bk_repo *r, const unsigned char id[BK_ID_LEN], const void *data, size_t len,
 		struct cc_error **err);
-/* Read object id into *data (caller frees) and check its hash: -1 with
- * "object HEX missing" or "object HEX corrupt" when it is not intact. */
+/* Read object id into *data (caller frees; opened when r is encrypted)
+ * and check its id: -1 with "object HEX missing" or "object HEX corrupt:
+ * WHY" when it is not intact. */
 int bk_repo_get(const struct bk_repo *r, const unsigned char id[BK_ID_LEN], void **data, size_t *len,
 		struct cc_error **err);
 /* Make this run's objects durable (syncfs, rename into objects/, syncfs),

@@ -1,6 +1,7 @@
 /* backup-source: reading a host directory or an archive into a listing
  * and chunks (backup-source.h). */
 #include "backup-source.h"
+#include "backup-crypt.h"
 #include "backup-repo.h"
 #include "backup-tree.h"
 #include "ctxwalk.h"
@@ -24,7 +25,7 @@ int bk_store_chunk(struct bk_store *st, const void *data, size_t len, unsigned c
 	size_t i;
 	int r, wrote = 0;
 
-	hash_sha256(data, len, id);
+	bk_crypt_object_id(st->keys, data, len, id);
 	for (i = 0; i < st->nrepos; i++) {
 		if ((r = bk_repo_put(st->repos[i], id, data, len, err)) < 0)
 			return -1;

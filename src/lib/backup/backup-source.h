@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct archive;
+struct bk_crypt;
 struct bk_entries;
 struct bk_repo;
 struct cc_error;
@@ -23,9 +24,11 @@ struct bk_store {
 	uint64_t new_bytes;	  /* bytes of chunks some repository lacked */
 	struct bk_idset written;  /* ids of those chunks (value: their size) */
 	const atomic_int *cancel; /* may be NULL */
+	const struct bk_crypt *keys; /* borrowed: chunk ids keyed with it; NULL: SHA-256 */
 };
 
-/* Hash data as one chunk into id and store it where it is missing. */
+/* Hash data as one chunk into id (bk_crypt_object_id under st->keys)
+ * and store it where it is missing. */
 int bk_store_chunk(struct bk_store *st, const void *data, size_t len, unsigned char id[32], struct cc_error **err);
 void bk_store_release(struct bk_store *st);
 

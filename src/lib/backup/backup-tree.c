@@ -9,10 +9,12 @@
  *    "mtime": NANOSECONDS, "tree": "HEX"}
  *   {"name": "link", "type": "symlink", "mode": 511, "uid": 0, "gid": 0,
  *    "mtime": NANOSECONDS, "target": "base.conf"}
- * The object's id is the SHA-256 of these bytes, so an unchanged directory
+ * The object's id is the SHA-256 of these bytes (keyed in an encrypted
+ * repository: backup-crypt.c), so an unchanged directory
  * is the same object in every snapshot, and the root tree's id is the
  * snapshot's content hash: equal ids, nothing changed. */
 #include "backup-tree.h"
+#include "backup-crypt.h"
 #include "backup-idset.h"
 #include "backup-repo.h"
 #include "backup-snapshot.h"
@@ -99,6 +101,7 @@ static json_t *entry_json(const struct bk_entry *x, const char *name, const unsi
 }
 
 struct tree_out {
+	const struct bk_crypt *keys;
 	struct bk_repo *const *repos;
 	size_t nrepos;
 	uint64_t *new_bytes;
@@ -112,7 +115,7 @@ static int store_tree(struct tree_out *o, json_t *entries, unsigned char id[32],
 	int rc = 0, wrote = 0, r;
 
 	json_decref(doc);
-	hash_sha256(text, len, id);
+	bk_crypt_object_id(o->keys, text, len, id);
 	for (i = 0; rc == 0 && i < o->nrepos; i++) {
 		if ((r = bk_repo_put(o->repos[i], id, text, len, err)) < 0)
 			rc = -1;
@@ -158,10 +161,10 @@ static int build(struct tree_out *o, const struct bk_entries *e, size_t *i, cons
 	return store_tree(o, entries, id, err);
 }
 
-int bk_tree_write(const struct bk_entries *e, struct bk_repo *const *repos, size_t nrepos, unsigned char root[32],
-		  uint64_t *new_bytes, struct cc_error **err)
+int bk_tree_write(const struct bk_entries *e, const struct bk_crypt *keys, struct bk_repo *const *repos, size_t nrepos,
+		  unsigned char root[32], uint64_t *new_bytes, struct cc_error **err)
 {
-	struct tree_out o = { repos, nrepos, new_bytes };
+	struct tree_out o = { keys, repos, nrepos, new_bytes };
 	size_t i = 0;
 
 	if (build(&o, e, &i, "", 0, 0, root, err) < 0)

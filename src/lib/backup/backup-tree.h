@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bk_crypt;
 struct bk_idset;
 struct bk_repo;
 struct cc_error;
@@ -38,10 +39,11 @@ struct bk_entry *bk_entries_add(struct bk_entries *e, const char *path, int type
 void bk_entries_sort(struct bk_entries *e);
 void bk_entries_release(struct bk_entries *e);
 /* The tree objects of e (walk order, every parent listed): *root gets
- * the root tree's id; each tree is stored in every one of repos (none
- * when nrepos is 0) that lacks it, its bytes added to *new_bytes. */
-int bk_tree_write(const struct bk_entries *e, struct bk_repo *const *repos, size_t nrepos, unsigned char root[32],
-		  uint64_t *new_bytes, struct cc_error **err);
+ * the root tree's id (ids keyed with keys, borrowed; NULL: SHA-256); each
+ * tree is stored in every one of repos (none when nrepos is 0) that lacks
+ * it, its bytes added to *new_bytes. */
+int bk_tree_write(const struct bk_entries *e, const struct bk_crypt *keys, struct bk_repo *const *repos, size_t nrepos,
+		  unsigned char root[32], uint64_t *new_bytes, struct cc_error **err);
 /* Read the listing under root from r (every tree checked against its
  * id) into out, in walk order. */
 int bk_tree_read(const struct bk_repo *r, const unsigned char root[32], struct bk_entries *out, struct cc_error **err);

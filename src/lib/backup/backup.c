@@ -9,6 +9,7 @@
  * and the others go on; the next run writes it the same snapshot (same
  * id and time) as the others hold, since the content is still that. */
 #include "backup.h"
+#include "backup-crypt.h"
 #include "backup-deliver.h"
 #include "backup-gc.h"
 #include "backup-repo.h"
@@ -16,6 +17,7 @@
 #include "backup-source.h"
 #include "backup-spec.h"
 #include "backup-tree.h"
+#include "backup-verified.h"
 #include "backup-verify.h"
 #include "backup-volume.h"
 #include "atomicfile.h"
@@ -41,6 +43,7 @@ struct run {
 	unsigned char root[32];
 	int root_known; /* root is entries' root tree id already */
 	struct bk_store store;
+	struct bk_crypt *keys; /* b's encrypt: key, or NULL */
 };
 
 static void degrade(struct run *r, size_t i, struct cc_error *err)
@@ -66,7 +69,7 @@ static void open_repos(struct run *r)
 
 		r->repos[i].lockfd = r->repos[i].dirfd = -1;
 		r->ok[i] = 1;
-		if ((r->o->dry ? bk_repo_open_read : bk_repo_open)(&r->repos[i], r->dirs[i], &err) < 0 ||
+		if (bk_repo_open_keyed(&r->repos[i], r->dirs[i], !r->o->dry, r->b->key_file, &err) < 0 ||
 		    bk_repo_snapshots(&r->repos[i], r->b->name, &snaps, &n, &err) < 0) {
 			if (r->o->dry && err && strstr(err->msg, "No such file")) {
 				cc_error_free(err); /* a plan before the first backup */
@@ -195,7 +198,7 @@ static int read_path_source(struct run *r, struct bk_repo **targets, struct cc_e
 	bk_entries_fill_from(&r->entries, &prev);
 	bk_entries_release(&prev);
 	if (!bk_entries_pending(&r->entries)) {
-		if (bk_tree_write(&r->entries, NULL, 0, r->root, NULL, err) < 0)
+		if (bk_tree_write(&r->entries, r->keys, NULL, 0, r->root, NULL, err) < 0)
 			return -1;
 		r->root_known = 1;
 		if (!mark_needs(r, r->root))
@@ -285,8 +288,14 @@ static void verify_new(struct run *r)
 
 	for (i = 0; r->b->verify > 0 && i < r->n; i++)
 		if (r->ok[i] && r->needs[i]) {
+			size_t had = r->out->problems.n;
+
 			bk_verify_sample(&r->repos[i], &r->store.written, r->b->verify, &r->out->problems, &bytes);
 			r->out->verified += bytes;
+			if (r->o->state_dir) /* a record for `ccbuild backups`: losing it costs nothing */
+				bk_verified_record(r->o->state_dir, r->b->name, r->dirs[i], r->out->snap.id, r->o->now,
+						   r->b->verify, r->out->problems.n > had ? r->out->problems.v[had] : NULL,
+						   NULL);
 		}
 }
 
@@ -374,6 +383,7 @@ static void run_release(struct run *r)
 	free(r->ok);
 	free(r->latest);
 	free(r->needs);
+	bk_crypt_free(r->keys);
 	bk_entries_release(&r->entries);
 	bk_store_release(&r->store);
 }
@@ -410,6 +420,11 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 	r.ok = xcalloc(b->ndests, sizeof(*r.ok));
 	r.latest = xcalloc(b->ndests, sizeof(*r.latest));
 	r.needs = xcalloc(b->ndests, sizeof(*r.needs));
+	if (bk_crypt_load(b->key_file, &r.keys, err) < 0) {
+		cc_error_wrap(err, "backup %s", b->name);
+		goto out;
+	}
+	r.store.keys = r.keys;
 	open_repos(&r);
 	if (!count_ok(&r) && !o->dry) {
 		cc_error_set(err, "backup %s: no destination is usable: %s", b->name,
@@ -424,11 +439,11 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		rc = 0;
 		goto out;
 	}
-	if (!r.root_known && bk_tree_write(&r.entries, NULL, 0, r.root, NULL, err) < 0)
+	if (!r.root_known && bk_tree_write(&r.entries, r.keys, NULL, 0, r.root, NULL, err) < 0)
 		goto out;
 	out->up_to_date = mark_needs(&r, r.root) == 0;
 	if (!o->dry && !out->up_to_date &&
-	    bk_tree_write(&r.entries, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes, err) < 0)
+	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes, err) < 0)
 		goto out;
 	if (!o->dry) {
 		commit_all(&r);
@@ -460,6 +475,8 @@ int backup_list(const struct backup_spec *b, const char **dir, struct bk_snapsho
 	struct cc_error *first = NULL;
 	size_t i;
 
+	*snaps = NULL;
+	*n = 0; /* cmd_restore frees them also when no destination reads */
 	for (i = 0; i < b->ndests; i++) {
 		struct bk_repo r;
 		struct cc_error *e = NULL;
@@ -467,7 +484,7 @@ int backup_list(const struct backup_spec *b, const char **dir, struct bk_snapsho
 
 		if (!b->dests[i].path)
 			continue;
-		rc = bk_repo_open_read(&r, b->dests[i].path, &e);
+		rc = bk_repo_open_keyed(&r, b->dests[i].path, 0, b->key_file, &e);
 		if (rc == 0)
 			rc = bk_repo_snapshots(&r, b->name, snaps, n, &e);
 		bk_repo_close(&r);
@@ -515,7 +532,7 @@ static int newest_in(const struct backup_spec *b, const char *dir, struct bk_sna
 	struct bk_repo r;
 	struct bk_snapshot *v = NULL;
 	size_t n = 0;
-	int rc = bk_repo_open_read(&r, dir, err);
+	int rc = bk_repo_open_keyed(&r, dir, 0, b->key_file, err);
 
 	memset(s, 0, sizeof(*s));
 	if (rc == 0)
@@ -561,6 +578,9 @@ int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o,
 	struct bk_path_stats st = { 0 };
 	int rc = -1;
 
+	if (bk_crypt_load(b->key_file, &r.keys, err) < 0)
+		return cc_error_wrap(err, "backup %s", b->name);
+	r.store.keys = r.keys;
 	r.out = &out;
 	r.repos = xcalloc(b->ndests, sizeof(*r.repos));
 	r.dirs = xcalloc(b->ndests, sizeof(*r.dirs));
@@ -572,7 +592,7 @@ int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o,
 		if (!o->engine)
 			cc_error_set(err, "volume %s: no engine to read it through", b->source);
 		else if (bk_volume_read(o->engine, b->source, &r.store, &r.entries, NULL, err) == 0)
-			rc = bk_tree_write(&r.entries, NULL, 0, root, NULL, err);
+			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, err);
 	} else {
 		cleanup_free char *cache = o->state_dir ? statcache_path(&r) : NULL;
 		struct backup_opts ro = *o;
@@ -583,7 +603,7 @@ int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o,
 		read_previous(&r, &prev);
 		if (bk_scan_path(b->source, cache, !o->dry, &prev, o->cancel, &r.entries, &st, err) == 0 &&
 		    bk_store_path(b->source, &r.entries, &r.store, &st, err) == 0)
-			rc = bk_tree_write(&r.entries, NULL, 0, root, NULL, err);
+			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, err);
 		free(st.warning);
 	}
 	bk_entries_release(&prev);

@@ -214,6 +214,28 @@ static void parse_verify(struct bparse *bp, const struct ynode *v, struct backup
 		b->verify = share / 100;
 }
 
+/* encrypt: {key_file: PATH}: relative to the manifest, "~/" from $HOME. */
+static void parse_encrypt(struct bparse *bp, const struct ynode *v, const char *dir, struct backup_spec *b)
+{
+	static const char *const keys[] = { "key_file" };
+	const struct ynode *k = v->kind == YNODE_MAP ? ynode_map_get(v, "key_file") : NULL;
+	const char *home = getenv("HOME");
+	cleanup_free char *what = xasprintf("backup '%s': encrypt", b->name);
+
+	if (v->kind == YNODE_MAP)
+		check_keys(bp, v, keys, N(keys), what);
+	if (!k || !is_scalar(k) || !*k->str) {
+		bfail(bp, k ? k : v, "%s must be {key_file: PATH} (a key from ccbuild backup init-key PATH)", what);
+		return;
+	}
+	if (str_has_prefix(k->str, "~/") && home && *home) {
+		cleanup_free char *p = xasprintf("%s%s", home, k->str + 1);
+
+		b->key_file = path_clean(p);
+	} else
+		b->key_file = k->str[0] == '/' ? path_clean(k->str) : join_clean(dir, k->str);
+}
+
 static void parse_backup(struct bparse *bp, const char *name, const struct ynode *n, const char *dir,
 			 struct backup_spec *b)
 {
@@ -244,7 +266,7 @@ static void parse_backup(struct bparse *bp, const char *name, const struct ynode
 	if ((v = ynode_map_get(n, "quiesce")))
 		bfail(bp, v, "%s: quiesce: is not supported by this ccbuild yet", what);
 	if ((v = ynode_map_get(n, "encrypt")))
-		bfail(bp, v, "%s: encrypt: is not supported by this ccbuild yet", what);
+		parse_encrypt(bp, v, dir, b);
 }
 
 int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,
@@ -283,6 +305,7 @@ void backup_specs_free(struct backup_spec *v, size_t n)
 		free(v[i].name);
 		free(v[i].source);
 		free(v[i].keep.within);
+		free(v[i].key_file);
 	}
 	free(v);
 }

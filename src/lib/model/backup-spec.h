@@ -36,6 +36,7 @@ struct backup_spec {
 	size_t ndests;
 	struct backup_keep keep;
 	double verify; /* share (0..1) of new data re-read after a backup */
+	char *key_file; /* encrypt: {key_file:}, absolute ("~/" expanded), or NULL */
 };
 
 /* Parse the `backups:` mapping n (may be NULL: none) into *out (caller
