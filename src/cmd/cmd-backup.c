@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "project.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -97,8 +98,22 @@ static int needs_engine(const struct backup_spec *const *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (v[i]->kind == BACKUP_SOURCE_VOLUME)
+		if (v[i]->kind != BACKUP_SOURCE_PATH || v[i]->nhooks)
 			return 1;
+	return 0;
+}
+
+/* The profile's compose model (cli->project) when a backup of v needs
+ * its services (quiesce:, a service: source); 0 or an exit code. */
+static int services_model(struct cli *cli, const struct profile_spec *p, const struct backup_spec *const *v, size_t n)
+{
+	struct cc_error *err = NULL;
+	size_t i;
+
+	for (i = 0; i < n && !cli->project; i++)
+		if ((v[i]->kind == BACKUP_SOURCE_SERVICE || v[i]->nhooks) &&
+		    project_load_model(cli->manifest, p->name, &cli->project, cli->warnings, &err) < 0)
+			return cli_report(err, EXIT_FAILED);
 	return 0;
 }
 
@@ -126,17 +141,19 @@ static void print_outcome(const struct backup_spec *b, const struct backup_outco
 	}
 }
 
-static int run_backups(struct cli *cli, const struct backup_spec **v, size_t n)
+static int run_backups(struct cli *cli, const struct profile_spec *p, const struct backup_spec **v, size_t n)
 {
 	struct engine *e = NULL;
-	cleanup_free char *state = cli_state_dir(cli);
+	cleanup_free char *state = cli_state_dir(cli), *project = NULL;
 	struct backup_opts o = { .state_dir = state, .cancel = cli->cancel, .dry = cli->dry_run };
 	int rc = EXIT_OK, erc;
 	size_t i, k;
 
-	if (needs_engine(v, n) && (erc = cli_engine(cli, 1, &e)))
+	if ((erc = services_model(cli, p, v, n)) || (needs_engine(v, n) && (erc = cli_engine(cli, 1, &e))))
 		return erc;
 	o.engine = e;
+	o.project = project = cli_compose_project(cli);
+	o.compose = cli->project ? cli->project->compose : NULL;
 	o.now = backup_now(&o.now_nsec);
 	cli_wind_down(cli);
 	for (i = 0; i < n; i++) {
@@ -307,7 +324,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (!n)
 		printf("profile %s has no backups\n", p->name);
-	rc = run_backups(cli, v, n);
+	rc = run_backups(cli, p, v, n);
 	free(v);
 	return rc;
 }
@@ -324,7 +341,7 @@ static void list_backup(const struct backup_spec *b)
 		cli_report(err, EXIT_FAILED);
 		return;
 	}
-	printf("%s (%s, %s):\n", b->name, b->kind == BACKUP_SOURCE_PATH ? "path" : "volume", dir);
+	printf("%s (%s, %s):\n", b->name, backup_source_prefix(b), dir);
 	for (k = n; k-- > 0;) {
 		bk_time_format(s[k].time, when, sizeof(when));
 		human(s[k].bytes, size, sizeof(size));
