@@ -9,7 +9,9 @@
 #include "backup-repo.h"
 #include "backup-restore.h"
 #include "backup-retention.h"
+#include "backup-service.h"
 #include "backup-spec.h"
+#include "backup-swap.h"
 #include "backup-tree.h"
 #include "backup-verify.h"
 #include "backup-volume.h"
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int64_t backup_now(long *nsec)
@@ -88,6 +91,7 @@ static const struct profile_spec *profile_arg(struct cli *cli, int *argc, char *
 		cli_fail(EXIT_USAGE, "no profile '%s' in %s", (*argv)[0], cli->manifest->path);
 		return NULL;
 	}
+	cli->profile = p->name;
 	(*argc)--;
 	(*argv)++;
 	return p;
@@ -105,14 +109,14 @@ static int needs_engine(const struct backup_spec *const *v, size_t n)
 
 /* The profile's compose model (cli->project) when a backup of v needs
  * its services (quiesce:, a service: source); 0 or an exit code. */
-static int services_model(struct cli *cli, const struct profile_spec *p, const struct backup_spec *const *v, size_t n)
+static int services_model(struct cli *cli, const struct backup_spec *const *v, size_t n)
 {
 	struct cc_error *err = NULL;
 	size_t i;
 
 	for (i = 0; i < n && !cli->project; i++)
 		if ((v[i]->kind == BACKUP_SOURCE_SERVICE || v[i]->nhooks) &&
-		    project_load_model(cli->manifest, p->name, &cli->project, cli->warnings, &err) < 0)
+		    project_load_model(cli->manifest, cli->profile, &cli->project, cli->warnings, &err) < 0)
 			return cli_report(err, EXIT_FAILED);
 	return 0;
 }
@@ -149,7 +153,7 @@ static int run_backups(struct cli *cli, const struct profile_spec *p, const stru
 	int rc = EXIT_OK, erc;
 	size_t i, k;
 
-	if ((erc = services_model(cli, p, v, n)) || (needs_engine(v, n) && (erc = cli_engine(cli, 1, &e))))
+	if ((erc = services_model(cli, v, n)) || (needs_engine(v, n) && (erc = cli_engine(cli, 1, &e))))
 		return erc;
 	o.engine = e;
 	o.project = project = cli_compose_project(cli);
@@ -391,6 +395,72 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 	return 0;
 }
 
+/* The volumes a restore in place writes (b's volume, or the service's)
+ * with their listings out of e (caller releases both). */
+static int restore_targets(struct cli *cli, const struct backup_spec *b, const struct bk_entries *e,
+			   struct strlist *vols, struct bk_entries **lists, struct cc_error **err)
+{
+	size_t i;
+
+	*lists = NULL;
+	if (b->kind == BACKUP_SOURCE_VOLUME)
+		strlist_push(vols, b->source);
+	else if (!cli->project || !cli->project->compose)
+		return cc_error_set(err, "service %s: the profile has no compose model", b->source);
+	else if (bk_service_volumes(cli->project->compose, b->source, vols, err) < 0)
+		return -1;
+	*lists = xcalloc(vols->n, sizeof(**lists));
+	for (i = 0; b->kind == BACKUP_SOURCE_SERVICE && i < vols->n; i++)
+		bk_entries_under(e, vols->v[i], &(*lists)[i]);
+	if (b->kind == BACKUP_SOURCE_VOLUME)
+		(*lists)[0] = *e; /* borrowed: the caller does not release it */
+	return 0;
+}
+
+/* Restore e over b's own volumes, which services may be using
+ * (backup-swap.h); --dry-run prints the steps. */
+static int restore_in_place(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
+			    const struct bk_snapshot *s, const struct bk_entries *e)
+{
+	struct strlist vols = { 0 }, steps = { 0 };
+	struct bk_entries *lists = NULL;
+	struct cc_error *err = NULL;
+	struct engine *eng = NULL;
+	cleanup_free char *state = cli_state_dir(cli), *dir = path_join(state, "backups"), *file = NULL, *names = NULL;
+	struct bk_swap_opts o = { .tag = s->id, .cancel = cli->cancel, .wait_timeout_ms = cli->wait_timeout * 1000 };
+	size_t i;
+	int rc;
+
+	if ((rc = services_model(cli, &b, 1)) || (rc = cli_engine(cli, 1, &eng)))
+		return rc;
+	mkdir(state, 0755);
+	mkdir(dir, 0755);
+	file = xasprintf("%s/%s.restore-stopped", dir, b->name);
+	o.e = eng;
+	o.stopped_file = file;
+	o.plan = cli->dry_run ? &steps : NULL;
+	if (!cli->dry_run)
+		cli_wind_down(cli);
+	rc = restore_targets(cli, b, e, &vols, &lists, &err);
+	if (rc == 0)
+		rc = bk_swap_restore(&o, r, &vols, lists, &err);
+	for (i = 0; lists && i < vols.n; i++)
+		if (b->kind != BACKUP_SOURCE_VOLUME)
+			bk_entries_release(&lists[i]);
+	free(lists);
+	engine_close(eng);
+	names = strlist_join(&vols, ", ");
+	if (rc == 0 && cli->dry_run)
+		printf("would restore snapshot %s of %s over %s:\n", s->id, b->name, names);
+	for (i = 0; rc == 0 && i < steps.n; i++)
+		printf("  %s\n", steps.v[i]);
+	if (rc == 0 && !cli->dry_run)
+		printf("restored snapshot %s of %s over %s (%zu entries, verified)\n", s->id, b->name, names, e->n);
+	strlist_release(&vols);
+	strlist_release(&steps);
+	return rc < 0 ? cli_report(err, EXIT_FAILED) : EXIT_OK;
+}
+
 /* Restore listing e of snapshot s (read from r) to `to`. */
 static int restore_to(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
 		      const struct bk_snapshot *s, const struct bk_entries *e, const char *to)
@@ -401,6 +471,14 @@ static int restore_to(struct cli *cli, const struct backup_spec *b, const struct
 	char size[32];
 	int rc;
 
+	if (!to)
+		return b->kind == BACKUP_SOURCE_PATH ? restore_to(cli, b, r, s, e, b->source)
+						     : restore_in_place(cli, b, r, s, e);
+	if (b->kind == BACKUP_SOURCE_SERVICE && str_has_prefix(to, "volume:"))
+		return cli_fail(EXIT_USAGE,
+				"backup %s holds several volumes (a directory each): restore it to path:DIR, or over "
+				"the service's volumes (no --to)",
+				b->name);
 	if (cli->dry_run) {
 		printf("would restore snapshot %s of %s (%zu entries) to %s\n", s->id, b->name, e->n, to);
 		return EXIT_OK;
@@ -438,8 +516,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	if (!p || restore_parse(argc, argv, &a) || !(v = pick(cli, p, 1, (char **)&a.name, &n)))
 		return EXIT_USAGE;
-	to = a.to ? xstrdup(a.to)
-		  : xasprintf("%s:%s", v[0]->kind == BACKUP_SOURCE_PATH ? "path" : "volume", v[0]->source);
+	to = a.to ? xstrdup(a.to) : NULL;
 	if (backup_list(v[0], &dir, &s, &n, &err) < 0 || (at = backup_find(s, n, a.snapshot, &err)) < 0 ||
 	    bk_repo_open_read(&r, dir, &err) < 0 || bk_tree_read(&r, s[at].tree, &e, &err) < 0)
 		rc = cli_report(err, EXIT_FAILED);

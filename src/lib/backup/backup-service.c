@@ -58,12 +58,12 @@ int bk_service_containers(struct engine *e, const char *project, const char *ser
 	return 0;
 }
 
-int bk_volume_users(struct engine *e, const char *volume, struct strlist *ids, struct strlist *names,
-		    struct cc_error **err)
+int bk_volume_users(struct engine *e, const char *volume, int all, struct strlist *ids, struct strlist *names,
+		    struct strlist *images, struct cc_error **err)
 {
 	json_t *filters = json_pack("{s:[s]}", "volume", volume), *body = NULL, *c;
 	cleanup_free char *text = json_dumps(filters, JSON_COMPACT), *q = engine_escape(text);
-	cleanup_free char *path = xasprintf("/containers/json?filters=%s", q);
+	cleanup_free char *path = xasprintf("/containers/json?all=%d&filters=%s", all, q);
 	int status = engine_request(e, "GET", path, NULL, &body, err);
 	size_t i;
 
@@ -78,10 +78,14 @@ int bk_volume_users(struct engine *e, const char *volume, struct strlist *ids, s
 	{
 		const char *id = json_string_value(json_object_get(c, "Id"));
 		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+		const char *image = json_string_value(json_object_get(c, "Image"));
 
 		if (!id)
 			continue;
-		strlist_push(ids, id);
+		if (ids)
+			strlist_push(ids, id);
+		if (images)
+			strlist_push(images, image ? image : "");
 		if (names)
 			strlist_push(names, name ? name + (*name == '/') : id);
 	}

@@ -25,10 +25,11 @@ int bk_service_volumes(const struct compose_project *p, const char *service, str
  * only the running ones.  0 or -1. */
 int bk_service_containers(struct engine *e, const char *project, const char *service, int running, struct strlist *ids,
 			  struct cc_error **err);
-/* The running containers that mount volume: their IDs into ids and their
- * names into names (may be NULL), appended.  0 or -1. */
-int bk_volume_users(struct engine *e, const char *volume, struct strlist *ids, struct strlist *names,
-		    struct cc_error **err);
+/* The containers that mount volume (with all set, stopped ones too, else
+ * the running ones): their IDs, names and images appended to ids, names
+ * and images (each may be NULL).  0 or -1. */
+int bk_volume_users(struct engine *e, const char *volume, int all, struct strlist *ids, struct strlist *names,
+		    struct strlist *images, struct cc_error **err);
 /* A service: source as one snapshot: each of volumes (engine names) read
  * through the engine (bk_volume_read, chunks stored through st) into a
  * top-level directory of its name (mode 0755, owner 0, mtime 0, so that
