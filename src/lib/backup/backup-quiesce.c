@@ -3,12 +3,14 @@
 #include "backup-service.h"
 #include "backup-spec.h"
 #include "deploy-wait.h"
+#include "atomicfile.h"
 #include "engine-container.h"
 #include "error.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TAIL_LINES 20
 
@@ -101,6 +103,40 @@ static int run_stop(struct bk_quiesce *q, const struct backup_hook *h, struct cc
 	return rc < 0 ? cc_error_wrap(err, "quiesce stop") : 0;
 }
 
+void bk_quiesce_recover(struct bk_quiesce *q)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	char *line, *save = NULL;
+
+	if (!q->record || read_file_max(q->record, 1 << 20, &text, &len, NULL) < 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		cleanup_free char *what = xasprintf("container %.12s (stopped by an interrupted run)", line);
+
+		if (strlist_has(&q->stopped, line))
+			continue;
+		strlist_push(&q->stopped, line);
+		strlist_push(&q->what, what);
+	}
+}
+
+/* q->record rewritten with every container stopped so far. */
+static int record_save(struct bk_quiesce *q, struct cc_error **err)
+{
+	struct strbuf b = STRBUF_INIT;
+	size_t i;
+	int rc;
+
+	if (!q->record)
+		return 0;
+	for (i = 0; i < q->stopped.n; i++)
+		strbuf_addf(&b, "%s\n", q->stopped.v[i]);
+	rc = atomicfile_write(q->record, b.buf, b.len, err);
+	strbuf_release(&b);
+	return rc;
+}
+
 int bk_quiesce_begin(struct bk_quiesce *q, const struct backup_spec *b, struct cc_error **err)
 {
 	size_t i;
@@ -123,10 +159,14 @@ int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struc
 	size_t i;
 
 	for (i = 0; i < ids->n; i++) {
-		if (engine_container_stop(q->e, ids->v[i], -1, NULL, err) < 0)
-			return cc_error_wrap(err, "stopping %s", what->v[i]);
+		if (strlist_has(&q->stopped, ids->v[i]))
+			continue;
 		strlist_push(&q->stopped, ids->v[i]);
 		strlist_push(&q->what, what->v[i]);
+		if (record_save(q, err) < 0) /* before the stop: a kill after it still finds it */
+			return cc_error_wrap(err, "recording the containers stopped");
+		if (engine_container_stop(q->e, ids->v[i], -1, NULL, err) < 0)
+			return cc_error_wrap(err, "stopping %s", what->v[i]);
 	}
 	return 0;
 }
@@ -150,6 +190,8 @@ int bk_quiesce_end(struct bk_quiesce *q, struct cc_error **err)
 	}
 	strlist_release(&q->stopped);
 	strlist_release(&q->what);
+	if (rc == 0 && q->record)
+		unlink(q->record);
 	return rc;
 }
 

@@ -21,7 +21,6 @@
 #include "backup-tree.h"
 #include "backup-source.h"
 #include "backup-volume.h"
-#include "atomicfile.h"
 #include "engine-container.h"
 #include "engine.h"
 #include "error.h"
@@ -179,53 +178,27 @@ static int prepare(const struct bk_swap_opts *o, const struct bk_repo *r, struct
 	return bk_volume_write(o->e, t->fresh, r, t->list, err);
 }
 
-/* The IDs a killed run stopped (o->stopped_file) into q, to be started. */
-static void stopped_earlier(const struct bk_swap_opts *o, struct bk_quiesce *q)
-{
-	cleanup_free char *text = NULL;
-	size_t len;
-	char *line, *save = NULL;
-
-	if (!o->stopped_file || read_file_max(o->stopped_file, 1 << 20, &text, &len, NULL) < 0)
-		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		cleanup_free char *what = xasprintf("container %.12s", line);
-
-		strlist_push(&q->stopped, line);
-		strlist_push(&q->what, what);
-	}
-}
-
-/* Stop the running containers that mount a volume of t, recorded in
- * o->stopped_file first. */
+/* Stop the running containers that mount a volume of t (recorded in
+ * q->record first). */
 static int stop_users(const struct bk_swap_opts *o, struct target *t, size_t n, struct bk_quiesce *q,
 		      struct cc_error **err)
 {
 	struct strlist ids = { 0 }, names = { 0 };
-	struct strbuf record = STRBUF_INIT;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; rc == 0 && i < n; i++)
 		if (t[i].fresh)
 			rc = bk_volume_users(o->e, t[i].name, 0, &ids, &names, NULL, err);
-	for (i = 0; rc == 0 && i < ids.n; i++)
-		if (!strlist_has(&q->stopped, ids.v[i]))
-			strbuf_addf(&record, "%s\n", ids.v[i]);
-	for (i = 0; rc == 0 && i < q->stopped.n; i++)
-		strbuf_addf(&record, "%s\n", q->stopped.v[i]);
 	if (rc == 0 && o->plan && names.n) {
 		cleanup_free char *list = strlist_join(&names, ", ");
 
 		plan(o, "stop %s (they use the volume), then start them again and wait until healthy", list);
 	}
-	else if (rc == 0 && !o->plan && o->stopped_file)
-		rc = atomicfile_write(o->stopped_file, record.buf, record.len, err);
 	if (rc == 0 && !o->plan)
 		rc = bk_quiesce_stop(q, &ids, &names, err);
 	strlist_release(&ids);
 	strlist_release(&names);
-	strbuf_release(&record);
 	return rc;
 }
 
@@ -270,7 +243,7 @@ int bk_swap_restore(const struct bk_swap_opts *o, const struct bk_repo *r, const
 		    const struct bk_entries *lists, struct cc_error **err)
 {
 	struct target *t = xcalloc(vols->n ? vols->n : 1, sizeof(*t));
-	struct bk_quiesce q = { .e = o->e, .wait_timeout_ms = o->wait_timeout_ms };
+	struct bk_quiesce q = { .e = o->e, .wait_timeout_ms = o->wait_timeout_ms, .record = o->stopped_file };
 	size_t i;
 	int rc = 0;
 
@@ -283,7 +256,7 @@ int bk_swap_restore(const struct bk_swap_opts *o, const struct bk_repo *r, const
 			rc = prepare(o, r, &t[i], err);
 	}
 	if (!o->plan)
-		stopped_earlier(o, &q);
+		bk_quiesce_recover(&q);
 	if (rc == 0)
 		rc = stop_users(o, t, vols->n, &q, err);
 	if (rc == 0)
@@ -292,8 +265,6 @@ int bk_swap_restore(const struct bk_swap_opts *o, const struct bk_repo *r, const
 		rc = -1;
 	if (bk_quiesce_end(&q, err) < 0)
 		rc = -1;
-	else if (o->stopped_file && !o->plan)
-		unlink(o->stopped_file);
 	for (i = 0; i < vols->n; i++) {
 		free(t[i].fresh);
 		free(t[i].image);

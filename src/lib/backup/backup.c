@@ -257,12 +257,16 @@ static int read_source(struct run *r, struct bk_repo **targets, struct cc_error 
 static int read_quiesced(struct run *r, struct bk_repo **targets, struct cc_error **err)
 {
 	struct bk_quiesce q = { .e = r->o->engine, .project = r->o->project, .cancel = r->o->cancel };
+	cleanup_free char *record = NULL, *cache = NULL;
 	int rc;
 
 	if (r->o->dry || !r->b->nhooks)
 		return read_source(r, targets, err);
 	if (!r->o->engine || !r->o->project)
 		return cc_error_set(err, "quiesce: needs the engine and the profile's compose project");
+	cache = r->o->state_dir ? statcache_path(r) : NULL; /* makes STATE/backups */
+	q.record = record = cache ? xasprintf("%s/backups/%s.stopped", r->o->state_dir, r->b->name) : NULL;
+	bk_quiesce_recover(&q);
 	if (bk_quiesce_begin(&q, r->b, err) < 0)
 		return -1;
 	rc = read_source(r, targets, err);
