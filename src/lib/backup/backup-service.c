@@ -80,8 +80,8 @@ int bk_volume_users(struct engine *e, const char *volume, int all, struct strlis
 		const char *name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
 		const char *image = json_string_value(json_object_get(c, "Image"));
 
-		if (!id)
-			continue;
+		if (!id || json_object_get(json_object_get(c, "Labels"), "ccbuild.backup.helper"))
+			continue; /* a helper a killed run left: not a user */
 		if (ids)
 			strlist_push(ids, id);
 		if (images)

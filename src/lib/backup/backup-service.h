@@ -26,8 +26,8 @@ int bk_service_volumes(const struct compose_project *p, const char *service, str
 int bk_service_containers(struct engine *e, const char *project, const char *service, int running, struct strlist *ids,
 			  struct cc_error **err);
 /* The containers that mount volume (with all set, stopped ones too, else
- * the running ones): their IDs, names and images appended to ids, names
- * and images (each may be NULL).  0 or -1. */
+ * the running ones), backup helpers left out: their IDs, names and images
+ * appended to ids, names and images (each may be NULL).  0 or -1. */
 int bk_volume_users(struct engine *e, const char *volume, int all, struct strlist *ids, struct strlist *names,
 		    struct strlist *images, struct cc_error **err);
 /* A service: source as one snapshot: each of volumes (engine names) read

@@ -130,8 +130,32 @@ static void plan(const struct bk_swap_opts *o, const char *fmt, ...)
 	strlist_push(o->plan, line);
 }
 
-/* An earlier run's VOLUME-restore-TAG (labelled ccbuild.restore) removed;
- * a volume of that name that ccbuild did not make is an error. */
+/* Remove the helper containers (a killed run's) that mount volume name. */
+static int remove_helpers(const struct bk_swap_opts *o, const char *name, struct cc_error **err)
+{
+	struct strlist labels = { 0 };
+	json_t *list = NULL, *c, *m;
+	size_t i, k;
+	int rc;
+
+	strlist_push(&labels, "ccbuild.backup.helper");
+	rc = engine_container_list(o->e, &labels, &list, err);
+	strlist_release(&labels);
+	json_array_foreach(rc == 0 ? list : NULL, i, c) json_array_foreach(json_object_get(c, "Mounts"), k, m)
+	{
+		const char *vol = json_string_value(json_object_get(m, "Name"));
+		const char *id = json_string_value(json_object_get(c, "Id"));
+
+		if (rc == 0 && vol && id && !strcmp(vol, name))
+			rc = engine_container_remove(o->e, id, 1, 0, err) < 0 ? -1 : 0;
+	}
+	json_decref(list);
+	return rc;
+}
+
+/* An earlier run's VOLUME-restore-TAG (labelled ccbuild.restore) removed,
+ * with the helpers a killed run left on it; a volume of that name that
+ * ccbuild did not make is an error. */
 static int clear_fresh(const struct bk_swap_opts *o, const char *name, struct cc_error **err)
 {
 	json_t *info = NULL;
@@ -140,7 +164,7 @@ static int clear_fresh(const struct bk_swap_opts *o, const char *name, struct cc
 	if (rc == 1 && !json_object_get(json_object_get(info, "Labels"), "ccbuild.restore"))
 		rc = cc_error_set(err, "volume %s exists and is not one a restore made; remove or rename it", name);
 	else if (rc == 1)
-		rc = engine_volume_remove(o->e, name, 0, err) < 0 ? -1 : 0;
+		rc = remove_helpers(o, name, err) < 0 || engine_volume_remove(o->e, name, 0, err) < 0 ? -1 : 0;
 	json_decref(info);
 	return rc < 0 ? -1 : 0;
 }
