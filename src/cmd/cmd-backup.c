@@ -11,7 +11,9 @@
 #include "backup-repo.h"
 #include "backup-restore.h"
 #include "backup-retention.h"
+#include "backup-service.h"
 #include "backup-spec.h"
+#include "backup-swap.h"
 #include "backup-tree.h"
 #include "backup-verified.h"
 #include "backup-verify.h"
@@ -21,12 +23,14 @@
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "project.h"
 #include "util.h"
 #include "warnings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int64_t backup_now(long *nsec)
@@ -91,6 +95,7 @@ static const struct profile_spec *profile_arg(struct cli *cli, int *argc, char *
 		cli_fail(EXIT_USAGE, "no profile '%s' in %s", (*argv)[0], cli->manifest->path);
 		return NULL;
 	}
+	cli->profile = p->name;
 	(*argc)--;
 	(*argv)++;
 	return p;
@@ -101,8 +106,22 @@ static int needs_engine(const struct backup_spec *const *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (v[i]->kind == BACKUP_SOURCE_VOLUME)
+		if (v[i]->kind != BACKUP_SOURCE_PATH || v[i]->nhooks)
 			return 1;
+	return 0;
+}
+
+/* The profile's compose model (cli->project) when a backup of v needs
+ * its services (quiesce:, a service: source); 0 or an exit code. */
+static int services_model(struct cli *cli, const struct backup_spec *const *v, size_t n)
+{
+	struct cc_error *err = NULL;
+	size_t i;
+
+	for (i = 0; i < n && !cli->project; i++)
+		if ((v[i]->kind == BACKUP_SOURCE_SERVICE || v[i]->nhooks) &&
+		    project_load_model(cli->manifest, cli->profile, &cli->project, cli->warnings, &err) < 0)
+			return cli_report(err, EXIT_FAILED);
 	return 0;
 }
 
@@ -130,17 +149,19 @@ static void print_outcome(const struct backup_spec *b, const struct backup_outco
 	}
 }
 
-static int run_backups(struct cli *cli, const struct backup_spec **v, size_t n)
+static int run_backups(struct cli *cli, const struct profile_spec *p, const struct backup_spec **v, size_t n)
 {
 	struct engine *e = NULL;
-	cleanup_free char *state = cli_state_dir(cli);
+	cleanup_free char *state = cli_state_dir(cli), *project = NULL;
 	struct backup_opts o = { .state_dir = state, .cancel = cli->cancel, .dry = cli->dry_run };
 	int rc = EXIT_OK, erc;
 	size_t i, k;
 
-	if (needs_engine(v, n) && (erc = cli_engine(cli, 1, &e)))
+	if ((erc = services_model(cli, v, n)) || (needs_engine(v, n) && (erc = cli_engine(cli, 1, &e))))
 		return erc;
 	o.engine = e;
+	o.project = project = cli_compose_project(cli);
+	o.compose = cli->project ? cli->project->compose : NULL;
 	o.now = backup_now(&o.now_nsec);
 	cli_wind_down(cli);
 	for (i = 0; i < n; i++) {
@@ -334,7 +355,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (!n)
 		printf("profile %s has no backups\n", p->name);
-	rc = run_backups(cli, v, n);
+	rc = run_backups(cli, p, v, n);
 	free(v);
 	return rc;
 }
@@ -390,7 +411,7 @@ static int list_backup(const struct backup_spec *b, const char *state)
 		return -1;
 	}
 	log = bk_verified_load(state, b->name);
-	printf("%s (%s %s%s):\n", b->name, b->kind == BACKUP_SOURCE_PATH ? "path" : "volume", b->source,
+	printf("%s (%s %s%s):\n", b->name, backup_source_prefix(b), b->source,
 	       b->key_file ? ", encrypted" : "");
 	for (i = 0; i < c.ndirs; i++)
 		printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": " : "", c.why[i] ? c.why[i] : "");
@@ -457,6 +478,72 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 	return 0;
 }
 
+/* The volumes a restore in place writes (b's volume, or the service's)
+ * with their listings out of e (caller releases both). */
+static int restore_targets(struct cli *cli, const struct backup_spec *b, const struct bk_entries *e,
+			   struct strlist *vols, struct bk_entries **lists, struct cc_error **err)
+{
+	size_t i;
+
+	*lists = NULL;
+	if (b->kind == BACKUP_SOURCE_VOLUME)
+		strlist_push(vols, b->source);
+	else if (!cli->project || !cli->project->compose)
+		return cc_error_set(err, "service %s: the profile has no compose model", b->source);
+	else if (bk_service_volumes(cli->project->compose, b->source, vols, err) < 0)
+		return -1;
+	*lists = xcalloc(vols->n, sizeof(**lists));
+	for (i = 0; b->kind == BACKUP_SOURCE_SERVICE && i < vols->n; i++)
+		bk_entries_under(e, vols->v[i], &(*lists)[i]);
+	if (b->kind == BACKUP_SOURCE_VOLUME)
+		(*lists)[0] = *e; /* borrowed: the caller does not release it */
+	return 0;
+}
+
+/* Restore e over b's own volumes, which services may be using
+ * (backup-swap.h); --dry-run prints the steps. */
+static int restore_in_place(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
+			    const struct bk_snapshot *s, const struct bk_entries *e)
+{
+	struct strlist vols = { 0 }, steps = { 0 };
+	struct bk_entries *lists = NULL;
+	struct cc_error *err = NULL;
+	struct engine *eng = NULL;
+	cleanup_free char *state = cli_state_dir(cli), *dir = path_join(state, "backups"), *file = NULL, *names = NULL;
+	struct bk_swap_opts o = { .tag = s->id, .cancel = cli->cancel, .wait_timeout_ms = cli->wait_timeout * 1000 };
+	size_t i;
+	int rc;
+
+	if ((rc = services_model(cli, &b, 1)) || (rc = cli_engine(cli, 1, &eng)))
+		return rc;
+	mkdir(state, 0755);
+	mkdir(dir, 0755);
+	file = xasprintf("%s/%s.restore-stopped", dir, b->name);
+	o.e = eng;
+	o.stopped_file = file;
+	o.plan = cli->dry_run ? &steps : NULL;
+	if (!cli->dry_run)
+		cli_wind_down(cli);
+	rc = restore_targets(cli, b, e, &vols, &lists, &err);
+	if (rc == 0)
+		rc = bk_swap_restore(&o, r, &vols, lists, &err);
+	for (i = 0; lists && i < vols.n; i++)
+		if (b->kind != BACKUP_SOURCE_VOLUME)
+			bk_entries_release(&lists[i]);
+	free(lists);
+	engine_close(eng);
+	names = strlist_join(&vols, ", ");
+	if (rc == 0 && cli->dry_run)
+		printf("would restore snapshot %s of %s over %s:\n", s->id, b->name, names);
+	for (i = 0; rc == 0 && i < steps.n; i++)
+		printf("  %s\n", steps.v[i]);
+	if (rc == 0 && !cli->dry_run)
+		printf("restored snapshot %s of %s over %s (%zu entries, verified)\n", s->id, b->name, names, e->n);
+	strlist_release(&vols);
+	strlist_release(&steps);
+	return rc < 0 ? cli_report(err, EXIT_FAILED) : EXIT_OK;
+}
+
 /* Restore listing e of snapshot s (read from r) to `to`. */
 static int restore_to(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
 		      const struct bk_snapshot *s, const struct bk_entries *e, const char *to)
@@ -467,6 +554,14 @@ static int restore_to(struct cli *cli, const struct backup_spec *b, const struct
 	char size[32];
 	int rc;
 
+	if (!to)
+		return b->kind == BACKUP_SOURCE_PATH ? restore_to(cli, b, r, s, e, b->source)
+						     : restore_in_place(cli, b, r, s, e);
+	if (b->kind == BACKUP_SOURCE_SERVICE && str_has_prefix(to, "volume:"))
+		return cli_fail(EXIT_USAGE,
+				"backup %s holds several volumes (a directory each): restore it to path:DIR, or over "
+				"the service's volumes (no --to)",
+				b->name);
 	if (cli->dry_run) {
 		printf("would restore snapshot %s of %s (%zu entries) to %s\n", s->id, b->name, e->n, to);
 		return EXIT_OK;
@@ -535,8 +630,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	if (!p || restore_parse(argc, argv, &a) || !(v = pick(cli, p, 1, (char **)&a.name, &n)))
 		return EXIT_USAGE;
 	n = 0; /* from here on: the number of snapshots in s */
-	to = a.to ? xstrdup(a.to)
-		  : xasprintf("%s:%s", v[0]->kind == BACKUP_SOURCE_PATH ? "path" : "volume", v[0]->source);
+	to = a.to ? xstrdup(a.to) : NULL; /* none: where the source is (a volume: swapped in place) */
 	if (a.latest_good)
 		rc = restore_latest_good(cli, v[0], to);
 	else if (backup_list(v[0], &dir, &s, &n, &err) < 0 || (at = backup_find(s, n, a.snapshot, &err)) < 0 ||

@@ -189,8 +189,7 @@ static int write_archive(struct engine *e, const char *id, const struct bk_repo 
 	return finish(&t, th, rc, err, mine);
 }
 
-/* Compare what the volume holds with the listing. */
-static int compare(const struct bk_entries *want, const struct bk_entries *got, struct cc_error **err)
+int bk_entries_compare(const struct bk_entries *want, const struct bk_entries *got, struct cc_error **err)
 {
 	size_t i;
 
@@ -222,7 +221,7 @@ int bk_volume_write(struct engine *e, const char *name, const struct bk_repo *r,
 	if (rc == 0)
 		rc = bk_volume_read(e, name, &none, &got, NULL, err);
 	if (rc == 0)
-		rc = compare(list, &got, err);
+		rc = bk_entries_compare(list, &got, err);
 	bk_entries_release(&got);
 	bk_store_release(&none);
 	return rc < 0 ? cc_error_wrap(err, "restoring into volume %s (left as it is)", name) : 0;

@@ -23,5 +23,9 @@ int bk_volume_read(struct engine *e, const char *name, struct bk_store *st, stru
  * touches another.  0 or -1. */
 int bk_volume_write(struct engine *e, const char *name, const struct bk_repo *r, const struct bk_entries *e_list,
 		    struct cc_error **err);
+/* 0 when got (a volume read back) holds what want lists: every path,
+ * type, mode, owner, link, size and SHA-256; else -1 naming the first
+ * difference. */
+int bk_entries_compare(const struct bk_entries *want, const struct bk_entries *got, struct cc_error **err);
 
 #endif

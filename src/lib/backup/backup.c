@@ -12,8 +12,10 @@
 #include "backup-crypt.h"
 #include "backup-deliver.h"
 #include "backup-gc.h"
+#include "backup-quiesce.h"
 #include "backup-repo.h"
 #include "backup-retention.h"
+#include "backup-service.h"
 #include "backup-source.h"
 #include "backup-spec.h"
 #include "backup-tree.h"
@@ -216,6 +218,27 @@ static int read_path_source(struct run *r, struct bk_repo **targets, struct cc_e
 	return rc;
 }
 
+/* A volume, or a service's volumes (a directory each), through the
+ * engine into entries, their chunks stored through st. */
+static int read_engine_source(const struct backup_spec *b, const struct backup_opts *o, struct bk_store *st,
+			      struct bk_entries *entries, uint64_t *bytes, struct cc_error **err)
+{
+	struct strlist vols = { 0 };
+	int rc;
+
+	if (!o->engine)
+		return cc_error_set(err, "%s %s: no engine to read it through", backup_source_prefix(b), b->source);
+	if (b->kind == BACKUP_SOURCE_VOLUME)
+		return bk_volume_read(o->engine, b->source, st, entries, bytes, err);
+	if (!o->compose)
+		return cc_error_set(err, "service %s: the profile has no compose model", b->source);
+	rc = bk_service_volumes(o->compose, b->source, &vols, err);
+	if (rc == 0)
+		rc = bk_service_read(o->engine, &vols, st, entries, bytes, err);
+	strlist_release(&vols);
+	return rc;
+}
+
 static int read_source(struct run *r, struct bk_repo **targets, struct cc_error **err)
 {
 	size_t i;
@@ -225,13 +248,35 @@ static int read_source(struct run *r, struct bk_repo **targets, struct cc_error 
 	if (r->b->kind == BACKUP_SOURCE_PATH)
 		return read_path_source(r, targets, err);
 	r->store.nrepos = r->o->dry ? 0 : store_targets(r, targets, 0);
-	if (!r->o->engine)
-		return cc_error_set(err, "volume %s: no engine to read it through", r->b->source);
-	if (bk_volume_read(r->o->engine, r->b->source, &r->store, &r->entries, &r->out->bytes_read, err) < 0)
+	if (read_engine_source(r->b, r->o, &r->store, &r->entries, &r->out->bytes_read, err) < 0)
 		return -1;
 	for (i = 0; i < r->entries.n; i++)
 		r->out->files_read += r->entries.v[i].type == BK_FILE;
 	return 0;
+}
+
+/* read_source between the quiesce: hooks and their undo, which runs
+ * whether the read worked or not (its failure is added to the read's). */
+static int read_quiesced(struct run *r, struct bk_repo **targets, struct cc_error **err)
+{
+	struct bk_quiesce q = { .e = r->o->engine, .project = r->o->project, .cancel = r->o->cancel };
+	cleanup_free char *record = NULL, *cache = NULL;
+	int rc;
+
+	if (r->o->dry || !r->b->nhooks)
+		return read_source(r, targets, err);
+	if (!r->o->engine || !r->o->project)
+		return cc_error_set(err, "quiesce: needs the engine and the profile's compose project");
+	cache = r->o->state_dir ? statcache_path(r) : NULL; /* makes STATE/backups */
+	q.record = record = cache ? xasprintf("%s/backups/%s.stopped", r->o->state_dir, r->b->name) : NULL;
+	bk_quiesce_recover(&q);
+	if (bk_quiesce_begin(&q, r->b, err) < 0)
+		return -1;
+	rc = read_source(r, targets, err);
+	if (bk_quiesce_end(&q, err) < 0)
+		rc = cc_error_wrap(err, "quiesce undo");
+	bk_quiesce_release(&q);
+	return rc;
 }
 
 /* The snapshot of root: the one a destination already holds (a degraded
@@ -247,7 +292,7 @@ static void choose_snapshot(struct run *r, struct bk_snapshot *s)
 		}
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(r->b->name);
-	s->source = xasprintf("%s:%s", r->b->kind == BACKUP_SOURCE_PATH ? "path" : "volume", r->b->source);
+	s->source = xasprintf("%s:%s", backup_source_prefix(r->b), r->b->source);
 	s->time = r->o->now;
 	s->nsec = r->o->now_nsec;
 	memcpy(s->tree, r->root, 32);
@@ -431,7 +476,7 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 			     out->degraded.n ? out->degraded.v[0] : "none");
 		goto out;
 	}
-	if (read_source(&r, targets, err) < 0) {
+	if (read_quiesced(&r, targets, err) < 0) {
 		cc_error_wrap(err, "backup %s", b->name);
 		goto out;
 	}
@@ -588,10 +633,8 @@ int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o,
 	r.latest = xcalloc(b->ndests, sizeof(*r.latest));
 	r.needs = xcalloc(b->ndests, sizeof(*r.needs));
 	r.store.cancel = o->cancel;
-	if (b->kind == BACKUP_SOURCE_VOLUME) {
-		if (!o->engine)
-			cc_error_set(err, "volume %s: no engine to read it through", b->source);
-		else if (bk_volume_read(o->engine, b->source, &r.store, &r.entries, NULL, err) == 0)
+	if (b->kind != BACKUP_SOURCE_PATH) {
+		if (read_engine_source(b, o, &r.store, &r.entries, NULL, err) == 0)
 			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, err);
 	} else {
 		cleanup_free char *cache = o->state_dir ? statcache_path(&r) : NULL;

@@ -15,6 +15,7 @@
 
 struct backup_spec;
 struct cc_error;
+struct compose_project;
 struct engine;
 
 struct backup_opts {
@@ -24,6 +25,11 @@ struct backup_opts {
 	int64_t now;		  /* the snapshot's time (seconds, UTC) */
 	long now_nsec;		  /* and its nanoseconds */
 	int dry;		  /* decide only: read the source, write nothing */
+	/* For quiesce: and service: sources (may be NULL without them): the
+	 * compose project whose containers the hooks act on, and the
+	 * profile's compose model (borrowed). */
+	const char *project;
+	const struct compose_project *compose;
 };
 
 struct backup_outcome {

@@ -1,6 +1,6 @@
 /* backup-spec: `backups:` of the manifest (backup-spec.h).  Each entry is
  * checked key by key, every problem reported with its position; what is
- * not implemented yet (quiesce, encrypt) is an error, not ignored. */
+ * not implemented yet (encrypt) is an error, not ignored. */
 #include "backup-spec.h"
 #include "error.h"
 #include "util.h"
@@ -109,11 +109,12 @@ static void parse_source(struct bparse *bp, const struct ynode *v, const char *d
 	} else if (s && str_has_prefix(s, "volume:") && str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s + 7)) {
 		b->kind = BACKUP_SOURCE_VOLUME;
 		b->source = xstrdup(s + 7);
-	} else if (s && str_has_prefix(s, "service:"))
-		bfail(bp, v, "backup '%s': source service:NAME is not supported yet; name its volumes (volume:NAME)",
-		      b->name);
-	else
-		bfail(bp, v, "backup '%s': source must be path:DIR or volume:NAME, not '%s'", b->name, s ? s : "");
+	} else if (s && str_has_prefix(s, "service:") && str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s + 8)) {
+		b->kind = BACKUP_SOURCE_SERVICE;
+		b->source = xstrdup(s + 8);
+	} else
+		bfail(bp, v, "backup '%s': source must be path:DIR, volume:NAME or service:NAME, not '%s'", b->name,
+		      s ? s : "");
 }
 
 static void parse_dest(struct bparse *bp, const struct ynode *d, const char *dir, struct backup_dest *out,
@@ -236,6 +237,72 @@ static void parse_encrypt(struct bparse *bp, const struct ynode *v, const char *
 		b->key_file = k->str[0] == '/' ? path_clean(k->str) : join_clean(dir, k->str);
 }
 
+static int service_name(const struct ynode *v)
+{
+	return is_scalar(v) && str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", v->str);
+}
+
+/* One hook: key exec ({service: S, command: [ARGV...]}) or stop ([S...]). */
+static void parse_hook(struct bparse *bp, const struct ynode *key, const struct ynode *v, struct backup_spec *b)
+{
+	struct backup_hook *h = &b->hooks[b->nhooks++];
+	const struct ynode *svc = ynode_map_get(v, "service"), *cmd = ynode_map_get(v, "command");
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	h->pos = key->pos;
+	h->stop = !strcmp(key->str, "stop");
+	if (h->stop && (v->kind != YNODE_SEQ || !v->len))
+		bfail(bp, v, "backup '%s': quiesce stop: must be a list of services", b->name);
+	for (i = 0; h->stop && v->kind == YNODE_SEQ && i < v->len; i++)
+		if (service_name(v->items[i]))
+			strlist_push(&h->services, v->items[i]->str);
+		else
+			bfail(bp, v->items[i], "backup '%s': quiesce stop: items must be service names", b->name);
+	if (h->stop)
+		return;
+	if (v->kind != YNODE_MAP || v->len != 2 || !svc || !cmd || !service_name(svc) || cmd->kind != YNODE_SEQ ||
+	    !cmd->len) {
+		bfail(bp, v, "backup '%s': quiesce exec: is {service: NAME, command: [ARGV...]}", b->name);
+		return;
+	}
+	h->service = xstrdup(svc->str);
+	for (i = 0; i < cmd->len; i++)
+		if (is_scalar(cmd->items[i]))
+			strlist_push(&h->argv, cmd->items[i]->str);
+		else
+			bfail(bp, cmd->items[i], "backup '%s': command arguments must be strings", b->name);
+}
+
+/* quiesce: a mapping of hooks (exec:, stop:, in the order written) or a
+ * list of such mappings. */
+static void parse_quiesce(struct bparse *bp, const struct ynode *v, struct backup_spec *b)
+{
+	static const char *const hook_keys[] = { "exec", "stop" };
+	cleanup_free char *what = xasprintf("backup '%s' quiesce", b->name);
+	size_t i, k, n = v->kind == YNODE_SEQ ? v->len : 1;
+
+	if (v->kind != YNODE_MAP && (v->kind != YNODE_SEQ || !v->len)) {
+		bfail(bp, v, "%s must be {exec: ...}, {stop: [...]} or a list of them", what);
+		return;
+	}
+	for (i = 0, k = 0; i < n; i++)
+		k += (v->kind == YNODE_SEQ ? v->items[i] : v)->len;
+	b->hooks = xcalloc(k ? k : 1, sizeof(*b->hooks));
+	for (i = 0; i < n; i++) {
+		const struct ynode *m = v->kind == YNODE_SEQ ? v->items[i] : v;
+
+		if (m->kind != YNODE_MAP || !m->len) {
+			bfail(bp, m, "%s: each hook is {exec: ...} or {stop: [...]}", what);
+			continue;
+		}
+		check_keys(bp, m, hook_keys, N(hook_keys), what);
+		for (k = 0; k < m->len; k++)
+			if (known(m->keys[k]->str, hook_keys, N(hook_keys)))
+				parse_hook(bp, m->keys[k], m->vals[k], b);
+	}
+}
+
 static void parse_backup(struct bparse *bp, const char *name, const struct ynode *n, const char *dir,
 			 struct backup_spec *b)
 {
@@ -254,7 +321,7 @@ static void parse_backup(struct bparse *bp, const char *name, const struct ynode
 	if ((v = ynode_map_get(n, "source")))
 		parse_source(bp, v, dir, b);
 	else
-		bfail(bp, n, "%s needs source: (path:DIR or volume:NAME)", what);
+		bfail(bp, n, "%s needs source: (path:DIR, volume:NAME or service:NAME)", what);
 	if ((v = ynode_map_get(n, "destinations")))
 		parse_dests(bp, v, dir, b);
 	else
@@ -264,7 +331,7 @@ static void parse_backup(struct bparse *bp, const char *name, const struct ynode
 	if ((v = ynode_map_get(n, "verify")))
 		parse_verify(bp, v, b);
 	if ((v = ynode_map_get(n, "quiesce")))
-		bfail(bp, v, "%s: quiesce: is not supported by this ccbuild yet", what);
+		parse_quiesce(bp, v, b);
 	if ((v = ynode_map_get(n, "encrypt")))
 		parse_encrypt(bp, v, dir, b);
 }
@@ -306,6 +373,17 @@ void backup_specs_free(struct backup_spec *v, size_t n)
 		free(v[i].source);
 		free(v[i].keep.within);
 		free(v[i].key_file);
+		for (j = 0; j < v[i].nhooks; j++) {
+			free(v[i].hooks[j].service);
+			strlist_release(&v[i].hooks[j].argv);
+			strlist_release(&v[i].hooks[j].services);
+		}
+		free(v[i].hooks);
 	}
 	free(v);
+}
+
+const char *backup_source_prefix(const struct backup_spec *b)
+{
+	return b->kind == BACKUP_SOURCE_PATH ? "path" : b->kind == BACKUP_SOURCE_VOLUME ? "volume" : "service";
 }

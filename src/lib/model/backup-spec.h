@@ -10,7 +10,18 @@
 
 struct cc_error;
 
-enum backup_source_kind { BACKUP_SOURCE_PATH, BACKUP_SOURCE_VOLUME };
+enum backup_source_kind { BACKUP_SOURCE_PATH, BACKUP_SOURCE_VOLUME, BACKUP_SOURCE_SERVICE };
+
+/* One quiesce: hook, run before the source is read (backup-quiesce.h):
+ * exec runs argv in the service's running container; stop stops the
+ * services' containers (started again, in reverse, after the read). */
+struct backup_hook {
+	char *service;		 /* exec: the service */
+	struct strlist argv;	 /* exec: the command (no shell) */
+	struct strlist services; /* stop: the services, in order */
+	int stop;		 /* 1: a stop: hook, 0: an exec: hook */
+	struct ypos pos;
+};
 
 /* One destination: a repository directory, or a command run after the
  * path destinations with {repo}, {snapshot}, {id}, {name} expanded. */
@@ -31,12 +42,14 @@ struct backup_spec {
 	char *name;
 	struct ypos pos;
 	enum backup_source_kind kind;
-	char *source; /* path: absolute directory; volume: the volume's name */
+	char *source; /* path: absolute directory; volume: the volume's name; service: its name */
 	struct backup_dest *dests;
 	size_t ndests;
 	struct backup_keep keep;
 	double verify; /* share (0..1) of new data re-read after a backup */
 	char *key_file; /* encrypt: {key_file:}, absolute ("~/" expanded), or NULL */
+	struct backup_hook *hooks; /* quiesce:, in order */
+	size_t nhooks;
 };
 
 /* Parse the `backups:` mapping n (may be NULL: none) into *out (caller
@@ -45,6 +58,8 @@ struct backup_spec {
 int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,
 		       struct cc_error **err);
 void backup_specs_free(struct backup_spec *v, size_t n);
+/* "path", "volume" or "service": how b's source is written. */
+const char *backup_source_prefix(const struct backup_spec *b);
 /* Parse a restic duration ("1y2m3d4h") into its parts; 0, or -1 when it
  * is not one. */
 int backup_duration_parse(const char *s, int *years, int *months, int *days, int *hours);

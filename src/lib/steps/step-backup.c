@@ -9,6 +9,7 @@
 #include "backup-snapshot.h"
 #include "backup-spec.h"
 #include "backup.h"
+#include "compose.h"
 #include "error.h"
 #include "hash.h"
 #include "project.h"
@@ -25,7 +26,7 @@ static void backup_describe(const struct step *s, struct strbuf *out)
 {
 	const struct backup_spec *b = s->data;
 
-	strbuf_addf(out, "back up %s:%s to %zu destination%s", b->kind == BACKUP_SOURCE_PATH ? "path" : "volume",
+	strbuf_addf(out, "back up %s:%s to %zu destination%s", backup_source_prefix(b),
 		    b->source, b->ndests, b->ndests == 1 ? "" : "s");
 }
 
@@ -33,6 +34,9 @@ static struct backup_opts step_opts(struct runner *r, int dry)
 {
 	struct backup_opts o = { .state_dir = r->state_dir, .engine = r->engine, .cancel = r->cancel, .dry = dry };
 	struct timespec ts;
+
+	o.compose = r->project->compose;
+	o.project = o.compose ? compose_project_name(o.compose) : r->project->manifest->project;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	o.now = ts.tv_sec;
