@@ -187,7 +187,7 @@ static int engine_sync_identity(struct runner *r, const struct step *s, struct s
 		return dry ? 0
 			   : cc_error_set(err, "sync %s: %s needs the engine, which is not reachable", spec->name,
 					  spec->to);
-	return sync_engine_identity(&job, &sc->identity, err) < 0 ? -1 : 0;
+	return sync_engine_identity(&job, &sc->identity, err) < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;
 }
 
 /* 1 when the destination is the one the record was made in (*why

@@ -23,13 +23,11 @@ static int service_container(const struct sync_engine_job *job, char **id, struc
 
 	*id = NULL;
 	if (!job->compose)
-		return cc_error_set(err, "sync %s: the profile has no compose files, so there is no service %s",
-				    spec->name, spec->service);
+		return cc_error_set(err, "the profile has no compose files, so there is no service %s", spec->service);
 	if (compose_service_find(job->compose, spec->service) < 0)
-		return cc_error_set(err, "sync %s: there is no service %s in the compose files", spec->name,
-				    spec->service);
+		return cc_error_set(err, "there is no service %s in the compose files", spec->service);
 	if (deploy_find_containers(job->e, compose_project_name(job->compose), &found, err) < 0)
-		return cc_error_wrap(err, "sync %s", spec->name);
+		return -1;
 	for (size_t k = 0; k < found.n && !*id; k++)
 		if (!strcmp(found.v[k].service, spec->service) && !found.v[k].oneoff) {
 			state = found.v[k].state;
@@ -37,8 +35,8 @@ static int service_container(const struct sync_engine_job *job, char **id, struc
 				*id = xstrdup(found.v[k].id);
 		}
 	if (!*id)
-		cc_error_set(err, "sync %s: service %s is not running (%s); start it first (ccbuild up)", spec->name,
-			     spec->service, state ? state : "no container");
+		cc_error_set(err, "service %s is not running (%s); start it first (ccbuild up)", spec->service,
+			     state ? state : "no container");
 	deploy_found_release(&found);
 	return *id ? 0 : -1;
 }
@@ -91,17 +89,16 @@ static int open_volume(const struct sync_engine_job *job, struct sync_volume *v,
 	have = engine_image_inspect(job->e, v->image, &info, err);
 	json_decref(info);
 	if (have < 0)
-		return cc_error_wrap(err, "sync %s", spec->name);
+		return -1;
 	if (!have)
-		return cc_error_set(
-			err,
-			"sync %s: the helper image %s%s%s%s is not on the engine; build or pull it first, or"
-			" set helper_image: to a local image",
-			spec->name, v->image, v->service ? " (service " : "", v->service ? v->service : "",
-			v->service ? "'s)" : "");
+		return cc_error_set(err,
+				    "the helper image %s%s%s%s is not on the engine; build or pull it first, or"
+				    " set helper_image: to a local image",
+				    v->image, v->service ? " (service " : "", v->service ? v->service : "",
+				    v->service ? "'s)" : "");
 	if (v->create && (have = engine_volume_inspect(job->e, v->volume, NULL, err)) == 0 &&
 	    engine_volume_create(job->e, v->create, err) < 0)
-		return cc_error_wrap(err, "sync %s: creating volume %s", spec->name, v->volume);
+		return cc_error_wrap(err, "creating volume %s", v->volume);
 	if (have < 0)
 		return -1;
 	return sync_container_open_volume(job->e, v->volume, spec->subdir, v->image, v->mount, job->helper_name,

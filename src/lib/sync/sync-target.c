@@ -123,9 +123,9 @@ int sync_target_volume(const struct sync_spec *spec, const struct compose_projec
 	}
 	if (!out->image)
 		return cc_error_set(err,
-				    "sync %s: no service of the compose project mounts volume %s, so there is no image"
+				    "no service of the compose project mounts volume %s, so there is no image"
 				    " to write it from; set helper_image: to a local image (with rm, for delete: true)",
-				    spec->name, out->volume);
+				    out->volume);
 	return 0;
 }
 
