@@ -5,6 +5,7 @@
  * step (step-sync.c), so its up-to-date check and record are the ones a
  * profile run uses. */
 #include "cli.h"
+#include "engine.h"
 #include "error.h"
 #include "manifest.h"
 #include "project.h"
@@ -72,7 +73,27 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static int run_syncs(struct cli *cli, struct project *p, const char *state_dir)
+/* 1 when a sync that would run writes into a volume or a container: the
+ * engine and the compose model are needed. */
+static int wants_engine(const struct manifest *m, const struct profile_spec *prof, int argc, char **argv)
+{
+	int named = 0, want = 0;
+
+	for (int k = 0; k < argc; k++) {
+		const struct sync_spec *spec = argv[k][0] == '-' ? NULL : sync_spec_find(m->syncs, m->nsyncs, argv[k]);
+
+		named |= argv[k][0] != '-';
+		want |= spec && spec->target != SYNC_TO_HOST;
+	}
+	for (size_t k = 0; !named && k < prof->syncs.n; k++) {
+		const struct sync_spec *spec = sync_spec_find(m->syncs, m->nsyncs, prof->syncs.v[k]);
+
+		want |= spec && spec->target != SYNC_TO_HOST;
+	}
+	return want;
+}
+
+static int run_syncs(struct cli *cli, struct project *p, struct engine *e, const char *state_dir)
 {
 	FILE *out = cli->json ? stdout : stderr;
 	struct ui *ui = ui_new(ui_mode_detect(cli->json, out), out, cli->verbosity);
@@ -86,6 +107,7 @@ static int run_syncs(struct cli *cli, struct project *p, const char *state_dir)
 	runner_init(&r, p);
 	r.warnings = cli->warnings;
 	r.state_dir = state_dir;
+	r.engine = e;
 	r.ui = ui;
 	r.cancel = cli->cancel;
 	r.jobs = cli_jobs(cli);
@@ -106,6 +128,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct cc_error *err = NULL;
 	struct state_lock *lock = NULL;
 	struct project *p;
+	struct engine *e = NULL;
 	cleanup_free char *state_dir = NULL;
 	int rc, out = 0;
 
@@ -115,22 +138,34 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "sync: no profile '%s'", argv[0]);
 	for (int k = 1; k < argc; k++)
 		out |= !strcmp(argv[k], "--out");
-	p = xcalloc(1, sizeof(*p));
-	p->manifest = cli->manifest;
-	p->profile = manifest_profile(cli->manifest, argv[0]);
+	if (wants_engine(cli->manifest, manifest_profile(cli->manifest, argv[0]), argc - 1, argv + 1)) {
+		if (project_resolve(cli->manifest, argv[0], &p, cli->warnings, &err) < 0)
+			return cli_report(err, EXIT_FAILED);
+		if ((rc = cli_engine(cli, 1, &e))) {
+			project_free(p);
+			return rc;
+		}
+	} else {
+		p = xcalloc(1, sizeof(*p));
+		p->manifest = cli->manifest;
+		p->profile = manifest_profile(cli->manifest, argv[0]);
+	}
 	cli->profile = argv[0];
 	if ((rc = select_syncs(cli, p, argc - 1, argv + 1, out))) {
 		project_free(p);
+		engine_close(e);
 		return rc;
 	}
 	state_dir = cli_state_dir(cli);
 	if (state_init(state_dir, &err) < 0 || state_lock(state_dir, &lock, NULL, NULL, &err) < 0) {
 		project_free(p);
+		engine_close(e);
 		return cli_report(err, EXIT_FAILED);
 	}
 	cli_wind_down(cli);
-	rc = cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : run_syncs(cli, p, state_dir);
+	rc = cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : run_syncs(cli, p, e, state_dir);
 	state_unlock(lock);
 	project_free(p);
+	engine_close(e);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* backup-volume: volumes through the engine (backup-volume.h).  libcurl
- * pushes the archive while libarchive pulls it, so a thread runs the
- * transfer at one end of a pipe and libarchive works at the other; the
- * stream never exists whole in memory or on disk. */
+ * pushes the archive while libarchive pulls it, so the transfer runs on a
+ * thread at one end of a pipe (engine_archive_start) and libarchive works
+ * at the other; the stream never exists whole in memory or on disk. */
 #include "backup-volume.h"
 #include "backup-repo.h"
 #include "backup-snapshot.h"
@@ -16,28 +16,9 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct transfer {
-	struct engine *e;
-	const char *id;
-	int fd, put;
-	const atomic_int *cancel;
-	struct cc_error *err;
-	int rc;
-};
-
-static void *transfer_thread(void *p)
-{
-	struct transfer *t = p;
-
-	t->rc = (t->put ? engine_archive_put : engine_archive_get)(t->e, t->id, "/data", t->fd, t->cancel, &t->err);
-	close(t->fd);
-	return NULL;
-}
 
 /* A helper container for volume name: *id (caller frees and removes). */
 static int helper(struct engine *e, const char *name, int must_exist, char **id, struct cc_error **err)
@@ -64,60 +45,19 @@ static int helper(struct engine *e, const char *name, int must_exist, char **id,
 	return engine_helper_create(e, name, "/data", id, err);
 }
 
-/* Start transfer t on one end of a new pipe; *fd gets the other end. */
-static int start(struct transfer *t, pthread_t *th, int *fd, struct cc_error **err)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cc_error_set(err, "pipe: %s", strerror(errno));
-	t->fd = t->put ? p[0] : p[1];
-	*fd = t->put ? p[1] : p[0];
-	if (pthread_create(th, NULL, transfer_thread, t)) {
-		close(p[0]);
-		close(p[1]);
-		return cc_error_set(err, "cannot start a thread");
-	}
-	return 0;
-}
-
-/* Join t; the first error of the two ends (the transfer's when both). */
-static int finish(struct transfer *t, pthread_t th, int rc, struct cc_error **err, struct cc_error *mine)
-{
-	pthread_join(th, NULL);
-	if (t->rc < 0) {
-		cc_error_free(mine);
-		if (err)
-			*err = t->err;
-		else
-			cc_error_free(t->err);
-		return -1;
-	}
-	if (rc < 0) {
-		if (err)
-			*err = mine;
-		else
-			cc_error_free(mine);
-		return -1;
-	}
-	return 0;
-}
-
 int bk_volume_read(struct engine *e, const char *name, struct bk_store *st, struct bk_entries *out, uint64_t *bytes,
 		   struct cc_error **err)
 {
-	struct transfer t = { e, NULL, -1, 0, st->cancel, NULL, 0 };
+	struct engine_archive_job *job;
 	cleanup_free char *id = NULL;
 	struct cc_error *mine = NULL;
 	struct archive *a;
-	pthread_t th;
 	size_t i;
 	int fd, rc;
 
 	if (helper(e, name, 1, &id, err) < 0)
 		return cc_error_wrap(err, "volume %s", name);
-	t.id = id;
-	if (start(&t, &th, &fd, err) < 0) {
+	if (engine_archive_start(e, id, "/data", 0, st->cancel, &job, &fd, err) < 0) {
 		engine_helper_remove(e, id, NULL);
 		return -1;
 	}
@@ -128,7 +68,7 @@ int bk_volume_read(struct engine *e, const char *name, struct bk_store *st, stru
 		     : bk_scan_archive(a, st, out, &mine);
 	archive_read_free(a);
 	close(fd); /* a transfer still writing gets EPIPE and ends */
-	rc = finish(&t, th, rc, err, mine);
+	rc = engine_archive_finish(job, rc, mine, err);
 	engine_helper_remove(e, id, NULL);
 	for (i = 0; rc == 0 && bytes && i < out->n; i++)
 		*bytes += out->v[i].type == BK_FILE ? out->v[i].size : 0;
@@ -167,14 +107,13 @@ static int write_entry(struct archive *a, const struct bk_repo *r, const struct 
 static int write_archive(struct engine *e, const char *id, const struct bk_repo *r, const struct bk_entries *list,
 			 struct cc_error **err)
 {
-	struct transfer t = { e, id, -1, 1, NULL, NULL, 0 };
+	struct engine_archive_job *job;
 	struct cc_error *mine = NULL;
 	struct archive *a;
-	pthread_t th;
 	size_t i;
 	int fd, rc = 0;
 
-	if (start(&t, &th, &fd, err) < 0)
+	if (engine_archive_start(e, id, "/data", 1, NULL, &job, &fd, err) < 0)
 		return -1;
 	a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
@@ -186,7 +125,7 @@ static int write_archive(struct engine *e, const char *id, const struct bk_repo 
 		rc = cc_error_set(&mine, "archive: %s", archive_error_string(a));
 	archive_write_free(a);
 	close(fd);
-	return finish(&t, th, rc, err, mine);
+	return engine_archive_finish(job, rc, mine, err);
 }
 
 int bk_entries_compare(const struct bk_entries *want, const struct bk_entries *got, struct cc_error **err)

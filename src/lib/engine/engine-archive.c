@@ -6,7 +6,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -195,4 +197,71 @@ int engine_archive_put(struct engine *e, const char *id, const char *path, int f
 		       struct cc_error **err)
 {
 	return archive_call(e, "PUT", id, path, fd, cancel, err);
+}
+
+struct engine_archive_job {
+	struct engine *e;
+	char *id, *path;
+	int fd, put, rc;
+	const atomic_int *cancel;
+	struct cc_error *err;
+	pthread_t thread;
+};
+
+static void *job_thread(void *p)
+{
+	struct engine_archive_job *j = p;
+
+	j->rc = archive_call(j->e, j->put ? "PUT" : "GET", j->id, j->path, j->fd, j->cancel, &j->err);
+	close(j->fd); /* the other end sees EOF (GET) or EPIPE (PUT) */
+	return NULL;
+}
+
+int engine_archive_start(struct engine *e, const char *id, const char *path, int put, const atomic_int *cancel,
+			 struct engine_archive_job **out, int *fd, struct cc_error **err)
+{
+	struct engine_archive_job *j;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cc_error_set(err, "pipe: %s", strerror(errno));
+	j = xcalloc(1, sizeof(*j));
+	j->e = e;
+	j->id = xstrdup(id);
+	j->path = xstrdup(path);
+	j->fd = put ? p[0] : p[1];
+	j->put = put;
+	j->cancel = cancel;
+	*fd = put ? p[1] : p[0];
+	if (pthread_create(&j->thread, NULL, job_thread, j)) {
+		close(p[0]);
+		close(p[1]);
+		free(j->id);
+		free(j->path);
+		free(j);
+		return cc_error_set(err, "cannot start a thread");
+	}
+	*out = j;
+	return 0;
+}
+
+int engine_archive_finish(struct engine_archive_job *j, int rc, struct cc_error *mine, struct cc_error **err)
+{
+	pthread_join(j->thread, NULL);
+	if (j->rc < 0) {
+		cc_error_free(mine);
+		mine = j->err;
+		rc = -1;
+	} else if (rc >= 0) {
+		cc_error_free(mine);
+		mine = NULL;
+	}
+	if (err && rc < 0)
+		*err = mine;
+	else
+		cc_error_free(mine);
+	free(j->id);
+	free(j->path);
+	free(j);
+	return rc < 0 ? -1 : 0;
 }

@@ -31,4 +31,15 @@ int engine_archive_get(struct engine *e, const char *id, const char *path, int f
 int engine_archive_put(struct engine *e, const char *id, const char *path, int fd, const atomic_int *cancel,
 		       struct cc_error **err);
 
+/* An archive call run on a thread at one end of a pipe, so that libarchive
+ * can work the other end (*fd, the caller's to close) while libcurl
+ * streams: put reads the tar from *fd's peer, else the GET writes it
+ * there.  *out is finished with engine_archive_finish; 0 or -1. */
+struct engine_archive_job;
+int engine_archive_start(struct engine *e, const char *id, const char *path, int put, const atomic_int *cancel,
+			 struct engine_archive_job **out, int *fd, struct cc_error **err);
+/* Wait for job (close your end of the pipe first) and free it: -1 with
+ * the transfer's error, else with mine (taken) when rc < 0, else 0. */
+int engine_archive_finish(struct engine_archive_job *job, int rc, struct cc_error *mine, struct cc_error **err);
+
 #endif

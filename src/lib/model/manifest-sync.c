@@ -129,14 +129,32 @@ static int parse_rewrites(const struct ynode *n, const char *what, struct sync_s
 	return rc;
 }
 
-/* to: a host path, or volume:NAME[/SUBDIR]; service:NAME:/PATH is not
- * supported yet. */
+/* to: service:NAME:/PATH, a directory in the service's running container. */
+static int parse_to_service(const struct ynode *n, const char *what, struct sync_spec *s, struct cc_error **err)
+{
+	const char *v = s->to + 8, *colon = strchr(v, ':');
+
+	s->target = SYNC_TO_SERVICE;
+	s->service = colon ? xstrndup(v, (size_t)(colon - v)) : xstrdup(v);
+	if (!colon || colon[1] != '/')
+		return bad(err, n,
+			   "%s: a service destination is service:NAME:/PATH (an absolute path in its container)", what);
+	s->path = path_clean(colon + 1);
+	if (!str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s->service))
+		return bad(err, n, "%s: '%s' is not a service name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", what, s->service);
+	if (!strcmp(s->path, "/"))
+		return bad(err, n, "%s: the destination is the container's root directory; name a directory in it",
+			   what);
+	return 0;
+}
+
+/* to: a host path, volume:NAME[/SUBDIR] or service:NAME:/PATH. */
 static int parse_to(const struct ynode *n, const char *what, struct sync_spec *s, struct cc_error **err)
 {
 	const char *v = s->to, *slash;
 
 	if (str_has_prefix(v, "service:"))
-		return bad(err, n, "%s: service destinations (service:NAME:/PATH) are not supported yet", what);
+		return parse_to_service(n, what, s, err);
 	if (!str_has_prefix(v, "volume:"))
 		return 0;
 	v += 7;
@@ -150,9 +168,9 @@ static int parse_to(const struct ynode *n, const char *what, struct sync_spec *s
 	s->target = SYNC_TO_VOLUME;
 	if (!str_matches("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s->volume))
 		return bad(err, n, "%s: '%s' is not a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)", what, s->volume);
-	if (str_has_prefix(s->subdir, "../") || !strcmp(s->subdir, ".."))
+	if (str_has_prefix(s->subdir, "../") || !strcmp(s->subdir, "..") || s->subdir[0] == '/')
 		return bad(err, n, "%s: the subdirectory '%s' leaves the volume", what, s->subdir);
-	return bad(err, n, "%s: volume destinations (volume:NAME) are not supported yet", what);
+	return 0;
 }
 
 static int parse_scalars(const struct ynode *n, const char *what, struct sync_spec *s, struct cc_error **err)
@@ -213,7 +231,7 @@ static int parse_one(const char *name, const struct ynode *n, struct sync_spec *
 	else
 		rc |= get_string(v, "from:", &s->from, err);
 	if (!(v = ynode_map_get(n, "to")))
-		rc = bad(err, n, "%s needs to: (a host path or volume:NAME[/SUBDIR])", what);
+		rc = bad(err, n, "%s needs to: (a host path, volume:NAME[/SUBDIR] or service:NAME:/PATH)", what);
 	else if (get_string(v, "to:", &s->to, err) < 0 || parse_to(v, what, s, err) < 0)
 		rc = -1;
 	if ((v = ynode_map_get(n, "exclude")) &&
@@ -226,9 +244,9 @@ static int parse_one(const char *name, const struct ynode *n, struct sync_spec *
 			rc = -1;
 	}
 	rc |= parse_scalars(n, what, s, err);
-	if (s->target == SYNC_TO_VOLUME && s->direction == SYNC_OUT)
-		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: out from a volume is not supported yet",
-			 what);
+	if (s->target != SYNC_TO_HOST && s->direction == SYNC_OUT)
+		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: out from a %s is not supported yet", what,
+			 s->target == SYNC_TO_VOLUME ? "volume" : "container");
 	return rc;
 }
 
@@ -280,6 +298,8 @@ void sync_specs_free(struct sync_spec *v, size_t n)
 		free(s->to);
 		free(s->volume);
 		free(s->subdir);
+		free(s->service);
+		free(s->path);
 		free(s->helper_image);
 		free(s->lock);
 		strlist_release(&s->exclude);

@@ -12,7 +12,7 @@
 struct cc_error;
 
 enum sync_direction { SYNC_IN, SYNC_OUT };
-enum sync_target { SYNC_TO_HOST, SYNC_TO_VOLUME };
+enum sync_target { SYNC_TO_HOST, SYNC_TO_VOLUME, SYNC_TO_SERVICE };
 
 /* rewrite: entry: in destination files matching `files` (.dockerignore
  * syntax; a pattern without '/' matches at any depth), each key of
@@ -28,6 +28,7 @@ struct sync_spec {
 	char *from, *to;	 /* as written (~ and relative paths: sync_spec_path) */
 	enum sync_target target; /* what `to` names */
 	char *volume, *subdir;	 /* to: volume:NAME[/SUBDIR] (subdir "" when none) */
+	char *service, *path;	 /* to: service:NAME:/PATH (path absolute, cleaned) */
 	char *helper_image;	 /* image of the helper container (volumes), or NULL */
 	struct strlist exclude;	 /* .dockerignore patterns, relative to from */
 	int delete;		 /* mirror: remove what left the source */

@@ -13,11 +13,13 @@
 #include "imageref.h"
 #include "manifest.h"
 #include "step.h"
+#include "sync-target.h"
 #include "util.h"
 #include "warnings.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* 1 when base, an image of the manifest, has an image for platform that a
  * build of img looks up: one of a multi-platform base's several (REF-PLATFORM)
@@ -325,6 +327,53 @@ static int add_test_ups(struct project *p, struct cc_error **err)
 	return rc;
 }
 
+/* The image a service runs when ccbuild builds it (sync_built_image_fn). */
+static const char *sync_built(void *ctx, const char *service)
+{
+	const struct project *p = ctx;
+	long svc = compose_service_find(p->compose, service);
+	const struct image *img = svc >= 0 ? service_image(p, (size_t)svc) : NULL;
+
+	return img ? img->spec.ref : NULL;
+}
+
+/* Edges of sync:NAME (step k): a volume sync after the build of the
+ * image its helper runs and before up:SERVICE of every service that
+ * mounts the volume; a host sync before up:SERVICE of a service that
+ * binds the destination; a service sync after up:SERVICE. */
+static void add_sync_edges(struct project *p, size_t k)
+{
+	const struct sync_spec *spec = p->graph.steps[k].data;
+	struct sync_volume v = { 0 };
+	cleanup_free char *host = NULL, *up = NULL;
+
+	if (spec->target == SYNC_TO_VOLUME && p->compose)
+		sync_target_volume(spec, p->compose, sync_built, p, &v, NULL); /* no image: the step says so */
+	if (v.service) {
+		long svc = compose_service_find(p->compose, v.service);
+		const struct image *img = svc >= 0 ? service_image(p, (size_t)svc) : NULL;
+		cleanup_free char *bid = img ? xasprintf("build:%s", img->spec.key) : NULL;
+
+		if (bid && graph_find(&p->graph, bid) >= 0)
+			graph_add_edge(&p->graph, k, (size_t)graph_find(&p->graph, bid));
+	}
+	if (spec->target == SYNC_TO_HOST) {
+		cleanup_free char *cwd = getcwd(NULL, 0), *path = sync_spec_path(spec->to, p->manifest->dir);
+
+		host = *path == '/' || !cwd ? xstrdup(path) : path_join(cwd, path);
+	}
+	if (spec->target == SYNC_TO_SERVICE && (up = xasprintf("up:%s", spec->service)) &&
+	    graph_find(&p->graph, up) >= 0)
+		graph_add_edge(&p->graph, k, (size_t)graph_find(&p->graph, up));
+	for (size_t u = 0; spec->target != SYNC_TO_SERVICE && u < p->graph.nsteps; u++) {
+		const struct deploy_unit *unit = p->graph.steps[u].data;
+
+		if (p->graph.steps[u].kind == &step_kind_up && sync_target_mounted(unit->spec->create, v.volume, host))
+			graph_add_edge(&p->graph, u, k);
+	}
+	sync_target_release(&v);
+}
+
 static int graph_build(struct project *p, int deploy, const struct strlist *only, struct cc_error **err)
 {
 	struct graph *g = &p->graph;
@@ -395,7 +444,7 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 		free(id);
 		id = xasprintf("sync:%s", p->profile->syncs.v[i]);
 		if (sp && sp->direction == SYNC_IN && graph_find(g, id) < 0)
-			graph_add(g, id, &step_kind_sync, (void *)sp);
+			add_sync_edges(p, graph_add(g, id, &step_kind_sync, (void *)sp));
 	}
 	for (i = 0; rc == 0 && i < p->profile->backups.n; i++) { /* manifest.c checked the names */
 		free(id);

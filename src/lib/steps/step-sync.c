@@ -9,6 +9,7 @@
  * recorded in STATE/sync/NAME.json (sync-record.h); up to date when the
  * input hash matches and the destination is still as recorded.  The
  * lock: file is held from the first look at the source to the end. */
+#include "atomicfile.h"
 #include "error.h"
 #include "hash.h"
 #include "ignore.h"
@@ -18,6 +19,7 @@
 #include "state.h"
 #include "step.h"
 #include "sync-apply.h"
+#include "sync-engine.h"
 #include "sync-lock.h"
 #include "sync-record.h"
 #include "sync-rewrite.h"
@@ -40,6 +42,7 @@ struct sync_scratch {
 	struct sync_tree tree;
 	struct sync_record rec;
 	int lockfd;
+	char *identity; /* volume: and service: destinations: sync_engine_identity */
 };
 
 static void sync_describe(const struct step *s, struct strbuf *out)
@@ -67,6 +70,7 @@ static void sync_release(struct step_result *res)
 	sync_tree_release(&sc->tree);
 	sync_record_release(&sc->rec);
 	sync_lock_release(sc->lockfd);
+	free(sc->identity);
 	free(sc);
 	res->scratch = NULL;
 }
@@ -144,6 +148,111 @@ static void hash_tree(struct step_result *res, const struct sync_spec *spec, con
 				"entries", (json_int_t)sc->tree.list.n);
 }
 
+/* The image service runs when this run builds it (sync_built_image_fn). */
+static const char *built_image(void *ctx, const char *service)
+{
+	const struct image *img = project_image(ctx, service);
+
+	return img && img->from_compose ? img->spec.ref : NULL;
+}
+
+/* A volume: or service: destination's job (sync-engine.h); helper_name
+ * (caller frees) is the sync's own, per state directory. */
+static struct sync_engine_job engine_job(struct runner *r, const struct sync_spec *spec, const struct sync_scratch *sc,
+					 char **helper_name)
+{
+	cleanup_free char *abs = realpath(r->state_dir, NULL);
+	char hex[65];
+
+	hash_sha256_hex(abs ? abs : r->state_dir, strlen(abs ? abs : r->state_dir), hex);
+	*helper_name = xasprintf("ccbuild-sync-%s-%.8s", spec->name, hex);
+	return (struct sync_engine_job){ spec,	  r->engine,  r->project->compose, built_image,	 r->project,
+					 sc->src, sc->ignore, sc->rewriter,	   *helper_name, r->cancel };
+}
+
+static char *identity_file(struct runner *r, const struct sync_spec *spec)
+{
+	return xasprintf("%s/sync/%s.target", r->state_dir, spec->name);
+}
+
+/* What the destination is now (sync_engine_identity) into sc. */
+static int engine_sync_identity(struct runner *r, const struct step *s, struct sync_scratch *sc, int dry,
+				struct cc_error **err)
+{
+	const struct sync_spec *spec = s->data;
+	cleanup_free char *helper = NULL;
+	struct sync_engine_job job = engine_job(r, spec, sc, &helper);
+
+	if (!r->engine)
+		return dry ? 0
+			   : cc_error_set(err, "sync %s: %s needs the engine, which is not reachable", spec->name,
+					  spec->to);
+	return sync_engine_identity(&job, &sc->identity, err) < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;
+}
+
+/* 1 when the destination is the one the record was made in (*why
+ * otherwise, caller frees): the record is trusted, not read back. */
+static int engine_sync_check(struct runner *r, size_t i, char **why)
+{
+	const struct sync_spec *spec = r->project->graph.steps[i].data;
+	struct sync_scratch *sc = r->results[i].scratch;
+	cleanup_free char *file = identity_file(r, spec), *last = NULL;
+	size_t len;
+
+	if (read_file(file, &last, &len, NULL) < 0 || !sc->identity || strcmp(last, sc->identity)) {
+		*why = xasprintf("%s is not the destination of the last sync (%s)", spec->to,
+				 sc->identity ? sc->identity : "engine unreachable");
+		return 0;
+	}
+	return 1;
+}
+
+static void warn_replaced(struct runner *r, const struct sync_spec *spec, const struct strlist *replaced)
+{
+	cleanup_free char *list = NULL;
+	struct strlist head = { replaced->v, replaced->n < 10 ? replaced->n : 10, 0 };
+
+	if (!replaced->n)
+		return;
+	list = strlist_join(&head, ", ");
+	runner_warn(r,
+		    "sync %s: %zu file%s in %s %s not as the last sync left %s (changed there, or not made by it) and"
+		    " %s replaced or removed: %s%s",
+		    spec->name, replaced->n, replaced->n == 1 ? "" : "s", spec->to, replaced->n == 1 ? "was" : "were",
+		    replaced->n == 1 ? "it" : "them", replaced->n == 1 ? "was" : "were", list,
+		    replaced->n > 10 ? ", ..." : "");
+}
+
+/* sync_run for a volume: or service: destination. */
+static int engine_sync_run(struct runner *r, size_t i, struct cc_error **err)
+{
+	const struct sync_spec *spec = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
+	struct sync_scratch *sc = res->scratch;
+	cleanup_free char *helper = NULL, *identity = NULL, *file = identity_file(r, spec);
+	struct sync_engine_job job = engine_job(r, spec, sc, &helper);
+	struct sync_engine_summary sum;
+	struct sync_record out;
+	int rc = sync_engine_run(&job, &sc->tree, &sc->rec, &out, &identity, &sum, err);
+
+	if (rc == 0)
+		rc = sync_record_save(sc->record_file, &out, err);
+	if (rc == 0)
+		rc = atomicfile_write(file, identity, strlen(identity), err);
+	warn_replaced(r, spec, &sum.replaced);
+	if (rc == 0) {
+		res->output = xasprintf("%zu entries", out.n);
+		res->report = json_pack("{s:I, s:I, s:I, s:I}", "copied", (json_int_t)sum.copied, "deleted",
+					(json_int_t)sum.deleted, "unchanged", (json_int_t)sum.same, "bytes",
+					(json_int_t)sum.bytes);
+		free(res->reason);
+		res->reason = xasprintf("%zu copied, %zu deleted, %zu unchanged", sum.copied, sum.deleted, sum.same);
+	}
+	sync_record_release(&out);
+	strlist_release(&sum.replaced);
+	return rc < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;
+}
+
 static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -154,14 +263,17 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 	char *warning = NULL;
 
 	res->scratch = sc;
-	if (spec->target != SYNC_TO_HOST)
-		return cc_error_set(err, "sync %s: volume destinations are not supported yet", spec->name);
 	if (scratch_setup(r, s, sc, err) < 0)
 		return -1;
 	if (stat(sc->src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return cc_error_set(err, "sync %s: %s %s", spec->name, sc->src,
 				    errno == ENOENT ? "does not exist" : "is not a directory");
-	if (nested(sc->src, sc->dst))
+	if (spec->target != SYNC_TO_HOST) {
+		free(sc->dst);
+		sc->dst = xstrdup(spec->to);
+		if (engine_sync_identity(r, s, sc, dry, err) < 0)
+			return -1;
+	} else if (nested(sc->src, sc->dst))
 		return cc_error_set(err,
 				    "sync %s: %s and %s lie inside one another: a sync would copy into what it reads",
 				    spec->name, sc->src, sc->dst);
@@ -229,7 +341,8 @@ static int sync_output_exists(struct runner *r, size_t i, const struct step_reco
 	struct sync_scratch *sc = r->results[i].scratch;
 	struct sync_job job = job_of(r, spec, sc, NULL);
 	char *why = NULL;
-	int rc = sync_dest_check(&job, &sc->rec, &why, err);
+	int rc = spec->target != SYNC_TO_HOST ? engine_sync_check(r, i, &why)
+					      : sync_dest_check(&job, &sc->rec, &why, err);
 
 	if (rc < 0)
 		return cc_error_wrap(err, "sync %s: checking the destination", spec->name);
@@ -268,6 +381,8 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 	struct sync_job job;
 	int rc;
 
+	if (spec->target != SYNC_TO_HOST)
+		return engine_sync_run(r, i, err);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
 	keep_dir = xasprintf("%s/sync/%s.kept/%s", r->state_dir, spec->name, stamp);
 	job = job_of(r, spec, sc, keep_dir);
