@@ -183,15 +183,44 @@ static int parse_scalars(const struct ynode *n, const char *what, struct sync_sp
 		else if (!strcmp(d, "out"))
 			s->direction = SYNC_OUT;
 		else if (!strcmp(d, "both"))
-			rc = bad(err, v, "%s.direction: both (two-way sync) is not supported yet; use in or out", what);
+			s->direction = SYNC_BOTH;
 		else
 			rc = bad(err, v, "%s.direction must be in, out or both", what);
 	}
-	/* The backups: step kind (issue #15) is not in this ccbuild yet: a
-	 * sync that says to back up first must not run without it. */
-	if ((v = ynode_map_get(n, "backup")))
-		rc = bad(err, v, "%s.backup: backups before a sync are not supported yet (no backups: step kind)",
-			 what);
+	/* manifest.c checks that backups: has it (check_refs). */
+	if ((v = ynode_map_get(n, "backup")) && get_string(v, "backup:", &s->backup, err) == 0)
+		s->backup_pos = v->pos;
+	else if (v)
+		rc = -1;
+	return rc;
+}
+
+/* direction: both undoes the rewrite on the way back: each rule's
+ * replacements must be reversible (a non-empty TO, no two alike). */
+static int check_reversible(const struct ynode *n, const char *what, const struct sync_spec *s, struct cc_error **err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < s->nrewrites; i++) {
+		const struct kvlist *kv = &s->rewrites[i].replace;
+
+		for (size_t j = 0; j < kv->n; j++) {
+			size_t k;
+
+			for (k = 0; k < j && strcmp(kv->vals[k], kv->vals[j]); k++)
+				;
+			if (!*kv->vals[j])
+				rc = bad(err, n,
+					 "%s.rewrite[%zu]: rewrite with direction both: '%s' is replaced by an"
+					 " empty string, which cannot be undone on the way back",
+					 what, i, kv->keys[j]);
+			else if (k < j)
+				rc = bad(err, n,
+					 "%s.rewrite[%zu]: rewrite with direction both: '%s' and '%s' both"
+					 " become '%s', which cannot be undone on the way back",
+					 what, i, kv->keys[k], kv->keys[j], kv->vals[j]);
+		}
+	}
 	return rc;
 }
 
@@ -226,6 +255,10 @@ static int parse_one(const char *name, const struct ynode *n, struct sync_spec *
 			rc = -1;
 	}
 	rc |= parse_scalars(n, what, s, err);
+	if (s->direction == SYNC_BOTH)
+		rc |= check_reversible(ynode_map_get(n, "rewrite"), what, s, err);
+	if (s->direction == SYNC_BOTH && s->target != SYNC_TO_HOST)
+		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: both needs a host path in to:", what);
 	if (s->target == SYNC_TO_VOLUME && s->direction == SYNC_OUT)
 		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: out from a volume is not supported yet",
 			 what);
@@ -282,6 +315,7 @@ void sync_specs_free(struct sync_spec *v, size_t n)
 		free(s->subdir);
 		free(s->helper_image);
 		free(s->lock);
+		free(s->backup);
 		strlist_release(&s->exclude);
 		for (size_t j = 0; j < s->nrewrites; j++) {
 			strlist_release(&s->rewrites[j].files);
