@@ -298,6 +298,14 @@ static int sync_backup_first(struct runner *r, size_t i, json_t **report, struct
 	return 0;
 }
 
+/* What the report of sync_backup_first says, for the step's line. */
+static const char *backup_note(const json_t *backup)
+{
+	if (!backup || json_object_get(backup, "skipped"))
+		return "";
+	return json_is_true(json_object_get(backup, "made")) ? "; backed up first" : "; backup up to date";
+}
+
 /* The source side changed (direction both): its hash is taken again, so
  * that the next run finds the step up to date. */
 static int rehash_source(struct runner *r, size_t i, struct cc_error **err)
@@ -333,7 +341,7 @@ static void report_both(struct step_result *res, const struct sync_twoway_summar
 		json_object_set(res->report, "backup", backup);
 	free(res->reason);
 	res->reason = xasprintf("%zu in, %zu out, %zu deleted%s", sum->to_dest, sum->to_source, sum->deleted,
-				backup ? ", backed up first" : "");
+				backup_note(backup));
 }
 
 /* direction: both (sync-twoway.h): plan, back up when something will
@@ -409,7 +417,8 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 		if (backup)
 			json_object_set(res->report, "backup", backup);
 		free(res->reason);
-		res->reason = xasprintf("%zu copied, %zu deleted, %zu unchanged", sum.copied, sum.deleted, sum.same);
+		res->reason = xasprintf("%zu copied, %zu deleted, %zu unchanged%s", sum.copied, sum.deleted, sum.same,
+					backup_note(backup));
 	}
 	json_decref(backup);
 	sync_record_release(&out);
