@@ -106,6 +106,10 @@ test_expect_success 'rewrite with direction both and an empty replacement is ref
 	sed -i "s|replace: {\"/Users/me/\": \"/root/\"}|replace: {\"/Users/me/\": \"\"}|" ccbuild.yaml &&
 	test_must_fail "$CCBUILD" lint 2>err; cat err &&
 	grep "ccbuild.yaml:[0-9]*:[0-9]*: syncs.two.rewrite\[0\]: rewrite with direction both: ./Users/me/. is replaced by an empty string" err &&
+	write_manifest &&
+	sed -i "s|replace: {\"/Users/me/\": \"/root/\"}|replace: {\"/Users/me/.a/\": \"/root/.a/\", \"/Users/me/\": \"/root/\"}|" ccbuild.yaml &&
+	test_must_fail "$CCBUILD" lint 2>err; cat err &&
+	grep "rewrite with direction both: ./root/. lies inside another replacement" err &&
 	write_manifest
 '
 

@@ -195,8 +195,23 @@ static int parse_scalars(const struct ynode *n, const char *what, struct sync_sp
 	return rc;
 }
 
+/* 1 when some TO of the rules other than rules[i].vals[j] contains it:
+ * undone in reverse order, the shorter would eat into the longer. */
+static int to_inside_another(const struct sync_spec *s, size_t i, size_t j)
+{
+	const char *to = s->rewrites[i].replace.vals[j];
+
+	for (size_t a = 0; a < s->nrewrites; a++)
+		for (size_t b = 0; b < s->rewrites[a].replace.n; b++)
+			if ((a != i || b != j) && strcmp(s->rewrites[a].replace.vals[b], to) &&
+			    strstr(s->rewrites[a].replace.vals[b], to))
+				return 1;
+	return 0;
+}
+
 /* direction: both undoes the rewrite on the way back: each rule's
- * replacements must be reversible (a non-empty TO, no two alike). */
+ * replacements must be reversible (a non-empty TO, no two alike, none
+ * inside another). */
 static int check_reversible(const struct ynode *n, const char *what, const struct sync_spec *s, struct cc_error **err)
 {
 	int rc = 0;
@@ -219,6 +234,11 @@ static int check_reversible(const struct ynode *n, const char *what, const struc
 					 "%s.rewrite[%zu]: rewrite with direction both: '%s' and '%s' both"
 					 " become '%s', which cannot be undone on the way back",
 					 what, i, kv->keys[k], kv->keys[j], kv->vals[j]);
+			else if (to_inside_another(s, i, j))
+				rc = bad(err, n,
+					 "%s.rewrite[%zu]: rewrite with direction both: '%s' lies inside another"
+					 " replacement, so the way back could not tell them apart",
+					 what, i, kv->vals[j]);
 		}
 	}
 	return rc;

@@ -402,8 +402,10 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 		id = xasprintf("backup:%s", p->profile->backups.v[i]);
 		graph_add(g, id, &step_kind_backup, (void *)manifest_backup(p->manifest, p->profile->backups.v[i]));
 	}
-	for (i = 0; rc == 0 && i < g->nsteps; i++) /* a sync's backup: runs inside it, not beside its step */
-		if (g->steps[i].kind == &step_kind_sync && ((const struct sync_spec *)g->steps[i].data)->backup) {
+	for (i = 0; rc == 0 && i < g->nsteps; i++) {
+		if (g->steps[i].kind != &step_kind_sync)
+			continue;
+		if (((const struct sync_spec *)g->steps[i].data)->backup) { /* it runs inside the sync, not beside */
 			long b;
 
 			free(id);
@@ -411,6 +413,10 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 			if ((b = graph_find(g, id)) >= 0)
 				graph_add_edge(g, i, (size_t)b);
 		}
+		for (j = 0; j < g->nsteps; j++) /* containers start on synced files */
+			if (g->steps[j].kind == &step_kind_up)
+				graph_add_edge(g, j, i);
+	}
 	if (rc == 0)
 		rc = graph_finish(g, err);
 	return rc;
