@@ -477,8 +477,10 @@ compose_args () {
 	PY
 }
 
-for ex in senex orchestrator code-engine; do
-	for prof in dev staging prod; do
+for ex in senex orchestrator code-engine config-sync; do
+	profs="dev staging prod"
+	test $ex = config-sync && profs="dev nightly"
+	for prof in $profs; do
 		test_expect_success "example $ex profile $prof agrees with docker compose v2" "
 			cd \"$SRCROOT/examples/$ex\" &&
 			compose_args ccbuild.yaml $prof >\"\$TRASH/args\" &&

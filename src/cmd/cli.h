@@ -95,6 +95,10 @@ int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_up(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
+/* `ccbuild down`'s first part: the profile's direction out (and both)
+ * syncs, as `ccbuild sync PROFILE --out`; an exit code (EXIT_OK when the
+ * profile has none). */
+int cli_sync_out(struct cli *cli, const char *profile);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_backups(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);

@@ -61,8 +61,22 @@ static void human(uint64_t n, char *buf, size_t size)
 		snprintf(buf, size, "%.1f GiB", n / 1073741824.0);
 }
 
+/* 1 when the profile lists backup name, or one of its syncs backs up
+ * with it (backup:). */
+static int profile_has_backup(const struct cli *cli, const struct profile_spec *p, const char *name)
+{
+	for (size_t k = 0; k < p->syncs.n; k++) {
+		const struct sync_spec *s = sync_spec_find(cli->manifest->syncs, cli->manifest->nsyncs, p->syncs.v[k]);
+
+		if (s && s->backup && !strcmp(s->backup, name))
+			return 1;
+	}
+	return strlist_has(&p->backups, name);
+}
+
 /* The backups named in argv (all of the profile's when none); each must
- * be one the profile lists.  NULL after printing why. */
+ * be one the profile lists or one of its syncs' backup:.  NULL after
+ * printing why. */
 static const struct backup_spec **pick(struct cli *cli, const struct profile_spec *p, int argc, char **argv, size_t *n)
 {
 	const struct backup_spec **v = xcalloc((size_t)(argc > 0 ? argc : 0) + p->backups.n + 1, sizeof(*v));
@@ -72,7 +86,7 @@ static const struct backup_spec **pick(struct cli *cli, const struct profile_spe
 	for (i = 0; argc <= 0 && i < p->backups.n; i++)
 		v[(*n)++] = manifest_backup(cli->manifest, p->backups.v[i]);
 	for (i = 0; argc > 0 && i < (size_t)argc; i++) {
-		if (!strlist_has(&p->backups, argv[i])) {
+		if (!profile_has_backup(cli, p, argv[i])) {
 			cli_fail(EXIT_USAGE, "profile %s has no backup '%s' (its backups: %s)", p->name, argv[i],
 				 p->backups.n ? strlist_join(&p->backups, ", ") : "none");
 			free(v);

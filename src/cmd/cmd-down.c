@@ -8,7 +8,10 @@
  * Only what carries the project's label is removed, and never a network
  * or volume the compose model declares external.  --timeout S: seconds
  * to wait before the kill (default: the container's own, which up sets
- * from stop_grace_period).  Errors do not stop the rest; exit 1 if any. */
+ * from stop_grace_period).  Errors do not stop the rest; exit 1 if any.
+ * First, unless --no-sync, the profile's direction out and both syncs run
+ * (cli_sync_out), so what the containers wrote to a synced directory is
+ * back in its source before they go; a failed sync stops down there. */
 #include "cli.h"
 #include "compose.h"
 #include "deploy-find.h"
@@ -31,7 +34,7 @@
 #define DOWN_PARALLEL 16
 
 struct down_opts {
-	int volumes;
+	int volumes, no_sync;
 	int timeout; /* < 0: the container's own */
 };
 
@@ -206,6 +209,8 @@ static int down_parse(int argc, char **argv, struct down_opts *o)
 
 		if (!strcmp(a, "--volumes") || !strcmp(a, "-v"))
 			o->volumes = 1;
+		else if (!strcmp(a, "--no-sync"))
+			o->no_sync = 1;
 		else if ((!strcmp(a, "--timeout") || !strcmp(a, "-t")) && i + 1 < argc) {
 			errno = 0;
 			long t = strtol(argv[++i], &end, 10);
@@ -231,7 +236,11 @@ int cmd_down(struct cli *cli, int argc, char **argv)
 	struct down_opts o;
 	int rc, failed;
 
-	if ((rc = down_parse(argc, argv, &o)) || (rc = cli_engine(cli, 1, &e)))
+	if ((rc = down_parse(argc, argv, &o)))
+		return rc;
+	if (!o.no_sync && (rc = cli_sync_out(cli, cli->profile)))
+		return cli_fail(rc, "down: a sync out failed, so nothing was stopped; fix it, or down --no-sync");
+	if ((rc = cli_engine(cli, 1, &e)))
 		return rc;
 	if ((rc = deploy_find_containers(e, project, &l, &err)) < 0) {
 		engine_close(e);

@@ -1,6 +1,8 @@
 /* cmd-sync: `ccbuild sync PROFILE [NAME...] [--out]` — run syncs on
  * demand, without building anything: the profile's syncs (or the NAMEs)
- * whose direction is in, or with --out those whose direction is out.
+ * whose direction is in, or with --out those whose direction is out;
+ * direction: both either way.  `ccbuild down` runs the --out set first
+ * (cli_sync_out).
  * The state directory is locked as for a run; each sync is a sync:NAME
  * step (step-sync.c), so its up-to-date check and record are the ones a
  * profile run uses. */
@@ -48,7 +50,7 @@ static int select_syncs(struct cli *cli, struct project *p, int argc, char **arg
 		named = 1;
 		if (!(spec = sync_spec_find(m->syncs, m->nsyncs, argv[k])))
 			return cli_fail(EXIT_USAGE, "sync: no sync '%s' in syncs:", argv[k]);
-		if (spec->direction != want)
+		if (spec->direction != want && spec->direction != SYNC_BOTH)
 			return cli_fail(EXIT_USAGE, "sync: '%s' is direction: %s; run it %s", argv[k],
 					spec->direction == SYNC_OUT ? "out" : "in",
 					spec->direction == SYNC_OUT ? "with --out" : "without --out");
@@ -57,7 +59,7 @@ static int select_syncs(struct cli *cli, struct project *p, int argc, char **arg
 	for (size_t k = 0; !named && k < p->profile->syncs.n; k++) {
 		const struct sync_spec *spec = sync_spec_find(m->syncs, m->nsyncs, p->profile->syncs.v[k]);
 
-		if (spec && spec->direction == want)
+		if (spec && (spec->direction == want || spec->direction == SYNC_BOTH))
 			add_step(p, spec);
 	}
 	if (graph_finish(&p->graph, &err) < 0)
@@ -123,23 +125,20 @@ static int run_syncs(struct cli *cli, struct project *p, struct engine *e, const
 	return outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
 }
 
-int cmd_sync(struct cli *cli, int argc, char **argv)
+/* Run the syncs of profile selected by the NAMEs in argv (none: the
+ * profile's) and out; quiet when none is selected and `quiet`. */
+static int sync_profile(struct cli *cli, const char *profile, int argc, char **argv, int out, int quiet)
 {
 	struct cc_error *err = NULL;
 	struct state_lock *lock = NULL;
+	const struct profile_spec *prof = manifest_profile(cli->manifest, profile);
 	struct project *p;
 	struct engine *e = NULL;
 	cleanup_free char *state_dir = NULL;
-	int rc, out = 0;
+	int rc;
 
-	if (argc < 1 || argv[0][0] == '-')
-		return cli_fail(EXIT_USAGE, "sync: which profile? usage: ccbuild sync PROFILE [NAME...] [--out]");
-	if (!manifest_profile(cli->manifest, argv[0]))
-		return cli_fail(EXIT_USAGE, "sync: no profile '%s'", argv[0]);
-	for (int k = 1; k < argc; k++)
-		out |= !strcmp(argv[k], "--out");
-	if (wants_engine(cli->manifest, manifest_profile(cli->manifest, argv[0]), argc - 1, argv + 1)) {
-		if (project_resolve(cli->manifest, argv[0], &p, cli->warnings, &err) < 0)
+	if (wants_engine(cli->manifest, prof, argc, argv)) {
+		if (project_resolve(cli->manifest, profile, &p, cli->warnings, &err) < 0)
 			return cli_report(err, EXIT_FAILED);
 		if ((rc = cli_engine(cli, 1, &e))) {
 			project_free(p);
@@ -148,10 +147,9 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	} else {
 		p = xcalloc(1, sizeof(*p));
 		p->manifest = cli->manifest;
-		p->profile = manifest_profile(cli->manifest, argv[0]);
+		p->profile = prof;
 	}
-	cli->profile = argv[0];
-	if ((rc = select_syncs(cli, p, argc - 1, argv + 1, out))) {
+	if ((rc = select_syncs(cli, p, argc, argv, out)) || (quiet && !p->graph.nsteps)) {
 		project_free(p);
 		engine_close(e);
 		return rc;
@@ -168,4 +166,25 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	project_free(p);
 	engine_close(e);
 	return rc;
+}
+
+int cmd_sync(struct cli *cli, int argc, char **argv)
+{
+	int out = 0;
+
+	if (argc < 1 || argv[0][0] == '-')
+		return cli_fail(EXIT_USAGE, "sync: which profile? usage: ccbuild sync PROFILE [NAME...] [--out]");
+	if (!manifest_profile(cli->manifest, argv[0]))
+		return cli_fail(EXIT_USAGE, "sync: no profile '%s'", argv[0]);
+	for (int k = 1; k < argc; k++)
+		out |= !strcmp(argv[k], "--out");
+	cli->profile = argv[0];
+	return sync_profile(cli, argv[0], argc - 1, argv + 1, out, 0);
+}
+
+int cli_sync_out(struct cli *cli, const char *profile)
+{
+	if (!manifest_profile(cli->manifest, profile))
+		return cli_fail(EXIT_USAGE, "down: no profile '%s'", profile);
+	return sync_profile(cli, profile, 0, NULL, 1, 1);
 }

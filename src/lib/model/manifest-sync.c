@@ -201,15 +201,64 @@ static int parse_scalars(const struct ynode *n, const char *what, struct sync_sp
 		else if (!strcmp(d, "out"))
 			s->direction = SYNC_OUT;
 		else if (!strcmp(d, "both"))
-			rc = bad(err, v, "%s.direction: both (two-way sync) is not supported yet; use in or out", what);
+			s->direction = SYNC_BOTH;
 		else
 			rc = bad(err, v, "%s.direction must be in, out or both", what);
 	}
-	/* The backups: step kind (issue #15) is not in this ccbuild yet: a
-	 * sync that says to back up first must not run without it. */
-	if ((v = ynode_map_get(n, "backup")))
-		rc = bad(err, v, "%s.backup: backups before a sync are not supported yet (no backups: step kind)",
-			 what);
+	/* manifest.c checks that backups: has it (check_refs). */
+	if ((v = ynode_map_get(n, "backup")) && get_string(v, "backup:", &s->backup, err) == 0)
+		s->backup_pos = v->pos;
+	else if (v)
+		rc = -1;
+	return rc;
+}
+
+/* 1 when some TO of the rules other than rules[i].vals[j] contains it:
+ * undone in reverse order, the shorter would eat into the longer. */
+static int to_inside_another(const struct sync_spec *s, size_t i, size_t j)
+{
+	const char *to = s->rewrites[i].replace.vals[j];
+
+	for (size_t a = 0; a < s->nrewrites; a++)
+		for (size_t b = 0; b < s->rewrites[a].replace.n; b++)
+			if ((a != i || b != j) && strcmp(s->rewrites[a].replace.vals[b], to) &&
+			    strstr(s->rewrites[a].replace.vals[b], to))
+				return 1;
+	return 0;
+}
+
+/* direction: both undoes the rewrite on the way back: each rule's
+ * replacements must be reversible (a non-empty TO, no two alike, none
+ * inside another). */
+static int check_reversible(const struct ynode *n, const char *what, const struct sync_spec *s, struct cc_error **err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < s->nrewrites; i++) {
+		const struct kvlist *kv = &s->rewrites[i].replace;
+
+		for (size_t j = 0; j < kv->n; j++) {
+			size_t k;
+
+			for (k = 0; k < j && strcmp(kv->vals[k], kv->vals[j]); k++)
+				;
+			if (!*kv->vals[j])
+				rc = bad(err, n,
+					 "%s.rewrite[%zu]: rewrite with direction both: '%s' is replaced by an"
+					 " empty string, which cannot be undone on the way back",
+					 what, i, kv->keys[j]);
+			else if (k < j)
+				rc = bad(err, n,
+					 "%s.rewrite[%zu]: rewrite with direction both: '%s' and '%s' both"
+					 " become '%s', which cannot be undone on the way back",
+					 what, i, kv->keys[k], kv->keys[j], kv->vals[j]);
+			else if (to_inside_another(s, i, j))
+				rc = bad(err, n,
+					 "%s.rewrite[%zu]: rewrite with direction both: '%s' lies inside another"
+					 " replacement, so the way back could not tell them apart",
+					 what, i, kv->vals[j]);
+		}
+	}
 	return rc;
 }
 
@@ -244,6 +293,13 @@ static int parse_one(const char *name, const struct ynode *n, struct sync_spec *
 			rc = -1;
 	}
 	rc |= parse_scalars(n, what, s, err);
+	if (s->direction == SYNC_BOTH)
+		rc |= check_reversible(ynode_map_get(n, "rewrite"), what, s, err);
+	if (s->direction == SYNC_BOTH && s->target != SYNC_TO_HOST)
+		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: both needs a host path in to:", what);
+	if (s->target != SYNC_TO_HOST && s->backup)
+		rc = bad(err, ynode_map_get(n, "backup"), "%s: backup: before a sync into a %s is not supported yet", what,
+			 s->target == SYNC_TO_VOLUME ? "volume" : "container");
 	if (s->target != SYNC_TO_HOST && s->direction == SYNC_OUT)
 		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: out from a %s is not supported yet", what,
 			 s->target == SYNC_TO_VOLUME ? "volume" : "container");
@@ -302,6 +358,7 @@ void sync_specs_free(struct sync_spec *v, size_t n)
 		free(s->path);
 		free(s->helper_image);
 		free(s->lock);
+		free(s->backup);
 		strlist_release(&s->exclude);
 		for (size_t j = 0; j < s->nrewrites; j++) {
 			strlist_release(&s->rewrites[j].files);

@@ -11,7 +11,7 @@
 
 struct cc_error;
 
-enum sync_direction { SYNC_IN, SYNC_OUT };
+enum sync_direction { SYNC_IN, SYNC_OUT, SYNC_BOTH };
 enum sync_target { SYNC_TO_HOST, SYNC_TO_VOLUME, SYNC_TO_SERVICE };
 
 /* rewrite: entry: in destination files matching `files` (.dockerignore
@@ -36,7 +36,9 @@ struct sync_spec {
 	size_t nrewrites;
 	char *lock;		       /* flock file, or NULL */
 	long lock_timeout;	       /* seconds to wait for the lock (default 60) */
-	enum sync_direction direction; /* in: from -> to; out: to -> from */
+	enum sync_direction direction; /* in: from -> to; out: to -> from; both: two-way */
+	char *backup;		       /* backups: entry run before a changing sync, or NULL */
+	struct ypos backup_pos;	       /* where backup: was written */
 };
 
 /* Parse the syncs: mapping n (NULL or null: none) into *out (caller frees

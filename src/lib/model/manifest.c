@@ -435,6 +435,11 @@ static void check_refs(struct mload *ml, struct manifest *m)
 	const struct ynode *profiles = ynode_map_get(m->root, "profiles");
 	size_t i, j;
 
+	for (i = 0; i < m->nsyncs; i++) /* a sync's backup: */
+		if (m->syncs[i].backup && !manifest_backup(m, m->syncs[i].backup))
+			fail(ml, &(struct ynode){ .pos = m->syncs[i].backup_pos },
+			     "syncs.%s.backup: '%s' is not in backups: (a sync backs up with a backups: entry)",
+			     m->syncs[i].name, m->syncs[i].backup);
 	for (i = 0; i < m->nprofiles; i++) {
 		const struct profile_spec *p = &m->profiles[i];
 		const struct ynode *pn = ynode_map_get(profiles, p->name);

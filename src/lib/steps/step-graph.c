@@ -443,13 +443,28 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 
 		free(id);
 		id = xasprintf("sync:%s", p->profile->syncs.v[i]);
-		if (sp && sp->direction == SYNC_IN && graph_find(g, id) < 0)
+		if (sp && sp->direction != SYNC_OUT && graph_find(g, id) < 0)
 			add_sync_edges(p, graph_add(g, id, &step_kind_sync, (void *)sp));
 	}
 	for (i = 0; rc == 0 && i < p->profile->backups.n; i++) { /* manifest.c checked the names */
 		free(id);
 		id = xasprintf("backup:%s", p->profile->backups.v[i]);
 		graph_add(g, id, &step_kind_backup, (void *)manifest_backup(p->manifest, p->profile->backups.v[i]));
+	}
+	for (i = 0; rc == 0 && i < g->nsteps; i++) {
+		if (g->steps[i].kind != &step_kind_sync)
+			continue;
+		if (((const struct sync_spec *)g->steps[i].data)->backup) { /* it runs inside the sync, not beside */
+			long b;
+
+			free(id);
+			id = xasprintf("backup:%s", ((const struct sync_spec *)g->steps[i].data)->backup);
+			if ((b = graph_find(g, id)) >= 0)
+				graph_add_edge(g, i, (size_t)b);
+		}
+		for (j = 0; j < g->nsteps; j++) /* containers start on synced files */
+			if (g->steps[j].kind == &step_kind_up)
+				graph_add_edge(g, j, i);
 	}
 	if (rc == 0)
 		rc = graph_finish(g, err);

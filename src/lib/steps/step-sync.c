@@ -10,6 +10,8 @@
  * input hash matches and the destination is still as recorded.  The
  * lock: file is held from the first look at the source to the end. */
 #include "atomicfile.h"
+#include "backup-spec.h"
+#include "backup.h"
 #include "error.h"
 #include "hash.h"
 #include "ignore.h"
@@ -24,6 +26,7 @@
 #include "sync-record.h"
 #include "sync-rewrite.h"
 #include "sync-tree.h"
+#include "sync-twoway.h"
 #include "ui.h"
 #include "util.h"
 
@@ -49,8 +52,8 @@ static void sync_describe(const struct step *s, struct strbuf *out)
 {
 	const struct sync_spec *spec = s->data;
 
-	strbuf_addf(out, "%s  %s -> %s", spec->name, spec->direction == SYNC_OUT ? spec->to : spec->from,
-		    spec->direction == SYNC_OUT ? spec->from : spec->to);
+	strbuf_addf(out, "%s  %s %s %s", spec->name, spec->direction == SYNC_OUT ? spec->to : spec->from,
+		    spec->direction == SYNC_BOTH ? "<->" : "->", spec->direction == SYNC_OUT ? spec->from : spec->to);
 	if (spec->delete)
 		strbuf_addstr(out, " delete");
 }
@@ -341,8 +344,10 @@ static int sync_output_exists(struct runner *r, size_t i, const struct step_reco
 	struct sync_scratch *sc = r->results[i].scratch;
 	struct sync_job job = job_of(r, spec, sc, NULL);
 	char *why = NULL;
-	int rc = spec->target != SYNC_TO_HOST ? engine_sync_check(r, i, &why)
-					      : sync_dest_check(&job, &sc->rec, &why, err);
+	int rc;
+
+	job.delete |= spec->direction == SYNC_BOTH; /* a new file on the to side moves too */
+	rc = spec->target != SYNC_TO_HOST ? engine_sync_check(r, i, &why) : sync_dest_check(&job, &sc->rec, &why, err);
 
 	if (rc < 0)
 		return cc_error_wrap(err, "sync %s: checking the destination", spec->name);
@@ -368,6 +373,128 @@ static void warn_kept(struct runner *r, const struct sync_spec *spec, const stru
 		    sum->kept.n > 10 ? ", ..." : "");
 }
 
+/* The sync's backup: run through the backup library before the sync
+ * changes anything (the step runs only when something differs; the backup
+ * itself makes no snapshot when its source is as last backed up).
+ * *report gets what it did (caller releases); a degraded backup is a
+ * warning, as the snapshot is in the other destinations. */
+static int sync_backup_first(struct runner *r, size_t i, json_t **report, struct cc_error **err)
+{
+	const struct step *s = &r->project->graph.steps[i];
+	const struct sync_spec *spec = s->data;
+	const struct backup_spec *b = spec->backup ? manifest_backup(r->project->manifest, spec->backup) : NULL;
+	struct backup_opts o = { .state_dir = r->state_dir, .engine = r->engine, .cancel = r->cancel };
+	struct backup_outcome out;
+	struct timespec ts;
+	struct stat st;
+
+	*report = NULL;
+	if (!b)
+		return 0;
+	if (b->kind == BACKUP_SOURCE_PATH && stat(b->source, &st) < 0 && errno == ENOENT) {
+		*report = json_pack("{s:s, s:s}", "name", b->name, "skipped", "its source does not exist yet");
+		return 0;
+	}
+	if (b->kind == BACKUP_SOURCE_VOLUME && !r->engine)
+		return cc_error_set(err, "backup %s: a volume backup needs the engine", b->name);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o.now = ts.tv_sec;
+	o.now_nsec = ts.tv_nsec;
+	ui_step_progress(r->ui, s->id, "backing up first");
+	if (backup_run(b, &o, &out, err) < 0)
+		return cc_error_wrap(err, "backup %s before the sync (nothing was synced)", b->name);
+	if (out.degraded.n)
+		runner_warn(r, "sync %s: backup %s degraded: %s", spec->name, b->name, out.degraded.v[0]);
+	*report = json_pack("{s:s, s:s, s:b}", "name", b->name, "snapshot", out.snap.id, "made", out.made);
+	backup_outcome_release(&out);
+	return 0;
+}
+
+/* What the report of sync_backup_first says, for the step's line. */
+static const char *backup_note(const json_t *backup)
+{
+	if (!backup || json_object_get(backup, "skipped"))
+		return "";
+	return json_is_true(json_object_get(backup, "made")) ? "; backed up first" : "; backup up to date";
+}
+
+/* The source side changed (direction both): its hash is taken again, so
+ * that the next run finds the step up to date. */
+static int rehash_source(struct runner *r, size_t i, struct cc_error **err)
+{
+	const struct sync_spec *spec = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
+	struct sync_scratch *sc = res->scratch;
+	char *warning = NULL;
+
+	free(res->hash);
+	res->hash = NULL;
+	hash_manifest_release(&res->files);
+	json_decref(res->inputs);
+	res->inputs = NULL;
+	sync_tree_release(&sc->tree);
+	if (sync_tree_scan(sc->src, sc->ignore, sc->cache, 1, r->cancel, &sc->tree, &warning, err) < 0) {
+		free(warning);
+		return cc_error_wrap(err, "reading the from side again");
+	}
+	free(warning);
+	hash_tree(res, spec, sc);
+	return 0;
+}
+
+static void report_both(struct step_result *res, const struct sync_twoway_summary *sum, size_t n, json_t *backup)
+{
+	res->output = xasprintf("%zu entries", n);
+	res->report = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "copied_in", (json_int_t)sum->to_dest, "copied_out",
+				(json_int_t)sum->to_source, "deleted", (json_int_t)sum->deleted, "unchanged",
+				(json_int_t)sum->same, "conflicts", (json_int_t)sum->conflicts.n, "bytes",
+				(json_int_t)sum->bytes);
+	if (backup)
+		json_object_set(res->report, "backup", backup);
+	free(res->reason);
+	res->reason = xasprintf("%zu in, %zu out, %zu deleted%s", sum->to_dest, sum->to_source, sum->deleted,
+				backup_note(backup));
+}
+
+/* direction: both (sync-twoway.h): plan, back up when something will
+ * change, apply, save the record; conflicts fail the step after that. */
+static int sync_run_both(struct runner *r, size_t i, struct cc_error **err)
+{
+	const struct sync_spec *spec = r->project->graph.steps[i].data;
+	struct step_result *res = &r->results[i];
+	struct sync_scratch *sc = res->scratch;
+	struct sync_job job = job_of(r, spec, sc, NULL);
+	struct sync_rewriter *reverse = sync_rewriter_reverse(spec->rewrites, spec->nrewrites);
+	struct sync_twoway_summary sum = { 0 };
+	struct sync_record out = { 0 };
+	struct sync_twoway_plan plan;
+	json_t *backup = NULL;
+	int rc = sync_twoway_plan(&job, &sc->tree, &sc->rec, &plan, err);
+
+	if (rc == 0 && plan.changes)
+		rc = sync_backup_first(r, i, &backup, err);
+	if (rc == 0)
+		rc = sync_twoway_apply(&job, spec->nrewrites ? reverse : NULL, &plan, &out, &sum, err);
+	if (rc == 0)
+		rc = sync_record_save(sc->record_file, &out, err);
+	if (rc == 0 && sum.to_source + sum.deleted)
+		rc = rehash_source(r, i, err);
+	if (rc == 0)
+		report_both(res, &sum, out.n, backup);
+	if (rc == 0 && sum.conflicts.n) {
+		cleanup_free char *list = strlist_join(&sum.conflicts, "; ");
+
+		rc = cc_error_set(err, "%zu %s changed on both sides: %s; make both sides agree, then sync again",
+				  sum.conflicts.n, sum.conflicts.n == 1 ? "file was" : "files were", list);
+	}
+	json_decref(backup);
+	sync_rewriter_free(reverse);
+	sync_twoway_plan_release(&plan);
+	sync_record_release(&out);
+	strlist_release(&sum.conflicts);
+	return rc < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;
+}
+
 static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct sync_spec *spec = r->project->graph.steps[i].data;
@@ -381,11 +508,17 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 	struct sync_job job;
 	int rc;
 
+	json_t *backup = NULL;
+
 	if (spec->target != SYNC_TO_HOST)
 		return engine_sync_run(r, i, err);
+	if (spec->direction == SYNC_BOTH)
+		return sync_run_both(r, i, err);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
 	keep_dir = xasprintf("%s/sync/%s.kept/%s", r->state_dir, spec->name, stamp);
 	job = job_of(r, spec, sc, keep_dir);
+	if (sync_backup_first(r, i, &backup, err) < 0)
+		return cc_error_wrap(err, "sync %s", spec->name);
 	rc = sync_apply(&job, &sc->tree, &sc->rec, &out, &sum, err);
 	if (rc == 0)
 		rc = sync_record_save(sc->record_file, &out, err);
@@ -395,9 +528,13 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 		res->report = json_pack("{s:I, s:I, s:I, s:I, s:I}", "copied", (json_int_t)sum.copied, "deleted",
 					(json_int_t)sum.deleted, "unchanged", (json_int_t)sum.same, "kept",
 					(json_int_t)sum.kept.n, "bytes", (json_int_t)sum.bytes);
+		if (backup)
+			json_object_set(res->report, "backup", backup);
 		free(res->reason);
-		res->reason = xasprintf("%zu copied, %zu deleted, %zu unchanged", sum.copied, sum.deleted, sum.same);
+		res->reason = xasprintf("%zu copied, %zu deleted, %zu unchanged%s", sum.copied, sum.deleted, sum.same,
+					backup_note(backup));
 	}
+	json_decref(backup);
 	sync_record_release(&out);
 	strlist_release(&sum.kept);
 	return rc < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;

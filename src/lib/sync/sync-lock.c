@@ -2,6 +2,7 @@
  * flock(2) locks are not visible to fcntl(F_GETLK); Linux lists them in
  * /proc/locks as "N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF". */
 #include "sync-lock.h"
+#include "sync-host.h"
 #include "error.h"
 #include "util.h"
 
@@ -44,10 +45,27 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Open (create) the lock file, and its directory when that is missing:
+ * a lock beside a staging directory that the first sync makes. */
+static int lock_open(const char *file)
+{
+	int fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	cleanup_free char *dir = NULL;
+	int dfd;
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	dir = path_dirname(file);
+	if ((dfd = sync_host_open_root(dir, 1, NULL)) < 0)
+		return -1;
+	close(dfd);
+	return open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+}
+
 int sync_lock_take(const char *file, long timeout_s, const atomic_int *cancel, void (*waiting)(long pid, void *data),
 		   void *data, struct cc_error **err)
 {
-	int fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = lock_open(file);
 	long deadline = now_ms() + timeout_s * 1000L, pid = 0;
 	struct stat st;
 	int told = 0, failed = 1;

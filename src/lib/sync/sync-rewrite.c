@@ -14,7 +14,8 @@
 struct sync_rewriter {
 	const struct sync_rewrite *rules;
 	size_t n;
-	struct ignore **match; /* one per rule */
+	struct ignore **match;	    /* one per rule */
+	struct sync_rewrite *owned; /* the reversed rules (sync_rewriter_reverse), or NULL */
 	char hash[65];
 };
 
@@ -106,10 +107,32 @@ int sync_rewriter_apply(const struct sync_rewriter *rw, const char *path, const 
 	return 1;
 }
 
+struct sync_rewriter *sync_rewriter_reverse(const struct sync_rewrite *rules, size_t n)
+{
+	struct sync_rewrite *rev = xcalloc(n ? n : 1, sizeof(*rev));
+	struct sync_rewriter *rw;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sync_rewrite *r = &rules[n - 1 - i];
+
+		strlist_copy(&rev[i].files, &r->files);
+		for (size_t j = r->replace.n; j-- > 0;)
+			kvlist_set(&rev[i].replace, r->replace.vals[j], r->replace.keys[j]);
+	}
+	rw = sync_rewriter_new(rev, n);
+	rw->owned = rev;
+	return rw;
+}
+
 void sync_rewriter_free(struct sync_rewriter *rw)
 {
 	if (!rw)
 		return;
+	for (size_t i = 0; rw->owned && i < rw->n; i++) {
+		strlist_release(&rw->owned[i].files);
+		kvlist_release(&rw->owned[i].replace);
+	}
+	free(rw->owned);
 	for (size_t i = 0; i < rw->n; i++)
 		ignore_free(rw->match[i]);
 	free(rw->match);

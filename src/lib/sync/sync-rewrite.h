@@ -20,6 +20,10 @@ int sync_rewriter_matches(const struct sync_rewriter *rw, const char *path);
  * was replaced, else 0 (in is what is written). */
 int sync_rewriter_apply(const struct sync_rewriter *rw, const char *path, const char *in, size_t len, char **out,
 			size_t *outlen);
+/* The rewriter that undoes rules (direction both, the way back): the
+ * rules in reverse order, each replacement's TO becoming FROM, also in
+ * reverse order.  Owns its reversed rules; caller frees. */
+struct sync_rewriter *sync_rewriter_reverse(const struct sync_rewrite *rules, size_t n);
 void sync_rewriter_free(struct sync_rewriter *rw);
 
 #endif
