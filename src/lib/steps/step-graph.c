@@ -461,10 +461,7 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 			id = xasprintf("backup:%s", ((const struct sync_spec *)g->steps[i].data)->backup);
 			if ((b = graph_find(g, id)) >= 0)
 				graph_add_edge(g, i, (size_t)b);
-		}
-		for (j = 0; j < g->nsteps; j++) /* containers start on synced files */
-			if (g->steps[j].kind == &step_kind_up)
-				graph_add_edge(g, j, i);
+		} /* add_sync_edges ordered the sync against up:SERVICE */
 	}
 	if (rc == 0)
 		rc = graph_finish(g, err);
