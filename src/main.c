@@ -61,6 +61,8 @@ static const struct command commands[] = {
 	  "list the snapshots of the profile's backups" },
 	{ "restore", cmd_restore, NEEDS_MANIFEST, "restore PROFILE NAME [--snapshot ID] [--to path:DIR|volume:NAME]",
 	  "restore a snapshot (the newest by default), verified, then swapped in" },
+	{ "status", cmd_status, NEEDS_MANIFEST | NEEDS_PROFILE, "status PROFILE [--json]",
+	  "the last run of each step, deploy health, newest backup, last sync, from the state alone" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },

@@ -206,6 +206,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	rc = outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
 	if (write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
+	cli_record_lastrun(cli, &r, "run", rc, now_ms() - t0);
 	obs_finish(obs, rc, now_ms() - t0);
 	for (i = 0; i < 4; i++)
 		free(obs_paths[i]);
