@@ -181,8 +181,17 @@ static size_t discard(char *data, size_t size, size_t n, void *arg)
 int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct cc_error **err)
 {
 	char *body = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *h = env_headers(curl_slist_append(NULL, "Content-Type: application/json"));
+	int rc = otlp_http_post_body(url, "application/json", body, strlen(body), timeout_ms, err);
+
+	free(body);
+	return rc;
+}
+
+int otlp_http_post_body(const char *url, const char *content_type, const void *body, size_t len, long timeout_ms,
+			struct cc_error **err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "", *ctype = xasprintf("Content-Type: %s", content_type);
+	struct curl_slist *h = env_headers(curl_slist_append(NULL, ctype));
 	CURL *c = curl_easy_init();
 	long status = 0;
 	CURLcode code;
@@ -192,6 +201,7 @@ int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct c
 		BUG("curl_easy_init failed");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -207,6 +217,6 @@ int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct c
 		rc = cc_error_set(err, "traces: OTLP collector %s: HTTP %ld", url, status);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	free(body);
+	free(ctype);
 	return rc;
 }

@@ -41,5 +41,9 @@ char *otlp_env_endpoint(void);
  * (never shown), giving up after timeout_ms; -1 with err (the URL and
  * the HTTP status or transfer error). */
 int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct cc_error **err);
+/* The same for a body already encoded (body borrowed): POST len bytes with
+ * content_type ("application/x-protobuf" for OTLP/HTTP protobuf). */
+int otlp_http_post_body(const char *url, const char *content_type, const void *body, size_t len, long timeout_ms,
+			struct cc_error **err);
 
 #endif
