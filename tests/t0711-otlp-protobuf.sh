@@ -136,6 +136,20 @@ test_expect_success 'the receiver is strict: an unknown field or a non-canonical
 	test $(grep -c "\"error\"" received) = 2
 '
 
+test_expect_success 'traces.jsonl and the metrics history rotate at their max_size, keeping keep files' '
+	printf "FROM %s\nCOPY f /f\n" "$BASE_IMAGE" >b/Dockerfile &&
+	sed -i "s|  traces: tr|  traces: {path: tr2, max_size: 1, keep: 2}\n  history: {path: h.jsonl, max_size: 1, keep: 1}|" \
+		ccbuild.yaml &&
+	mkdir tr2 && cat ccbuild.yaml &&
+	for i in 1 2 3 4; do "$CCBUILD" dev 2>err || return 1; ! grep -i "warning: traces\|warning: metrics" err || return 1; done &&
+	test -f tr2/traces.jsonl.1 && test -f tr2/traces.jsonl.2 && ! test -e tr2/traces.jsonl.3 &&
+	test -f h.jsonl.1 && ! test -e h.jsonl.2 &&
+	for f in tr2/traces.jsonl.1 tr2/traces.jsonl.2; do
+		test $(wc -l <$f) = 1 && $CHECK file "$PROTO" $f >/dev/null || return 1
+	done &&
+	python3 -c "import json; assert json.load(open(\"h.jsonl.1\"))[\"v\"] == 1"
+'
+
 test_expect_success 'cleanup' '
 	kill $(cat receiver.pid) &&
 	test_remove_images $P

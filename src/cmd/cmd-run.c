@@ -102,6 +102,10 @@ static struct obs *observe(struct cli *cli, const struct runner *r, const struct
 	cfg.events = paths[0];
 	cfg.events_max_bytes = o->events_max_bytes >= 0 ? o->events_max_bytes : 10 << 20;
 	cfg.events_keep = o->events_keep > 0 ? (int)o->events_keep : 5;
+	cfg.history_max_bytes = o->history_max_bytes >= 0 ? o->history_max_bytes : 10 << 20;
+	cfg.history_keep = o->history_keep > 0 ? (int)o->history_keep : 5;
+	cfg.traces_max_bytes = o->traces_max_bytes >= 0 ? o->traces_max_bytes : 10 << 20;
+	cfg.traces_keep = o->traces_keep > 0 ? (int)o->traces_keep : 5;
 	cfg.metrics = paths[1];
 	cfg.history = paths[2];
 	cfg.traces = paths[3];

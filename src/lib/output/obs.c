@@ -231,23 +231,6 @@ static struct metrics_step *metrics_steps(const struct obs *o)
 	return v;
 }
 
-/* One line appended with one write(), as the events log does. */
-static int append_line(const char *path, const char *line, struct cc_error **err)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return cc_error_set(err, "metrics history %s: %s", path, strerror(errno));
-	n = write(fd, line, strlen(line));
-	if (n != (ssize_t)strlen(line)) {
-		cc_error_set(err, "metrics history %s: %s", path, n < 0 ? strerror(errno) : "short write");
-		close(fd);
-		return -1;
-	}
-	return close(fd) < 0 ? cc_error_set(err, "metrics history %s: %s", path, strerror(errno)) : 0;
-}
-
 /* The metrics file and the history line; problems warn. */
 static void write_metrics(struct obs *o, int exit_code, long ms)
 {
@@ -271,7 +254,8 @@ static void write_metrics(struct obs *o, int exit_code, long ms)
 	free(warning);
 	if (o->cfg.history) {
 		line = metrics_history_line(&run, o->run_id, run.end_time);
-		if (append_line(o->cfg.history, line, &err) < 0) {
+		if (eventlog_append_to("metrics history", o->cfg.history, o->cfg.history_max_bytes, o->cfg.history_keep,
+				       line, &err) < 0) {
 			cc_warn(o->warnings, "%s", err->msg);
 			cc_error_free(err);
 		}
@@ -366,12 +350,13 @@ static int post_trace(const char *url, const json_t *doc, struct cc_error **err)
  * environment names; problems warn. */
 static void export_trace(struct obs *o, const json_t *doc)
 {
-	cleanup_free char *url = otlp_env_endpoint(), *path = NULL;
+	cleanup_free char *url = otlp_env_endpoint(), *path = NULL, *line = NULL;
 	struct cc_error *err = NULL;
 
 	if (o->cfg.traces) {
 		path = path_join(o->cfg.traces, "traces.jsonl");
-		if (otlp_file_append(path, doc, &err) < 0)
+		line = otlp_line(doc);
+		if (eventlog_append_to("traces", path, o->cfg.traces_max_bytes, o->cfg.traces_keep, line, &err) < 0)
 			cc_warn(o->warnings, "%s", err->msg);
 		cc_error_free(err);
 		err = NULL;

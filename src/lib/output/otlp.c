@@ -115,25 +115,13 @@ json_t *otlp_traces(const char *trace_id, const char *version, const char *host,
 	return doc;
 }
 
-int otlp_file_append(const char *path, const json_t *doc, struct cc_error **err)
+char *otlp_line(const json_t *doc)
 {
 	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	char *line = xasprintf("%s\n", text);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644), rc = 0;
-	ssize_t n;
 
 	free(text);
-	if (fd < 0) {
-		free(line);
-		return cc_error_set(err, "traces %s: %s", path, strerror(errno));
-	}
-	n = write(fd, line, strlen(line));
-	if (n != (ssize_t)strlen(line))
-		rc = cc_error_set(err, "traces %s: %s", path, n < 0 ? strerror(errno) : "short write");
-	if (close(fd) < 0 && rc == 0)
-		rc = cc_error_set(err, "traces %s: %s", path, strerror(errno));
-	free(line);
-	return rc;
+	return line;
 }
 
 char *otlp_env_endpoint(void)

@@ -30,8 +30,9 @@ struct otlp_span {
  * caller decrefs. */
 json_t *otlp_traces(const char *trace_id, const char *version, const char *host, const struct otlp_span *spans,
 		    size_t n);
-/* Append doc as one line to path (one write(), O_APPEND); -1 with err. */
-int otlp_file_append(const char *path, const json_t *doc, struct cc_error **err);
+/* doc as one line of the OTLP file exporter's format (compact JSON and
+ * "\n"); caller frees.  The run appends it with eventlog_append_to. */
+char *otlp_line(const json_t *doc);
 /* The collector the environment names, as BuildKit reads it:
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is), else
  * OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces"; NULL when neither is set.
