@@ -2,6 +2,10 @@
 # ccbuild status PROFILE [--json] (issue #17): the last run of each step,
 # deploy health as last seen, the newest snapshot per backup, the last sync
 # per sync — from the state directory alone, so it answers with no engine.
+# And the figures of those kinds in the metrics file (promtool accepts it):
+# sync files/bytes/verify failures, backup new/total bytes, dedup ratio,
+# verify results, last success; up containers created/recreated and the
+# health wait.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'status: what the last runs left, from the state alone'
 test_need_docker
@@ -17,7 +21,7 @@ field () {
 
 test_expect_success 'setup: an image, a sync and a backup' '
 	base_image_ensure >/dev/null &&
-	mkdir -p a src dst &&
+	mkdir -p a src dst prom &&
 	printf "FROM %s\nCOPY f /f\n" "$BASE_IMAGE" >a/Dockerfile &&
 	echo "$P" >a/f && echo hello >src/x && echo world >src/y &&
 	cat >ccbuild.yaml <<-YAML
@@ -31,6 +35,9 @@ test_expect_success 'setup: an image, a sync and a backup' '
 	  data:
 	    source: path:src
 	    destinations: [{path: repo}]
+	    verify: 100%
+	observability:
+	  metrics: prom
 	profiles:
 	  dev:
 	    syncs: [cfg]
@@ -100,12 +107,80 @@ test_expect_success 'a damaged record is a warning, and status still answers' '
 	"$CCBUILD" status dev >out && grep "exit code 0" out
 '
 
+# metric NAME{LABELS} FILE: the value of that exact series
+metric () {
+	grep -F "$1 " "$2" | sed "s/.* //"
+}
+
+test_expect_success 'sync and backup figures in the metrics file, accepted by promtool' '
+	F=prom/ccbuild-$P-dev.prom &&
+	promtool check metrics <$F &&
+	S="kind=\"sync\",profile=\"dev\",project=\"$P\",step=\"sync:cfg\"" &&
+	B="kind=\"backup\",profile=\"dev\",project=\"$P\",step=\"backup:data\"" &&
+	test "$(metric "ccbuild_sync_files_total{action=\"copied\",$S}" $F)" = 2 &&
+	test "$(metric "ccbuild_sync_files_total{action=\"deleted\",$S}" $F)" = 0 &&
+	test "$(metric "ccbuild_sync_bytes_total{$S}" $F)" = 12 &&
+	test "$(metric "ccbuild_sync_verify_failures_total{$S}" $F)" = 0 &&
+	test "$(metric "ccbuild_backup_snapshot_bytes{$B}" $F)" = 18 &&
+	test "$(metric "ccbuild_backup_verify_problems{$B}" $F)" = 0 &&
+	test "$(metric "ccbuild_backup_degraded_destinations{$B}" $F)" = 0 &&
+	new=$(metric "ccbuild_backup_new_bytes_total{$B}" $F) && test "$new" -ge 18 &&
+	r=$(metric "ccbuild_backup_dedup_ratio{$B}" $F) && test "$(echo "$r >= 0 && $r <= 1" | bc)" = 1 &&
+	test "$(metric "ccbuild_backup_verified_bytes_total{$B}" $F)" -gt 0 &&
+	ok=$(metric "ccbuild_backup_last_success_timestamp_seconds{$B}" $F) &&
+	now=$(date +%s) && test "${ok%.*}" -le "$now" && test "${ok%.*}" -gt $((now - 120)) &&
+	"$CCBUILD" dev >/dev/null 2>&1 &&
+	ok2=$(metric "ccbuild_backup_last_success_timestamp_seconds{$B}" $F) &&
+	test "$(echo "$ok2 >= $ok" | bc)" = 1
+'
+
+test_expect_success 'deploy: containers created, then recreated; health wait; status shows them' '
+	D=${P}d &&
+	mkdir -p dep/prom &&
+	cat >dep/ccbuild.yaml <<-EOF &&
+	ccbuild: 1
+	project: $D
+	compose: [docker-compose.yml]
+	observability: {metrics: prom}
+	profiles:
+	  dev: {up: true}
+	EOF
+	cat >dep/docker-compose.yml <<-EOF &&
+	services:
+	  db:
+	    image: $BASE_IMAGE
+	    command: ["sh", "-c", "trap \"exit 0\" TERM; while :; do sleep 1; done"]
+	    environment: {V: "1"}
+	    stop_grace_period: 1s
+	    healthcheck:
+	      test: ["CMD", "true"]
+	      interval: 1s
+	      timeout: 2s
+	      retries: 2
+	EOF
+	"$CCBUILD" -C dep dev >run.out 2>&1 &&
+	F=dep/prom/ccbuild-$D-dev.prom && promtool check metrics <$F &&
+	U="kind=\"up\",profile=\"dev\",project=\"$D\",step=\"up:db\"" &&
+	test "$(metric "ccbuild_up_containers_created_total{change=\"new\",$U}" $F)" = 1 &&
+	w=$(metric "ccbuild_up_health_wait_seconds_total{$U}" $F) && test "$(echo "$w > 0" | bc)" = 1 &&
+	sed -i "s/V: \"1\"/V: \"2\"/" dep/docker-compose.yml &&
+	"$CCBUILD" -C dep dev >run.out 2>&1 &&
+	promtool check metrics <$F &&
+	test "$(metric "ccbuild_up_containers_created_total{change=\"recreated\",$U}" $F)" = 1 &&
+	"$CCBUILD" -C dep status dev >out && cat out &&
+	grep "up:db .*up     done" out &&
+	grep "container $D-db-1: running and healthy when last seen" out
+'
+
 test_expect_success 'status needs a profile that exists' '
 	test_expect_code 2 "$CCBUILD" status 2>err &&
 	test_expect_code 2 "$CCBUILD" status nope 2>err && grep nope err
 '
 
 test_expect_success 'cleanup' '
+	ids=$(docker ps -aq --filter "label=com.docker.compose.project=${P}d") &&
+	{ test -z "$ids" || docker rm -f $ids >/dev/null; } &&
+	{ docker network rm "${P}d_default" >/dev/null 2>&1 || true; } &&
 	test_remove_images "$P"
 '
 
