@@ -150,6 +150,33 @@ test_expect_success 'traces.jsonl and the metrics history rotate at their max_si
 	python3 -c "import json; assert json.load(open(\"h.jsonl.1\"))[\"v\"] == 1"
 '
 
+test_expect_success 'a backup command destination gets TRACEPARENT naming its step span' '
+	mkdir -p bk/data && echo x >bk/data/f &&
+	cat >bk/ccbuild.yaml <<-YAML &&
+	ccbuild: 1
+	project: ${P}b
+	backups:
+	  data:
+	    source: path:data
+	    destinations:
+	      - path: repo
+	      - command: [sh, -c, "echo \"\$TRACEPARENT\" >$TRASH/bk/traceparent"]
+	observability: {traces: tr}
+	profiles:
+	  dev: {backups: [data]}
+	YAML
+	mkdir bk/tr &&
+	TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01 "$CCBUILD" -C bk dev 2>err &&
+	python3 -c "
+import json
+t = json.load(open(\"bk/tr/traces.jsonl\"))[\"resourceSpans\"][0][\"scopeSpans\"][0][\"spans\"]
+s = [x for x in t if x[\"name\"] == \"backup:data\"][0]
+want = \"00-%s-%s-01\" % (s[\"traceId\"], s[\"spanId\"])
+got = open(\"bk/traceparent\").read().strip()
+assert got == want, (got, want)
+"
+'
+
 test_expect_success 'cleanup' '
 	kill $(cat receiver.pid) &&
 	test_remove_images $P

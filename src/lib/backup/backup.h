@@ -24,6 +24,7 @@ struct backup_opts {
 	int64_t now;		  /* the snapshot's time (seconds, UTC) */
 	long now_nsec;		  /* and its nanoseconds */
 	int dry;		  /* decide only: read the source, write nothing */
+	const char *traceparent;  /* W3C traceparent for command destinations, or NULL */
 };
 
 struct backup_outcome {

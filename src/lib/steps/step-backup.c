@@ -131,8 +131,10 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 	struct step_result *res = &r->results[i];
 	struct backup_opts o = step_opts(r, 0);
 	struct backup_outcome out;
+	char tp[64];
 	int rc = 0;
 
+	o.traceparent = runner_traceparent(r, i, tp, sizeof(tp));
 	if (backup_run(b, &o, &out, err) < 0)
 		return -1;
 	if (out.degraded.n)
