@@ -162,7 +162,7 @@ assert got == want, (got, want)
 "
 '
 
-test_expect_success 'OTLP/HTTP: the run is POSTed as JSON to the collector the environment names' '
+test_expect_success 'OTLP/HTTP: the run is POSTed (protobuf by default, JSON when asked) to the collector the environment names' '
 	rm -f port received &&
 	{ $CHECK serve "$PROTO" port received & echo $! >receiver.pid; } &&
 	for i in $(seq 100); do test -s port && break; sleep 0.1; done &&
@@ -176,6 +176,8 @@ test_expect_success 'OTLP/HTTP: the run is POSTed as JSON to the collector the e
 	kill $(cat receiver.pid) &&
 	test $(wc -l <received) = 2 &&
 	! grep "\"error\"" received &&
+	head -1 received | grep "\"content_type\": \"application/x-protobuf\"" &&
+	tail -1 received | grep "\"content_type\": \"application/json\"" &&
 	head -1 received | grep "\"x-token\": \"s3cret\"" &&
 	tail -2 tr/traces.jsonl >last2 &&
 	python3 -c "
@@ -194,7 +196,7 @@ test_expect_success 'an unreachable collector or an unsupported protocol warns; 
 	test $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 &&
 	grep "warning: traces: OTLP collector http://127.0.0.1:$port/v1/traces: .*; the run.s trace is not exported" err &&
 	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$port OTEL_EXPORTER_OTLP_PROTOCOL=grpc "$CCBUILD" dev 2>err &&
-	grep "warning: traces: OTLP protocol .grpc. is not supported (only http/json)" err
+	grep "warning: traces: OTLP protocol .grpc. is not supported (http/protobuf or http/json)" err
 '
 
 test_expect_success 'an unwritable metrics directory warns, names the file, and the run goes on' '

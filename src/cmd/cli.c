@@ -6,8 +6,10 @@
 #include "deploy-find.h"
 #include "engine.h"
 #include "error.h"
+#include "lastrun.h"
 #include "manifest.h"
 #include "project.h"
+#include "runner.h"
 #include "ui.h"
 #include "util.h"
 #include "warnings.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int cli_report(struct cc_error *err, int code)
@@ -111,6 +114,20 @@ int cli_jobs(const struct cli *cli)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return cli->jobs > 0 ? cli->jobs : n > 0 ? (int)n : 1;
+}
+
+void cli_record_lastrun(const struct cli *cli, const struct runner *r, const char *command, int code, long ms)
+{
+	struct cc_error *err = NULL;
+	char *warning = NULL;
+
+	if (lastrun_record(r->state_dir, r, cli->profile, command, code, ms, (int64_t)time(NULL), &warning, &err) < 0) {
+		cc_warn(cli->warnings, "%s; `ccbuild status` does not know of this run", err->msg);
+		cc_error_free(err);
+	}
+	if (warning)
+		cc_warn(cli->warnings, "%s", warning);
+	free(warning);
 }
 
 void cli_wind_down(const struct cli *cli)

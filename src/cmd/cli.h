@@ -71,6 +71,9 @@ int cli_write_output(const char *path, const void *data, size_t len, struct cc_e
 char *cli_compose_project(const struct cli *cli);
 /* Worker count: -j, else the number of online cores. */
 int cli_jobs(const struct cli *cli);
+/* Remember how r's steps ended for `ccbuild status` (lastrun.h), as a
+ * run of cli->profile by command ("run", "sync"); a failure is a warning. */
+void cli_record_lastrun(const struct cli *cli, const struct runner *r, const char *command, int code, long ms);
 /* From now on SIGINT/SIGTERM raise cli->cancel, for the work to wind down
  * (steps in flight cancelled and reported, nothing half written); until
  * then a signal ends the process at once, with 128 + its number. */
@@ -102,5 +105,6 @@ int cli_sync_out(struct cli *cli, const char *profile);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_backups(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -102,6 +102,10 @@ static struct obs *observe(struct cli *cli, const struct runner *r, const struct
 	cfg.events = paths[0];
 	cfg.events_max_bytes = o->events_max_bytes >= 0 ? o->events_max_bytes : 10 << 20;
 	cfg.events_keep = o->events_keep > 0 ? (int)o->events_keep : 5;
+	cfg.history_max_bytes = o->history_max_bytes >= 0 ? o->history_max_bytes : 10 << 20;
+	cfg.history_keep = o->history_keep > 0 ? (int)o->history_keep : 5;
+	cfg.traces_max_bytes = o->traces_max_bytes >= 0 ? o->traces_max_bytes : 10 << 20;
+	cfg.traces_keep = o->traces_keep > 0 ? (int)o->traces_keep : 5;
 	cfg.metrics = paths[1];
 	cfg.history = paths[2];
 	cfg.traces = paths[3];
@@ -206,6 +210,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	rc = outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED : outcome == SCHED_FAILED ? EXIT_FAILED : EXIT_OK;
 	if (write_outputs(cli, &r, have_git == 0 ? &git : NULL, rc, now_ms() - t0, ui) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
+	cli_record_lastrun(cli, &r, "run", rc, now_ms() - t0);
 	obs_finish(obs, rc, now_ms() - t0);
 	for (i = 0; i < 4; i++)
 		free(obs_paths[i]);

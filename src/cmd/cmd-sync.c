@@ -119,6 +119,11 @@ static int run_syncs(struct cli *cli, struct project *p, struct engine *e, const
 	by_kind = json_pack("{s:i}", "sync", done);
 	ui_summary(ui, by_kind, uptodate, failed, cancelled, now_ms() - t0);
 	json_decref(by_kind);
+	cli_record_lastrun(cli, &r, "sync",
+			   outcome == SCHED_CANCELLED ? EXIT_INTERRUPTED
+			   : outcome == SCHED_FAILED  ? EXIT_FAILED
+						      : EXIT_OK,
+			   now_ms() - t0);
 	runner_release(&r);
 	cc_warnings_show(cli->warnings, cli_warning_stderr, NULL);
 	ui_free(ui);

@@ -6,14 +6,19 @@ Debian 12's protoc for python3-protobuf).
   otlp-check.py file PROTO_DIR FILE        each line a TracesData
   otlp-check.py serve PROTO_DIR PORTFILE OUT
       an OTLP/HTTP receiver on 127.0.0.1: POST /v1/traces with
-      application/json (ExportTraceServiceRequest); writes the port to
-      PORTFILE and a summary line per request to OUT; answers 200 "{}"
+      application/json or application/x-protobuf (ExportTraceServiceRequest);
+      writes the port to PORTFILE and a summary line per trace to OUT (with
+      "content_type" and the request's x-* headers); answers 200 "{}"
 
 A summary is one JSON line per trace: {"trace_id", "spans": [{"name",
 "span_id", "parent", "status", "message", "attributes", "links", "start",
 "end"}], "resource": {...}}.  Decoding is strict: an unknown field, an enum
 given as a string, an id that is not hex of the right length, or a 64-bit
-integer that is not a decimal string fails.
+integer that is not a decimal string fails.  A protobuf body must be the
+canonical encoding of what it decodes to: parsed, stripped of unknown
+fields (through the JSON mapping) and serialized again, it must give the
+same bytes, so an unknown or misnumbered field, a wrong wire type, a
+default value written out or fields out of order all fail.
 
 OTLP/JSON differs from the proto3 JSON mapping in one way: traceId and
 spanId are hex, not base64 (https://opentelemetry.io/docs/specs/otlp/);
@@ -115,6 +120,19 @@ def decode(text, message_class):
     return summary(msg)
 
 
+def decode_proto(body, message_class):
+    from google.protobuf import json_format
+    msg = message_class()
+    msg.ParseFromString(body)
+    clean = message_class()
+    json_format.Parse(json_format.MessageToJson(msg), clean, ignore_unknown_fields=False)
+    again = clean.SerializeToString(deterministic=True)
+    if again != body:
+        raise ValueError("protobuf body is not canonical (%d bytes, %d after a round trip: unknown or "
+                         "misencoded fields)" % (len(body), len(again)))
+    return summary(clean)
+
+
 def main():
     mode, proto_dir = sys.argv[1], sys.argv[2]
     trace_pb2, service_pb2 = load_modules(proto_dir)
@@ -134,11 +152,17 @@ def main():
             try:
                 if self.path != "/v1/traces":
                     raise ValueError("path %s" % self.path)
-                if self.headers.get("Content-Type") != "application/json":
-                    raise ValueError("content type %s" % self.headers.get("Content-Type"))
-                lines = [dict(t, headers={k.lower(): v for k, v in self.headers.items()
-                                          if k.lower().startswith("x-")})
-                         for t in decode(body, service_pb2.ExportTraceServiceRequest)]
+                ctype = self.headers.get("Content-Type")
+                if ctype == "application/json":
+                    traces = decode(body, service_pb2.ExportTraceServiceRequest)
+                elif ctype == "application/x-protobuf":
+                    traces = decode_proto(body, service_pb2.ExportTraceServiceRequest)
+                else:
+                    raise ValueError("content type %s" % ctype)
+                lines = [dict(t, content_type=ctype,
+                              headers={k.lower(): v for k, v in self.headers.items()
+                                       if k.lower().startswith("x-")})
+                         for t in traces]
                 code, reply = 200, b"{}"
             except Exception as e:
                 lines, code, reply = [{"error": str(e)}], 400, json.dumps({"error": str(e)}).encode()

@@ -128,6 +128,33 @@ static void test_concurrent(void)
 	free(path);
 }
 
+/* One line per call, as the metrics history and traces.jsonl are written:
+ * rotated like the events log, and errors name what and where. */
+static void test_append_to(void)
+{
+	char *path = path_join(dir, "hist.jsonl"), *p1 = xasprintf("%s.1", path), *p2 = xasprintf("%s.2", path),
+	     *bad_path = path_join(dir, "no/such/h.jsonl");
+	struct cc_error *err = NULL;
+	struct stat st;
+	int i, rc = 0, bad = 0;
+
+	for (i = 0; i < 50; i++)
+		rc |= eventlog_append_to("metrics history", path, 200, 1, "{\"v\":1,\"pad\":\"0123456789\"}\n", NULL);
+	is_int(rc, 0, "50 single-line appends");
+	ok(stat(path, &st) == 0 && st.st_size < 200, "the file rotates at its size");
+	ok(stat(p1, &st) == 0 && stat(p2, &st) < 0, "keep: 1 keeps PATH.1 only");
+	is_int(count_lines(path, &bad) + count_lines(p1, &bad) <= 50, 1, "no more lines than were written");
+	is_int(bad, 0, "every line whole");
+	ok(eventlog_append_to("traces", bad_path, 0, 1, "{}\n", &err) < 0 && err && strstr(err->msg, "traces ") &&
+		   strstr(err->msg, bad_path),
+	   "an error names what and the path");
+	cc_error_free(err);
+	free(path);
+	free(p1);
+	free(p2);
+	free(bad_path);
+}
+
 static void test_unwritable(void)
 {
 	struct eventlog *log = NULL;
@@ -149,6 +176,7 @@ int main(void)
 	test_rotation();
 	test_concurrent();
 	test_unwritable();
+	test_append_to();
 	if (!tap_failed) {
 		char *cmd = xasprintf("rm -rf '%s'", dir);
 

@@ -5,6 +5,9 @@
 #include "facts.h"
 #include "metrics.h"
 #include "otlp.h"
+#include "error.h"
+#include "otlp-proto.h"
+#include "pbwire.h"
 #include "tap.h"
 #include "util.h"
 
@@ -117,10 +120,65 @@ static void test_otlp(void)
 	json_decref(attrs);
 }
 
+/* The n-th field numbered num of a message, as a reader over its bytes. */
+static int find_field(struct pbreader r, uint32_t num, struct pbfield *out)
+{
+	struct pbfield f;
+
+	while (pb_next(&r, &f) == 1)
+		if (f.num == num) {
+			*out = f;
+			return 1;
+		}
+	return 0;
+}
+
+static void test_otlp_proto(void)
+{
+	json_t *doc =
+		json_pack("{s:[{s:{s:[]}, s:[{s:[{s:s, s:s, s:s, s:i, s:s, s:s, s:[{s:s, s:{s:s}}], s:{s:i}}]}]}]}",
+			  "resourceSpans", "resource", "attributes", "scopeSpans", "spans", "traceId",
+			  "0123456789abcdef0123456789abcdef", "spanId", "00000000000000a2", "name", "s", "kind", 1,
+			  "startTimeUnixNano", "5", "endTimeUnixNano", "7", "attributes", "key", "i", "value",
+			  "intValue", "-2", "status", "code", 0);
+	struct pbbuf b = { 0 };
+	struct cc_error *err = NULL;
+	struct pbfield rs, ss, sp, f;
+	struct pbreader span;
+
+	ok(otlp_proto_encode(doc, &b, &err) == 0, "a span encodes");
+	ok(find_field(pbreader_of(b.data, b.len), 1, &rs) && find_field(pbreader_sub(&rs), 2, &ss) &&
+		   find_field(pbreader_sub(&ss), 2, &sp),
+	   "resource_spans(1) > scope_spans(2) > spans(2)");
+	span = pbreader_sub(&sp);
+	ok(find_field(span, 1, &f) && f.len == 16 && f.data[0] == 0x01 && f.data[15] == 0xef, "trace_id as 16 bytes");
+	ok(find_field(span, 7, &f) && f.wire == PB_FIXED64 && f.varint == 5, "start time as fixed64");
+	ok(find_field(span, 15, &f) && f.len == 0, "status UNSET: an empty Status, no code written");
+	ok(find_field(span, 9, &f) && find_field(pbreader_sub(&f), 2, &f) && find_field(pbreader_sub(&f), 3, &f) &&
+		   f.varint == (uint64_t)-2,
+	   "a negative intValue as a ten-byte varint");
+	pbbuf_release(&b);
+	json_object_set_new(
+		json_array_get(
+			json_object_get(
+				json_array_get(json_object_get(json_array_get(json_object_get(doc, "resourceSpans"), 0),
+							       "scopeSpans"),
+					       0),
+				"spans"),
+			0),
+		"spanId", json_string("00000000000000g2"));
+	ok(otlp_proto_encode(doc, &b, &err) < 0 && err && strstr(err->msg, "spanId is not 16 hex digits"),
+	   "a span id that is not hex is an error");
+	cc_error_free(err);
+	pbbuf_release(&b);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	test_facts();
 	test_format();
 	test_otlp();
+	test_otlp_proto();
 	return done_testing();
 }

@@ -39,8 +39,9 @@ char *backup_expand(const char *arg, const char *repo, const struct bk_snapshot 
 	return strbuf_detach(&out);
 }
 
-/* Run argv with stdout and stderr to log; its wait status, or -1. */
-static int run_logged(char **argv, const char *log)
+/* Run argv with stdout and stderr to log, in environment env; its wait
+ * status, or -1. */
+static int run_logged(char **argv, char **env, const char *log)
 {
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), status;
 	pid_t pid;
@@ -54,7 +55,7 @@ static int run_logged(char **argv, const char *log)
 		dup2(devnull, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, env);
 		dprintf(2, "ccbuild: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -68,7 +69,7 @@ static int run_logged(char **argv, const char *log)
 }
 
 static void deliver_one(const struct backup_dest *d, const char *base, const char *repo, const struct bk_snapshot *s,
-			struct strlist *degraded, struct strlist *notes)
+			char **env, struct strlist *degraded, struct strlist *notes)
 {
 	cleanup_free char *record = xasprintf("%s.delivered", base), *log = xasprintf("%s.log", base);
 	cleanup_free char *done = NULL, *line = NULL;
@@ -80,7 +81,7 @@ static void deliver_one(const struct backup_dest *d, const char *base, const cha
 		goto out; /* delivered already */
 	for (i = 0; i < d->command.n; i++)
 		argv[i] = backup_expand(d->command.v[i], repo, s);
-	status = run_logged(argv, log);
+	status = run_logged(argv, env, log);
 	if (status == -1)
 		line = xasprintf("command %s: cannot run: %s", argv[0], strerror(errno));
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
@@ -99,10 +100,12 @@ out:
 }
 
 void backup_deliver(const struct backup_spec *b, const char *state_dir, const char *repo, const struct bk_snapshot *s,
-		    struct strlist *degraded, struct strlist *notes)
+		    const char *traceparent, struct strlist *degraded, struct strlist *notes)
 {
 	size_t i, k;
 	char hex[65];
+	cleanup_free char *tp = traceparent ? xasprintf("TRACEPARENT=%s", traceparent) : NULL;
+	cleanup_free char **env = env_with(tp);
 
 	cleanup_free char *dir = state_dir ? path_join(state_dir, "backups") : NULL;
 
@@ -121,6 +124,6 @@ void backup_deliver(const struct backup_spec *b, const char *state_dir, const ch
 		hash_sha256_hex(argv.buf, argv.len, hex);
 		strbuf_release(&argv);
 		base = xasprintf("%s/backups/%s-%.12s", state_dir, b->name, hex);
-		deliver_one(&b->dests[i], base, repo, s, degraded, notes);
+		deliver_one(&b->dests[i], base, repo, s, env, degraded, notes);
 	}
 }

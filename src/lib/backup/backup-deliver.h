@@ -13,9 +13,11 @@ struct bk_snapshot;
 /* Run each command destination of b that has not delivered snapshot s
  * yet (STATE/backups/NAME-HASH.delivered records the last id it did);
  * output goes to STATE/backups/NAME-HASH.log.  A failure is added to
- * degraded ("command ARGV0: exit 3 (log: FILE)"), a success to notes. */
+ * degraded ("command ARGV0: exit 3 (log: FILE)"), a success to notes.
+ * traceparent (may be NULL): the commands get it as TRACEPARENT, in place
+ * of an inherited one, so that their spans join the run's trace. */
 void backup_deliver(const struct backup_spec *b, const char *state_dir, const char *repo, const struct bk_snapshot *s,
-		    struct strlist *degraded, struct strlist *notes);
+		    const char *traceparent, struct strlist *degraded, struct strlist *notes);
 /* arg with the placeholders replaced (caller frees). */
 char *backup_expand(const char *arg, const char *repo, const struct bk_snapshot *s);
 

@@ -497,7 +497,8 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		verify_new(&r);
 		tidy(&r);
 		if (count_ok(&r))
-			backup_deliver(b, o->state_dir, first_ok(&r), &out->snap, &out->degraded, &out->notes);
+			backup_deliver(b, o->state_dir, first_ok(&r), &out->snap, o->traceparent, &out->degraded,
+				       &out->notes);
 	}
 	rc = 0;
 out:

@@ -269,6 +269,22 @@ int str_has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+char **env_with(const char *entry)
+{
+	size_t n = 0, k = 0, name = entry && strchr(entry, '=') ? (size_t)(strchr(entry, '=') - entry) + 1 : 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (n = 0; environ[n]; n++)
+		if (!name || strncmp(environ[n], entry, name))
+			env[k++] = environ[n];
+	if (name)
+		env[k] = (char *)entry;
+	return env;
+}
+
 int str_matches(const char *re, const char *s)
 {
 	regex_t rx;

@@ -82,5 +82,10 @@ int str_has_prefix(const char *s, const char *prefix);
  * re does not compile: the patterns are the program's own).  Compiles re
  * on every call: for the manifest's few checks, never per scalar. */
 int str_matches(const char *re, const char *s);
+/* The process environment with entry ("NAME=VALUE") in place of any
+ * NAME=... it holds (entry NULL: the environment as it is), for execvpe
+ * after fork (built before, as the child may not allocate); the array is
+ * the caller's to free, its strings (entry too) borrowed. */
+char **env_with(const char *entry);
 
 #endif

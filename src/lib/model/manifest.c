@@ -425,6 +425,8 @@ static void parse_top(struct mload *ml, struct manifest *m, const struct ynode *
 	if (backup_specs_parse(ynode_map_get(root, "backups"), m->dir, &m->backups, &m->nbackups, ml->err) < 0)
 		ml->failed = 1;
 	m->observability.events_max_bytes = m->observability.events_keep = -1;
+	m->observability.history_max_bytes = m->observability.history_keep = -1;
+	m->observability.traces_max_bytes = m->observability.traces_keep = -1;
 	if ((v = ynode_map_get(root, "observability")))
 		parse_observability(ml, v, &m->observability);
 }
@@ -661,30 +663,35 @@ void manifest_free(struct manifest *m)
 }
 
 static const char *const observability_keys[] = { "events", "metrics", "history", "traces" };
-static const char *const events_keys[] = { "path", "max_size", "keep" };
+static const char *const rotated_keys[] = { "path", "max_size", "keep" };
 
-/* events: PATH, or {path, max_size: SIZE, keep: N}. */
-static void parse_events(struct mload *ml, const struct ynode *n, struct observability_spec *o)
+/* KEY: PATH, or {path, max_size: SIZE, keep: N} (events, history, traces). */
+static void parse_rotated(struct mload *ml, const struct ynode *n, const char *key, char **path, long long *max_bytes,
+			  long *keep_out)
 {
+	cleanup_free char *what = xasprintf("observability.%s", key), *wpath = NULL, *wsize = NULL, *wkeep = NULL;
 	const struct ynode *v;
 	long long keep;
 
 	if (n->kind != YNODE_MAP) {
-		o->events = get_string(ml, n, "observability.events");
+		*path = get_string(ml, n, what);
 		return;
 	}
-	check_keys(ml, n, events_keys, N(events_keys), "observability.events");
+	wpath = xasprintf("%s.path", what);
+	wsize = xasprintf("%s.max_size", what);
+	wkeep = xasprintf("%s.keep", what);
+	check_keys(ml, n, rotated_keys, N(rotated_keys), what);
 	if (!(v = ynode_map_get(n, "path")))
-		fail(ml, n, "observability.events needs 'path:' (the events log file)");
+		fail(ml, n, "%s needs 'path:' (the %s)", what, strcmp(key, "traces") ? "file" : "directory");
 	else
-		o->events = get_string(ml, v, "observability.events.path");
-	if ((v = ynode_map_get(n, "max_size")) && want(ml, v, YNODE_SCALAR, "observability.events.max_size") &&
-	    (o->events_max_bytes = scanpolicy_size(v->str)) < 0)
-		fail(ml, v, "observability.events.max_size: '%s' is not a size (10MiB, 500k, 0 for never)", v->str);
+		*path = get_string(ml, v, wpath);
+	if ((v = ynode_map_get(n, "max_size")) && want(ml, v, YNODE_SCALAR, wsize) &&
+	    (*max_bytes = scanpolicy_size(v->str)) < 0)
+		fail(ml, v, "%s: '%s' is not a size (10MiB, 500k, 0 for never)", wsize, v->str);
 	if ((v = ynode_map_get(n, "keep")) && (!ynode_is_int(v, &keep) || keep < 1 || keep > 1000))
-		fail(ml, v, "observability.events.keep must be a number from 1 to 1000");
+		fail(ml, v, "%s must be a number from 1 to 1000", wkeep);
 	else if (v)
-		o->events_keep = (long)keep;
+		*keep_out = (long)keep;
 }
 
 static void parse_observability(struct mload *ml, const struct ynode *n, struct observability_spec *o)
@@ -695,11 +702,11 @@ static void parse_observability(struct mload *ml, const struct ynode *n, struct 
 		return;
 	check_keys(ml, n, observability_keys, N(observability_keys), "observability");
 	if ((v = ynode_map_get(n, "events")))
-		parse_events(ml, v, o);
+		parse_rotated(ml, v, "events", &o->events, &o->events_max_bytes, &o->events_keep);
 	if ((v = ynode_map_get(n, "metrics")))
 		o->metrics = get_string(ml, v, "observability.metrics");
 	if ((v = ynode_map_get(n, "history")))
-		o->history = get_string(ml, v, "observability.history");
+		parse_rotated(ml, v, "history", &o->history, &o->history_max_bytes, &o->history_keep);
 	if ((v = ynode_map_get(n, "traces")))
-		o->traces = get_string(ml, v, "observability.traces");
+		parse_rotated(ml, v, "traces", &o->traces, &o->traces_max_bytes, &o->traces_keep);
 }

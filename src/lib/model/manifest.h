@@ -74,8 +74,10 @@ struct profile_spec {
  * relative to the manifest's directory; NULL when not set. */
 struct observability_spec {
 	char *events, *metrics, *history, *traces;
-	long long events_max_bytes; /* events.max_size; -1 not set */
-	long events_keep;	    /* events.keep; -1 not set */
+	long long events_max_bytes;		       /* events.max_size; -1 not set */
+	long events_keep;			       /* events.keep; -1 not set */
+	long long history_max_bytes, traces_max_bytes; /* history.max_size, traces.max_size; -1 not set */
+	long history_keep, traces_keep;		       /* history.keep, traces.keep; -1 not set */
 };
 
 struct manifest {

@@ -11,7 +11,9 @@
  * Concurrency: appenders hold PATH.lock shared (flock) around each write
  * and reopen PATH when it is no longer the file they have open (another
  * run rotated it); the rotating run holds it exclusive.  Appends on
- * O_APPEND are whole lines on a local filesystem (not over NFS). */
+ * O_APPEND are whole lines on a local filesystem (not over NFS).  The
+ * metrics history and traces.jsonl are appended and rotated the same way
+ * (eventlog_append_to), with lines of their own formats. */
 #include "eventlog.h"
 #include "error.h"
 #include "util.h"
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 struct eventlog {
+	const char *what; /* "events log", for messages; static */
 	char *path, *lock_path, *run_id;
 	int fd, lock_fd;
 	int64_t max_bytes;
@@ -37,19 +40,20 @@ static int open_log(struct eventlog *log, struct cc_error **err)
 	int fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
-		return cc_error_set(err, "events log %s: %s", log->path, strerror(errno));
+		return cc_error_set(err, "%s %s: %s", log->what, log->path, strerror(errno));
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = fd;
 	return 0;
 }
 
-int eventlog_open(const char *path, int64_t max_bytes, int keep, const char *run_id, struct eventlog **out,
-		  struct cc_error **err)
+static int open_named(const char *what, const char *path, int64_t max_bytes, int keep, const char *run_id,
+		      struct eventlog **out, struct cc_error **err)
 {
 	struct eventlog *log = xcalloc(1, sizeof(*log));
 
 	*out = NULL;
+	log->what = what;
 	log->path = xstrdup(path);
 	log->lock_path = xasprintf("%s.lock", path);
 	log->run_id = xstrdup(run_id);
@@ -62,12 +66,18 @@ int eventlog_open(const char *path, int64_t max_bytes, int keep, const char *run
 	}
 	log->lock_fd = open(log->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (log->lock_fd < 0) {
-		cc_error_set(err, "events log lock %s: %s", log->lock_path, strerror(errno));
+		cc_error_set(err, "%s lock %s: %s", log->what, log->lock_path, strerror(errno));
 		eventlog_close(log);
 		return -1;
 	}
 	*out = log;
 	return 0;
+}
+
+int eventlog_open(const char *path, int64_t max_bytes, int keep, const char *run_id, struct eventlog **out,
+		  struct cc_error **err)
+{
+	return open_named("events log", path, max_bytes, keep, run_id, out, err);
 }
 
 void eventlog_close(struct eventlog *log)
@@ -121,18 +131,18 @@ static int rotate(struct eventlog *log, struct cc_error **err)
 	int k, rc = 0;
 
 	if (flock(log->lock_fd, LOCK_EX) < 0)
-		return cc_error_set(err, "events log lock %s: %s", log->lock_path, strerror(errno));
+		return cc_error_set(err, "%s lock %s: %s", log->what, log->lock_path, strerror(errno));
 	if (!replaced(log) && fstat(log->fd, &st) == 0 && st.st_size >= log->max_bytes) {
 		cleanup_free char *last = xasprintf("%s.%d", log->path, log->keep);
 
 		if (unlink(last) < 0 && errno != ENOENT)
-			rc = cc_error_set(err, "events log %s: %s", last, strerror(errno));
+			rc = cc_error_set(err, "%s %s: %s", log->what, last, strerror(errno));
 		for (k = log->keep - 1; rc == 0 && k >= 0; k--) {
 			cleanup_free char *from = k ? xasprintf("%s.%d", log->path, k) : xstrdup(log->path);
 			cleanup_free char *to = xasprintf("%s.%d", log->path, k + 1);
 
 			if (rename(from, to) < 0 && errno != ENOENT)
-				rc = cc_error_set(err, "events log: rotating %s: %s", from, strerror(errno));
+				rc = cc_error_set(err, "%s: rotating %s: %s", log->what, from, strerror(errno));
 		}
 	}
 	if (rc == 0 && replaced(log))
@@ -159,25 +169,44 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int eventlog_append(struct eventlog *log, const json_t *ev, struct cc_error **err)
+static int append_line(struct eventlog *log, const char *line, struct cc_error **err)
 {
-	struct timespec now;
-	cleanup_free char *line = NULL;
 	struct stat st;
 	int rc = 0, full = 0;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	line = eventlog_format(ev, log->run_id, &now);
 	if (flock(log->lock_fd, LOCK_SH) < 0)
-		return cc_error_set(err, "events log lock %s: %s", log->lock_path, strerror(errno));
+		return cc_error_set(err, "%s lock %s: %s", log->what, log->lock_path, strerror(errno));
 	if (replaced(log))
 		rc = open_log(log, err);
 	if (rc == 0 && write_all(log->fd, line, strlen(line)) < 0)
-		rc = cc_error_set(err, "events log %s: %s", log->path, strerror(errno));
+		rc = cc_error_set(err, "%s %s: %s", log->what, log->path, strerror(errno));
 	if (rc == 0 && log->max_bytes > 0 && fstat(log->fd, &st) == 0)
 		full = st.st_size >= log->max_bytes;
 	flock(log->lock_fd, LOCK_UN);
 	if (full)
 		rc = rotate(log, err);
+	return rc;
+}
+
+int eventlog_append(struct eventlog *log, const json_t *ev, struct cc_error **err)
+{
+	struct timespec now;
+	cleanup_free char *line = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	line = eventlog_format(ev, log->run_id, &now);
+	return append_line(log, line, err);
+}
+
+int eventlog_append_to(const char *what, const char *path, int64_t max_bytes, int keep, const char *line,
+		       struct cc_error **err)
+{
+	struct eventlog *log;
+	int rc;
+
+	if (open_named(what, path, max_bytes, keep, "", &log, err) < 0)
+		return -1;
+	rc = append_line(log, line, err);
+	eventlog_close(log);
 	return rc;
 }

@@ -25,6 +25,12 @@ int eventlog_open(const char *path, int64_t max_bytes, int keep, const char *run
 /* Append ev (borrowed) as one line: {"v","ts","run_id", ev's fields...}.
  * -1 with err (the line is not written; a short write is reported). */
 int eventlog_append(struct eventlog *log, const json_t *ev, struct cc_error **err);
+/* Append line (its own format, with its "\n") to path as eventlog_append
+ * would, rotating at max_bytes (0: never) keeping `keep` files, under the
+ * same PATH.lock; for writers of one line per run (the metrics history,
+ * traces.jsonl).  Errors name `what` (static) and the path; -1 with err. */
+int eventlog_append_to(const char *what, const char *path, int64_t max_bytes, int keep, const char *line,
+		       struct cc_error **err);
 /* The line eventlog_append writes, with its "\n"; caller frees. */
 char *eventlog_format(const json_t *ev, const char *run_id, const struct timespec *when);
 /* NULL is fine. */

@@ -9,6 +9,8 @@
 #include "facts.h"
 #include "metrics.h"
 #include "otlp.h"
+#include "otlp-proto.h"
+#include "pbwire.h"
 #include "gitinfo.h"
 #include "graph.h"
 #include "project.h"
@@ -28,6 +30,9 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How long the export to a collector may take at most. */
+#define OBS_FLUSH_MS 3000
 
 struct obs_step {
 	int64_t start_ns, end_ns; /* unix nanoseconds; 0 unknown */
@@ -226,23 +231,6 @@ static struct metrics_step *metrics_steps(const struct obs *o)
 	return v;
 }
 
-/* One line appended with one write(), as the events log does. */
-static int append_line(const char *path, const char *line, struct cc_error **err)
-{
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return cc_error_set(err, "metrics history %s: %s", path, strerror(errno));
-	n = write(fd, line, strlen(line));
-	if (n != (ssize_t)strlen(line)) {
-		cc_error_set(err, "metrics history %s: %s", path, n < 0 ? strerror(errno) : "short write");
-		close(fd);
-		return -1;
-	}
-	return close(fd) < 0 ? cc_error_set(err, "metrics history %s: %s", path, strerror(errno)) : 0;
-}
-
 /* The metrics file and the history line; problems warn. */
 static void write_metrics(struct obs *o, int exit_code, long ms)
 {
@@ -266,7 +254,8 @@ static void write_metrics(struct obs *o, int exit_code, long ms)
 	free(warning);
 	if (o->cfg.history) {
 		line = metrics_history_line(&run, o->run_id, run.end_time);
-		if (append_line(o->cfg.history, line, &err) < 0) {
+		if (eventlog_append_to("metrics history", o->cfg.history, o->cfg.history_max_bytes, o->cfg.history_keep,
+				       line, &err) < 0) {
 			cc_warn(o->warnings, "%s", err->msg);
 			cc_error_free(err);
 		}
@@ -334,30 +323,46 @@ static int step_span(const struct obs *o, size_t i, struct otlp_span *sp)
 	return 1;
 }
 
+/* POST doc to url in the protocol the environment names (OTel's
+ * default, http/protobuf, when unset); -1 with err. */
+static int post_trace(const char *url, const json_t *doc, struct cc_error **err)
+{
+	const char *proto = getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+	struct pbbuf body = { 0 };
+	int rc;
+
+	if (!proto || !*proto)
+		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL");
+	if (!proto || !*proto)
+		proto = "http/protobuf";
+	if (!strcmp(proto, "http/json"))
+		return otlp_http_post(url, doc, OBS_FLUSH_MS, err);
+	if (strcmp(proto, "http/protobuf"))
+		return cc_error_set(err, "traces: OTLP protocol '%s' is not supported (http/protobuf or http/json)",
+				    proto);
+	rc = otlp_proto_encode(doc, &body, err)
+		     ?: otlp_http_post_body(url, "application/x-protobuf", body.data, body.len, OBS_FLUSH_MS, err);
+	pbbuf_release(&body);
+	return rc;
+}
+
 /* Where the trace goes: the traces directory and the collector the
  * environment names; problems warn. */
 static void export_trace(struct obs *o, const json_t *doc)
 {
-	const char *proto = getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
-	cleanup_free char *url = otlp_env_endpoint(), *path = NULL;
+	cleanup_free char *url = otlp_env_endpoint(), *path = NULL, *line = NULL;
 	struct cc_error *err = NULL;
 
-	if (!proto || !*proto)
-		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL");
 	if (o->cfg.traces) {
 		path = path_join(o->cfg.traces, "traces.jsonl");
-		if (otlp_file_append(path, doc, &err) < 0)
+		line = otlp_line(doc);
+		if (eventlog_append_to("traces", path, o->cfg.traces_max_bytes, o->cfg.traces_keep, line, &err) < 0)
 			cc_warn(o->warnings, "%s", err->msg);
 		cc_error_free(err);
 		err = NULL;
 	}
-	if (!url)
-		return;
-	if (proto && *proto && strcmp(proto, "http/json"))
-		cc_warn(o->warnings, "traces: OTLP protocol '%s' is not supported (only http/json); not exported to %s",
-			proto, url);
-	else if (otlp_http_post(url, doc, 3000, &err) < 0)
-		cc_warn(o->warnings, "%s; the run's trace is not exported", err->msg);
+	if (url && post_trace(url, doc, &err) < 0)
+		cc_warn(o->warnings, "%s; the run's trace is not exported to %s", err->msg, url);
 	cc_error_free(err);
 }
 

@@ -19,13 +19,15 @@ struct ui;
 
 /* Where the outputs go; every field borrowed, NULL: that output is off. */
 struct obs_config {
-	const char *events;	  /* events log file */
-	int64_t events_max_bytes; /* rotate at this size; 0 never */
-	int events_keep;	  /* rotated files kept */
-	const char *metrics;	  /* directory of the .prom file (textfile collector) */
-	const char *history;	  /* JSON-lines history of the run's figures */
-	const char *traces;	  /* directory of traces.jsonl (OTLP JSON lines) */
-	const char *state_dir;	  /* where running counter totals are kept */
+	const char *events;			     /* events log file */
+	int64_t events_max_bytes;		     /* rotate at this size; 0 never */
+	int events_keep;			     /* rotated files kept */
+	const char *metrics;			     /* directory of the .prom file (textfile collector) */
+	const char *history;			     /* JSON-lines history of the run's figures */
+	const char *traces;			     /* directory of traces.jsonl (OTLP JSON lines) */
+	int64_t history_max_bytes, traces_max_bytes; /* rotate them at this size; 0 never */
+	int history_keep, traces_keep;		     /* rotated files kept */
+	const char *state_dir;			     /* where running counter totals are kept */
 	const char *project, *profile;
 	const char *version; /* ccbuild's, for the trace's resource; may be NULL */
 };

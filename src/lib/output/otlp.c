@@ -115,25 +115,13 @@ json_t *otlp_traces(const char *trace_id, const char *version, const char *host,
 	return doc;
 }
 
-int otlp_file_append(const char *path, const json_t *doc, struct cc_error **err)
+char *otlp_line(const json_t *doc)
 {
 	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	char *line = xasprintf("%s\n", text);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644), rc = 0;
-	ssize_t n;
 
 	free(text);
-	if (fd < 0) {
-		free(line);
-		return cc_error_set(err, "traces %s: %s", path, strerror(errno));
-	}
-	n = write(fd, line, strlen(line));
-	if (n != (ssize_t)strlen(line))
-		rc = cc_error_set(err, "traces %s: %s", path, n < 0 ? strerror(errno) : "short write");
-	if (close(fd) < 0 && rc == 0)
-		rc = cc_error_set(err, "traces %s: %s", path, strerror(errno));
-	free(line);
-	return rc;
+	return line;
 }
 
 char *otlp_env_endpoint(void)
@@ -181,8 +169,17 @@ static size_t discard(char *data, size_t size, size_t n, void *arg)
 int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct cc_error **err)
 {
 	char *body = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *h = env_headers(curl_slist_append(NULL, "Content-Type: application/json"));
+	int rc = otlp_http_post_body(url, "application/json", body, strlen(body), timeout_ms, err);
+
+	free(body);
+	return rc;
+}
+
+int otlp_http_post_body(const char *url, const char *content_type, const void *body, size_t len, long timeout_ms,
+			struct cc_error **err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "", *ctype = xasprintf("Content-Type: %s", content_type);
+	struct curl_slist *h = env_headers(curl_slist_append(NULL, ctype));
 	CURL *c = curl_easy_init();
 	long status = 0;
 	CURLcode code;
@@ -192,6 +189,7 @@ int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct c
 		BUG("curl_easy_init failed");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -207,6 +205,6 @@ int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct c
 		rc = cc_error_set(err, "traces: OTLP collector %s: HTTP %ld", url, status);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	free(body);
+	free(ctype);
 	return rc;
 }

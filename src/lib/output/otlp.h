@@ -30,8 +30,9 @@ struct otlp_span {
  * caller decrefs. */
 json_t *otlp_traces(const char *trace_id, const char *version, const char *host, const struct otlp_span *spans,
 		    size_t n);
-/* Append doc as one line to path (one write(), O_APPEND); -1 with err. */
-int otlp_file_append(const char *path, const json_t *doc, struct cc_error **err);
+/* doc as one line of the OTLP file exporter's format (compact JSON and
+ * "\n"); caller frees.  The run appends it with eventlog_append_to. */
+char *otlp_line(const json_t *doc);
 /* The collector the environment names, as BuildKit reads it:
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is), else
  * OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces"; NULL when neither is set.
@@ -41,5 +42,9 @@ char *otlp_env_endpoint(void);
  * (never shown), giving up after timeout_ms; -1 with err (the URL and
  * the HTTP status or transfer error). */
 int otlp_http_post(const char *url, const json_t *doc, long timeout_ms, struct cc_error **err);
+/* The same for a body already encoded (body borrowed): POST len bytes with
+ * content_type ("application/x-protobuf" for OTLP/HTTP protobuf). */
+int otlp_http_post_body(const char *url, const char *content_type, const void *body, size_t len, long timeout_ms,
+			struct cc_error **err);
 
 #endif

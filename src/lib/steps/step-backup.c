@@ -11,6 +11,7 @@
 #include "backup.h"
 #include "compose.h"
 #include "error.h"
+#include "facts.h"
 #include "hash.h"
 #include "project.h"
 #include "runner.h"
@@ -75,6 +76,39 @@ static char *backup_changed(struct runner *r, size_t i, const struct step_record
 	return xstrdup(was && now && strcmp(was, now) ? "source changed" : "settings changed");
 }
 
+static const struct fact_def fact_new_bytes = {
+	"ccbuild_backup_new_bytes_total", "counter",
+	"Bytes (data and metadata) backups stored that their repositories lacked.", NULL
+};
+static const struct fact_def fact_bytes = { "ccbuild_backup_snapshot_bytes", "gauge",
+					    "Bytes of the files in the backup's newest snapshot.", NULL };
+static const struct fact_def fact_dedup = { "ccbuild_backup_dedup_ratio", "gauge",
+					    "Share (0-1) of the last snapshot's bytes its repository held already.",
+					    NULL };
+static const struct fact_def fact_verified = { "ccbuild_backup_verified_bytes_total", "counter",
+					       "Bytes of new data re-read by verify.", NULL };
+static const struct fact_def fact_problems = { "ccbuild_backup_verify_problems", "gauge",
+					       "Problems the last verify found (0: everything read back).", NULL };
+static const struct fact_def fact_degraded = { "ccbuild_backup_degraded_destinations", "gauge",
+					       "Destinations the last run could not write.", NULL };
+static const struct fact_def fact_ok = { "ccbuild_backup_last_success_timestamp_seconds", "gauge",
+					 "When every destination last held the source (unix time).", NULL };
+
+/* The figures of one backup run (ok: nothing degraded, verify clean). */
+static void backup_facts(json_t **report, const struct backup_outcome *out, int ok)
+{
+	uint64_t b = out->snap.bytes, n = out->snap.new_bytes;
+
+	facts_add(report, &fact_new_bytes, NULL, out->made ? (double)n : 0);
+	facts_add(report, &fact_bytes, NULL, (double)b);
+	facts_add(report, &fact_dedup, NULL, !out->made ? 1 : n >= b ? 0 : (double)(b - n) / (double)b);
+	facts_add(report, &fact_verified, NULL, (double)out->verified);
+	facts_add(report, &fact_problems, NULL, (double)out->problems.n);
+	facts_add(report, &fact_degraded, NULL, (double)out->degraded.n);
+	if (ok)
+		facts_add(report, &fact_ok, NULL, (double)time(NULL));
+}
+
 static int backup_output_exists(struct runner *r, size_t i, const struct step_record *rec, int dry,
 				struct cc_error **err)
 {
@@ -90,6 +124,8 @@ static int backup_output_exists(struct runner *r, size_t i, const struct step_re
 		return -1;
 	res->reason = rc ? xasprintf("snapshot %s in every destination", rec->output ? rec->output : "")
 			 : xasprintf("%s lacks the snapshot", missing);
+	if (rc == 1) /* up to date: still a good backup */
+		facts_add(&res->report, &fact_ok, NULL, (double)time(NULL));
 	return rc;
 }
 
@@ -99,8 +135,10 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 	struct step_result *res = &r->results[i];
 	struct backup_opts o = step_opts(r, 0);
 	struct backup_outcome out;
+	char tp[64];
 	int rc = 0;
 
+	o.traceparent = runner_traceparent(r, i, tp, sizeof(tp));
 	if (backup_run(b, &o, &out, err) < 0)
 		return -1;
 	if (out.degraded.n)
@@ -110,6 +148,7 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 	res->output = xstrdup(out.snap.id);
 	res->report = json_pack("{s:s, s:I, s:I}", "snapshot", out.snap.id, "bytes", (json_int_t)out.snap.bytes,
 				"new_bytes", (json_int_t)out.snap.new_bytes);
+	backup_facts(&res->report, &out, rc == 0);
 	backup_outcome_release(&out);
 	return rc;
 }

@@ -239,32 +239,13 @@ static void expand_argv(const struct strlist *cmd, const char *ref, const char *
 	}
 }
 
-/* The environment with TRACEPARENT (when traced) in place of any
- * inherited one, built before fork (the child may not allocate); the
- * array is the caller's to free, its strings are borrowed. */
-static char **scanner_env(const char *traceparent)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = xcalloc(n + 2, sizeof(*env));
-	for (n = 0; environ[n]; n++)
-		if (!traceparent || strncmp(environ[n], "TRACEPARENT=", 12))
-			env[k++] = environ[n];
-	if (traceparent)
-		env[k] = (char *)traceparent;
-	return env;
-}
-
 /* Run argv with stdout and stderr into log; its exit status, 127 when it
  * could not be run, -1 when cancelled.  TRACEPARENT names step i's span. */
 static int run_scanner(struct runner *r, size_t i, char **argv, const char *log, struct cc_error **err)
 {
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), status = 0;
 	char tp[72] = "TRACEPARENT=";
-	cleanup_free char **env = scanner_env(runner_traceparent(r, i, tp + 12, sizeof(tp) - 12) ? tp : NULL);
+	cleanup_free char **env = env_with(runner_traceparent(r, i, tp + 12, sizeof(tp) - 12) ? tp : NULL);
 	pid_t pid, w;
 
 	if (fd < 0)

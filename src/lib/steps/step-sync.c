@@ -13,6 +13,7 @@
 #include "backup-spec.h"
 #include "backup.h"
 #include "error.h"
+#include "facts.h"
 #include "hash.h"
 #include "ignore.h"
 #include "manifest.h"
@@ -495,6 +496,21 @@ static int sync_run_both(struct runner *r, size_t i, struct cc_error **err)
 	return rc < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;
 }
 
+static const struct fact_def fact_files = { "ccbuild_sync_files_total", "counter",
+					    "Destination entries a sync wrote, removed or found unchanged.", "action" };
+static const struct fact_def fact_bytes = { "ccbuild_sync_bytes_total", "counter", "Bytes syncs wrote.", NULL };
+static const struct fact_def fact_verify = { "ccbuild_sync_verify_failures_total", "counter",
+					     "Files that did not read back as written.", NULL };
+
+static void sync_facts(json_t **report, const struct sync_summary *sum)
+{
+	facts_add(report, &fact_files, "copied", (double)sum->copied);
+	facts_add(report, &fact_files, "deleted", (double)sum->deleted);
+	facts_add(report, &fact_files, "unchanged", (double)sum->same);
+	facts_add(report, &fact_bytes, NULL, (double)sum->bytes);
+	facts_add(report, &fact_verify, NULL, (double)sum->verify_failures);
+}
+
 static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct sync_spec *spec = r->project->graph.steps[i].data;
@@ -535,6 +551,7 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 					backup_note(backup));
 	}
 	json_decref(backup);
+	sync_facts(&res->report, &sum);
 	sync_record_release(&out);
 	strlist_release(&sum.kept);
 	return rc < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;

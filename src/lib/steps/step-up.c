@@ -26,6 +26,7 @@
 #include "engine-container.h"
 #include "engine.h"
 #include "error.h"
+#include "facts.h"
 #include "hash.h"
 #include "project.h"
 #include "runner.h"
@@ -607,21 +608,36 @@ static int fixed_host_port(const struct deploy_service *s)
 	return 0;
 }
 
+static const struct fact_def fact_created = { "ccbuild_up_containers_created_total", "counter",
+					      "Containers created, by whether one of the service was replaced.",
+					      "change" };
+static const struct fact_def fact_wait = { "ccbuild_up_health_wait_seconds_total", "counter",
+					   "Seconds from starting containers until healthy (or completed).", NULL };
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Converge container number n of step i's service; *id its ID (caller
- * frees). */
-static int converge(struct runner *r, size_t i, int n, char **id, struct cc_error **err)
+ * frees); its figures (facts.h) into *report. */
+static int converge(struct runner *r, size_t i, int n, char **id, json_t **report, struct cc_error **err)
 {
 	struct deploy_service *s = unit_of(r, i)->replicas[n - 1];
 	struct found f = { 0 };
 	const char *name;
 	int rc = find_containers(r, i, n, &f, err), running, start_first;
+	double t0;
 
 	if (rc == 0 && f.match)
 		*id = xstrdup(container_id(f.match));
 	else if (rc == 0 && cancel_pending(r->cancel))
 		rc = cc_error_set(err, "interrupted");
-	else if (rc == 0)
-		rc = create_container(r, i, s, &f, id, err);
+	else if (rc == 0 && (rc = create_container(r, i, s, &f, id, err)) == 0)
+		facts_add(report, &fact_created, f.nothers ? "recreated" : "new", 1);
 	if (rc < 0) {
 		free(f.others);
 		return -1;
@@ -629,10 +645,12 @@ static int converge(struct runner *r, size_t i, int n, char **id, struct cc_erro
 	name = f.match ? deploy_summary_name(f.match) : f.nothers ? "" : s->container_name;
 	running = f.match && is_running(f.match);
 	start_first = s->start_first && f.nothers && !fixed_host_port(s);
+	t0 = monotonic_seconds();
 	if (start_first)
 		rc = start_and_wait(r, i, s, *id, running, err) ?: retire_others(r, s, &f, *id, name, err);
 	else
 		rc = retire_others(r, s, &f, *id, name, err) ?: start_and_wait(r, i, s, *id, running, err);
+	facts_add(report, &fact_wait, NULL, monotonic_seconds() - t0);
 	free(f.others);
 	return rc < 0 ? -1 : 0;
 }
@@ -642,13 +660,13 @@ static int up_run(struct runner *r, size_t i, struct cc_error **err)
 	const struct deploy_unit *u = unit_of(r, i);
 	struct step_result *res = &r->results[i];
 	struct strbuf ids = STRBUF_INIT;
-	json_t *list = json_array();
+	json_t *list = json_array(), *facts = NULL;
 	int n, rc = image_ready(r, i, err);
 
 	for (n = 1; rc == 0 && n <= u->spec->replicas; n++) {
 		char *id = NULL;
 
-		rc = converge(r, i, n, &id, err);
+		rc = converge(r, i, n, &id, &facts, err);
 		if (id) {
 			strbuf_addf(&ids, "%s%s", n > 1 ? "," : "", id);
 			json_array_append_new(list, json_pack("{s:s, s:s}", "container",
@@ -658,7 +676,8 @@ static int up_run(struct runner *r, size_t i, struct cc_error **err)
 	}
 	free(res->output);
 	res->output = ids.buf ? strbuf_detach(&ids) : NULL;
-	res->report = json_pack("{s:o}", "containers", list);
+	res->report = facts ? facts : json_object();
+	json_object_set_new(res->report, "containers", list);
 	return rc < 0 ? -1 : 0;
 }
 

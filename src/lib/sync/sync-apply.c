@@ -200,7 +200,7 @@ static int flush_pending(struct applier *a, struct cc_error **err)
 		if (sync_host_commit_file(a->rootfd, p->path, p->tmp, f, err) < 0 ||
 		    sync_host_hash(a->rootfd, p->path, have, err) < 0)
 			rc = -1;
-		else if (memcmp(have, f->sha, 32))
+		else if (memcmp(have, f->sha, 32) && ++a->sum->verify_failures)
 			rc = cc_error_set(err,
 					  "%s: the destination copy does not read back as written (SHA-256 mismatch)",
 					  p->path);

@@ -34,8 +34,9 @@ struct sync_job {
 
 struct sync_summary {
 	size_t copied, deleted, same;
-	uint64_t bytes;	     /* bytes written */
-	struct strlist kept; /* destination paths kept under keep_dir */
+	uint64_t bytes;		/* bytes written */
+	size_t verify_failures; /* files that did not read back as written */
+	struct strlist kept;	/* destination paths kept under keep_dir */
 };
 
 /* 1 when job->dst is exactly as rec records (with delete, nothing more;
