@@ -61,6 +61,8 @@ static const struct command commands[] = {
 	  "list the snapshots of the profile's backups" },
 	{ "restore", cmd_restore, NEEDS_MANIFEST, "restore PROFILE NAME [--snapshot ID] [--to path:DIR|volume:NAME]",
 	  "restore a snapshot (the newest by default), verified, then swapped in" },
+	{ "watch", cmd_watch, NEEDS_MANIFEST | NEEDS_PROFILE, "watch PROFILE [--debounce MS]",
+	  "run the profile, then on every change sync, restart or rebuild what it touches (develop.watch)" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },
