@@ -99,12 +99,13 @@ static int trees_syncs(struct session *s, struct cc_error **err)
 
 	for (size_t i = 0; i < names->n; i++) {
 		const struct sync_spec *spec = sync_spec_find(m->syncs, m->nsyncs, names->v[i]);
-		cleanup_free char *from = NULL;
+		cleanup_free char *rel = NULL, *from = NULL;
 		struct ignore *ig;
 
 		if (!spec || spec->direction != SYNC_IN)
 			continue;
-		from = sync_spec_path(spec->from, m->dir);
+		rel = sync_spec_path(spec->from, m->dir);
+		from = absolute(rel);
 		ig = ignore_new();
 		for (size_t k = 0; k < spec->exclude.n; k++)
 			if (ignore_add(ig, spec->exclude.v[k], "exclude", (int)k + 1, err) < 0) {
