@@ -19,14 +19,17 @@ cid_ () {
 		--filter "label=com.docker.compose.service=web"
 }
 
-# start_watch_: ccbuild watch in the background (pid in $wpid), JSON
-# events in watch.out; returns once it watches (at most 120 s).
+# start_watch_: ccbuild watch in the background (its pid in watch.pid,
+# its exit status in watch.rc once it ends: files, since -v runs bodies in
+# a subshell), JSON events in watch.out; returns once it watches (at most
+# 120 s).
 start_watch_ () {
-	"$CCBUILD" -C proj watch dev --json >watch.out 2>watch.err &
-	wpid=$!
+	rm -f watch.pid watch.rc &&
+	( sh -c 'echo $$ >watch.pid; exec "$0" -C proj watch dev --json >watch.out 2>watch.err' "$CCBUILD"
+	  echo $? >watch.rc ) &
 	for i in $(seq 1200); do
-		grep -q '"event":"watch_ready"' watch.out 2>/dev/null && return 0
-		kill -0 $wpid 2>/dev/null || { cat watch.err; return 1; }
+		grep -aq '"event":"watch_ready"' watch.out 2>/dev/null && return 0
+		test -f watch.rc && { cat watch.err; return 1; }
 		sleep 0.1
 	done
 	cat watch.err
@@ -35,7 +38,7 @@ start_watch_ () {
 
 # rounds_: how many watch rounds were reported.
 rounds_ () {
-	grep -c '"event":"watch"' watch.out
+	grep -ac '"event":"watch"' watch.out
 }
 
 # wait_rounds_ N: until N rounds were reported (at most 60 s).
@@ -50,23 +53,23 @@ wait_rounds_ () {
 
 # last_round_: the last round's event.
 last_round_ () {
-	grep '"event":"watch"' watch.out | tail -n 1
+	grep -a '"event":"watch"' watch.out | tail -n 1
 }
 
 # stop_watch_ SIG: signal the watcher, which must be gone within 5 s;
 # its exit status in $rc.
 stop_watch_ () {
-	kill -s "$1" $wpid || return 1
-	for i in $(seq 50); do kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
-	if kill -0 $wpid 2>/dev/null; then
-		kill -9 $wpid; wait $wpid; echo "still running 5 s after SIG$1"; return 1
+	kill -s "$1" "$(cat watch.pid)" || return 1
+	for i in $(seq 50); do test -f watch.rc && break; sleep 0.1; done
+	if ! test -f watch.rc; then
+		kill -9 "$(cat watch.pid)"; echo "still running 5 s after SIG$1"; return 1
 	fi
-	wait $wpid
-	rc=$?
+	rc=$(cat watch.rc)
+	rm -f watch.pid
 }
 
 cleanup_ () {
-	{ test -z "$wpid" || kill -9 $wpid 2>/dev/null; true; } &&
+	{ ! test -f watch.pid || kill -9 "$(cat watch.pid)" 2>/dev/null; true; } &&
 	ids=$(docker ps -aq --filter "label=com.docker.compose.project=$P") &&
 	{ test -z "$ids" || docker rm -f $ids >/dev/null; } &&
 	{ docker network rm "${P}_default" >/dev/null 2>&1 || true; } &&
@@ -90,7 +93,7 @@ test_expect_success 'setup: a service with develop.watch sync, sync+restart, reb
 	    syncs: [cfg]
 	EOF
 	printf "FROM ccbuild-test/busybox:latest\nCOPY . /app\n" >proj/app/Dockerfile &&
-	printf "*.log\n" >proj/app/.dockerignore &&
+	printf "*.log\nsrc/*.log\n" >proj/app/.dockerignore &&
 	echo v1 >proj/app/src/a.txt && echo gone >proj/app/src/old.txt &&
 	echo c1 >proj/app/conf/c.txt && echo p1 >proj/app/pkg/p.txt &&
 	echo k1 >proj/cfg/k.conf &&
@@ -125,8 +128,8 @@ test_expect_success 'usage errors: an extra argument, a bad --debounce' '
 
 test_expect_success 'the first round builds, deploys and syncs, then it watches' '
 	start_watch_ &&
-	grep -q "\"step\":\"build:web\".*\"status\":\"done\"" watch.out &&
-	grep -q "\"step\":\"up:web\".*\"status\":\"done\"" watch.out &&
+	grep -aq "\"step\":\"build:web\".*\"status\":\"done\"" watch.out &&
+	grep -aq "\"step\":\"up:web\".*\"status\":\"done\"" watch.out &&
 	test "$(cat proj/staging/cfg/k.conf)" = k1 &&
 	test -n "$(cid_)" &&
 	test "$(docker exec "$(cid_)" cat /app/src/a.txt)" = v1
@@ -161,7 +164,7 @@ test_expect_success 'a new directory and a deleted file are synced too' '
 test_expect_success 'an ignored edit (.dockerignore, the entry ignore, a sync exclude) does nothing' '
 	n=$(rounds_) && lines=$(wc -l <watch.out) &&
 	echo x >proj/app/src/scratch.tmp &&
-	echo x >proj/app/debug.log &&
+	echo x >proj/app/debug.log && echo x >proj/app/src/trace.log &&
 	echo x >proj/cfg/k.conf.bak &&
 	sleep 1.5 &&
 	test "$(rounds_)" = "$n" &&
@@ -189,7 +192,7 @@ test_expect_success 'a rebuild entry rebuilds the image and recreates the contai
 	last_round_ | grep -q "\"status\":0" &&
 	test "$(cid_)" != "$id" &&
 	test "$(docker exec "$(cid_)" cat /app/pkg/p.txt)" = p2 &&
-	grep -q "\"step\":\"build:web\",\"kind\":\"build\",\"status\":\"done\".*pkg/p.txt" watch.out
+	grep -aq "\"step\":\"build:web\",\"kind\":\"build\",\"status\":\"done\".*pkg/p.txt" watch.out
 '
 
 test_expect_success 'a sync source edit re-runs its sync: step, and only that' '
@@ -204,6 +207,43 @@ test_expect_success 'a sync source edit re-runs its sync: step, and only that' '
 	test "$(cid_)" = "$id"
 '
 
+# ask_ TOKEN ROOT RULES: one request to the watcher's socket; its answer.
+ask_ () {
+	python3 - "$@" <<-\PY
+	import socket, sys
+	s = socket.socket(socket.AF_UNIX)
+	s.settimeout(5)
+	s.connect("proj/.ccbuild/watch.sock")
+	s.sendall(("ccbuild-watch 1\t%s\t%s\t%s\n" % tuple(sys.argv[1:4])).encode())
+	out = b""
+	while True:
+	    b = s.recv(65536)
+	    if not b:
+	        break
+	    out += b
+	sys.stdout.write(out.decode().replace("\0", "|"))
+	PY
+}
+
+test_expect_success 'the watcher serves its journal on .ccbuild/watch.sock; one watcher per state dir' '
+	test -S proj/.ccbuild/watch.sock &&
+	root=$(cd proj/app && pwd -P) &&
+	ask_ - "$root" x >a1 &&
+	grep -q "^rescan	[0-9a-f]\{16\}-[0-9]*	" a1 &&
+	tok=$(cut -f2 a1) &&
+	ask_ "$tok" "$root" x >a2 && grep -q "^rescan.*ignore rules differ" a2 &&
+	ask_ "$tok" /nowhere x >a3 && grep -q "^rescan.*not a watched tree" a3 &&
+	ask_ 0123456789abcdef-0 "$root" x >a4 && grep -q "^rescan" a4 &&
+	snap=$(ls proj/.ccbuild/statcache/*.walk) &&
+	rules=$(head -n 4 "$snap" | sed -n "s/^rules	//p") &&
+	stok=$(head -n 4 "$snap" | sed -n "s/^token	//p") &&
+	ask_ "$stok" "$root" "$rules" >a5 && grep -q "^ok	" a5 &&
+	n=$(rounds_) && echo v9 >proj/app/src/a.txt && wait_rounds_ $((n + 1)) &&
+	ask_ "$stok" "$root" "$rules" >a6 && grep -q "^ok	" a6 && grep -q "^$root/src/a.txt|" a6 &&
+	test_expect_code 1 "$CCBUILD" -C proj watch dev 2>err &&
+	grep -q "another ccbuild watch serves" err
+'
+
 test_expect_success 'plan with the watcher running says what plan says without it' '
 	n=$(rounds_) &&
 	echo p3 >proj/app/pkg/p.txt &&
@@ -212,6 +252,7 @@ test_expect_success 'plan with the watcher running says what plan says without i
 	sleep 0.5 &&
 	"$CCBUILD" -C proj plan dev >plan-with &&
 	stop_watch_ INT && test "$rc" = 130 &&
+	! test -e proj/.ccbuild/watch.sock &&
 	"$CCBUILD" -C proj plan dev >plan-without &&
 	test_cmp plan-without plan-with &&
 	grep -q "build:web" plan-with
@@ -226,7 +267,7 @@ test_expect_success 'Ctrl-C exited 130 promptly; a change made while no watch ra
 '
 
 test_expect_success 'SIGTERM ends a watch with 143, promptly' '
-	stop_watch_ TERM && test "$rc" = 143 && wpid=
+	stop_watch_ TERM && test "$rc" = 143
 '
 
 test_expect_success 'cleanup' '

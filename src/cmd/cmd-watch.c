@@ -15,6 +15,7 @@
 #include "engine-container.h"
 #include "engine.h"
 #include "error.h"
+#include "fsmonitor.h"
 #include "ignore.h"
 #include "manifest.h"
 #include "project.h"
@@ -23,6 +24,7 @@
 #include "util.h"
 #include "warnings.h"
 #include "watch-rules.h"
+#include "watch-serve.h"
 #include "watch-sync.h"
 #include "watch.h"
 
@@ -37,14 +39,19 @@
 
 struct session {
 	struct cli *cli;
-	struct engine *e;      /* borrowed */
-	const char *state_dir; /* borrowed */
-	struct ui *ui;	       /* owned */
-	struct watch *w;       /* owned */
+	struct engine *e;	  /* borrowed */
+	const char *state_dir;	  /* borrowed */
+	struct ui *ui;		  /* owned */
+	struct watch *w;	  /* owned */
+	struct watch_server *srv; /* owned: the fsmonitor service on STATE/watch.sock */
 	struct watch_rules rules;
 	struct ignore **igs; /* the trees' rules, owned */
 	size_t nigs, cigs;
 	char *project; /* compose project name, owned */
+	/* Build contexts by image key: directory, rules (borrowed from igs). */
+	struct strlist ctx_keys, ctx_dirs;
+	const struct ignore **ctx_igs;
+	size_t nctx, cctx;
 	long round;
 };
 
@@ -59,12 +66,13 @@ static char *absolute(const char *path)
 	return path_clean(joined);
 }
 
-/* Watch root with ig (taken; NULL: none). */
-static int session_tree(struct session *s, const char *root, struct ignore *ig, struct cc_error **err)
+/* Watch root with ig (taken; NULL: none), its patterns relative to base
+ * (NULL: root). */
+static int session_tree(struct session *s, const char *root, struct ignore *ig, const char *base, struct cc_error **err)
 {
 	if (ig)
 		VEC_PUSH(s->igs, s->nigs, s->cigs, ig);
-	return watch_add_tree(s->w, root, ig, err);
+	return watch_add_tree(s->w, root, ig, base, err);
 }
 
 /* Every image's build context, with the rules its build uses. */
@@ -85,7 +93,10 @@ static int trees_contexts(struct session *s, struct cc_error **err)
 			continue; /* remote contexts: nothing to watch */
 		if (!(ig = ignore_load(ctx, rel && *rel ? rel : df, &used, err)))
 			return cc_error_wrap(err, "image %s", spec->key);
-		if (session_tree(s, ctx, ig, err) < 0)
+		strlist_push(&s->ctx_keys, spec->key);
+		strlist_push(&s->ctx_dirs, ctx);
+		VEC_PUSH(s->ctx_igs, s->nctx, s->cctx, ig);
+		if (session_tree(s, ctx, ig, NULL, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -112,13 +123,33 @@ static int trees_syncs(struct session *s, struct cc_error **err)
 				ignore_free(ig);
 				return cc_error_wrap(err, "sync %s", spec->name);
 			}
-		if (session_tree(s, from, ig, err) < 0)
+		if (session_tree(s, from, ig, NULL, err) < 0)
 			return cc_error_wrap(err, "sync %s", spec->name);
 	}
 	return 0;
 }
 
-/* Every develop.watch path (a missing one is a warning, as in compose). */
+/* The index of service svc's build context, or -1. */
+static long service_context(const struct session *s, const char *svc)
+{
+	for (size_t i = 0; i < s->nctx; i++)
+		if (!strcmp(s->ctx_keys.v[i], svc))
+			return (long)i;
+	return -1;
+}
+
+/* Does rule k's service's .dockerignore exclude path (compose applies it
+ * to the service's develop.watch entries)? */
+static int rule_context_excludes(const struct session *s, size_t k, const char *path)
+{
+	long c = service_context(s, s->rules.v[k].service);
+	const char *rel = c >= 0 ? watch_path_below(s->ctx_dirs.v[c], path) : NULL;
+
+	return rel && *rel && ignore_match(s->ctx_igs[c], rel);
+}
+
+/* Every develop.watch path (a missing one is a warning, as in compose),
+ * with its service's .dockerignore. */
 static int trees_rules(struct session *s, struct cc_error **err)
 {
 	if (watch_rules_load(s->cli->project->compose, &s->rules, err) < 0)
@@ -131,7 +162,10 @@ static int trees_rules(struct session *s, struct cc_error **err)
 				s->rules.v[i].path, strerror(errno));
 			continue;
 		}
-		if (session_tree(s, s->rules.v[i].path, NULL, err) < 0)
+		long c = service_context(s, s->rules.v[i].service);
+
+		if (watch_add_tree(s->w, s->rules.v[i].path, c >= 0 ? s->ctx_igs[c] : NULL,
+				   c >= 0 ? s->ctx_dirs.v[c] : NULL, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -144,17 +178,23 @@ static int session_setup(struct session *s, int debounce, struct cc_error **err)
 	s->project = cli_compose_project(s->cli);
 	if (trees_contexts(s, err) < 0 || trees_syncs(s, err) < 0 || trees_rules(s, err) < 0)
 		return -1;
-	return 0;
+	cleanup_free char *sock = path_join(s->state_dir, FSMONITOR_SOCKET);
+	/* after every watch is in place: a token from it covers the trees */
+	return (s->srv = watch_serve_start(s->w, sock, err)) ? 0 : -1;
 }
 
 static void session_release(struct session *s)
 {
+	watch_serve_stop(s->srv);
 	watch_free(s->w);
 	watch_rules_release(&s->rules);
 	for (size_t i = 0; i < s->nigs; i++)
 		ignore_free(s->igs[i]);
 	free(s->igs);
 	free(s->project);
+	strlist_release(&s->ctx_keys);
+	strlist_release(&s->ctx_dirs);
+	free(s->ctx_igs);
 	if (s->ui)
 		ui_free(s->ui);
 }
@@ -296,7 +336,7 @@ static void round_sync(struct session *s, const char *svc, const struct watch_ba
 		if (b->overflow)
 			copies_whole(&c, r, &keep);
 		for (size_t i = 0; !b->overflow && i < b->paths.n; i++)
-			if (watch_rule_match(r, b->paths.v[i]) == 1)
+			if (watch_rule_match(r, b->paths.v[i]) == 1 && !rule_context_excludes(s, k, b->paths.v[i]))
 				copies_add(&c, r, b->paths.v[i]);
 	}
 	if (c.n)
@@ -314,6 +354,8 @@ static int path_runs(const struct session *s, const char *path)
 	for (size_t k = 0; k < s->rules.n; k++) {
 		int m = watch_rule_match(&s->rules.v[k], path);
 
+		if (m == 1 && rule_context_excludes(s, k, path))
+			m = 0;
 		if (m == 1 && s->rules.v[k].action == WATCH_REBUILD)
 			return 1;
 		covered |= m >= 0;
@@ -377,8 +419,9 @@ static int session_loop(struct session *s)
 	struct cc_error *err = NULL;
 	int rc = 0;
 
-	ui_event(s->ui, json_pack("{s:s, s:I, s:I}", "event", "watch_ready", "trees",
-				  (json_int_t)watch_tree_count(s->w), "dirs", (json_int_t)watch_dir_count(s->w)));
+	ui_event(s->ui, json_pack("{s:s, s:I, s:I, s:I}", "event", "watch_ready", "trees",
+				  (json_int_t)watch_tree_count(s->w), "dirs", (json_int_t)watch_dir_count(s->w),
+				  "answered", (json_int_t)watch_serve_count(s->srv)));
 	while (rc == 0) {
 		if (watch_next(s->w, -1, s->cli->cancel, &b, &err) < 0) {
 			rc = cancel_pending(s->cli->cancel) ? EXIT_INTERRUPTED : cli_report(err, EXIT_FAILED);

@@ -63,7 +63,7 @@ static void test_tree(void)
 	mkdir(ign, 0755);
 	ignore_add(ig, "node_modules", ".dockerignore", 1, &err);
 	ignore_add(ig, "*.log", ".dockerignore", 2, &err);
-	ok(w && watch_add_tree(w, root, ig, &err) == 0, "a tree is watched");
+	ok(w && watch_add_tree(w, root, ig, NULL, &err) == 0, "a tree is watched");
 	is_int(watch_dir_count(w), 2, "the ignored directory has no watch");
 	is_int(next(w, 50, &b), 0, "nothing changed: a timeout");
 
@@ -100,7 +100,7 @@ static void test_file_tree(void)
 	cleanup_free char *f = at("one.conf");
 
 	put("one.conf", "a");
-	ok(watch_add_tree(w, f, NULL, &err) == 0, "a file is watched");
+	ok(watch_add_tree(w, f, NULL, NULL, &err) == 0, "a file is watched");
 	put("other.conf", "b");
 	is_int(next(w, 200, &b), 0, "its siblings are not");
 	put("one.conf", "c");
@@ -118,10 +118,10 @@ static void test_cancel(void)
 	struct watch_batch b = { 0 };
 	atomic_int flag = 2;
 
-	ok(watch_add_tree(w, "relative/dir", NULL, &err) < 0, "a relative root is refused");
+	ok(watch_add_tree(w, "relative/dir", NULL, NULL, &err) < 0, "a relative root is refused");
 	cc_error_free(err);
 	err = NULL;
-	watch_add_tree(w, root, NULL, &err);
+	watch_add_tree(w, root, NULL, NULL, &err);
 	ok(watch_next(w, -1, &flag, &b, &err) < 0 && strstr(err->msg, "interrupted"), "cancel ends a wait");
 	watch_free(w);
 	cc_error_free(err);
@@ -146,7 +146,7 @@ static void test_overflow(void)
 	}
 	fclose(f);
 	mkdir(dir, 0755);
-	ok(watch_add_tree(w, dir, NULL, &err) == 0, "a tree for the flood");
+	ok(watch_add_tree(w, dir, NULL, NULL, &err) == 0, "a tree for the flood");
 	for (int i = 0; i < n / 2 + 10; i++) {
 		char name[64];
 
