@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct session {
@@ -54,6 +55,14 @@ struct session {
 	size_t nctx, cctx;
 	long round;
 };
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 /* path made absolute against the cwd and cleaned; caller frees. */
 static char *absolute(const char *path)
@@ -230,6 +239,7 @@ struct round {
 	json_t *errors;	   /* messages */
 	int run;	   /* the profile ran */
 	int status;	   /* its exit code */
+	long t0;	   /* when the batch came (ms) */
 };
 
 /* The running containers of service svc; *ids emptied first. */
@@ -376,10 +386,11 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
 	if (json_array_size(rd->errors))
 		for (size_t i = 0; i < json_array_size(rd->errors); i++)
 			ui_message(s->ui, "error", json_string_value(json_array_get(rd->errors, i)));
-	ui_event(s->ui, json_pack("{s:s, s:I, s:o, s:b, s:O, s:O, s:O, s:b, s:i, s:O}", "event", "watch", "round",
-				  (json_int_t)s->round, "changed", changed, "overflow", b->overflow, "synced",
-				  rd->synced, "removed", rd->removed, "restarted", rd->restarted, "ran", rd->run,
-				  "status", rd->status, "errors", rd->errors));
+	ui_event(s->ui,
+		 json_pack("{s:s, s:I, s:o, s:b, s:O, s:O, s:O, s:b, s:i, s:O, s:I}", "event", "watch", "round",
+			   (json_int_t)s->round, "changed", changed, "overflow", b->overflow, "synced", rd->synced,
+			   "removed", rd->removed, "restarted", rd->restarted, "ran", rd->run, "status", rd->status,
+			   "errors", rd->errors, "duration_ms", (json_int_t)(now_ms() - rd->t0)));
 	if (s->cli->verbosity >= 0 && !s->cli->json)
 		ui_message(s->ui, "info", msg);
 }
@@ -388,7 +399,7 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
  * EXIT_INTERRUPTED when it was cancelled, else 0. */
 static int session_round(struct session *s, const struct watch_batch *b)
 {
-	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0 };
+	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms() };
 	struct strlist done = { 0 };
 
 	s->round++;
