@@ -48,7 +48,9 @@ struct session {
 	struct watch_rules rules;
 	struct ignore **igs; /* the trees' rules, owned */
 	size_t nigs, cigs;
-	char *project; /* compose project name, owned */
+	char *project;			/* compose project name, owned */
+	struct deploy_found_list found; /* its containers (service_containers) */
+	int found_valid;
 	/* Build contexts by image key: directory, rules (borrowed from igs). */
 	struct strlist ctx_keys, ctx_dirs;
 	const struct ignore **ctx_igs;
@@ -201,11 +203,19 @@ static void session_release(struct session *s)
 		ignore_free(s->igs[i]);
 	free(s->igs);
 	free(s->project);
+	deploy_found_release(&s->found);
 	strlist_release(&s->ctx_keys);
 	strlist_release(&s->ctx_dirs);
 	free(s->ctx_igs);
 	if (s->ui)
 		ui_free(s->ui);
+}
+
+/* Forget the containers listed: a run may have recreated them. */
+static void session_forget(struct session *s)
+{
+	deploy_found_release(&s->found);
+	s->found_valid = 0;
 }
 
 static void waiting(long pid, void *data)
@@ -226,6 +236,7 @@ static int session_run(struct session *s)
 		return cli_report(err, EXIT_FAILED);
 	if (s->cli->project->deploy)
 		deploy_plan_forget(s->cli->project->deploy); /* what the last round left is not now */
+	session_forget(s);
 	rc = cancel_pending(s->cli->cancel) ? EXIT_INTERRUPTED : cli_run_profile(s->cli, s->e, s->state_dir);
 	state_unlock(lock);
 	return rc;
@@ -243,16 +254,19 @@ struct round {
 };
 
 /* The running containers of service svc; *ids emptied first. */
+/* The running containers of service svc; *ids emptied first.  The
+ * project's list is asked once and kept until a run or a failed copy
+ * (session_forget), which saves a request on every sync round. */
 static int service_containers(struct session *s, const char *svc, struct strlist *ids, struct cc_error **err)
 {
-	struct deploy_found_list l = { 0 };
+	const struct deploy_found_list *l = &s->found;
 
-	if (deploy_find_containers(s->e, s->project, &l, err) < 0)
+	if (!s->found_valid && deploy_find_containers(s->e, s->project, &s->found, err) < 0)
 		return -1;
-	for (size_t i = 0; i < l.n; i++)
-		if (!l.v[i].oneoff && !strcmp(l.v[i].service, svc) && !strcmp(l.v[i].state, "running"))
-			strlist_push(ids, l.v[i].id);
-	deploy_found_release(&l);
+	s->found_valid = 1;
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].oneoff && !strcmp(l->v[i].service, svc) && !strcmp(l->v[i].state, "running"))
+			strlist_push(ids, l->v[i].id);
 	return 0;
 }
 
@@ -303,30 +317,54 @@ static void copies_whole(struct copies *c, const struct watch_rule *r, struct st
 }
 
 /* Copy c into every running container of svc, restart them when asked. */
+/* Copy c into the running containers ids of svc, restarting them when
+ * asked; the counts added to *copied and *removed.  0 or -1. */
+static int sync_into(struct session *s, const struct strlist *ids, struct copies *c, size_t *copied, size_t *removed,
+		     struct cc_error **err)
+{
+	for (size_t i = 0; i < ids->n; i++) {
+		size_t nc = 0, nr = 0;
+
+		if (watch_sync_copy(s->e, ids->v[i], c->v, c->n, s->cli->cancel, &nc, &nr, err) < 0)
+			return -1;
+		*copied += nc;
+		*removed += nr;
+		if (c->restart && (engine_container_stop(s->e, ids->v[i], -1, NULL, err) < 0 ||
+				   engine_container_start(s->e, ids->v[i], err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy c into every running container of svc; with a list kept from an
+ * earlier round that fails (a container recreated meanwhile), once more
+ * with a fresh list. */
 static void sync_service(struct session *s, const char *svc, struct copies *c, struct round *rd)
 {
 	struct strlist ids = { 0 };
 	struct cc_error *err = NULL;
-	size_t copied = 0, removed = 0, sum_c = 0, sum_r = 0;
+	size_t copied = 0, removed = 0;
 
-	if (service_containers(s, svc, &ids, &err) == 0 && !ids.n)
-		cc_error_set(&err, "service %s: no running container to sync into", svc);
-	for (size_t i = 0; !err && i < ids.n; i++) {
-		if (watch_sync_copy(s->e, ids.v[i], c->v, c->n, s->cli->cancel, &copied, &removed, &err) < 0)
-			break;
-		sum_c += copied;
-		sum_r += removed;
-		if (c->restart && (engine_container_stop(s->e, ids.v[i], -1, NULL, &err) < 0 ||
-				   engine_container_start(s->e, ids.v[i], &err) < 0))
+	for (int attempt = 0, kept = s->found_valid; attempt < 1 + kept; attempt++) {
+		cc_error_free(err);
+		err = NULL;
+		strlist_release(&ids);
+		if (attempt)
+			session_forget(s);
+		if (service_containers(s, svc, &ids, &err) == 0 && !ids.n)
+			cc_error_set(&err, "no running container to sync into");
+		if (!err && sync_into(s, &ids, c, &copied, &removed, &err) == 0)
 			break;
 	}
+	if (err || c->restart)
+		session_forget(s);
 	if (err) {
 		json_array_append_new(rd->errors, json_sprintf("service %s: %s", svc, err->msg));
 		cc_error_free(err);
 	}
-	json_object_set_new(rd->synced, svc, json_integer((json_int_t)sum_c));
-	if (sum_r)
-		json_object_set_new(rd->removed, svc, json_integer((json_int_t)sum_r));
+	json_object_set_new(rd->synced, svc, json_integer((json_int_t)copied));
+	if (removed)
+		json_object_set_new(rd->removed, svc, json_integer((json_int_t)removed));
 	if (c->restart && ids.n)
 		json_array_append_new(rd->restarted, json_string(svc));
 	strlist_release(&ids);
