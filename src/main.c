@@ -66,6 +66,8 @@ static const struct command commands[] = {
 	  "restore a snapshot (the newest by default; --latest-good: the newest that verifies), verified, then swapped in" },
 	{ "status", cmd_status, NEEDS_MANIFEST | NEEDS_PROFILE, "status PROFILE [--json]",
 	  "the last run of each step, deploy health, newest backup, last sync, from the state alone" },
+	{ "watch", cmd_watch, NEEDS_MANIFEST | NEEDS_PROFILE, "watch PROFILE [--debounce MS]",
+	  "run the profile, then on every change sync, restart or rebuild what it touches (develop.watch)" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },

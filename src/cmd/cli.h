@@ -86,6 +86,11 @@ void cli_wind_down(const struct cli *cli);
  * 0 or an exit code after printing why. */
 int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir, struct gitinfo *git);
 
+/* Run the profile's steps once (`ccbuild PROFILE`'s body: its own ui,
+ * summary, report, observability), the state lock held by the caller;
+ * an exit code. */
+int cli_run_profile(struct cli *cli, struct engine *e, const char *state_dir);
+
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
@@ -106,5 +111,6 @@ int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_backups(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_watch(struct cli *cli, int argc, char **argv);
 
 #endif

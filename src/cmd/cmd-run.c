@@ -146,7 +146,7 @@ static int deploy_prepare(struct cli *cli, struct engine *e, struct ui *ui)
 	return rc;
 }
 
-static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
+int cli_run_profile(struct cli *cli, struct engine *e, const char *state_dir)
 {
 	FILE *out = cli->json ? stdout : stderr;
 	struct ui *ui = ui_new(ui_mode_detect(cli->json, out), out, cli->verbosity);
@@ -242,7 +242,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return cli_report(err, EXIT_FAILED);
 	}
 	cli_wind_down(cli); /* locked: from here a signal cancels the steps */
-	rc = cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : run_locked(cli, e, state_dir);
+	rc = cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : cli_run_profile(cli, e, state_dir);
 	state_unlock(lock);
 	engine_close(e);
 	return rc;

@@ -56,6 +56,7 @@ static char *hash_of(const struct opts *o, struct hash_manifest *m, struct statc
 				 o ? o->nbases : 0,
 				 cache,
 				 NULL,
+				 NULL,
 				 NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
@@ -245,7 +246,7 @@ static double now(void)
 
 static int bench(char **argv)
 {
-	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL, NULL };
+	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL, NULL, NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	double t;

@@ -164,6 +164,13 @@ int deploy_plan_remove_orphans(struct deploy_plan *plan, struct engine *e, struc
 	return rc < 0 ? -1 : 0;
 }
 
+void deploy_plan_forget(struct deploy_plan *plan)
+{
+	json_decref(plan->containers);
+	plan->containers = NULL;
+	plan->resources_ready = 0;
+}
+
 void deploy_plan_free(struct deploy_plan *plan)
 {
 	size_t i;

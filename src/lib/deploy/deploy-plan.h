@@ -62,6 +62,9 @@ int deploy_plan_ensure_resources(struct deploy_plan *plan, struct engine *e, str
  * model; their "SERVICE (CONTAINER)" into removed. */
 int deploy_plan_remove_orphans(struct deploy_plan *plan, struct engine *e, struct strlist *removed,
 			       struct cc_error **err);
+/* Before another run of the same plan (watch): the container list and
+ * the resources are asked again; not while steps run. */
+void deploy_plan_forget(struct deploy_plan *plan);
 void deploy_plan_free(struct deploy_plan *plan);
 
 /* Small readers of a container summary of GET /containers/json. */

@@ -6,6 +6,7 @@
  * hash. */
 #include "hash.h"
 #include "ctxwalk.h"
+#include "fsmonitor.h"
 #include "error.h"
 #include "ignore.h"
 #include "lists.h"
@@ -210,6 +211,17 @@ static int hash_contents(const struct hash_input *in, const struct ctx_list *l, 
 	return rc;
 }
 
+/* The context's entries: a walk, or what a running watcher vouches for. */
+static int context_list(const struct hash_input *in, const struct ignore *ig, struct ctx_list *l, struct cc_error **err)
+{
+	cleanup_free char *snapshot = in->statcache && in->watch_socket ? xasprintf("%s.walk", in->statcache) : NULL;
+	int reused;
+
+	if (!snapshot)
+		return ctxwalk(in->context, ig, in->cancel, l, err);
+	return fsmonitor_walk(in->watch_socket, snapshot, in->context, ig, in->cancel, l, &reused, err);
+}
+
 /* Walk + per-file hashes into out->files, and out->context. */
 static int hash_context(const struct hash_input *in, struct hash_result *out, struct cc_error **err)
 {
@@ -222,7 +234,7 @@ static int hash_context(const struct hash_input *in, struct hash_result *out, st
 	size_t i;
 	int rc = -1;
 
-	if (!ig || ctxwalk(in->context, ig, in->cancel, &l, err) < 0)
+	if (!ig || context_list(in, ig, &l, err) < 0)
 		goto out;
 	digests = xcalloc(l.n ? l.n : 1, 32);
 	if (hash_contents(in, &l, digests, out, err) < 0)

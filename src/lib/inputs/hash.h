@@ -29,6 +29,8 @@ struct hash_input {
 	const atomic_int *cancel;    /* stop soon after it is raised, or NULL */
 	const char *dockerfile_text; /* non-NULL: the Dockerfile's text (compose's
 				      * dockerfile_inline); dockerfile is not read */
+	const char *watch_socket;    /* a watcher to ask instead of walking
+				      * (fsmonitor.h; needs statcache), or NULL */
 };
 
 struct hash_file {

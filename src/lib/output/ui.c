@@ -306,3 +306,13 @@ void ui_message(struct ui *ui, const char *level, const char *text)
 	}
 	pthread_mutex_unlock(&ui->mu);
 }
+
+void ui_event(struct ui *ui, json_t *ev)
+{
+	pthread_mutex_lock(&ui->mu);
+	if (wants_events(ui))
+		json_line(ui, ev);
+	else
+		json_decref(ev);
+	pthread_mutex_unlock(&ui->mu);
+}

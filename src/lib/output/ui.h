@@ -43,5 +43,8 @@ void ui_summary(struct ui *ui, const json_t *done_by_kind, int uptodate, int fai
 /* A free-form message (warnings): "ccbuild: LEVEL: ..." on out (stderr
  * for a terminal or plain lines), or {"event":"message"} in JSON. */
 void ui_message(struct ui *ui, const char *level, const char *text);
+/* A command's own event (a watch round): a JSON line in JSON mode, and
+ * to the sink; ev stolen. */
+void ui_event(struct ui *ui, json_t *ev);
 
 #endif

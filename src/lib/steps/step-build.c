@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "error.h"
 #include "facts.h"
+#include "fsmonitor.h"
 #include "gitinfo.h"
 #include "imageref.h"
 #include "manifest.h"
@@ -104,7 +105,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	struct strlist ids = { 0 };
 	struct build_scratch *bs = xcalloc(1, sizeof(*bs));
 	struct hash_input in = { 0 };
-	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL;
+	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL, *watch_socket = NULL;
 	json_t *bases = json_object();
 	size_t len;
 	int rc = -1;
@@ -127,6 +128,8 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	in.bases = (const char *const *)ids.v;
 	in.nbases = ids.n;
 	in.cancel = r->cancel;
+	if (statcache)
+		in.watch_socket = watch_socket = path_join(r->state_dir, FSMONITOR_SOCKET);
 	if (dry && statcache) { /* a plan uses the cache, but creates nothing */
 		cleanup_free char *dir = path_dirname(statcache);
 

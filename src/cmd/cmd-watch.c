@@ -1,0 +1,531 @@
+/* cmd-watch: `ccbuild watch PROFILE [--debounce MS]` — run the profile
+ * once (content-checked, so what changed while no watch ran is found),
+ * then watch every build context, every sync source and every
+ * develop.watch path of the profile (watch.h) and act on each debounced
+ * batch of changes: develop.watch `sync` entries copy the changed files
+ * into the service's running containers (watch-sync.h), `sync+restart`
+ * restarts them after, and anything else (a `rebuild` entry, a sync
+ * source, any other context file) runs the profile again, where only the
+ * steps whose inputs changed run.  A change the context's .dockerignore,
+ * a sync's exclude or an entry's ignore covers does nothing.  Each round
+ * is a {"event":"watch"} line with --json.  Ctrl-C ends it (130). */
+#include "cli.h"
+#include "deploy-find.h"
+#include "deploy-plan.h"
+#include "engine-container.h"
+#include "engine.h"
+#include "error.h"
+#include "fsmonitor.h"
+#include "ignore.h"
+#include "manifest.h"
+#include "project.h"
+#include "state.h"
+#include "ui.h"
+#include "util.h"
+#include "warnings.h"
+#include "watch-rules.h"
+#include "watch-serve.h"
+#include "watch-sync.h"
+#include "watch.h"
+
+#include "ctxwalk.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct session {
+	struct cli *cli;
+	struct engine *e;	  /* borrowed */
+	const char *state_dir;	  /* borrowed */
+	struct ui *ui;		  /* owned */
+	struct watch *w;	  /* owned */
+	struct watch_server *srv; /* owned: the fsmonitor service on STATE/watch.sock */
+	struct watch_rules rules;
+	struct ignore **igs; /* the trees' rules, owned */
+	size_t nigs, cigs;
+	char *project;			/* compose project name, owned */
+	struct deploy_found_list found; /* its containers (service_containers) */
+	int found_valid;
+	/* Build contexts by image key: directory, rules (borrowed from igs). */
+	struct strlist ctx_keys, ctx_dirs;
+	const struct ignore **ctx_igs;
+	size_t nctx, cctx;
+	long round;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* path made absolute against the cwd and cleaned; caller frees. */
+static char *absolute(const char *path)
+{
+	char cwd[4096];
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return path_clean(path);
+	cleanup_free char *joined = path_join(cwd, path);
+	return path_clean(joined);
+}
+
+/* Watch root with ig (taken; NULL: none), its patterns relative to base
+ * (NULL: root). */
+static int session_tree(struct session *s, const char *root, struct ignore *ig, const char *base, struct cc_error **err)
+{
+	if (ig)
+		VEC_PUSH(s->igs, s->nigs, s->cigs, ig);
+	return watch_add_tree(s->w, root, ig, base, err);
+}
+
+/* Every image's build context, with the rules its build uses. */
+static int trees_contexts(struct session *s, struct cc_error **err)
+{
+	const struct project *p = s->cli->project;
+
+	for (size_t i = 0; i < p->nimages; i++) {
+		const struct image_spec *spec = &p->images[i].spec;
+		cleanup_free char *ctx = spec->context ? absolute(spec->context) : NULL;
+		cleanup_free char *df = spec->dockerfile ? absolute(spec->dockerfile) : NULL;
+		cleanup_free char *used = NULL;
+		const char *rel = df && ctx ? watch_path_below(ctx, df) : NULL;
+		struct ignore *ig;
+		struct stat st;
+
+		if (!ctx || stat(ctx, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue; /* remote contexts: nothing to watch */
+		if (!(ig = ignore_load(ctx, rel && *rel ? rel : df, &used, err)))
+			return cc_error_wrap(err, "image %s", spec->key);
+		strlist_push(&s->ctx_keys, spec->key);
+		strlist_push(&s->ctx_dirs, ctx);
+		VEC_PUSH(s->ctx_igs, s->nctx, s->cctx, ig);
+		if (session_tree(s, ctx, ig, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every sync source of the profile (direction in: the host side). */
+static int trees_syncs(struct session *s, struct cc_error **err)
+{
+	const struct manifest *m = s->cli->manifest;
+	const struct strlist *names = &s->cli->project->profile->syncs;
+
+	for (size_t i = 0; i < names->n; i++) {
+		const struct sync_spec *spec = sync_spec_find(m->syncs, m->nsyncs, names->v[i]);
+		cleanup_free char *rel = NULL, *from = NULL;
+		struct ignore *ig;
+
+		if (!spec || spec->direction != SYNC_IN)
+			continue;
+		rel = sync_spec_path(spec->from, m->dir);
+		from = absolute(rel);
+		ig = ignore_new();
+		for (size_t k = 0; k < spec->exclude.n; k++)
+			if (ignore_add(ig, spec->exclude.v[k], "exclude", (int)k + 1, err) < 0) {
+				ignore_free(ig);
+				return cc_error_wrap(err, "sync %s", spec->name);
+			}
+		if (session_tree(s, from, ig, NULL, err) < 0)
+			return cc_error_wrap(err, "sync %s", spec->name);
+	}
+	return 0;
+}
+
+/* The index of service svc's build context, or -1. */
+static long service_context(const struct session *s, const char *svc)
+{
+	for (size_t i = 0; i < s->nctx; i++)
+		if (!strcmp(s->ctx_keys.v[i], svc))
+			return (long)i;
+	return -1;
+}
+
+/* Does rule k's service's .dockerignore exclude path (compose applies it
+ * to the service's develop.watch entries)? */
+static int rule_context_excludes(const struct session *s, size_t k, const char *path)
+{
+	long c = service_context(s, s->rules.v[k].service);
+	const char *rel = c >= 0 ? watch_path_below(s->ctx_dirs.v[c], path) : NULL;
+
+	return rel && *rel && ignore_match(s->ctx_igs[c], rel);
+}
+
+/* Every develop.watch path (a missing one is a warning, as in compose),
+ * with its service's .dockerignore. */
+static int trees_rules(struct session *s, struct cc_error **err)
+{
+	if (watch_rules_load(s->cli->project->compose, &s->rules, err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->rules.n; i++) {
+		struct stat st;
+
+		if (stat(s->rules.v[i].path, &st) < 0) {
+			cc_warn(s->cli->warnings, "service %s: develop.watch path %s: %s", s->rules.v[i].service,
+				s->rules.v[i].path, strerror(errno));
+			continue;
+		}
+		long c = service_context(s, s->rules.v[i].service);
+
+		if (watch_add_tree(s->w, s->rules.v[i].path, c >= 0 ? s->ctx_igs[c] : NULL,
+				   c >= 0 ? s->ctx_dirs.v[c] : NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int session_setup(struct session *s, int debounce, struct cc_error **err)
+{
+	if (!(s->w = watch_new(debounce, err)))
+		return -1;
+	s->project = cli_compose_project(s->cli);
+	if (trees_contexts(s, err) < 0 || trees_syncs(s, err) < 0 || trees_rules(s, err) < 0)
+		return -1;
+	cleanup_free char *sock = path_join(s->state_dir, FSMONITOR_SOCKET);
+	/* after every watch is in place: a token from it covers the trees */
+	return (s->srv = watch_serve_start(s->w, sock, err)) ? 0 : -1;
+}
+
+static void session_release(struct session *s)
+{
+	watch_serve_stop(s->srv);
+	watch_free(s->w);
+	watch_rules_release(&s->rules);
+	for (size_t i = 0; i < s->nigs; i++)
+		ignore_free(s->igs[i]);
+	free(s->igs);
+	free(s->project);
+	deploy_found_release(&s->found);
+	strlist_release(&s->ctx_keys);
+	strlist_release(&s->ctx_dirs);
+	free(s->ctx_igs);
+	if (s->ui)
+		ui_free(s->ui);
+}
+
+/* Forget the containers listed: a run may have recreated them. */
+static void session_forget(struct session *s)
+{
+	deploy_found_release(&s->found);
+	s->found_valid = 0;
+}
+
+static void waiting(long pid, void *data)
+{
+	fprintf(stderr, "ccbuild: watch: waiting for another ccbuild run (pid %ld) to release %s/lock\n", pid,
+		(const char *)data);
+}
+
+/* The profile's steps, the state lock held for the run only (so plan,
+ * ps or another command can run between rounds). */
+static int session_run(struct session *s)
+{
+	struct cc_error *err = NULL;
+	struct state_lock *lock = NULL;
+	int rc;
+
+	if (state_lock(s->state_dir, &lock, waiting, (void *)s->state_dir, &err) < 0)
+		return cli_report(err, EXIT_FAILED);
+	if (s->cli->project->deploy)
+		deploy_plan_forget(s->cli->project->deploy); /* what the last round left is not now */
+	session_forget(s);
+	rc = cancel_pending(s->cli->cancel) ? EXIT_INTERRUPTED : cli_run_profile(s->cli, s->e, s->state_dir);
+	state_unlock(lock);
+	return rc;
+}
+
+/* What a round does, for its event. */
+struct round {
+	json_t *synced;	   /* service -> files copied */
+	json_t *removed;   /* service -> paths removed */
+	json_t *restarted; /* services */
+	json_t *errors;	   /* messages */
+	int run;	   /* the profile ran */
+	int status;	   /* its exit code */
+	long t0;	   /* when the batch came (ms) */
+};
+
+/* The running containers of service svc; *ids emptied first. */
+/* The running containers of service svc; *ids emptied first.  The
+ * project's list is asked once and kept until a run or a failed copy
+ * (session_forget), which saves a request on every sync round. */
+static int service_containers(struct session *s, const char *svc, struct strlist *ids, struct cc_error **err)
+{
+	const struct deploy_found_list *l = &s->found;
+
+	if (!s->found_valid && deploy_find_containers(s->e, s->project, &s->found, err) < 0)
+		return -1;
+	s->found_valid = 1;
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].oneoff && !strcmp(l->v[i].service, svc) && !strcmp(l->v[i].state, "running"))
+			strlist_push(ids, l->v[i].id);
+	return 0;
+}
+
+struct copies {
+	struct watch_copy *v;
+	char **dests; /* owned, parallel to v */
+	size_t n, cap, dcap;
+	int restart;
+};
+
+static void copies_add(struct copies *c, const struct watch_rule *r, const char *host)
+{
+	char *dest = watch_rule_target(r, host);
+	size_t n = c->n;
+
+	VEC_PUSH(c->dests, n, c->dcap, dest);
+	VEC_PUSH(c->v, c->n, c->cap, ((struct watch_copy){ host, dest }));
+	c->restart |= r->action == WATCH_SYNC_RESTART;
+}
+
+static void copies_release(struct copies *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->dests[i]);
+	free(c->dests);
+	free(c->v);
+}
+
+/* Every file of rule r's path (after lost events: copy it all). */
+static void copies_whole(struct copies *c, const struct watch_rule *r, struct strlist *keep)
+{
+	struct ctx_list l = CTX_LIST_INIT;
+	struct cc_error *err = NULL;
+
+	if (ctxwalk(r->path, r->ig, NULL, &l, &err) < 0) {
+		cc_error_free(err);
+		strlist_push(keep, r->path); /* a single file: itself */
+		copies_add(c, r, keep->v[keep->n - 1]);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		cleanup_free char *host = path_join(r->path, l.v[i].path);
+
+		strlist_push(keep, host);
+		copies_add(c, r, keep->v[keep->n - 1]);
+	}
+	ctx_list_release(&l);
+}
+
+/* Copy c into every running container of svc, restart them when asked. */
+/* Copy c into the running containers ids of svc, restarting them when
+ * asked; the counts added to *copied and *removed.  0 or -1. */
+static int sync_into(struct session *s, const struct strlist *ids, struct copies *c, size_t *copied, size_t *removed,
+		     struct cc_error **err)
+{
+	for (size_t i = 0; i < ids->n; i++) {
+		size_t nc = 0, nr = 0;
+
+		if (watch_sync_copy(s->e, ids->v[i], c->v, c->n, s->cli->cancel, &nc, &nr, err) < 0)
+			return -1;
+		*copied += nc;
+		*removed += nr;
+		if (c->restart && (engine_container_stop(s->e, ids->v[i], -1, NULL, err) < 0 ||
+				   engine_container_start(s->e, ids->v[i], err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy c into every running container of svc; with a list kept from an
+ * earlier round that fails (a container recreated meanwhile), once more
+ * with a fresh list. */
+static void sync_service(struct session *s, const char *svc, struct copies *c, struct round *rd)
+{
+	struct strlist ids = { 0 };
+	struct cc_error *err = NULL;
+	size_t copied = 0, removed = 0;
+
+	for (int attempt = 0, kept = s->found_valid; attempt < 1 + kept; attempt++) {
+		cc_error_free(err);
+		err = NULL;
+		strlist_release(&ids);
+		if (attempt)
+			session_forget(s);
+		if (service_containers(s, svc, &ids, &err) == 0 && !ids.n)
+			cc_error_set(&err, "no running container to sync into");
+		if (!err && sync_into(s, &ids, c, &copied, &removed, &err) == 0)
+			break;
+	}
+	if (err || c->restart)
+		session_forget(s);
+	if (err) {
+		json_array_append_new(rd->errors, json_sprintf("service %s: %s", svc, err->msg));
+		cc_error_free(err);
+	}
+	json_object_set_new(rd->synced, svc, json_integer((json_int_t)copied));
+	if (removed)
+		json_object_set_new(rd->removed, svc, json_integer((json_int_t)removed));
+	if (c->restart && ids.n)
+		json_array_append_new(rd->restarted, json_string(svc));
+	strlist_release(&ids);
+}
+
+/* The sync entries of service svc applied to the batch. */
+static void round_sync(struct session *s, const char *svc, const struct watch_batch *b, struct round *rd)
+{
+	struct copies c = { 0 };
+	struct strlist keep = { 0 };
+
+	for (size_t k = 0; k < s->rules.n; k++) {
+		const struct watch_rule *r = &s->rules.v[k];
+
+		if (r->action == WATCH_REBUILD || strcmp(r->service, svc))
+			continue;
+		if (b->overflow)
+			copies_whole(&c, r, &keep);
+		for (size_t i = 0; !b->overflow && i < b->paths.n; i++)
+			if (watch_rule_match(r, b->paths.v[i]) == 1 && !rule_context_excludes(s, k, b->paths.v[i]))
+				copies_add(&c, r, b->paths.v[i]);
+	}
+	if (c.n)
+		sync_service(s, svc, &c, rd);
+	copies_release(&c);
+	strlist_release(&keep);
+}
+
+/* Does path ask for a run of the profile?  A rebuild entry, or no entry
+ * covers it (then it is a context or sync source file). */
+static int path_runs(const struct session *s, const char *path)
+{
+	int covered = 0;
+
+	for (size_t k = 0; k < s->rules.n; k++) {
+		int m = watch_rule_match(&s->rules.v[k], path);
+
+		if (m == 1 && rule_context_excludes(s, k, path))
+			m = 0;
+		if (m == 1 && s->rules.v[k].action == WATCH_REBUILD)
+			return 1;
+		covered |= m >= 0;
+	}
+	return !covered;
+}
+
+static void round_event(struct session *s, const struct watch_batch *b, struct round *rd)
+{
+	json_t *changed = json_array();
+	cleanup_free char *msg = NULL;
+
+	for (size_t i = 0; i < b->paths.n; i++)
+		json_array_append_new(changed, json_string(b->paths.v[i]));
+	msg = xasprintf("watch round %ld: %zu path(s) changed%s%s%s", s->round, b->paths.n,
+			b->overflow ? " (events lost: everything rescanned)" : "",
+			json_object_size(rd->synced) ? ", synced" : "", rd->run ? ", ran the profile" : "");
+	if (json_array_size(rd->errors))
+		for (size_t i = 0; i < json_array_size(rd->errors); i++)
+			ui_message(s->ui, "error", json_string_value(json_array_get(rd->errors, i)));
+	ui_event(s->ui,
+		 json_pack("{s:s, s:I, s:o, s:b, s:O, s:O, s:O, s:b, s:i, s:O, s:I}", "event", "watch", "round",
+			   (json_int_t)s->round, "changed", changed, "overflow", b->overflow, "synced", rd->synced,
+			   "removed", rd->removed, "restarted", rd->restarted, "ran", rd->run, "status", rd->status,
+			   "errors", rd->errors, "duration_ms", (json_int_t)(now_ms() - rd->t0)));
+	if (s->cli->verbosity >= 0 && !s->cli->json)
+		ui_message(s->ui, "info", msg);
+}
+
+/* One debounced batch: syncs first, then the profile when needed.
+ * EXIT_INTERRUPTED when it was cancelled, else 0. */
+static int session_round(struct session *s, const struct watch_batch *b)
+{
+	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms() };
+	struct strlist done = { 0 };
+
+	s->round++;
+	for (size_t i = 0; i < b->paths.n; i++)
+		rd.run |= path_runs(s, b->paths.v[i]);
+	for (size_t k = 0; k < s->rules.n; k++)
+		if (!strlist_has(&done, s->rules.v[k].service)) {
+			strlist_push(&done, s->rules.v[k].service);
+			round_sync(s, s->rules.v[k].service, b, &rd);
+		}
+	strlist_release(&done);
+	if (rd.run && !cancel_pending(s->cli->cancel))
+		rd.status = session_run(s);
+	if (rd.run || json_object_size(rd.synced) || json_array_size(rd.errors))
+		round_event(s, b, &rd);
+	else
+		s->round--; /* only ignored paths: nothing ran, no round */
+	json_decref(rd.synced);
+	json_decref(rd.removed);
+	json_decref(rd.restarted);
+	json_decref(rd.errors);
+	return cancel_pending(s->cli->cancel) || rd.status == EXIT_INTERRUPTED ? EXIT_INTERRUPTED : 0;
+}
+
+static int session_loop(struct session *s)
+{
+	struct watch_batch b = { 0 };
+	struct cc_error *err = NULL;
+	int rc = 0;
+
+	ui_event(s->ui, json_pack("{s:s, s:I, s:I, s:I}", "event", "watch_ready", "trees",
+				  (json_int_t)watch_tree_count(s->w), "dirs", (json_int_t)watch_dir_count(s->w),
+				  "answered", (json_int_t)watch_serve_count(s->srv)));
+	while (rc == 0) {
+		if (watch_next(s->w, -1, s->cli->cancel, &b, &err) < 0) {
+			rc = cancel_pending(s->cli->cancel) ? EXIT_INTERRUPTED : cli_report(err, EXIT_FAILED);
+			if (rc == EXIT_INTERRUPTED)
+				cc_error_free(err);
+			break;
+		}
+		rc = session_round(s, &b);
+	}
+	watch_batch_release(&b);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, int *debounce)
+{
+	for (int i = 0; i < argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "--debounce") && i + 1 < argc) {
+			*debounce = (int)strtol(argv[++i], &end, 10);
+			if (*end || *debounce < 1 || *debounce > 60000)
+				return cli_fail(EXIT_USAGE, "--debounce needs milliseconds (1 to 60000), not '%s'",
+						argv[i]);
+		} else
+			return cli_fail(EXIT_USAGE, "watch: unexpected argument '%s'", argv[i]);
+	}
+	return 0;
+}
+
+int cmd_watch(struct cli *cli, int argc, char **argv)
+{
+	struct session s = { .cli = cli };
+	struct cc_error *err = NULL;
+	cleanup_free char *state_dir = NULL;
+	FILE *out = cli->json ? stdout : stderr;
+	int debounce = WATCH_DEBOUNCE_MS, rc;
+
+	if ((rc = parse_args(argc, argv, &debounce)))
+		return rc;
+	if ((rc = cli_engine(cli, 1, &s.e)))
+		return rc;
+	s.state_dir = state_dir = cli_state_dir(cli);
+	if (state_init(state_dir, &err) < 0 || session_setup(&s, debounce, &err) < 0) {
+		session_release(&s);
+		engine_close(s.e);
+		return cli_report(err, EXIT_FAILED);
+	}
+	s.ui = ui_new(ui_mode_detect(cli->json, out), out, cli->verbosity);
+	cli_wind_down(cli); /* from here a signal ends the round, then the watch */
+	rc = session_run(&s);
+	if (rc != EXIT_INTERRUPTED && !cancel_pending(cli->cancel))
+		rc = session_loop(&s);
+	else
+		rc = EXIT_INTERRUPTED;
+	session_release(&s);
+	engine_close(s.e);
+	return rc;
+}

@@ -1,0 +1,111 @@
+/* watch-sync: copy changed files into a container (watch-sync.h). */
+#include "watch-sync.h"
+#include "engine-archive.h"
+#include "engine-container.h"
+#include "error.h"
+#include "tarstream.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_fd(void *ctx, const void *buf, size_t len)
+{
+	int fd = *(int *)ctx;
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The tar of what still exists into a temporary file (*fd, caller
+ * closes); gone paths into gone (borrowed dests). */
+static int tar_build(const struct watch_copy *v, size_t n, int *fd, const char ***gone, size_t *ngone, size_t *nput,
+		     struct cc_error **err)
+{
+	struct tar_entry *t = xcalloc(n ? n : 1, sizeof(*t));
+	FILE *tmp = tmpfile();
+	size_t k = 0;
+	int rc = 0;
+
+	*gone = xcalloc(n + 1, sizeof(**gone));
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v[i].dest, "/"))
+			continue;
+		if (lstat(v[i].host, &t[k].st) < 0) {
+			(*gone)[(*ngone)++] = v[i].dest;
+			continue;
+		}
+		if (!S_ISREG(t[k].st.st_mode) && !S_ISDIR(t[k].st.st_mode) && !S_ISLNK(t[k].st.st_mode))
+			continue; /* sockets, FIFOs: nothing to copy */
+		t[k].path = v[i].dest + 1;
+		t[k].abspath = v[i].host;
+		k++;
+	}
+	if (!tmp)
+		rc = cc_error_set(err, "a temporary file: %s", strerror(errno));
+	else if ((*fd = dup(fileno(tmp))) < 0)
+		rc = cc_error_set(err, "a temporary file: %s", strerror(errno));
+	if (rc == 0 && k && tarstream_write(t, k, write_fd, fd, err) < 0)
+		rc = cc_error_wrap(err, "packing the changed files");
+	if (rc == 0 && lseek(*fd, 0, SEEK_SET) < 0)
+		rc = cc_error_set(err, "a temporary file: %s", strerror(errno));
+	if (tmp)
+		fclose(tmp);
+	*nput = k;
+	free(t);
+	return rc;
+}
+
+static int remove_gone(struct engine *e, const char *id, const char **gone, size_t n, const atomic_int *cancel,
+		       struct cc_error **err)
+{
+	const char **argv = xcalloc(n + 4, sizeof(*argv));
+	long status = 0;
+	int rc;
+
+	argv[0] = "rm";
+	argv[1] = "-rf";
+	argv[2] = "--";
+	memcpy(argv + 3, gone, n * sizeof(*argv));
+	rc = engine_container_exec(e, id, argv, NULL, NULL, NULL, cancel, &status, err);
+	free(argv);
+	if (rc == 0 && status != 0)
+		rc = cc_error_set(err, "rm -rf in the container exited with %ld", status);
+	return rc;
+}
+
+int watch_sync_copy(struct engine *e, const char *id, const struct watch_copy *v, size_t n, const atomic_int *cancel,
+		    size_t *copied, size_t *removed, struct cc_error **err)
+{
+	const char **gone = NULL;
+	size_t ngone = 0, nput = 0;
+	int fd = -1, rc;
+
+	rc = tar_build(v, n, &fd, &gone, &ngone, &nput, err);
+	if (rc == 0 && nput && engine_archive_put(e, id, "/", fd, cancel, err) < 0)
+		rc = -1;
+	if (rc == 0 && ngone)
+		rc = remove_gone(e, id, gone, ngone, cancel, err);
+	if (fd >= 0)
+		close(fd);
+	free(gone);
+	if (copied)
+		*copied = rc == 0 ? nput : 0;
+	if (removed)
+		*removed = rc == 0 ? ngone : 0;
+	return rc;
+}
