@@ -7,6 +7,7 @@
  * time a new snapshot gets, for tests of retention. */
 #include "backup-catalog.h"
 #include "backup-crypt.h"
+#include "backup-deliver.h"
 #include "backup-gc.h"
 #include "backup-repo.h"
 #include "backup-restore.h"
@@ -394,6 +395,13 @@ static int list_backup(const struct backup_spec *b, const char *state)
 	       b->key_file ? ", encrypted" : "");
 	for (i = 0; i < c.ndirs; i++)
 		printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": " : "", c.why[i] ? c.why[i] : "");
+	for (i = 0; i < b->ndests; i++)
+		if (!b->dests[i].path) {
+			cleanup_free char *last = backup_delivered(b, state, &b->dests[i]);
+
+			printf("  command %s: %s%s\n", b->dests[i].command.v[0], last ? "last delivered snapshot " : "never delivered",
+			       last ? last : "");
+		}
 	for (k = c.n; k-- > 0;) {
 		struct strbuf where = STRBUF_INIT;
 

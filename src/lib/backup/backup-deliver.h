@@ -7,6 +7,7 @@
 
 #include "lists.h"
 
+struct backup_dest;
 struct backup_spec;
 struct bk_snapshot;
 
@@ -16,6 +17,9 @@ struct bk_snapshot;
  * degraded ("command ARGV0: exit 3 (log: FILE)"), a success to notes. */
 void backup_deliver(const struct backup_spec *b, const char *state_dir, const char *repo, const struct bk_snapshot *s,
 		    struct strlist *degraded, struct strlist *notes);
+/* The id of the last snapshot command destination d of b delivered
+ * (caller frees), or NULL when it never did. */
+char *backup_delivered(const struct backup_spec *b, const char *state_dir, const struct backup_dest *d);
 /* arg with the placeholders replaced (caller frees). */
 char *backup_expand(const char *arg, const char *repo, const struct bk_snapshot *s);
 
