@@ -62,7 +62,7 @@ static const struct command commands[] = {
 	  "list the snapshots of the profile's backups" },
 	{ "restore", cmd_restore, NEEDS_MANIFEST,
 	  "restore PROFILE NAME [--snapshot ID | --latest-good] [--to path:DIR|volume:NAME]",
-	  "restore a snapshot (the newest by default; --latest-good: the newest that verifies), verified, then swapped in" },
+	  "restore a snapshot (the newest, or the newest that verifies), verified, then swapped in" },
 	{ "lint", cmd_lint, NEEDS_MANIFEST, "lint",
 	  "validate ccbuild.yaml, every compose file and Dockerfile it names, every profile" },
 	{ "version", cmd_version, 0, "version", "print the version" },
