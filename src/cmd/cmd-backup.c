@@ -395,7 +395,11 @@ static int list_backup(const struct backup_spec *b, const char *state)
 	printf("%s (%s %s%s):\n", b->name, b->kind == BACKUP_SOURCE_PATH ? "path" : "volume", b->source,
 	       b->key_file ? ", encrypted" : "");
 	for (i = 0; i < c.ndirs; i++)
-		printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": " : "", c.why[i] ? c.why[i] : "");
+		if (c.why[i] && str_has_prefix(c.why[i], c.dirs[i]))
+			printf("  destination %zu: %s (unreadable)\n", i + 1, c.why[i]);
+		else
+			printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": unreadable: " : "",
+			       c.why[i] ? c.why[i] : "");
 	for (i = 0; i < b->ndests; i++)
 		if (!b->dests[i].path) {
 			cleanup_free char *last = backup_delivered(b, state, &b->dests[i]);
