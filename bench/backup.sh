@@ -10,7 +10,8 @@
 #   no-op      a second backup, nothing changed
 #   one-10MB   the 10 MB file rewritten (new random bytes), backup again
 #   restore    the newest snapshot into an empty directory
-# and prints wall time, max RSS, and the repository's bytes after each step.
+# ccbuild runs twice, plain and with encrypt: (ccbuild+enc, its own
+# repository and key), and prints wall time, max RSS, and the repository's bytes after each step.
 # restic is Debian's (0.14; RESTIC=PATH for another), repository format 2
 # with its default compression; tar | zstd -3 writes a whole archive each
 # time (what docker-volume-backup does).  "Cold" means an empty repository,
@@ -55,12 +56,17 @@ ccbuild: 1
 project: bench
 profiles:
   b:
-    backups: [data]
+    backups: [data, enc]
 backups:
   data:
     source: path:data
     destinations: [{path: repo-ccbuild}]
+  enc:
+    source: path:data
+    destinations: [{path: repo-ccbuild-enc}]
+    encrypt: {key_file: backup.key}
 EOF
+"$CCBUILD" backup init-key "$W/backup.key" >/dev/null
 
 bytes () { du -sb "$1" 2>/dev/null | cut -f1; }
 # measure NAME REPO CMD...: one line of figures for the current $step
@@ -69,7 +75,7 @@ measure () {
 	shift 2
 	/usr/bin/time -f "%e %M" -o "$W/time" "$@" >"$W/out" 2>&1 || { cat "$W/out"; exit 1; }
 	read -r t rss <"$W/time"
-	printf "%-8s %-9s %8.2f s %8d KB RSS %14s bytes stored\n" "$name" "$step" "$t" "$rss" "$(bytes "$repo")"
+	printf "%-11s %-9s %8.2f s %8d KB RSS %14s bytes stored\n" "$name" "$step" "$t" "$rss" "$(bytes "$repo")"
 }
 
 change () { python3 -c "import os; open('$W/data/db/segment', 'r+b').write(os.urandom(10 * 1048576))"; }
@@ -81,13 +87,18 @@ for step in cold no-op one-10MB restore; do
 	test $step = one-10MB && change
 	if test $step = restore; then
 		measure ccbuild repo-ccbuild "$CCBUILD" restore b data --to path:$W/r-ccbuild
+		measure ccbuild+enc repo-ccbuild-enc "$CCBUILD" restore b enc --to path:$W/r-ccbuild-enc
 		measure restic repo-restic "$RESTIC" -r repo-restic restore latest --target r-restic -q
 		measure tar+zstd tar.zst sh -c "mkdir -p r-tar && zstd -dc tar.zst | tar -C r-tar -xf -"
 	else
-		measure ccbuild repo-ccbuild "$CCBUILD" backup b
+		measure ccbuild repo-ccbuild "$CCBUILD" backup b data
+		measure ccbuild+enc repo-ccbuild-enc "$CCBUILD" backup b enc
 		measure restic repo-restic "$RESTIC" -r repo-restic backup -q data
 		measure tar+zstd tar.zst sh -c "tar -C data -cf - . | zstd -q -3 -T0 -o tar.zst -f"
 	fi
 done
 cmp <(cd data && find . -type f -print0 | sort -z | xargs -0 sha256sum) \
 	<(cd r-ccbuild && find . -type f -print0 | sort -z | xargs -0 sha256sum) && echo "ccbuild restore: byte-identical"
+cmp <(cd data && find . -type f -print0 | sort -z | xargs -0 sha256sum) \
+	<(cd r-ccbuild-enc && find . -type f -print0 | sort -z | xargs -0 sha256sum) &&
+	echo "ccbuild+enc restore: byte-identical"

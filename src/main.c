@@ -63,7 +63,7 @@ static const struct command commands[] = {
 	  "list the snapshots of the profile's backups" },
 	{ "restore", cmd_restore, NEEDS_MANIFEST,
 	  "restore PROFILE NAME [--snapshot ID | --latest-good] [--to path:DIR|volume:NAME]",
-	  "restore a snapshot (the newest by default; --latest-good: the newest that verifies), verified, then swapped in" },
+	  "restore a snapshot (the newest, or the newest that verifies), verified, then swapped in" },
 	{ "status", cmd_status, NEEDS_MANIFEST | NEEDS_PROFILE, "status PROFILE [--json]",
 	  "the last run of each step, deploy health, newest backup, last sync, from the state alone" },
 	{ "watch", cmd_watch, NEEDS_MANIFEST | NEEDS_PROFILE, "watch PROFILE [--debounce MS]",

@@ -145,4 +145,17 @@ test_expect_success 'a kill -9ed holder leaves no stale lock: the next backup ru
 	test -z "$(ls repo1/tmp)"
 '
 
+test_expect_success 'backups shows what each command destination last delivered' '
+	"$CCBUILD" backups dev data >list &&
+	! grep "^  command" list &&
+	sed -i "/- path: repo2/a\\      - command: [\"true\", \"{id}\"]" ccbuild.yaml &&
+	"$CCBUILD" backups dev data >list &&
+	grep "^  command true: never delivered" list &&
+	"$CCBUILD" backup dev >out &&
+	grep "command true: delivered snapshot" out &&
+	id=$(sed -n "s/^  \([0-9a-f]\{16\}\) .*/\1/p" list | head -n 1) &&
+	"$CCBUILD" backups dev data >list &&
+	grep "^  command true: last delivered snapshot $id" list
+'
+
 test_done

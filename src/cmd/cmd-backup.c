@@ -7,6 +7,7 @@
  * time a new snapshot gets, for tests of retention. */
 #include "backup-catalog.h"
 #include "backup-crypt.h"
+#include "backup-deliver.h"
 #include "backup-gc.h"
 #include "backup-repo.h"
 #include "backup-restore.h"
@@ -224,15 +225,16 @@ static int verify_backup(const struct backup_spec *b, const char *want, int all,
 				size_t p;
 
 				if (bk_verify_snapshot(&r, &snaps[k], &problems, &bytes) == 0) {
-					bk_verified_record(state, b->name, b->dests[i].path, snaps[k].id, backup_now(NULL),
-							   1, NULL, NULL); /* a record: losing it costs nothing */
+					bk_verified_record(state, b->name, b->dests[i].path, snaps[k].id,
+							   backup_now(NULL), 1, NULL,
+							   NULL); /* a record: losing it costs nothing */
 					human(bytes, size, sizeof(size));
 					printf("%s: snapshot %s of %s: ok (%s re-hashed)\n", b->dests[i].path,
 					       snaps[k].id, b->name, size);
 				}
 				if (problems.n)
-					bk_verified_record(state, b->name, b->dests[i].path, snaps[k].id, backup_now(NULL),
-							   1, problems.v[0], NULL);
+					bk_verified_record(state, b->name, b->dests[i].path, snaps[k].id,
+							   backup_now(NULL), 1, problems.v[0], NULL);
 				for (p = 0; p < problems.n; p++)
 					rc = cli_fail(EXIT_FAILED, "%s: %s", b->dests[i].path, problems.v[p]);
 				strlist_release(&problems);
@@ -428,7 +430,18 @@ static int list_backup(const struct backup_spec *b, const char *state)
 	printf("%s (%s %s%s):\n", b->name, backup_source_prefix(b), b->source,
 	       b->key_file ? ", encrypted" : "");
 	for (i = 0; i < c.ndirs; i++)
-		printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": " : "", c.why[i] ? c.why[i] : "");
+		if (c.why[i] && str_has_prefix(c.why[i], c.dirs[i]))
+			printf("  destination %zu: %s (unreadable)\n", i + 1, c.why[i]);
+		else
+			printf("  destination %zu: %s%s%s\n", i + 1, c.dirs[i], c.why[i] ? ": unreadable: " : "",
+			       c.why[i] ? c.why[i] : "");
+	for (i = 0; i < b->ndests; i++)
+		if (!b->dests[i].path) {
+			cleanup_free char *last = backup_delivered(b, state, &b->dests[i]);
+
+			printf("  command %s: %s%s\n", b->dests[i].command.v[0],
+			       last ? "last delivered snapshot " : "never delivered", last ? last : "");
+		}
 	for (k = c.n; k-- > 0;) {
 		struct strbuf where = STRBUF_INIT;
 
@@ -472,8 +485,7 @@ struct restore_args {
 
 static int restore_parse(int argc, char **argv, struct restore_args *a)
 {
-	static const char usage[] =
-		"restore PROFILE NAME [--snapshot ID | --latest-good] [--to path:DIR|volume:NAME]";
+	static const char usage[] = "restore PROFILE NAME [--snapshot ID | --latest-good] [--to path:DIR|volume:NAME]";
 	int i;
 
 	for (i = 0; i < argc; i++)
@@ -648,7 +660,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	if (a.latest_good)
 		rc = restore_latest_good(cli, v[0], to);
 	else if (backup_list(v[0], &dir, &s, &n, &err) < 0 || (at = backup_find(s, n, a.snapshot, &err)) < 0 ||
-	    bk_repo_open_keyed(&r, dir, 0, v[0]->key_file, &err) < 0 || bk_tree_read(&r, s[at].tree, &e, &err) < 0)
+		 bk_repo_open_keyed(&r, dir, 0, v[0]->key_file, &err) < 0 || bk_tree_read(&r, s[at].tree, &e, &err) < 0)
 		rc = cli_report(err, EXIT_FAILED);
 	else
 		rc = restore_to(cli, v[0], &r, &s[at], &e, to);

@@ -43,16 +43,15 @@ static void test_key_file(void)
 	is_int(st.st_mode & 07777, 0600, "with mode 600");
 	is_int(st.st_size, 32, "of 32 bytes");
 	rc = bk_crypt_init_key(path, &err);
-	ok(rc < 0 && err && strstr(err->msg, "exists already"),
-	   "an existing key is never overwritten: %s", err ? err->msg : "(overwritten)");
+	ok(rc < 0 && err && strstr(err->msg, "exists already"), "an existing key is never overwritten: %s",
+	   err ? err->msg : "(overwritten)");
 	cc_error_free(err);
 	err = NULL;
 	ok(bk_crypt_load(NULL, &c, NULL) == 0 && !c, "no key file: no encryption");
 	fd = open(bad, O_WRONLY | O_CREAT, 0600);
 	ok(fd >= 0 && write(fd, "0123456789", 10) == 10 && close(fd) == 0, "a 10-byte file");
 	rc = bk_crypt_load(bad, &c, &err);
-	ok(rc < 0 && !c && err && strstr(err->msg, "exactly 32 bytes"),
-	   "is no key: %s", err ? err->msg : "(loaded)");
+	ok(rc < 0 && !c && err && strstr(err->msg, "exactly 32 bytes"), "is no key: %s", err ? err->msg : "(loaded)");
 	cc_error_free(err);
 }
 
@@ -84,8 +83,7 @@ static void test_seal(void)
 	int rc;
 
 	rc = bk_crypt_seal(a, "id1", 3, text, sizeof(text), (void **)&s, &slen, NULL);
-	ok(rc == 0 && slen == sizeof(text) + BK_SEAL_OVERHEAD,
-	   "sealed: %zu bytes for %zu", slen, sizeof(text));
+	ok(rc == 0 && slen == sizeof(text) + BK_SEAL_OVERHEAD, "sealed: %zu bytes for %zu", slen, sizeof(text));
 	ok(!memmem(s, slen, "content", 7), "the plaintext does not show");
 	ok(bk_crypt_open(a, "id1", 3, s, slen, &out, &olen, NULL) == 0 && olen == sizeof(text) &&
 		   !memcmp(out, text, olen),
@@ -105,13 +103,12 @@ static void test_seal(void)
 		failures += bk_crypt_open(a, "id1", 3, s, i, &out, &olen, NULL) < 0 && !out;
 	is_int(failures, slen, "truncated at every length: refused");
 	rc = bk_crypt_open(a, "id1", 3, s, 10, &out, &olen, &err);
-	ok(rc < 0 && strstr(err->msg, "truncated"),
-	   "and said so: %s", err ? err->msg : "");
+	ok(rc < 0 && strstr(err->msg, "truncated"), "and said so: %s", err ? err->msg : "");
 	cc_error_free(err);
 	err = NULL;
 	rc = bk_crypt_open(b, "id1", 3, s, slen, &out, &olen, &err);
-	ok(rc < 0 && !out && strstr(err->msg, "authentication"),
-	   "another key: refused (%s)", err ? err->msg : "opened");
+	ok(rc < 0 && !out && strstr(err->msg, "authentication"), "another key: refused (%s)",
+	   err ? err->msg : "opened");
 	cc_error_free(err);
 	ok(bk_crypt_open(a, "id2", 3, s, slen, &out, &olen, NULL) < 0, "under another name (a moved object): refused");
 	free(s);
@@ -178,14 +175,12 @@ static void test_repo(void)
 	bk_snapshots_free(v, n);
 	bk_repo_close(&r);
 	rc = bk_repo_open_read(&r, dir, &err);
-	ok(rc < 0 && strstr(err->msg, "is encrypted"), "no key: refused (%s)",
-	   err ? err->msg : "opened");
+	ok(rc < 0 && strstr(err->msg, "is encrypted"), "no key: refused (%s)", err ? err->msg : "opened");
 	bk_repo_close(&r);
 	cc_error_free(err);
 	err = NULL;
 	rc = bk_repo_open_keyed(&r, dir, 1, other, &err);
-	ok(rc < 0 && strstr(err->msg, "another key"),
-	   "another key: refused up front (%s)", err ? err->msg : "opened");
+	ok(rc < 0 && strstr(err->msg, "another key"), "another key: refused up front (%s)", err ? err->msg : "opened");
 	bk_repo_close(&r);
 	cc_error_free(err);
 	err = NULL;
@@ -193,8 +188,7 @@ static void test_repo(void)
 	fd = open(obj, O_WRONLY);
 	ok(fd >= 0 && pwrite(fd, "X", 1, 20) == 1 && close(fd) == 0, "one byte of the object changed");
 	rc = bk_repo_open_keyed(&r, dir, 0, key, NULL) == 0 ? bk_repo_get(&r, id, &data, &len, &err) : 0;
-	ok(rc < 0 && !data && strstr(err->msg, "corrupt"),
-	   "is an error naming it: %s", err ? err->msg : "(read)");
+	ok(rc < 0 && !data && strstr(err->msg, "corrupt"), "is an error naming it: %s", err ? err->msg : "(read)");
 	bk_repo_close(&r);
 	cc_error_free(err);
 	bk_crypt_free(c);

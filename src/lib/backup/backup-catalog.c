@@ -108,8 +108,8 @@ static int check_one(struct bk_catalog *c, size_t k, size_t i, const char *name,
 		bk_verified_record(state_dir, name, c->dirs[i], c->v[k].snap.id, (int64_t)time(NULL), 1,
 				   bad ? problems.v[0] : NULL, NULL); /* a record: losing it costs nothing */
 	if (bad) {
-		cleanup_free char *line = xasprintf("%s: %s%s", c->dirs[i], problems.v[0],
-						    problems.n > 1 ? " (and more)" : "");
+		cleanup_free char *line =
+			xasprintf("%s: %s%s", c->dirs[i], problems.v[0], problems.n > 1 ? " (and more)" : "");
 
 		strlist_push(skipped, line);
 	}

@@ -19,9 +19,9 @@ struct bk_catalog_entry {
 };
 
 struct bk_catalog {
-	const char **dirs;	/* the path destinations, borrowed from the spec */
-	struct bk_repo *repos;	/* each opened for reading (no lock) */
-	char **why;		/* why[i]: why destination i does not read, or NULL; owned */
+	const char **dirs;     /* the path destinations, borrowed from the spec */
+	struct bk_repo *repos; /* each opened for reading (no lock) */
+	char **why;	       /* why[i]: why destination i does not read, or NULL; owned */
 	size_t ndirs;
 	struct bk_catalog_entry *v; /* every snapshot of the backup, oldest first */
 	size_t n;

@@ -142,9 +142,11 @@ int bk_crypt_load(const char *path, struct bk_crypt **out, struct cc_error **err
 	}
 	if (have != BK_KEY_LEN) {
 		OPENSSL_cleanse(master, sizeof(master));
-		return cc_error_set(err, "key_file %s: a key is exactly %d bytes (ccbuild backup init-key writes one); "
-					 "this file has %s%zu",
-				    path, BK_KEY_LEN, have > BK_KEY_LEN ? "more than " : "", have > BK_KEY_LEN ? BK_KEY_LEN : have);
+		return cc_error_set(err,
+				    "key_file %s: a key is exactly %d bytes (ccbuild backup init-key writes one); "
+				    "this file has %s%zu",
+				    path, BK_KEY_LEN, have > BK_KEY_LEN ? "more than " : "",
+				    have > BK_KEY_LEN ? BK_KEY_LEN : have);
 	}
 	*out = xcalloc(1, sizeof(**out));
 	derive(master, "encryption", (*out)->enc);
@@ -218,8 +220,7 @@ int bk_crypt_seal(const struct bk_crypt *c, const void *label, size_t alen, cons
 	ok = EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
 	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
 	     EVP_EncryptInit_ex(x, NULL, NULL, c->enc, nonce) == 1 && add_aad(x, label, alen) &&
-	     (!len || EVP_EncryptUpdate(x, ct, &n, plain, (int)len) == 1) &&
-	     EVP_EncryptFinal_ex(x, ct + n, &n) == 1 &&
+	     (!len || EVP_EncryptUpdate(x, ct, &n, plain, (int)len) == 1) && EVP_EncryptFinal_ex(x, ct + n, &n) == 1 &&
 	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, TAG_LEN, ct + len) == 1;
 	EVP_CIPHER_CTX_free(x);
 	if (!ok) {
@@ -231,8 +232,8 @@ int bk_crypt_seal(const struct bk_crypt *c, const void *label, size_t alen, cons
 	return 0;
 }
 
-int bk_crypt_open(const struct bk_crypt *c, const void *label, size_t alen, const void *sealed, size_t len,
-		  void **out, size_t *olen, struct cc_error **err)
+int bk_crypt_open(const struct bk_crypt *c, const void *label, size_t alen, const void *sealed, size_t len, void **out,
+		  size_t *olen, struct cc_error **err)
 {
 	const unsigned char *s = sealed, *nonce = s + MAGIC_LEN, *ct = nonce + NONCE_LEN;
 	size_t plen = len >= BK_SEAL_OVERHEAD ? len - BK_SEAL_OVERHEAD : 0;

@@ -10,7 +10,7 @@
 
 struct cc_error;
 
-#define BK_KEY_LEN 32	   /* a key file holds exactly this many bytes */
+#define BK_KEY_LEN 32	    /* a key file holds exactly this many bytes */
 #define BK_SEAL_OVERHEAD 32 /* a sealed object is this much longer than its plaintext */
 
 /* The keys derived from one key file; wipe with bk_crypt_free. */
@@ -48,7 +48,7 @@ int bk_crypt_seal(const struct bk_crypt *c, const void *label, size_t alen, cons
  * terminated for text), *olen its length.  Truncated data, another
  * format, a changed byte, another label or another key: -1 with err
  * saying which (never unauthenticated bytes). */
-int bk_crypt_open(const struct bk_crypt *c, const void *label, size_t alen, const void *sealed, size_t len,
-		  void **out, size_t *olen, struct cc_error **err);
+int bk_crypt_open(const struct bk_crypt *c, const void *label, size_t alen, const void *sealed, size_t len, void **out,
+		  size_t *olen, struct cc_error **err);
 
 #endif

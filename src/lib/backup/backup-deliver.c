@@ -99,11 +99,24 @@ out:
 	free(argv);
 }
 
+/* STATE/backups/NAME-HASH: where command destination d's records go. */
+static char *record_base(const struct backup_spec *b, const char *state_dir, const struct backup_dest *d)
+{
+	struct strbuf argv = STRBUF_INIT;
+	char hex[65];
+	size_t k;
+
+	for (k = 0; k < d->command.n; k++)
+		strbuf_add(&argv, d->command.v[k], strlen(d->command.v[k]) + 1);
+	hash_sha256_hex(argv.buf, argv.len, hex);
+	strbuf_release(&argv);
+	return xasprintf("%s/backups/%s-%.12s", state_dir, b->name, hex);
+}
+
 void backup_deliver(const struct backup_spec *b, const char *state_dir, const char *repo, const struct bk_snapshot *s,
 		    const char *traceparent, struct strlist *degraded, struct strlist *notes)
 {
-	size_t i, k;
-	char hex[65];
+	size_t i;
 	cleanup_free char *tp = traceparent ? xasprintf("TRACEPARENT=%s", traceparent) : NULL;
 	cleanup_free char **env = env_with(tp);
 
@@ -114,16 +127,25 @@ void backup_deliver(const struct backup_spec *b, const char *state_dir, const ch
 	mkdir(state_dir, 0755);
 	mkdir(dir, 0755);
 	for (i = 0; i < b->ndests; i++) {
-		struct strbuf argv = STRBUF_INIT;
 		cleanup_free char *base = NULL;
 
 		if (b->dests[i].path)
 			continue;
-		for (k = 0; k < b->dests[i].command.n; k++)
-			strbuf_add(&argv, b->dests[i].command.v[k], strlen(b->dests[i].command.v[k]) + 1);
-		hash_sha256_hex(argv.buf, argv.len, hex);
-		strbuf_release(&argv);
-		base = xasprintf("%s/backups/%s-%.12s", state_dir, b->name, hex);
+		base = record_base(b, state_dir, &b->dests[i]);
 		deliver_one(&b->dests[i], base, repo, s, env, degraded, notes);
 	}
+}
+
+char *backup_delivered(const struct backup_spec *b, const char *state_dir, const struct backup_dest *d)
+{
+	cleanup_free char *base = state_dir ? record_base(b, state_dir, d) : NULL, *record = NULL;
+	char *done = NULL;
+	size_t len;
+
+	if (!base)
+		return NULL;
+	record = xasprintf("%s.delivered", base);
+	if (read_file_max(record, 64, &done, &len, NULL) < 0)
+		return NULL;
+	return done;
 }

@@ -7,6 +7,7 @@
 
 #include "lists.h"
 
+struct backup_dest;
 struct backup_spec;
 struct bk_snapshot;
 
@@ -18,6 +19,9 @@ struct bk_snapshot;
  * of an inherited one, so that their spans join the run's trace. */
 void backup_deliver(const struct backup_spec *b, const char *state_dir, const char *repo, const struct bk_snapshot *s,
 		    const char *traceparent, struct strlist *degraded, struct strlist *notes);
+/* The id of the last snapshot command destination d of b delivered
+ * (caller frees), or NULL when it never did. */
+char *backup_delivered(const struct backup_spec *b, const char *state_dir, const struct backup_dest *d);
 /* arg with the placeholders replaced (caller frees). */
 char *backup_expand(const char *arg, const char *repo, const struct bk_snapshot *s);
 

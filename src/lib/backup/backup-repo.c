@@ -150,14 +150,20 @@ static int config_check(struct bk_repo *r, struct cc_error **err)
 	if (r->crypt)
 		bk_crypt_check_hex(r->crypt, mine);
 	if (!strcmp(enc, "none") && r->crypt)
-		rc = cc_error_set(err, "%s: the repository is not encrypted, and this backup is (encrypt:); an "
-				       "encrypted backup needs a repository of its own", r->dir);
+		rc = cc_error_set(err,
+				  "%s: the repository is not encrypted, and this backup is (encrypt:); an "
+				  "encrypted backup needs a repository of its own",
+				  r->dir);
 	else if (strcmp(enc, "none") && !r->crypt)
-		rc = cc_error_set(err, "%s: the repository is encrypted (%s); this backup has no encrypt: {key_file: "
-				       "...} to read it with", r->dir, enc);
+		rc = cc_error_set(err,
+				  "%s: the repository is encrypted (%s); this backup has no encrypt: {key_file: "
+				  "...} to read it with",
+				  r->dir, enc);
 	else if (r->crypt && strcmp(check, mine))
-		rc = cc_error_set(err, "%s: the repository is encrypted under another key (its key check begins "
-				       "%.12s, this key_file's %.12s)", r->dir, check, mine);
+		rc = cc_error_set(err,
+				  "%s: the repository is encrypted under another key (its key check begins "
+				  "%.12s, this key_file's %.12s)",
+				  r->dir, check, mine);
 	json_decref(j);
 	return rc;
 }

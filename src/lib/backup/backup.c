@@ -339,8 +339,8 @@ static void verify_new(struct run *r)
 			r->out->verified += bytes;
 			if (r->o->state_dir) /* a record for `ccbuild backups`: losing it costs nothing */
 				bk_verified_record(r->o->state_dir, r->b->name, r->dirs[i], r->out->snap.id, r->o->now,
-						   r->b->verify, r->out->problems.n > had ? r->out->problems.v[had] : NULL,
-						   NULL);
+						   r->b->verify,
+						   r->out->problems.n > had ? r->out->problems.v[had] : NULL, NULL);
 		}
 }
 
@@ -488,7 +488,8 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		goto out;
 	out->up_to_date = mark_needs(&r, r.root) == 0;
 	if (!o->dry && !out->up_to_date &&
-	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes, err) < 0)
+	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes,
+			  err) < 0)
 		goto out;
 	if (!o->dry) {
 		commit_all(&r);
