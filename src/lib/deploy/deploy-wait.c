@@ -107,7 +107,7 @@ int deploy_start_and_wait(struct engine *e, const char *id, const char *what, lo
 	json_decref(filters);
 	if (rc == WAIT_HEALTHY)
 		return 0;
-	if (rc == ENGINE_TIMEOUT) {
+	if (rc == ENGINE_TIMEOUT && err) {
 		cc_error_free(*err);
 		*err = NULL;
 	}
