@@ -153,8 +153,7 @@ int bk_quiesce_begin(struct bk_quiesce *q, const struct backup_spec *b, struct c
 	return rc;
 }
 
-int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struct strlist *what,
-		    struct cc_error **err)
+int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struct strlist *what, struct cc_error **err)
 {
 	size_t i;
 
@@ -179,8 +178,9 @@ int bk_quiesce_end(struct bk_quiesce *q, struct cc_error **err)
 
 	for (i = q->stopped.n; i-- > 0;) {
 		struct cc_error *e = NULL;
+		struct deploy_wait w = { .what = q->what.v[i], .timeout_ms = timeout };
 
-		if (deploy_start_and_wait(q->e, q->stopped.v[i], q->what.v[i], timeout, NULL, &e) == 0)
+		if (deploy_start_and_wait(q->e, q->stopped.v[i], 0, &w, NULL, &e) == 0)
 			continue;
 		if (rc == 0 && err)
 			*err = e;
