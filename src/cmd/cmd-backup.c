@@ -3,8 +3,11 @@
  * backup forget PROFILE [NAME...]` (retention only; --dry-run shows the
  * rule that keeps each snapshot), `ccbuild backups PROFILE [NAME]` (the
  * snapshots), `ccbuild restore PROFILE NAME [--snapshot ID] [--to
- * path:DIR|volume:NAME]`.  $CCBUILD_BACKUP_TIME (RFC 3339 UTC) sets the
- * time a new snapshot gets, for tests of retention. */
+ * path:DIR|volume:NAME]` (without --to: over the source itself; a volume
+ * or a service's volumes through backup-swap.h, the services using them
+ * stopped and brought back; --dry-run prints the steps).
+ * $CCBUILD_BACKUP_TIME (RFC 3339 UTC) sets the time a new snapshot gets,
+ * for tests of retention. */
 #include "backup-gc.h"
 #include "backup-repo.h"
 #include "backup-restore.h"
