@@ -128,6 +128,15 @@ test_expect_success 'a failing hook fails the backup, naming the service and the
 	test $(snapshots) = 2
 '
 
+test_expect_success 'a hook naming a service the compose model lacks is an error at its position' '
+	sed "s|^	  whole:\$|&|; s|quiesce: {stop: \[database\]}|quiesce: {stop: [databse]}|" ccbuild.yaml >typo.yaml &&
+	line=$(grep -n "stop: \[databse\]" typo.yaml | cut -d: -f1) &&
+	test_expect_code 1 "$CCBUILD" -f typo.yaml backup whole 2>err &&
+	cat err &&
+	grep -q "typo.yaml:$line:[0-9]*: backup .whole.: quiesce names service .databse." err &&
+	healthy_db
+'
+
 test_expect_success 'the first snapshot restored into a new volume starts with the first rows' '
 	first=$("$CCBUILD" backups db pgdata | tail -n 1 | awk "{print \$1}") &&
 	echo $first >first &&
