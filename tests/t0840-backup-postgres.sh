@@ -30,6 +30,10 @@ sql () {
 	docker exec "$1" psql -U postgres -d app -v ON_ERROR_STOP=1 -Atc "$2"
 }
 
+healthy_db () {
+	test "$(docker inspect -f "{{.State.Running}} {{.State.Health.Status}}" $P-database-1)" = "true healthy"
+}
+
 snapshots () {
 	ls repo/snapshots/pgdata | wc -l
 }
@@ -71,7 +75,13 @@ test_expect_success 'setup: the database deployed, a table with rows' '
 	    up: true
 	  db:
 	    backups: [pgdata]
+	  whole:
+	    backups: [whole]
 	backups:
+	  whole:
+	    source: service:database
+	    quiesce: {stop: [database]}
+	    destinations: [{path: repo-whole}]
 	  pgdata:
 	    source: volume:$VOL
 	    quiesce:
@@ -118,6 +128,15 @@ test_expect_success 'a failing hook fails the backup, naming the service and the
 	test $(snapshots) = 2
 '
 
+test_expect_success 'a hook naming a service the compose model lacks is an error at its position' '
+	sed "s|^	  whole:\$|&|; s|quiesce: {stop: \[database\]}|quiesce: {stop: [databse]}|" ccbuild.yaml >typo.yaml &&
+	line=$(grep -n "stop: \[databse\]" typo.yaml | cut -d: -f1) &&
+	test_expect_code 1 "$CCBUILD" -f typo.yaml backup whole 2>err &&
+	cat err &&
+	grep -q "typo.yaml:$line:[0-9]*: backup .whole.: quiesce names service .databse." err &&
+	healthy_db
+'
+
 test_expect_success 'the first snapshot restored into a new volume starts with the first rows' '
 	first=$("$CCBUILD" backups db pgdata | tail -n 1 | awk "{print \$1}") &&
 	echo $first >first &&
@@ -150,6 +169,28 @@ test_expect_success 'restore over the in-use volume: the service stopped, brough
 	test "$(sql $P-database-1 "SELECT string_agg(v, $(printf "%s" "'\'' '\''") ORDER BY k) FROM t")" = "first rows" &&
 	! docker volume inspect $VOL-restore-$(cat first | cut -c1-12) >/dev/null 2>&1 &&
 	test -z "$(docker run --rm -v $VOL:/d $IMG ls -A /d | grep ccbuild-restore)"
+'
+
+test_expect_success 'service:database with stop: one snapshot, a directory per volume; the database back healthy' '
+	id=$(docker inspect -f "{{.Id}}" $P-database-1) &&
+	"$CCBUILD" backup whole >out &&
+	cat out &&
+	grep -q "^backup:whole  snapshot " out &&
+	test "$(docker inspect -f "{{.Id}} {{.State.Running}} {{.State.Health.Status}}" $P-database-1)" = "$id true healthy" &&
+	"$CCBUILD" restore whole whole --to path:whole-out >out &&
+	test "$(ls whole-out)" = "$VOL" &&
+	test -f whole-out/$VOL/PG_VERSION &&
+	test_expect_code 2 "$CCBUILD" restore whole whole --to volume:$P-x 2>err &&
+	grep -q "holds several volumes" err
+'
+
+test_expect_success 'a service: snapshot restored over the service volumes, the database back with its rows' '
+	sql $P-database-1 "UPDATE t SET v = $(printf "%s" "'\''later'\''") WHERE k = 2" &&
+	"$CCBUILD" restore whole whole >out &&
+	cat out &&
+	grep -q "over $VOL" out &&
+	healthy_db &&
+	test "$(sql $P-database-1 "SELECT string_agg(v, $(printf "%s" "'\'' '\''") ORDER BY k) FROM t")" = "first rows"
 '
 
 test_expect_success 'cleanup' '

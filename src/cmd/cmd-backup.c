@@ -3,7 +3,10 @@
  * backup forget PROFILE [NAME...]` (retention only; --dry-run shows the
  * rule that keeps each snapshot), `ccbuild backups PROFILE [NAME]` (the
  * snapshots), `ccbuild restore PROFILE NAME [--snapshot ID | --latest-good]
- * [--to path:DIR|volume:NAME]`, `ccbuild backup init-key PATH`.  $CCBUILD_BACKUP_TIME (RFC 3339 UTC) sets the
+ * [--to path:DIR|volume:NAME]` (without --to: over the source itself; a
+ * volume or a service's volumes through backup-swap.h, the services using
+ * them stopped and brought back; --dry-run prints the steps), `ccbuild
+ * backup init-key PATH`.  $CCBUILD_BACKUP_TIME (RFC 3339 UTC) sets the
  * time a new snapshot gets, for tests of retention. */
 #include "backup-catalog.h"
 #include "backup-crypt.h"

@@ -2,6 +2,7 @@
 #include "backup-quiesce.h"
 #include "backup-service.h"
 #include "backup-spec.h"
+#include "compose.h"
 #include "deploy-wait.h"
 #include "atomicfile.h"
 #include "engine-container.h"
@@ -103,6 +104,38 @@ static int run_stop(struct bk_quiesce *q, const struct backup_hook *h, struct cc
 	return rc < 0 ? cc_error_wrap(err, "quiesce stop") : 0;
 }
 
+static int check_service(const struct backup_spec *b, const struct backup_hook *h, const char *service,
+			 const struct compose_project *p, struct cc_error **err)
+{
+	char at[256];
+
+	if (p && compose_service_find(p, service) >= 0)
+		return 0;
+	ypos_format(&h->pos, at, sizeof(at));
+	if (!p)
+		return cc_error_set(err, "%s: backup '%s': quiesce needs services, and the profile has no compose files",
+				    at, b->name);
+	return cc_error_set(err, "%s: backup '%s': quiesce names service '%s', which the compose model does not have",
+			    at, b->name, service);
+}
+
+int bk_quiesce_check(const struct backup_spec *b, const struct compose_project *p, struct cc_error **err)
+{
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < b->nhooks; i++) {
+		const struct backup_hook *h = &b->hooks[i];
+
+		if (!h->stop && check_service(b, h, h->service, p, err) < 0)
+			rc = -1;
+		for (k = 0; h->stop && k < h->services.n; k++)
+			if (check_service(b, h, h->services.v[k], p, err) < 0)
+				rc = -1;
+	}
+	return rc;
+}
+
 void bk_quiesce_recover(struct bk_quiesce *q)
 {
 	cleanup_free char *text = NULL;
@@ -153,8 +186,7 @@ int bk_quiesce_begin(struct bk_quiesce *q, const struct backup_spec *b, struct c
 	return rc;
 }
 
-int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struct strlist *what,
-		    struct cc_error **err)
+int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struct strlist *what, struct cc_error **err)
 {
 	size_t i;
 
@@ -179,8 +211,9 @@ int bk_quiesce_end(struct bk_quiesce *q, struct cc_error **err)
 
 	for (i = q->stopped.n; i-- > 0;) {
 		struct cc_error *e = NULL;
+		struct deploy_wait w = { .what = q->what.v[i], .timeout_ms = timeout };
 
-		if (deploy_start_and_wait(q->e, q->stopped.v[i], q->what.v[i], timeout, NULL, &e) == 0)
+		if (deploy_start_and_wait(q->e, q->stopped.v[i], 0, &w, NULL, &e) == 0)
 			continue;
 		if (rc == 0 && err)
 			*err = e;

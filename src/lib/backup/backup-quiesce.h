@@ -13,6 +13,7 @@
 
 struct backup_spec;
 struct cc_error;
+struct compose_project;
 struct engine;
 
 struct bk_quiesce {
@@ -27,6 +28,9 @@ struct bk_quiesce {
 	struct strlist what;	  /* and how errors name them: "service S (NAME)" */
 };
 
+/* Every service b's hooks name is one of compose model p (may be NULL:
+ * then hooks are an error); else -1 at the hook's FILE:LINE:COL. */
+int bk_quiesce_check(const struct backup_spec *b, const struct compose_project *p, struct cc_error **err);
 /* Take the containers a killed run recorded (q->record) as stopped by
  * q, so that bk_quiesce_end starts them. */
 void bk_quiesce_recover(struct bk_quiesce *q);

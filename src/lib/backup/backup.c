@@ -265,6 +265,8 @@ static int read_quiesced(struct run *r, struct bk_repo **targets, struct cc_erro
 
 	if (r->o->dry || !r->b->nhooks)
 		return read_source(r, targets, err);
+	if (bk_quiesce_check(r->b, r->o->compose, err) < 0)
+		return -1;
 	if (!r->o->engine || !r->o->project)
 		return cc_error_set(err, "quiesce: needs the engine and the profile's compose project");
 	cache = r->o->state_dir ? statcache_path(r) : NULL; /* makes STATE/backups */

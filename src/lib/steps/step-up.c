@@ -23,6 +23,7 @@
  * healthy before the old one stops.  Every intermediate state is one the
  * next run converges from.  docs/technical/deploy.md, "The up step". */
 #include "deploy-plan.h"
+#include "deploy-wait.h"
 #include "engine-container.h"
 #include "engine.h"
 #include "error.h"
@@ -445,149 +446,36 @@ static int retire_others(struct runner *r, const struct deploy_service *s, const
 	return 0;
 }
 
-enum { WAIT_OK = 0, WAIT_MORE = 1, WAIT_HEALTHY = 1, WAIT_UNHEALTHY, WAIT_DIED };
-
-struct waiter {
-	int completed;	/* waiting for an exit 0, not for health */
-	long exit_code; /* of the die event */
+struct waiting_ctx {
+	struct runner *r;
+	size_t i;
 };
 
-static int on_event(void *ctx, const json_t *ev)
+static void report_waiting(void *ctx, const char *doing)
 {
-	struct waiter *w = ctx;
-	const char *action = json_string_value(json_object_get(ev, "Action")) ?: "";
+	const struct waiting_ctx *c = ctx;
 
-	if (!strcmp(action, "die")) {
-		const json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
-		const char *code = json_string_value(json_object_get(attrs, "exitCode"));
-
-		w->exit_code = code ? strtol(code, NULL, 10) : -1;
-		return WAIT_DIED;
-	}
-	if (w->completed || strncmp(action, "health_status", 13))
-		return 0;
-	action += 13;
-	action += strspn(action, ": ");
-	return !strcmp(action, "healthy") ? WAIT_HEALTHY : !strcmp(action, "unhealthy") ? WAIT_UNHEALTHY : 0;
-}
-
-/* Why the container failed: its last health check's output, or its last
- * log lines; caller frees. */
-static char *failure_detail(struct runner *r, const char *id, int health)
-{
-	json_t *info = NULL, *log;
-	char *out = NULL;
-	struct cc_error *e = NULL;
-
-	if (health && engine_container_inspect(r->engine, id, &info, &e) == 1) {
-		log = json_object_get(json_object_get(json_object_get(info, "State"), "Health"), "Log");
-		log = json_array_get(log, json_array_size(log) - 1);
-		if (log)
-			out = xasprintf("last health check (exit %lld): %s",
-					(long long)json_integer_value(json_object_get(log, "ExitCode")),
-					json_string_value(json_object_get(log, "Output")) ?: "");
-	} else if (!health && engine_container_tail(r->engine, id, 10, &out, &e) == 0 && out) {
-		char *lines = xasprintf("last output:\n%s", *out ? out : "(none)");
-
-		free(out);
-		out = lines;
-	}
-	json_decref(info);
-	cc_error_free(e);
-	return out ? out : xstrdup(health ? "no health check output" : "no output");
-}
-
-/* Fail step i's service for how its container ended up. */
-static int wait_failed(struct runner *r, size_t i, const char *id, int how, long code, struct cc_error **err)
-{
-	const struct deploy_unit *u = unit_of(r, i);
-	cleanup_free char *detail =
-		failure_detail(r, id, how == WAIT_UNHEALTHY || (how != WAIT_DIED && !u->wait_completed));
-
-	if (how == WAIT_DIED)
-		return cc_error_set(err, "service %s exited with code %ld; %s", u->spec->service, code, detail);
-	if (how == WAIT_UNHEALTHY)
-		return cc_error_set(err, "service %s is unhealthy; %s", u->spec->service, detail);
-	return cc_error_set(err, "service %s is not %s after %ld s (--wait-timeout); %s", u->spec->service,
-			    u->wait_completed ? "completed" : "healthy", u->plan->wait_timeout_ms / 1000, detail);
-}
-
-/* From the container's inspect: WAIT_OK when it is where it should be,
- * WAIT_MORE to wait for events, -1 failed; *health 1 when it has a
- * healthcheck. */
-static int judge_state(struct runner *r, size_t i, const char *id, int *health, struct cc_error **err)
-{
-	const struct deploy_unit *u = unit_of(r, i);
-	json_t *info = NULL, *state;
-	const char *status, *hs;
-	long code;
-	int rc = engine_container_inspect(r->engine, id, &info, err);
-
-	if (rc <= 0) {
-		json_decref(info);
-		return rc < 0 ? -1 : cc_error_set(err, "service %s: container %.12s is gone", u->spec->service, id);
-	}
-	state = json_object_get(info, "State");
-	status = json_string_value(json_object_get(state, "Status")) ?: "";
-	hs = json_string_value(json_object_get(json_object_get(state, "Health"), "Status"));
-	code = (long)json_integer_value(json_object_get(state, "ExitCode"));
-	*health = hs && *hs && strcmp(hs, "none"); /* Podman: "" without a healthcheck */
-	if (!strcmp(status, "exited") || !strcmp(status, "dead"))
-		rc = u->wait_completed && code == 0		 ? WAIT_OK
-		     : code == 0 && !*health && !u->wait_healthy ? WAIT_OK
-								 : -2;
-	else if (u->wait_completed)
-		rc = WAIT_MORE;
-	else if (!*health)
-		rc = u->wait_healthy ? cc_error_set(err,
-						    "service %s has no healthcheck, but a service depends on it"
-						    " being healthy (condition: service_healthy)",
-						    u->spec->service)
-				     : WAIT_OK;
-	else
-		rc = !strcmp(hs, "healthy") ? WAIT_OK : !strcmp(hs, "unhealthy") ? -3 : WAIT_MORE;
-	json_decref(info);
-	if (rc == -2)
-		return wait_failed(r, i, id, WAIT_DIED, code, err);
-	if (rc == -3)
-		return wait_failed(r, i, id, WAIT_UNHEALTHY, 0, err);
-	return rc;
+	ui_step_progress(c->r->ui, c->r->project->graph.steps[c->i].id, doing);
 }
 
 /* Start container id (unless running) and wait until it is healthy or
- * completed as the step needs, through the events stream from just
- * before the start. */
+ * completed as the step needs (deploy-wait.h). */
 static int start_and_wait(struct runner *r, size_t i, const struct deploy_service *s, const char *id, int running,
 			  struct cc_error **err)
 {
 	const struct deploy_unit *u = unit_of(r, i);
-	struct waiter w = { u->wait_completed, -1 };
-	cleanup_free char *since = engine_now(r->engine, err);
-	json_t *filters;
-	int rc, health = 0;
+	cleanup_free char *what = xasprintf("service %s", u->spec->service);
+	struct waiting_ctx c = { r, i };
+	struct deploy_wait w = { .what = what,
+				 .timeout_ms = u->plan->wait_timeout_ms,
+				 .completed = u->wait_completed,
+				 .need_health = u->wait_healthy,
+				 .timeout_hint = " (--wait-timeout)",
+				 .waiting = report_waiting,
+				 .ctx = &c,
+				 .container = s->container_name };
 
-	if (!since)
-		return -1;
-	if (!running && cancel_pending(r->cancel))
-		return cc_error_set(err, "interrupted");
-	if (!running && engine_container_start(r->engine, id, err) < 0)
-		return cc_error_wrap(err, "starting %s", s->container_name);
-	if ((rc = judge_state(r, i, id, &health, err)) != WAIT_MORE)
-		return rc;
-	ui_step_progress(r->ui, r->project->graph.steps[i].id,
-			 u->wait_completed ? "waiting until it completes" : "waiting until healthy");
-	filters = json_pack("{s:[s], s:[s], s:[s, s]}", "type", "container", "container", id, "event", "health_status",
-			    "die");
-	rc = engine_events(r->engine, filters, since, u->plan->wait_timeout_ms, on_event, &w, r->cancel, err);
-	json_decref(filters);
-	if (rc == WAIT_HEALTHY || (rc == WAIT_DIED && w.completed && w.exit_code == 0))
-		return 0;
-	if (rc == WAIT_DIED || rc == WAIT_UNHEALTHY || rc == ENGINE_TIMEOUT) {
-		if (rc == ENGINE_TIMEOUT)
-			cc_error_free(*err), *err = NULL;
-		return wait_failed(r, i, id, rc, w.exit_code, err);
-	}
-	return rc == ENGINE_CANCELLED ? cc_error_set(err, "interrupted") : -1;
+	return deploy_start_and_wait(r->engine, id, running, &w, r->cancel, err);
 }
 
 /* 1 when the service's container publishes a fixed host port (then two
