@@ -102,6 +102,16 @@ test_expect_success 'a to-side change the reverse rewrite cannot give back exact
 	echo "{\"home\": \"/root/other\"}" >staging/two/c.json
 '
 
+test_expect_success 'a changed rewrite rule rewrites the to side again' '
+	sed -i "s|\"/root/\"}|\"/home/u/\"}|" ccbuild.yaml &&
+	"$CCBUILD" sync dev two >out 2>&1 && cat out &&
+	test "$(cat staging/two/c.json)" = "{\"home\": \"/home/u/other\"}" &&
+	write_manifest &&
+	"$CCBUILD" sync dev two >out 2>&1 && cat out &&
+	test "$(cat staging/two/c.json)" = "{\"home\": \"/root/other\"}" &&
+	test "$(cat src/c.json)" = "{\"home\": \"/Users/me/other\"}"
+'
+
 test_expect_success 'rewrite with direction both and an empty replacement is refused at load' '
 	sed -i "s|replace: {\"/Users/me/\": \"/root/\"}|replace: {\"/Users/me/\": \"\"}|" ccbuild.yaml &&
 	test_must_fail "$CCBUILD" lint 2>err; cat err &&

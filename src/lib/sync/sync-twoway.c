@@ -55,6 +55,7 @@ struct twoway {
 	struct sync_record *out;
 	struct sync_twoway_summary *sum;
 	struct strlist gone_src, gone_dst; /* deletions, done last, children first */
+	int rules_same;			   /* the record was made under these rewrite rules */
 };
 
 static int link_differs(const char *a, const char *b)
@@ -143,6 +144,8 @@ static int decide_item(struct twoway *t, struct sync_twoway_item *it, struct cc_
 		return -1;
 	st.dst_changed = dc;
 	st.src_changed = src_changed(it->s, it->digest, it->r);
+	/* new rules: every file is rewritten again, as in one-way syncs */
+	st.src_changed |= !t->rules_same && it->s && S_ISREG(it->s->mode);
 	if (st.src && st.dst && st.src_changed && st.dst_changed && (st.same = same_content(t, it, err)) < 0)
 		return -1;
 	it->action = sync_twoway_decide(&st, t->job->delete);
@@ -178,6 +181,8 @@ static int plan_items(struct twoway *t, const struct sync_tree *src, const struc
 			it.d = &dl->v[j++];
 		if (k < rec->n && !strcmp(rec->v[k].path, p))
 			it.r = &rec->v[k++];
+		if (sync_host_is_temp(p) && it.s && S_ISREG(it.s->mode))
+			strlist_push(&plan->src_temps, p);
 		if (sync_host_is_temp(p) ||
 		    (it.s && !S_ISDIR(it.s->mode) && !S_ISREG(it.s->mode) && !S_ISLNK(it.s->mode)))
 			continue; /* a killed sync's temporary; devices and FIFOs */
@@ -195,6 +200,7 @@ int sync_twoway_plan(const struct sync_job *job, const struct sync_tree *src, co
 	struct twoway t = { .job = job, .srcfd = -1 };
 	int rc;
 
+	t.rules_same = !strcmp(rec->rules, job->rewriter ? sync_rewriter_hash(job->rewriter) : "");
 	memset(plan, 0, sizeof(*plan));
 	plan->dest = (struct ctx_list)CTX_LIST_INIT;
 	if ((t.dstfd = open(job->dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno != ENOENT)
@@ -212,6 +218,7 @@ int sync_twoway_plan(const struct sync_job *job, const struct sync_tree *src, co
 void sync_twoway_plan_release(struct sync_twoway_plan *plan)
 {
 	ctx_list_release(&plan->dest);
+	strlist_release(&plan->src_temps);
 	free(plan->v);
 	memset(plan, 0, sizeof(*plan));
 }
@@ -524,6 +531,8 @@ static void remove_temps(int fd, const struct ctx_list *l)
 static int apply_all(struct twoway *t, const struct sync_twoway_plan *plan, struct cc_error **err)
 {
 	remove_temps(t->dstfd, &plan->dest);
+	for (size_t k = 0; k < plan->src_temps.n; k++)
+		sync_host_remove(t->srcfd, plan->src_temps.v[k], NULL);
 	for (size_t k = 0; k < plan->n; k++) {
 		if (cancel_pending(t->job->cancel))
 			return cc_error_set(err, "interrupted");

@@ -55,7 +55,8 @@ struct sync_twoway_plan {
 	struct ctx_list dest; /* the to side as walked */
 	struct sync_twoway_item *v;
 	size_t n, cap;
-	size_t changes; /* items that write, delete or conflict */
+	size_t changes;		  /* items that write, delete or conflict */
+	struct strlist src_temps; /* temporaries a killed sync left on the from side */
 };
 
 struct sync_twoway_summary {
