@@ -172,14 +172,15 @@ static void test_mounted(void)
 {
 	json_t *create = json_pack("{s:{s:[{s:s, s:s, s:s}], s:[s]}}", "HostConfig", "Mounts", "Type", "volume",
 				   "Source", "p_data", "Target", "/srv", "Binds", "/host/dir:/etc/x:rw");
-	const char *t;
+	char t[64] = "";
 
-	is_str(sync_target_mounted(create, "p_data", NULL), "/srv", "a named volume in Mounts");
-	ok(!sync_target_mounted(create, "p_other", NULL), "not another volume");
-	is_str((t = sync_target_mounted(create, NULL, "/host/dir/sub")) ? t : "", "/etc/x",
-	       "a bind holding the host destination");
-	is_str((t = sync_target_mounted(create, NULL, "/host")) ? t : "", "/etc/x", "a bind inside it");
-	ok(!sync_target_mounted(create, NULL, "/host/dirx"), "not a sibling that shares a prefix");
+	ok(sync_target_mounted(create, "p_data", NULL, t, sizeof(t)), "a named volume in Mounts");
+	is_str(t, "/srv", "mounted at its target");
+	ok(!sync_target_mounted(create, "p_other", NULL, t, sizeof(t)), "not another volume");
+	ok(sync_target_mounted(create, NULL, "/host/dir/sub", t, sizeof(t)) && !strcmp(t, "/etc/x"),
+	   "a bind holding the host destination");
+	ok(sync_target_mounted(create, NULL, "/host", t, sizeof(t)) && !strcmp(t, "/etc/x"), "a bind inside it");
+	ok(!sync_target_mounted(create, NULL, "/host/dirx", t, sizeof(t)), "not a sibling that shares a prefix");
 	json_decref(create);
 }
 

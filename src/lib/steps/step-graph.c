@@ -367,8 +367,10 @@ static void add_sync_edges(struct project *p, size_t k)
 		graph_add_edge(&p->graph, k, (size_t)graph_find(&p->graph, up));
 	for (size_t u = 0; spec->target != SYNC_TO_SERVICE && u < p->graph.nsteps; u++) {
 		const struct deploy_unit *unit = p->graph.steps[u].data;
+		char target[4096];
 
-		if (p->graph.steps[u].kind == &step_kind_up && sync_target_mounted(unit->spec->create, v.volume, host))
+		if (p->graph.steps[u].kind == &step_kind_up &&
+		    sync_target_mounted(unit->spec->create, v.volume, host, target, sizeof(target)))
 			graph_add_edge(&p->graph, u, k);
 	}
 	sync_target_release(&v);

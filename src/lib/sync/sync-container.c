@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK (1 << 16)
@@ -267,6 +268,8 @@ static int put_header(struct tar_out *t, const char *name, mode_t mode, const st
 	archive_entry_set_gid(ae, st ? st->st_gid : 0);
 	if (st)
 		archive_entry_set_mtime(ae, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	else
+		archive_entry_set_mtime(ae, time(NULL), 0);
 	if (symlink)
 		archive_entry_set_symlink(ae, symlink);
 	if (hard)

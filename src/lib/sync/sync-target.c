@@ -36,14 +36,13 @@ static const char *bind_target(const char *bind, const char *host, char *buf, si
 	return buf;
 }
 
-const char *sync_target_mounted(const json_t *create, const char *volume, const char *host)
+int sync_target_mounted(const json_t *create, const char *volume, const char *host, char *buf, size_t size)
 {
-	const json_t *hc = json_object_get(create, "HostConfig"), *m;
-	static __thread char buf[4096];
-	size_t k;
+	const json_t *hc = json_object_get(create, "HostConfig"), *mounts = json_object_get(hc, "Mounts");
+	const json_t *binds = json_object_get(hc, "Binds");
 
-	json_array_foreach(json_object_get(hc, "Mounts"), k, m)
-	{
+	for (size_t k = 0; k < json_array_size(mounts); k++) {
+		const json_t *m = json_array_get(mounts, k);
 		const char *type = json_string_value(json_object_get(m, "Type"));
 		const char *src = json_string_value(json_object_get(m, "Source"));
 		const char *target = json_string_value(json_object_get(m, "Target"));
@@ -52,17 +51,15 @@ const char *sync_target_mounted(const json_t *create, const char *volume, const 
 			continue;
 		if ((volume && !strcmp(type, "volume") && !strcmp(src, volume)) ||
 		    (host && !strcmp(type, "bind") && nested_paths(src, host)))
-			return target;
+			return snprintf(buf, size, "%s", target), 1;
 	}
-	json_array_foreach(json_object_get(hc, "Binds"), k, m)
-	{
-		const char *t =
-			host && json_is_string(m) ? bind_target(json_string_value(m), host, buf, sizeof(buf)) : NULL;
+	for (size_t k = 0; host && k < json_array_size(binds); k++) {
+		const char *bind = json_string_value(json_array_get(binds, k));
 
-		if (t)
-			return t;
+		if (bind && bind_target(bind, host, buf, size))
+			return 1;
 	}
-	return NULL;
+	return 0;
 }
 
 /* The first service of p (by name) whose container mounts out->volume:
@@ -74,11 +71,11 @@ static void find_mounting_service(const struct compose_project *p, const struct 
 		const char *name = compose_service_name(p, i);
 		struct deploy_service *s = NULL;
 		struct cc_error *ignored = NULL;
-		const char *target;
+		char target[4096];
 
 		/* A service ccbuild cannot deploy cannot be a helper either. */
 		if (deploy_service_spec(p, dp, i, built ? built(ctx, name) : NULL, &s, &ignored) == 0 && s->image &&
-		    (target = sync_target_mounted(s->create, out->volume, NULL))) {
+		    sync_target_mounted(s->create, out->volume, NULL, target, sizeof(target))) {
 			out->service = xstrdup(name);
 			out->image = xstrdup(s->image);
 			out->mount = xstrdup(target);

@@ -9,6 +9,7 @@
 #define CC_SYNC_TARGET_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct cc_error;
 struct compose_project;
@@ -31,10 +32,10 @@ typedef const char *(*sync_built_image_fn)(void *ctx, const char *service);
  * be NULL); an error naming the sync when no image can be chosen. */
 int sync_target_volume(const struct sync_spec *spec, const struct compose_project *p, sync_built_image_fn built,
 		       void *ctx, struct sync_volume *out, struct cc_error **err);
-/* Where create (a POST /containers/create body, borrowed) mounts volume
- * (an engine name; NULL: skip) or a bind of host directory host (NULL:
- * skip) or one inside it or holding it; borrowed from create, or NULL. */
-const char *sync_target_mounted(const json_t *create, const char *volume, const char *host);
+/* 1 when create (a POST /containers/create body) mounts volume (an
+ * engine name; NULL: skip) or binds host directory host (NULL: skip), one
+ * inside it or one holding it; its mount point into buf. */
+int sync_target_mounted(const json_t *create, const char *volume, const char *host, char *buf, size_t size);
 void sync_target_release(struct sync_volume *t);
 
 #endif
