@@ -29,6 +29,8 @@ struct hash_input {
 	const atomic_int *cancel;    /* stop soon after it is raised, or NULL */
 	const char *dockerfile_text; /* non-NULL: the Dockerfile's text (compose's
 				      * dockerfile_inline); dockerfile is not read */
+	const char *secrets;	     /* the build secrets' identity (ids and sources,
+				      * bk_secrets_identity; never a value), or NULL */
 };
 
 struct hash_file {
