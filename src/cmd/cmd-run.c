@@ -172,6 +172,7 @@ static int run_locked(struct cli *cli, struct engine *e, const char *state_dir)
 	r.cancel = cli->cancel;
 	r.offline = cli->offline;
 	r.no_cache_tests = cli->no_cache_tests;
+	r.no_session = cli->no_session;
 	if (cli->manifest->registry && cli->project->profile->push) { /* only pushing profiles use it */
 		cleanup_free char *host = xstrndup(cli->manifest->registry, strcspn(cli->manifest->registry, "/"));
 

@@ -25,6 +25,7 @@
 #include "step.h"
 #include "step-base.h"
 #include "step-image.h"
+#include "step-session.h"
 #include "ui.h"
 #include "util.h"
 #include "why.h"
@@ -383,6 +384,7 @@ struct variant {
 	char *id;
 	struct cc_error *err;
 	char *dockerfile; /* retargeted for this platform, or NULL */
+	struct step_session session;
 	pthread_t thread;
 	int thread_started;
 };
@@ -392,6 +394,8 @@ static void *variant_build(void *arg)
 	struct variant *v = arg;
 
 	engine_build(v->r->engine, &v->req, on_progress, &v->p, v->r->cancel, &v->id, &v->err);
+	if (v->req.session && v->req.session->used)
+		v->p.sent = step_session_sent(&v->session);
 	return NULL;
 }
 
@@ -493,6 +497,20 @@ static void build_facts(struct step_result *res, const struct variant *v, size_t
 	facts_add(&res->report, &fact_misses, NULL, (double)misses);
 }
 
+/* The session variant v's build serves (step-session.h): the step's own
+ * walk as "context"; a Dockerfile that is not the file on disk (inline or
+ * retargeted) from its bytes. */
+static int variant_session(struct runner *r, const struct step *s, const struct engine_build_req *base,
+			   struct variant *v, struct cc_error **err)
+{
+	const struct image *img = s->data;
+	const struct build_scratch *bs = r->results[s - r->project->graph.steps].scratch;
+	const char *data = v->dockerfile ? v->dockerfile : img->dockerfile_inline ? base->dockerfile_data : NULL;
+
+	return step_session_init(&v->session, img->spec.context, &bs->hr.walk, img->spec.dockerfile, data,
+				 data == v->dockerfile && data ? strlen(data) : base->dockerfile_len, err);
+}
+
 /* Run one build per platform at once (one for an image without platforms),
  * then collect: output "ID", or "PLATFORM=ID,..." with each platform tagged
  * REF-PLATFORM and the native one also REF. */
@@ -509,6 +527,8 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	/* Every platform's Dockerfile first: nothing starts unless all can. */
 	for (k = 0; img->spec.platforms.n && rc == 0 && k < n; k++)
 		rc = platform_dockerfile(r, s, img->spec.platforms.v[k], &v[k].dockerfile, err);
+	for (k = 0; !r->no_session && rc == 0 && k < n; k++)
+		rc = variant_session(r, s, base, &v[k], err);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;
@@ -529,6 +549,8 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 			v[k].req.dockerfile_data = v[k].dockerfile;
 			v[k].req.dockerfile_len = strlen(v[k].dockerfile);
 		}
+		if (v[k].session.fs)
+			v[k].req.session = &v[k].session.req;
 		if (n > 1 && pthread_create(&v[k].thread, NULL, variant_build, &v[k]) == 0)
 			v[k].thread_started = 1;
 		else
@@ -563,6 +585,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	for (k = 0; k < n; k++) {
 		free(v[k].id);
 		free(v[k].dockerfile);
+		step_session_release(&v[k].session);
 		cc_error_free(v[k].err);
 		strlist_release(&v[k].tags);
 	}
