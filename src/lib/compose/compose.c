@@ -521,7 +521,7 @@ int compose_service_build_secrets(const struct compose_project *p, size_t i, str
  * an error at each one that is set, never silently ignored. */
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
-	static const char *const session[] = { "secrets", "ssh", "entitlements", "privileged" };
+	static const char *const session[] = { "ssh", "entitlements", "privileged" };
 	static const char *const later[] = { "additional_contexts", "cache_to", "no_cache", "pull", "ulimits" };
 	const struct ynode *v;
 	int rc = 0;

@@ -11,6 +11,7 @@
  * images live in step-image.c.
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
+#include "buildkit-secrets.h"
 #include "dockerfile.h"
 #include "engine.h"
 #include "error.h"
@@ -97,6 +98,30 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 	return in;
 }
 
+/* The identity of img's build secrets for its hash (ids and sources; no
+ * value is read) into *out (caller frees; NULL when none), after checking
+ * that every file source can be read. */
+static int build_secrets_identity(const struct image *img, char **out, struct cc_error **err)
+{
+	struct bk_secrets *sc;
+	size_t k;
+	int rc = 0;
+
+	*out = NULL;
+	if (!img->nsecrets)
+		return 0;
+	sc = bk_secrets_new();
+	for (k = 0; rc == 0 && k < img->nsecrets; k++)
+		rc = bk_secrets_add(sc, img->secrets[k].id, img->secrets[k].from_env ? BK_SECRET_ENV : BK_SECRET_FILE,
+				    img->secrets[k].source, err);
+	if (rc == 0)
+		rc = bk_secrets_check(sc, err);
+	if (rc == 0)
+		*out = bk_secrets_identity(sc);
+	bk_secrets_free(sc);
+	return rc;
+}
+
 /* Hash everything into res (hash, inputs, files, scratch). */
 static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
@@ -105,7 +130,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	struct strlist ids = { 0 };
 	struct build_scratch *bs = xcalloc(1, sizeof(*bs));
 	struct hash_input in = { 0 };
-	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL;
+	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL, *secrets = NULL;
 	json_t *bases = json_object();
 	size_t len;
 	int rc = -1;
@@ -137,6 +162,9 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	if (project_image_dockerfile(img, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
+	if (build_secrets_identity(img, &secrets, err) < 0)
+		goto out;
+	in.secrets = secrets;
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
 		goto out;
 	if (bs->hr.warning)
@@ -507,8 +535,10 @@ static int variant_session(struct runner *r, const struct step *s, const struct 
 	const struct build_scratch *bs = r->results[s - r->project->graph.steps].scratch;
 	const char *data = v->dockerfile ? v->dockerfile : img->dockerfile_inline ? base->dockerfile_data : NULL;
 
-	return step_session_init(&v->session, img->spec.context, &bs->hr.walk, img->spec.dockerfile, data,
-				 data == v->dockerfile && data ? strlen(data) : base->dockerfile_len, err);
+	if (step_session_init(&v->session, img->spec.context, &bs->hr.walk, img->spec.dockerfile, data,
+			      data == v->dockerfile && data ? strlen(data) : base->dockerfile_len, err) < 0)
+		return -1;
+	return step_session_serve_secrets(&v->session, img->secrets, img->nsecrets, err);
 }
 
 /* Run one build per platform at once (one for an image without platforms),
@@ -529,6 +559,9 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 		rc = platform_dockerfile(r, s, img->spec.platforms.v[k], &v[k].dockerfile, err);
 	for (k = 0; !r->no_session && rc == 0 && k < n; k++)
 		rc = variant_session(r, s, base, &v[k], err);
+	if (r->no_session && img->nsecrets)
+		rc = cc_error_set(err, "build secrets (%s) need a BuildKit session, which --no-session turns off",
+				  img->secrets[0].id);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;

@@ -1,8 +1,11 @@
 /* step-session (step-session.h): a build's filesync directories. */
 #include "step-session.h"
+#include "buildkit-auth.h"
 #include "buildkit-filesync.h"
+#include "buildkit-secrets.h"
 #include "error.h"
 #include "hash.h"
+#include "project.h"
 #include "util.h"
 
 #include <errno.h>
@@ -69,12 +72,30 @@ int step_session_init(struct step_session *ss, const char *context, const struct
 	ss->key = xstrdup(key);
 	base = strrchr(context, '/') && strrchr(context, '/')[1] ? strrchr(context, '/') + 1 : context;
 	ss->name = xstrdup(base);
-	ss->method = (struct bk_method){ BK_FILESYNC_METHOD, bk_filesync_diffcopy, ss->fs };
-	ss->req = (struct engine_build_session){ .methods = &ss->method,
-						 .nmethods = 1,
+	ss->methods[0] = (struct bk_method){ BK_FILESYNC_METHOD, bk_filesync_diffcopy, ss->fs };
+	ss->methods[1] = (struct bk_method){ BK_AUTH_CREDENTIALS_METHOD, bk_auth_credentials, NULL };
+	ss->methods[2] = (struct bk_method){ BK_AUTH_TOKEN_AUTHORITY_METHOD, bk_auth_token_authority, NULL };
+	ss->req = (struct engine_build_session){ .methods = ss->methods,
+						 .nmethods = 3,
 						 .name = ss->name,
 						 .shared_key = ss->key,
 						 .dockerfile = ss->dfname };
+	return 0;
+}
+
+int step_session_serve_secrets(struct step_session *ss, const struct image_secret *v, size_t n,
+			       struct cc_error **err)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	ss->secrets = bk_secrets_new();
+	for (i = 0; i < n; i++)
+		if (bk_secrets_add(ss->secrets, v[i].id, v[i].from_env ? BK_SECRET_ENV : BK_SECRET_FILE, v[i].source,
+				   err) < 0)
+			return -1;
+	ss->methods[ss->req.nmethods++] = (struct bk_method){ BK_SECRETS_METHOD, bk_secrets_get, ss->secrets };
 	return 0;
 }
 
@@ -92,6 +113,7 @@ void step_session_release(struct step_session *ss)
 		rmdir(ss->tmpdir);
 	}
 	bk_filesync_free(ss->fs);
+	bk_secrets_free(ss->secrets);
 	free(ss->req.fallback);
 	free(ss->name);
 	free(ss->key);
