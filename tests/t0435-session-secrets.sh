@@ -33,8 +33,10 @@ test_expect_success 'setup: a service with a file secret and an environment secr
 	  envtok: {environment: T0435_TOKEN}
 	YAML
 	printf %s "$FILEVAL" >app/tok.txt &&
+	# $P in the RUN: BuildKit caches a RUN whatever its secrets hold, so an
+	# earlier run of this script (other values) must not be a cache hit.
 	printf "FROM %s\n" "$BASE_IMAGE" >app/ctx/Dockerfile &&
-	echo "RUN --mount=type=secret,id=tok --mount=type=secret,id=env_token sh -c \"sha256sum </run/secrets/tok | cut -c1-64 >/tok.sha && sha256sum </run/secrets/env_token | cut -c1-64 >/env.sha\"" >>app/ctx/Dockerfile
+	echo "RUN --mount=type=secret,id=tok --mount=type=secret,id=env_token sh -c \"echo $P >/run-id && sha256sum </run/secrets/tok | cut -c1-64 >/tok.sha && sha256sum </run/secrets/env_token | cut -c1-64 >/env.sha\"" >>app/ctx/Dockerfile
 '
 
 test_expect_success 'a build: both secrets reach the RUN' '
@@ -45,6 +47,8 @@ test_expect_success 'a build: both secrets reach the RUN' '
 '
 
 test_expect_success 'the values are in no output, report, state, image or history' '
+	test -s ev && test -s app/report.json && test -d app/.ccbuild &&
+	grep -q "build:web" app/report.json &&
 	for v in "$FILEVAL" "$ENVVAL"; do
 		! grep -q "$v" ev err app/report.json &&
 		! grep -rq "$v" app/.ccbuild &&
