@@ -91,6 +91,8 @@ static const char options_help[] =
 	"  --keep-going     continue independent steps after a failure\n"
 	"  --offline        ask no registry (no registry cache, no base digests)\n"
 	"  --no-cache-tests run the profile's tests even when what they test is unchanged\n"
+	"  --no-session     upload build contexts as a tar, not through a BuildKit session\n"
+	"                   ($CCBUILD_NO_SESSION)\n"
 	"  --state-dir DIR  where step state lives (default .ccbuild beside the manifest)\n"
 	"  --report FILE    write a JSON report of the run (steps, hashes, images, digests, tags)\n"
 	"  --junit FILE     write scan and test results as JUnit XML\n"
@@ -184,6 +186,8 @@ static int parse_globals(struct cli *cli, int *argc, char **argv)
 			cli->offline = 1;
 		else if (!strcmp(a, "--no-cache-tests"))
 			cli->no_cache_tests = 1;
+		else if (!strcmp(a, "--no-session"))
+			cli->no_session = 1;
 		else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k"))
 			cli->keep_going = 1;
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
@@ -273,6 +277,8 @@ int main(int argc, char **argv)
 	if (getenv("CCBUILD_STATE_DIR"))
 		cli.state_dir = getenv("CCBUILD_STATE_DIR");
 	cli.version = CCBUILD_VERSION;
+	if (getenv("CCBUILD_NO_SESSION") && *getenv("CCBUILD_NO_SESSION") && strcmp(getenv("CCBUILD_NO_SESSION"), "0"))
+		cli.no_session = 1;
 	if (getenv("CCBUILD_EVENTS") && *getenv("CCBUILD_EVENTS"))
 		cli.events = getenv("CCBUILD_EVENTS");
 	if (parse_globals(&cli, &argc, argv))

@@ -33,6 +33,7 @@ struct cli {
 	int jobs;	       /* -j, 0 = number of cores */
 	int json, dry_run, keep_going, offline;
 	int no_cache_tests;	   /* --no-cache-tests: run test steps even when up to date */
+	int no_session;		   /* --no-session / CCBUILD_NO_SESSION: builds upload a tar */
 	int verbosity;		   /* -1 quiet, 0 normal, 1 verbose */
 	long wait_timeout;	   /* --wait-timeout S for up steps, 0: their default */
 	struct manifest *manifest; /* set up for NEEDS_MANIFEST commands */

@@ -176,6 +176,7 @@ int cli_run_profile(struct cli *cli, struct engine *e, const char *state_dir)
 	r.cancel = cli->cancel;
 	r.offline = cli->offline;
 	r.no_cache_tests = cli->no_cache_tests;
+	r.no_session = cli->no_session;
 	if (cli->manifest->registry && cli->project->profile->push) { /* only pushing profiles use it */
 		cleanup_free char *host = xstrndup(cli->manifest->registry, strcspn(cli->manifest->registry, "/"));
 

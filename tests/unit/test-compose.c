@@ -451,6 +451,41 @@ static void test_env_file_long_form(void)
 }
 
 /* What config prints but a build cannot use. */
+static void test_build_secrets(void)
+{
+	struct cc_error *err = NULL;
+	struct compose_build_secret *v = NULL;
+	size_t n = 0;
+	cleanup_free char *tok = path_join(tmpdir, "tok.txt");
+	struct compose_project *p =
+		load("services:\n  a:\n    image: a\n    build:\n      context: .\n"
+		     "      secrets: [npm, {source: gh, target: github_token}]\n"
+		     "  b:\n    image: b\n    build: {context: ., secrets: [nope]}\n"
+		     "  c:\n    image: c\n    build: {context: ., secrets: [ext]}\n"
+		     "  d:\n    image: d\n    build: .\n"
+		     "secrets:\n  npm: {file: ./tok.txt}\n  gh: {environment: GH_TOKEN}\n  ext: {external: true}\n",
+		     NULL, NULL);
+
+	ok(p && compose_service_build_secrets(p, 0, &v, &n, &err) == 0 && n == 2, "two build secrets");
+	ok(n == 2 && !strcmp(v[0].id, "npm") && v[0].file && !strcmp(v[0].file, tok) && !v[0].env,
+	   "a short entry: its name as id, the file made absolute");
+	ok(n == 2 && !strcmp(v[1].id, "github_token") && !v[1].file && v[1].env && !strcmp(v[1].env, "GH_TOKEN"),
+	   "a long entry: target as id, from the environment");
+	free(v);
+	ok(p && compose_service_build_secrets(p, 1, &v, &n, &err) < 0 && err && strstr(err->msg, "base.yml:9:") &&
+		   strstr(err->msg, "'nope' is not a top-level secret"),
+	   "an undefined secret: positioned error (%s)", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	ok(p && compose_service_build_secrets(p, 2, &v, &n, &err) < 0 && err &&
+		   strstr(err->msg, "only supports environment or file-based secrets"),
+	   "an external secret cannot reach a build (%s)", err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	ok(p && compose_service_build_secrets(p, 3, &v, &n, &err) == 0 && n == 0 && !v, "no secrets");
+	compose_free(p);
+}
+
 static void test_build_check(void)
 {
 	struct cc_error *err = NULL;
@@ -498,6 +533,7 @@ int main(void)
 	test_unset_bind_source();
 	test_env_file_long_form();
 	test_build_check();
+	test_build_secrets();
 	clean();
 	rmdir(tmpdir);
 	return done_testing();

@@ -40,6 +40,7 @@ struct opts {
 	struct kvlist args, labels;
 	const char *bases[2];
 	size_t nbases;
+	const char *secrets;
 };
 
 /* Input hash (hex) of ctx with o; the manifest into *m when non-NULL. */
@@ -57,7 +58,8 @@ static char *hash_of(const struct opts *o, struct hash_manifest *m, struct statc
 				 cache,
 				 NULL,
 				 NULL,
-				 NULL };
+				 NULL,
+				 o ? o->secrets : NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	char *hex;
@@ -190,6 +192,11 @@ static void test_params(void)
 	o.platform = "linux/arm64";
 	ok(!same(&o, h0), "platform changes the hash");
 	o.platform = NULL;
+	o.secrets = "";
+	ok(same(&o, h0), "no secrets: the hash of a build without them");
+	o.secrets = "npmrc\tfile\t/home/u/.npmrc\n";
+	ok(!same(&o, h0), "a secret's identity (id, source) changes the hash");
+	o.secrets = NULL;
 	kvlist_set(&o.args, "A", "1");
 	kvlist_set(&o.args, "B", "2");
 	kvlist_set(&o2.args, "B", "2");

@@ -473,11 +473,55 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 	return 0;
 }
 
+/* One build.secrets entry (normalised to {source, target}) into *s. */
+static int build_secret(const struct ynode *top, const struct ynode *e, const char *svc, struct compose_build_secret *s,
+			struct cc_error **err)
+{
+	const char *source = e->kind == YNODE_SCALAR ? e->str : scalar_of(e, "source");
+	const struct ynode *def = source ? ynode_map_get(top, source) : NULL;
+
+	if (!source)
+		return ynode_error(err, e, "service '%s': build.secrets entry without a source", svc);
+	if (!def || def->kind != YNODE_MAP)
+		return ynode_error(err, e, "service '%s': build secret '%s' is not a top-level secret", svc, source);
+	s->id = e->kind == YNODE_MAP && scalar_of(e, "target") ? scalar_of(e, "target") : source;
+	s->file = scalar_of(def, "file");
+	s->env = s->file ? NULL : scalar_of(def, "environment");
+	if (!s->file && !s->env)
+		return ynode_error(err, e,
+				   "service '%s': build.secrets only supports environment or file-based secrets: '%s'",
+				   svc, source);
+	return 0;
+}
+
+int compose_service_build_secrets(const struct compose_project *p, size_t i, struct compose_build_secret **out,
+				  size_t *n, struct cc_error **err)
+{
+	const struct ynode *b = ynode_map_get(compose_service(p, i), "build");
+	const struct ynode *list = b && b->kind == YNODE_MAP ? ynode_map_get(b, "secrets") : NULL;
+	const struct ynode *top = ynode_map_get(p->config, "secrets");
+	size_t j;
+
+	*out = NULL;
+	*n = 0;
+	if (!list || list->kind != YNODE_SEQ || !list->len)
+		return 0;
+	*out = xcalloc(list->len, sizeof(**out));
+	for (j = 0; j < list->len; j++)
+		if (build_secret(top, list->items[j], compose_service_name(p, i), &(*out)[(*n)++], err) < 0) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return -1;
+		}
+	return 0;
+}
+
 /* Compose v2 build fields config prints but a build cannot honour yet:
  * an error at each one that is set, never silently ignored. */
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
-	static const char *const session[] = { "secrets", "ssh", "entitlements", "privileged" };
+	static const char *const session[] = { "ssh", "entitlements", "privileged" };
 	static const char *const later[] = { "additional_contexts", "cache_to", "no_cache", "pull", "ulimits" };
 	const struct ynode *v;
 	int rc = 0;

@@ -86,6 +86,22 @@ int compose_service_build(const struct compose_project *p, size_t i, struct comp
 int compose_service_build_check(const struct compose_project *p, size_t i, struct cc_error **err);
 /* Free the lists compose_service_build() filled. */
 void compose_build_release(struct compose_build *b);
+
+/* One entry of a service's build.secrets, as Compose v2 serves it to
+ * BuildKit: the id is the entry's target, else its source; the value comes
+ * from the top-level secret's file (absolute) or environment variable.
+ * Strings borrowed from the project. */
+struct compose_build_secret {
+	const char *id;
+	const char *file; /* or NULL */
+	const char *env;  /* or NULL */
+};
+/* The build secrets of service i into *out (caller frees the array) and
+ * *n; none: NULL and 0.  -1 with a positioned error for an entry naming
+ * no top-level secret, or one with neither file nor environment
+ * (external secrets cannot reach a build). */
+int compose_service_build_secrets(const struct compose_project *p, size_t i, struct compose_build_secret **out,
+				  size_t *n, struct cc_error **err);
 /* The normalised tree (1.29's form, which the rest of ccbuild reads;
  * borrowed); compose_config_emit prints v2's form of it. */
 const struct ynode *compose_config_tree(const struct compose_project *p);

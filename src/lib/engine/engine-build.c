@@ -1,6 +1,11 @@
 /* engine-build (engine.h): POST /build with the context tar streamed as the request
  * body while the JSON-lines response is decoded as it arrives (the daemon
- * answers while it still reads the body, so both run in one transfer). */
+ * answers while it still reads the body, so both run in one transfer).
+ * With a session (req->session, a daemon of API 1.39+ with BuildKit) the
+ * request names it (session=ID, remote=client-session) and has no body:
+ * BuildKit's Dockerfile frontend pulls "context" and "dockerfile" through
+ * the session's filesync, as the docker CLI's BuildKit path does. */
+#include "buildkit-session.h"
 #include "buildstream.h"
 #include "engine-internal.h"
 #include "error.h"
@@ -86,8 +91,9 @@ static long dockerfile_entry(const struct engine_build_req *req)
 	return -1;
 }
 
-/* "/build?..." for req; the query carries everything but the context. */
-static char *build_path(const struct engine_build_req *req, int buildkit)
+/* "/build?..." for req; the query carries everything but the context
+ * (with a session, sid names it). */
+static char *build_path(const struct engine_build_req *req, int buildkit, const char *sid)
 {
 	struct strbuf q = STRBUF_INIT;
 	json_t *cache = json_array();
@@ -95,8 +101,13 @@ static char *build_path(const struct engine_build_req *req, int buildkit)
 	size_t i;
 
 	query_add(&q, "version", buildkit ? "2" : "1");
+	if (sid) {
+		query_add(&q, "session", sid);
+		query_add(&q, "remote", "client-session");
+	}
 	query_add(&q, "dockerfile",
-		  req->dockerfile_data && dockerfile_entry(req) < 0 ? INJECTED_DOCKERFILE
+		  sid							    ? req->session->dockerfile
+		  : req->dockerfile_data && dockerfile_entry(req) < 0 ? INJECTED_DOCKERFILE
 		  : req->dockerfile				    ? req->dockerfile
 								    : "Dockerfile");
 	for (i = 0; req->tags && i < req->tags->n; i++)
@@ -148,8 +159,12 @@ static void build_setup(CURL *c, struct build_xfer *x, struct curl_slist *hdr)
 {
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, build_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, x);
+	if (x->ts) {
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, build_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+	} else {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L); /* the session serves the context */
+	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, build_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -194,20 +209,53 @@ static void context_sent(CURL *c, const struct engine_build_req *req)
 		*req->sent = (long long)sent;
 }
 
-static struct curl_slist *build_headers(void)
+static struct curl_slist *build_headers(int body)
 {
 	struct curl_slist *h = NULL;
 
-	h = curl_slist_append(h, "Content-Type: application/x-tar");
-	h = curl_slist_append(h, "Transfer-Encoding: chunked");
+	if (body) {
+		h = curl_slist_append(h, "Content-Type: application/x-tar");
+		h = curl_slist_append(h, "Transfer-Encoding: chunked");
+	}
 	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
 	return h;
+}
+
+/* The build's session, when it asks for one and the daemon serves them
+ * (sessions are stable from API 1.39): 0 with *out, or NULL in it and the
+ * reason in s->fallback for the tar upload; negative with *err when the
+ * daemon failed. */
+static int build_session(struct engine *e, struct engine_build_session *s, struct bk_session **out,
+			 struct cc_error **err)
+{
+	const char *v = engine_api_version(e);
+	struct cc_error *why = NULL;
+	int major = 0, minor = 0, rc;
+
+	*out = NULL;
+	s->used = 0;
+	if (!v || sscanf(v, "%d.%d", &major, &minor) != 2 || major * 100 + minor < 139) {
+		s->fallback = xasprintf("API %s has no sessions (1.39+)", v ? v : "?");
+		return 0;
+	}
+	rc = bk_session_open(e, s->name, s->shared_key, s->methods, s->nmethods, out, &why);
+	if (rc == BK_SESSION_UNSUPPORTED) {
+		s->fallback = xstrdup(why->msg);
+		rc = 0;
+	} else if (rc < 0) {
+		engine_error_pass(err, why);
+		return rc;
+	}
+	cc_error_free(why);
+	s->used = *out != NULL;
+	return rc;
 }
 
 int engine_build(struct engine *e, const struct engine_build_req *req, engine_progress_fn progress, void *ctx,
 		 const atomic_int *cancel, char **image_id, struct cc_error **err)
 {
 	struct build_xfer x = { .cancel = cancel, .raw = STRBUF_INIT };
+	struct bk_session *session = NULL;
 	cleanup_free struct tar_entry *entries = NULL;
 	cleanup_free char *path = NULL;
 	char errbuf[CURL_ERROR_SIZE];
@@ -221,13 +269,19 @@ int engine_build(struct engine *e, const struct engine_build_req *req, engine_pr
 		return rc;
 	buildkit = req->builder == ENGINE_BUILDER_BUILDKIT ||
 		   (req->builder == ENGINE_BUILDER_AUTO && engine_has_buildkit(e));
-	path = build_path(req, buildkit);
-	if (!(c = engine_curl(e, "POST", path, errbuf, &rc, err)))
+	if (buildkit && req->session && (rc = build_session(e, req->session, &session, err)) < 0)
 		return rc;
-	entries = build_entries(req, &n);
-	x.ts = tarstream_new(entries, n);
+	path = build_path(req, buildkit, session ? bk_session_id(session) : NULL);
+	if (!(c = engine_curl(e, "POST", path, errbuf, &rc, err))) {
+		bk_session_close(session);
+		return rc;
+	}
+	if (!session) {
+		entries = build_entries(req, &n);
+		x.ts = tarstream_new(entries, n);
+	}
 	x.bs = buildstream_new(progress, ctx);
-	hdr = build_headers();
+	hdr = build_headers(!session);
 	build_setup(c, &x, hdr);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -235,6 +289,7 @@ int engine_build(struct engine *e, const struct engine_build_req *req, engine_pr
 	rc = build_result(e, (CURLcode)rc, status, errbuf, &x, image_id, err);
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
+	bk_session_close(session);
 	tarstream_free(x.ts);
 	buildstream_free(x.bs);
 	cc_error_free(x.tar_err);

@@ -90,6 +90,21 @@ enum engine_builder {
 	ENGINE_BUILDER_CLASSIC,
 };
 
+struct bk_method;
+
+/* A BuildKit session for one build (buildkit-session.h): BuildKit pulls
+ * the local sources "context" and "dockerfile" through the methods (the
+ * session's filesync) instead of a tar upload. */
+struct engine_build_session {
+	const struct bk_method *methods; /* borrowed */
+	size_t nmethods;
+	const char *name, *shared_key; /* X-Docker-Expose-Session-Name, -Sharedkey */
+	const char *dockerfile;	       /* the Dockerfile's name in "dockerfile" */
+	/* Set by engine_build: */
+	int used;	/* 1: the build ran through the session */
+	char *fallback; /* the daemon serves no session: why (caller frees) */
+};
+
 struct engine_build_req {
 	const struct tar_entry *entries; /* the context, already filtered */
 	size_t nentries;
@@ -106,6 +121,9 @@ struct engine_build_req {
 	int nocache;
 	enum engine_builder builder;
 	long long *sent; /* non-NULL: set to the bytes of context sent (metrics) */
+	/* non-NULL: build through a session where the daemon has one (API
+	 * 1.39 and BuildKit), else upload entries as a tar */
+	struct engine_build_session *session;
 };
 
 enum engine_event_kind {

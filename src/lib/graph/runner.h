@@ -59,6 +59,7 @@ struct runner {
 	int jobs, keep_going;
 	int offline;	    /* ask no registry (--offline) */
 	int no_cache_tests; /* run test steps even when up to date (--no-cache-tests) */
+	int no_session;	    /* builds upload a tar, never a BuildKit session (--no-session) */
 	/* The run's trace (obs.h: obs_traceparent, given here so the runner
 	 * needs nothing of obs), or NULL; obs borrowed. */
 	const char *(*traceparent)(const struct obs *obs, size_t i, char *buf, size_t len);

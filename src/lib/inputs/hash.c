@@ -288,6 +288,7 @@ int hash_build_inputs(const struct hash_input *in, struct hash_result *out, stru
 	h_kvlist(&h, "label", in->labels);
 	for (i = 0; i < in->nbases; i++)
 		h_field(&h, "base", in->bases[i], strlen(in->bases[i]));
+	h_opt(&h, "secrets", in->secrets);
 	h_final(&h, out->digest);
 	hash_hex(out->digest, out->hex);
 	return 0;

@@ -31,6 +31,8 @@ struct hash_input {
 				      * dockerfile_inline); dockerfile is not read */
 	const char *watch_socket;    /* a watcher to ask instead of walking
 				      * (fsmonitor.h; needs statcache), or NULL */
+	const char *secrets;	     /* the build secrets' identity (ids and sources,
+				      * bk_secrets_identity; never a value), or NULL */
 };
 
 struct hash_file {

@@ -20,6 +20,11 @@ static void image_release(struct image *img)
 	image_spec_release(&img->spec);
 	free(img->ref_full);
 	free(img->dockerfile_inline);
+	for (size_t i = 0; i < img->nsecrets; i++) {
+		free(img->secrets[i].id);
+		free(img->secrets[i].source);
+	}
+	free(img->secrets);
 	strlist_release(&img->bases);
 	strlist_release(&img->platform_bases);
 }
@@ -120,6 +125,24 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 		strlist_push(&img->spec.platforms, v);
 }
 
+/* The service's build.secrets into img->secrets. */
+static int image_secrets_from_service(struct image *img, const struct compose_project *c, size_t i,
+				      struct cc_error **err)
+{
+	struct compose_build_secret *v;
+	size_t n, j;
+
+	if (compose_service_build_secrets(c, i, &v, &n, err) < 0)
+		return -1;
+	img->secrets = n ? xcalloc(n, sizeof(*img->secrets)) : NULL;
+	for (j = 0; j < n; j++)
+		img->secrets[j] = (struct image_secret){ xstrdup(v[j].id), xstrdup(v[j].file ? v[j].file : v[j].env),
+							 !v[j].file };
+	img->nsecrets = n;
+	free(v);
+	return 0;
+}
+
 /* Apply a manifest or profile images: entry (its context relative to
  * the manifest's directory); add: its platforms: and tags: add to the
  * image's (the manifest's over compose's build:), else replace them (a
@@ -191,6 +214,7 @@ static int collect_images(struct project *p, struct cc_error **err)
 		img = project_add_image(p, compose_service_name(p->compose, i), &svc->pos);
 		image_from_service(img, svc, m->dir);
 		rc |= compose_service_build_check(p->compose, i, err);
+		rc |= image_secrets_from_service(img, p->compose, i, err);
 	}
 	for (i = 0; i < m->nimages; i++) {
 		img = (struct image *)project_image(p, m->images[i].key);

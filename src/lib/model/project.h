@@ -19,6 +19,13 @@ struct manifest;
 struct profile_spec;
 struct scan_spec;
 
+/* A build secret (compose build.secrets): served by id through the build's
+ * BuildKit session, from a file or an environment variable. */
+struct image_secret {
+	char *id, *source; /* owned */
+	int from_env;	   /* source names an environment variable, else a file */
+};
+
 struct image {
 	/* Its settings, merged (compose build:, then the manifest's images:
 	 * entry, then the profile's), owned: key (= the compose service name
@@ -37,6 +44,8 @@ struct image {
 	char *dockerfile_inline;       /* compose's build.dockerfile_inline: the
 				      * Dockerfile's text (spec.dockerfile then
 				      * names it in the context), or NULL */
+	struct image_secret *secrets; /* owned, nsecrets of them */
+	size_t nsecrets;
 };
 
 /* What a scan:IMAGE:SCAN step judges. */

@@ -317,6 +317,23 @@ int registry_engine_auth(const char *host, char **auth, struct cc_error **err)
 	return 0;
 }
 
+int registry_credentials(const char *host, char **user, char **secret, struct cc_error **err)
+{
+	char *creds = NULL, *colon;
+
+	*user = *secret = NULL;
+	if (config_credentials(host, &creds, err) < 0)
+		return -1;
+	if (creds && (colon = strchr(creds, ':'))) {
+		*user = xstrndup(creds, (size_t)(colon - creds));
+		*secret = xstrdup(colon + 1);
+	}
+	if (creds)
+		explicit_bzero(creds, strlen(creds));
+	free(creds);
+	return 0;
+}
+
 /* s escaped for a URL query, in memory free() releases. */
 static char *curl_escape_dup(const char *s)
 {

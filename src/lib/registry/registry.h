@@ -44,6 +44,10 @@ int registry_split(const char *ref, char **host, char **path, char **reference);
  * naming the config file and host when its credentials are unusable (an
  * auth that is not base64 of user:password, or not UTF-8). */
 int registry_engine_auth(const char *host, char **auth, struct cc_error **err);
+/* The docker config's credentials for host (the same lookup) into *user
+ * and *secret, both NULL for anonymous; caller frees (and should wipe
+ * *secret).  -1 with err as registry_engine_auth. */
+int registry_credentials(const char *host, char **user, char **secret, struct cc_error **err);
 
 /* HEAD /v2/PATH/manifests/REFERENCE of repository repo ("HOST/PATH"):
  * 1 exists (*out filled without body), 0 absent, -1 with err. */

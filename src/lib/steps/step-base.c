@@ -98,6 +98,19 @@ char *build_private_local_ref(const char *ref, const char *platform)
 	return out;
 }
 
+/* Will the build pull its private bases itself, asking the session's auth
+ * service for credentials (no --no-session; BuildKit and API 1.39+, where
+ * engine_build opens a session)?  Then a base looked up once, not per
+ * platform, needs no pre-pull. */
+static int build_session_pulls(struct runner *r)
+{
+	const char *v = engine_api_version(r->engine);
+	int major = 0, minor = 0;
+
+	return !r->no_session && engine_has_buildkit(r->engine) && v && sscanf(v, "%d.%d", &major, &minor) == 2 &&
+	       major * 100 + minor >= 139;
+}
+
 /* An external base of img in a registry the docker config has
  * credentials for: *auth set (else NULL, also for manifest images), and 1
  * when each platform's build of img looks it up per platform
@@ -218,7 +231,7 @@ int build_bases_local(struct runner *r, size_t i, struct cc_error **err)
 
 		if (per < 0)
 			return -1;
-		if (!auth)
+		if (!auth || (!per && build_session_pulls(r)))
 			continue;
 		note = xasprintf("making %s local", ref);
 		ui_step_progress(r->ui, s->id, note);

@@ -11,6 +11,7 @@
  * images live in step-image.c.
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
+#include "buildkit-secrets.h"
 #include "dockerfile.h"
 #include "engine.h"
 #include "error.h"
@@ -26,6 +27,7 @@
 #include "step.h"
 #include "step-base.h"
 #include "step-image.h"
+#include "step-session.h"
 #include "ui.h"
 #include "util.h"
 #include "why.h"
@@ -97,6 +99,30 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 	return in;
 }
 
+/* The identity of img's build secrets for its hash (ids and sources; no
+ * value is read) into *out (caller frees; NULL when none), after checking
+ * that every file source can be read. */
+static int build_secrets_identity(const struct image *img, char **out, struct cc_error **err)
+{
+	struct bk_secrets *sc;
+	size_t k;
+	int rc = 0;
+
+	*out = NULL;
+	if (!img->nsecrets)
+		return 0;
+	sc = bk_secrets_new();
+	for (k = 0; rc == 0 && k < img->nsecrets; k++)
+		rc = bk_secrets_add(sc, img->secrets[k].id, img->secrets[k].from_env ? BK_SECRET_ENV : BK_SECRET_FILE,
+				    img->secrets[k].source, err);
+	if (rc == 0)
+		rc = bk_secrets_check(sc, err);
+	if (rc == 0)
+		*out = bk_secrets_identity(sc);
+	bk_secrets_free(sc);
+	return rc;
+}
+
 /* Hash everything into res (hash, inputs, files, scratch). */
 static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
@@ -105,7 +131,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	struct strlist ids = { 0 };
 	struct build_scratch *bs = xcalloc(1, sizeof(*bs));
 	struct hash_input in = { 0 };
-	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL, *watch_socket = NULL;
+	cleanup_free char *statcache = NULL, *dftext = NULL, *platforms = NULL, *watch_socket = NULL, *secrets = NULL;
 	json_t *bases = json_object();
 	size_t len;
 	int rc = -1;
@@ -139,6 +165,9 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	if (project_image_dockerfile(img, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
+	if (build_secrets_identity(img, &secrets, err) < 0)
+		goto out;
+	in.secrets = secrets;
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
 		goto out;
 	if (bs->hr.warning)
@@ -386,6 +415,7 @@ struct variant {
 	char *id;
 	struct cc_error *err;
 	char *dockerfile; /* retargeted for this platform, or NULL */
+	struct step_session session;
 	pthread_t thread;
 	int thread_started;
 };
@@ -395,6 +425,8 @@ static void *variant_build(void *arg)
 	struct variant *v = arg;
 
 	engine_build(v->r->engine, &v->req, on_progress, &v->p, v->r->cancel, &v->id, &v->err);
+	if (v->req.session && v->req.session->used)
+		v->p.sent = step_session_sent(&v->session);
 	return NULL;
 }
 
@@ -496,6 +528,22 @@ static void build_facts(struct step_result *res, const struct variant *v, size_t
 	facts_add(&res->report, &fact_misses, NULL, (double)misses);
 }
 
+/* The session variant v's build serves (step-session.h): the step's own
+ * walk as "context"; a Dockerfile that is not the file on disk (inline or
+ * retargeted) from its bytes. */
+static int variant_session(struct runner *r, const struct step *s, const struct engine_build_req *base,
+			   struct variant *v, struct cc_error **err)
+{
+	const struct image *img = s->data;
+	const struct build_scratch *bs = r->results[s - r->project->graph.steps].scratch;
+	const char *data = v->dockerfile ? v->dockerfile : img->dockerfile_inline ? base->dockerfile_data : NULL;
+
+	if (step_session_init(&v->session, img->spec.context, &bs->hr.walk, img->spec.dockerfile, data,
+			      data == v->dockerfile && data ? strlen(data) : base->dockerfile_len, err) < 0)
+		return -1;
+	return step_session_serve_secrets(&v->session, img->secrets, img->nsecrets, err);
+}
+
 /* Run one build per platform at once (one for an image without platforms),
  * then collect: output "ID", or "PLATFORM=ID,..." with each platform tagged
  * REF-PLATFORM and the native one also REF. */
@@ -512,6 +560,11 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	/* Every platform's Dockerfile first: nothing starts unless all can. */
 	for (k = 0; img->spec.platforms.n && rc == 0 && k < n; k++)
 		rc = platform_dockerfile(r, s, img->spec.platforms.v[k], &v[k].dockerfile, err);
+	for (k = 0; !r->no_session && rc == 0 && k < n; k++)
+		rc = variant_session(r, s, base, &v[k], err);
+	if (r->no_session && img->nsecrets)
+		rc = cc_error_set(err, "build secrets (%s) need a BuildKit session, which --no-session turns off",
+				  img->secrets[0].id);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;
@@ -532,6 +585,8 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 			v[k].req.dockerfile_data = v[k].dockerfile;
 			v[k].req.dockerfile_len = strlen(v[k].dockerfile);
 		}
+		if (v[k].session.fs)
+			v[k].req.session = &v[k].session.req;
 		if (n > 1 && pthread_create(&v[k].thread, NULL, variant_build, &v[k]) == 0)
 			v[k].thread_started = 1;
 		else
@@ -566,6 +621,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	for (k = 0; k < n; k++) {
 		free(v[k].id);
 		free(v[k].dockerfile);
+		step_session_release(&v[k].session);
 		cc_error_free(v[k].err);
 		strlist_release(&v[k].tags);
 	}
