@@ -42,8 +42,8 @@ static int dockerfile_tmpdir(struct step_session *ss, const char *data, size_t l
 	return 0;
 }
 
-int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk,
-		      const char *dockerfile, const char *data, size_t len, struct cc_error **err)
+int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk, const char *dockerfile,
+		      const char *data, size_t len, struct cc_error **err)
 {
 	cleanup_free char *dir = NULL, *ignore = NULL;
 	const char *names[2], *base;
@@ -70,11 +70,9 @@ int step_session_init(struct step_session *ss, const char *context, const struct
 	base = strrchr(context, '/') && strrchr(context, '/')[1] ? strrchr(context, '/') + 1 : context;
 	ss->name = xstrdup(base);
 	ss->method = (struct bk_method){ BK_FILESYNC_METHOD, bk_filesync_diffcopy, ss->fs };
-	ss->req = (struct engine_build_session){ .methods = &ss->method,
-						 .nmethods = 1,
-						 .name = ss->name,
-						 .shared_key = ss->key,
-						 .dockerfile = ss->dfname };
+	ss->req = (struct engine_build_session){
+		.methods = &ss->method, .nmethods = 1, .name = ss->name, .shared_key = ss->key, .dockerfile = ss->dfname
+	};
 	return 0;
 }
 

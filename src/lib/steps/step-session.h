@@ -33,8 +33,8 @@ struct step_session {
 /* Serve context (its walk borrowed: it must outlive ss) and the
  * Dockerfile at path dockerfile, or data[0..len) when data is not NULL.
  * -1 with *err; release ss either way (zero it first). */
-int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk,
-		      const char *dockerfile, const char *data, size_t len, struct cc_error **err);
+int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk, const char *dockerfile,
+		      const char *data, size_t len, struct cc_error **err);
 /* File content bytes BuildKit pulled through filesync so far. */
 long long step_session_sent(const struct step_session *ss);
 /* Free what ss holds and remove its temporary directory. */
