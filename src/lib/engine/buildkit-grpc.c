@@ -322,7 +322,10 @@ static int on_header(nghttp2_session *h, const nghttp2_frame *f, const uint8_t *
 
 /* ---- answering ---- */
 
-#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE }
+#define NV(n, v)                                                                                                       \
+	{                                                                                                              \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE                         \
+	}
 
 /* grpc-message's percent-encoding: printable ASCII but '%' as is. */
 static char *percent_encode(const char *s)

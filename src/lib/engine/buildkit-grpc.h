@@ -40,7 +40,7 @@ struct bk_transport {
 struct bk_transport bk_transport_fd(int fd);
 
 struct bk_grpc_stats {
-	uint64_t calls;		  /* calls dispatched, health checks included */
+	uint64_t calls;		      /* calls dispatched, health checks included */
 	uint64_t bytes_in, bytes_out; /* gRPC message bytes (prefixes included) */
 };
 

@@ -79,8 +79,8 @@ static void header_add(struct strbuf *b, const char *name, const char *value)
 }
 
 /* The upgrade request for the URL curl was given ("http://HOST/vX/session"). */
-static char *session_request(CURL *c, const char *id, const char *name, const char *key,
-			     const struct bk_method *m, size_t n)
+static char *session_request(CURL *c, const char *id, const char *name, const char *key, const struct bk_method *m,
+			     size_t n)
 {
 	struct strbuf b = STRBUF_INIT;
 	const char *url = NULL, *host, *path;
@@ -174,14 +174,16 @@ static int session_refused(int status, const struct strbuf *head, size_t body_at
 	const char *msg = json_string_value(json_object_get(j, "message"));
 
 	cc_error_set(err, "engine: POST /session: %d: %s", status,
-		     msg ? msg : status == 404 ? "the daemon has no session endpoint" : "not upgraded");
+		     msg	     ? msg
+		     : status == 404 ? "the daemon has no session endpoint"
+				     : "not upgraded");
 	json_decref(j);
 	return BK_SESSION_UNSUPPORTED;
 }
 
 /* Connect, send the upgrade, read the answer: the session's head or an error. */
-static int session_upgrade(struct bk_session *s, const char *name, const char *key, const struct bk_method *m,
-			   size_t n, struct strbuf *head, size_t *body_at, curl_socket_t *sockp, struct cc_error **err)
+static int session_upgrade(struct bk_session *s, const char *name, const char *key, const struct bk_method *m, size_t n,
+			   struct strbuf *head, size_t *body_at, curl_socket_t *sockp, struct cc_error **err)
 {
 	cleanup_free char *req = session_request(s->curl, s->id, name, key, m, n);
 	curl_socket_t sock = CURL_SOCKET_BAD;

@@ -91,6 +91,17 @@ static long dockerfile_entry(const struct engine_build_req *req)
 	return -1;
 }
 
+/* The dockerfile parameter: its name in the session's "dockerfile", the
+ * injected entry, or its path in the context. */
+static const char *dockerfile_param(const struct engine_build_req *req, const char *sid)
+{
+	if (sid)
+		return req->session->dockerfile;
+	if (req->dockerfile_data && dockerfile_entry(req) < 0)
+		return INJECTED_DOCKERFILE;
+	return req->dockerfile ? req->dockerfile : "Dockerfile";
+}
+
 /* "/build?..." for req; the query carries everything but the context
  * (with a session, sid names it). */
 static char *build_path(const struct engine_build_req *req, int buildkit, const char *sid)
@@ -105,11 +116,7 @@ static char *build_path(const struct engine_build_req *req, int buildkit, const 
 		query_add(&q, "session", sid);
 		query_add(&q, "remote", "client-session");
 	}
-	query_add(&q, "dockerfile",
-		  sid							    ? req->session->dockerfile
-		  : req->dockerfile_data && dockerfile_entry(req) < 0 ? INJECTED_DOCKERFILE
-		  : req->dockerfile				    ? req->dockerfile
-								    : "Dockerfile");
+	query_add(&q, "dockerfile", dockerfile_param(req, sid));
 	for (i = 0; req->tags && i < req->tags->n; i++)
 		query_add(&q, "t", req->tags->v[i]);
 	if (req->target && *req->target)
