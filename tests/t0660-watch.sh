@@ -24,7 +24,7 @@ cid_ () {
 # a subshell), JSON events in watch.out; returns once it watches (at most
 # 120 s).
 start_watch_ () {
-	rm -f watch.pid watch.rc &&
+	rm -f watch.pid watch.rc watch.out watch.err &&
 	( sh -c 'echo $$ >watch.pid; exec "$0" -C proj watch dev --json >watch.out 2>watch.err' "$CCBUILD"
 	  echo $? >watch.rc ) &
 	for i in $(seq 1200); do

@@ -66,11 +66,15 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* path made absolute against the cwd and cleaned; caller frees. */
+/* path made absolute against the cwd, without symlinks when it exists
+ * (one spelling for every tree: inotify gives a directory one watch, and
+ * the fsmonitor clients ask by real path); caller frees. */
 static char *absolute(const char *path)
 {
-	char cwd[4096];
+	char cwd[4096], *real = realpath(path, NULL);
 
+	if (real)
+		return real;
 	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
 		return path_clean(path);
 	cleanup_free char *joined = path_join(cwd, path);
@@ -167,6 +171,12 @@ static int trees_rules(struct session *s, struct cc_error **err)
 		return -1;
 	for (size_t i = 0; i < s->rules.n; i++) {
 		struct stat st;
+		char *real = realpath(s->rules.v[i].path, NULL);
+
+		if (real) {
+			free(s->rules.v[i].path);
+			s->rules.v[i].path = real;
+		}
 
 		if (stat(s->rules.v[i].path, &st) < 0) {
 			cc_warn(s->cli->warnings, "service %s: develop.watch path %s: %s", s->rules.v[i].service,
