@@ -120,17 +120,18 @@ test_expect_success 'restore with no destination that reads: an error, no crash'
 	grep "no destination can be read" err
 '
 
-# A sparse file reads as zeros: seconds of hashing, one chunk stored.
+# A sparse file reads as zeros: seconds of hashing, one chunk stored; the
+# lock is taken before the source is read.
 test_expect_success 'a second backup while one holds the repository lock fails naming it' '
 	rm -rf src/* && echo small >src/small &&
 	"$CCBUILD" backup dev >/dev/null &&
 	truncate -s 6G src/sparse.bin &&
 	{ "$CCBUILD" backup dev >holder.out 2>&1 & } && holder=$! &&
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do # up to 30 s on a loaded machine
 		flock -n repo1/lock true || break
 		sleep 0.05
 	done &&
-	! flock -n repo1/lock true &&
+	! flock -n repo1/lock true || { cat holder.out; false; } &&
 	test_expect_code 1 "$CCBUILD" backup dev >out 2>err &&
 	grep "no destination is usable: $TRASH/repo1: locked by another ccbuild backup running now" err
 '

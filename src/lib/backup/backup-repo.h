@@ -14,9 +14,9 @@ struct bk_snapshot;
 #define BK_ID_LEN 32 /* SHA-256 */
 
 struct bk_repo {
-	char *dir;  /* owned */
-	int lockfd; /* holds the flock; -1 when closed */
-	int dirfd;  /* the repository directory */
+	char *dir;		/* owned */
+	int lockfd;		/* holds the flock; -1 when closed */
+	int dirfd;		/* the repository directory */
 	struct bk_crypt *crypt; /* its keys, owned; NULL: not encrypted */
 };
 

@@ -21,9 +21,9 @@ struct cc_error;
 struct bk_store {
 	struct bk_repo *const *repos; /* borrowed; a chunk goes to each that lacks it */
 	size_t nrepos;
-	uint64_t new_bytes;	  /* bytes of chunks some repository lacked */
-	struct bk_idset written;  /* ids of those chunks (value: their size) */
-	const atomic_int *cancel; /* may be NULL */
+	uint64_t new_bytes;	     /* bytes of chunks some repository lacked */
+	struct bk_idset written;     /* ids of those chunks (value: their size) */
+	const atomic_int *cancel;    /* may be NULL */
 	const struct bk_crypt *keys; /* borrowed: chunk ids keyed with it; NULL: SHA-256 */
 };
 

@@ -490,8 +490,8 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		goto out;
 	out->up_to_date = mark_needs(&r, r.root) == 0;
 	if (!o->dry && !out->up_to_date &&
-	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes,
-			  err) < 0)
+	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes, err) <
+		    0)
 		goto out;
 	if (!o->dry) {
 		commit_all(&r);
