@@ -186,7 +186,7 @@ test_expect_success 'bad backups: entries are errors with positions' '
 	    verify: lots
 	EOF
 	test_expect_code 2 "$CCBUILD" -C bad lint 2>err &&
-	grep "ccbuild.yaml:8:13: backup .data.: source must be path:DIR or volume:NAME" err &&
+	grep "ccbuild.yaml:8:13: backup .data.: source must be path:DIR, volume:NAME or service:NAME" err &&
 	grep "ccbuild.yaml:9:19: .*destinations must be a list" err &&
 	grep "unknown key .keep_lats. .*did you mean .keep_last." err &&
 	grep "verify must be a share" err
