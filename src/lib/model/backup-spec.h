@@ -46,7 +46,7 @@ struct backup_spec {
 	struct backup_dest *dests;
 	size_t ndests;
 	struct backup_keep keep;
-	double verify; /* share (0..1) of new data re-read after a backup */
+	double verify;		   /* share (0..1) of new data re-read after a backup */
 	struct backup_hook *hooks; /* quiesce:, in order */
 	size_t nhooks;
 };
