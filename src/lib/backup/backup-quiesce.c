@@ -113,8 +113,9 @@ static int check_service(const struct backup_spec *b, const struct backup_hook *
 		return 0;
 	ypos_format(&h->pos, at, sizeof(at));
 	if (!p)
-		return cc_error_set(err, "%s: backup '%s': quiesce needs services, and the profile has no compose files",
-				    at, b->name);
+		return cc_error_set(err,
+				    "%s: backup '%s': quiesce needs services, and the profile has no compose files", at,
+				    b->name);
 	return cc_error_set(err, "%s: backup '%s': quiesce names service '%s', which the compose model does not have",
 			    at, b->name, service);
 }

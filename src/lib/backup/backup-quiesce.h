@@ -24,8 +24,8 @@ struct bk_quiesce {
 	/* A file holding the IDs stopped and not yet started again (may be
 	 * NULL): a killed run's containers are started by the next one. */
 	const char *record;
-	struct strlist stopped;	  /* IDs of the containers stopped, in order */
-	struct strlist what;	  /* and how errors name them: "service S (NAME)" */
+	struct strlist stopped; /* IDs of the containers stopped, in order */
+	struct strlist what;	/* and how errors name them: "service S (NAME)" */
 };
 
 /* Every service b's hooks name is one of compose model p (may be NULL:
@@ -40,8 +40,7 @@ void bk_quiesce_recover(struct bk_quiesce *q);
 int bk_quiesce_begin(struct bk_quiesce *q, const struct backup_spec *b, struct cc_error **err);
 /* Stop the running containers ids (borrowed), named by what[i] in
  * errors, recording them for bk_quiesce_end.  0 or -1. */
-int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struct strlist *what,
-		    struct cc_error **err);
+int bk_quiesce_stop(struct bk_quiesce *q, const struct strlist *ids, const struct strlist *what, struct cc_error **err);
 /* Start every stopped container again, the last stopped first, waiting
  * for each to be healthy; each is tried even when one fails.  0 (and
  * q->record removed), or -1 with the first failure. */

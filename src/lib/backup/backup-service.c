@@ -18,8 +18,7 @@ static const char *scalar(const struct ynode *n)
 	return n && n->kind == YNODE_SCALAR && !ynode_is_null(n) ? n->str : NULL;
 }
 
-int bk_service_volumes(const struct compose_project *p, const char *service, struct strlist *out,
-		       struct cc_error **err)
+int bk_service_volumes(const struct compose_project *p, const char *service, struct strlist *out, struct cc_error **err)
 {
 	struct ynode *model = compose_config_tree_v2(p);
 	const struct ynode *svc = ynode_map_get(ynode_map_get(model, "services"), service);

@@ -52,11 +52,11 @@ static const char SWAP_SCRIPT[] =
 	"esac\n";
 
 struct target {
-	const char *name;		 /* the volume (borrowed) */
-	const struct bk_entries *list;	 /* its content (borrowed) */
-	char *fresh;			 /* VOLUME-restore-TAG, or NULL: written directly */
-	char *image;			 /* of a container mounting it: runs the swap */
-	int swapped;			 /* the swap ran: commit or roll back */
+	const char *name;	       /* the volume (borrowed) */
+	const struct bk_entries *list; /* its content (borrowed) */
+	char *fresh;		       /* VOLUME-restore-TAG, or NULL: written directly */
+	char *image;		       /* of a container mounting it: runs the swap */
+	int swapped;		       /* the swap ran: commit or roll back */
 };
 
 /* Run SWAP_SCRIPT in mode over t; 0 or -1 with its output. */
@@ -64,10 +64,10 @@ static int swap_run(const struct bk_swap_opts *o, const struct target *t, const 
 {
 	cleanup_free char *data = xasprintf("%s:/data", t->name), *fresh = xasprintf("%s:/new:ro", t->fresh);
 	cleanup_free char *id = NULL, *out = NULL;
-	json_t *body = json_pack("{s:s, s:s, s:[s,s], s:[s,s,s], s:b, s:{s:s}, s:{s:[s,s]}}", "Image", t->image,
-				 "User", "0:0", "Entrypoint", "/bin/sh", "-c", "Cmd", SWAP_SCRIPT, "swap", mode,
-				 "NetworkDisabled", 1, "Labels", "ccbuild.backup.helper", "1", "HostConfig", "Binds",
-				 data, fresh);
+	json_t *body =
+		json_pack("{s:s, s:s, s:[s,s], s:[s,s,s], s:b, s:{s:s}, s:{s:[s,s]}}", "Image", t->image, "User", "0:0",
+			  "Entrypoint", "/bin/sh", "-c", "Cmd", SWAP_SCRIPT, "swap", mode, "NetworkDisabled", 1,
+			  "Labels", "ccbuild.backup.helper", "1", "HostConfig", "Binds", data, fresh);
 	long status = -1;
 	int rc = engine_container_create(o->e, NULL, body, &id, err);
 
@@ -234,8 +234,9 @@ static int swap_all(const struct bk_swap_opts *o, struct target *t, size_t n, st
 
 	for (i = 0; rc == 0 && i < n; i++)
 		if (t[i].fresh && o->plan)
-			plan(o, "move the content of %s aside inside it, copy %s in (a container of %s), verify it, "
-				"then drop the old content (put it back on any failure)",
+			plan(o,
+			     "move the content of %s aside inside it, copy %s in (a container of %s), verify it, "
+			     "then drop the old content (put it back on any failure)",
 			     t[i].name, t[i].fresh, t[i].image);
 		else if (t[i].fresh) {
 			t[i].swapped = 1; /* a failed swap puts the old back itself; a rollback is then a no-op */

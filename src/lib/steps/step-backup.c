@@ -27,8 +27,8 @@ static void backup_describe(const struct step *s, struct strbuf *out)
 {
 	const struct backup_spec *b = s->data;
 
-	strbuf_addf(out, "back up %s:%s to %zu destination%s", backup_source_prefix(b),
-		    b->source, b->ndests, b->ndests == 1 ? "" : "s");
+	strbuf_addf(out, "back up %s:%s to %zu destination%s", backup_source_prefix(b), b->source, b->ndests,
+		    b->ndests == 1 ? "" : "s");
 }
 
 static struct backup_opts step_opts(struct runner *r, int dry)
