@@ -1,7 +1,8 @@
 #!/bin/bash
 # syncs: into a volume (to: volume:NAME/SUBDIR) through the engine only: a
 # helper container created from the image of the service that mounts the
-# volume, never started, removed after; only changed files move (a no-op
+# volume, never started, removed after with its anonymous volumes; owners
+# and modes kept; only changed files move (a no-op
 # makes no archive call); deletes run rm in a second helper; a file changed
 # in the volume behind ccbuild's back is found by content on the next sync
 # that runs; a sync killed with SIGKILL leaves no torn file and the next
@@ -56,7 +57,7 @@ test_expect_success 'a first sync creates the volume and copies the tree: modes,
 	mkdir -p src/sub &&
 	echo hello >src/a.txt && chmod 640 src/a.txt &&
 	echo "{\"home\": \"/Users/me/w\"}" >src/c.json &&
-	echo deep >src/sub/d && chmod 750 src/sub && echo noise >src/x.log &&
+	echo deep >src/sub/d && chmod 750 src/sub && echo noise >src/x.log && chown 1234:5678 src/sub/d &&
 	ln -s a.txt src/l &&
 	write_manifest &&
 	"$CCBUILD" sync dev >out 2>&1 && cat out &&
@@ -66,6 +67,7 @@ test_expect_success 'a first sync creates the volume and copies the tree: modes,
 	printf "hello\n640\n750\na.txt\n{\"home\": \"/root/w\"}\n" >want &&
 	test_cmp want got &&
 	in_vol "test ! -e /d/cfg/x.log" &&
+	test "$(in_vol "stat -c %u:%g /d/cfg/sub/d")" = 1234:5678 &&
 	test -f .ccbuild/sync/$S.json && test -f .ccbuild/sync/$S.target &&
 	test -z "$(helpers)"
 '
@@ -88,6 +90,7 @@ test_expect_success 'one changed source file is the only one written (the others
 	deploy_proxy_stop proxy &&
 	grep "1 copied, 0 deleted" out &&
 	test $(grep -c "^PUT .*/archive" proxy/requests) = 1 &&
+	grep -q "^DELETE .*/containers/.*v=1" proxy/requests &&
 	test "$(in_vol "cat /d/cfg/sub/d")" = deeper &&
 	test "$(in_vol "stat -c %i /d/cfg/a.txt")" = "$a" &&
 	test -z "$(helpers)"

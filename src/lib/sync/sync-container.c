@@ -61,7 +61,7 @@ int sync_container_open_volume(struct engine *e, const char *volume, const char 
 	c->helper_name = xstrdup(helper_name);
 	c->what = xasprintf("volume %s", volume);
 	/* A helper left by a killed sync goes first: the name is the sync's. */
-	if (engine_container_remove(e, helper_name, 1, 0, err) < 0)
+	if (engine_container_remove(e, helper_name, 1, 1, err) < 0)
 		rc = -1;
 	else
 		rc = engine_container_create(e, helper_name, body, &c->id, err);
@@ -85,8 +85,9 @@ void sync_container_open_service(struct engine *e, const char *id, const char *s
 
 void sync_container_close(struct sync_container *c)
 {
+	/* v=1: the anonymous volumes the image's VOLUMEs made go too. */
 	if (c->helper_name && c->id)
-		engine_helper_remove(c->e, c->id, NULL);
+		engine_container_remove(c->e, c->id, 1, 1, NULL);
 	free(c->id);
 	free(c->root);
 	free(c->base);
@@ -420,7 +421,7 @@ static int remove_by_helper(struct sync_container *c, const char *const *argv, s
 	body = json_pack("{s:s, s:[s], s:o, s:s, s:{s:s}, s:{s:[s], s:s}}", "Image", c->image, "Entrypoint", argv[0],
 			 "Cmd", cmd, "User", "0", "Labels", "dev.ccbuild.sync.helper", c->helper_name, "HostConfig",
 			 "Binds", bind, "NetworkMode", "none");
-	rc = engine_container_remove(c->e, name, 1, 0, err) < 0 ? -1
+	rc = engine_container_remove(c->e, name, 1, 1, err) < 0 ? -1
 								: engine_container_create(c->e, name, body, &id, err);
 	json_decref(body);
 	if (rc == 0)
@@ -428,7 +429,7 @@ static int remove_by_helper(struct sync_container *c, const char *const *argv, s
 	if (rc == 0)
 		rc = engine_container_wait(c->e, id, "not-running", c->cancel, status, err);
 	if (id)
-		engine_helper_remove(c->e, id, NULL);
+		engine_container_remove(c->e, id, 1, 1, NULL);
 	free(id);
 	return rc < 0 ? -1 : 0;
 }
