@@ -430,8 +430,7 @@ static int list_backup(const struct backup_spec *b, const char *state)
 		return -1;
 	}
 	log = bk_verified_load(state, b->name);
-	printf("%s (%s %s%s):\n", b->name, backup_source_prefix(b), b->source,
-	       b->key_file ? ", encrypted" : "");
+	printf("%s (%s %s%s):\n", b->name, backup_source_prefix(b), b->source, b->key_file ? ", encrypted" : "");
 	for (i = 0; i < c.ndirs; i++)
 		if (c.why[i] && str_has_prefix(c.why[i], c.dirs[i]))
 			printf("  destination %zu: %s (unreadable)\n", i + 1, c.why[i]);
@@ -658,7 +657,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 
 	if (!p || restore_parse(argc, argv, &a) || !(v = pick(cli, p, 1, (char **)&a.name, &n)))
 		return EXIT_USAGE;
-	n = 0; /* from here on: the number of snapshots in s */
+	n = 0;				  /* from here on: the number of snapshots in s */
 	to = a.to ? xstrdup(a.to) : NULL; /* none: where the source is (a volume: swapped in place) */
 	if (a.latest_good)
 		rc = restore_latest_good(cli, v[0], to);

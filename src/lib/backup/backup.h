@@ -30,7 +30,7 @@ struct backup_opts {
 	 * profile's compose model (borrowed). */
 	const char *project;
 	const struct compose_project *compose;
-	const char *traceparent;  /* W3C traceparent for command destinations, or NULL */
+	const char *traceparent; /* W3C traceparent for command destinations, or NULL */
 };
 
 struct backup_outcome {

@@ -46,8 +46,8 @@ struct backup_spec {
 	struct backup_dest *dests;
 	size_t ndests;
 	struct backup_keep keep;
-	double verify;	/* share (0..1) of new data re-read after a backup */
-	char *key_file; /* encrypt: {key_file:}, absolute ("~/" expanded), or NULL */
+	double verify;		   /* share (0..1) of new data re-read after a backup */
+	char *key_file;		   /* encrypt: {key_file:}, absolute ("~/" expanded), or NULL */
 	struct backup_hook *hooks; /* quiesce:, in order */
 	size_t nhooks;
 };

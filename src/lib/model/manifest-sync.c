@@ -298,8 +298,8 @@ static int parse_one(const char *name, const struct ynode *n, struct sync_spec *
 	if (s->direction == SYNC_BOTH && s->target != SYNC_TO_HOST)
 		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: both needs a host path in to:", what);
 	if (s->target != SYNC_TO_HOST && s->backup)
-		rc = bad(err, ynode_map_get(n, "backup"), "%s: backup: before a sync into a %s is not supported yet", what,
-			 s->target == SYNC_TO_VOLUME ? "volume" : "container");
+		rc = bad(err, ynode_map_get(n, "backup"), "%s: backup: before a sync into a %s is not supported yet",
+			 what, s->target == SYNC_TO_VOLUME ? "volume" : "container");
 	if (s->target != SYNC_TO_HOST && s->direction == SYNC_OUT)
 		rc = bad(err, ynode_map_get(n, "direction"), "%s: direction: out from a %s is not supported yet", what,
 			 s->target == SYNC_TO_VOLUME ? "volume" : "container");

@@ -45,8 +45,8 @@ static int dockerfile_tmpdir(struct step_session *ss, const char *data, size_t l
 	return 0;
 }
 
-int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk,
-		      const char *dockerfile, const char *data, size_t len, struct cc_error **err)
+int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk, const char *dockerfile,
+		      const char *data, size_t len, struct cc_error **err)
 {
 	cleanup_free char *dir = NULL, *ignore = NULL;
 	const char *names[2], *base;
@@ -75,16 +75,13 @@ int step_session_init(struct step_session *ss, const char *context, const struct
 	ss->methods[0] = (struct bk_method){ BK_FILESYNC_METHOD, bk_filesync_diffcopy, ss->fs };
 	ss->methods[1] = (struct bk_method){ BK_AUTH_CREDENTIALS_METHOD, bk_auth_credentials, NULL };
 	ss->methods[2] = (struct bk_method){ BK_AUTH_TOKEN_AUTHORITY_METHOD, bk_auth_token_authority, NULL };
-	ss->req = (struct engine_build_session){ .methods = ss->methods,
-						 .nmethods = 3,
-						 .name = ss->name,
-						 .shared_key = ss->key,
-						 .dockerfile = ss->dfname };
+	ss->req = (struct engine_build_session){
+		.methods = ss->methods, .nmethods = 3, .name = ss->name, .shared_key = ss->key, .dockerfile = ss->dfname
+	};
 	return 0;
 }
 
-int step_session_serve_secrets(struct step_session *ss, const struct image_secret *v, size_t n,
-			       struct cc_error **err)
+int step_session_serve_secrets(struct step_session *ss, const struct image_secret *v, size_t n, struct cc_error **err)
 {
 	size_t i;
 
