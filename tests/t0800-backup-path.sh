@@ -192,4 +192,29 @@ test_expect_success 'bad backups: entries are errors with positions' '
 	grep "verify must be a share" err
 '
 
+test_expect_success 'backup:NAME waits for up:S of its service: source and of the services its hooks stop' '
+	mkdir order && cat >order/docker-compose.yml <<-\EOF &&
+	services:
+	  db: {image: x, volumes: [data:/data]}
+	  worker: {image: x}
+	  other: {image: x}
+	volumes:
+	  data: {}
+	EOF
+	cat >order/ccbuild.yaml <<-\EOF &&
+	ccbuild: 1
+	project: order
+	compose: [docker-compose.yml]
+	backups:
+	  data:
+	    source: service:db
+	    quiesce: [{stop: [worker]}]
+	    destinations: [{path: bk}]
+	profiles:
+	  dev: {up: true, backups: [data]}
+	EOF
+	"$CCBUILD" -C order graph dev >out &&
+	grep -x "backup:data  <- up:db, up:worker" out
+'
+
 test_done

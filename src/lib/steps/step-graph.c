@@ -376,6 +376,33 @@ static void add_sync_edges(struct project *p, size_t k)
 	sync_target_release(&v);
 }
 
+/* backup:NAME (step k) after up:S of the services it needs running: a
+ * service: source and the services its quiesce: hooks exec in or stop. */
+static void add_backup_edge(struct project *p, size_t k, const char *service)
+{
+	cleanup_free char *up = xasprintf("up:%s", service);
+	long u = graph_find(&p->graph, up);
+
+	if (u >= 0)
+		graph_add_edge(&p->graph, k, (size_t)u);
+}
+
+static void add_backup_edges(struct project *p, size_t k)
+{
+	const struct backup_spec *b = p->graph.steps[k].data;
+
+	if (!b)
+		return;
+	if (b->kind == BACKUP_SOURCE_SERVICE)
+		add_backup_edge(p, k, b->source);
+	for (size_t h = 0; h < b->nhooks; h++) {
+		if (b->hooks[h].service)
+			add_backup_edge(p, k, b->hooks[h].service);
+		for (size_t j = 0; j < b->hooks[h].services.n; j++)
+			add_backup_edge(p, k, b->hooks[h].services.v[j]);
+	}
+}
+
 static int graph_build(struct project *p, int deploy, const struct strlist *only, struct cc_error **err)
 {
 	struct graph *g = &p->graph;
@@ -451,7 +478,8 @@ static int graph_build(struct project *p, int deploy, const struct strlist *only
 	for (i = 0; rc == 0 && i < p->profile->backups.n; i++) { /* manifest.c checked the names */
 		free(id);
 		id = xasprintf("backup:%s", p->profile->backups.v[i]);
-		graph_add(g, id, &step_kind_backup, (void *)manifest_backup(p->manifest, p->profile->backups.v[i]));
+		add_backup_edges(p, graph_add(g, id, &step_kind_backup,
+					      (void *)manifest_backup(p->manifest, p->profile->backups.v[i])));
 	}
 	for (i = 0; rc == 0 && i < g->nsteps; i++) {
 		if (g->steps[i].kind != &step_kind_sync)
