@@ -165,6 +165,20 @@ test_expect_success 'SIGKILL mid-transfer, then the rerun builds' '
 	test "$(docker run --rm $P-app wc -c /app/big)" = "200000000 /app/big"
 '
 
+test_expect_success 'two projects, one context name, files of the same name, size and mtime: each image has its own bytes' '
+	for d in one two; do
+		mkdir -p same-$d/ctx &&
+		echo "bytes of $d" >same-$d/ctx/f &&
+		touch -d "2001-01-01 00:00:00" same-$d/ctx/f &&
+		printf "FROM %s\nCOPY f /f\n" "$BASE_IMAGE" >same-$d/ctx/Dockerfile &&
+		printf "ccbuild: 1\nproject: %s\nimages:\n  x: {context: ctx, image: %s:latest}\nprofiles:\n  dev: {}\n" \
+			$P-$d $P-same-$d >same-$d/ccbuild.yaml &&
+		"$CCBUILD" -C same-$d -q dev || return 1
+	done &&
+	test "$(docker run --rm $P-same-one cat /f)" = "bytes of one" &&
+	test "$(docker run --rm $P-same-two cat /f)" = "bytes of two"
+'
+
 test_expect_success 'cleanup: remove the images' '
 	rm -f app/big &&
 	test_remove_images $P

@@ -45,6 +45,19 @@ static int dockerfile_tmpdir(struct step_session *ss, const char *data, size_t l
 	return 0;
 }
 
+/* The session's shared key: BuildKit keeps the last transfer of each local
+ * source under (name, key) and skips a file whose stat data it already
+ * has, so the key must tell apart every context (and Dockerfile
+ * directory): their real absolute paths, as the docker CLI keys them.
+ * A relative path ("app") would hand one project's files to another. */
+static void shared_key(const char *context, const char *dfdir, char hex[65])
+{
+	cleanup_free char *c = realpath(context, NULL), *d = dfdir ? realpath(dfdir, NULL) : NULL;
+	cleanup_free char *s = xasprintf("%s\n%s", c ? c : context, d ? d : dfdir ? dfdir : "(inline)");
+
+	hash_sha256_hex(s, strlen(s), hex);
+}
+
 int step_session_init(struct step_session *ss, const char *context, const struct ctx_list *walk, const char *dockerfile,
 		      const char *data, size_t len, struct cc_error **err)
 {
@@ -68,7 +81,7 @@ int step_session_init(struct step_session *ss, const char *context, const struct
 	names[1] = ignore;
 	if (bk_filesync_add_files(ss->fs, "dockerfile", dir, names, 2, err) < 0)
 		return -1;
-	hash_sha256_hex(context, strlen(context), key);
+	shared_key(context, data ? NULL : dir, key);
 	ss->key = xstrdup(key);
 	base = strrchr(context, '/') && strrchr(context, '/')[1] ? strrchr(context, '/') + 1 : context;
 	ss->name = xstrdup(base);
