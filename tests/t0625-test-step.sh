@@ -10,6 +10,7 @@
 test_description 'test steps: run to completion, only when what they test changed'
 test_need_docker
 . "$SRCROOT/tests/lib/base-image.sh"
+. "$SRCROOT/tests/lib/deploy.sh"
 
 P=t0625p$TEST_ID
 REG=127.0.0.1:5000/$P
@@ -155,9 +156,8 @@ test_expect_success 'tests: must name a service; a test does not depend on a tes
 	grep -q "profile both tests .needs-db., which depends on .db., a test too" err
 '
 
-test_expect_success 'cleanup' '
-	docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=$P) >/dev/null 2>&1
-	test_remove_images "$P"
+test_expect_success 'cleanup: containers, the default network and images' '
+	deploy_cleanup "$P"
 '
 
 test_done
