@@ -44,7 +44,7 @@ struct image {
 	char *dockerfile_inline;       /* compose's build.dockerfile_inline: the
 				      * Dockerfile's text (spec.dockerfile then
 				      * names it in the context), or NULL */
-	struct image_secret *secrets; /* owned, nsecrets of them */
+	struct image_secret *secrets;  /* owned, nsecrets of them */
 	size_t nsecrets;
 };
 

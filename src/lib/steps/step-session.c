@@ -83,8 +83,7 @@ int step_session_init(struct step_session *ss, const char *context, const struct
 	return 0;
 }
 
-int step_session_serve_secrets(struct step_session *ss, const struct image_secret *v, size_t n,
-			       struct cc_error **err)
+int step_session_serve_secrets(struct step_session *ss, const struct image_secret *v, size_t n, struct cc_error **err)
 {
 	size_t i;
 
