@@ -5,7 +5,11 @@
  * in the image store before the build.  These calls put it there with the
  * docker config's credentials, without moving any tag another build may
  * be reading: a platform's image is pulled by its own manifest digest and
- * kept under a local per-platform tag. */
+ * kept under a local per-platform tag.
+ * With a BuildKit session BuildKit pulls a base itself, asking the
+ * session's auth service (buildkit-auth.h) for the credentials, so this is
+ * needed only for the tar upload and for bases looked up per platform
+ * (step-base.c). */
 #ifndef CC_PRIVBASE_H
 #define CC_PRIVBASE_H
 
