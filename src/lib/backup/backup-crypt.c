@@ -51,22 +51,6 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	ssize_t n;
-
-	while (len) {
-		if ((n = write(fd, p, len)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Create the missing directories above path, mode 0700 (a key's home). */
 static int make_parents(const char *path, struct cc_error **err)
 {
@@ -99,7 +83,7 @@ int bk_crypt_init_key(const char *path, struct cc_error **err)
 						      "with it could not be read any more)"
 						    : strerror(errno));
 	}
-	bad = fchmod(fd, 0600) < 0 || write_all(fd, key, sizeof(key)) < 0 || fsync(fd) < 0;
+	bad = fchmod(fd, 0600) < 0 || write_full(fd, key, sizeof(key)) < 0 || fsync(fd) < 0;
 	OPENSSL_cleanse(key, sizeof(key));
 	if (close(fd) < 0)
 		bad = 1;

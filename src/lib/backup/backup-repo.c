@@ -282,23 +282,6 @@ int bk_repo_has(const struct bk_repo *r, const unsigned char id[BK_ID_LEN])
 	return fstatat(r->dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int bk_repo_put(struct bk_repo *r, const unsigned char id[BK_ID_LEN], const void *data, size_t len,
 		struct cc_error **err)
 {
@@ -317,7 +300,7 @@ int bk_repo_put(struct bk_repo *r, const unsigned char id[BK_ID_LEN], const void
 	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return cc_error_set(err, "%s/%s: %s", r->dir, tmp, strerror(errno));
-	bad = write_all(fd, data, len) < 0;
+	bad = write_full(fd, data, len) < 0;
 	if (close(fd) < 0)
 		bad = 1;
 	if (bad) {

@@ -41,22 +41,6 @@ int bk_remove_tree(const char *path, struct cc_error **err)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len) {
-		if ((n = write(fd, p, len)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_file(const struct bk_repo *r, int dirfd, const struct bk_entry *x, uint64_t *bytes,
 		      struct cc_error **err)
 {
@@ -70,7 +54,7 @@ static int write_file(const struct bk_repo *r, int dirfd, const struct bk_entry 
 	for (k = 0; rc == 0 && k < x->nchunks; k++) {
 		if (bk_repo_get(r, x->chunks[k], &data, &len, err) < 0)
 			return cc_error_wrap(err, "/%s", x->path);
-		if (write_all(fd, data, len) < 0)
+		if (write_full(fd, data, len) < 0)
 			rc = cc_error_set(err, "writing /%s: %s", x->path, strerror(errno ? errno : EIO));
 		*bytes += len;
 		free(data);

@@ -74,3 +74,22 @@ int read_file(const char *path, char **out, size_t *len, struct cc_error **err)
 {
 	return read_file_max(path, READ_FILE_MAX, out, len, err);
 }
+
+int write_full(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = ENOSPC;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

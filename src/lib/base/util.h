@@ -65,6 +65,9 @@ int read_file_max(const char *path, size_t max, char **out, size_t *len, struct 
  * ignore, env and state files). */
 #define READ_FILE_MAX ((size_t)256 << 20)
 int read_file(const char *path, char **out, size_t *len, struct cc_error **err);
+/* Write all of data[0..len) to fd, again after EINTR: 0, or -1 with errno
+ * set (ENOSPC when write() takes nothing). */
+int write_full(int fd, const void *data, size_t len);
 /* "dir/rel", or rel itself when absolute or dir is empty/"."; caller frees. */
 char *path_join(const char *dir, const char *rel);
 /* Directory part of path ("." when none); caller frees. */

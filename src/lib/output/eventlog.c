@@ -151,24 +151,6 @@ static int rotate(struct eventlog *log, struct cc_error **err)
 	return rc;
 }
 
-/* The whole buffer; a regular file takes it in one write() unless the
- * disk is full, which is then an error like any other. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int append_line(struct eventlog *log, const char *line, struct cc_error **err)
 {
 	struct stat st;
@@ -178,7 +160,7 @@ static int append_line(struct eventlog *log, const char *line, struct cc_error *
 		return cc_error_set(err, "%s lock %s: %s", log->what, log->lock_path, strerror(errno));
 	if (replaced(log))
 		rc = open_log(log, err);
-	if (rc == 0 && write_all(log->fd, line, strlen(line)) < 0)
+	if (rc == 0 && write_full(log->fd, line, strlen(line)) < 0)
 		rc = cc_error_set(err, "%s %s: %s", log->what, log->path, strerror(errno));
 	if (rc == 0 && log->max_bytes > 0 && fstat(log->fd, &st) == 0)
 		full = st.st_size >= log->max_bytes;

@@ -138,23 +138,6 @@ int sync_host_is_temp(const char *path)
 	return k == 16 && tag[25] == '\0';
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write the new contents to tfd, hashing them: data, or the file srcpath
  * below srcfd.  0, or -1 with err. */
 static int fill_temp(int tfd, const void *data, size_t len, int srcfd, const char *srcpath, unsigned char sha[32],
@@ -170,7 +153,7 @@ static int fill_temp(int tfd, const void *data, size_t len, int srcfd, const cha
 		die_oom();
 	if (data) {
 		EVP_DigestUpdate(md, data, len);
-		if (write_all(tfd, data, len) < 0)
+		if (write_full(tfd, data, len) < 0)
 			rc = cc_error_set(err, "writing: %s", strerror(errno));
 	} else if ((in = openat(srcfd, srcpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		rc = cc_error_set(err, "%s: cannot read the source file: %s", srcpath, strerror(errno));
@@ -180,7 +163,7 @@ static int fill_temp(int tfd, const void *data, size_t len, int srcfd, const cha
 			if (n < 0)
 				continue;
 			EVP_DigestUpdate(md, buf, (size_t)n);
-			if (write_all(tfd, buf, (size_t)n) < 0)
+			if (write_full(tfd, buf, (size_t)n) < 0)
 				break;
 		}
 		if (n != 0)

@@ -15,20 +15,7 @@
 
 static int write_fd(void *ctx, const void *buf, size_t len)
 {
-	int fd = *(int *)ctx;
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return write_full(*(int *)ctx, buf, len);
 }
 
 /* The tar of what still exists into a temporary file (*fd, caller
