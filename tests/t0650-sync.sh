@@ -61,6 +61,16 @@ test_expect_success 'a second sync is up to date and writes nothing' '
 	test "$(ino staging/cfg/a.txt)" = "$before"
 '
 
+test_expect_success 'a no-op compares the destination with the fingerprint beside the record, not the record' '
+	test -s .ccbuild/sync/cfg.json.fp &&
+	cp .ccbuild/sync/cfg.json rec.keep &&
+	echo "{not json" >.ccbuild/sync/cfg.json &&
+	"$CCBUILD" sync dev >out 2>&1 && cat out &&
+	grep "sync:cfg.*up-to-date.*as synced" out &&
+	test_must_fail grep -q malformed out &&
+	cp rec.keep .ccbuild/sync/cfg.json
+'
+
 test_expect_success 'one changed source file is the only one copied' '
 	a=$(ino staging/cfg/a.txt) && d=$(ino staging/cfg/sub/d) &&
 	echo deeper >src/sub/d &&

@@ -44,8 +44,8 @@ struct sync_scratch {
 	struct ignore *ignore;
 	struct sync_rewriter *rewriter;
 	struct sync_tree tree;
-	struct sync_record rec;
-	int lockfd;
+	struct sync_record rec; /* loaded by need_record, when a check or run needs it */
+	int rec_loaded, lockfd;
 	char *identity; /* volume: and service: destinations: sync_engine_identity */
 };
 
@@ -194,6 +194,20 @@ static int engine_sync_identity(struct runner *r, const struct step *s, struct s
 	return sync_engine_identity(&job, &sc->identity, err) < 0 ? cc_error_wrap(err, "sync %s", spec->name) : 0;
 }
 
+/* The record of the last sync, loaded once: a no-op whose destination
+ * matches its fingerprint never parses it. */
+static void need_record(struct runner *r, struct sync_scratch *sc)
+{
+	char *warning = NULL;
+
+	if (sc->rec_loaded)
+		return;
+	sc->rec_loaded = 1;
+	if (sync_record_load(sc->record_file, &sc->rec, &warning) == 0 && warning)
+		runner_warn(r, "%s", warning);
+	free(warning);
+}
+
 /* 1 when the destination is the one the record was made in (*why
  * otherwise, caller frees): the record is trusted, not read back. */
 static int engine_sync_check(struct runner *r, size_t i, char **why)
@@ -237,7 +251,10 @@ static int engine_sync_run(struct runner *r, size_t i, struct cc_error **err)
 	struct sync_engine_job job = engine_job(r, spec, sc, &helper);
 	struct sync_engine_summary sum;
 	struct sync_record out;
-	int rc = sync_engine_run(&job, &sc->tree, &sc->rec, &out, &identity, &sum, err);
+	int rc;
+
+	need_record(r, sc);
+	rc = sync_engine_run(&job, &sc->tree, &sc->rec, &out, &identity, &sum, err);
 
 	if (rc == 0)
 		rc = sync_record_save(sc->record_file, &out, err);
@@ -303,9 +320,6 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 	if (warning)
 		runner_warn(r, "%s", warning);
 	free(warning);
-	if (sync_record_load(sc->record_file, &sc->rec, &warning) == 0 && warning)
-		runner_warn(r, "%s", warning);
-	free(warning);
 	hash_tree(res, spec, sc);
 	return 0;
 }
@@ -319,8 +333,10 @@ static struct sync_job job_of(const struct runner *r, const struct sync_spec *sp
 /* "3 files changed in the source" against the record of the last sync. */
 static char *sync_changed(struct runner *r, size_t i, const struct step_record *rec)
 {
-	const struct sync_scratch *sc = r->results[i].scratch;
+	struct sync_scratch *sc = r->results[i].scratch;
 	size_t n = 0, seen = 0;
+
+	need_record(r, sc);
 
 	for (size_t k = 0; k < sc->tree.list.n; k++) {
 		const struct ctx_entry *e = &sc->tree.list.v[k];
@@ -345,9 +361,15 @@ static int sync_output_exists(struct runner *r, size_t i, const struct step_reco
 	struct sync_scratch *sc = r->results[i].scratch;
 	struct sync_job job = job_of(r, spec, sc, NULL);
 	char *why = NULL;
+	size_t n = 0;
 	int rc;
 
 	job.delete |= spec->direction == SYNC_BOTH; /* a new file on the to side moves too */
+	if (spec->target == SYNC_TO_HOST && sync_dest_fast(&job, sc->record_file, &n) == 1) {
+		r->results[i].reason = xasprintf("%s is as synced (%zu entries)", sc->dst, n);
+		return 1;
+	}
+	need_record(r, sc);
 	rc = spec->target != SYNC_TO_HOST ? engine_sync_check(r, i, &why) : sync_dest_check(&job, &sc->rec, &why, err);
 
 	if (rc < 0)
@@ -470,7 +492,10 @@ static int sync_run_both(struct runner *r, size_t i, struct cc_error **err)
 	struct sync_record out = { 0 };
 	struct sync_twoway_plan plan;
 	json_t *backup = NULL;
-	int rc = sync_twoway_plan(&job, &sc->tree, &sc->rec, &plan, err);
+	int rc;
+
+	need_record(r, sc);
+	rc = sync_twoway_plan(&job, &sc->tree, &sc->rec, &plan, err);
 
 	if (rc == 0 && plan.changes)
 		rc = sync_backup_first(r, i, &backup, err);
@@ -522,9 +547,8 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 	time_t now = time(NULL);
 	cleanup_free char *keep_dir = NULL;
 	struct sync_job job;
-	int rc;
-
 	json_t *backup = NULL;
+	int rc;
 
 	if (spec->target != SYNC_TO_HOST)
 		return engine_sync_run(r, i, err);
@@ -535,6 +559,7 @@ static int sync_run(struct runner *r, size_t i, struct cc_error **err)
 	job = job_of(r, spec, sc, keep_dir);
 	if (sync_backup_first(r, i, &backup, err) < 0)
 		return cc_error_wrap(err, "sync %s", spec->name);
+	need_record(r, sc);
 	rc = sync_apply(&job, &sc->tree, &sc->rec, &out, &sum, err);
 	if (rc == 0)
 		rc = sync_record_save(sc->record_file, &out, err);

@@ -39,6 +39,11 @@ struct sync_summary {
 	struct strlist kept;	/* destination paths kept under keep_dir */
 };
 
+/* The fast no-op check: 1 when a walk of the destination gives the
+ * fingerprint saved beside record_file (sync-record.h), with *n its entry
+ * count; 0 when it does not, there is none or the walk fails (then
+ * sync_dest_check decides and says why). */
+int sync_dest_fast(const struct sync_job *job, const char *record_file, size_t *n);
 /* 1 when job->dst is exactly as rec records (with delete, nothing more;
  * without, extra unrecorded entries are ignored), 0 with *why (caller
  * frees) naming the first difference, -1 error. */

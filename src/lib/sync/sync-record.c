@@ -15,6 +15,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +118,68 @@ bad:
 	return 0;
 }
 
+void sync_fp_add(struct sync_fp *fp, const char *path, const char *link, uint32_t mode, uint64_t size, int64_t mtime_ns,
+		 int64_t ctime_ns, uint64_t ino)
+{
+	char line[160];
+	size_t plen = strlen(path) + 1, llen = link ? strlen(link) + 1 : 1, n;
+	int reg = (mode & 0170000) == 0100000;
+
+	n = (size_t)snprintf(line, sizeof(line), "%o %" PRIu64 " %" PRId64 " %" PRId64 " %" PRIu64 "\n",
+			     reg ? mode : mode & 0177777, reg ? size : 0, reg ? mtime_ns : 0, reg ? ctime_ns : 0,
+			     reg ? ino : 0);
+	while (fp->cap - fp->len < plen + llen + n) {
+		fp->cap = fp->cap ? fp->cap * 2 : 65536;
+		fp->buf = xrealloc(fp->buf, fp->cap);
+	}
+	memcpy(fp->buf + fp->len, path, plen);
+	fp->len += plen;
+	memcpy(fp->buf + fp->len, link ? link : "", llen);
+	fp->len += llen;
+	memcpy(fp->buf + fp->len, line, n);
+	fp->len += n;
+	fp->n++;
+}
+
+void sync_fp_final(struct sync_fp *fp, char hex[65])
+{
+	hash_sha256_hex(fp->buf ? fp->buf : "", fp->len, hex);
+	free(fp->buf);
+	fp->buf = NULL;
+	fp->len = fp->cap = 0;
+}
+
+int sync_fp_load(const char *record_file, char hex[65], size_t *n)
+{
+	cleanup_free char *file = xasprintf("%s.fp", record_file), *text = NULL;
+	unsigned long long count;
+	size_t len;
+
+	if (read_file_max(file, 256, &text, &len, NULL) < 0 || sscanf(text, "v1 %64s %llu", hex, &count) != 2 ||
+	    strlen(hex) != 64)
+		return 0;
+	*n = (size_t)count;
+	return 1;
+}
+
+static int fp_save(const char *file, const struct sync_record *r, struct cc_error **err)
+{
+	struct sync_fp fp = { 0 };
+	char hex[65];
+	cleanup_free char *text = NULL;
+
+	for (size_t i = 0; i < r->n; i++)
+		sync_fp_add(&fp, r->v[i].path, r->v[i].link, r->v[i].mode, r->v[i].size, r->v[i].mtime_ns,
+			    r->v[i].ctime_ns, r->v[i].ino);
+	sync_fp_final(&fp, hex);
+	text = xasprintf("v1 %s %zu\n", hex, r->n);
+	return atomicfile_write(file, text, strlen(text), err);
+}
+
 int sync_record_save(const char *file, const struct sync_record *r, struct cc_error **err)
 {
+	cleanup_free char *fpfile = xasprintf("%s.fp", file);
+
 	json_t *files = json_array(), *doc;
 	char sha[65], src[65];
 	char *text;
@@ -139,8 +201,13 @@ int sync_record_save(const char *file, const struct sync_record *r, struct cc_er
 	json_decref(doc);
 	if (!text)
 		die_oom();
-	rc = atomicfile_write(file, text, strlen(text), err);
+	/* No fingerprint may outlive the record it was made from. */
+	rc = unlink(fpfile) < 0 && errno != ENOENT ? cc_error_set(err, "%s: %s", fpfile, strerror(errno)) : 0;
+	if (rc == 0)
+		rc = atomicfile_write(file, text, strlen(text), err);
 	free(text);
+	if (rc == 0)
+		rc = fp_save(fpfile, r, err);
 	return rc < 0 ? cc_error_wrap(err, "saving the sync record") : 0;
 }
 

@@ -41,4 +41,23 @@ struct sync_file *sync_record_add(struct sync_record *r, const char *path, const
 const struct sync_file *sync_record_find(const struct sync_record *r, const char *path);
 void sync_record_release(struct sync_record *r);
 
+/* The fingerprint of a destination: SHA-256 over, per entry in walk
+ * order, what sync_host_matches compares without reading content (path,
+ * type and permissions; a link's target; a regular file's size, mtime,
+ * ctime and inode).  sync_record_save writes the record's beside it
+ * (FILE.fp, removed first, written after the record), so a no-op sync can
+ * compare a fresh walk of the destination with it instead of loading the
+ * record.  Entries are added with sync_fp_add; the buffer is owned. */
+struct sync_fp {
+	char *buf;
+	size_t len, cap, n;
+};
+void sync_fp_add(struct sync_fp *fp, const char *path, const char *link, uint32_t mode, uint64_t size, int64_t mtime_ns,
+		 int64_t ctime_ns, uint64_t ino);
+/* The hex digest of what was added; releases the buffer. */
+void sync_fp_final(struct sync_fp *fp, char hex[65]);
+/* The fingerprint saved beside record FILE and its entry count: 1, or 0
+ * when there is none (or it does not parse). */
+int sync_fp_load(const char *record_file, char hex[65], size_t *n);
+
 #endif
