@@ -80,6 +80,17 @@ test_expect_success '--no-session: build.ssh cannot be served, and it says so' '
 	grep -q "build.ssh (default) needs a BuildKit session" err
 '
 
+test_expect_success 'the map form ID: PATH, PATH relative to the project, not the cwd' '
+	mkdir -p m/ctx &&
+	printf "ccbuild: 1\nproject: $P-m\ncompose: [compose.yaml]\nprofiles: {dev: {}}\n" >m/ccbuild.yaml &&
+	printf "FROM %s\n" "$BASE_IMAGE" >m/ctx/Dockerfile &&
+	printf "services:\n  web:\n    image: $P/m\n    build:\n      context: ./ctx\n      ssh:\n        other: ../agent.sock\n" >m/compose.yaml &&
+	(unset SSH_AUTH_SOCK; "$CCBUILD" -f m/ccbuild.yaml plan dev >out 2>err) &&
+	sed -i "s|\.\./agent.sock|./agent.sock|" m/compose.yaml &&
+	(unset SSH_AUTH_SOCK; test_expect_code 1 "$CCBUILD" -f m/ccbuild.yaml plan dev >out 2>err) &&
+	grep -q "build.ssh .other.: $TRASH/m/agent.sock: No such file" err
+'
+
 test_expect_success 'cleanup: the agent and the images this script made' '
 	kill "$(cat agent.pid)" &&
 	docker rmi "$P/web:latest" >/dev/null

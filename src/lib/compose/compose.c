@@ -523,11 +523,11 @@ void compose_service_build_ssh(const struct compose_project *p, size_t i, struct
 	const struct ynode *ssh = b && b->kind == YNODE_MAP ? ynode_map_get(b, "ssh") : NULL;
 
 	for (size_t j = 0; ssh && ssh->kind == YNODE_SEQ && j < ssh->len; j++)
-		if (ssh->items[j]->kind == YNODE_SCALAR)
+		if (ssh->items[j]->kind == YNODE_SCALAR && !ynode_is_null(ssh->items[j]))
 			strlist_push(out, ssh->items[j]->str);
 	for (size_t j = 0; ssh && ssh->kind == YNODE_MAP && j < ssh->len; j++) {
 		const struct ynode *v = ssh->vals[j];
-		cleanup_free char *e = v && v->kind == YNODE_SCALAR && *v->str
+		cleanup_free char *e = cnode_is_str(v) && *v->str
 					       ? xasprintf("%s=%s", ssh->keys[j]->str, v->str)
 					       : xstrdup(ssh->keys[j]->str);
 
