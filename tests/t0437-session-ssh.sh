@@ -1,10 +1,11 @@
 #!/bin/bash
 # build.ssh through the BuildKit session's sshforward service (#16): an
-# ssh-agent started here is forwarded to RUN --mount=type=ssh (the base
-# image has no ssh client and busybox nc has no -U, so the RUN checks that
-# the forwarded socket is there; ForwardAgent's relaying of the agent
-# protocol is covered by tests/unit/test-buildkit-ssh.c).  The key never
-# enters the image; an unknown ssh id and --no-session are clear errors.
+# ssh-agent started here is forwarded to RUN --mount=type=ssh, where a
+# static agent client built here (the base image has no ssh client and
+# busybox nc has no -U) lists the agent's keys through CheckAgent and
+# ForwardAgent.  The key never enters the image; the map form's path is
+# the project's; an unset SSH_AUTH_SOCK, an unknown required ssh id and
+# --no-session are clear errors.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'build.ssh forwards the ssh-agent to RUN --mount=type=ssh'
 
@@ -15,6 +16,37 @@ test_need_docker
 command -v ssh-agent >/dev/null && command -v ssh-keygen >/dev/null ||
 	test_skip_all_ "openssh-client is not installed (scripts/setup.sh)"
 . "$SRCROOT/tests/lib/base-image.sh"
+
+# The RUN's agent client: busybox has none, so a static one built here asks
+# the forwarded agent for its identities (SSH2_AGENTC_REQUEST_IDENTITIES)
+# and prints how many it holds (SSH2_AGENT_IDENTITIES_ANSWER's count).
+cat >probe.c <<'EOF_C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned char b[65536];
+	const char *p = getenv("SSH_AUTH_SOCK");
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ssize_t n, got = 0;
+
+	if (!p || fd < 0)
+		return 2;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, "\0\0\0\1\13", 5) != 5)
+		return 3;
+	while (got < 9 && (n = read(fd, b + got, sizeof(b) - got)) > 0)
+		got += n;
+	if (got < 9 || b[4] != 12)
+		return 4;
+	printf("%u\n", (unsigned)b[5] << 24 | (unsigned)b[6] << 16 | (unsigned)b[7] << 8 | b[8]);
+	return 0;
+}
+EOF_C
 
 test_expect_success 'setup: an ssh-agent holding a key, a service with build.ssh' '
 	base_image_ensure >/dev/null &&
@@ -33,15 +65,17 @@ test_expect_success 'setup: an ssh-agent holding a key, a service with build.ssh
 	      context: ./ctx
 	      ssh: [default]
 	YAML
+	${CC:-cc} -static -O2 -o app/ctx/probe probe.c &&
 	printf "FROM %s\n" "$BASE_IMAGE" >app/ctx/Dockerfile &&
-	echo "RUN --mount=type=ssh sh -c \"echo $P >/run-id && test -S \\\$SSH_AUTH_SOCK && echo \\\$SSH_AUTH_SOCK >/ssh.path\"" >>app/ctx/Dockerfile
+	echo "RUN --mount=type=ssh --mount=type=bind,source=probe,target=/probe sh -c \"echo $P >/run-id && test -S \\\$SSH_AUTH_SOCK && echo \\\$SSH_AUTH_SOCK >/ssh.path && /probe >/keys\"" >>app/ctx/Dockerfile
 '
 
-test_expect_success 'a build: the forwarded agent socket is in the RUN' '
+test_expect_success 'a build: the RUN reaches the agent and sees its one key' '
 	SSH_AUTH_SOCK="$TRASH/agent.sock" "$CCBUILD" -C app --json dev >ev 2>err &&
 	grep -q "\"event\":\"summary\",\"built\":1" ev &&
 	docker run --rm $P/web:latest cat /ssh.path >path &&
-	grep -q "^/run/buildkit/ssh_agent" path
+	grep -q "^/run/buildkit/ssh_agent" path &&
+	test "$(docker run --rm $P/web:latest cat /keys)" = 1
 '
 
 test_expect_success 'the key is in no output, state or image' '
