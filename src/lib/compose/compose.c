@@ -527,9 +527,8 @@ void compose_service_build_ssh(const struct compose_project *p, size_t i, struct
 			strlist_push(out, ssh->items[j]->str);
 	for (size_t j = 0; ssh && ssh->kind == YNODE_MAP && j < ssh->len; j++) {
 		const struct ynode *v = ssh->vals[j];
-		cleanup_free char *e = cnode_is_str(v) && *v->str
-					       ? xasprintf("%s=%s", ssh->keys[j]->str, v->str)
-					       : xstrdup(ssh->keys[j]->str);
+		cleanup_free char *e = cnode_is_str(v) && *v->str ? xasprintf("%s=%s", ssh->keys[j]->str, v->str)
+								  : xstrdup(ssh->keys[j]->str);
 
 		strlist_push(out, e);
 	}
