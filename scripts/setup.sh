@@ -30,7 +30,7 @@ PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
 libjansson-dev libgit2-dev libssl-dev libarchive-dev libnghttp2-dev docker.io
 docker-registry docker-compose busybox-static debootstrap graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
-openssl apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2
+openssl openssh-client apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2
 prometheus prometheus-node-exporter python3-protobuf protobuf-compiler lz4 restic
 podman netavark aardvark-dns"
 

@@ -17,11 +17,12 @@ struct bk_stream {
 	int reset; /* past the requests: -1 (reset) instead of 0 (half-close) */
 	struct pbbuf out[4];
 	size_t nout;
+	const char *meta_name, *meta_value; /* one metadata value, or NULL */
 };
 
 const char *bk_stream_meta(struct bk_stream *s, const char *name, size_t i)
 {
-	return NULL;
+	return s->meta_name && !i && !strcmp(name, s->meta_name) ? s->meta_value : NULL;
 }
 
 int bk_stream_recv(struct bk_stream *s, uint8_t **msg, size_t *len, struct cc_error **err)

@@ -51,7 +51,7 @@ static void set_str_node(struct ynode *n, char *s)
 }
 
 /* The context made absolute (compose v2: "." when there is none); ssh
- * keys' paths ("ID=PATH") too. */
+ * keys' paths ("ID=PATH", or ID: PATH in the map form) too. */
 static void process_build(const char *dir, struct ynode *svc)
 {
 	struct ynode *b = ynode_map_get(svc, "build"), *ctx, *ssh;
@@ -72,6 +72,9 @@ static void process_build(const char *dir, struct ynode *svc)
 			set_str_node(it, xasprintf("%.*s=%s", (int)(eq - it->str), it->str, abs));
 		}
 	}
+	for (size_t i = 0; ssh && ssh->kind == YNODE_MAP && i < ssh->len; i++)
+		if (cnode_is_str(ssh->vals[i]) && *ssh->vals[i]->str)
+			set_str_node(ssh->vals[i], compose_expand_path(dir, ssh->vals[i]->str));
 }
 
 /* resolve_volume_path: relative and ~ host paths made absolute. */

@@ -517,11 +517,28 @@ int compose_service_build_secrets(const struct compose_project *p, size_t i, str
 	return 0;
 }
 
+void compose_service_build_ssh(const struct compose_project *p, size_t i, struct strlist *out)
+{
+	const struct ynode *b = ynode_map_get(compose_service(p, i), "build");
+	const struct ynode *ssh = b && b->kind == YNODE_MAP ? ynode_map_get(b, "ssh") : NULL;
+
+	for (size_t j = 0; ssh && ssh->kind == YNODE_SEQ && j < ssh->len; j++)
+		if (ssh->items[j]->kind == YNODE_SCALAR && !ynode_is_null(ssh->items[j]))
+			strlist_push(out, ssh->items[j]->str);
+	for (size_t j = 0; ssh && ssh->kind == YNODE_MAP && j < ssh->len; j++) {
+		const struct ynode *v = ssh->vals[j];
+		cleanup_free char *e = cnode_is_str(v) && *v->str ? xasprintf("%s=%s", ssh->keys[j]->str, v->str)
+								  : xstrdup(ssh->keys[j]->str);
+
+		strlist_push(out, e);
+	}
+}
+
 /* Compose v2 build fields config prints but a build cannot honour yet:
  * an error at each one that is set, never silently ignored. */
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
-	static const char *const session[] = { "ssh", "entitlements", "privileged" };
+	static const char *const session[] = { "entitlements", "privileged" };
 	static const char *const later[] = { "additional_contexts", "cache_to", "no_cache", "pull", "ulimits" };
 	const struct ynode *v;
 	int rc = 0;

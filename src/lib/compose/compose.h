@@ -102,6 +102,9 @@ struct compose_build_secret {
  * (external secrets cannot reach a build). */
 int compose_service_build_secrets(const struct compose_project *p, size_t i, struct compose_build_secret **out,
 				  size_t *n, struct cc_error **err);
+/* The build.ssh entries of service i appended to *out as "ID" or
+ * "ID=PATH" (PATH absolute; the list form or the ID: PATH map form). */
+void compose_service_build_ssh(const struct compose_project *p, size_t i, struct strlist *out);
 /* The normalised tree (1.29's form, which the rest of ccbuild reads;
  * borrowed); compose_config_emit prints v2's form of it. */
 const struct ynode *compose_config_tree(const struct compose_project *p);

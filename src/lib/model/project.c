@@ -25,6 +25,7 @@ static void image_release(struct image *img)
 		free(img->secrets[i].source);
 	}
 	free(img->secrets);
+	strlist_release(&img->ssh);
 	strlist_release(&img->bases);
 	strlist_release(&img->platform_bases);
 }
@@ -215,6 +216,7 @@ static int collect_images(struct project *p, struct cc_error **err)
 		image_from_service(img, svc, m->dir);
 		rc |= compose_service_build_check(p->compose, i, err);
 		rc |= image_secrets_from_service(img, p->compose, i, err);
+		compose_service_build_ssh(p->compose, i, &img->ssh);
 	}
 	for (i = 0; i < m->nimages; i++) {
 		img = (struct image *)project_image(p, m->images[i].key);

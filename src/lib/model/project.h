@@ -46,6 +46,7 @@ struct image {
 				      * names it in the context), or NULL */
 	struct image_secret *secrets;  /* owned, nsecrets of them */
 	size_t nsecrets;
+	struct strlist ssh; /* build.ssh: "ID" (the agent of $SSH_AUTH_SOCK) or "ID=SOCKET" */
 };
 
 /* What a scan:IMAGE:SCAN step judges. */

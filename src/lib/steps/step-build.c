@@ -12,6 +12,7 @@
  * run: stream the walked context to POST /build (BuildKit) and record the
  * image ID. */
 #include "buildkit-secrets.h"
+#include "buildkit-ssh.h"
 #include "dockerfile.h"
 #include "engine.h"
 #include "error.h"
@@ -123,6 +124,33 @@ static int build_secrets_identity(const struct image *img, char **out, struct cc
 	return rc;
 }
 
+/* build_secrets_identity, then img's build.ssh ids and sockets
+ * (buildkit-ssh.h) for its hash, into *out (caller frees; NULL when none). */
+static int build_session_identity(const struct image *img, char **out, struct cc_error **err)
+{
+	cleanup_free char *secrets = NULL, *ssh = NULL;
+	struct bk_ssh *sh;
+	int rc = 0;
+
+	*out = NULL;
+	if (build_secrets_identity(img, &secrets, err) < 0)
+		return -1;
+	if (!img->ssh.n) {
+		*out = secrets;
+		secrets = NULL;
+		return 0;
+	}
+	sh = bk_ssh_new();
+	for (size_t k = 0; rc == 0 && k < img->ssh.n; k++)
+		rc = bk_ssh_add(sh, img->ssh.v[k], err);
+	if (rc == 0)
+		ssh = bk_ssh_identity(sh);
+	bk_ssh_free(sh);
+	if (rc == 0)
+		*out = xasprintf("%s%s", secrets ? secrets : "", ssh);
+	return rc;
+}
+
 /* Hash everything into res (hash, inputs, files, scratch). */
 static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error **err)
 {
@@ -165,7 +193,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	if (project_image_dockerfile(img, &dftext, &len, NULL) < 0)
 		dftext = NULL;
 	res->inputs = build_inputs(img, platforms, dftext, bases);
-	if (build_secrets_identity(img, &secrets, err) < 0)
+	if (build_session_identity(img, &secrets, err) < 0)
 		goto out;
 	in.secrets = secrets;
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
@@ -541,7 +569,9 @@ static int variant_session(struct runner *r, const struct step *s, const struct 
 	if (step_session_init(&v->session, img->spec.context, &bs->hr.walk, img->spec.dockerfile, data,
 			      data == v->dockerfile && data ? strlen(data) : base->dockerfile_len, err) < 0)
 		return -1;
-	return step_session_serve_secrets(&v->session, img->secrets, img->nsecrets, err);
+	if (step_session_serve_secrets(&v->session, img->secrets, img->nsecrets, err) < 0)
+		return -1;
+	return step_session_serve_ssh(&v->session, &img->ssh, err);
 }
 
 /* Run one build per platform at once (one for an image without platforms),
@@ -565,6 +595,9 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	if (r->no_session && img->nsecrets)
 		rc = cc_error_set(err, "build secrets (%s) need a BuildKit session, which --no-session turns off",
 				  img->secrets[0].id);
+	if (r->no_session && img->ssh.n)
+		rc = cc_error_set(err, "build.ssh (%s) needs a BuildKit session, which --no-session turns off",
+				  img->ssh.v[0]);
 	for (k = 0; rc == 0 && k < n; k++) {
 		v[k].r = r;
 		v[k].req = *base;

@@ -3,6 +3,7 @@
 #include "buildkit-auth.h"
 #include "buildkit-filesync.h"
 #include "buildkit-secrets.h"
+#include "buildkit-ssh.h"
 #include "error.h"
 #include "hash.h"
 #include "project.h"
@@ -109,6 +110,21 @@ int step_session_serve_secrets(struct step_session *ss, const struct image_secre
 	return 0;
 }
 
+int step_session_serve_ssh(struct step_session *ss, const struct strlist *ssh, struct cc_error **err)
+{
+	size_t i;
+
+	if (!ssh->n)
+		return 0;
+	ss->ssh = bk_ssh_new();
+	for (i = 0; i < ssh->n; i++)
+		if (bk_ssh_add(ss->ssh, ssh->v[i], err) < 0)
+			return -1;
+	ss->methods[ss->req.nmethods++] = (struct bk_method){ BK_SSH_CHECK_METHOD, bk_ssh_check_agent, ss->ssh };
+	ss->methods[ss->req.nmethods++] = (struct bk_method){ BK_SSH_FORWARD_METHOD, bk_ssh_forward_agent, ss->ssh };
+	return 0;
+}
+
 long long step_session_sent(const struct step_session *ss)
 {
 	return ss->fs ? (long long)bk_filesync_stats(ss->fs).bytes : 0;
@@ -124,6 +140,7 @@ void step_session_release(struct step_session *ss)
 	}
 	bk_filesync_free(ss->fs);
 	bk_secrets_free(ss->secrets);
+	bk_ssh_free(ss->ssh);
 	free(ss->req.fallback);
 	free(ss->name);
 	free(ss->key);

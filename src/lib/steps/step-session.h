@@ -24,14 +24,17 @@
 
 struct bk_filesync;
 struct bk_secrets;
+struct bk_ssh;
+struct strlist;
 struct image_secret;
 struct ctx_list;
 struct cc_error;
 
 struct step_session {
 	struct bk_filesync *fs;
-	struct bk_method methods[4];	 /* filesync, auth (2), secrets */
+	struct bk_method methods[6];	 /* filesync, auth (2), secrets, ssh (2) */
 	struct bk_secrets *secrets;	 /* or NULL */
+	struct bk_ssh *ssh;		 /* or NULL */
 	struct engine_build_session req; /* what engine_build takes */
 	char *name, *key, *dfname, *tmpdir;
 };
@@ -44,6 +47,9 @@ int step_session_init(struct step_session *ss, const char *context, const struct
 /* Also serve the build secrets v[0..n) (their values read only when
  * BuildKit asks); -1 with *err naming one that cannot be served. */
 int step_session_serve_secrets(struct step_session *ss, const struct image_secret *v, size_t n, struct cc_error **err);
+/* Also forward the build.ssh entries ("ID" or "ID=SOCKET") through the
+ * sshforward service; -1 with *err naming one that cannot be served. */
+int step_session_serve_ssh(struct step_session *ss, const struct strlist *ssh, struct cc_error **err);
 /* File content bytes BuildKit pulled through filesync so far. */
 long long step_session_sent(const struct step_session *ss);
 /* Free what ss holds and remove its temporary directory. */
