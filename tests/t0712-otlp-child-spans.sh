@@ -7,6 +7,7 @@
 # span has status ERROR with the build's error.  The receiver decodes the
 # protobuf with the official opentelemetry-proto definitions
 # (tests/lib/otlp-check.py) and the file exporter's line says the same.
+# A backup's quiesce exec hook gets TRACEPARENT naming the backup's span.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'traces: child spans for engine calls (build, health wait)'
 test_need_docker
@@ -49,6 +50,7 @@ cleanup_ () {
 	ids=$(docker ps -aq --filter "label=com.docker.compose.project=$P") &&
 	{ test -z "$ids" || docker rm -f $ids >/dev/null; } &&
 	{ docker network rm "${P}_default" >/dev/null 2>&1 || true; } &&
+	{ docker volume rm "${P}_data" >/dev/null 2>&1 || true; } &&
 	test_remove_images "$P"
 }
 
@@ -63,9 +65,18 @@ test_expect_success 'setup: a built service with a healthcheck; traces on; a rec
 	compose: [docker-compose.yml]
 	observability:
 	  traces: tr
+	backups:
+	  data:
+	    source: volume:${P}_data
+	    quiesce:
+	      exec:
+	        service: web
+	        command: [sh, -c, "echo \"\$TRACEPARENT\" >/data/tp"]
+	    destinations: [{path: repo}]
 	profiles:
 	  dev:
 	    up: true
+	  bk: {backups: [data]}
 	EOF
 	cat >docker-compose.yml <<-EOF &&
 	services:
@@ -78,6 +89,9 @@ test_expect_success 'setup: a built service with a healthcheck; traces on; a rec
 	      interval: 1s
 	      timeout: 2s
 	      retries: 5
+	    volumes: [data:/data]
+	volumes:
+	  data: {}
 	EOF
 	{ $CHECK serve "$PROTO" port received & echo $! >receiver.pid; } &&
 	for i in $(seq 100); do test -s port && break; sleep 0.1; done &&
@@ -100,6 +114,22 @@ import json
 s = {x[\"name\"]: x for x in json.load(open(\"got\"))[\"spans\"]}
 w = s[\"deploy.health_wait\"]
 assert w[\"end\"] - w[\"start\"] >= 900 * 10**6, w  # the healthcheck needs a second
+"
+'
+
+test_expect_success 'a quiesce exec hook gets TRACEPARENT naming the backup step span' '
+	TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01 "$CCBUILD" bk 2>err &&
+	cat err && ! grep -i "warning: traces" err &&
+	docker exec "$(docker ps -q --filter label=com.docker.compose.project=$P)" cat /data/tp >tp &&
+	cat tp &&
+	tail -1 tr/traces.jsonl >last &&
+	python3 -c "
+import json
+t = json.load(open(\"last\"))[\"resourceSpans\"][0][\"scopeSpans\"][0][\"spans\"]
+s = [x for x in t if x[\"name\"] == \"backup:data\"][0]
+want = \"00-%s-%s-01\" % (s[\"traceId\"], s[\"spanId\"])
+got = open(\"tp\").read().strip()
+assert got == want, (got, want)
 "
 '
 
