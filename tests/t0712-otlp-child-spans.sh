@@ -7,7 +7,8 @@
 # span has status ERROR with the build's error.  The receiver decodes the
 # protobuf with the official opentelemetry-proto definitions
 # (tests/lib/otlp-check.py) and the file exporter's line says the same.
-# A backup's quiesce exec hook gets TRACEPARENT naming the backup's span.
+# A volume backup's read is an "engine.archive.get" child span, and its
+# quiesce exec hook gets TRACEPARENT naming the backup's span.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'traces: child spans for engine calls (build, health wait)'
 test_need_docker
@@ -117,7 +118,7 @@ assert w[\"end\"] - w[\"start\"] >= 900 * 10**6, w  # the healthcheck needs a se
 "
 '
 
-test_expect_success 'a quiesce exec hook gets TRACEPARENT naming the backup step span' '
+test_expect_success 'backup: engine.archive.get under backup:data; its quiesce exec hook gets TRACEPARENT' '
 	TRACEPARENT=00-11111111111111111111111111111111-2222222222222222-01 "$CCBUILD" bk 2>err &&
 	cat err && ! grep -i "warning: traces" err &&
 	docker exec "$(docker ps -q --filter label=com.docker.compose.project=$P)" cat /data/tp >tp &&
@@ -130,7 +131,10 @@ s = [x for x in t if x[\"name\"] == \"backup:data\"][0]
 want = \"00-%s-%s-01\" % (s[\"traceId\"], s[\"spanId\"])
 got = open(\"tp\").read().strip()
 assert got == want, (got, want)
-"
+" &&
+	$CHECK file "$PROTO" last >bk.sum &&
+	children bk.sum backup:data engine.archive.get 1 >get.out && cat get.out &&
+	grep "\"ccbuild.archive.entries\": [1-9]" get.out
 '
 
 test_expect_success 'a failed build: its engine.build child span has status ERROR and the error' '

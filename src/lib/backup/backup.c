@@ -245,6 +245,7 @@ static int read_source(struct run *r, struct bk_repo **targets, struct cc_error 
 
 	r->store.repos = targets;
 	r->store.cancel = r->o->cancel;
+	r->store.spans = r->o->spans;
 	if (r->b->kind == BACKUP_SOURCE_PATH)
 		return read_path_source(r, targets, err);
 	r->store.nrepos = r->o->dry ? 0 : store_targets(r, targets, 0);
