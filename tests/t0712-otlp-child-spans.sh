@@ -74,11 +74,17 @@ test_expect_success 'setup: a built service with a healthcheck; traces on; a rec
 	        service: web
 	        command: [sh, -c, "echo \"\$TRACEPARENT\" >/data/tp"]
 	    destinations: [{path: repo}]
+	syncs:
+	  cfg:
+	    from: cfgsrc
+	    to: volume:data/cfg
 	profiles:
 	  dev:
 	    up: true
 	  bk: {backups: [data]}
+	  sy: {syncs: [cfg]}
 	EOF
+	mkdir cfgsrc && echo "$P" >cfgsrc/a.conf &&
 	cat >docker-compose.yml <<-EOF &&
 	services:
 	  web:
@@ -135,6 +141,26 @@ assert got == want, (got, want)
 	$CHECK file "$PROTO" last >bk.sum &&
 	children bk.sum backup:data engine.archive.get 1 >get.out && cat get.out &&
 	grep "\"ccbuild.archive.entries\": [1-9]" get.out
+'
+
+test_expect_success 'sync into a volume: its archive transfers are child spans of sync:cfg' '
+	"$CCBUILD" sy 2>err && cat err &&
+	tail -1 tr/traces.jsonl >last &&
+	$CHECK file "$PROTO" last >sy.sum &&
+	python3 - sy.sum <<-\PY
+	import json, sys
+	spans = json.load(open(sys.argv[1]))["spans"]
+	p = [s for s in spans if s["name"] == "sync:cfg"][0]
+	kids = [s for s in spans if s["parent"] == p["span_id"]]
+	names = [k["name"] for k in kids]
+	print(names)
+	assert "engine.archive.get" in names and "engine.archive.put" in names, names
+	for k in kids:
+	    assert k["status"] == 1, k
+	    assert p["start"] <= k["start"] <= k["end"] <= p["end"], (p, k)
+	put = [k for k in kids if k["name"] == "engine.archive.put"][0]
+	assert put["attributes"]["ccbuild.archive.bytes"] > 0, put
+	PY
 '
 
 test_expect_success 'a failed build: its engine.build child span has status ERROR and the error' '
