@@ -180,7 +180,27 @@ assert \"deploy.health_wait\" not in s, s
 "
 '
 
+test_expect_success 'push: engine.push under push:img' '
+	mkdir -p sh/img sh/tr &&
+	printf "FROM %s\nRUN echo %s-push >/f\n" "$BASE_IMAGE" "$P" >sh/img/Dockerfile &&
+	cat >sh/ccbuild.yaml <<-EOF &&
+	ccbuild: 1
+	project: ${P}s
+	registry: 127.0.0.1:5000/${P}s
+	images:
+	  img: {context: img}
+	observability: {traces: tr}
+	profiles:
+	  prod: {push: true}
+	EOF
+	"$CCBUILD" -C sh prod 2>err && cat err &&
+	$CHECK file "$PROTO" sh/tr/traces.jsonl >sh.sum &&
+	children sh.sum push:img engine.push 1 &&
+	children sh.sum build:img engine.build 1
+'
+
 test_expect_success 'cleanup' '
+	test_remove_images "${P}s" &&
 	kill $(cat receiver.pid) &&
 	cleanup_
 '
