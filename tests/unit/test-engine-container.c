@@ -432,6 +432,17 @@ static void test_exec(struct engine *e, const char *id)
 	engine_container_exec(e, id, nope, "nobody", NULL, NULL, NULL, &status, &err);
 	ok(status == 126 || status == 127 || err, "exec of a missing binary: 126/127 or an error (%ld)", status);
 	diag(&err);
+	{
+		const char *show[] = { "sh", "-c", "echo \"$TRACEPARENT|$CCBUILD_T\"", NULL };
+		const char *env[] = { "TRACEPARENT=00-aa-bb-01", "CCBUILD_T=x y", NULL };
+
+		status = -2;
+		is_int(engine_container_exec_env(e, id, show, env, NULL, collect, &got, NULL, &status, &err), 0,
+		       "exec with env");
+		diag(&err);
+		is_str(got.buf, "1:00-aa-bb-01|x y\n", "exec with env: the command sees it");
+		strbuf_release(&got);
+	}
 }
 
 struct canceller {

@@ -59,8 +59,9 @@ static int running_container(struct bk_quiesce *q, const char *service, char **i
 
 static int run_exec(struct bk_quiesce *q, const struct backup_hook *h, struct cc_error **err)
 {
-	cleanup_free char *id = NULL, *out = NULL;
-	const char **argv = xcalloc(h->argv.n + 1, sizeof(*argv));
+	cleanup_free char *id = NULL, *out = NULL,
+			  *tp = q->traceparent ? xasprintf("TRACEPARENT=%s", q->traceparent) : NULL;
+	const char **argv = xcalloc(h->argv.n + 1, sizeof(*argv)), *env[] = { tp, NULL };
 	struct tail t = { { 0 }, 0 };
 	long status = -1;
 	size_t i;
@@ -70,7 +71,7 @@ static int run_exec(struct bk_quiesce *q, const struct backup_hook *h, struct cc
 		argv[i] = h->argv.v[i];
 	rc = running_container(q, h->service, &id, err);
 	if (rc == 0)
-		rc = engine_container_exec(q->e, id, argv, NULL, tail_line, &t, q->cancel, &status, err);
+		rc = engine_container_exec_env(q->e, id, argv, env, NULL, tail_line, &t, q->cancel, &status, err);
 	free(argv);
 	out = tail_join(&t);
 	if (rc < 0)

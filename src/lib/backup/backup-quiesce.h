@@ -24,8 +24,9 @@ struct bk_quiesce {
 	/* A file holding the IDs stopped and not yet started again (may be
 	 * NULL): a killed run's containers are started by the next one. */
 	const char *record;
-	struct strlist stopped; /* IDs of the containers stopped, in order */
-	struct strlist what;	/* and how errors name them: "service S (NAME)" */
+	const char *traceparent; /* exec hooks get it as TRACEPARENT (borrowed), or NULL */
+	struct strlist stopped;	 /* IDs of the containers stopped, in order */
+	struct strlist what;	 /* and how errors name them: "service S (NAME)" */
 };
 
 /* Every service b's hooks name is one of compose model p (may be NULL:

@@ -18,6 +18,8 @@ struct bk_repo;
 struct cc_error;
 
 /* Where chunks go while a source is read. */
+struct subspans;
+
 struct bk_store {
 	struct bk_repo *const *repos; /* borrowed; a chunk goes to each that lacks it */
 	size_t nrepos;
@@ -25,6 +27,7 @@ struct bk_store {
 	struct bk_idset written;     /* ids of those chunks (value: their size) */
 	const atomic_int *cancel;    /* may be NULL */
 	const struct bk_crypt *keys; /* borrowed: chunk ids keyed with it; NULL: SHA-256 */
+	struct subspans *spans;	     /* volume reads are timed into it (subspan.h), or NULL */
 };
 
 /* Hash data as one chunk into id (bk_crypt_object_id under st->keys)

@@ -10,6 +10,7 @@
 #include "engine-archive.h"
 #include "engine-container.h"
 #include "error.h"
+#include "subspan.h"
 #include "util.h"
 
 #include <archive.h>
@@ -52,6 +53,7 @@ int bk_volume_read(struct engine *e, const char *name, struct bk_store *st, stru
 	cleanup_free char *id = NULL;
 	struct cc_error *mine = NULL;
 	struct archive *a;
+	int64_t t0 = subspan_now();
 	size_t i;
 	int fd, rc;
 
@@ -69,6 +71,9 @@ int bk_volume_read(struct engine *e, const char *name, struct bk_store *st, stru
 	archive_read_free(a);
 	close(fd); /* a transfer still writing gets EPIPE and ends */
 	rc = engine_archive_finish(job, rc, mine, err);
+	subspan_add(st->spans, "engine.archive.get", t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:s, s:I}", "ccbuild.archive.source", "volume", "ccbuild.archive.entries",
+			      (json_int_t)out->n));
 	engine_helper_remove(e, id, NULL);
 	for (i = 0; rc == 0 && bytes && i < out->n; i++)
 		*bytes += out->v[i].type == BK_FILE ? out->v[i].size : 0;

@@ -245,6 +245,7 @@ static int read_source(struct run *r, struct bk_repo **targets, struct cc_error 
 
 	r->store.repos = targets;
 	r->store.cancel = r->o->cancel;
+	r->store.spans = r->o->spans;
 	if (r->b->kind == BACKUP_SOURCE_PATH)
 		return read_path_source(r, targets, err);
 	r->store.nrepos = r->o->dry ? 0 : store_targets(r, targets, 0);
@@ -259,7 +260,9 @@ static int read_source(struct run *r, struct bk_repo **targets, struct cc_error 
  * whether the read worked or not (its failure is added to the read's). */
 static int read_quiesced(struct run *r, struct bk_repo **targets, struct cc_error **err)
 {
-	struct bk_quiesce q = { .e = r->o->engine, .project = r->o->project, .cancel = r->o->cancel };
+	struct bk_quiesce q = {
+		.e = r->o->engine, .project = r->o->project, .cancel = r->o->cancel, .traceparent = r->o->traceparent
+	};
 	cleanup_free char *record = NULL, *cache = NULL;
 	int rc;
 

@@ -31,6 +31,7 @@ struct backup_opts {
 	const char *project;
 	const struct compose_project *compose;
 	const char *traceparent; /* W3C traceparent for command destinations, or NULL */
+	struct subspans *spans;	 /* the engine's archive transfers are timed into it (subspan.h), or NULL */
 };
 
 struct backup_outcome {

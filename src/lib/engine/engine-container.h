@@ -85,6 +85,11 @@ int engine_container_tail(struct engine *e, const char *id, long n, char **out, 
  * does after ENGINE_CANCELLED. */
 int engine_container_exec(struct engine *e, const char *id, const char *const *argv, const char *user, engine_log_fn fn,
 			  void *ctx, const atomic_int *cancel, long *status, struct cc_error **err);
+/* The same with env ("KEY=VALUE" strings, NULL-terminated, borrowed; may
+ * be NULL) added to the command's environment (the exec's Env). */
+int engine_container_exec_env(struct engine *e, const char *id, const char *const *argv, const char *const *env,
+			      const char *user, engine_log_fn fn, void *ctx, const atomic_int *cancel, long *status,
+			      struct cc_error **err);
 
 /* ---- networks and volumes ---- */
 

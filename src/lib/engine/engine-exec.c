@@ -15,8 +15,8 @@
 /* How long the exit code may lag behind the end of the stream. */
 #define EXEC_SETTLE_MS 5000
 
-static int exec_create(struct engine *e, const char *id, const char *const *argv, const char *user, char **eid,
-		       struct cc_error **err)
+static int exec_create(struct engine *e, const char *id, const char *const *argv, const char *const *env,
+		       const char *user, char **eid, struct cc_error **err)
 {
 	cleanup_free char *ecid = engine_escape(id), *path = xasprintf("/containers/%s/exec", ecid);
 	json_t *cmd = json_array(), *body, *answer = NULL;
@@ -29,6 +29,13 @@ static int exec_create(struct engine *e, const char *id, const char *const *argv
 			 "Cmd", cmd);
 	if (user)
 		json_object_set_new(body, "User", json_string(user));
+	if (env && *env) {
+		json_t *list = json_array();
+
+		for (; *env; env++)
+			json_array_append_new(list, json_string(*env));
+		json_object_set_new(body, "Env", list);
+	}
 	rc = engine_call(e, "POST", path, body, 201, 200, 0, &answer, err);
 	json_decref(body);
 	if (rc < 0)
@@ -81,10 +88,17 @@ static int exec_status(struct engine *e, const char *eid, long *status, struct c
 int engine_container_exec(struct engine *e, const char *id, const char *const *argv, const char *user, engine_log_fn fn,
 			  void *ctx, const atomic_int *cancel, long *status, struct cc_error **err)
 {
+	return engine_container_exec_env(e, id, argv, NULL, user, fn, ctx, cancel, status, err);
+}
+
+int engine_container_exec_env(struct engine *e, const char *id, const char *const *argv, const char *const *env,
+			      const char *user, engine_log_fn fn, void *ctx, const atomic_int *cancel, long *status,
+			      struct cc_error **err)
+{
 	struct engine_demux d = { .fn = fn ? fn : exec_ignore, .ctx = ctx };
 	cleanup_free char *eid = NULL, *path = NULL, *what = xasprintf("exec in %s", id);
 	struct engine_xfer x = { .feed = exec_feed, .ctx = &d, .cancel = cancel, .timeout_ms = -1, .what = what };
-	int rc = exec_create(e, id, argv, user, &eid, err);
+	int rc = exec_create(e, id, argv, env, user, &eid, err);
 
 	if (rc < 0)
 		return rc;

@@ -36,6 +36,7 @@ static void result_clear(const struct step *s, struct step_result *res)
 	json_decref(res->inputs);
 	json_decref(res->report);
 	hash_manifest_release(&res->files);
+	subspans_release(&res->spans);
 	memset(res, 0, sizeof(*res));
 }
 

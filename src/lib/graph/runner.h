@@ -17,6 +17,7 @@
 #include "hash.h"
 #include "lists.h"
 #include "sched.h"
+#include "subspan.h"
 
 struct cc_error;
 struct cc_warnings;
@@ -43,6 +44,7 @@ struct step_result {
 			   * digests), owned; or NULL */
 	char *error;		    /* why it failed, or NULL */
 	enum step_status status;
+	struct subspans spans; /* its timed engine calls, for the trace */
 };
 
 struct runner {

@@ -366,13 +366,46 @@ static void export_trace(struct obs *o, const json_t *doc)
 	cc_error_free(err);
 }
 
+/* The child spans of step i's span sp (its timed engine calls,
+ * subspan.h) from spans[n] on, their ids in ids[n]; how many.  Each is
+ * kept within its step's times (the clocks are the same; this only
+ * guards a step whose start was reconstructed from its duration). */
+static size_t child_spans(const struct obs *o, size_t i, const struct otlp_span *sp, struct otlp_span *spans,
+			  char (*ids)[17], size_t n)
+{
+	const struct subspans *l = &o->r->results[i].spans;
+	size_t k;
+
+	for (k = 0; k < l->n; k++) {
+		const struct subspan *c = &l->v[k];
+		int64_t start = c->start_ns < sp->start_ns ? sp->start_ns : c->start_ns;
+		int64_t end = c->end_ns > sp->end_ns ? sp->end_ns : c->end_ns;
+
+		random_hex(ids[n + k], 8);
+		spans[n + k] = (struct otlp_span){ .name = c->name,
+						   .span_id = ids[n + k],
+						   .parent_id = sp->span_id,
+						   .start_ns = start > end ? end : start,
+						   .end_ns = end,
+						   .status = c->failed ? OTLP_STATUS_ERROR : OTLP_STATUS_OK,
+						   .status_message = c->failed ? c->message : NULL,
+						   .attributes = json_copy(c->attrs) };
+	}
+	return l->n;
+}
+
 static void write_trace(struct obs *o, int exit_code, long ms)
 {
 	const struct graph *g = &o->r->project->graph;
-	struct otlp_span *spans = xcalloc(g->nsteps + 1, sizeof(*spans));
-	char host[256] = "", *name = xasprintf("ccbuild %s", o->cfg.profile);
-	size_t i, n = 1;
+	size_t i, n = 1, total = g->nsteps + 1;
+	struct otlp_span *spans;
+	char host[256] = "", *name = xasprintf("ccbuild %s", o->cfg.profile), (*ids)[17];
 	json_t *doc;
+
+	for (i = 0; i < g->nsteps; i++)
+		total += o->r->results[i].spans.n;
+	spans = xcalloc(total, sizeof(*spans));
+	ids = xcalloc(total, sizeof(*ids));
 
 	gethostname(host, sizeof(host) - 1);
 	json_object_set_new(o->run_attrs, "ccbuild.exit_code", json_integer(exit_code));
@@ -386,7 +419,10 @@ static void write_trace(struct obs *o, int exit_code, long ms)
 									  : NULL,
 				       .attributes = o->run_attrs };
 	for (i = 0; i < g->nsteps; i++)
-		n += step_span(o, g->order[i], &spans[n]);
+		if (step_span(o, g->order[i], &spans[n])) {
+			n++;
+			n += child_spans(o, g->order[i], &spans[n - 1], spans, ids, n);
+		}
 	doc = otlp_traces(o->run_id, o->cfg.version, host, spans, n);
 	export_trace(o, doc);
 	json_decref(doc);
@@ -395,6 +431,7 @@ static void write_trace(struct obs *o, int exit_code, long ms)
 		free((void *)spans[i].links);
 	}
 	free(spans);
+	free(ids);
 	free(name);
 }
 

@@ -139,6 +139,7 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 	int rc = 0;
 
 	o.traceparent = runner_traceparent(r, i, tp, sizeof(tp));
+	o.spans = &res->spans;
 	if (backup_run(b, &o, &out, err) < 0)
 		return -1;
 	if (out.degraded.n)

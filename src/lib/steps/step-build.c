@@ -446,13 +446,16 @@ struct variant {
 	struct step_session session;
 	pthread_t thread;
 	int thread_started;
+	int64_t t0, t1; /* when its POST /build began and ended */
 };
 
 static void *variant_build(void *arg)
 {
 	struct variant *v = arg;
 
+	v->t0 = subspan_now();
 	engine_build(v->r->engine, &v->req, on_progress, &v->p, v->r->cancel, &v->id, &v->err);
+	v->t1 = subspan_now();
 	if (v->req.session && v->req.session->used)
 		v->p.sent = step_session_sent(&v->session);
 	return NULL;
@@ -574,6 +577,18 @@ static int variant_session(struct runner *r, const struct step *s, const struct 
 	return step_session_serve_ssh(&v->session, &img->ssh, err);
 }
 
+/* The trace's child span of variant v's POST /build. */
+static void build_subspan(struct step_result *res, const struct variant *v)
+{
+	json_t *a = json_pack("{s:b, s:I, s:I, s:I}", "ccbuild.build.session", v->req.session != NULL,
+			      "ccbuild.build.sent_bytes", (json_int_t)v->p.sent, "ccbuild.build.cached_vertices",
+			      (json_int_t)v->p.cached, "ccbuild.build.executed_vertices", (json_int_t)v->p.executed);
+
+	if (v->req.platform)
+		json_object_set_new(a, "ccbuild.platform", json_string(v->req.platform));
+	subspan_add(&res->spans, "engine.build", v->t0, v->t1, v->err != NULL, v->err ? v->err->msg : NULL, a);
+}
+
 /* Run one build per platform at once (one for an image without platforms),
  * then collect: output "ID", or "PLATFORM=ID,..." with each platform tagged
  * REF-PLATFORM and the native one also REF. */
@@ -628,6 +643,7 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	for (k = 0; k < n && v[k].r; k++) { /* the variants that were started */
 		if (v[k].thread_started)
 			pthread_join(v[k].thread, NULL);
+		build_subspan(res, &v[k]);
 		if (v[k].err) {
 			if (n > 1)
 				cc_error_wrap(&v[k].err, "%s", img->spec.platforms.v[k]);

@@ -144,11 +144,16 @@ static int engine_push_one(struct runner *r, const struct step *s, const char *i
 			   char **digest, struct cc_error **err)
 {
 	cleanup_free char *ref = xasprintf("%s:%s", repo, tag), *note = xasprintf("pushing %s", ref);
+	int64_t t0 = subspan_now();
+	int rc;
 
 	if (engine_image_tag(r->engine, id, ref, err) < 0)
 		return -1;
 	ui_step_progress(r->ui, s->id, note);
-	return engine_image_push(r->engine, repo, tag, r->registry_auth, r->cancel, digest, err);
+	rc = engine_image_push(r->engine, repo, tag, r->registry_auth, r->cancel, digest, err);
+	subspan_add(&r->results[s - r->project->graph.steps].spans, "engine.push", t0, 0, rc < 0,
+		    rc < 0 && *err ? (*err)->msg : NULL, NULL);
+	return rc;
 }
 
 /* Push every platform's image, then an index of them under the first tag;

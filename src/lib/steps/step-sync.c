@@ -171,7 +171,8 @@ static struct sync_engine_job engine_job(struct runner *r, const struct sync_spe
 	hash_sha256_hex(abs ? abs : r->state_dir, strlen(abs ? abs : r->state_dir), hex);
 	*helper_name = xasprintf("ccbuild-sync-%s-%.8s", spec->name, hex);
 	return (struct sync_engine_job){ spec,	  r->engine,  r->project->compose, built_image,	 r->project,
-					 sc->src, sc->ignore, sc->rewriter,	   *helper_name, r->cancel };
+					 sc->src, sc->ignore, sc->rewriter,	   *helper_name, r->cancel,
+					 NULL };
 }
 
 static char *identity_file(struct runner *r, const struct sync_spec *spec)
@@ -254,8 +255,8 @@ static int engine_sync_run(struct runner *r, size_t i, struct cc_error **err)
 	int rc;
 
 	need_record(r, sc);
+	job.spans = &res->spans;
 	rc = sync_engine_run(&job, &sc->tree, &sc->rec, &out, &identity, &sum, err);
-
 	if (rc == 0)
 		rc = sync_record_save(sc->record_file, &out, err);
 	if (rc == 0)

@@ -475,7 +475,13 @@ static int start_and_wait(struct runner *r, size_t i, const struct deploy_servic
 				 .ctx = &c,
 				 .container = s->container_name };
 
-	return deploy_start_and_wait(r->engine, id, running, &w, r->cancel, err);
+	int64_t t0 = subspan_now();
+	int rc = deploy_start_and_wait(r->engine, id, running, &w, r->cancel, err);
+
+	subspan_add(&r->results[i].spans, "deploy.health_wait", t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:b, s:b, s:b}", "ccbuild.wait.healthy", u->wait_healthy, "ccbuild.wait.completed",
+			      u->wait_completed, "ccbuild.wait.started", !running));
+	return rc;
 }
 
 /* 1 when the service's container publishes a fixed host port (then two

@@ -17,6 +17,7 @@
 #include "engine-archive.h"
 #include "engine-container.h"
 #include "error.h"
+#include "subspan.h"
 #include "sync-plan.h"
 #include "sync-record.h"
 #include "sync-tree.h"
@@ -201,6 +202,7 @@ static int get_listing(struct sync_container *c, const char *path, int strip, st
 {
 	struct engine_archive_job *job;
 	struct cc_error *mine = NULL, *terr = NULL;
+	int64_t t0 = subspan_now();
 	int fd, rc;
 
 	*absent = 0;
@@ -209,6 +211,9 @@ static int get_listing(struct sync_container *c, const char *path, int strip, st
 	rc = scan_tar(fd, strip, out, &mine);
 	close(fd);
 	rc = engine_archive_finish(job, rc, mine, &terr);
+	subspan_add(c->spans, "engine.archive.get", t0, 0,
+		    rc < 0 && !(terr && str_has_prefix(terr->msg, "engine: 404")), rc < 0 && terr ? terr->msg : NULL,
+		    NULL);
 	if (rc < 0 && terr && str_has_prefix(terr->msg, "engine: 404")) {
 		cc_error_free(terr);
 		sync_record_release(out);
@@ -373,6 +378,7 @@ int sync_container_write(struct sync_container *c, const struct sync_plan *plan,
 	struct cc_error *mine = NULL;
 	cleanup_free char *prefix = NULL;
 	const char *base;
+	int64_t t0 = subspan_now();
 	int fd = -1, rc = 0;
 
 	put_target(c, &base, &prefix);
@@ -393,6 +399,9 @@ int sync_container_write(struct sync_container *c, const struct sync_plan *plan,
 		close(fd);
 	if (job)
 		rc = engine_archive_finish(job, rc, mine, err);
+	if (job)
+		subspan_add(c->spans, "engine.archive.put", t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+			    json_pack("{s:I}", "ccbuild.archive.bytes", (json_int_t)t.bytes));
 	if (t.srcfd >= 0)
 		close(t.srcfd);
 	*bytes = t.bytes;

@@ -19,6 +19,8 @@ struct sync_plan;
 struct sync_record;
 struct sync_tree;
 
+struct subspans;
+
 struct sync_container {
 	struct engine *e;	  /* borrowed */
 	char *id;		  /* the container written into; owned */
@@ -30,6 +32,7 @@ struct sync_container {
 	char *what;		  /* "volume NAME" or "service NAME" for messages; owned */
 	int root_exists;	  /* set by sync_container_list */
 	const atomic_int *cancel; /* borrowed */
+	struct subspans *spans;	  /* archive transfers timed into it (subspan.h; set after open), or NULL */
 };
 
 /* A helper container named helper_name (one left by a killed sync is

@@ -145,6 +145,7 @@ int sync_engine_run(const struct sync_engine_job *job, const struct sync_tree *t
 	} else {
 		rc = open_volume(job, &v, &c, err);
 	}
+	c.spans = job->spans;
 	if (rc == 0)
 		rc = sync_container_list(&c, &dest, err);
 	if (rc == 0)

@@ -24,6 +24,8 @@ struct sync_rewriter;
 struct sync_spec;
 struct sync_tree;
 
+struct subspans;
+
 struct sync_engine_job {
 	const struct sync_spec *spec;	       /* borrowed; target volume or service */
 	struct engine *e;		       /* borrowed */
@@ -35,6 +37,7 @@ struct sync_engine_job {
 	const struct sync_rewriter *rewriter; /* borrowed */
 	const char *helper_name;	      /* the helper container's name */
 	const atomic_int *cancel;
+	struct subspans *spans; /* the archive transfers are timed into it (subspan.h), or NULL */
 };
 
 struct sync_engine_summary {
