@@ -87,7 +87,7 @@ test_expect_success 'a flipped byte is found and names the snapshot and path' '
 	obj=$(grep -l . repo1/objects/*/* | while read f; do
 		test $(stat -c %s $f) = 1048576 && echo $f; done | head -n 1) &&
 	chmod u+w $obj &&
-	printf "\\377" | dd of=$obj bs=1 seek=100 conv=notrunc 2>/dev/null &&
+	test_flip_byte $obj 100 &&
 	test_expect_code 1 "$CCBUILD" backup verify dev data --all 2>err &&
 	grep "repo1: snapshot .*: /sub/big.bin: object .* corrupt" err &&
 	! grep "repo2.*corrupt" err

@@ -14,7 +14,7 @@ listing () {
 # flip FILE: change one byte of a stored object
 flip () {
 	chmod u+w "$1" &&
-	printf "\\377" | dd of="$1" bs=1 seek=3 conv=notrunc 2>/dev/null
+	test_flip_byte "$1" 3
 }
 
 # object REPO FILE: the stored object holding FILE (one chunk: under 1 MiB)

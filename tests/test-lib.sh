@@ -196,6 +196,15 @@ test_need_docker () {
 
 # test_skip REASON: skip the tests that follow (TAP "# SKIP REASON") until
 # test_skip "" — for a group that needs something this machine may lack.
+# test_flip_byte FILE OFFSET: replace the byte at OFFSET with its
+# complement, so the file always changes (writing a fixed byte leaves
+# random data as it was one time in 256).
+test_flip_byte () {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d " ") && test -n "$b" &&
+	printf "\\$(printf %o $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 test_skip () {
 	test_skip_reason_=$1
 }
