@@ -81,19 +81,7 @@ with open(os.path.join(d, "ccbuild.yaml"), "w") as f:
 PY
 }
 
-ms () {
-	local t0 t1
-	t0=$(date +%s%N)
-	if ! "$@" >"$work.out" 2>&1; then
-		echo "bench: $* failed:" >&2
-		tail -5 "$work.out" >&2
-		exit 1
-	fi
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
-}
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio () { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
+. "$top/bench/lib.sh"
 
 proj=$work/project
 gen "$proj" "$N" "$E" 8
@@ -123,10 +111,10 @@ cc=$(printf '%s\n' "${c[@]}" | median)
 dc=$(printf '%s\n' "${d[@]}" | median)
 echo "bench: ccbuild config ${c[*]} ms; docker-compose config ${d[*]} ms; docker compose (v2) config ${v[*]:-} ms"
 printf '\n%-28s %8s ms\n%-28s %8s ms\n%-28s %8s\n' "ccbuild config" "$cc" "docker-compose config" "$dc" \
-	"ccbuild / docker-compose" "$(ratio "$cc" "$dc")"
+	"ccbuild / docker-compose" "$(ratio "$cc" "$dc" 3)"
 if $have_v2; then
 	vc=$(printf '%s\n' "${v[@]}" | median)
-	printf '%-28s %8s ms\n%-28s %8s\n' "docker compose (v2) config" "$vc" "ccbuild / compose v2" "$(ratio "$cc" "$vc")"
+	printf '%-28s %8s ms\n%-28s %8s\n' "docker compose (v2) config" "$vc" "ccbuild / compose v2" "$(ratio "$cc" "$vc" 3)"
 fi
 
 loads=
@@ -156,6 +144,6 @@ mkdir -p bench/results
 out=bench/results/$(date +%Y%m%d-%H%M%S)-config-$N.json
 cat >"$out" <<JSON
 {"date": "$(date -Iseconds)", "services": $N, "env_lines": $E, "runs": $R, "identical": $same,
- "ccbuild_ms": $cc, "docker_compose_ms": $dc, "ratio": $(ratio "$cc" "$dc")$loads}
+ "ccbuild_ms": $cc, "docker_compose_ms": $dc, "ratio": $(ratio "$cc" "$dc" 3)$loads}
 JSON
 echo "bench: results in $out"

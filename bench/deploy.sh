@@ -109,19 +109,7 @@ open(os.path.join(work, "ccbuild.yaml"), "w").write(
 PY
 echo "bench: $N services (a service_healthy chain, ports 127.0.0.1:$port0-$((port0 + N - 1))) in $work"
 
-# ms of "$@" (output kept in $work.out); a failure stops the benchmark
-ms () {
-	local t0 t1
-	t0=$(date +%s%N)
-	if ! "$@" >"$work.out" 2>&1; then
-		echo "bench: $* failed:" >&2
-		tail -5 "$work.out" >&2
-		exit 1
-	fi
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
-}
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. "$top/bench/lib.sh"
 # answering CHANGE: every service answers on its port (at most 60 s), and
 # the changed one runs with CHANGE (so a tool that skipped it is caught).
 answering () {
@@ -171,16 +159,15 @@ test -z "$own" || measure ccbuild run_ccbuild
 if $have_v2; then measure v2 run_v2; fi
 if $have_v1; then measure v1 run_v1; fi
 
-ratio () { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 row () { test "$2" = 0 || printf '%-28s %8s ms %8s ms %10s ms\n' "$1" "$2" "$3" "$4"; }
 printf '\n%-28s %11s %11s %13s\n' "$N services, R=$R" cold no-op "one env"
 row "ccbuild dev" "$ccbuild_cold" "$ccbuild_noop" "$ccbuild_one"
 row "docker compose up -d --wait" "$v2_cold" "$v2_noop" "$v2_one"
 row "docker-compose up -d (1.29)" "$v1_cold" "$v1_noop" "$v1_one"
 printf '\nccbuild / compose v2: cold %s (target <= 1), no-op %s (target <= 0.1), one env %s (target <= 1)\n' \
-	"$(ratio "$ccbuild_cold" "$v2_cold")" "$(ratio "$ccbuild_noop" "$v2_noop")" "$(ratio "$ccbuild_one" "$v2_one")"
+	"$(ratio "$ccbuild_cold" "$v2_cold" 3)" "$(ratio "$ccbuild_noop" "$v2_noop" 3)" "$(ratio "$ccbuild_one" "$v2_one" 3)"
 printf 'ccbuild / docker-compose 1.29: cold %s, no-op %s, one env %s\n' \
-	"$(ratio "$ccbuild_cold" "$v1_cold")" "$(ratio "$ccbuild_noop" "$v1_noop")" "$(ratio "$ccbuild_one" "$v1_one")"
+	"$(ratio "$ccbuild_cold" "$v1_cold" 3)" "$(ratio "$ccbuild_noop" "$v1_noop" 3)" "$(ratio "$ccbuild_one" "$v1_one" 3)"
 
 mkdir -p bench/results
 out=bench/results/$(date +%Y%m%d-%H%M%S)-deploy-$N.json

@@ -55,19 +55,19 @@ mkdir -p prom traces
 "$CCBUILD" -q -f off.yaml dev
 "$CCBUILD" -q -f on.yaml dev
 
-ms () { # ms MANIFEST: wall time of one no-op run
+. "$top/bench/lib.sh"
+ms_us () { # ms_us MANIFEST: wall time of one no-op run
 	local t0 t1
 	t0=$(date +%s%N)
 	"$CCBUILD" -q -f "$1" dev
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000)) # microseconds
 }
-median () { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : >off.times
 : >on.times
 for r in $(seq "$R"); do
-	ms off.yaml >>off.times
-	ms on.yaml >>on.times
+	ms_us off.yaml >>off.times
+	ms_us on.yaml >>on.times
 done
 off=$(median <off.times) on=$(median <on.times)
 echo "no-op run of $N images, median of $R interleaved runs each:"

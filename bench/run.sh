@@ -2,27 +2,33 @@
 # bench/run.sh — ccbuild against its peers on one generated tree, in one run.
 #
 #   bash bench/run.sh [--services N] [--files F] [--big-mb M] [--runs R]
-#                     [--keep] [--no-peers]
+#                     [--tools "ccbuild bake compose2 compose1"] [--keep]
 #
 # Generates (under /var/tmp) a git repository of N services, each with F
 # small files (100 B - 4 KB, in 100 directories) and one M MB file, a
 # Dockerfile (FROM the local busybox base, COPY . /app), a .dockerignore,
-# a docker-compose.yml and a ccbuild.yaml.  Then measures, as the median
-# of R runs each, wall time of:
-#   ccbuild dev              cold (no .ccbuild, no images, empty BuildKit
-#                            cache), no-op, one file changed; and the
-#                            no-op's max RSS
-#   docker-compose build     the same three (Debian's 1.29)
-#   docker build loop        one `docker build` per service, the same three
-#   git status --porcelain   on the same tree: the floor for "what changed"
-# and prints the table and the ratios, also as JSON in bench/results/.
-# Defaults: 4 services x 10,000 files + 50 MB, 3 runs (the issue's target).
-# Needs dockerd and the base image (bash scripts/setup.sh).  Not a test:
-# nothing here passes or fails.
+# a docker-compose.yml and a ccbuild.yaml that names it.  Then measures,
+# as the median of R rounds, the wall time of each tool's cold build (no
+# images of the tree, BuildKit cache pruned, no .ccbuild/), no-op, and
+# one small file of service 0 changed:
+#   ccbuild      ccbuild dev (BuildKit through the Engine API, a session)
+#   bake         docker buildx bake -f docker-compose.yml (buildx's docker
+#                driver: dockerd's BuildKit, a session)
+#   compose2     docker compose build (Compose v2, the same BuildKit)
+#   compose1     docker-compose build (Debian's 1.29, classic builder)
+# and git status --porcelain on the same tree, the floor for "what
+# changed".  The one-file round also records the context bytes each
+# BuildKit tool sent (ccbuild's --report; the others' "transferring
+# context" progress lines).  Prints the table and the ratios, and writes
+# them as JSON in bench/results/.  Defaults: 4 services x 10,000 files +
+# 50 MB, 3 rounds.  bake and compose2 are Debian 13's packages
+# (scripts/setup.sh --peers installs them); a missing tool is left out.
+# It prunes the BuildKit cache: run it on an engine no one else is using.
+# Not a test: nothing here passes or fails.
 set -eu
 cd "$(dirname "$0")/.."
 top=$PWD
-N=4 F=10000 M=50 R=3 keep= peers=1
+N=4 F=10000 M=50 R=3 keep= tools="ccbuild bake compose2 compose1"
 while test $# -gt 0; do
 	case $1 in
 	--services) N=$2; shift ;;
@@ -30,7 +36,8 @@ while test $# -gt 0; do
 	--big-mb) M=$2; shift ;;
 	--runs) R=$2; shift ;;
 	--keep) keep=1 ;;
-	--no-peers) peers= ;;
+	--tools) tools=$2; shift ;;
+	--no-peers) tools=ccbuild ;;
 	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -77,19 +84,7 @@ PY
 (cd "$work" && git init -q . && git add -A && git -c gc.auto=0 -c user.name=b -c user.email=b@b commit -qm tree)
 du -sh "$work" | sed 's/^/bench: tree size /'
 
-# ms of "$@" (output discarded); a failure stops the benchmark
-ms () {
-	local t0 t1
-	t0=$(date +%s%N)
-	if ! "$@" >"$work.out" 2>&1; then
-		echo "bench: $* failed:" >&2
-		tail -5 "$work.out" >&2
-		exit 1
-	fi
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
-}
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. "$top/bench/lib.sh"
 fresh () {
 	docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$tag" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 	docker builder prune -af >/dev/null 2>&1 || true
@@ -97,38 +92,60 @@ fresh () {
 }
 touch_one () { echo "change $1" >>"$work/svc0/src/d00/f0.txt"; }
 
-run_ccbuild () { "$CCBUILD" -C "$work" -q dev; }
-# Debian's docker CLI has no buildx, so DOCKER_BUILDKIT=1 `docker build`
-# refuses to run; both peers use what works out of the box here: the
-# classic builder (docker-compose 1.29 through the Engine API, the loop
-# through the CLI).  Each still sends its whole context on every build.
-run_compose () { (cd "$work" && COMPOSE_DOCKER_CLI_BUILD=0 DOCKER_BUILDKIT=0 docker-compose build -q); }
-run_loop () {
-	local s
-	for s in $(seq 0 $((N - 1))); do
-		DOCKER_BUILDKIT=0 docker build -q -t "$tag-svc$s:latest" "$work/svc$s" || return 1
-	done
+run_ccbuild () { "$CCBUILD" -C "$work" -q dev --report "$work/report.json"; }
+run_bake () { (cd "$work" && docker buildx bake --progress=plain -f docker-compose.yml); }
+run_compose2 () { (cd "$work" && docker compose --progress plain build); }
+run_compose1 () { (cd "$work" && COMPOSE_DOCKER_CLI_BUILD=0 DOCKER_BUILDKIT=0 docker-compose build -q); }
+have () {
+	case $1 in
+	ccbuild) true ;;
+	bake) docker buildx version >/dev/null 2>&1 ;;
+	compose2) docker compose version >/dev/null 2>&1 ;;
+	compose1) command -v docker-compose >/dev/null ;;
+	*) echo "bench/run.sh: unknown tool $1" >&2; exit 2 ;;
+	esac
+}
+# sent TOOL: context bytes the last run sent to BuildKit (summed over
+# builds); from ccbuild's report, or the peers' progress lines
+# "transferring context: 59B" (buildx's units: B, kB, MB, GB, powers of
+# 1000).  docker-compose 1.29 prints no such line: 0.
+sent () {
+	if test "$1" = ccbuild; then
+		python3 -c 'import json, sys
+print(sum(int(f["value"]) for s in json.load(open(sys.argv[1]))["steps"]
+          for f in s.get("details", {}).get("facts", [])
+          if f.get("metric") == "ccbuild_build_context_bytes_total"))' "$work/report.json"
+	else
+		python3 -c 'import re, sys
+u = {"B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9}
+n = 0
+for m in re.finditer(r"transferring context: ([0-9.]+)([kKMG]?B)", open(sys.argv[1]).read()):
+    n += float(m.group(1)) * u[m.group(2)]
+print(int(n))' "$work.out"
+	fi
 }
 
-# measure NAME FUNC [NOOPS]: cold, no-op, one-file medians into
-# $NAME_cold etc.  After a cold build dockerd keeps working for a while
-# (exporting, garbage collection after the prune); a settle pause keeps
-# that out of the no-op.  NOOPS no-op samples per round (default 1; cheap
-# tools take 3, since one 150 ms sample on a 2-core VM is mostly noise).
+# measure NAME NOOPS: cold, no-op, one-file medians into $NAME_cold etc.
+# After a cold build dockerd keeps working for a while (exporting, garbage
+# collection after the prune); a settle pause keeps that out of the
+# no-op.  NOOPS no-op samples per round (ccbuild takes 3, since one
+# 150 ms sample on a 2-core VM is mostly noise).
 measure () {
-	local name=$1 fn=$2 noops=${3:-1} i k c=() n=() o=()
+	local name=$1 noops=${2:-1} i k c=() n=() o=() b=()
 	for i in $(seq "$R"); do
 		fresh
-		c+=("$(ms $fn)")
+		c+=("$(ms run_$name)")
 		sleep 5
-		for k in $(seq "$noops"); do n+=("$(ms $fn)"); done
+		for k in $(seq "$noops"); do n+=("$(ms run_$name)"); done
 		touch_one "$name$i"
-		o+=("$(ms $fn)")
+		o+=("$(ms run_$name)")
+		b+=("$(sent "$name")")
 	done
 	eval "${name}_cold=$(printf '%s\n' "${c[@]}" | median)"
 	eval "${name}_noop=$(printf '%s\n' "${n[@]}" | median)"
 	eval "${name}_one=$(printf '%s\n' "${o[@]}" | median)"
-	echo "bench: $name cold ${c[*]} ms, no-op ${n[*]} ms, one file ${o[*]} ms"
+	eval "${name}_sent=$(printf '%s\n' "${b[@]}" | median)"
+	echo "bench: $name cold ${c[*]} ms, no-op ${n[*]} ms, one file ${o[*]} ms (context sent ${b[*]} B)"
 }
 
 git -C "$work" status --porcelain >/dev/null
@@ -138,40 +155,49 @@ for i in $(seq $((R * 3))); do g+=("$(ms git -C "$work" status --porcelain)"); d
 git_noop=$(printf '%s\n' "${g[@]}" | median)
 echo "bench: git status ${g[*]} ms"
 
-measure ccbuild run_ccbuild 3
+ran=
+for t in $tools; do
+	if ! have "$t"; then
+		echo "bench: $t is not installed, left out" >&2
+		continue
+	fi
+	measure "$t" "$(test "$t" = ccbuild && echo 3 || echo 1)"
+	ran="$ran $t"
+done
 rss=$( { /usr/bin/time -f '%M' "$CCBUILD" -C "$work" -q dev >/dev/null; } 2>&1 | tail -1)
-if test -n "$peers"; then
-	measure compose run_compose
-	measure loop run_loop
-else
-	compose_cold=0 compose_noop=0 compose_one=0 loop_cold=0 loop_noop=0 loop_one=0
-fi
 
-ratio () { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-printf '\n%-24s %10s %10s %12s\n' "$N x $F files + ${M} MB" cold no-op "one file"
-printf '%-24s %8s ms %8s ms %10s ms\n' ccbuild "$ccbuild_cold" "$ccbuild_noop" "$ccbuild_one"
-if test -n "$peers"; then
-	printf '%-24s %8s ms %8s ms %10s ms\n' "docker-compose build" "$compose_cold" "$compose_noop" "$compose_one"
-	printf '%-24s %8s ms %8s ms %10s ms\n' "docker build loop" "$loop_cold" "$loop_noop" "$loop_one"
-fi
-printf '%-24s %8s    %8s ms\n' "git status" - "$git_noop"
-printf '\nccbuild no-op / git status          %s\n' "$(ratio "$ccbuild_noop" "$git_noop")"
-if test -n "$peers"; then
-	printf 'docker-compose no-op / ccbuild no-op %s\n' "$(ratio "$compose_noop" "$ccbuild_noop")"
-	printf 'docker build loop no-op / ccbuild    %s\n' "$(ratio "$loop_noop" "$ccbuild_noop")"
-	printf 'docker-compose one file / ccbuild one file %s\n' "$(ratio "$compose_one" "$ccbuild_one")"
-	printf 'docker build loop one file / ccbuild one file %s\n' "$(ratio "$loop_one" "$ccbuild_one")"
-fi
-printf 'ccbuild one file - no-op (the one image rebuilt): %s ms\n' "$((ccbuild_one - ccbuild_noop))"
+label () {
+	case $1 in
+	ccbuild) echo "ccbuild dev" ;;
+	bake) echo "buildx bake" ;;
+	compose2) echo "docker compose build" ;;
+	compose1) echo "docker-compose 1.29 build" ;;
+	esac
+}
+get () { eval "echo \"\${$1_$2:-0}\""; }
+printf '\n%-26s %10s %10s %12s %14s\n' "$N x $F files + ${M} MB" cold no-op "one file" "sent (1 file)"
+for t in $ran; do
+	printf '%-26s %7s ms %7s ms %9s ms %12s B\n' "$(label "$t")" "$(get "$t" cold)" "$(get "$t" noop)" \
+		"$(get "$t" one)" "$(get "$t" sent)"
+done
+printf '%-26s %7s    %7s ms\n' "git status" - "$git_noop"
+printf '\nccbuild / peer (below 1: ccbuild is faster)    cold    no-op  one file\n'
+for t in $ran; do
+	test "$t" = ccbuild && continue
+	printf '  %-42s %6s %8s %8s\n' "$(label "$t")" "$(ratio "$(get ccbuild cold)" "$(get "$t" cold)")" \
+		"$(ratio "$(get ccbuild noop)" "$(get "$t" noop)" 3)" "$(ratio "$(get ccbuild one)" "$(get "$t" one)")"
+done
+printf '  %-42s %6s %8s\n' "git status" - "$(ratio "$(get ccbuild noop)" "$git_noop")"
 printf 'ccbuild no-op max RSS %s KB\n' "$rss"
 
 mkdir -p bench/results
 out=bench/results/$(date +%Y%m%d-%H%M%S)-${N}x${F}.json
-cat >"$out" <<JSON
-{"date": "$(date -Iseconds)", "services": $N, "files": $F, "big_mb": $M, "runs": $R,
- "ccbuild": {"cold_ms": $ccbuild_cold, "noop_ms": $ccbuild_noop, "one_file_ms": $ccbuild_one, "noop_max_rss_kb": $rss},
- "docker_compose": {"cold_ms": $compose_cold, "noop_ms": $compose_noop, "one_file_ms": $compose_one},
- "docker_build_loop": {"cold_ms": $loop_cold, "noop_ms": $loop_noop, "one_file_ms": $loop_one},
- "git_status_ms": $git_noop}
-JSON
+{
+	printf '{"date": "%s", "services": %s, "files": %s, "big_mb": %s, "runs": %s,\n' "$(date -Iseconds)" "$N" "$F" "$M" "$R"
+	for t in $ran; do
+		printf ' "%s": {"cold_ms": %s, "noop_ms": %s, "one_file_ms": %s, "one_file_context_bytes": %s},\n' \
+			"$t" "$(get "$t" cold)" "$(get "$t" noop)" "$(get "$t" one)" "$(get "$t" sent)"
+	done
+	printf ' "ccbuild_noop_max_rss_kb": %s, "git_status_ms": %s}\n' "$rss" "$git_noop"
+} >"$out"
 echo "bench: results in $out"

@@ -60,7 +60,7 @@ plan () {
 	t1=$(date +%s%N)
 	echo "$(((t1 - t0) / 1000000)) $(tail -1 "$work.rss")"
 }
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. "$top/bench/lib.sh"
 
 # A plan uses the state directory a first run leaves but never creates
 # one; make the empty one here, as the first `ccbuild dev` would.

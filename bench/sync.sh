@@ -49,19 +49,18 @@ python3 - "$W/src" "$F" "$M" <<-\PY
 	PY
 printf '%s\n' 'ccbuild: 1' 'project: benchsync' 'syncs:' '  tree: {from: src, to: dst-ccbuild, delete: true}' \
 	'profiles:' '  dev: {syncs: [tree]}' >"$W/ccbuild.yaml"
-ms () { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. "$top/bench/lib.sh"
 run_ccbuild () { "$top/ccbuild" -C "$W" sync dev; }
 run_rsync () { rsync -a --delete "$W/src/" "$W/dst-rsync/"; }
 run_rsyncc () { rsync -a --delete --checksum "$W/src/" "$W/dst-rsyncc/"; }
 declare -A cold noop one
 for t in ccbuild rsync rsyncc; do
-	cold[$t]=$(ms run_$t)
-	noop[$t]=$(for i in $(seq "$R"); do ms run_$t; done | median)
+	cold[$t]=$(ms_quiet run_$t)
+	noop[$t]=$(for i in $(seq "$R"); do ms_quiet run_$t; done | median)
 done
 for t in ccbuild rsync rsyncc; do
 	echo "changed $t $(date +%s%N)" >>"$W/src/d001/f00001.bin"
-	one[$t]=$(ms run_$t)
+	one[$t]=$(ms_quiet run_$t)
 	if test $t = ccbuild && ! diff -r "$W/src" "$W/dst-ccbuild" >/dev/null; then
 		echo "bench/sync.sh: the ccbuild destination differs from the source!" >&2
 	fi

@@ -50,8 +50,7 @@ finish () {
 	test -n "$keep" || rm -rf "$W"
 }
 trap finish EXIT
-median () { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ms () { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
+. "$top/bench/lib.sh"
 
 # ---- latency ----
 mkdir -p "$W/lat/app/src"
@@ -152,16 +151,16 @@ printf 'ccbuild: 1\nproject: %sn\nimages:\n  big: {context: ctx}\nprofiles:\n  d
 plan () { "$top/ccbuild" -C "$W/big" plan dev; }
 plan >/dev/null 2>&1 || true # the first hashes everything
 plan >/dev/null 2>&1 || true
-without=$(for i in $(seq "$R"); do ms plan; done | median)
+without=$(for i in $(seq "$R"); do ms_quiet plan; done | median)
 "$top/ccbuild" -C "$W/big" watch dev --json >"$W/big-watch.out" 2>&1 &
 pids+=($!)
 wait_ready "$W/big-watch.out" '"event":"watch_ready"'
 plan >/dev/null 2>&1 || true # writes the walk snapshot at the watcher's token
-with=$(for i in $(seq "$R"); do ms plan; done | median)
+with=$(for i in $(seq "$R"); do ms_quiet plan; done | median)
 watch_rss=$(awk '/VmRSS/ {print $2}' "/proc/${pids[-1]}/status")
 kill -INT "${pids[-1]}"; wait "${pids[-1]}" || true
 (cd "$W/big/ctx" && git init -q && git add -A && git -c user.email=b@x -c user.name=b commit -qm t)
-gs=$(for i in $(seq "$R"); do ms git -C "$W/big/ctx" status --porcelain; done | median)
+gs=$(for i in $(seq "$R"); do ms_quiet git -C "$W/big/ctx" status --porcelain; done | median)
 
 printf '\n%-44s %10s\n' "watch latency (edit -> bytes in container)" "median ms"
 printf '%-44s %10s\n' "ccbuild watch" "$cc_lat" "docker compose watch 2.26" "$dc_lat"
