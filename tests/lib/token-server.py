@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""token-server.py PORT KEY CERT USER:PASSWORD ISSUER SERVICE
+"""token-server.py PORT KEY CERT USER:PASSWORD ISSUER SERVICE [RECORD]
 
 A registry token issuer as the distribution token-auth spec describes one,
 for docker-registry's `auth: token:` to trust (CERT is in its
@@ -7,8 +7,11 @@ rootcertbundle).  GET /token?service=S&scope=repository:NAME:ACTIONS...
 with Basic USER:PASSWORD gets a JWT (RS256, signed by KEY through the
 openssl command, CERT in the x5c header) granting the scopes asked for;
 without credentials the token grants nothing; wrong credentials are 401.
-Every request is logged to stdout as "METHOD PATH user=USER".  Loopback
-only; a test helper, not a product.
+Every request is logged to stdout as "METHOD PATH user=USER"; with
+RECORD, also appended to that file as one JSON object a line: method,
+path, user_agent, scope (the scope parameters, space-joined), auth ("none",
+"ok" or "bad": whether Basic credentials came and were right).  Never a
+password or token.  Loopback only; a test helper, not a product.
 """
 import base64
 import http.server
@@ -16,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -26,6 +30,8 @@ def b64url(data):
 
 def main():
     port, key, cert, creds, issuer, service = sys.argv[1:7]
+    record_path = sys.argv[7] if len(sys.argv) > 7 else None
+    record_lock = threading.Lock()
     der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
                          check=True, capture_output=True).stdout
 
@@ -42,13 +48,33 @@ def main():
         def log_message(self, *args):
             pass
 
+        def record(self, url, query, auth):
+            if record_path:
+                line = json.dumps({"method": self.command, "path": url.path, "auth": auth,
+                                   "user_agent": self.headers.get("User-Agent", ""),
+                                   "scope": " ".join(query.get("scope", []))})
+                with record_lock, open(record_path, "a") as f:
+                    f.write(line + "\n")
+
+        def do_POST(self):
+            # The spec's OAuth2 POST form is optional; 404 sends a client
+            # to the GET form, as it does with registries that lack it.
+            url = urllib.parse.urlparse(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            self.record(url, {}, "none")
+            print(f"POST {url.path}", flush=True)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_GET(self):
             url = urllib.parse.urlparse(self.path)
             query = urllib.parse.parse_qs(url.query)
             auth = self.headers.get("Authorization", "")
             user = ""
-            if auth.startswith("Basic "):
-                given = base64.b64decode(auth[6:]).decode()
+            given = base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else None
+            self.record(url, query, "none" if given is None else "ok" if given == creds else "bad")
+            if given is not None:
                 if given != creds:
                     print(f"GET {url.path} user=BAD", flush=True)
                     self.send_response(401)

@@ -129,6 +129,37 @@ static void test_malformed(void)
 	bk_secrets_free(sc);
 }
 
+/* The unary-call helpers of buildkit-stream.h, on the double. */
+static void test_unary_helpers(void)
+{
+	struct bk_stream s = { 0 };
+	struct cc_error *err = NULL;
+	char value[] = "hunter2";
+	uint8_t *msg = NULL;
+	size_t len = 0;
+
+	is_int(bk_stream_recv_one(&s, "GetSecret", &msg, &len, &err), 3, "recv_one, no request: INVALID_ARGUMENT");
+	ok(err && !strcmp(err->msg, "GetSecret without a request"), "... named (%s)", err ? err->msg : "");
+	cc_error_free(err), err = NULL;
+	double_request(&s, 1, "id");
+	is_int(bk_stream_recv_one(&s, "GetSecret", &msg, &len, &err), 0, "recv_one: the request");
+	ok(len == 4 && msg && msg[0] == 0x0a, "... its bytes");
+	free(msg);
+	s.reset = 1;
+	is_int(bk_stream_recv_one(&s, "GetSecret", &msg, &len, &err), 1, "recv_one, a reset call: CANCELLED");
+	cc_error_free(err), err = NULL;
+	is_int(bk_stream_send_wiped(&s, value, 7, &err), 0, "send_wiped: sent");
+	ok(s.nout == 1 && s.out[0].len == 7 && !memcmp(s.out[0].data, "hunter2", 7), "... the bytes as they were");
+	ok(!memcmp(value, "\0\0\0\0\0\0\0", 7), "... and the caller's copy wiped");
+	is_int(bk_stream_send_wiped(&s, NULL, 0, &err), 0, "send_wiped: an empty message, NULL");
+	ok(s.nout == 2 && s.out[1].len == 0, "... sent empty");
+	s.nout = 4;
+	is_int(bk_stream_send_wiped(&s, value, 3, &err), 1, "send_wiped, the call gone: CANCELLED");
+	cc_error_free(err);
+	s.nout = 2;
+	double_release(&s);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test-bksec-XXXXXX";
@@ -138,6 +169,7 @@ int main(void)
 		BUG("mkdtemp");
 	test_sources(dir);
 	test_malformed();
+	test_unary_helpers();
 	cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd))
 		printf("# could not remove %s\n", dir);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ST_CANCELLED = 1, ST_INVALID = 3, ST_UNIMPLEMENTED = 12, ST_INTERNAL = 13 };
+enum { ST_INVALID = 3, ST_UNIMPLEMENTED = 12, ST_INTERNAL = 13 };
 enum { MAX_HOST = 1024 };
 
 /* The Host of a CredentialsRequest (caller frees), or NULL when malformed. */
@@ -53,9 +53,7 @@ static int answer(struct bk_stream *s, const char *host, struct cc_error **err)
 	pbw_string(&out, 2, secret);
 	wipe_free(user);
 	wipe_free(secret);
-	rc = bk_stream_send(s, out.data ? (const void *)out.data : "", out.len, err) < 0 ? ST_CANCELLED : 0;
-	if (out.data)
-		explicit_bzero(out.data, out.len);
+	rc = bk_stream_send_wiped(s, out.data, out.len, err);
 	pbbuf_release(&out);
 	return rc;
 }
@@ -65,12 +63,10 @@ int bk_auth_credentials(void *ctx, struct bk_stream *s, struct cc_error **err)
 	cleanup_free char *host = NULL;
 	uint8_t *msg;
 	size_t len;
-	int rc = bk_stream_recv(s, &msg, &len, err);
+	int rc = bk_stream_recv_one(s, "Credentials", &msg, &len, err);
 
-	if (rc < 0)
-		return ST_CANCELLED;
-	if (rc == 0)
-		return cc_error_set(err, "Credentials without a request"), ST_INVALID;
+	if (rc)
+		return rc;
 	host = decode_host(msg, len);
 	free(msg);
 	if (!host)

@@ -2,10 +2,14 @@
  * BuildKit asks the client for registry credentials when it pulls a base
  * image itself, so a private base needs no pre-pull (privbase.h).
  *
- * BuildKit v0.8 (dockerd 20.10) first calls GetTokenAuthority; on
- * UNIMPLEMENTED (12) it calls Credentials for the host and then does the
- * registry's Basic or Bearer flow with them itself; FetchToken is used
- * only after a token authority was given, which ccbuild never gives.
+ * BuildKit v0.8 (dockerd 20.10.24) calls only Credentials for the host,
+ * once per pull, and then does the registry's Basic or Bearer flow with
+ * them itself: against a token registry (t0439) its own resolver fetches
+ * the token with them, and no GetTokenAuthority or FetchToken call comes.
+ * Later BuildKits may ask GetTokenAuthority first (no such daemon here
+ * to check); it answers UNIMPLEMENTED (12), as a client without a token
+ * authority does, and FetchToken follows only a token authority, which
+ * ccbuild never gives.
  * Credentials come from the docker config through registry.h's lookup
  * (credHelpers, auths, credsStore), the same ones the rest of ccbuild
  * uses.  A host without credentials gets an empty answer (anonymous).
@@ -30,9 +34,9 @@ struct cc_error;
  * registry-1.docker.io is looked up as "https://index.docker.io/v1/", as
  * the docker CLI does. */
 int bk_auth_credentials(void *ctx, struct bk_stream *s, struct cc_error **err);
-/* GetTokenAuthority: always 12 UNIMPLEMENTED, which makes BuildKit ask
- * Credentials (register it so the answer does not depend on how the
- * transport treats an unknown method). */
+/* GetTokenAuthority (not called by v0.8): always 12 UNIMPLEMENTED, for a
+ * BuildKit that asks it before Credentials (registered so the answer does
+ * not depend on how the transport treats an unknown method). */
 int bk_auth_token_authority(void *ctx, struct bk_stream *s, struct cc_error **err);
 
 #endif

@@ -141,6 +141,8 @@ static void stream_free(struct bk_stream *s)
 	free(s->meta);
 	free(s->path);
 	free(s->part);
+	if (s->out) /* a response may have been a secret (bk_stream_send_wiped wipes only the caller's copy) */
+		explicit_bzero(s->out, s->out_cap);
 	free(s->out);
 	free(s->message);
 	free(s);

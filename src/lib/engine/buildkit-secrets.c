@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { ST_CANCELLED = 1, ST_INVALID = 3, ST_NOT_FOUND = 5, ST_INTERNAL = 13 };
+enum { ST_INVALID = 3, ST_NOT_FOUND = 5, ST_INTERNAL = 13 };
 
 struct secret {
 	char *id, *source;
@@ -192,9 +192,7 @@ static int answer(const struct bk_secrets *sc, struct bk_stream *s, const uint8_
 	pbw_bytes(&out, 1, value, vlen);
 	explicit_bzero(value, vlen);
 	free(value);
-	rc = bk_stream_send(s, out.data ? (const void *)out.data : "", out.len, err) < 0 ? ST_CANCELLED : 0;
-	if (out.data)
-		explicit_bzero(out.data, out.len);
+	rc = bk_stream_send_wiped(s, out.data, out.len, err);
 	pbbuf_release(&out);
 	return rc;
 }
@@ -203,12 +201,10 @@ int bk_secrets_get(void *ctx, struct bk_stream *s, struct cc_error **err)
 {
 	uint8_t *msg;
 	size_t len;
-	int rc = bk_stream_recv(s, &msg, &len, err);
+	int rc = bk_stream_recv_one(s, "GetSecret", &msg, &len, err);
 
-	if (rc < 0)
-		return ST_CANCELLED;
-	if (rc == 0)
-		return cc_error_set(err, "GetSecret without a request"), ST_INVALID;
+	if (rc)
+		return rc;
 	rc = answer(ctx, s, msg, len, err);
 	free(msg);
 	return rc;

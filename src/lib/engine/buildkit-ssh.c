@@ -127,12 +127,10 @@ int bk_ssh_check_agent(void *ctx, struct bk_stream *s, struct cc_error **err)
 	struct strbuf id = STRBUF_INIT;
 	uint8_t *msg;
 	size_t len;
-	int rc = bk_stream_recv(s, &msg, &len, err);
+	int rc = bk_stream_recv_one(s, "CheckAgent", &msg, &len, err);
 
-	if (rc < 0)
-		return ST_CANCELLED;
-	if (rc == 0)
-		return cc_error_set(err, "CheckAgent without a request"), ST_INVALID;
+	if (rc)
+		return rc;
 	rc = field1(msg, len, &id);
 	free(msg);
 	if (rc < 0)
@@ -142,7 +140,7 @@ int bk_ssh_check_agent(void *ctx, struct bk_stream *s, struct cc_error **err)
 				   (int)(id.len > 256 ? 256 : id.len), id.buf),
 		      ST_NOT_FOUND);
 	else
-		rc = bk_stream_send(s, "", 0, err) < 0 ? ST_CANCELLED : 0;
+		rc = bk_stream_send_wiped(s, NULL, 0, err);
 	strbuf_release(&id);
 	return rc;
 }
@@ -221,8 +219,9 @@ static int relay(const struct ssh_id *a, int fd, struct bk_stream *s, const char
 		       ST_UNAVAILABLE;
 	}
 	pbw_bytes(&out, 1, reply, rlen + 4);
+	explicit_bzero(reply, rlen + 4);
 	free(reply);
-	rc = bk_stream_send(s, out.data, out.len, err) < 0 ? ST_CANCELLED : 0;
+	rc = bk_stream_send_wiped(s, out.data, out.len, err);
 	pbbuf_release(&out);
 	return rc;
 }

@@ -414,6 +414,8 @@ static int reply_error(const char *host, const struct reply *r, struct cc_error 
 	const char *code = json_string_value(json_object_get(e0, "code"));
 	const char *msg = json_string_value(json_object_get(e0, "message"));
 
+	if (r->status == 401 && !code && !msg) /* a HEAD's 401 has no body to say why */
+		msg = "unauthorized: no credentials it accepts in the docker config";
 	cc_error_set(err, "registry %s: %ld%s%s%s%s", host, r->status, code ? " " : "", code ? code : "",
 		     msg ? ": " : "", msg ? msg : "");
 	json_decref(j);
