@@ -83,8 +83,50 @@ test_expect_success '--no-session: build secrets cannot be served, and it says s
 	grep -q "build secrets (tok) need a BuildKit session" err
 '
 
+test_expect_success 'ccbuild.yaml images: secrets: from a file (relative to the manifest) and a variable' '
+	mkdir -p man/ctx &&
+	printf %s "$FILEVAL" >man/tok.txt &&
+	cat >man/ccbuild.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P-man
+	images:
+	  api:
+	    context: ctx
+	    image: $P/man
+	    secrets:
+	      tok: {file: tok.txt}
+	      env_token: {environment: T0435_TOKEN}
+	profiles: {dev: {}}
+	YAML
+	cp app/ctx/Dockerfile man/ctx/Dockerfile &&
+	(cd / && T0435_TOKEN=$ENVVAL "$CCBUILD" -f "$TRASH/man/ccbuild.yaml" --json --report "$TRASH/mreport.json" dev >"$TRASH/ev" 2>"$TRASH/err") &&
+	grep -q "\"event\":\"summary\",\"built\":1" ev &&
+	test "$(docker run --rm $P/man:latest cat /tok.sha)" = "$(sha "$FILEVAL")" &&
+	test "$(docker run --rm $P/man:latest cat /env.sha)" = "$(sha "$ENVVAL")" &&
+	for v in "$FILEVAL" "$ENVVAL"; do
+		! grep -q "$v" ev err mreport.json &&
+		! grep -rq "$v" man/.ccbuild &&
+		! docker history --no-trunc $P/man:latest | grep -q "$v" || return 1
+	done
+'
+
+test_expect_success 'ccbuild.yaml images: secrets: the same from another cwd is a no-op; a changed value too' '
+	printf %s "changed-$FILEVAL" >man/tok.txt &&
+	(cd man && T0435_TOKEN=$ENVVAL "$CCBUILD" --json dev >"$TRASH/ev" 2>"$TRASH/err") &&
+	grep -q "\"event\":\"summary\",\"built\":0" ev
+'
+
+test_expect_success 'ccbuild.yaml images: secrets: both sources, or neither, is an error at its line' '
+	sed -i "s|tok: {file: tok.txt}|tok: {file: tok.txt, environment: X}|" man/ccbuild.yaml &&
+	test_expect_code 2 "$CCBUILD" -f man/ccbuild.yaml plan dev >out 2>err &&
+	grep -q "ccbuild.yaml:8:[0-9]*: images.api.secrets.tok: give exactly one of file: or environment:" err &&
+	sed -i "s|tok: {file: tok.txt, environment: X}|tok: {}|" man/ccbuild.yaml &&
+	test_expect_code 2 "$CCBUILD" -f man/ccbuild.yaml plan dev >out 2>err &&
+	grep -q "ccbuild.yaml:8:[0-9]*: images.api.secrets.tok: give exactly one" err
+'
+
 test_expect_success 'cleanup: the images this script made' '
-	docker rmi "$P/web:latest" >/dev/null
+	docker rmi "$P/web:latest" "$P/man:latest" >/dev/null
 '
 
 test_done

@@ -125,9 +125,37 @@ test_expect_success 'the map form ID: PATH, PATH relative to the project, not th
 	grep -q "build.ssh .other.: $TRASH/m/agent.sock: No such file" err
 '
 
+test_expect_success 'ccbuild.yaml images: ssh: ID=SOCKET, SOCKET relative to the manifest: the RUN sees the key' '
+	mkdir -p man/ctx &&
+	cp app/ctx/probe man/ctx/ &&
+	cat >man/ccbuild.yaml <<-YAML &&
+	ccbuild: 1
+	project: $P-man
+	images:
+	  web:
+	    context: ctx
+	    image: $P/man
+	    ssh: [mine=../agent.sock]
+	profiles: {dev: {}}
+	YAML
+	printf "FROM %s
+" "$BASE_IMAGE" >man/ctx/Dockerfile &&
+	echo "RUN --mount=type=ssh,id=mine --mount=type=bind,source=probe,target=/probe sh -c \"echo $P >/run-id && /probe >/keys\"" >>man/ctx/Dockerfile &&
+	(unset SSH_AUTH_SOCK; cd / && "$CCBUILD" -f "$TRASH/man/ccbuild.yaml" --json dev >"$TRASH/ev" 2>"$TRASH/err") &&
+	grep -q "\"event\":\"summary\",\"built\":1" ev &&
+	test "$(docker run --rm $P/man:latest cat /keys)" = 1
+'
+
+test_expect_success 'ccbuild.yaml images: ssh: a malformed entry is an error at its line' '
+	sed -i "s|ssh: \[mine=../agent.sock\]|ssh: [\"bad id=x\"]|" man/ccbuild.yaml &&
+	test_expect_code 2 "$CCBUILD" -f man/ccbuild.yaml plan dev >out 2>err &&
+	cat err &&
+	grep -q "ccbuild.yaml:7:[0-9]*: .*bad id=x.* is not ID or ID=SOCKET" err
+'
+
 test_expect_success 'cleanup: the agent and the images this script made' '
 	kill "$(cat agent.pid)" &&
-	docker rmi "$P/web:latest" >/dev/null
+	docker rmi "$P/web:latest" "$P/man:latest" >/dev/null
 '
 
 test_done

@@ -24,8 +24,9 @@ struct mload {
 
 static const char *const top_keys[] = { "ccbuild",  "project", "registry", "compose", "env_file",  "images",
 					"profiles", "scans",   "syncs",	   "backups", "retention", "observability" };
-static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
-					  "platforms", "tags",	     "cache_from", "depends_on", "retention" };
+static const char *const image_keys[] = { "context",   "dockerfile", "image", "target",	    "args",
+					  "labels",    "platforms",  "tags",  "cache_from", "depends_on",
+					  "retention", "secrets",    "ssh" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
 static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push",	"scans",
 					    "services", "compose_profiles", "tests", "up",     "syncs", "backups" };
@@ -141,6 +142,8 @@ static int get_bool(struct mload *ml, const struct ynode *n, const char *what)
 }
 
 static void parse_retention(struct mload *ml, const struct ynode *n, const char *what, struct retention_spec *r);
+static void parse_image_secrets(struct mload *ml, const struct ynode *n, const char *what, struct image_spec *img);
+static void parse_image_ssh(struct mload *ml, const struct ynode *n, const char *what, struct strlist *out);
 
 static void parse_image(struct mload *ml, const char *key, const struct ynode *n, struct image_spec *img)
 {
@@ -191,13 +194,69 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 		} else if (!strcmp(k, "depends_on")) {
 			get_strlist(ml, v, field, &img->depends_on);
 			img->set |= IMG_DEPENDS_ON;
-		} else if (!strcmp(k, "retention"))
+		} else if (!strcmp(k, "retention")) {
 			parse_retention(ml, v, field, &img->retention);
+		} else if (!strcmp(k, "secrets")) {
+			parse_image_secrets(ml, v, field, img);
+			img->set |= IMG_SECRETS;
+		} else if (!strcmp(k, "ssh")) {
+			parse_image_ssh(ml, v, field, &img->ssh);
+			img->set |= IMG_SSH;
+		}
 	}
 	for (i = 0; i < img->platforms.n; i++)
 		if (!str_matches("^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", img->platforms.v[i]))
 			fail(ml, ynode_map_get(n, "platforms"), "images.%s.platforms: '%s' is not os/arch[/variant]",
 			     key, img->platforms.v[i]);
+}
+
+/* secrets: {ID: {file: PATH} | {environment: VAR}}, as compose's
+ * top-level secrets: exactly one source each. */
+static void parse_image_secrets(struct mload *ml, const struct ynode *n, const char *what, struct image_spec *img)
+{
+	static const char *const keys[] = { "file", "environment" };
+
+	kvlist_release(&img->secret_files);
+	kvlist_release(&img->secret_envs);
+	if (!want(ml, n, YNODE_MAP, what))
+		return;
+	for (size_t i = 0; i < n->len; i++) {
+		const char *id = n->keys[i]->str;
+		const struct ynode *v = n->vals[i], *file, *env;
+		cleanup_free char *field = xasprintf("%s.%s", what, id);
+
+		if (!str_matches("^[A-Za-z0-9_.-]+$", id)) {
+			fail(ml, n->keys[i], "%s: secret id '%s' must match [A-Za-z0-9_.-]+", what, id);
+			continue;
+		}
+		if (!want(ml, v, YNODE_MAP, field))
+			continue;
+		check_keys(ml, v, keys, N(keys), field);
+		file = ynode_map_get(v, "file");
+		env = ynode_map_get(v, "environment");
+		if (!file == !env)
+			fail(ml, v, "%s: give exactly one of file: or environment:", field);
+		else if (file && want(ml, file, YNODE_SCALAR, field) && *file->str)
+			kvlist_set(&img->secret_files, id, file->str);
+		else if (env && want(ml, env, YNODE_SCALAR, field) && *env->str)
+			kvlist_set(&img->secret_envs, id, env->str);
+		else
+			fail(ml, file ? file : env, "%s: the %s is empty", field,
+			     file ? "file" : "environment variable");
+	}
+}
+
+/* ssh: a list of "ID" (the agent of $SSH_AUTH_SOCK) or "ID=SOCKET". */
+static void parse_image_ssh(struct mload *ml, const struct ynode *n, const char *what, struct strlist *out)
+{
+	get_strlist(ml, n, what, out);
+	for (size_t i = 0; i < out->n; i++) {
+		const char *e = out->v[i], *eq = strchr(e, '=');
+		cleanup_free char *id = eq ? xstrndup(e, (size_t)(eq - e)) : xstrdup(e);
+
+		if (!str_matches("^[A-Za-z0-9_.-]+$", id) || (eq && !eq[1]))
+			fail(ml, n, "%s: '%s' is not ID or ID=SOCKET", what, e);
+	}
 }
 
 static void parse_retention(struct mload *ml, const struct ynode *n, const char *what, struct retention_spec *r)
@@ -590,6 +649,14 @@ void image_spec_overlay(struct image_spec *dst, const struct image_spec *src, in
 		strlist_copy(&dst->cache_from, &src->cache_from);
 	if (src->set & IMG_DEPENDS_ON)
 		strlist_copy(&dst->depends_on, &src->depends_on);
+	if (src->set & IMG_SECRETS) {
+		for (size_t i = 0; i < src->secret_files.n; i++)
+			kvlist_set(&dst->secret_files, src->secret_files.keys[i], src->secret_files.vals[i]);
+		for (size_t i = 0; i < src->secret_envs.n; i++)
+			kvlist_set(&dst->secret_envs, src->secret_envs.keys[i], src->secret_envs.vals[i]);
+	}
+	if (src->set & IMG_SSH)
+		list_overlay(&dst->ssh, &src->ssh, 1);
 	dst->set |= src->set;
 }
 
@@ -607,6 +674,9 @@ void image_spec_release(struct image_spec *img)
 	strlist_release(&img->cache_from);
 	strlist_release(&img->depends_on);
 	retention_spec_release(&img->retention);
+	kvlist_release(&img->secret_files);
+	kvlist_release(&img->secret_envs);
+	strlist_release(&img->ssh);
 	memset(img, 0, sizeof(*img));
 }
 

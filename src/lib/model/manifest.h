@@ -24,6 +24,8 @@ enum image_field {
 	IMG_TAGS = 1 << 7,
 	IMG_CACHE_FROM = 1 << 8,
 	IMG_DEPENDS_ON = 1 << 9,
+	IMG_SECRETS = 1 << 10,
+	IMG_SSH = 1 << 11,
 };
 
 /* retention: what `ccbuild prune` keeps in a repository (retention.h). */
@@ -44,6 +46,11 @@ struct image_spec {
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
 	struct retention_spec retention;
+	/* secrets: ID -> a file (as written: relative to the manifest's
+	 * directory) or an environment variable's name; ssh: "ID" or
+	 * "ID=SOCKET", as compose's build.ssh */
+	struct kvlist secret_files, secret_envs;
+	struct strlist ssh;
 };
 
 struct scan_spec {

@@ -144,6 +144,57 @@ static int image_secrets_from_service(struct image *img, const struct compose_pr
 	return 0;
 }
 
+/* Set secret ID of img to SOURCE (copied), replacing one of that id. */
+static void image_secret_set(struct image *img, const char *id, const char *source, int from_env)
+{
+	size_t k;
+
+	for (k = 0; k < img->nsecrets && strcmp(img->secrets[k].id, id); k++)
+		;
+	if (k == img->nsecrets) {
+		img->secrets = xrealloc(img->secrets, (k + 1) * sizeof(*img->secrets));
+		img->secrets[k].id = xstrdup(id);
+		img->nsecrets++;
+	} else {
+		free(img->secrets[k].source);
+	}
+	img->secrets[k].source = xstrdup(source);
+	img->secrets[k].from_env = from_env;
+}
+
+/* An images: entry's secrets: and ssh: over the image's (compose's
+ * build.secrets and build.ssh): a file relative to dir made absolute, as
+ * compose makes its secret files, so the hash (which takes the path) does
+ * not depend on where ccbuild was started; likewise an ssh socket path;
+ * an ssh ID replaces its own. */
+static void image_secrets_apply(struct image *img, const struct image_spec *spec, const char *dir)
+{
+	cleanup_free char *abs = realpath(dir, NULL);
+	size_t i, j;
+
+	for (i = 0; i < spec->secret_files.n; i++) {
+		cleanup_free char *f = path_join(abs ? abs : dir, spec->secret_files.vals[i]);
+
+		image_secret_set(img, spec->secret_files.keys[i], f, 0);
+	}
+	for (i = 0; i < spec->secret_envs.n; i++)
+		image_secret_set(img, spec->secret_envs.keys[i], spec->secret_envs.vals[i], 1);
+	for (i = 0; i < spec->ssh.n; i++) {
+		const char *e = spec->ssh.v[i];
+		size_t idlen = strcspn(e, "=");
+		cleanup_free char *sock = e[idlen] ? path_join(abs ? abs : dir, e + idlen + 1) : NULL;
+		char *entry = sock ? xasprintf("%.*s=%s", (int)idlen, e, sock) : xstrdup(e);
+
+		for (j = 0; j < img->ssh.n; j++)
+			if (strcspn(img->ssh.v[j], "=") == idlen && !strncmp(img->ssh.v[j], e, idlen))
+				break;
+		if (j == img->ssh.n)
+			strlist_push(&img->ssh, "");
+		free(img->ssh.v[j]);
+		img->ssh.v[j] = entry;
+	}
+}
+
 /* Apply a manifest or profile images: entry (its context relative to
  * the manifest's directory); add: its platforms: and tags: add to the
  * image's (the manifest's over compose's build:), else replace them (a
@@ -151,6 +202,7 @@ static int image_secrets_from_service(struct image *img, const struct compose_pr
 static void image_apply(struct image *img, const struct image_spec *spec, const char *dir, int add)
 {
 	image_spec_overlay(&img->spec, spec, add);
+	image_secrets_apply(img, spec, dir);
 	if (spec->set & IMG_CONTEXT) {
 		free(img->spec.context);
 		img->spec.context = path_join(dir, spec->context);
