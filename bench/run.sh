@@ -107,8 +107,9 @@ have () {
 }
 # sent TOOL: context bytes the last run sent to BuildKit (summed over
 # builds); from ccbuild's report, or the peers' progress lines
-# "transferring context: 59B" (buildx's units: B, kB, MB, GB, powers of
-# 1000).  docker-compose 1.29 prints no such line: 0.
+# "#12 transferring context: 59B 0.1s done" (buildx's units: B, kB, MB, GB,
+# powers of 1000; a vertex prints a running total, so its last line
+# counts).  docker-compose 1.29 prints no such line: 0.
 sent () {
 	if test "$1" = ccbuild; then
 		python3 -c 'import json, sys
@@ -118,10 +119,10 @@ print(sum(int(f["value"]) for s in json.load(open(sys.argv[1]))["steps"]
 	else
 		python3 -c 'import re, sys
 u = {"B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9}
-n = 0
-for m in re.finditer(r"transferring context: ([0-9.]+)([kKMG]?B)", open(sys.argv[1]).read()):
-    n += float(m.group(1)) * u[m.group(2)]
-print(int(n))' "$work.out"
+last = {}
+for m in re.finditer(r"^#([0-9]+) transferring context: ([0-9.]+)([kKMG]?B)", open(sys.argv[1]).read(), re.M):
+    last[m.group(1)] = float(m.group(2)) * u[m.group(3)]
+print(int(sum(last.values())))' "$work.out"
 	fi
 }
 
