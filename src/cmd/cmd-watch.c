@@ -10,6 +10,7 @@
  * a sync's exclude or an entry's ignore covers does nothing.  Each round
  * is a {"event":"watch"} line with --json.  Ctrl-C ends it (130). */
 #include "cli.h"
+#include "compose.h"
 #include "deploy-find.h"
 #include "deploy-plan.h"
 #include "engine-container.h"
@@ -20,6 +21,7 @@
 #include "manifest.h"
 #include "project.h"
 #include "state.h"
+#include "step-graph.h"
 #include "ui.h"
 #include "util.h"
 #include "warnings.h"
@@ -56,6 +58,8 @@ struct session {
 	const struct ignore **ctx_igs;
 	size_t nctx, cctx;
 	long round;
+	int debounce;
+	struct strlist config; /* the files the load read (trees_config) */
 };
 
 static long now_ms(void)
@@ -192,19 +196,72 @@ static int trees_rules(struct session *s, struct cc_error **err)
 	return 0;
 }
 
-static int session_setup(struct session *s, int debounce, struct cc_error **err)
+/* path spelt as the watcher reports it: real, or (when it does not exist)
+ * its directory's real path and its name; caller frees. */
+static char *config_spelling(const char *path)
 {
-	if (!(s->w = watch_new(debounce, err)))
+	cleanup_free char *abs = absolute(path), *dir = path_dirname(abs);
+	char *real = realpath(dir, NULL);
+	char *out = real && strcmp(real, abs) ? path_join(real, abs + strlen(dir) + (strcmp(dir, "/") ? 1 : 0)) : NULL;
+
+	free(real);
+	return out ? out : xstrdup(abs);
+}
+
+/* Every file loading the profile read or looked for: the manifest, the
+ * compose files with those include: and extends: loaded, the env files
+ * (compose_files_read).  A change to any is a reload (session_reload);
+ * one in a directory that does not exist is not watched (a warning). */
+static void trees_config(struct session *s)
+{
+	struct strlist read = { 0 };
+
+	strlist_push(&read, s->cli->manifest->path);
+	if (s->cli->project->compose)
+		compose_files_read(s->cli->project->compose, &read);
+	for (size_t i = 0; i < read.n; i++) {
+		cleanup_free char *path = config_spelling(read.v[i]);
+		struct cc_error *err = NULL;
+
+		if (strlist_has(&s->config, path))
+			continue;
+		strlist_push(&s->config, path);
+		if (watch_add_file(s->w, path, &err) < 0) {
+			cc_warn(s->cli->warnings, "%s: a change to %s is not noticed", err->msg, path);
+			cc_error_free(err);
+		}
+	}
+	strlist_release(&read);
+}
+
+/* The watcher and its trees for the loaded profile (no service yet). */
+static int session_build(struct session *s, struct cc_error **err)
+{
+	if (!(s->w = watch_new(s->debounce, err)))
 		return -1;
 	s->project = cli_compose_project(s->cli);
 	if (trees_contexts(s, err) < 0 || trees_syncs(s, err) < 0 || trees_rules(s, err) < 0)
 		return -1;
+	trees_config(s);
+	return 0;
+}
+
+/* The fsmonitor service on STATE/watch.sock, answering from s->w. */
+static int session_serve(struct session *s, struct cc_error **err)
+{
 	cleanup_free char *sock = path_join(s->state_dir, FSMONITOR_SOCKET);
+
 	/* after every watch is in place: a token from it covers the trees */
 	return (s->srv = watch_serve_start(s->w, sock, err)) ? 0 : -1;
 }
 
-static void session_release(struct session *s)
+static int session_setup(struct session *s, struct cc_error **err)
+{
+	return session_build(s, err) < 0 ? -1 : session_serve(s, err);
+}
+
+/* What session_build and session_serve made (not the ui). */
+static void session_release_trees(struct session *s)
 {
 	watch_serve_stop(s->srv);
 	watch_free(s->w);
@@ -217,6 +274,12 @@ static void session_release(struct session *s)
 	strlist_release(&s->ctx_keys);
 	strlist_release(&s->ctx_dirs);
 	free(s->ctx_igs);
+	strlist_release(&s->config);
+}
+
+static void session_release(struct session *s)
+{
+	session_release_trees(s);
 	if (s->ui)
 		ui_free(s->ui);
 }
@@ -252,6 +315,59 @@ static int session_run(struct session *s)
 	return rc;
 }
 
+/* Load the manifest and the profile again into *m and *p (caller frees
+ * both, also on failure); 0 or -1 with err (positioned). */
+static int config_load(const struct cli *cli, struct manifest **m, struct project **p, struct cc_error **err)
+{
+	cleanup_free char *path = manifest_find(cli->file, err);
+
+	*m = NULL;
+	*p = NULL;
+	if (!path || manifest_load(path, m, err) < 0)
+		return -1;
+	return project_load(*m, cli->profile, p, cli->warnings, err);
+}
+
+/* A changed configuration file: load it all again and, when that works,
+ * swap the new model, rules and trees in (the watcher is new: what
+ * changed meanwhile the next run finds by content).  On failure the old
+ * ones stay, and a fixed file is a change like any other.  0 (err may
+ * still tell of a problem after the swap), or -1 with the old kept. */
+static int session_reload(struct session *s, struct cc_error **err)
+{
+	struct cli *cli = s->cli;
+	struct manifest *m, *old_m = cli->manifest;
+	struct project *p, *old_p = cli->project;
+	struct session n = { .cli = cli, .e = s->e, .state_dir = s->state_dir, .round = s->round,
+			     .debounce = s->debounce };
+	int rc = config_load(cli, &m, &p, err);
+
+	if (rc == 0) {
+		cli->manifest = m;
+		cli->project = p;
+		rc = session_build(&n, err);
+	}
+	if (rc == 0) {
+		watch_serve_stop(s->srv); /* its socket, for the new watcher's service */
+		s->srv = NULL;
+		if (session_serve(&n, err) < 0) /* nobody else can have taken it: say so, go on */
+			rc = cc_error_wrap(err, "the fsmonitor service stopped");
+		n.ui = s->ui;
+		s->ui = NULL;
+		session_release(s);
+		*s = n;
+		project_free(old_p);
+		manifest_free(old_m);
+		return 0;
+	}
+	cli->manifest = old_m;
+	cli->project = old_p;
+	session_release(&n);
+	project_free(p);
+	manifest_free(m);
+	return -1;
+}
+
 /* What a round does, for its event. */
 struct round {
 	json_t *synced;	   /* service -> files copied */
@@ -261,7 +377,28 @@ struct round {
 	int run;	   /* the profile ran */
 	int status;	   /* its exit code */
 	long t0;	   /* when the batch came (ms) */
+	const char *reload; /* "ok", "failed", NULL: no configuration file changed */
 };
+
+/* A configuration file changed (or events were lost): reload.  1 when
+ * the new configuration is in place; a failure's errors (positioned)
+ * go into the round's, shown once, and the old configuration stays. */
+static int round_reload(struct session *s, const struct watch_batch *b, struct round *rd)
+{
+	struct cc_error *err = NULL;
+	int touched = b->overflow, rc;
+
+	for (size_t i = 0; !touched && i < b->paths.n; i++)
+		touched = strlist_has(&s->config, b->paths.v[i]);
+	if (!touched)
+		return 0;
+	rc = session_reload(s, &err);
+	for (struct cc_error *e = err; e; e = e->next)
+		json_array_append_new(rd->errors, json_string(e->msg));
+	cc_error_free(err);
+	rd->reload = rc < 0 ? "failed" : "ok";
+	return rc == 0;
+}
 
 /* The running containers of service svc; *ids emptied first. */
 /* The running containers of service svc; *ids emptied first.  The
@@ -428,15 +565,19 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
 
 	for (size_t i = 0; i < b->paths.n; i++)
 		json_array_append_new(changed, json_string(b->paths.v[i]));
-	msg = xasprintf("watch round %ld: %zu path(s) changed%s%s%s", s->round, b->paths.n,
+	msg = xasprintf("watch round %ld: %zu path(s) changed%s%s%s%s", s->round, b->paths.n,
 			b->overflow ? " (events lost: everything rescanned)" : "",
+			!rd->reload		      ? ""
+			: !strcmp(rd->reload, "ok") ? ", configuration reloaded"
+						    : ", the configuration did not load (the previous one stays)",
 			json_object_size(rd->synced) ? ", synced" : "", rd->run ? ", ran the profile" : "");
 	if (json_array_size(rd->errors))
 		for (size_t i = 0; i < json_array_size(rd->errors); i++)
 			ui_message(s->ui, "error", json_string_value(json_array_get(rd->errors, i)));
 	ui_event(s->ui,
-		 json_pack("{s:s, s:I, s:o, s:b, s:O, s:O, s:O, s:b, s:i, s:O, s:I}", "event", "watch", "round",
-			   (json_int_t)s->round, "changed", changed, "overflow", b->overflow, "synced", rd->synced,
+		 json_pack("{s:s, s:I, s:o, s:b, s:s?, s:O, s:O, s:O, s:b, s:i, s:O, s:I}", "event", "watch", "round",
+			   (json_int_t)s->round, "changed", changed, "overflow", b->overflow, "reload", rd->reload,
+			   "synced", rd->synced,
 			   "removed", rd->removed, "restarted", rd->restarted, "ran", rd->run, "status", rd->status,
 			   "errors", rd->errors, "duration_ms", (json_int_t)(now_ms() - rd->t0)));
 	if (s->cli->verbosity >= 0 && !s->cli->json)
@@ -447,12 +588,14 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
  * EXIT_INTERRUPTED when it was cancelled, else 0. */
 static int session_round(struct session *s, const struct watch_batch *b)
 {
-	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms() };
+	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms(), NULL };
 	struct strlist done = { 0 };
 
 	s->round++;
+	rd.run |= round_reload(s, b, &rd);
 	for (size_t i = 0; i < b->paths.n; i++)
-		rd.run |= path_runs(s, b->paths.v[i]);
+		if (!strlist_has(&s->config, b->paths.v[i])) /* round_reload's */
+			rd.run |= path_runs(s, b->paths.v[i]);
 	for (size_t k = 0; k < s->rules.n; k++)
 		if (!strlist_has(&done, s->rules.v[k].service)) {
 			strlist_push(&done, s->rules.v[k].service);
@@ -461,7 +604,7 @@ static int session_round(struct session *s, const struct watch_batch *b)
 	strlist_release(&done);
 	if (rd.run && !cancel_pending(s->cli->cancel))
 		rd.status = session_run(s);
-	if (rd.run || json_object_size(rd.synced) || json_array_size(rd.errors))
+	if (rd.run || rd.reload || json_object_size(rd.synced) || json_array_size(rd.errors))
 		round_event(s, b, &rd);
 	else
 		s->round--; /* only ignored paths: nothing ran, no round */
@@ -523,7 +666,8 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_engine(cli, 1, &s.e)))
 		return rc;
 	s.state_dir = state_dir = cli_state_dir(cli);
-	if (state_init(state_dir, &err) < 0 || session_setup(&s, debounce, &err) < 0) {
+	s.debounce = debounce;
+	if (state_init(state_dir, &err) < 0 || session_setup(&s, &err) < 0) {
 		session_release(&s);
 		engine_close(s.e);
 		return cli_report(err, EXIT_FAILED);
