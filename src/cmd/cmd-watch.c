@@ -7,8 +7,14 @@
  * restarts them after, and anything else (a `rebuild` entry, a sync
  * source, any other context file) runs the profile again, where only the
  * steps whose inputs changed run.  A change the context's .dockerignore,
- * a sync's exclude or an entry's ignore covers does nothing.  Each round
- * is a {"event":"watch"} line with --json.  Ctrl-C ends it (130). */
+ * a sync's exclude or an entry's ignore covers does nothing.  A change to
+ * a file the configuration was loaded from (the manifest, compose files,
+ * includes, env files) reloads it: on success the new rules and trees
+ * replace the old and the profile runs; a failure shows its positioned
+ * error once and keeps the old.  Each round is a {"event":"watch"} line
+ * with --json and, where traces go, a trace "ccbuild watch PROFILE" with
+ * a span per action (watch.sync, watch.restart, watch.rebuild,
+ * watch.reload) over its engine calls.  Ctrl-C ends it (130). */
 #include "cli.h"
 #include "compose.h"
 #include "deploy-find.h"
@@ -19,9 +25,11 @@
 #include "fsmonitor.h"
 #include "ignore.h"
 #include "manifest.h"
+#include "obs.h"
 #include "project.h"
 #include "state.h"
 #include "step-graph.h"
+#include "subspan.h"
 #include "ui.h"
 #include "util.h"
 #include "warnings.h"
@@ -60,6 +68,8 @@ struct session {
 	long round;
 	int debounce;
 	struct strlist config; /* the files the load read (trees_config) */
+	struct obs_config obs; /* where a round's trace goes (cli_obs_config) */
+	char *obs_paths[4];    /* owned: the strings obs points to */
 };
 
 static long now_ms(void)
@@ -240,6 +250,7 @@ static int session_build(struct session *s, struct cc_error **err)
 	if (!(s->w = watch_new(s->debounce, err)))
 		return -1;
 	s->project = cli_compose_project(s->cli);
+	cli_obs_config(s->cli, s->state_dir, &s->obs, s->obs_paths);
 	if (trees_contexts(s, err) < 0 || trees_syncs(s, err) < 0 || trees_rules(s, err) < 0)
 		return -1;
 	trees_config(s);
@@ -275,6 +286,8 @@ static void session_release_trees(struct session *s)
 	strlist_release(&s->ctx_dirs);
 	free(s->ctx_igs);
 	strlist_release(&s->config);
+	for (size_t i = 0; i < 4; i++)
+		free(s->obs_paths[i]);
 }
 
 static void session_release(struct session *s)
@@ -378,7 +391,21 @@ struct round {
 	int status;	   /* its exit code */
 	long t0;	   /* when the batch came (ms) */
 	const char *reload; /* "ok", "failed", NULL: no configuration file changed */
+	struct obs_trace *trace; /* the round's trace, NULL when traces go nowhere */
 };
+
+/* The round's span `name` (an action) from t0 to now, with id (NULL: a
+ * new one), failed when failure is not NULL, attrs stolen, its engine
+ * calls as children (may be NULL). */
+static void round_span(struct round *rd, const char *name, const char *id, int64_t t0, const char *failure,
+		       json_t *attrs, const struct subspans *calls)
+{
+	struct subspan c = { (char *)name, t0, subspan_now(), failure != NULL, (char *)failure, attrs };
+
+	if (rd->trace)
+		obs_trace_add(rd->trace, NULL, id, &c, calls);
+	json_decref(attrs);
+}
 
 /* A configuration file changed (or events were lost): reload.  1 when
  * the new configuration is in place; a failure's errors (positioned)
@@ -392,7 +419,11 @@ static int round_reload(struct session *s, const struct watch_batch *b, struct r
 		touched = strlist_has(&s->config, b->paths.v[i]);
 	if (!touched)
 		return 0;
+	int64_t t0 = subspan_now();
+
 	rc = session_reload(s, &err);
+	round_span(rd, "watch.reload", NULL, t0, rc < 0 && err ? err->msg : NULL,
+		   json_pack("{s:i}", "ccbuild.watch.config_files", (int)s->config.n), NULL);
 	for (struct cc_error *e = err; e; e = e->next)
 		json_array_append_new(rd->errors, json_string(e->msg));
 	cc_error_free(err);
@@ -463,24 +494,63 @@ static void copies_whole(struct copies *c, const struct watch_rule *r, struct st
 	ctx_list_release(&l);
 }
 
-/* Copy c into every running container of svc, restart them when asked. */
-/* Copy c into the running containers ids of svc, restarting them when
- * asked; the counts added to *copied and *removed.  0 or -1. */
+/* Copy c into the running containers ids of svc, the engine calls into
+ * calls; the counts added to *copied and *removed.  0 or -1. */
 static int sync_into(struct session *s, const struct strlist *ids, struct copies *c, size_t *copied, size_t *removed,
-		     struct cc_error **err)
+		     struct subspans *calls, struct cc_error **err)
 {
 	for (size_t i = 0; i < ids->n; i++) {
 		size_t nc = 0, nr = 0;
 
-		if (watch_sync_copy(s->e, ids->v[i], c->v, c->n, s->cli->cancel, &nc, &nr, err) < 0)
+		if (watch_sync_copy(s->e, ids->v[i], c->v, c->n, s->cli->cancel, &nc, &nr, calls, err) < 0)
 			return -1;
 		*copied += nc;
 		*removed += nr;
-		if (c->restart && (engine_container_stop(s->e, ids->v[i], -1, NULL, err) < 0 ||
-				   engine_container_start(s->e, ids->v[i], err) < 0))
+	}
+	return 0;
+}
+
+/* One engine call on container id, timed from t0, into calls. */
+static int container_call(struct subspans *calls, const char *name, int64_t t0, int rc, const char *id,
+			  struct cc_error **err)
+{
+	subspan_add(calls, name, t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:s}", "ccbuild.container", id));
+	return rc < 0 ? -1 : 0;
+}
+
+/* Restart (stop, start) the containers ids, the calls into calls; 0 or -1. */
+static int restart_all(struct session *s, const struct strlist *ids, struct subspans *calls, struct cc_error **err)
+{
+	for (size_t i = 0; i < ids->n; i++) {
+		int64_t t0 = subspan_now();
+
+		if (container_call(calls, "engine.container.stop", t0,
+				   engine_container_stop(s->e, ids->v[i], -1, NULL, err), ids->v[i], err) < 0)
+			return -1;
+		t0 = subspan_now();
+		if (container_call(calls, "engine.container.start", t0, engine_container_start(s->e, ids->v[i], err),
+				   ids->v[i], err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* The spans of a service's sync (and restart) in the round's trace. */
+static void sync_spans(struct round *rd, const char *svc, const struct strlist *ids, size_t copied, size_t removed,
+		       struct subspans calls[2], const int64_t t[2], const char *failure[2])
+{
+	round_span(rd, "watch.sync", NULL, t[0], failure[0],
+		   json_pack("{s:s, s:I, s:I, s:I}", "ccbuild.service", svc, "ccbuild.watch.copied",
+			     (json_int_t)copied, "ccbuild.watch.removed", (json_int_t)removed, "ccbuild.containers",
+			     (json_int_t)ids->n),
+		   &calls[0]);
+	if (t[1])
+		round_span(rd, "watch.restart", NULL, t[1], failure[1],
+			   json_pack("{s:s, s:I}", "ccbuild.service", svc, "ccbuild.containers", (json_int_t)ids->n),
+			   &calls[1]);
+	subspans_release(&calls[0]);
+	subspans_release(&calls[1]);
 }
 
 /* Copy c into every running container of svc; with a list kept from an
@@ -491,6 +561,10 @@ static void sync_service(struct session *s, const char *svc, struct copies *c, s
 	struct strlist ids = { 0 };
 	struct cc_error *err = NULL;
 	size_t copied = 0, removed = 0;
+	struct subspans calls[2] = { { 0 } };
+	int64_t t[2] = { subspan_now(), 0 };
+	const char *failure[2] = { NULL, NULL };
+	cleanup_free char *why = NULL;
 
 	for (int attempt = 0, kept = s->found_valid; attempt < 1 + kept; attempt++) {
 		cc_error_free(err);
@@ -500,9 +574,16 @@ static void sync_service(struct session *s, const char *svc, struct copies *c, s
 			session_forget(s);
 		if (service_containers(s, svc, &ids, &err) == 0 && !ids.n)
 			cc_error_set(&err, "no running container to sync into");
-		if (!err && sync_into(s, &ids, c, &copied, &removed, &err) == 0)
+		if (!err && sync_into(s, &ids, c, &copied, &removed, &calls[0], &err) == 0)
 			break;
 	}
+	failure[0] = err ? (why = xstrdup(err->msg)) : NULL;
+	if (!err && c->restart) {
+		t[1] = subspan_now();
+		if (restart_all(s, &ids, &calls[1], &err) < 0)
+			failure[1] = err->msg;
+	}
+	sync_spans(rd, svc, &ids, copied, removed, calls, t, failure);
 	if (err || c->restart)
 		session_forget(s);
 	if (err) {
@@ -584,14 +665,60 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
 		ui_message(s->ui, "info", msg);
 }
 
+/* The root span's attributes of a round's trace. */
+static json_t *round_attrs(const struct session *s)
+{
+	return json_pack("{s:s, s:s, s:I}", "ccbuild.project", s->cli->manifest->project, "ccbuild.profile",
+			 s->cli->profile, "ccbuild.watch.round", (json_int_t)s->round);
+}
+
+/* The profile's run of a round: a watch.rebuild span whose child is the
+ * run's own trace (its root names this span as its parent). */
+static int round_run(struct session *s, struct round *rd)
+{
+	char id[17], parent[64];
+	int64_t t0 = subspan_now();
+	int rc;
+	cleanup_free char *failure = NULL;
+
+	obs_trace_new_id(id);
+	s->cli->traceparent = rd->trace ? obs_trace_parent(rd->trace, id, parent, sizeof(parent)) : NULL;
+	rc = session_run(s);
+	s->cli->traceparent = NULL;
+	if (rc)
+		failure = xasprintf("the profile's run ended with %d", rc);
+	round_span(rd, "watch.rebuild", id, t0, failure,
+		   json_pack("{s:i, s:b}", "ccbuild.exit_code", rc, "ccbuild.watch.reload",
+			     rd->reload && !strcmp(rd->reload, "ok")),
+		   NULL);
+	return rc;
+}
+
+/* Export the round's trace (ERROR with its first error when it has
+ * any); a round that did nothing is dropped. */
+static void round_trace_end(struct session *s, struct round *rd)
+{
+	size_t nerr = json_array_size(rd->errors);
+	int reported = rd->run || rd->reload || json_object_size(rd->synced) || nerr;
+
+	obs_trace_end(rd->trace, reported ? &s->obs : NULL, nerr > 0,
+		      nerr ? json_string_value(json_array_get(rd->errors, 0)) : NULL, s->cli->warnings);
+}
+
 /* One debounced batch: syncs first, then the profile when needed.
  * EXIT_INTERRUPTED when it was cancelled, else 0. */
 static int session_round(struct session *s, const struct watch_batch *b)
 {
-	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms(), NULL };
+	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms(), NULL,
+			    NULL };
 	struct strlist done = { 0 };
 
 	s->round++;
+	if (obs_tracing(&s->obs)) {
+		cleanup_free char *name = xasprintf("ccbuild watch %s", s->cli->profile);
+
+		rd.trace = obs_trace_begin(name, round_attrs(s));
+	}
 	rd.run |= round_reload(s, b, &rd);
 	for (size_t i = 0; i < b->paths.n; i++)
 		if (!strlist_has(&s->config, b->paths.v[i])) /* round_reload's */
@@ -603,11 +730,12 @@ static int session_round(struct session *s, const struct watch_batch *b)
 		}
 	strlist_release(&done);
 	if (rd.run && !cancel_pending(s->cli->cancel))
-		rd.status = session_run(s);
+		rd.status = round_run(s, &rd);
 	if (rd.run || rd.reload || json_object_size(rd.synced) || json_array_size(rd.errors))
 		round_event(s, b, &rd);
 	else
 		s->round--; /* only ignored paths: nothing ran, no round */
+	round_trace_end(s, &rd);
 	json_decref(rd.synced);
 	json_decref(rd.removed);
 	json_decref(rd.restarted);

@@ -3,6 +3,7 @@
 #include "engine-archive.h"
 #include "engine-container.h"
 #include "error.h"
+#include "subspan.h"
 #include "tarstream.h"
 #include "util.h"
 
@@ -75,18 +76,33 @@ static int remove_gone(struct engine *e, const char *id, const char **gone, size
 	return rc;
 }
 
+/* The span of one engine call of a copy into id, n paths. */
+static void copy_span(struct subspans *spans, const char *name, int64_t t0, int rc, struct cc_error **err,
+		      const char *id, size_t n)
+{
+	subspan_add(spans, name, t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:s, s:I}", "ccbuild.container", id, "ccbuild.watch.paths", (json_int_t)n));
+}
+
 int watch_sync_copy(struct engine *e, const char *id, const struct watch_copy *v, size_t n, const atomic_int *cancel,
-		    size_t *copied, size_t *removed, struct cc_error **err)
+		    size_t *copied, size_t *removed, struct subspans *spans, struct cc_error **err)
 {
 	const char **gone = NULL;
 	size_t ngone = 0, nput = 0;
 	int fd = -1, rc;
+	int64_t t0;
 
 	rc = tar_build(v, n, &fd, &gone, &ngone, &nput, err);
-	if (rc == 0 && nput && engine_archive_put(e, id, "/", fd, cancel, err) < 0)
-		rc = -1;
-	if (rc == 0 && ngone)
+	if (rc == 0 && nput) {
+		t0 = subspan_now();
+		rc = engine_archive_put(e, id, "/", fd, cancel, err) < 0 ? -1 : 0;
+		copy_span(spans, "engine.archive.put", t0, rc, err, id, nput);
+	}
+	if (rc == 0 && ngone) {
+		t0 = subspan_now();
 		rc = remove_gone(e, id, gone, ngone, cancel, err);
+		copy_span(spans, "engine.exec", t0, rc, err, id, ngone);
+	}
 	if (fd >= 0)
 		close(fd);
 	free(gone);

@@ -12,6 +12,7 @@
 
 struct cc_error;
 struct engine;
+struct subspans;
 
 /* One path to bring over; both borrowed. */
 struct watch_copy {
@@ -21,8 +22,10 @@ struct watch_copy {
 
 /* Copy v[0..n) into container id (a directory as itself, not its
  * contents: its files come as their own entries); *copied and *removed
- * (may be NULL) get the counts.  0, or -1 with err. */
+ * (may be NULL) get the counts; the engine calls (engine.archive.put,
+ * engine.exec for the removal) are added to spans (may be NULL).  0, or
+ * -1 with err. */
 int watch_sync_copy(struct engine *e, const char *id, const struct watch_copy *v, size_t n, const atomic_int *cancel,
-		    size_t *copied, size_t *removed, struct cc_error **err);
+		    size_t *copied, size_t *removed, struct subspans *spans, struct cc_error **err);
 
 #endif
