@@ -629,11 +629,11 @@ static int restore_traced(struct cli *cli, const struct backup_spec *b, const st
 
 	cli_obs_config(cli, state, &cfg, paths);
 	if (obs_tracing(&cfg) && !cli->dry_run)
-		t = obs_trace_begin(name, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "ccbuild.project",
-						    cli->manifest->project, "ccbuild.profile", cli->profile,
-						    "ccbuild.backup", b->name, "ccbuild.snapshot", s->id,
-						    "ccbuild.restore.to", to ? to : "(its source)",
-						    "ccbuild.restore.entries", (json_int_t)e->n));
+		t = obs_trace_begin(name,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "ccbuild.project",
+					      cli->manifest->project, "ccbuild.profile", cli->profile, "ccbuild.backup",
+					      b->name, "ccbuild.snapshot", s->id, "ccbuild.restore.to",
+					      to ? to : "(its source)", "ccbuild.restore.entries", (json_int_t)e->n));
 	rc = restore_to(cli, b, r, s, e, to, &calls);
 	for (size_t k = 0; t && k < calls.n; k++)
 		obs_trace_add(t, NULL, NULL, &calls.v[k], NULL);

@@ -38,8 +38,6 @@
 #include "watch-sync.h"
 #include "watch.h"
 
-#include "ctxwalk.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,8 +349,9 @@ static int session_reload(struct session *s, struct cc_error **err)
 	struct cli *cli = s->cli;
 	struct manifest *m, *old_m = cli->manifest;
 	struct project *p, *old_p = cli->project;
-	struct session n = { .cli = cli, .e = s->e, .state_dir = s->state_dir, .round = s->round,
-			     .debounce = s->debounce };
+	struct session n = {
+		.cli = cli, .e = s->e, .state_dir = s->state_dir, .round = s->round, .debounce = s->debounce
+	};
 	int rc = config_load(cli, &m, &p, err);
 
 	if (rc == 0) {
@@ -383,14 +382,14 @@ static int session_reload(struct session *s, struct cc_error **err)
 
 /* What a round does, for its event. */
 struct round {
-	json_t *synced;	   /* service -> files copied */
-	json_t *removed;   /* service -> paths removed */
-	json_t *restarted; /* services */
-	json_t *errors;	   /* messages */
-	int run;	   /* the profile ran */
-	int status;	   /* its exit code */
-	long t0;	   /* when the batch came (ms) */
-	const char *reload; /* "ok", "failed", NULL: no configuration file changed */
+	json_t *synced;		 /* service -> files copied */
+	json_t *removed;	 /* service -> paths removed */
+	json_t *restarted;	 /* services */
+	json_t *errors;		 /* messages */
+	int run;		 /* the profile ran */
+	int status;		 /* its exit code */
+	long t0;		 /* when the batch came (ms) */
+	const char *reload;	 /* "ok", "failed", NULL: no configuration file changed */
 	struct obs_trace *trace; /* the round's trace, NULL when traces go nowhere */
 };
 
@@ -448,56 +447,10 @@ static int service_containers(struct session *s, const char *svc, struct strlist
 	return 0;
 }
 
-struct copies {
-	struct watch_copy *v;
-	char **dests; /* owned, parallel to v */
-	size_t n, cap, dcap;
-	int restart;
-};
-
-static void copies_add(struct copies *c, const struct watch_rule *r, const char *host)
-{
-	char *dest = watch_rule_target(r, host);
-	size_t n = c->n;
-
-	VEC_PUSH(c->dests, n, c->dcap, dest);
-	VEC_PUSH(c->v, c->n, c->cap, ((struct watch_copy){ host, dest }));
-	c->restart |= r->action == WATCH_SYNC_RESTART;
-}
-
-static void copies_release(struct copies *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->dests[i]);
-	free(c->dests);
-	free(c->v);
-}
-
-/* Every file of rule r's path (after lost events: copy it all). */
-static void copies_whole(struct copies *c, const struct watch_rule *r, struct strlist *keep)
-{
-	struct ctx_list l = CTX_LIST_INIT;
-	struct cc_error *err = NULL;
-
-	if (ctxwalk(r->path, r->ig, NULL, &l, &err) < 0) {
-		cc_error_free(err);
-		strlist_push(keep, r->path); /* a single file: itself */
-		copies_add(c, r, keep->v[keep->n - 1]);
-		return;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		cleanup_free char *host = path_join(r->path, l.v[i].path);
-
-		strlist_push(keep, host);
-		copies_add(c, r, keep->v[keep->n - 1]);
-	}
-	ctx_list_release(&l);
-}
-
 /* Copy c into the running containers ids of svc, the engine calls into
  * calls; the counts added to *copied and *removed.  0 or -1. */
-static int sync_into(struct session *s, const struct strlist *ids, struct copies *c, size_t *copied, size_t *removed,
-		     struct subspans *calls, struct cc_error **err)
+static int sync_into(struct session *s, const struct strlist *ids, struct watch_copies *c, size_t *copied,
+		     size_t *removed, struct subspans *calls, struct cc_error **err)
 {
 	for (size_t i = 0; i < ids->n; i++) {
 		size_t nc = 0, nr = 0;
@@ -541,9 +494,8 @@ static void sync_spans(struct round *rd, const char *svc, const struct strlist *
 		       struct subspans calls[2], const int64_t t[2], const char *failure[2])
 {
 	round_span(rd, "watch.sync", NULL, t[0], failure[0],
-		   json_pack("{s:s, s:I, s:I, s:I}", "ccbuild.service", svc, "ccbuild.watch.copied",
-			     (json_int_t)copied, "ccbuild.watch.removed", (json_int_t)removed, "ccbuild.containers",
-			     (json_int_t)ids->n),
+		   json_pack("{s:s, s:I, s:I, s:I}", "ccbuild.service", svc, "ccbuild.watch.copied", (json_int_t)copied,
+			     "ccbuild.watch.removed", (json_int_t)removed, "ccbuild.containers", (json_int_t)ids->n),
 		   &calls[0]);
 	if (t[1])
 		round_span(rd, "watch.restart", NULL, t[1], failure[1],
@@ -556,7 +508,7 @@ static void sync_spans(struct round *rd, const char *svc, const struct strlist *
 /* Copy c into every running container of svc; with a list kept from an
  * earlier round that fails (a container recreated meanwhile), once more
  * with a fresh list. */
-static void sync_service(struct session *s, const char *svc, struct copies *c, struct round *rd)
+static void sync_service(struct session *s, const char *svc, struct watch_copies *c, struct round *rd)
 {
 	struct strlist ids = { 0 };
 	struct cc_error *err = NULL;
@@ -601,7 +553,7 @@ static void sync_service(struct session *s, const char *svc, struct copies *c, s
 /* The sync entries of service svc applied to the batch. */
 static void round_sync(struct session *s, const char *svc, const struct watch_batch *b, struct round *rd)
 {
-	struct copies c = { 0 };
+	struct watch_copies c = { 0 };
 	struct strlist keep = { 0 };
 
 	for (size_t k = 0; k < s->rules.n; k++) {
@@ -610,14 +562,14 @@ static void round_sync(struct session *s, const char *svc, const struct watch_ba
 		if (r->action == WATCH_REBUILD || strcmp(r->service, svc))
 			continue;
 		if (b->overflow)
-			copies_whole(&c, r, &keep);
+			watch_copies_whole(&c, r, &keep);
 		for (size_t i = 0; !b->overflow && i < b->paths.n; i++)
 			if (watch_rule_match(r, b->paths.v[i]) == 1 && !rule_context_excludes(s, k, b->paths.v[i]))
-				copies_add(&c, r, b->paths.v[i]);
+				watch_copies_add(&c, r, b->paths.v[i]);
 	}
 	if (c.n)
 		sync_service(s, svc, &c, rd);
-	copies_release(&c);
+	watch_copies_release(&c);
 	strlist_release(&keep);
 }
 
@@ -648,7 +600,7 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
 		json_array_append_new(changed, json_string(b->paths.v[i]));
 	msg = xasprintf("watch round %ld: %zu path(s) changed%s%s%s%s", s->round, b->paths.n,
 			b->overflow ? " (events lost: everything rescanned)" : "",
-			!rd->reload		      ? ""
+			!rd->reload		    ? ""
 			: !strcmp(rd->reload, "ok") ? ", configuration reloaded"
 						    : ", the configuration did not load (the previous one stays)",
 			json_object_size(rd->synced) ? ", synced" : "", rd->run ? ", ran the profile" : "");
@@ -658,9 +610,8 @@ static void round_event(struct session *s, const struct watch_batch *b, struct r
 	ui_event(s->ui,
 		 json_pack("{s:s, s:I, s:o, s:b, s:s?, s:O, s:O, s:O, s:b, s:i, s:O, s:I}", "event", "watch", "round",
 			   (json_int_t)s->round, "changed", changed, "overflow", b->overflow, "reload", rd->reload,
-			   "synced", rd->synced,
-			   "removed", rd->removed, "restarted", rd->restarted, "ran", rd->run, "status", rd->status,
-			   "errors", rd->errors, "duration_ms", (json_int_t)(now_ms() - rd->t0)));
+			   "synced", rd->synced, "removed", rd->removed, "restarted", rd->restarted, "ran", rd->run,
+			   "status", rd->status, "errors", rd->errors, "duration_ms", (json_int_t)(now_ms() - rd->t0)));
 	if (s->cli->verbosity >= 0 && !s->cli->json)
 		ui_message(s->ui, "info", msg);
 }
@@ -709,8 +660,12 @@ static void round_trace_end(struct session *s, struct round *rd)
  * EXIT_INTERRUPTED when it was cancelled, else 0. */
 static int session_round(struct session *s, const struct watch_batch *b)
 {
-	struct round rd = { json_object(), json_object(), json_array(), json_array(), b->overflow, 0, now_ms(), NULL,
-			    NULL };
+	struct round rd = { .synced = json_object(),
+			    .removed = json_object(),
+			    .restarted = json_array(),
+			    .errors = json_array(),
+			    .run = b->overflow,
+			    .t0 = now_ms() };
 	struct strlist done = { 0 };
 
 	s->round++;

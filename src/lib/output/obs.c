@@ -198,8 +198,8 @@ struct obs *obs_start(const struct obs_config *cfg, const struct runner *r, cons
 	o->warnings = warnings;
 	o->start_ns = unix_ns();
 	random_hex(o->run_id, 16);
-	if (cfg->traceparent && strlen(cfg->traceparent) == 55 && sscanf(cfg->traceparent, "00-%32[0-9a-f]-%16[0-9a-f]-",
-									   o->run_id, o->parent_span) != 2)
+	if (cfg->traceparent && strlen(cfg->traceparent) == 55 &&
+	    sscanf(cfg->traceparent, "00-%32[0-9a-f]-%16[0-9a-f]-", o->run_id, o->parent_span) != 2)
 		random_hex(o->run_id, 16); /* not one of ours: a trace of its own */
 	o->steps = xcalloc(r->project->graph.nsteps + 1, sizeof(*o->steps));
 	for (i = 0; i < r->project->graph.nsteps; i++)

@@ -30,7 +30,7 @@ struct obs_config {
 	int history_keep, traces_keep;		     /* rotated files kept */
 	const char *state_dir;			     /* where running counter totals are kept */
 	const char *project, *profile;
-	const char *version; /* ccbuild's, for the trace's resource; may be NULL */
+	const char *version;	 /* ccbuild's, for the trace's resource; may be NULL */
 	const char *traceparent; /* "00-TRACE-SPAN-01": the run's trace is TRACE, its root
 				  * span a child of SPAN (a watch's rebuild); may be NULL */
 };
