@@ -42,6 +42,7 @@ struct cli {
 	atomic_int *cancel;	      /* the signal that asked to stop, or 0 (main) */
 	atomic_int *winding;	      /* set by cli_wind_down (main's signal state) */
 	struct cc_warnings *warnings; /* the one warnings channel (main's; cli_warning_*) */
+	const char *traceparent;      /* a run's trace continues this span (watch), or NULL */
 };
 
 /* Print every error of err to stderr as "ccbuild: error: ...", free it,
@@ -86,6 +87,14 @@ void cli_wind_down(const struct cli *cli);
  * caller releases r (when r->results), git and e whatever the result;
  * 0 or an exit code after printing why. */
 int cli_plan_setup(struct cli *cli, struct runner *r, struct engine **e, char **state_dir, struct gitinfo *git);
+
+struct obs_config;
+/* What a run of the profile observes (obs.h): what the manifest's
+ * observability: says, the events log replaced by --events or
+ * $CCBUILD_EVENTS (relative to the cwd), state in state_dir; paths[4]
+ * receives the strings *cfg points to (caller frees), the rest borrowed
+ * from cli. */
+void cli_obs_config(const struct cli *cli, const char *state_dir, struct obs_config *cfg, char **paths);
 
 /* Run the profile's steps once (`ccbuild PROFILE`'s body: its own ui,
  * summary, report, observability), the state lock held by the caller;

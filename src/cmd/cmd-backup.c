@@ -27,7 +27,9 @@
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "obs.h"
 #include "project.h"
+#include "subspan.h"
 #include "util.h"
 #include "warnings.h"
 
@@ -529,9 +531,10 @@ static int restore_targets(struct cli *cli, const struct backup_spec *b, const s
 }
 
 /* Restore e over b's own volumes, which services may be using
- * (backup-swap.h); --dry-run prints the steps. */
+ * (backup-swap.h); --dry-run prints the steps; the engine calls are
+ * timed into calls. */
 static int restore_in_place(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
-			    const struct bk_snapshot *s, const struct bk_entries *e)
+			    const struct bk_snapshot *s, const struct bk_entries *e, struct subspans *calls)
 {
 	struct strlist vols = { 0 }, steps = { 0 };
 	struct bk_entries *lists = NULL;
@@ -548,6 +551,7 @@ static int restore_in_place(struct cli *cli, const struct backup_spec *b, const 
 	mkdir(dir, 0755);
 	file = xasprintf("%s/%s.restore-stopped", dir, b->name);
 	o.e = eng;
+	o.spans = calls;
 	o.stopped_file = file;
 	o.plan = cli->dry_run ? &steps : NULL;
 	if (!cli->dry_run)
@@ -572,9 +576,10 @@ static int restore_in_place(struct cli *cli, const struct backup_spec *b, const 
 	return rc < 0 ? cli_report(err, EXIT_FAILED) : EXIT_OK;
 }
 
-/* Restore listing e of snapshot s (read from r) to `to`. */
+/* Restore listing e of snapshot s (read from r) to `to`, the engine
+ * calls timed into calls. */
 static int restore_to(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
-		      const struct bk_snapshot *s, const struct bk_entries *e, const char *to)
+		      const struct bk_snapshot *s, const struct bk_entries *e, const char *to, struct subspans *calls)
 {
 	struct cc_error *err = NULL;
 	struct engine *eng = NULL;
@@ -583,8 +588,8 @@ static int restore_to(struct cli *cli, const struct backup_spec *b, const struct
 	int rc;
 
 	if (!to)
-		return b->kind == BACKUP_SOURCE_PATH ? restore_to(cli, b, r, s, e, b->source)
-						     : restore_in_place(cli, b, r, s, e);
+		return b->kind == BACKUP_SOURCE_PATH ? restore_to(cli, b, r, s, e, b->source, calls)
+						     : restore_in_place(cli, b, r, s, e, calls);
 	if (b->kind == BACKUP_SOURCE_SERVICE && str_has_prefix(to, "volume:"))
 		return cli_fail(EXIT_USAGE,
 				"backup %s holds several volumes (a directory each): restore it to path:DIR, or over "
@@ -598,7 +603,7 @@ static int restore_to(struct cli *cli, const struct backup_spec *b, const struct
 	if (str_has_prefix(to, "volume:")) {
 		if ((rc = cli_engine(cli, 1, &eng)))
 			return rc;
-		rc = bk_volume_write(eng, to + 7, r, e, &err);
+		rc = bk_volume_write(eng, to + 7, r, e, calls, &err);
 		engine_close(eng);
 	} else
 		rc = bk_restore_dir(r, e, str_has_prefix(to, "path:") ? to + 5 : to, &bytes, &err);
@@ -607,6 +612,38 @@ static int restore_to(struct cli *cli, const struct backup_spec *b, const struct
 	human(bytes, size, sizeof(size));
 	printf("restored snapshot %s of %s to %s (%zu entries, verified)\n", s->id, b->name, to, e->n);
 	return EXIT_OK;
+}
+
+/* restore_to as a trace of its own (obs.h): a span "restore NAME" with
+ * its engine calls as children, where the manifest's observability: and
+ * the OTLP environment send traces; a dry run has none. */
+static int restore_traced(struct cli *cli, const struct backup_spec *b, const struct bk_repo *r,
+			  const struct bk_snapshot *s, const struct bk_entries *e, const char *to)
+{
+	cleanup_free char *state = cli_state_dir(cli), *name = xasprintf("ccbuild restore %s", b->name), *why = NULL;
+	char *paths[4] = { 0 };
+	struct subspans calls = { 0 };
+	struct obs_config cfg;
+	struct obs_trace *t = NULL;
+	int rc;
+
+	cli_obs_config(cli, state, &cfg, paths);
+	if (obs_tracing(&cfg) && !cli->dry_run)
+		t = obs_trace_begin(name,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "ccbuild.project",
+					      cli->manifest->project, "ccbuild.profile", cli->profile, "ccbuild.backup",
+					      b->name, "ccbuild.snapshot", s->id, "ccbuild.restore.to",
+					      to ? to : "(its source)", "ccbuild.restore.entries", (json_int_t)e->n));
+	rc = restore_to(cli, b, r, s, e, to, &calls);
+	for (size_t k = 0; t && k < calls.n; k++)
+		obs_trace_add(t, NULL, NULL, &calls.v[k], NULL);
+	if (rc != EXIT_OK)
+		why = xasprintf("the restore failed (exit code %d)", rc);
+	obs_trace_end(t, &cfg, rc != EXIT_OK, why, cli->warnings);
+	subspans_release(&calls);
+	for (size_t i = 0; i < 4; i++)
+		free(paths[i]);
+	return rc;
 }
 
 /* --latest-good: the newest snapshot that verifies in some destination
@@ -631,7 +668,7 @@ static int restore_latest_good(struct cli *cli, const struct backup_spec *b, con
 	else {
 		printf("snapshot %s of %s verifies in %s%s\n", c.v[k].snap.id, b->name, c.dirs[dest],
 		       skipped.n ? " (newer ones do not: see the warnings)" : " (the newest)");
-		rc = restore_to(cli, b, &c.repos[dest], &c.v[k].snap, &e, to);
+		rc = restore_traced(cli, b, &c.repos[dest], &c.v[k].snap, &e, to);
 	}
 	bk_entries_release(&e);
 	strlist_release(&skipped);
@@ -665,7 +702,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		 bk_repo_open_keyed(&r, dir, 0, v[0]->key_file, &err) < 0 || bk_tree_read(&r, s[at].tree, &e, &err) < 0)
 		rc = cli_report(err, EXIT_FAILED);
 	else
-		rc = restore_to(cli, v[0], &r, &s[at], &e, to);
+		rc = restore_traced(cli, v[0], &r, &s[at], &e, to);
 	bk_entries_release(&e);
 	bk_repo_close(&r);
 	bk_snapshots_free(s, n);

@@ -86,11 +86,7 @@ static char *manifest_path(const struct cli *cli, const char *rel)
 	return !rel ? NULL : rel[0] == '/' ? xstrdup(rel) : path_join(cli->manifest->dir, rel);
 }
 
-/* Observe the run as observability: in the manifest says, the events log
- * replaced by --events or $CCBUILD_EVENTS (relative to the cwd); paths[4]
- * receives the strings cfg points to (caller frees). */
-static struct obs *observe(struct cli *cli, const struct runner *r, const struct gitinfo *git, struct ui *ui,
-			   char **paths)
+void cli_obs_config(const struct cli *cli, const char *state_dir, struct obs_config *out, char **paths)
 {
 	const struct observability_spec *o = &cli->manifest->observability;
 	struct obs_config cfg = { 0 };
@@ -109,10 +105,21 @@ static struct obs *observe(struct cli *cli, const struct runner *r, const struct
 	cfg.metrics = paths[1];
 	cfg.history = paths[2];
 	cfg.traces = paths[3];
-	cfg.state_dir = r->state_dir;
+	cfg.state_dir = state_dir;
 	cfg.project = cli->manifest->project;
 	cfg.profile = cli->profile;
 	cfg.version = cli->version;
+	cfg.traceparent = cli->traceparent;
+	*out = cfg;
+}
+
+/* Observe the run as cli_obs_config says; paths[4] as there. */
+static struct obs *observe(struct cli *cli, const struct runner *r, const struct gitinfo *git, struct ui *ui,
+			   char **paths)
+{
+	struct obs_config cfg;
+
+	cli_obs_config(cli, r->state_dir, &cfg, paths);
 	return obs_start(&cfg, r, git, ui, cli->warnings);
 }
 

@@ -450,6 +450,43 @@ static void test_env_file_long_form(void)
 	free(msg);
 }
 
+/* compose_files_read: every file the load read or looked for (what a
+ * watch reloads on): the -f files, include: and extends: files, .env
+ * (absent too), the extra env files, an include's .env and the services'
+ * env_file:s (an optional absent one too). */
+static void test_files_read(void)
+{
+	const char *files[] = { "base.yml" }, *env_files[] = { "extra.env" };
+	struct compose_load_opts o = {
+		.project_dir = tmpdir, .files = files, .nfiles = 1, .env_files = env_files, .nenv_files = 1
+	};
+	struct compose_project *p = NULL;
+	struct cc_error *err = NULL;
+	struct strlist got = { 0 };
+	const char *want[] = { "base.yml", "sub/inc.yml", "ext.yml", ".env", "extra.env", "sub/.env", "none.env" };
+
+	clean();
+	cleanup_free char *sub = path_join(tmpdir, "sub");
+	mkdir(sub, 0755);
+	put("extra.env", "X=1\n");
+	put("ext.yml", "services:\n  proto:\n    image: p\n");
+	put("sub/inc.yml", "services:\n  inc:\n    image: i\n");
+	put("base.yml", "include: [sub/inc.yml]\nservices:\n  web:\n    extends: {file: ext.yml, service: proto}\n"
+			"    env_file: [{path: none.env, required: false}]\n");
+	ok(compose_load(&o, &p, &err) == 0, "loads (%s)", err ? err->msg : "");
+	cc_error_free(err);
+	if (p)
+		compose_files_read(p, &got);
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		cleanup_free char *path = path_join(tmpdir, want[i]);
+
+		ok(strlist_has(&got, path), "%s is listed", want[i]);
+	}
+	is_int((long)got.n, (long)(sizeof(want) / sizeof(*want)), "nothing else");
+	strlist_release(&got);
+	compose_free(p);
+}
+
 /* What config prints but a build cannot use. */
 static void test_build_secrets(void)
 {
@@ -534,6 +571,7 @@ int main(void)
 	test_env_file_long_form();
 	test_build_check();
 	test_build_secrets();
+	test_files_read();
 	clean();
 	rmdir(tmpdir);
 	return done_testing();

@@ -24,6 +24,7 @@
 #include "engine-container.h"
 #include "engine.h"
 #include "error.h"
+#include "subspan.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -69,6 +70,7 @@ static int swap_run(const struct bk_swap_opts *o, const struct target *t, const 
 			  "Entrypoint", "/bin/sh", "-c", "Cmd", SWAP_SCRIPT, "swap", mode, "NetworkDisabled", 1,
 			  "Labels", "ccbuild.backup.helper", "1", "HostConfig", "Binds", data, fresh);
 	long status = -1;
+	int64_t t0 = subspan_now();
 	int rc = engine_container_create(o->e, NULL, body, &id, err);
 
 	json_decref(body);
@@ -83,6 +85,8 @@ static int swap_run(const struct bk_swap_opts *o, const struct target *t, const 
 	}
 	if (id)
 		engine_container_remove(o->e, id, 1, 0, NULL);
+	subspan_add(o->spans, "engine.container.run", t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:s, s:s}", "ccbuild.swap.mode", mode, "ccbuild.volume", t->name));
 	return rc < 0 ? cc_error_wrap(err, "volume %s", t->name) : 0;
 }
 
@@ -91,7 +95,7 @@ static int swap_run(const struct bk_swap_opts *o, const struct target *t, const 
 static int swap_verify(const struct bk_swap_opts *o, const struct target *t, struct cc_error **err)
 {
 	struct bk_entries got = { 0 }, kept = { 0 };
-	struct bk_store none = { 0 };
+	struct bk_store none = { .spans = o->spans };
 	size_t i;
 	int rc = bk_volume_read(o->e, t->name, &none, &got, NULL, err);
 
@@ -181,7 +185,7 @@ static int prepare(const struct bk_swap_opts *o, const struct bk_repo *r, struct
 	if (!exists && o->plan)
 		plan(o, "write the snapshot into the new volume %s and verify it", t->name);
 	if (!exists)
-		return o->plan ? 0 : bk_volume_write(o->e, t->name, r, t->list, err);
+		return o->plan ? 0 : bk_volume_write(o->e, t->name, r, t->list, o->spans, err);
 	t->fresh = xasprintf("%s-restore-%.12s", t->name, o->tag);
 	if (bk_volume_users(o->e, t->name, 1, NULL, NULL, &images, err) < 0)
 		return -1;
@@ -199,7 +203,7 @@ static int prepare(const struct bk_swap_opts *o, const struct bk_repo *r, struct
 	}
 	if (clear_fresh(o, t->fresh, err) < 0)
 		return -1;
-	return bk_volume_write(o->e, t->fresh, r, t->list, err);
+	return bk_volume_write(o->e, t->fresh, r, t->list, o->spans, err);
 }
 
 /* Stop the running containers that mount a volume of t (recorded in
@@ -219,8 +223,15 @@ static int stop_users(const struct bk_swap_opts *o, struct target *t, size_t n, 
 
 		plan(o, "stop %s (they use the volume), then start them again and wait until healthy", list);
 	}
-	if (rc == 0 && !o->plan)
+	if (rc == 0 && !o->plan) {
+		int64_t t0 = subspan_now();
+
 		rc = bk_quiesce_stop(q, &ids, &names, err);
+		if (ids.n)
+			subspan_add(o->spans, "engine.container.stop", t0, 0, rc < 0,
+				    rc < 0 && *err ? (*err)->msg : NULL,
+				    json_pack("{s:I}", "ccbuild.containers", (json_int_t)ids.n));
+	}
 	strlist_release(&ids);
 	strlist_release(&names);
 	return rc;
@@ -264,6 +275,19 @@ static int finish(const struct bk_swap_opts *o, struct target *t, size_t n, int 
 	return rc;
 }
 
+/* Start what stop_users stopped and wait for it (a span when it did). */
+static int quiesce_end(const struct bk_swap_opts *o, struct bk_quiesce *q, struct cc_error **err)
+{
+	int64_t t0 = subspan_now();
+	size_t n = q->stopped.n;
+	int rc = bk_quiesce_end(q, err);
+
+	if (n)
+		subspan_add(o->spans, "engine.container.start", t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+			    json_pack("{s:I, s:b}", "ccbuild.containers", (json_int_t)n, "ccbuild.wait.healthy", 1));
+	return rc;
+}
+
 int bk_swap_restore(const struct bk_swap_opts *o, const struct bk_repo *r, const struct strlist *vols,
 		    const struct bk_entries *lists, struct cc_error **err)
 {
@@ -288,7 +312,7 @@ int bk_swap_restore(const struct bk_swap_opts *o, const struct bk_repo *r, const
 		rc = swap_all(o, t, vols->n, err);
 	if (finish(o, t, vols->n, rc == 0, err) < 0)
 		rc = -1;
-	if (bk_quiesce_end(&q, err) < 0)
+	if (quiesce_end(o, &q, err) < 0)
 		rc = -1;
 	for (i = 0; i < vols->n; i++) {
 		free(t[i].fresh);

@@ -15,6 +15,7 @@ struct bk_entries;
 struct bk_repo;
 struct cc_error;
 struct engine;
+struct subspans;
 
 struct bk_swap_opts {
 	struct engine *e;	  /* borrowed */
@@ -24,6 +25,7 @@ struct bk_swap_opts {
 	const atomic_int *cancel; /* may be NULL */
 	long wait_timeout_ms;	  /* for each container brought back (<= 0: 120 s) */
 	struct strlist *plan;	  /* non-NULL: a dry run; what would be done is appended, nothing is */
+	struct subspans *spans;	  /* the engine calls that take time are timed into it (subspan.h), or NULL */
 };
 
 /* Restore lists[i] (chunks from r) over volume vols->v[i], for each i:

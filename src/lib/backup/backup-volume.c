@@ -151,16 +151,21 @@ int bk_entries_compare(const struct bk_entries *want, const struct bk_entries *g
 }
 
 int bk_volume_write(struct engine *e, const char *name, const struct bk_repo *r, const struct bk_entries *list,
-		    struct cc_error **err)
+		    struct subspans *spans, struct cc_error **err)
 {
 	cleanup_free char *id = NULL;
 	struct bk_entries got = { 0 };
-	struct bk_store none = { 0 };
+	struct bk_store none = { .spans = spans };
+	int64_t t0;
 	int rc;
 
 	if (helper(e, name, 0, &id, err) < 0)
 		return cc_error_wrap(err, "restoring into volume %s", name);
+	t0 = subspan_now();
 	rc = write_archive(e, id, r, list, err);
+	subspan_add(spans, "engine.archive.put", t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:s, s:s, s:I}", "ccbuild.archive.target", "volume", "ccbuild.volume", name,
+			      "ccbuild.archive.entries", (json_int_t)list->n));
 	engine_helper_remove(e, id, NULL);
 	if (rc == 0)
 		rc = bk_volume_read(e, name, &none, &got, NULL, err);

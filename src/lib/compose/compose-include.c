@@ -136,6 +136,7 @@ static int item_env(struct compose_project *p, const struct include_item *it, co
 		cleanup_free char *path =
 			it->env_files.n ? compose_expand_path(scope->dir, it->env_files.v[i]) : path_join(dir, ".env");
 
+		compose_note_env_read(p, path);
 		int missing = stat(path, &st) < 0;
 
 		if (missing || !S_ISREG(st.st_mode)) {

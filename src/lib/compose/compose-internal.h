@@ -35,6 +35,7 @@ struct compose_project {
 	struct cc_warnings *warnings; /* borrowed (opts), may be NULL */
 	struct strlist profiles;      /* active compose profiles ("*": all) */
 	struct strlist inactive;      /* services left out: no active profile */
+	struct strlist env_read;      /* env files read or looked for, absolute (compose_files_read) */
 };
 
 /* --- compose-file.c --- */
@@ -68,6 +69,8 @@ int compose_file_load_kept(struct compose_project *p, const char *path, const st
  * A file that cannot be read is an error at `at`. */
 int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at, const struct ynode **root,
 		     const char **name, struct cc_error **err);
+/* Note that the load read (or looked for) the env file at path. */
+void compose_note_env_read(struct compose_project *p, const char *path);
 /* Look a variable up in the project environment (borrowed or NULL). */
 const char *compose_env_get(const struct compose_project *p, const char *name);
 

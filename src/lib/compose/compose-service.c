@@ -316,6 +316,7 @@ static int env_file_read(struct compose_project *p, const struct ynode *item, st
 
 	if (format && strcmp(format->str, "dotenv") && strcmp(format->str, "raw"))
 		return ynode_error(err, format, "env_file format '%s' is not supported (dotenv or raw)", format->str);
+	compose_note_env_read(p, path->str);
 	if (format && !strcmp(format->str, "raw"))
 		rc = envfile_load_raw(path->str, &ef, &why);
 	else

@@ -90,6 +90,10 @@ static int env_build(struct compose_project *p, const struct compose_load_opts *
 	char **e;
 
 	env_files_of(p, o, &files, &dot_env);
+	if (dot_env)
+		compose_note_env_read(p, dotenv);
+	for (size_t i = 0; i < files.n; i++)
+		compose_note_env_read(p, files.v[i]);
 	if (dot_env && access(dotenv, F_OK) == 0)
 		rc = envfile_load(dotenv, o->use_process_env ? process_getenv : NULL, NULL, &p->env, p->warnings, err);
 	for (size_t i = 0; rc >= 0 && i < files.n; i++)
@@ -429,6 +433,22 @@ char *compose_config_files(const struct compose_project *p)
 	return strbuf_detach(&sb);
 }
 
+void compose_note_env_read(struct compose_project *p, const char *path)
+{
+	if (!strlist_has(&p->env_read, path))
+		strlist_push(&p->env_read, path);
+}
+
+void compose_files_read(const struct compose_project *p, struct strlist *out)
+{
+	for (size_t i = 0; i < p->nfiles; i++)
+		strlist_push(out, p->file_names[i]);
+	for (size_t i = 0; i < p->next_files; i++)
+		strlist_push(out, p->ext_names[i]);
+	for (size_t i = 0; i < p->env_read.n; i++)
+		strlist_push(out, p->env_read.v[i]);
+}
+
 const struct ynode *compose_service(const struct compose_project *p, size_t i)
 {
 	return i < p->services->len ? p->services->vals[i] : NULL;
@@ -624,5 +644,6 @@ void compose_free(struct compose_project *p)
 	envfile_release(&p->env);
 	strlist_release(&p->profiles);
 	strlist_release(&p->inactive);
+	strlist_release(&p->env_read);
 	free(p);
 }

@@ -72,6 +72,10 @@ const char *compose_project_dir(const struct compose_project *p);
 /* The compose files, absolute, comma-joined (compose's
  * project.config_files label); caller frees. */
 char *compose_config_files(const struct compose_project *p);
+/* Every file the load read or looked for, absolute, appended to out:
+ * the compose files, those include: and extends: loaded, and the env
+ * files (.env, env_file:s; also when absent): what a watch reloads on. */
+void compose_files_read(const struct compose_project *p, struct strlist *out);
 /* Merged, normalised tree of service i as `config` prints it (borrowed). */
 const struct ynode *compose_service(const struct compose_project *p, size_t i);
 /* Where service i's field key is written: the key in the last compose

@@ -16,6 +16,7 @@
 #include "project.h"
 #include "runner.h"
 #include "step.h"
+#include "subspan.h"
 #include "ui.h"
 #include "util.h"
 #include "warnings.h"
@@ -50,7 +51,8 @@ struct obs {
 	struct cc_error *log_err; /* why the log stopped, shown at the end */
 	struct obs_step *steps;	  /* one per graph step */
 	char root_span[17];
-	json_t *run_attrs; /* the root span's attributes */
+	char parent_span[17]; /* the root's parent (cfg.traceparent), or "" */
+	json_t *run_attrs;    /* the root span's attributes */
 };
 
 static int64_t unix_ns(void)
@@ -90,9 +92,14 @@ int obs_wanted(const struct obs_config *cfg)
 	       env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 }
 
+int obs_tracing(const struct obs_config *cfg)
+{
+	return cfg->traces || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+}
+
 static int tracing(const struct obs *o)
 {
-	return o->cfg.traces || env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+	return obs_tracing(&o->cfg);
 }
 
 const char *obs_traceparent(const struct obs *o, size_t i, char *buf, size_t len)
@@ -191,6 +198,9 @@ struct obs *obs_start(const struct obs_config *cfg, const struct runner *r, cons
 	o->warnings = warnings;
 	o->start_ns = unix_ns();
 	random_hex(o->run_id, 16);
+	if (cfg->traceparent && strlen(cfg->traceparent) == 55 &&
+	    sscanf(cfg->traceparent, "00-%32[0-9a-f]-%16[0-9a-f]-", o->run_id, o->parent_span) != 2)
+		random_hex(o->run_id, 16); /* not one of ours: a trace of its own */
 	o->steps = xcalloc(r->project->graph.nsteps + 1, sizeof(*o->steps));
 	for (i = 0; i < r->project->graph.nsteps; i++)
 		random_hex(o->steps[i].span_id, 8);
@@ -348,21 +358,21 @@ static int post_trace(const char *url, const json_t *doc, struct cc_error **err)
 
 /* Where the trace goes: the traces directory and the collector the
  * environment names; problems warn. */
-static void export_trace(struct obs *o, const json_t *doc)
+static void export_trace(const struct obs_config *cfg, struct cc_warnings *warnings, const json_t *doc)
 {
 	cleanup_free char *url = otlp_env_endpoint(), *path = NULL, *line = NULL;
 	struct cc_error *err = NULL;
 
-	if (o->cfg.traces) {
-		path = path_join(o->cfg.traces, "traces.jsonl");
+	if (cfg->traces) {
+		path = path_join(cfg->traces, "traces.jsonl");
 		line = otlp_line(doc);
-		if (eventlog_append_to("traces", path, o->cfg.traces_max_bytes, o->cfg.traces_keep, line, &err) < 0)
-			cc_warn(o->warnings, "%s", err->msg);
+		if (eventlog_append_to("traces", path, cfg->traces_max_bytes, cfg->traces_keep, line, &err) < 0)
+			cc_warn(warnings, "%s", err->msg);
 		cc_error_free(err);
 		err = NULL;
 	}
 	if (url && post_trace(url, doc, &err) < 0)
-		cc_warn(o->warnings, "%s; the run's trace is not exported to %s", err->msg, url);
+		cc_warn(warnings, "%s; the run's trace is not exported to %s", err->msg, url);
 	cc_error_free(err);
 }
 
@@ -411,6 +421,7 @@ static void write_trace(struct obs *o, int exit_code, long ms)
 	json_object_set_new(o->run_attrs, "ccbuild.exit_code", json_integer(exit_code));
 	spans[0] = (struct otlp_span){ .name = name,
 				       .span_id = o->root_span,
+				       .parent_id = o->parent_span[0] ? o->parent_span : NULL,
 				       .start_ns = o->start_ns,
 				       .end_ns = unix_ns(),
 				       .status = exit_code ? OTLP_STATUS_ERROR : OTLP_STATUS_OK,
@@ -424,7 +435,7 @@ static void write_trace(struct obs *o, int exit_code, long ms)
 			n += child_spans(o, g->order[i], &spans[n - 1], spans, ids, n);
 		}
 	doc = otlp_traces(o->run_id, o->cfg.version, host, spans, n);
-	export_trace(o, doc);
+	export_trace(&o->cfg, o->warnings, doc);
 	json_decref(doc);
 	for (i = 1; i < n; i++) {
 		json_decref((json_t *)spans[i].attributes);
@@ -457,4 +468,129 @@ void obs_finish(struct obs *o, int exit_code, long ms)
 	json_decref(o->run_attrs);
 	free(o->steps);
 	free(o);
+}
+
+/* obs_trace: spans kept with their own copies until obs_trace_end. */
+struct obs_trace_span {
+	char id[17], parent[17]; /* parent "" for the root */
+	char *name, *message;
+	int64_t start_ns, end_ns;
+	int failed;
+	json_t *attrs;
+};
+
+struct obs_trace {
+	char trace_id[33];
+	struct obs_trace_span *v; /* v[0] the root */
+	size_t n, cap;
+};
+
+static struct obs_trace_span *trace_push(struct obs_trace *t, const char *name, const char *parent, const char *id)
+{
+	struct obs_trace_span *s;
+	char p[17] = "", own[17] = "";
+
+	snprintf(p, sizeof(p), "%s", parent ? parent : ""); /* both may point into t->v */
+	snprintf(own, sizeof(own), "%s", id && strlen(id) == 16 ? id : "");
+	xgrow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+	s = memset(&t->v[t->n++], 0, sizeof(*s));
+	s->name = xstrdup(name);
+	memcpy(s->parent, p, sizeof(p));
+	if (own[0])
+		memcpy(s->id, own, sizeof(own));
+	else
+		random_hex(s->id, 8);
+	return s;
+}
+
+struct obs_trace *obs_trace_begin(const char *name, json_t *attrs)
+{
+	struct obs_trace *t = xcalloc(1, sizeof(*t));
+	struct obs_trace_span *root;
+
+	random_hex(t->trace_id, 16);
+	root = trace_push(t, name, NULL, NULL);
+	root->start_ns = unix_ns();
+	root->attrs = attrs ? attrs : json_object();
+	return t;
+}
+
+void obs_trace_new_id(char id[17])
+{
+	random_hex(id, 8);
+}
+
+const char *obs_trace_parent(const struct obs_trace *t, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "00-%s-%s-01", t->trace_id, id ? id : t->v[0].id);
+	return buf;
+}
+
+/* One record of subspan.h as a span under parent, kept within
+ * [lo, hi] when hi is not 0 (a child within its parent's times). */
+static const char *trace_add_one(struct obs_trace *t, const char *parent, const char *id, const struct subspan *c,
+				 int64_t lo, int64_t hi)
+{
+	struct obs_trace_span *s = trace_push(t, c->name, parent, id);
+
+	s->start_ns = hi && c->start_ns < lo ? lo : c->start_ns;
+	s->end_ns = hi && c->end_ns > hi ? hi : c->end_ns;
+	if (s->start_ns > s->end_ns)
+		s->start_ns = s->end_ns;
+	s->failed = c->failed;
+	s->message = c->message ? xstrdup(c->message) : NULL;
+	s->attrs = c->attrs ? json_copy(c->attrs) : json_object();
+	return s->id;
+}
+
+const char *obs_trace_add(struct obs_trace *t, const char *parent, const char *id, const struct subspan *c,
+			  const struct subspans *children)
+{
+	size_t at = t->n;
+
+	trace_add_one(t, parent ? parent : t->v[0].id, id, c, 0, 0);
+	for (size_t k = 0; children && k < children->n; k++)
+		trace_add_one(t, t->v[at].id, NULL, &children->v[k], t->v[at].start_ns, t->v[at].end_ns);
+	return t->v[at].id;
+}
+
+void obs_trace_end(struct obs_trace *t, const struct obs_config *cfg, int failed, const char *message,
+		   struct cc_warnings *warnings)
+{
+	struct otlp_span *spans;
+	char host[256] = "";
+	json_t *doc;
+
+	if (!t)
+		return;
+	t->v[0].end_ns = unix_ns();
+	t->v[0].failed = failed;
+	t->v[0].message = failed && message ? xstrdup(message) : NULL;
+	spans = xcalloc(t->n, sizeof(*spans));
+	for (size_t i = 0; i < t->n; i++) {
+		const struct obs_trace_span *s = &t->v[i];
+
+		spans[i] = (struct otlp_span){ .name = s->name,
+					       .span_id = s->id,
+					       .parent_id = s->parent[0] ? s->parent : NULL,
+					       .start_ns = s->start_ns,
+					       .end_ns = s->end_ns,
+					       .status = s->failed ? OTLP_STATUS_ERROR : OTLP_STATUS_OK,
+					       .status_message = s->failed ? s->message : NULL,
+					       .attributes = s->attrs };
+	}
+	gethostname(host, sizeof(host) - 1);
+	if (cfg && obs_tracing(cfg)) {
+		doc = otlp_traces(t->trace_id, cfg->version, host, spans, t->n);
+		export_trace(cfg, warnings, doc);
+		json_decref(doc);
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].message);
+		json_decref(t->v[i].attrs);
+	}
+	free(spans);
+	free(t->v);
+	free(t);
 }

@@ -9,6 +9,7 @@
 #ifndef CC_OBS_H
 #define CC_OBS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,10 +30,14 @@ struct obs_config {
 	int history_keep, traces_keep;		     /* rotated files kept */
 	const char *state_dir;			     /* where running counter totals are kept */
 	const char *project, *profile;
-	const char *version; /* ccbuild's, for the trace's resource; may be NULL */
+	const char *version;	 /* ccbuild's, for the trace's resource; may be NULL */
+	const char *traceparent; /* "00-TRACE-SPAN-01": the run's trace is TRACE, its root
+				  * span a child of SPAN (a watch's rebuild); may be NULL */
 };
 
 struct obs;
+struct subspan;
+struct subspans;
 
 /* 1 when cfg asks for any output. */
 int obs_wanted(const struct obs_config *cfg);
@@ -50,5 +55,31 @@ void obs_finish(struct obs *o, int exit_code, long ms);
 const char *obs_traceparent(const struct obs *o, size_t i, char *buf, size_t len);
 /* The run id (32 lowercase hex digits), borrowed. */
 const char *obs_run_id(const struct obs *o);
+
+/* A trace of its own for work outside a profile run (a watch round, a
+ * restore): a root span, spans below it (subspan.h's records), exported
+ * as a run's trace is.  Never fails a command. */
+struct obs_trace;
+
+/* 1 when cfg sends traces anywhere (traces directory, OTLP collector). */
+int obs_tracing(const struct obs_config *cfg);
+/* A trace whose root span `name` (copied) starts now, attrs stolen (NULL:
+ * none); the caller ends it (obs_trace_end). */
+struct obs_trace *obs_trace_begin(const char *name, json_t *attrs);
+/* A fresh span id into id, for a span added later (obs_trace_add) that
+ * work in between names as its parent (obs_trace_parent). */
+void obs_trace_new_id(char id[17]);
+/* The W3C traceparent of span id (NULL: the root) into buf (56 bytes). */
+const char *obs_trace_parent(const struct obs_trace *t, const char *id, char *buf, size_t len);
+/* Span c (copied) under the span parent (NULL: the root), with id (NULL:
+ * a new one), and children's spans (may be NULL) under it.  Its id is
+ * returned (borrowed from t until the next obs_trace_add). */
+const char *obs_trace_add(struct obs_trace *t, const char *parent, const char *id, const struct subspan *c,
+			  const struct subspans *children);
+/* End the root now (failed: status ERROR with message, may be NULL),
+ * export the trace as cfg says (NULL: drop it; problems warn), free t
+ * (NULL is fine). */
+void obs_trace_end(struct obs_trace *t, const struct obs_config *cfg, int failed, const char *message,
+		   struct cc_warnings *warnings);
 
 #endif

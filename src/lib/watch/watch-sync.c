@@ -1,10 +1,14 @@
 /* watch-sync: copy changed files into a container (watch-sync.h). */
 #include "watch-sync.h"
+#include "ctxwalk.h"
 #include "engine-archive.h"
 #include "engine-container.h"
 #include "error.h"
+#include "lists.h"
+#include "subspan.h"
 #include "tarstream.h"
 #include "util.h"
+#include "watch-rules.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,18 +79,33 @@ static int remove_gone(struct engine *e, const char *id, const char **gone, size
 	return rc;
 }
 
+/* The span of one engine call of a copy into id, n paths. */
+static void copy_span(struct subspans *spans, const char *name, int64_t t0, int rc, struct cc_error **err,
+		      const char *id, size_t n)
+{
+	subspan_add(spans, name, t0, 0, rc < 0, rc < 0 && *err ? (*err)->msg : NULL,
+		    json_pack("{s:s, s:I}", "ccbuild.container", id, "ccbuild.watch.paths", (json_int_t)n));
+}
+
 int watch_sync_copy(struct engine *e, const char *id, const struct watch_copy *v, size_t n, const atomic_int *cancel,
-		    size_t *copied, size_t *removed, struct cc_error **err)
+		    size_t *copied, size_t *removed, struct subspans *spans, struct cc_error **err)
 {
 	const char **gone = NULL;
 	size_t ngone = 0, nput = 0;
 	int fd = -1, rc;
+	int64_t t0;
 
 	rc = tar_build(v, n, &fd, &gone, &ngone, &nput, err);
-	if (rc == 0 && nput && engine_archive_put(e, id, "/", fd, cancel, err) < 0)
-		rc = -1;
-	if (rc == 0 && ngone)
+	if (rc == 0 && nput) {
+		t0 = subspan_now();
+		rc = engine_archive_put(e, id, "/", fd, cancel, err) < 0 ? -1 : 0;
+		copy_span(spans, "engine.archive.put", t0, rc, err, id, nput);
+	}
+	if (rc == 0 && ngone) {
+		t0 = subspan_now();
 		rc = remove_gone(e, id, gone, ngone, cancel, err);
+		copy_span(spans, "engine.exec", t0, rc, err, id, ngone);
+	}
 	if (fd >= 0)
 		close(fd);
 	free(gone);
@@ -95,4 +114,42 @@ int watch_sync_copy(struct engine *e, const char *id, const struct watch_copy *v
 	if (removed)
 		*removed = rc == 0 ? ngone : 0;
 	return rc;
+}
+
+void watch_copies_add(struct watch_copies *c, const struct watch_rule *r, const char *host)
+{
+	char *dest = watch_rule_target(r, host);
+	size_t n = c->n;
+
+	VEC_PUSH(c->dests, n, c->dcap, dest);
+	VEC_PUSH(c->v, c->n, c->cap, ((struct watch_copy){ host, dest }));
+	c->restart |= r->action == WATCH_SYNC_RESTART;
+}
+
+void watch_copies_whole(struct watch_copies *c, const struct watch_rule *r, struct strlist *keep)
+{
+	struct ctx_list l = CTX_LIST_INIT;
+	struct cc_error *err = NULL;
+
+	if (ctxwalk(r->path, r->ig, NULL, &l, &err) < 0) {
+		cc_error_free(err);
+		strlist_push(keep, r->path); /* a single file: itself */
+		watch_copies_add(c, r, keep->v[keep->n - 1]);
+		return;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		cleanup_free char *host = path_join(r->path, l.v[i].path);
+
+		strlist_push(keep, host);
+		watch_copies_add(c, r, keep->v[keep->n - 1]);
+	}
+	ctx_list_release(&l);
+}
+
+void watch_copies_release(struct watch_copies *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->dests[i]);
+	free(c->dests);
+	free(c->v);
 }

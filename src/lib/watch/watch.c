@@ -283,6 +283,35 @@ int watch_add_tree(struct watch *w, const char *root, const struct ignore *ig, c
 	return 0;
 }
 
+int watch_add_file(struct watch *w, const char *path, struct cc_error **err)
+{
+	struct watch_tree *t;
+	cleanup_free char *clean = path_clean(path);
+	struct stat st;
+
+	if (path[0] != '/' || !strcmp(clean, "/"))
+		return cc_error_set(err, "watch: %s: not an absolute file path", path);
+	xgrow(&w->trees, &w->ctrees, w->ntrees + 1, sizeof(*w->trees));
+	t = &w->trees[w->ntrees];
+	memset(t, 0, sizeof(*t));
+	t->root = path_dirname(clean);
+	t->file = xstrdup(clean + strlen(t->root) + (strcmp(t->root, "/") ? 1 : 0));
+	t->base = xstrdup(t->root);
+	const char *why = stat(t->root, &st) < 0 ? strerror(errno) : !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+
+	if (why) {
+		cc_error_set(err, "watch: %s: %s", t->root, why);
+		free(t->root);
+		free(t->file);
+		free(t->base);
+		return -1;
+	}
+	w->ntrees++;
+	if (tree_walk(w, t, err) < 0)
+		return cc_error_wrap(err, "watch: %s", clean);
+	return 0;
+}
+
 /* One inotify event into out; -1 when re-adding watches failed. */
 static int event_take(struct watch *w, const struct inotify_event *ev, struct watch_batch *out, struct cc_error **err)
 {

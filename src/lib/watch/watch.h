@@ -36,6 +36,11 @@ struct watch *watch_new(int debounce_ms, struct cc_error **err);
  * to base, NULL: to root).  A path is reported when some tree holding it
  * does not exclude it.  0, or -1 with err. */
 int watch_add_tree(struct watch *w, const char *root, const struct ignore *ig, const char *base, struct cc_error **err);
+/* Watch the one file at path (absolute), which need not exist: its
+ * creation, change, removal or replacement (an editor's rename) is
+ * reported, through a watch on its directory, which must exist.  0, or
+ * -1 with err. */
+int watch_add_file(struct watch *w, const char *path, struct cc_error **err);
 /* Number of trees and of kernel watches (directories) held. */
 size_t watch_tree_count(const struct watch *w);
 size_t watch_dir_count(struct watch *w);
