@@ -1,0 +1,152 @@
+/* project-contexts (project-contexts.h): named contexts, from compose to
+ * the image, its bases and its Dockerfile. */
+#include "project-contexts.h"
+#include "compose.h"
+#include "dockerfile.h"
+#include "error.h"
+#include "imageref.h"
+#include "project.h"
+#include "util.h"
+#include "ynode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* One NAME=VALUE of img's service into img; errors at img's position. */
+static int context_add(struct image *img, const char *name, const char *v, struct cc_error **err)
+{
+	const struct ynode at = { .pos = img->spec.pos };
+	cleanup_free char *norm = NULL;
+	struct cc_error *e = NULL;
+	struct stat st;
+	int rc = 0;
+
+	if (str_has_prefix(v, "service:")) {
+		kvlist_set(&img->context_refs, name, v);
+	} else if (str_has_prefix(v, "docker-image://")) {
+		if (imageref_normalize(v + 15, &norm, &e) < 0)
+			rc = ynode_error(err, &at, "service '%s': additional context '%s': %s", img->spec.key, name,
+					 e->msg);
+		else
+			kvlist_set(&img->context_refs, name, v + 15);
+	} else if (stat(v, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int e_no = errno;
+
+		rc = ynode_error(err, &at, "service '%s': additional context '%s': %s: %s", img->spec.key, name, v,
+				 stat(v, &st) < 0 ? strerror(e_no) : "not a directory");
+	} else
+		kvlist_set(&img->context_dirs, name, v);
+	cc_error_free(e);
+	return rc;
+}
+
+int project_contexts_from_service(struct image *img, const struct compose_project *c, size_t i, struct cc_error **err)
+{
+	struct kvlist all = { 0 };
+	int rc = compose_service_build_contexts(c, i, &all, err);
+
+	for (size_t k = 0; rc == 0 && k < all.n; k++)
+		rc = context_add(img, all.keys[k], all.vals[k], err);
+	kvlist_release(&all);
+	return rc;
+}
+
+/* The context of img whose name is ref once both are normalised, or -1;
+ * *dir tells which list. */
+static long context_named(const struct image *img, const char *ref, int *dir)
+{
+	cleanup_free char *norm = imageref_normalized(ref);
+
+	for (int d = 1; norm && d >= 0; d--) {
+		const struct kvlist *kv = d ? &img->context_dirs : &img->context_refs;
+
+		for (size_t k = 0; k < kv->n; k++) {
+			cleanup_free char *n = imageref_normalized(kv->keys[k]);
+
+			if (n && !strcmp(n, norm)) {
+				*dir = d;
+				return (long)k;
+			}
+		}
+	}
+	return -1;
+}
+
+/* bases without the names of img's directory contexts and with its image
+ * contexts' references in place of their names. */
+static void context_bases(const struct image *img, struct strlist *bases)
+{
+	struct strlist out = { 0 };
+	int dir = 0;
+
+	for (size_t j = 0; j < bases->n; j++) {
+		long k = context_named(img, bases->v[j], &dir);
+		const char *ref = k < 0 ? bases->v[j] : dir ? NULL : img->context_refs.vals[k];
+
+		if (ref && !strlist_has(&out, ref))
+			strlist_push(&out, ref);
+	}
+	strlist_release(bases);
+	*bases = out;
+}
+
+int project_contexts_resolve(struct project *p, struct cc_error **err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < p->nimages; i++) {
+		struct image *img = &p->images[i];
+
+		for (size_t k = 0; k < img->context_refs.n; k++) {
+			const char *v = img->context_refs.vals[k];
+			const struct image *o = str_has_prefix(v, "service:") ? project_image(p, v + 8) : NULL;
+			cleanup_free char *ref = NULL;
+
+			if (!str_has_prefix(v, "service:"))
+				continue;
+			if (!o || o == img) {
+				rc = ynode_error(err, &(struct ynode){ .pos = img->spec.pos },
+						 "service '%s': additional context '%s': %s: %s", img->spec.key,
+						 img->context_refs.keys[k], v,
+						 o ? "a service cannot be built from itself"
+						   : "no such image to build");
+				continue;
+			}
+			ref = xstrdup(o->spec.ref);
+			kvlist_set(&img->context_refs, img->context_refs.keys[k], ref);
+		}
+		context_bases(img, &img->bases);
+		context_bases(img, &img->platform_bases);
+	}
+	return rc;
+}
+
+int project_contexts_dockerfile(const struct image *img, const char *file, const char *text, const struct kvlist *tags,
+				char **out, struct cc_error **err)
+{
+	struct kvlist map = { 0 };
+	struct dockerfile *df = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	for (int d = 0; d < 2; d++) {
+		const struct kvlist *kv = d ? &img->context_dirs : &img->context_refs;
+
+		for (size_t k = 0; k < kv->n; k++) {
+			cleanup_free char *norm = imageref_normalized(kv->keys[k]);
+			const char *to = d ? kvlist_get(tags, kv->keys[k]) : kv->vals[k];
+
+			if (!to)
+				rc = cc_error_set(err, "named context '%s' has no image (BUG)", kv->keys[k]);
+			else if (norm)
+				kvlist_set(&map, norm, to);
+		}
+	}
+	if (rc == 0 && map.n && (rc = dockerfile_parse(file, text, &img->spec.args, &df, err)) == 0)
+		rc = dockerfile_rename(file, text, df, &map, out, err);
+	dockerfile_free(df);
+	kvlist_release(&map);
+	return rc;
+}
