@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -542,6 +543,7 @@ static int build_context(const struct compose_project *p, const struct ynode *n,
 	cleanup_free char *key = xstrndup(name, nlen);
 	const char *other = str_has_prefix(value, "service:") ? value + 8 : NULL;
 	long o = other ? compose_service_find(p, other) : -1;
+	struct stat st;
 	size_t k;
 
 	for (k = 0; k < nlen && (islower((unsigned char)name[k]) || isdigit((unsigned char)name[k]) ||
@@ -571,6 +573,14 @@ static int build_context(const struct compose_project *p, const struct ynode *n,
 				   "service '%s': additional context '%s': %s: no service '%s' with an image "
 				   "or a build",
 				   svc, key, value, other);
+	if (other && !strcmp(other, svc))
+		return ynode_error(err, n,
+				   "service '%s': additional context '%s': %s: a service cannot be built from "
+				   "itself",
+				   svc, key, value);
+	if (!other && !str_has_prefix(value, "docker-image://") && (stat(value, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return ynode_error(err, n, "service '%s': additional context '%s': %s: %s", svc, key, value,
+				   stat(value, &st) < 0 ? strerror(errno) : "not a directory");
 	if (other && !ynode_map_get(compose_service(p, (size_t)o), "build")) { /* its image: as it is */
 		cleanup_free char *ref =
 			xasprintf("docker-image://%s", scalar_of(compose_service(p, (size_t)o), "image"));

@@ -108,7 +108,8 @@ int compose_service_build_secrets(const struct compose_project *p, size_t i, str
  * service without build: as docker-image:// of its image:).  -1 with
  * an error at each bad entry (naming the service and the context): a URL
  * or git value, "target:", a name given twice or not [a-z0-9._-], a
- * service: naming no service with an image or a build. */
+ * service: naming no service with an image or a build, a path that is
+ * not a directory. */
 int compose_service_build_contexts(const struct compose_project *p, size_t i, struct kvlist *out,
 				   struct cc_error **err);
 /* The build.ssh entries of service i appended to *out as "ID" or

@@ -9,10 +9,8 @@
 #include "util.h"
 #include "ynode.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* One NAME=VALUE of img's service into img; errors at img's position. */
 static int context_add(struct image *img, const char *name, const char *v, struct cc_error **err)
@@ -20,7 +18,6 @@ static int context_add(struct image *img, const char *name, const char *v, struc
 	const struct ynode at = { .pos = img->spec.pos };
 	cleanup_free char *norm = NULL;
 	struct cc_error *e = NULL;
-	struct stat st;
 	int rc = 0;
 
 	if (str_has_prefix(v, "service:")) {
@@ -31,11 +28,6 @@ static int context_add(struct image *img, const char *name, const char *v, struc
 					 e->msg);
 		else
 			kvlist_set(&img->context_refs, name, v + 15);
-	} else if (stat(v, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		int e_no = errno;
-
-		rc = ynode_error(err, &at, "service '%s': additional context '%s': %s: %s", img->spec.key, name, v,
-				 stat(v, &st) < 0 ? strerror(e_no) : "not a directory");
 	} else
 		kvlist_set(&img->context_dirs, name, v);
 	cc_error_free(e);
@@ -47,8 +39,8 @@ int project_contexts_from_service(struct image *img, const struct compose_projec
 	struct kvlist all = { 0 };
 	int rc = compose_service_build_contexts(c, i, &all, err);
 
-	for (size_t k = 0; rc == 0 && k < all.n; k++)
-		rc = context_add(img, all.keys[k], all.vals[k], err);
+	for (size_t k = 0; k < all.n; k++)
+		rc |= context_add(img, all.keys[k], all.vals[k], err);
 	kvlist_release(&all);
 	return rc;
 }
@@ -75,8 +67,9 @@ static long context_named(const struct image *img, const char *ref, int *dir)
 }
 
 /* bases without the names of img's directory contexts and with its image
- * contexts' references in place of their names. */
-static void context_bases(const struct image *img, struct strlist *bases)
+ * contexts' references in place of their names; used (may be NULL) gets
+ * the directory contexts named. */
+static void context_bases(const struct image *img, struct strlist *bases, struct kvlist *used)
 {
 	struct strlist out = { 0 };
 	int dir = 0;
@@ -87,6 +80,8 @@ static void context_bases(const struct image *img, struct strlist *bases)
 
 		if (ref && !strlist_has(&out, ref))
 			strlist_push(&out, ref);
+		if (k >= 0 && dir && used)
+			kvlist_set(used, img->context_dirs.keys[k], img->context_dirs.vals[k]);
 	}
 	strlist_release(bases);
 	*bases = out;
@@ -117,8 +112,14 @@ int project_contexts_resolve(struct project *p, struct cc_error **err)
 			ref = xstrdup(o->spec.ref);
 			kvlist_set(&img->context_refs, img->context_refs.keys[k], ref);
 		}
-		context_bases(img, &img->bases);
-		context_bases(img, &img->platform_bases);
+		/* A directory no reference reaches (a stage of that name wins, or
+		 * only stages the target does not need name it) is not built. */
+		struct kvlist used = { 0 };
+
+		context_bases(img, &img->bases, &used);
+		context_bases(img, &img->platform_bases, NULL);
+		kvlist_release(&img->context_dirs);
+		img->context_dirs = used;
 	}
 	return rc;
 }
@@ -138,9 +139,7 @@ int project_contexts_dockerfile(const struct image *img, const char *file, const
 			cleanup_free char *norm = imageref_normalized(kv->keys[k]);
 			const char *to = d ? kvlist_get(tags, kv->keys[k]) : kv->vals[k];
 
-			if (!to)
-				rc = cc_error_set(err, "named context '%s' has no image (BUG)", kv->keys[k]);
-			else if (norm)
+			if (to && norm)
 				kvlist_set(&map, norm, to);
 		}
 	}

@@ -21,7 +21,9 @@ int project_contexts_from_service(struct image *img, const struct compose_projec
 /* Once every image is finished: each "service:NAME" becomes NAME's image
  * reference; the bases named by a context are left out of img->bases and
  * platform_bases (a directory) or replaced by the reference, so the graph
- * has the edge service:NAME needs and nothing pulls a context's name. */
+ * has the edge service:NAME needs and nothing pulls a context's name;
+ * a directory context that no reference the build reaches names is
+ * dropped (a stage of that name wins). */
 int project_contexts_resolve(struct project *p, struct cc_error **err);
 /* img's Dockerfile text (its file `file`) with every reference to a named
  * context replaced: a directory by tags' value of its name (the context
