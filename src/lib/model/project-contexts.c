@@ -87,6 +87,15 @@ static void context_bases(const struct image *img, struct strlist *bases, struct
 	*bases = out;
 }
 
+/* The image of p whose key is key, or NULL. */
+static const struct image *image_by_key(const struct project *p, const char *key)
+{
+	for (size_t i = 0; i < p->nimages; i++)
+		if (!strcmp(p->images[i].spec.key, key))
+			return &p->images[i];
+	return NULL;
+}
+
 int project_contexts_resolve(struct project *p, struct cc_error **err)
 {
 	int rc = 0;
@@ -96,7 +105,7 @@ int project_contexts_resolve(struct project *p, struct cc_error **err)
 
 		for (size_t k = 0; k < img->context_refs.n; k++) {
 			const char *v = img->context_refs.vals[k];
-			const struct image *o = str_has_prefix(v, "service:") ? project_image(p, v + 8) : NULL;
+			const struct image *o = str_has_prefix(v, "service:") ? image_by_key(p, v + 8) : NULL;
 			cleanup_free char *ref = NULL;
 
 			if (!str_has_prefix(v, "service:"))
