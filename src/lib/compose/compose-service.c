@@ -50,8 +50,37 @@ static void set_str_node(struct ynode *n, char *s)
 	n->quoted = 1;
 }
 
+/* A value of build.additional_contexts that names a directory (not
+ * "docker-image://", a URL, "service:" or "target:"), which compose 2.26
+ * resolves against the project's directory, as it does the context. */
+static int context_is_dir(const char *v)
+{
+	return *v && !strstr(v, "://") && !compose_is_url(v) && !str_has_prefix(v, "service:") &&
+	       !str_has_prefix(v, "target:");
+}
+
+/* build.additional_contexts' directories made absolute: "NAME=PATH" items
+ * of the list form, NAME: PATH of the map form. */
+static void process_contexts(const char *dir, struct ynode *ac)
+{
+	for (size_t i = 0; ac && ac->kind == YNODE_SEQ && i < ac->len; i++) {
+		struct ynode *it = ac->items[i];
+		const char *eq = cnode_is_str(it) ? strchr(it->str, '=') : NULL;
+
+		if (eq && context_is_dir(eq + 1)) {
+			cleanup_free char *abs = compose_expand_path(dir, eq + 1);
+
+			set_str_node(it, xasprintf("%.*s=%s", (int)(eq - it->str), it->str, abs));
+		}
+	}
+	for (size_t i = 0; ac && ac->kind == YNODE_MAP && i < ac->len; i++)
+		if (cnode_is_str(ac->vals[i]) && context_is_dir(ac->vals[i]->str))
+			set_str_node(ac->vals[i], compose_expand_path(dir, ac->vals[i]->str));
+}
+
 /* The context made absolute (compose v2: "." when there is none); ssh
- * keys' paths ("ID=PATH", or ID: PATH in the map form) too. */
+ * keys' paths ("ID=PATH", or ID: PATH in the map form) and
+ * additional_contexts' directories too. */
 static void process_build(const char *dir, struct ynode *svc)
 {
 	struct ynode *b = ynode_map_get(svc, "build"), *ctx, *ssh;
@@ -75,6 +104,8 @@ static void process_build(const char *dir, struct ynode *svc)
 	for (size_t i = 0; ssh && ssh->kind == YNODE_MAP && i < ssh->len; i++)
 		if (cnode_is_str(ssh->vals[i]) && *ssh->vals[i]->str)
 			set_str_node(ssh->vals[i], compose_expand_path(dir, ssh->vals[i]->str));
+	if (b && b->kind == YNODE_MAP)
+		process_contexts(dir, ynode_map_get(b, "additional_contexts"));
 }
 
 /* resolve_volume_path: relative and ~ host paths made absolute. */

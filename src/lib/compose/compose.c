@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -554,12 +555,97 @@ void compose_service_build_ssh(const struct compose_project *p, size_t i, struct
 	}
 }
 
+/* One named context NAME=VALUE at node n into out, or a positioned error
+ * naming service svc and the context. */
+static int build_context(const struct compose_project *p, const struct ynode *n, const char *svc, const char *name,
+			 size_t nlen, const char *value, struct kvlist *out, struct cc_error **err)
+{
+	cleanup_free char *key = xstrndup(name, nlen);
+	const char *other = str_has_prefix(value, "service:") ? value + 8 : NULL;
+	long o = other ? compose_service_find(p, other) : -1;
+	struct stat st;
+	size_t k;
+
+	for (k = 0; k < nlen && (islower((unsigned char)name[k]) || isdigit((unsigned char)name[k]) ||
+				 (k && strchr("._-", name[k])));
+	     k++)
+		;
+	if (!nlen || k < nlen)
+		return ynode_error(err, n, "service '%s': additional context '%s': a name is [a-z0-9][a-z0-9._-]*", svc,
+				   key);
+	if (kvlist_get(out, key))
+		return ynode_error(err, n, "service '%s': additional context '%s' given twice", svc, key);
+	if (!*value)
+		return ynode_error(err, n, "service '%s': additional context '%s' has no value", svc, key);
+	if (str_has_prefix(value, "target:"))
+		return ynode_error(err, n,
+				   "service '%s': additional context '%s': %s: a stage of another build "
+				   "is not supported; give a directory, docker-image://REF or service:NAME",
+				   svc, key, value);
+	if (str_has_prefix(value, "docker-image://") ? !value[15] : strstr(value, "://") || compose_is_url(value))
+		return ynode_error(err, n,
+				   "service '%s': additional context '%s': %s: only a directory, "
+				   "docker-image://REF or service:NAME can be a named context (not a URL or git)",
+				   svc, key, value);
+	if (other && (o < 0 || (!scalar_of(compose_service(p, (size_t)o), "image") &&
+				!ynode_map_get(compose_service(p, (size_t)o), "build"))))
+		return ynode_error(err, n,
+				   "service '%s': additional context '%s': %s: no service '%s' with an image "
+				   "or a build",
+				   svc, key, value, other);
+	if (other && !strcmp(other, svc))
+		return ynode_error(err, n,
+				   "service '%s': additional context '%s': %s: a service cannot be built from "
+				   "itself",
+				   svc, key, value);
+	if (!other && !str_has_prefix(value, "docker-image://") && (stat(value, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return ynode_error(err, n, "service '%s': additional context '%s': %s: %s", svc, key, value,
+				   stat(value, &st) < 0 ? strerror(errno) : "not a directory");
+	if (other && !ynode_map_get(compose_service(p, (size_t)o), "build")) { /* its image: as it is */
+		cleanup_free char *ref =
+			xasprintf("docker-image://%s", scalar_of(compose_service(p, (size_t)o), "image"));
+
+		kvlist_set(out, key, ref);
+		return 0;
+	}
+	kvlist_set(out, key, value);
+	return 0;
+}
+
+int compose_service_build_contexts(const struct compose_project *p, size_t i, struct kvlist *out, struct cc_error **err)
+{
+	const struct ynode *b = ynode_map_get(compose_service(p, i), "build");
+	const struct ynode *ac = b && b->kind == YNODE_MAP ? ynode_map_get(b, "additional_contexts") : NULL;
+	const char *svc = compose_service_name(p, i);
+	int rc = 0;
+
+	for (size_t j = 0; ac && ac->kind == YNODE_SEQ && j < ac->len; j++) {
+		const struct ynode *it = ac->items[j];
+		const char *eq = cnode_is_str(it) ? strchr(it->str, '=') : NULL;
+
+		if (!eq)
+			rc = ynode_error(err, it, "service '%s': additional_contexts item is not NAME=VALUE", svc);
+		else if (build_context(p, it, svc, it->str, (size_t)(eq - it->str), eq + 1, out, err) < 0)
+			rc = -1;
+	}
+	for (size_t j = 0; ac && ac->kind == YNODE_MAP && j < ac->len; j++) {
+		const struct ynode *v = ac->vals[j];
+		const char *k = ac->keys[j]->str;
+
+		if (!cnode_is_str(v))
+			rc = ynode_error(err, v, "service '%s': additional context '%s' is not a string", svc, k);
+		else if (build_context(p, v, svc, k, strlen(k), v->str, out, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 /* Compose v2 build fields config prints but a build cannot honour yet:
  * an error at each one that is set, never silently ignored. */
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
 	static const char *const session[] = { "entitlements", "privileged" };
-	static const char *const later[] = { "additional_contexts", "cache_to", "no_cache", "pull", "ulimits" };
+	static const char *const later[] = { "cache_to", "no_cache", "pull", "ulimits" };
 	const struct ynode *v;
 	int rc = 0;
 

@@ -106,6 +106,16 @@ struct compose_build_secret {
  * (external secrets cannot reach a build). */
 int compose_service_build_secrets(const struct compose_project *p, size_t i, struct compose_build_secret **out,
 				  size_t *n, struct cc_error **err);
+/* The build.additional_contexts of service i into out (NAME -> VALUE):
+ * a directory (made absolute against the project's directory, as compose
+ * 2.26 does), "docker-image://REF" or "service:NAME" as written (a
+ * service without build: as docker-image:// of its image:).  -1 with
+ * an error at each bad entry (naming the service and the context): a URL
+ * or git value, "target:", a name given twice or not [a-z0-9._-], a
+ * service: naming no service with an image or a build, a path that is
+ * not a directory. */
+int compose_service_build_contexts(const struct compose_project *p, size_t i, struct kvlist *out,
+				   struct cc_error **err);
 /* The build.ssh entries of service i appended to *out as "ID" or
  * "ID=PATH" (PATH absolute; the list form or the ID: PATH map form). */
 void compose_service_build_ssh(const struct compose_project *p, size_t i, struct strlist *out);

@@ -420,8 +420,10 @@ static int comment_line(const char *line, size_t len)
 	return len && *line == '#';
 }
 
-int dockerfile_retarget(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
-			char **out, struct cc_error **err)
+/* dockerfile_retarget (all 0: per-platform references only) and
+ * dockerfile_rename (all 1: every reference). */
+static int replace_refs(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
+			int all, char **out, struct cc_error **err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *done = xcalloc(df->nrefs ? df->nrefs : 1, 1);
@@ -439,7 +441,7 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 			cleanup_free char *norm = NULL;
 			const char *to;
 
-			if (done[i] || !r->per_platform || line < r->line || line > r->end_line)
+			if (done[i] || !(all || r->per_platform) || line < r->line || line > r->end_line)
 				continue;
 			norm = imageref_normalized(r->ref);
 			if (!norm || !(to = kvlist_get(map, norm)) || !(at = find_word(p, len, r->word, df->escape)))
@@ -461,11 +463,11 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 	for (i = 0; rc == 0 && i < df->nrefs; i++) {
 		cleanup_free char *norm = imageref_normalized(df->refs[i].ref);
 
-		if (!done[i] && df->refs[i].per_platform && norm && kvlist_get(map, norm))
-			rc = cc_error_set(err,
-					  "%s:%d: cannot name each platform's image of '%s' here: write '%s' as one"
-					  " word on one line",
-					  file, df->refs[i].line, df->refs[i].ref, df->refs[i].word);
+		if (!done[i] && (all || df->refs[i].per_platform) && norm && kvlist_get(map, norm))
+			rc = cc_error_set(err, "%s:%d: cannot %s '%s' here: write '%s' as one word on one line", file,
+					  df->refs[i].line,
+					  all ? "point at the named context" : "name each platform's image of",
+					  df->refs[i].ref, df->refs[i].word);
 	}
 	free(done);
 	if (rc < 0 || !changed) {
@@ -474,4 +476,16 @@ int dockerfile_retarget(const char *file, const char *text, const struct dockerf
 	}
 	*out = strbuf_detach(&sb);
 	return 0;
+}
+
+int dockerfile_retarget(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
+			char **out, struct cc_error **err)
+{
+	return replace_refs(file, text, df, map, 0, out, err);
+}
+
+int dockerfile_rename(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
+		      char **out, struct cc_error **err)
+{
+	return replace_refs(file, text, df, map, 1, out, err);
 }

@@ -66,5 +66,12 @@ void dockerfile_free(struct dockerfile *df);
  * local image. */
 int dockerfile_retarget(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
 			char **out, struct cc_error **err);
+/* dockerfile_retarget for every reference that is not a stage (FROM
+ * --platform=X too, COPY/ADD --from=, RUN --mount from=): what named
+ * contexts need (map: normalised name -> what to name instead).  Line
+ * numbers stay as written; a stage of that name defined earlier wins, as
+ * it is not a reference.  *out NULL when nothing was replaced. */
+int dockerfile_rename(const char *file, const char *text, const struct dockerfile *df, const struct kvlist *map,
+		      char **out, struct cc_error **err);
 
 #endif

@@ -4,6 +4,7 @@
  * manifest's images.KEY, then the profile's images.KEY. */
 #include "project.h"
 #include "compose.h"
+#include "project-contexts.h"
 #include "deploy-plan.h"
 #include "dockerfile.h"
 #include "error.h"
@@ -26,6 +27,8 @@ static void image_release(struct image *img)
 	}
 	free(img->secrets);
 	strlist_release(&img->ssh);
+	kvlist_release(&img->context_dirs);
+	kvlist_release(&img->context_refs);
 	strlist_release(&img->bases);
 	strlist_release(&img->platform_bases);
 }
@@ -269,6 +272,7 @@ static int collect_images(struct project *p, struct cc_error **err)
 		rc |= compose_service_build_check(p->compose, i, err);
 		rc |= image_secrets_from_service(img, p->compose, i, err);
 		compose_service_build_ssh(p->compose, i, &img->ssh);
+		rc |= project_contexts_from_service(img, p->compose, i, err);
 	}
 	for (i = 0; i < m->nimages; i++) {
 		img = (struct image *)project_image(p, m->images[i].key);
@@ -512,6 +516,8 @@ int project_resolve(const struct manifest *m, const char *name, struct project *
 	for (i = 0; i < p->nimages; i++)
 		if (finish_image(p, &p->images[i], err) < 0)
 			rc = -1;
+	if (rc == 0)
+		rc = project_contexts_resolve(p, err);
 	if (rc == 0)
 		rc = check_services(p, err);
 	if (rc == 0)

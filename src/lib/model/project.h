@@ -46,7 +46,9 @@ struct image {
 				      * names it in the context), or NULL */
 	struct image_secret *secrets;  /* owned, nsecrets of them */
 	size_t nsecrets;
-	struct strlist ssh; /* build.ssh: "ID" (the agent of $SSH_AUTH_SOCK) or "ID=SOCKET" */
+	struct strlist ssh;	    /* build.ssh: "ID" (the agent of $SSH_AUTH_SOCK) or "ID=SOCKET" */
+	struct kvlist context_dirs; /* build.additional_contexts: NAME -> absolute directory */
+	struct kvlist context_refs; /* NAME -> image reference (project-contexts.h) */
 };
 
 /* What a scan:IMAGE:SCAN step judges. */

@@ -26,6 +26,7 @@
 #include "runner.h"
 #include "state.h"
 #include "step.h"
+#include "step-addctx.h"
 #include "step-base.h"
 #include "step-image.h"
 #include "step-session.h"
@@ -66,6 +67,7 @@ static void build_describe(const struct step *s, struct strbuf *out)
 /* What check leaves for run. */
 struct build_scratch {
 	struct hash_result hr;
+	struct addctx_set contexts; /* named directory contexts (step-addctx.h) */
 };
 
 static void build_release(struct step_result *res)
@@ -73,6 +75,7 @@ static void build_release(struct step_result *res)
 	struct build_scratch *bs = res->scratch;
 
 	hash_result_release(&bs->hr);
+	addctx_release(&bs->contexts);
 	free(bs);
 	res->scratch = NULL;
 }
@@ -165,7 +168,8 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	int rc = -1;
 
 	res->scratch = bs;
-	if (build_collect_bases(r, i, &ids, bases, err) < 0) {
+	if (build_collect_bases(r, i, &ids, bases, err) < 0 ||
+	    addctx_hash(r, i, dry, &bs->contexts, &ids, bases, err) < 0) {
 		json_decref(bases);
 		goto out;
 	}
@@ -567,7 +571,10 @@ static int variant_session(struct runner *r, const struct step *s, const struct 
 {
 	const struct image *img = s->data;
 	const struct build_scratch *bs = r->results[s - r->project->graph.steps].scratch;
-	const char *data = v->dockerfile ? v->dockerfile : img->dockerfile_inline ? base->dockerfile_data : NULL;
+	const char *data = v->dockerfile ? v->dockerfile
+			   : img->dockerfile_inline || img->context_dirs.n || img->context_refs.n
+				   ? base->dockerfile_data
+				   : NULL;
 
 	if (step_session_init(&v->session, img->spec.context, &bs->hr.walk, img->spec.dockerfile, data,
 			      data == v->dockerfile && data ? strlen(data) : base->dockerfile_len, err) < 0)
@@ -605,6 +612,9 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	/* Every platform's Dockerfile first: nothing starts unless all can. */
 	for (k = 0; img->spec.platforms.n && rc == 0 && k < n; k++)
 		rc = platform_dockerfile(r, s, img->spec.platforms.v[k], &v[k].dockerfile, err);
+	if (rc == 0 && v[0].dockerfile && (img->context_dirs.n || img->context_refs.n))
+		rc = cc_error_set(err, "additional_contexts with a base of another platform (%s) is not supported",
+				  img->spec.platforms.v[0]);
 	for (k = 0; !r->no_session && rc == 0 && k < n; k++)
 		rc = variant_session(r, s, base, &v[k], err);
 	if (r->no_session && img->nsecrets)
@@ -684,13 +694,16 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	const struct step *s = &r->project->graph.steps[i];
 	struct engine_build_req req = { 0 };
 	struct kvlist labels = { 0 };
-	cleanup_free char *dfdata = NULL;
+	const struct build_scratch *bs = r->results[i].scratch;
+	cleanup_free char *dfdata = NULL, *ctxdf = NULL;
 	size_t k;
 	int rc;
 
-	if (build_bases_local(r, i, err) < 0)
+	if (build_bases_local(r, i, err) < 0 || addctx_build(r, &bs->contexts, err) < 0)
 		return -1;
 	rc = base_request(r, s->data, r->results[i].scratch, &req, &dfdata, &labels, err);
+	if (rc == 0)
+		rc = addctx_dockerfile(s->data, &bs->contexts, &req, &ctxdf, err);
 	if (rc == 0)
 		rc = build_variants(r, s, &req, err);
 	for (k = 0; k < req.nentries; k++)
