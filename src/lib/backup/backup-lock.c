@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -38,6 +39,21 @@ struct holder {
 	char since[40];
 	int gone; /* on this host, and no process has its pid */
 };
+
+/* 1 when no process pid runs here: none has it, or it is a zombie (its
+ * locks are released already; its parent has not reaped it yet). */
+static int pid_gone(long pid)
+{
+	cleanup_free char *path = xasprintf("/proc/%ld/stat", pid), *stat = NULL;
+	const char *paren;
+	size_t len;
+
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	if (read_file_max(path, 4096, &stat, &len, NULL) < 0 || !(paren = strrchr(stat, ')')))
+		return 0;
+	return paren[1] == ' ' && paren[2] == 'Z';
+}
 
 /* The record in fd into *h; 0, or -1 when there is none. */
 static int record_read(int fd, struct holder *h)
@@ -58,7 +74,7 @@ static int record_read(int fd, struct holder *h)
 		snprintf(h->since, sizeof(h->since), "%s", since);
 		h->pid = (long)pid;
 		gethostname(self, sizeof(self) - 1);
-		h->gone = !strcmp(self, h->host) && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+		h->gone = !strcmp(self, h->host) && pid > 0 && pid_gone((long)pid);
 		rc = 0;
 	}
 	json_decref(j);
@@ -109,12 +125,19 @@ static char *holder_describe(int fd)
 	struct holder h;
 	long pid;
 
-	if (record_read(fd, &h) == 0)
-		return xasprintf("host %s, pid %ld, since %s%s", h.host, h.pid, h.since,
-				 h.gone ? "; that pid is gone on this host, so a process that inherited its lock "
-					  "descriptor holds it, and the lock goes when that process ends"
-					: "");
+	int recorded = record_read(fd, &h) == 0;
+
+	if (recorded && !h.gone)
+		return xasprintf("host %s, pid %ld, since %s", h.host, h.pid, h.since);
 	pid = proc_holder(fd);
+	if (recorded && pid) /* the record is a dead run's; someone else took the flock */
+		return xasprintf("pid %ld, which left no record; the record of host %s, pid %ld, since %s is "
+				 "a run that died",
+				 pid, h.host, h.pid, h.since);
+	if (recorded)
+		return xasprintf("host %s, pid %ld, since %s; that pid is gone on this host, so a process that "
+				 "inherited its lock descriptor holds it, and the lock goes when that process ends",
+				 h.host, h.pid, h.since);
 	return pid ? xasprintf("pid %ld, which left no record", pid) : xstrdup("a process that left no record");
 }
 
@@ -171,12 +194,16 @@ int bk_lock_take(int dirfd, const char *dir, long wait_ms, const atomic_int *can
 		close(fd);
 		return -1;
 	}
-	if (record_read(fd, &old) == 0 && old.gone)
-		*note = xasprintf("%s: the lock record of host %s, pid %ld, since %s (a run that died: that pid is "
-				  "gone) was replaced; the kernel had already released its lock",
-				  dir, old.host, old.pid, old.since);
-	else if (who)
+	if (who)
 		*note = xasprintf("%s: waited %.1f s for its lock (%s)", dir, waited / 1000.0, who);
+	if (record_read(fd, &old) == 0 && old.gone) {
+		char *w = *note;
+
+		*note = xasprintf("%s%s%s: the lock record of host %s, pid %ld, since %s (a run that died: that pid "
+				  "is gone) was replaced; the kernel had already released its lock",
+				  w ? w : "", w ? "; " : "", dir, old.host, old.pid, old.since);
+		free(w);
+	}
 	record_write(fd);
 	return fd;
 }
