@@ -95,8 +95,9 @@ static int retry_lock_arg(int *argc, char **argv, long *ms)
 	for (i = 0; i < *argc; i++)
 		if (!strcmp(argv[i], "--retry-lock")) {
 			if (i + 1 >= *argc || duration_ms(argv[i + 1], ms) < 0)
-				return cli_fail(EXIT_USAGE, "--retry-lock needs a duration such as 30s, 5m or 1h (at most "
-							    "30 days), not '%s'",
+				return cli_fail(EXIT_USAGE,
+						"--retry-lock needs a duration such as 30s, 5m or 1h (at most "
+						"30 days), not '%s'",
 						i + 1 < *argc ? argv[i + 1] : "");
 			i++;
 		} else

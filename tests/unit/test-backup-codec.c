@@ -141,8 +141,8 @@ static void test_repo_objects(const char *name, const char *key)
 	ok(commit(&r, id) == 0, "%s: committed", name);
 	path = bk_repo_object_path(&r, id);
 	ok(strstr(path, ".zst"), "%s: named HEX.zst", name);
-	ok(bk_repo_get(&r, id, &data, &len, NULL) == 0 && len == 5000 && !memcmp(data, in, len),
-	   "%s: read back whole", name);
+	ok(bk_repo_get(&r, id, &data, &len, NULL) == 0 && len == 5000 && !memcmp(data, in, len), "%s: read back whole",
+	   name);
 	free(data);
 	len = flips_refused(&r, id, path, &size);
 	ok(len == size, "%s: a flip of any of its %zu bytes is refused (%zu)", name, size, len);

@@ -53,8 +53,7 @@ int bk_codec_is_frame(const void *data, size_t len)
 	return len >= 4 && !memcmp(data, magic, 4);
 }
 
-int bk_codec_compress(struct bk_codec *c, const void *data, size_t len, void **out, size_t *olen,
-		      struct cc_error **err)
+int bk_codec_compress(struct bk_codec *c, const void *data, size_t len, void **out, size_t *olen, struct cc_error **err)
 {
 	size_t cap, n;
 	void *buf;

@@ -167,8 +167,9 @@ static int lock_poll(int fd, const char *dir, long wait_ms, const atomic_int *ca
 		if (cancel_pending(cancel))
 			return cc_error_set(err, "%s: interrupted while waiting for its lock (%s)", dir, *who);
 		if (left <= 0 && wait_ms > 0)
-			return cc_error_set(err, "%s: locked by another ccbuild backup running now (%s); gave up after "
-						 "--retry-lock %lds",
+			return cc_error_set(err,
+					    "%s: locked by another ccbuild backup running now (%s); gave up after "
+					    "--retry-lock %lds",
 					    dir, *who, wait_ms / 1000);
 		if (left <= 0)
 			return cc_error_set(err, "%s: locked by another ccbuild backup running now (%s)", dir, *who);
@@ -179,8 +180,7 @@ static int lock_poll(int fd, const char *dir, long wait_ms, const atomic_int *ca
 	return 0;
 }
 
-int bk_lock_take(int dirfd, const char *dir, long wait_ms, const atomic_int *cancel, char **note,
-		 struct cc_error **err)
+int bk_lock_take(int dirfd, const char *dir, long wait_ms, const atomic_int *cancel, char **note, struct cc_error **err)
 {
 	cleanup_free char *who = NULL;
 	struct holder old;

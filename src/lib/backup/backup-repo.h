@@ -26,12 +26,12 @@ struct bk_repo {
 	char *lock_note;	/* owned, or NULL: how taking the lock went (backup-lock.h) */
 };
 
-/* How bk_repo_open_opts opens a repository. */
+/* How bk_repo_open_opts opens a repository.  A format-1 repository
+ * opened to write with a zlevel becomes format 2 (backup-repo.c). */
 struct bk_repo_opts {
-	int write;	      /* take the lock, create what is missing */
-	const char *key_file; /* encrypt: key, or NULL */
-	int zlevel;	      /* zstd level for what is written (0: plain); a format-1
-			       * repository opened to write with a level becomes format 2 */
+	int write;		  /* take the lock, create what is missing */
+	const char *key_file;	  /* encrypt: key, or NULL */
+	int zlevel;		  /* zstd level for what is written (0: plain; else format 2) */
 	long lock_wait_ms;	  /* write: wait this long for another holder of the lock */
 	const atomic_int *cancel; /* stops that wait; may be NULL */
 };

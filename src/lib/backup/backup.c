@@ -509,8 +509,7 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 	out->up_to_date = mark_needs(&r, r.root) == 0;
 	if (!o->dry && !out->up_to_date &&
 	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes,
-			  &r.store.stored_bytes, err) <
-		    0)
+			  &r.store.stored_bytes, err) < 0)
 		goto out;
 	if (!o->dry) {
 		commit_all(&r);

@@ -12,8 +12,8 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const backup_keys[] = { "source", "destinations", "retention", "verify", "quiesce", "encrypt",
-					      "compression" };
+static const char *const backup_keys[] = { "source",  "destinations", "retention",  "verify",
+					   "quiesce", "encrypt",      "compression" };
 static const char *const keep_keys[] = { "keep_last",	 "keep_hourly", "keep_daily", "keep_weekly",
 					 "keep_monthly", "keep_yearly", "keep_within" };
 
