@@ -17,6 +17,17 @@ wait_locked () {
 	return 1
 }
 
+# wait_record: until a ccbuild holds repo1's lock, by its record (probing
+# with flock -n would take the lock for an instant, and a holder starting
+# then would fail; 60 s at most)
+wait_record () {
+	for i in $(seq 1 1200); do
+		test -s repo1/lock && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_gone PID: until PID (not a child of this body) has exited (60 s)
 wait_gone () {
 	for i in $(seq 1 1200); do
@@ -50,7 +61,7 @@ test_expect_success 'setup; a finished run leaves no holder record' '
 test_expect_success 'without --retry-lock a held lock fails at once, naming host, pid and since' '
 	truncate -s 8G src/sparse.bin &&
 	{ "$CCBUILD" backup dev >holder.out 2>&1 & } && echo $! >holder.pid &&
-	wait_locked && grep "\"pid\":$(cat holder.pid)," repo1/lock &&
+	wait_record && grep "\"pid\":$(cat holder.pid)," repo1/lock &&
 	start=$(date +%s) &&
 	test_expect_code 1 "$CCBUILD" backup dev >out 2>err &&
 	test $(($(date +%s) - start)) -lt 10 &&

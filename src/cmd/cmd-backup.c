@@ -256,6 +256,7 @@ static int run_backups(struct cli *cli, const struct profile_spec *p, const stru
 
 		if (backup_run(v[i], &o, &out, &err) < 0) {
 			rc = cli_report(err, cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : EXIT_FAILED);
+			backup_outcome_release(&out); /* what it had noted before it gave up */
 			continue;
 		}
 		print_outcome(v[i], &out);

@@ -145,8 +145,10 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 
 	o.traceparent = runner_traceparent(r, i, tp, sizeof(tp));
 	o.spans = &res->spans;
-	if (backup_run(b, &o, &out, err) < 0)
+	if (backup_run(b, &o, &out, err) < 0) {
+		backup_outcome_release(&out);
 		return -1;
+	}
 	if (out.degraded.n)
 		rc = cc_error_set(err, "degraded: %s", out.degraded.v[0]);
 	else if (out.problems.n)
