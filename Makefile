@@ -2,7 +2,7 @@
 # `make install PREFIX=...`, `make fmt`.
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS = yaml-0.1 libcurl jansson libgit2 libcrypto libarchive libnghttp2
+PKGS = yaml-0.1 libcurl jansson libgit2 libcrypto libarchive libnghttp2 libzstd
 CFLAGS ?= -O2 -g
 # -Werror only in development builds (`make DEVELOPER=1`; .ci/run sets it),
 # so a user's newer compiler cannot break `make install` with a new warning.

@@ -2,7 +2,7 @@
 # bench/backup.sh — ccbuild backup against restic and `tar | zstd` on one
 # generated directory, in one run.
 #
-#   bash bench/backup.sh [--mb M] [--files F] [--keep] [--ccbuild PATH]
+#   bash bench/backup.sh [--mb M] [--files F] [--text] [--keep] [--ccbuild PATH]
 #
 # Generates (under /var/tmp) M MB of random data in F files (one of them a
 # 10 MB "segment"), then times, for each tool:
@@ -15,19 +15,22 @@
 # restic is Debian's (0.14; RESTIC=PATH for another), repository format 2
 # with its default compression; tar | zstd -3 writes a whole archive each
 # time (what docker-volume-backup does).  "Cold" means an empty repository,
-# not an empty page cache (the data was just written).  Defaults: 1024 MB
+# not an empty page cache (the data was just written).  --text writes
+# log-like lines (compressible, about 4:1 with zstd -3) instead of random
+# bytes, for compression; the 10 MB segment stays random.  Defaults: 1024 MB
 # in 20,000 files (the issue's shape).  Not a test.
 set -eu
 cd "$(dirname "$0")/.."
 top=$PWD
-MB=1024 FILES=20000 keep= CCBUILD=$top/ccbuild RESTIC=${RESTIC:-restic}
+MB=1024 FILES=20000 keep= text=0 CCBUILD=$top/ccbuild RESTIC=${RESTIC:-restic}
 while test $# -gt 0; do
 	case $1 in
 	--mb) MB=$2; shift ;;
 	--files) FILES=$2; shift ;;
 	--keep) keep=1 ;;
+	--text) text=1 ;;
 	--ccbuild) CCBUILD=$2; shift ;;
-	*) echo "usage: bench/backup.sh [--mb M] [--files F] [--keep] [--ccbuild PATH]" >&2; exit 2 ;;
+	*) echo "usage: bench/backup.sh [--mb M] [--files F] [--text] [--keep] [--ccbuild PATH]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -35,9 +38,20 @@ W=$(mktemp -d /var/tmp/ccbuild-bench-backup.XXXXXX)
 test -n "$keep" || trap 'rm -rf "$W"' EXIT
 export RESTIC_PASSWORD=bench TZ=UTC
 
-python3 - "$W/data" "$MB" "$FILES" <<'PY'
+python3 - "$W/data" "$MB" "$FILES" "$text" <<'PY'
 import os, random, sys
-root, mb, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+root, mb, files, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+def content(n):
+    if not text:
+        return os.urandom(n)
+    out, t, size = [], 1796000000 + rnd.randrange(10**6), 0
+    while size < n:
+        t += rnd.randrange(5)
+        out.append(b"%d level=%s req=%08x path=/api/v1/items/%d status=%d took=%dms\n" % (
+            t, rnd.choice([b"info", b"warn", b"debug"]), rnd.getrandbits(32), rnd.randrange(5000),
+            rnd.choice([200, 200, 200, 404, 500]), rnd.randrange(900)))
+        size += len(out[-1])
+    return b"".join(out)[:n]
 rnd = random.Random(15)
 total = mb * 1048576 - 10 * 1048576
 os.makedirs(f"{root}/db")
@@ -49,7 +63,7 @@ for i, w in enumerate(weights):
     d = f"{root}/d{i % 200:03d}"
     os.makedirs(d, exist_ok=True)
     with open(f"{d}/f{i:05d}", "wb") as f:
-        f.write(os.urandom(max(1, int(w * scale))))
+        f.write(content(max(1, int(w * scale))))
 PY
 cat >"$W/ccbuild.yaml" <<EOF
 ccbuild: 1

@@ -27,7 +27,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 PACKAGES="build-essential pkg-config libyaml-dev libcurl4-openssl-dev
-libjansson-dev libgit2-dev libssl-dev libarchive-dev libnghttp2-dev docker.io
+libjansson-dev libgit2-dev libssl-dev libarchive-dev libnghttp2-dev libzstd-dev docker.io
 docker-registry docker-compose busybox-static debootstrap graphviz qemu-user-static
 binfmt-support python3-yaml python3-jsonschema curl git ca-certificates
 openssl openssh-client apache2-utils clang clang-format libclang-rt-14-dev llvm iproute2

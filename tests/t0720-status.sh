@@ -125,6 +125,7 @@ test_expect_success 'sync and backup figures in the metrics file, accepted by pr
 	test "$(metric "ccbuild_backup_verify_problems{$B}" $F)" = 0 &&
 	test "$(metric "ccbuild_backup_degraded_destinations{$B}" $F)" = 0 &&
 	new=$(metric "ccbuild_backup_new_bytes_total{$B}" $F) && test "$new" -ge 18 &&
+	stored=$(metric "ccbuild_backup_stored_bytes_total{$B}" $F) && test "$stored" -gt 0 &&
 	r=$(metric "ccbuild_backup_dedup_ratio{$B}" $F) && test "$(echo "$r >= 0 && $r <= 1" | bc)" = 1 &&
 	test "$(metric "ccbuild_backup_verified_bytes_total{$B}" $F)" -gt 0 &&
 	ok=$(metric "ccbuild_backup_last_success_timestamp_seconds{$B}" $F) &&

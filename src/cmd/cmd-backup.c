@@ -55,6 +55,59 @@ static int64_t backup_now(long *nsec)
 	return (int64_t)ts.tv_sec;
 }
 
+/* A Go duration as restic's --retry-lock takes it ("30s", "5m", "1h30m",
+ * "500ms"; "0") into *ms; 0, or -1 when it is not one. */
+static int duration_ms(const char *s, long *ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 } };
+	double total = 0, v;
+	char *end;
+	size_t k, len;
+
+	if (!strcmp(s, "0"))
+		return *ms = 0, 0;
+	while (*s) {
+		if (!(*s >= '0' && *s <= '9') && *s != '.')
+			return -1;
+		v = strtod(s, &end);
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) /* "ms" before "m" */
+			if (!strncmp(end, units[k].unit, len = strlen(units[k].unit)))
+				break;
+		if (end == s || k == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[k].ms;
+		s = end + len;
+	}
+	if (total <= 0 || total > 30 * 86400e3)
+		return -1;
+	*ms = (long)total;
+	return 0;
+}
+
+/* Take "--retry-lock DURATION" out of argv into *ms (0 when absent); 0
+ * or an exit code after printing why. */
+static int retry_lock_arg(int *argc, char **argv, long *ms)
+{
+	int i, n = 0;
+
+	*ms = 0;
+	for (i = 0; i < *argc; i++)
+		if (!strcmp(argv[i], "--retry-lock")) {
+			if (i + 1 >= *argc || duration_ms(argv[i + 1], ms) < 0)
+				return cli_fail(EXIT_USAGE,
+						"--retry-lock needs a duration such as 30s, 5m or 1h (at most "
+						"30 days), not '%s'",
+						i + 1 < *argc ? argv[i + 1] : "");
+			i++;
+		} else
+			argv[n++] = argv[i];
+	*argc = n;
+	return 0;
+}
+
 static void human(uint64_t n, char *buf, size_t size)
 {
 	if (n < 10240)
@@ -145,22 +198,35 @@ static int services_model(struct cli *cli, const struct backup_spec *const *v, s
 	return 0;
 }
 
+/* " (S stored)": what new bytes took on disk, when s records it. */
+static void stored_note(const struct bk_snapshot *s, char *buf, size_t size)
+{
+	char n[32];
+
+	human(s->stored_bytes, n, sizeof(n));
+	if (s->stored_bytes || !s->new_bytes)
+		snprintf(buf, size, " (%s stored)", n);
+	else
+		buf[0] = 0; /* made before ccbuild recorded it */
+}
+
 static void print_outcome(const struct backup_spec *b, const struct backup_outcome *o)
 {
-	char when[32], size[32], added[32], rd[32];
+	char when[32], size[32], added[32], rd[32], stored[48];
 	size_t i;
 
 	bk_time_format(o->snap.time, when, sizeof(when));
 	human(o->snap.bytes, size, sizeof(size));
 	human(o->snap.new_bytes, added, sizeof(added));
 	human(o->bytes_read, rd, sizeof(rd));
+	stored_note(&o->snap, stored, sizeof(stored));
 	if (!o->snap.name)
 		printf("backup:%s  no snapshot\n", b->name);
 	else if (o->up_to_date)
 		printf("backup:%s  up to date (snapshot %s, %s)\n", b->name, o->snap.id, when);
 	else
-		printf("backup:%s  snapshot %s  %s: %llu files, %s, %s new (read %zu files, %s)\n", b->name, o->snap.id,
-		       when, (unsigned long long)o->snap.files, size, added, o->files_read, rd);
+		printf("backup:%s  snapshot %s  %s: %llu files, %s, %s new%s (read %zu files, %s)\n", b->name,
+		       o->snap.id, when, (unsigned long long)o->snap.files, size, added, stored, o->files_read, rd);
 	for (i = 0; i < o->notes.n; i++)
 		printf("  %s\n", o->notes.v[i]);
 	if (o->verified) {
@@ -169,7 +235,8 @@ static void print_outcome(const struct backup_spec *b, const struct backup_outco
 	}
 }
 
-static int run_backups(struct cli *cli, const struct profile_spec *p, const struct backup_spec **v, size_t n)
+static int run_backups(struct cli *cli, const struct profile_spec *p, const struct backup_spec **v, size_t n,
+		       long lock_wait_ms)
 {
 	struct engine *e = NULL;
 	cleanup_free char *state = cli_state_dir(cli), *project = NULL;
@@ -183,6 +250,7 @@ static int run_backups(struct cli *cli, const struct profile_spec *p, const stru
 	o.project = project = cli_compose_project(cli);
 	o.compose = cli->project ? cli->project->compose : NULL;
 	o.now = backup_now(&o.now_nsec);
+	o.lock_wait_ms = lock_wait_ms;
 	cli_wind_down(cli);
 	for (i = 0; i < n; i++) {
 		struct backup_outcome out;
@@ -190,6 +258,7 @@ static int run_backups(struct cli *cli, const struct profile_spec *p, const stru
 
 		if (backup_run(v[i], &o, &out, &err) < 0) {
 			rc = cli_report(err, cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : EXIT_FAILED);
+			backup_outcome_release(&out); /* what it had noted before it gave up */
 			continue;
 		}
 		print_outcome(v[i], &out);
@@ -291,16 +360,22 @@ static void print_decision(const struct bk_snapshot *s, const struct bk_keep_dec
 	       d->keep ? why : "", d->keep ? ")" : "");
 }
 
-static int forget_in(const struct backup_spec *b, const char *dir, int dry, int64_t now)
+static int forget_in(const struct backup_spec *b, const char *dir, int dry, int64_t now, long lock_wait_ms,
+		     const atomic_int *cancel)
 {
+	struct bk_repo_opts ro = {
+		.write = !dry, .key_file = b->key_file, .lock_wait_ms = lock_wait_ms, .cancel = cancel
+	};
 	struct bk_repo r;
 	struct bk_snapshot *s = NULL;
 	struct bk_keep_decision *d = NULL;
 	struct cc_error *err = NULL;
 	int64_t *t = NULL;
 	size_t n = 0, k, removed = 0;
-	int rc = bk_repo_open_keyed(&r, dir, !dry, b->key_file, &err);
+	int rc = bk_repo_open_opts(&r, dir, &ro, &err);
 
+	if (rc == 0 && r.lock_note)
+		printf("%s\n", r.lock_note);
 	if (rc == 0)
 		rc = bk_repo_snapshots(&r, b->name, &s, &n, &err);
 	if (rc == 0) {
@@ -329,16 +404,19 @@ static int forget_in(const struct backup_spec *b, const char *dir, int dry, int6
 
 static int cmd_backup_forget(struct cli *cli, int argc, char **argv)
 {
-	const struct profile_spec *p = profile_arg(cli, &argc, &argv, "backup forget PROFILE [NAME...] [--dry-run]");
+	const struct profile_spec *p =
+		profile_arg(cli, &argc, &argv, "backup forget PROFILE [NAME...] [--dry-run] [--retry-lock DURATION]");
 	const struct backup_spec **v;
 	int rc = EXIT_OK;
 	size_t n, i, k;
+	long wait;
 
-	if (!p || !(v = pick(cli, p, argc, argv, &n)))
+	if (!p || retry_lock_arg(&argc, argv, &wait) || !(v = pick(cli, p, argc, argv, &n)))
 		return EXIT_USAGE;
 	for (i = 0; i < n; i++)
 		for (k = 0; v[i]->keep.set && k < v[i]->ndests; k++)
-			if (v[i]->dests[k].path && forget_in(v[i], v[i]->dests[k].path, cli->dry_run, backup_now(NULL)))
+			if (v[i]->dests[k].path &&
+			    forget_in(v[i], v[i]->dests[k].path, cli->dry_run, backup_now(NULL), wait, cli->cancel))
 				rc = EXIT_FAILED;
 	free(v);
 	return rc;
@@ -364,6 +442,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 	const struct profile_spec *p;
 	const struct backup_spec **v;
 	size_t n;
+	long wait;
 	int rc;
 
 	if (argc > 0 && !strcmp(argv[0], "init-key"))
@@ -372,11 +451,12 @@ int cmd_backup(struct cli *cli, int argc, char **argv)
 		return cmd_backup_verify(cli, argc - 1, argv + 1);
 	if (argc > 0 && !strcmp(argv[0], "forget"))
 		return cmd_backup_forget(cli, argc - 1, argv + 1);
-	if (!(p = profile_arg(cli, &argc, &argv, "backup PROFILE [NAME...]")) || !(v = pick(cli, p, argc, argv, &n)))
+	if (!(p = profile_arg(cli, &argc, &argv, "backup PROFILE [NAME...] [--retry-lock DURATION]")) ||
+	    retry_lock_arg(&argc, argv, &wait) || !(v = pick(cli, p, argc, argv, &n)))
 		return EXIT_USAGE;
 	if (!n)
 		printf("profile %s has no backups\n", p->name);
-	rc = run_backups(cli, p, v, n);
+	rc = run_backups(cli, p, v, n, wait);
 	free(v);
 	return rc;
 }
@@ -423,7 +503,7 @@ static int list_backup(const struct backup_spec *b, const char *state)
 	struct bk_catalog c;
 	struct cc_error *err = NULL;
 	json_t *log;
-	char when[32], size[32], added[32];
+	char when[32], size[32], added[32], stored[48];
 	size_t k, i;
 
 	if (bk_catalog_load(b, &c, &err) < 0) {
@@ -453,8 +533,9 @@ static int list_backup(const struct backup_spec *b, const char *state)
 		human(c.v[k].snap.bytes, size, sizeof(size));
 		human(c.v[k].snap.new_bytes, added, sizeof(added));
 		held_and_verified(&c, &c.v[k], log, &where);
-		printf("  %s  %s  %6llu files  %10s  %10s new%s\n", c.v[k].snap.id, when,
-		       (unsigned long long)c.v[k].snap.files, size, added, where.buf);
+		stored_note(&c.v[k].snap, stored, sizeof(stored));
+		printf("  %s  %s  %6llu files  %10s  %10s new%s%s\n", c.v[k].snap.id, when,
+		       (unsigned long long)c.v[k].snap.files, size, added, stored, where.buf);
 		strbuf_release(&where);
 	}
 	if (!c.n)

@@ -154,7 +154,7 @@ static void test_repo(void)
 	bk_crypt_object_id(c, "secret data", 11, id);
 	memcpy(s.tree, id, 32);
 	bk_snapshot_set_id(&s);
-	ok(bk_repo_open_keyed(&r, dir, 1, key, NULL) == 0 && bk_repo_put(&r, id, "secret data", 11, NULL) == 1 &&
+	ok(bk_repo_open_keyed(&r, dir, 1, key, NULL) == 0 && bk_repo_put(&r, id, "secret data", 11, NULL, NULL) == 1 &&
 		   bk_repo_commit(&r, &s, NULL) == 0,
 	   "an encrypted repository: an object and a snapshot committed");
 	bk_repo_close(&r);

@@ -136,7 +136,7 @@ static void test_hostile_tree(void)
 	hash_sha256(doc, strlen(doc), id);
 	memcpy(s.tree, id, 32);
 	bk_snapshot_set_id(&s);
-	ok(bk_repo_put(&r, id, doc, strlen(doc), NULL) == 1 && bk_repo_commit(&r, &s, NULL) == 0,
+	ok(bk_repo_put(&r, id, doc, strlen(doc), NULL, NULL) == 1 && bk_repo_commit(&r, &s, NULL) == 0,
 	   "a tree object stored and committed");
 	rc = bk_tree_read(&r, id, &e, &err);
 	ok(rc < 0 && err && strstr(err->msg, "malformed"), "a tree naming '..' is refused: %s",

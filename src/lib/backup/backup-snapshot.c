@@ -93,9 +93,10 @@ char *bk_snapshot_to_json(const struct bk_snapshot *s)
 
 	bk_id_hex(s->tree, tree);
 	time_full(s, when, sizeof(when));
-	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "ccbuild_snapshot", 1, "id", s->id, "name",
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "ccbuild_snapshot", 1, "id", s->id, "name",
 		      s->name, "source", s->source, "time", when, "tree", tree, "files", (json_int_t)s->files, "bytes",
-		      (json_int_t)s->bytes, "new_bytes", (json_int_t)s->new_bytes);
+		      (json_int_t)s->bytes, "new_bytes", (json_int_t)s->new_bytes, "stored_bytes",
+		      (json_int_t)s->stored_bytes);
 	if (!j)
 		BUG("json_pack of a snapshot");
 	text = json_dumps(j, JSON_INDENT(2));
@@ -110,15 +111,15 @@ int bk_snapshot_parse(const char *text, size_t len, const char *what, struct bk_
 	json_error_t je;
 	json_t *j = json_loadb(text, len, 0, &je);
 	const char *id = NULL, *name = NULL, *source = NULL, *when = NULL, *tree = NULL;
-	json_int_t version = 0, files = 0, bytes = 0, new_bytes = 0;
+	json_int_t version = 0, files = 0, bytes = 0, new_bytes = 0, stored = 0;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
 	if (!j)
 		return cc_error_set(err, "%s: not a snapshot manifest: %s", what, je.text);
-	if (json_unpack(j, "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "ccbuild_snapshot", &version, "id", &id,
-			"name", &name, "source", &source, "time", &when, "tree", &tree, "files", &files, "bytes",
-			&bytes, "new_bytes", &new_bytes) < 0)
+	if (json_unpack(j, "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s?I}", "ccbuild_snapshot", &version, "id",
+			&id, "name", &name, "source", &source, "time", &when, "tree", &tree, "files", &files, "bytes",
+			&bytes, "new_bytes", &new_bytes, "stored_bytes", &stored) < 0)
 		cc_error_set(err, "%s: not a snapshot manifest (a field is missing or of the wrong type)", what);
 	else if (version != 1)
 		cc_error_set(err, "%s: snapshot format %lld; this ccbuild reads format 1", what, (long long)version);
@@ -131,6 +132,7 @@ int bk_snapshot_parse(const char *text, size_t len, const char *what, struct bk_
 		s->files = (uint64_t)files;
 		s->bytes = (uint64_t)bytes;
 		s->new_bytes = (uint64_t)new_bytes;
+		s->stored_bytes = (uint64_t)stored;
 		rc = 0;
 	}
 	json_decref(j);

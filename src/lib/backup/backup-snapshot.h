@@ -18,6 +18,7 @@ struct bk_snapshot {
 	unsigned char tree[32]; /* root tree object */
 	uint64_t files, bytes;	/* regular files and their bytes */
 	uint64_t new_bytes;	/* bytes this snapshot stored that were not there */
+	uint64_t stored_bytes;	/* what they take on disk (compressed, sealed); 0: not recorded */
 };
 
 /* Set s->id from its name, source, time and tree (the same snapshot gets

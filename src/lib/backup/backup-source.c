@@ -22,17 +22,20 @@
 
 int bk_store_chunk(struct bk_store *st, const void *data, size_t len, unsigned char id[32], struct cc_error **err)
 {
+	uint64_t stored = 0;
 	size_t i;
 	int r, wrote = 0;
 
 	bk_crypt_object_id(st->keys, data, len, id);
 	for (i = 0; i < st->nrepos; i++) {
-		if ((r = bk_repo_put(st->repos[i], id, data, len, err)) < 0)
+		if ((r = bk_repo_put(st->repos[i], id, data, len, wrote ? NULL : &stored, err)) < 0)
 			return -1;
 		wrote |= r == 1;
 	}
-	if (wrote && bk_idset_add(&st->written, id, len))
+	if (wrote && bk_idset_add(&st->written, id, len)) {
 		st->new_bytes += len;
+		st->stored_bytes += stored;
+	}
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct bk_store {
 	struct bk_repo *const *repos; /* borrowed; a chunk goes to each that lacks it */
 	size_t nrepos;
 	uint64_t new_bytes;	     /* bytes of chunks some repository lacked */
+	uint64_t stored_bytes;	     /* what they take on disk (compressed, sealed) */
 	struct bk_idset written;     /* ids of those chunks (value: their size) */
 	const atomic_int *cancel;    /* may be NULL */
 	const struct bk_crypt *keys; /* borrowed: chunk ids keyed with it; NULL: SHA-256 */

@@ -104,7 +104,7 @@ struct tree_out {
 	const struct bk_crypt *keys;
 	struct bk_repo *const *repos;
 	size_t nrepos;
-	uint64_t *new_bytes;
+	uint64_t *new_bytes, *stored_bytes;
 };
 
 static int store_tree(struct tree_out *o, json_t *entries, unsigned char id[32], struct cc_error **err)
@@ -112,17 +112,20 @@ static int store_tree(struct tree_out *o, json_t *entries, unsigned char id[32],
 	json_t *doc = json_pack("{s:o}", "entries", entries);
 	char *text = json_dumps(doc, JSON_COMPACT);
 	size_t len = strlen(text), i;
+	uint64_t stored = 0;
 	int rc = 0, wrote = 0, r;
 
 	json_decref(doc);
 	bk_crypt_object_id(o->keys, text, len, id);
 	for (i = 0; rc == 0 && i < o->nrepos; i++) {
-		if ((r = bk_repo_put(o->repos[i], id, text, len, err)) < 0)
+		if ((r = bk_repo_put(o->repos[i], id, text, len, wrote ? NULL : &stored, err)) < 0)
 			rc = -1;
 		wrote |= r == 1;
 	}
 	if (wrote && o->new_bytes)
 		*o->new_bytes += len;
+	if (wrote && o->stored_bytes)
+		*o->stored_bytes += stored;
 	free(text);
 	return rc;
 }
@@ -162,9 +165,9 @@ static int build(struct tree_out *o, const struct bk_entries *e, size_t *i, cons
 }
 
 int bk_tree_write(const struct bk_entries *e, const struct bk_crypt *keys, struct bk_repo *const *repos, size_t nrepos,
-		  unsigned char root[32], uint64_t *new_bytes, struct cc_error **err)
+		  unsigned char root[32], uint64_t *new_bytes, uint64_t *stored_bytes, struct cc_error **err)
 {
-	struct tree_out o = { keys, repos, nrepos, new_bytes };
+	struct tree_out o = { keys, repos, nrepos, new_bytes, stored_bytes };
 	size_t i = 0;
 
 	if (build(&o, e, &i, "", 0, 0, root, err) < 0)

@@ -41,9 +41,11 @@ void bk_entries_release(struct bk_entries *e);
 /* The tree objects of e (walk order, every parent listed): *root gets
  * the root tree's id (ids keyed with keys, borrowed; NULL: SHA-256); each
  * tree is stored in every one of repos (none when nrepos is 0) that lacks
- * it, its bytes added to *new_bytes. */
+ * it, its bytes added to *new_bytes and what it takes on disk (the first
+ * repository's, compressed and sealed) to *stored_bytes (either may be
+ * NULL). */
 int bk_tree_write(const struct bk_entries *e, const struct bk_crypt *keys, struct bk_repo *const *repos, size_t nrepos,
-		  unsigned char root[32], uint64_t *new_bytes, struct cc_error **err);
+		  unsigned char root[32], uint64_t *new_bytes, uint64_t *stored_bytes, struct cc_error **err);
 /* Read the listing under root from r (every tree checked against its
  * id) into out, in walk order. */
 int bk_tree_read(const struct bk_repo *r, const unsigned char root[32], struct bk_entries *out, struct cc_error **err);

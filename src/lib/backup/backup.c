@@ -9,6 +9,7 @@
  * and the others go on; the next run writes it the same snapshot (same
  * id and time) as the others hold, since the content is still that. */
 #include "backup.h"
+#include "backup-codec.h"
 #include "backup-crypt.h"
 #include "backup-deliver.h"
 #include "backup-gc.h"
@@ -58,10 +59,21 @@ static void degrade(struct run *r, size_t i, struct cc_error *err)
 	r->ok[i] = 0;
 }
 
+/* The zstd level of compression: auto|off|max. */
+static int zstd_level(enum backup_compression c)
+{
+	return c == BACKUP_COMPRESS_OFF ? 0 : c == BACKUP_COMPRESS_MAX ? BK_ZSTD_MAX : BK_ZSTD_AUTO;
+}
+
 static void open_repos(struct run *r)
 {
+	struct bk_repo_opts ro = { .write = !r->o->dry, .key_file = r->b->key_file };
 	size_t i, j, n;
 	struct bk_snapshot *snaps;
+
+	ro.zlevel = zstd_level(r->b->compression);
+	ro.lock_wait_ms = r->o->lock_wait_ms;
+	ro.cancel = r->o->cancel;
 
 	for (i = 0; i < r->b->ndests; i++)
 		if (r->b->dests[i].path)
@@ -71,7 +83,7 @@ static void open_repos(struct run *r)
 
 		r->repos[i].lockfd = r->repos[i].dirfd = -1;
 		r->ok[i] = 1;
-		if (bk_repo_open_keyed(&r->repos[i], r->dirs[i], !r->o->dry, r->b->key_file, &err) < 0 ||
+		if (bk_repo_open_opts(&r->repos[i], r->dirs[i], &ro, &err) < 0 ||
 		    bk_repo_snapshots(&r->repos[i], r->b->name, &snaps, &n, &err) < 0) {
 			if (r->o->dry && err && strstr(err->msg, "No such file")) {
 				cc_error_free(err); /* a plan before the first backup */
@@ -80,6 +92,8 @@ static void open_repos(struct run *r)
 			degrade(r, i, err);
 			continue;
 		}
+		if (r->repos[i].lock_note)
+			strlist_push(&r->out->notes, r->repos[i].lock_note);
 		if (n)
 			bk_snapshot_copy(&r->latest[i], &snaps[n - 1]);
 		for (j = 0; j < n; j++)
@@ -200,7 +214,7 @@ static int read_path_source(struct run *r, struct bk_repo **targets, struct cc_e
 	bk_entries_fill_from(&r->entries, &prev);
 	bk_entries_release(&prev);
 	if (!bk_entries_pending(&r->entries)) {
-		if (bk_tree_write(&r->entries, r->keys, NULL, 0, r->root, NULL, err) < 0)
+		if (bk_tree_write(&r->entries, r->keys, NULL, 0, r->root, NULL, NULL, err) < 0)
 			return -1;
 		r->root_known = 1;
 		if (!mark_needs(r, r->root))
@@ -307,6 +321,7 @@ static void choose_snapshot(struct run *r, struct bk_snapshot *s)
 			s->bytes += r->entries.v[i].size;
 		}
 	s->new_bytes = r->store.new_bytes;
+	s->stored_bytes = r->store.stored_bytes;
 	bk_snapshot_set_id(s);
 }
 
@@ -489,12 +504,12 @@ int backup_run(const struct backup_spec *b, const struct backup_opts *o, struct 
 		rc = 0;
 		goto out;
 	}
-	if (!r.root_known && bk_tree_write(&r.entries, r.keys, NULL, 0, r.root, NULL, err) < 0)
+	if (!r.root_known && bk_tree_write(&r.entries, r.keys, NULL, 0, r.root, NULL, NULL, err) < 0)
 		goto out;
 	out->up_to_date = mark_needs(&r, r.root) == 0;
 	if (!o->dry && !out->up_to_date &&
-	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes, err) <
-		    0)
+	    bk_tree_write(&r.entries, r.keys, targets, store_targets(&r, targets, 1), r.root, &r.store.new_bytes,
+			  &r.store.stored_bytes, err) < 0)
 		goto out;
 	if (!o->dry) {
 		commit_all(&r);
@@ -642,7 +657,7 @@ int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o,
 	r.store.cancel = o->cancel;
 	if (b->kind != BACKUP_SOURCE_PATH) {
 		if (read_engine_source(b, o, &r.store, &r.entries, NULL, err) == 0)
-			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, err);
+			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, NULL, err);
 	} else {
 		cleanup_free char *cache = o->state_dir ? statcache_path(&r) : NULL;
 		struct backup_opts ro = *o;
@@ -653,7 +668,7 @@ int backup_source_hash(const struct backup_spec *b, const struct backup_opts *o,
 		read_previous(&r, &prev);
 		if (bk_scan_path(b->source, cache, !o->dry, &prev, o->cancel, &r.entries, &st, err) == 0 &&
 		    bk_store_path(b->source, &r.entries, &r.store, &st, err) == 0)
-			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, err);
+			rc = bk_tree_write(&r.entries, r.keys, NULL, 0, root, NULL, NULL, err);
 		free(st.warning);
 	}
 	bk_entries_release(&prev);

@@ -32,6 +32,7 @@ struct backup_opts {
 	const struct compose_project *compose;
 	const char *traceparent; /* W3C traceparent for command destinations, or NULL */
 	struct subspans *spans;	 /* the engine's archive transfers are timed into it (subspan.h), or NULL */
+	long lock_wait_ms;	 /* how long to wait for a repository another run has locked (0: not) */
 };
 
 struct backup_outcome {

@@ -12,7 +12,8 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const backup_keys[] = { "source", "destinations", "retention", "verify", "quiesce", "encrypt" };
+static const char *const backup_keys[] = { "source",  "destinations", "retention",  "verify",
+					   "quiesce", "encrypt",      "compression" };
 static const char *const keep_keys[] = { "keep_last",	 "keep_hourly", "keep_daily", "keep_weekly",
 					 "keep_monthly", "keep_yearly", "keep_within" };
 
@@ -303,6 +304,20 @@ static void parse_quiesce(struct bparse *bp, const struct ynode *v, struct backu
 	}
 }
 
+/* compression: auto (the default), off or max (restic's three). */
+static void parse_compression(struct bparse *bp, const struct ynode *v, struct backup_spec *b)
+{
+	static const char *const names[] = { "auto", "off", "max" };
+	size_t i;
+
+	for (i = 0; is_scalar(v) && i < N(names); i++)
+		if (!strcmp(v->str, names[i])) {
+			b->compression = (enum backup_compression)i;
+			return;
+		}
+	bfail(bp, v, "backup '%s': compression must be auto, off or max", b->name);
+}
+
 static void parse_backup(struct bparse *bp, const char *name, const struct ynode *n, const char *dir,
 			 struct backup_spec *b)
 {
@@ -334,6 +349,8 @@ static void parse_backup(struct bparse *bp, const char *name, const struct ynode
 		parse_quiesce(bp, v, b);
 	if ((v = ynode_map_get(n, "encrypt")))
 		parse_encrypt(bp, v, dir, b);
+	if ((v = ynode_map_get(n, "compression")))
+		parse_compression(bp, v, b);
 }
 
 int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,

@@ -31,6 +31,10 @@ struct backup_dest {
 	struct ypos pos;
 };
 
+/* compression: of a backup's objects (BACKUP_COMPRESS_AUTO is 0, the
+ * default): zstd's default level, none, or a high level. */
+enum backup_compression { BACKUP_COMPRESS_AUTO, BACKUP_COMPRESS_OFF, BACKUP_COMPRESS_MAX };
+
 /* restic's forget rules: 0 off, -1 unlimited, N keep N. */
 struct backup_keep {
 	long last, hourly, daily, weekly, monthly, yearly;
@@ -50,6 +54,7 @@ struct backup_spec {
 	char *key_file;		   /* encrypt: {key_file:}, absolute ("~/" expanded), or NULL */
 	struct backup_hook *hooks; /* quiesce:, in order */
 	size_t nhooks;
+	enum backup_compression compression;
 };
 
 /* Parse the `backups:` mapping n (may be NULL: none) into *out (caller

@@ -80,6 +80,10 @@ static const struct fact_def fact_new_bytes = {
 	"ccbuild_backup_new_bytes_total", "counter",
 	"Bytes (data and metadata) backups stored that their repositories lacked.", NULL
 };
+static const struct fact_def fact_stored_bytes = {
+	"ccbuild_backup_stored_bytes_total", "counter",
+	"What the new bytes took on disk (compressed when smaller, sealed when encrypted).", NULL
+};
 static const struct fact_def fact_bytes = { "ccbuild_backup_snapshot_bytes", "gauge",
 					    "Bytes of the files in the backup's newest snapshot.", NULL };
 static const struct fact_def fact_dedup = { "ccbuild_backup_dedup_ratio", "gauge",
@@ -100,6 +104,7 @@ static void backup_facts(json_t **report, const struct backup_outcome *out, int 
 	uint64_t b = out->snap.bytes, n = out->snap.new_bytes;
 
 	facts_add(report, &fact_new_bytes, NULL, out->made ? (double)n : 0);
+	facts_add(report, &fact_stored_bytes, NULL, out->made ? (double)out->snap.stored_bytes : 0);
 	facts_add(report, &fact_bytes, NULL, (double)b);
 	facts_add(report, &fact_dedup, NULL, !out->made ? 1 : n >= b ? 0 : (double)(b - n) / (double)b);
 	facts_add(report, &fact_verified, NULL, (double)out->verified);
@@ -140,8 +145,10 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 
 	o.traceparent = runner_traceparent(r, i, tp, sizeof(tp));
 	o.spans = &res->spans;
-	if (backup_run(b, &o, &out, err) < 0)
+	if (backup_run(b, &o, &out, err) < 0) {
+		backup_outcome_release(&out);
 		return -1;
+	}
 	if (out.degraded.n)
 		rc = cc_error_set(err, "degraded: %s", out.degraded.v[0]);
 	else if (out.problems.n)
