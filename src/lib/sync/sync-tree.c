@@ -3,6 +3,8 @@
 #include "error.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +27,58 @@ int sync_tree_scan(const char *root, const struct ignore *ig, const char *cache,
 	return rc;
 }
 
+void sync_tree_add_entry(struct ctx_list *l, const char *path, const struct stat *st, const char *link)
+{
+	struct ctx_entry e = { 0 };
+
+	e.path = arena_strndup(&l->arena, path, strlen(path));
+	e.link = link ? arena_strndup(&l->arena, link, strlen(link)) : NULL;
+	e.mode = st->st_mode;
+	e.nlink = st->st_nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)st->st_nlink;
+	e.size = (uint64_t)st->st_size;
+	e.ino = st->st_ino;
+	e.dev = st->st_dev;
+	e.rdev = st->st_rdev;
+	e.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	e.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	VEC_PUSH(l->v, l->n, l->cap, e);
+}
+
+int sync_tree_scan_file(const char *root, const char *name, const char *as, const char *cache, int save,
+			const atomic_int *cancel, struct sync_tree *out, char **warning, struct cc_error **err)
+{
+	cleanup_free char *path = path_join(root, name);
+	struct statcache *sc;
+	struct stat st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*warning = NULL;
+	if (lstat(path, &st) < 0)
+		return cc_error_set(err, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cc_error_set(err, "%s is not a regular file", path);
+	sync_tree_add_entry(&out->list, name, &st, NULL);
+	out->digests = xcalloc(1, 32);
+	sc = statcache_open(cache, warning);
+	rc = statcache_hash_list(sc, root, &out->list, cancel, out->digests, &out->stats, err);
+	if (rc == 0 && cache && save)
+		rc = statcache_save(sc, &out->list, (const unsigned char(*)[32])out->digests, err);
+	statcache_free(sc);
+	/* The cache knows the file by its own name, the destination by as. */
+	out->list.v[0].path = arena_strndup(&out->list.arena, as, strlen(as));
+	out->src_name = xstrdup(name);
+	return rc;
+}
+
+const char *sync_tree_source(const struct sync_tree *t, size_t k)
+{
+	return t->src_name ? t->src_name : t->list.v[k].path;
+}
+
 void sync_tree_release(struct sync_tree *t)
 {
+	free(t->src_name);
 	ctx_list_release(&t->list);
 	free(t->digests);
 	memset(t, 0, sizeof(*t));
