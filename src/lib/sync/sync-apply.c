@@ -66,7 +66,7 @@ static int add_temps(const struct sync_job *job, struct ctx_list *out, struct cc
 	while ((de = readdir(d)))
 		if (str_has_prefix(de->d_name, prefix) && sync_host_is_temp(de->d_name) &&
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-			sync_tree_add_entry(out, de->d_name, &st, NULL);
+			ctx_list_add(out, de->d_name, strlen(de->d_name), &st, NULL);
 	closedir(d);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), by_walk_order);
@@ -90,7 +90,7 @@ static int dest_list(const struct sync_job *job, int temps, struct ctx_list *out
 							   : cc_error_set(err, "%s: %s", path, strerror(errno));
 	n = S_ISLNK(st.st_mode) ? readlink(path, link, sizeof(link) - 1) : -1;
 	link[n > 0 ? n : 0] = '\0';
-	sync_tree_add_entry(out, job->only, &st, S_ISLNK(st.st_mode) ? link : NULL);
+	ctx_list_add(out, job->only, strlen(job->only), &st, S_ISLNK(st.st_mode) ? link : NULL);
 	return temps ? add_temps(job, out, err) : 0;
 }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int sync_tree_scan(const char *root, const struct ignore *ig, const char *cache, int save, const atomic_int *cancel,
 		   struct sync_tree *out, char **warning, struct cc_error **err)
@@ -27,23 +28,6 @@ int sync_tree_scan(const char *root, const struct ignore *ig, const char *cache,
 	return rc;
 }
 
-void sync_tree_add_entry(struct ctx_list *l, const char *path, const struct stat *st, const char *link)
-{
-	struct ctx_entry e = { 0 };
-
-	e.path = arena_strndup(&l->arena, path, strlen(path));
-	e.link = link ? arena_strndup(&l->arena, link, strlen(link)) : NULL;
-	e.mode = st->st_mode;
-	e.nlink = st->st_nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)st->st_nlink;
-	e.size = (uint64_t)st->st_size;
-	e.ino = st->st_ino;
-	e.dev = st->st_dev;
-	e.rdev = st->st_rdev;
-	e.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	e.ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
-	VEC_PUSH(l->v, l->n, l->cap, e);
-}
-
 int sync_tree_scan_file(const char *root, const char *name, const char *as, const char *cache, int save,
 			const atomic_int *cancel, struct sync_tree *out, char **warning, struct cc_error **err)
 {
@@ -58,7 +42,7 @@ int sync_tree_scan_file(const char *root, const char *name, const char *as, cons
 		return cc_error_set(err, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return cc_error_set(err, "%s is not a regular file", path);
-	sync_tree_add_entry(&out->list, name, &st, NULL);
+	ctx_list_add(&out->list, name, strlen(name), &st, NULL);
 	out->digests = xcalloc(1, 32);
 	sc = statcache_open(cache, warning);
 	rc = statcache_hash_list(sc, root, &out->list, cancel, out->digests, &out->stats, err);

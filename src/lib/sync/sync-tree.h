@@ -8,8 +8,6 @@
 #include "ctxwalk.h"
 #include "statcache.h"
 
-#include <sys/stat.h>
-
 struct cc_error;
 struct ignore;
 
@@ -34,8 +32,6 @@ int sync_tree_scan_file(const char *root, const char *name, const char *as, cons
 			const atomic_int *cancel, struct sync_tree *out, char **warning, struct cc_error **err);
 /* Where entry k is read, relative to the root (src_name or its path); borrowed. */
 const char *sync_tree_source(const struct sync_tree *t, size_t k);
-/* Append an entry named path with stat data st (and symlink target link, may be NULL) to l. */
-void sync_tree_add_entry(struct ctx_list *l, const char *path, const struct stat *st, const char *link);
 void sync_tree_release(struct sync_tree *t);
 
 #endif
