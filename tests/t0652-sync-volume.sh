@@ -10,6 +10,7 @@
 . "$(dirname "$0")/test-lib.sh"
 test_description 'sync: host directory to a volume'
 . "$SRCROOT/tests/lib/deploy.sh"
+. "$SRCROOT/tests/lib/sync.sh"
 
 test_need_docker
 P=t0652p$TEST_ID
@@ -73,21 +74,14 @@ test_expect_success 'a first sync creates the volume and copies the tree: modes,
 '
 
 test_expect_success 'a second sync is up to date and makes no archive call, nor any change' '
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
-	cat proxy/requests &&
-	grep "sync:$S .*up-to-date" out &&
-	test_must_fail grep -q "/archive" proxy/requests &&
-	test_must_fail grep -Eq "^(POST|PUT|DELETE) " proxy/requests
+	sync_through_proxy sync dev &&
+	sync_expect_noop $S
 '
 
 test_expect_success 'one changed source file is the only one written (the others keep their inode)' '
 	a=$(in_vol "stat -c %i /d/cfg/a.txt") &&
 	echo deeper >src/sub/d &&
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
+	sync_through_proxy sync dev &&
 	grep "1 copied, 0 deleted" out &&
 	test $(grep -c "^PUT .*/archive" proxy/requests) = 1 &&
 	grep -q "^DELETE .*/containers/.*v=1" proxy/requests &&

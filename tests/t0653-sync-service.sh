@@ -8,6 +8,7 @@
 . "$(dirname "$0")/test-lib.sh"
 test_description 'sync: host directory into a running container'
 . "$SRCROOT/tests/lib/deploy.sh"
+. "$SRCROOT/tests/lib/sync.sh"
 
 test_need_docker
 P=t0653p$TEST_ID
@@ -67,21 +68,14 @@ test_expect_success 'up deploys the service, then the sync copies into its conta
 '
 
 test_expect_success 'a second sync is up to date: one container list, no archive call' '
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
-	cat proxy/requests &&
-	grep "sync:$S .*up-to-date" out &&
-	test_must_fail grep -q "/archive" proxy/requests &&
-	test_must_fail grep -Eq "^(POST|PUT|DELETE) " proxy/requests
+	sync_through_proxy sync dev &&
+	sync_expect_noop $S
 '
 
 test_expect_success 'one changed file is the only one written; a removed one goes (rm through exec)' '
 	a=$(in_app "stat -c %i /etc/live/a.txt") &&
 	echo deeper >src/sub/d && rm src/l &&
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
+	sync_through_proxy sync dev &&
 	grep "1 copied, 1 deleted" out &&
 	test $(grep -c "^PUT .*/archive" proxy/requests) = 1 &&
 	grep -q "^POST .*/exec" proxy/requests &&
