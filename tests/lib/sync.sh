@@ -22,3 +22,30 @@ sync_expect_noop () {
 	test_must_fail grep -q "/archive" proxy/requests &&
 	test_must_fail grep -Eq "^(POST|PUT|DELETE) " proxy/requests
 }
+
+# sync_killed_mid_write IN DEST KILLER: "ccbuild sync dev" of a new 128 MiB
+# src/big over a synced one, killed with SIGKILL by "KILLER PID" (a
+# function that has PID killed once DEST/.ccbuild-sync, the staging
+# directory, appears; it may return before).  IN CMD runs a shell command
+# where DEST is.  Checks that ccbuild died of the signal, that DEST/big is
+# the old file or the new one, never torn, and that the next sync writes
+# the new one (its hash left in $new) and the staging name ends a file.
+sync_killed_mid_write () {
+	local in=$1 dest=$2 kill_fn=$3 old got pid rc
+	head -c 134217728 /dev/urandom >src/big && "$CCBUILD" sync dev >out 2>&1 &&
+	old=$(sha256sum <src/big) &&
+	head -c 134217728 /dev/urandom >src/big && new=$(sha256sum <src/big) || return 1
+	"$CCBUILD" sync dev >killed 2>&1 &
+	pid=$!
+	"$kill_fn" $pid
+	wait $pid
+	rc=$?
+	cat killed
+	test $rc = 137 &&
+	$in "ls -la $dest $dest/.ccbuild-sync; test -d $dest/.ccbuild-sync" &&
+	got=$($in "sha256sum <$dest/big") &&
+	{ test "$got" = "$old" || test "$got" = "$new"; } &&
+	"$CCBUILD" sync dev >out 2>&1 && cat out &&
+	test "$($in "sha256sum <$dest/big")" = "$new" &&
+	$in "test -f $dest/.ccbuild-sync"
+}
