@@ -47,7 +47,7 @@ struct sync_scratch {
 	struct sync_tree tree;
 	struct sync_record rec; /* loaded by need_record, when a check or run needs it */
 	int rec_loaded, lockfd;
-	char *identity; /* volume: and service: destinations: sync_engine_identity */
+	char *identity;		/* volume: and service: destinations: sync_engine_identity */
 	struct sync_single one; /* a single-file sync (single set): where it reads and writes */
 	int single;
 };
@@ -196,10 +196,18 @@ static struct sync_engine_job engine_job(struct runner *r, const struct sync_spe
 
 	hash_sha256_hex(abs ? abs : r->state_dir, strlen(abs ? abs : r->state_dir), hex);
 	*helper_name = xasprintf("ccbuild-sync-%s-%.8s", spec->name, hex);
-	return (struct sync_engine_job){ spec,	  r->engine,  r->project->compose, built_image,	 r->project,
-					 sc->src, sc->ignore, sc->rewriter,	   *helper_name, r->cancel,
-					 NULL,	  sc->single ? sc->one.dst_dir : NULL,
-					 sc->single ? sc->one.dst_name : NULL };
+	return (struct sync_engine_job){ .spec = spec,
+					 .e = r->engine,
+					 .compose = r->project->compose,
+					 .built = built_image,
+					 .built_ctx = r->project,
+					 .src = sc->src,
+					 .ignore = sc->ignore,
+					 .rewriter = sc->rewriter,
+					 .helper_name = *helper_name,
+					 .cancel = r->cancel,
+					 .dir = sc->single ? sc->one.dst_dir : NULL,
+					 .only = sc->single ? sc->one.dst_name : NULL };
 }
 
 static char *identity_file(struct runner *r, const struct sync_spec *spec)
@@ -348,9 +356,10 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return cc_error_set(err, "%s: %s", dir, strerror(errno));
 	}
-	if ((sc->single ? sync_tree_scan_file(sc->src, sc->one.src_name, sc->one.dst_name, sc->cache, !dry, r->cancel,
-					      &sc->tree, &warning, err)
-			: sync_tree_scan(sc->src, sc->ignore, sc->cache, !dry, r->cancel, &sc->tree, &warning, err)) < 0) {
+	if ((sc->single
+		     ? sync_tree_scan_file(sc->src, sc->one.src_name, sc->one.dst_name, sc->cache, !dry, r->cancel,
+					   &sc->tree, &warning, err)
+		     : sync_tree_scan(sc->src, sc->ignore, sc->cache, !dry, r->cancel, &sc->tree, &warning, err)) < 0) {
 		free(warning);
 		return cc_error_wrap(err, "sync %s: reading the source", spec->name);
 	}
@@ -364,9 +373,14 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 static struct sync_job job_of(const struct runner *r, const struct sync_spec *spec, const struct sync_scratch *sc,
 			      const char *keep_dir)
 {
-	return (struct sync_job){ sc->src,	sc->dst,  sc->ignore,
-				  spec->delete && !sc->single, sc->rewriter, keep_dir,
-				  r->cancel,	sc->single ? sc->one.dst_name : NULL };
+	return (struct sync_job){ .src = sc->src,
+				  .dst = sc->dst,
+				  .ignore = sc->ignore,
+				  .delete = spec->delete &&!sc->single,
+				  .rewriter = sc->rewriter,
+				  .keep_dir = keep_dir,
+				  .cancel = r->cancel,
+				  .only = sc->single ? sc->one.dst_name : NULL };
 }
 
 /* "3 files changed in the source" against the record of the last sync. */
@@ -399,8 +413,8 @@ static int sync_output_exists(struct runner *r, size_t i, const struct step_reco
 	const struct sync_spec *spec = r->project->graph.steps[i].data;
 	struct sync_scratch *sc = r->results[i].scratch;
 	struct sync_job job = job_of(r, spec, sc, NULL);
-	cleanup_free char *shown = sc->single && spec->target == SYNC_TO_HOST ? path_join(sc->dst, sc->one.dst_name)
-									     : xstrdup(sc->dst);
+	cleanup_free char *shown =
+		sc->single && spec->target == SYNC_TO_HOST ? path_join(sc->dst, sc->one.dst_name) : xstrdup(sc->dst);
 	char *why = NULL;
 	size_t n = 0;
 	int rc;

@@ -301,13 +301,13 @@ static int stage(struct applier *a, const struct ctx_entry *s, const void *data,
 		 const unsigned char want[32], const unsigned char ds[32], struct cc_error **err)
 {
 	struct sync_file *f = record_entry(a, s);
+	const char *from = source_of(a, s);
 	unsigned char got[32];
 	char *tmp;
 
 	memcpy(f->sha, want, 32);
 	memcpy(f->src, ds, 32);
-	if (sync_host_stage_file(a->rootfd, s->path, s->mode, data, len, a->srcfd, source_of(a, s), 0, got, &tmp,
-				 err) < 0)
+	if (sync_host_stage_file(a->rootfd, s->path, s->mode, data, len, a->srcfd, from, 0, got, &tmp, err) < 0)
 		return -1;
 	VEC_PUSH(a->pending, a->npending, a->cap_pending, ((struct pending){ xstrdup(s->path), tmp, a->out->n - 1 }));
 	if (memcmp(got, want, 32)) {
@@ -414,7 +414,9 @@ static int check_only(const struct applier *a, struct cc_error **err)
 			    "%s/%s is a %s, not a file: a single-file sync writes over a file only (end to: with '/'"
 			    " to sync the file into a directory)",
 			    a->job->dst, a->job->only,
-			    S_ISDIR(d->mode) ? "directory" : S_ISLNK(d->mode) ? "symlink" : "special file");
+			    S_ISDIR(d->mode)   ? "directory"
+			    : S_ISLNK(d->mode) ? "symlink"
+					       : "special file");
 }
 
 /* Temporary files a killed sync left go first, whatever delete says. */
@@ -479,9 +481,14 @@ static int apply_entries(struct applier *a, const struct sync_tree *src, struct 
 int sync_apply(const struct sync_job *job, const struct sync_tree *src, const struct sync_record *rec,
 	       struct sync_record *out, struct sync_summary *sum, struct cc_error **err)
 {
-	struct applier a = {
-		.job = job, .rec = rec, .tree = src, .out = out, .sum = sum, .dest = CTX_LIST_INIT, .rootfd = -1, .srcfd = -1
-	};
+	struct applier a = { .job = job,
+			     .rec = rec,
+			     .tree = src,
+			     .out = out,
+			     .sum = sum,
+			     .dest = CTX_LIST_INIT,
+			     .rootfd = -1,
+			     .srcfd = -1 };
 	const char *rules = job->rewriter ? sync_rewriter_hash(job->rewriter) : "";
 	int rc = -1;
 

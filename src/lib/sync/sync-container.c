@@ -164,7 +164,8 @@ static int scan_tar(int fd, int strip, struct sync_record *out, struct cc_error 
 	if (archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK)
 		rc = cc_error_set(err, "reading the archive: %s", archive_error_string(a));
 	while (rc == 0 && (r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		cleanup_free char *rel = strip ? entry_rel(archive_entry_pathname(ae)) : entry_top(archive_entry_pathname(ae));
+		cleanup_free char *rel =
+			strip ? entry_rel(archive_entry_pathname(ae)) : entry_top(archive_entry_pathname(ae));
 		const char *hard = archive_entry_hardlink(ae);
 		struct sync_file *f;
 		unsigned long long size = 0;
@@ -359,8 +360,8 @@ static int put_entries(struct tar_out *t, const struct sync_plan *plan, const st
 		const struct ctx_entry *s = &src->list.v[act->src];
 		cleanup_free char *stage = xasprintf("%s/%zu", SYNC_STAGE_NAME, k);
 
-		if (act->kind != SYNC_ACT_LINK && fstatat(t->srcfd, sync_tree_source(src, act->src), &st,
-							  AT_SYMLINK_NOFOLLOW) < 0)
+		if (act->kind != SYNC_ACT_LINK &&
+		    fstatat(t->srcfd, sync_tree_source(src, act->src), &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = cc_error_set(err, "%s: cannot read the source: %s", s->path, strerror(errno));
 		else if (act->kind == SYNC_ACT_DIR)
 			rc = put_header(t, s->path, S_IFDIR | (s->mode & 07777), &st, NULL, NULL, 0, err);

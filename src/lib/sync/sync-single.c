@@ -53,8 +53,7 @@ static int refuse(const struct sync_spec *spec, const char *what, struct cc_erro
 	return cc_error_set(err, "%s: syncs.%s: from: is a single file, and %s", where, spec->name, what);
 }
 
-int sync_single_resolve(const struct sync_spec *spec, const char *base, struct sync_single *out,
-			struct cc_error **err)
+int sync_single_resolve(const struct sync_spec *spec, const char *base, struct sync_single *out, struct cc_error **err)
 {
 	cleanup_free char *from = sync_spec_path(spec->from, base), *to = sync_spec_path(spec->to, base);
 	cleanup_free char *src = NULL, *real = NULL;
@@ -79,8 +78,7 @@ int sync_single_resolve(const struct sync_spec *spec, const char *base, struct s
 		return cc_error_set(err, "%s: %s", src, strerror(errno));
 	split(real, "/", &out->src_dir, &out->src_name);
 	destination(spec, from, to, out);
-	if (!*out->dst_name || !strcmp(out->dst_name, ".") || !strcmp(out->dst_name, ".."))
-	{
+	if (!*out->dst_name || !strcmp(out->dst_name, ".") || !strcmp(out->dst_name, "..")) {
 		sync_single_release(out);
 		return refuse(spec, "to: names no file for it", err);
 	}

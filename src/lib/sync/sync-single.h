@@ -20,8 +20,7 @@ struct sync_single {
 /* 1 with *out filled (release it) when spec's source is a regular file,
  * 0 when it is not (a directory sync), -1 with err at the sync's position
  * for what a single file cannot do; base: the manifest's directory. */
-int sync_single_resolve(const struct sync_spec *spec, const char *base, struct sync_single *out,
-			struct cc_error **err);
+int sync_single_resolve(const struct sync_spec *spec, const char *base, struct sync_single *out, struct cc_error **err);
 void sync_single_release(struct sync_single *s);
 
 #endif
