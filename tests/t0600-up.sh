@@ -109,43 +109,12 @@ test_expect_success 'second run: nothing recreated, both up to date' '
 	test_cmp db-1 db-2 && test_cmp web-1 web-2
 '
 
-# A proxy in front of the engine that logs each request line: the no-op
-# run makes one container call, the filtered list.
-cat >"$TRASH.proxy.py" <<-\PY
-	import re, socket, sys, threading
-	real, path, log = sys.argv[1], sys.argv[2], open(sys.argv[3], "a", buffering=1)
-	req = re.compile(rb"(?:^|\r\n)((?:GET|POST|PUT|DELETE|HEAD) /[^ ]*)")
-	def pump(a, b, watch):
-	    try:
-	        while True:
-	            d = a.recv(65536)
-	            if not d:
-	                break
-	            if watch:
-	                for m in req.finditer(d):
-	                    log.write(m.group(1).decode(errors="replace") + "\n")
-	            b.sendall(d)
-	    except OSError:
-	        pass
-	    finally:
-	        for s in (a, b):
-	            try:
-	                s.shutdown(socket.SHUT_RDWR)
-	            except OSError:
-	                pass
-	srv = socket.socket(socket.AF_UNIX)
-	srv.bind(path)
-	srv.listen(64)
-	while True:
-	    c, _ = srv.accept()
-	    u = socket.socket(socket.AF_UNIX)
-	    u.connect(real)
-	    threading.Thread(target=pump, args=(c, u, True), daemon=True).start()
-	    threading.Thread(target=pump, args=(u, c, False), daemon=True).start()
-PY
-
+# A proxy in front of the engine that logs each request line
+# (tests/lib/engine-log-proxy.py): the no-op run makes one container call,
+# the filtered list.
 test_expect_success 'the no-op run makes one container API call: the filtered list' '
-	python3 "$TRASH.proxy.py" "$(engine_sock)" "$TRASH/proxy.sock" "$TRASH/requests" </dev/null >/dev/null 2>&1 &
+	python3 "$SRCROOT/tests/lib/engine-log-proxy.py" "$(engine_sock)" "$TRASH/proxy.sock" "$TRASH/requests" \
+		</dev/null >/dev/null 2>&1 &
 	echo $! >"$TRASH.proxy.pid" &&
 	for i in $(seq 50); do test -S "$TRASH/proxy.sock" && break; sleep 0.1; done &&
 	DOCKER_HOST=unix://$TRASH/proxy.sock "$CCBUILD" -C proj dev >out 2>&1 &&
@@ -156,7 +125,7 @@ test_expect_success 'the no-op run makes one container API call: the filtered li
 	grep -q "^GET /v[0-9.]*/containers/json?all=1&filters=" calls
 '
 kill "$(cat "$TRASH.proxy.pid")" 2>/dev/null
-rm -f "$TRASH.proxy.py" "$TRASH.proxy.pid" "$TRASH/proxy.sock" "$TRASH/requests"
+rm -f "$TRASH.proxy.pid" "$TRASH/proxy.sock" "$TRASH/requests"
 
 test_expect_success 'Docker Compose v2 lists what ccbuild deployed' '
 	docker compose -p "$P" ps --format "{{.Service}} {{.State}}" | sort >ps &&

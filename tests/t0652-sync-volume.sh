@@ -10,6 +10,7 @@
 . "$(dirname "$0")/test-lib.sh"
 test_description 'sync: host directory to a volume'
 . "$SRCROOT/tests/lib/deploy.sh"
+. "$SRCROOT/tests/lib/sync.sh"
 
 test_need_docker
 P=t0652p$TEST_ID
@@ -73,21 +74,14 @@ test_expect_success 'a first sync creates the volume and copies the tree: modes,
 '
 
 test_expect_success 'a second sync is up to date and makes no archive call, nor any change' '
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
-	cat proxy/requests &&
-	grep "sync:$S .*up-to-date" out &&
-	test_must_fail grep -q "/archive" proxy/requests &&
-	test_must_fail grep -Eq "^(POST|PUT|DELETE) " proxy/requests
+	sync_through_proxy sync dev &&
+	sync_expect_noop $S
 '
 
 test_expect_success 'one changed source file is the only one written (the others keep their inode)' '
 	a=$(in_vol "stat -c %i /d/cfg/a.txt") &&
 	echo deeper >src/sub/d &&
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
+	sync_through_proxy sync dev &&
 	grep "1 copied, 0 deleted" out &&
 	test $(grep -c "^PUT .*/archive" proxy/requests) = 1 &&
 	grep -q "^DELETE .*/containers/.*v=1" proxy/requests &&
@@ -131,21 +125,14 @@ test_expect_success 'a recreated volume is synced again whole' '
 # The kill comes from a container that shares the host's pid namespace and
 # watches the volume: the moment the staging directory appears (the PUT is
 # being extracted), it sends SIGKILL to ccbuild.
-test_expect_success 'killed with SIGKILL while writing: no torn file, and the next sync converges' '
-	head -c 134217728 /dev/urandom >src/big && "$CCBUILD" sync dev >out 2>&1 &&
-	old=$(sha256sum <src/big) &&
-	head -c 134217728 /dev/urandom >src/big && new=$(sha256sum <src/big) &&
-	{ "$CCBUILD" sync dev >killed 2>&1 & pid=$!; } &&
+kill_on_staging () {
 	killer=$(docker run -d --pid host --network none -v "$VOL:/d" ccbuild-test/busybox:latest \
-		sh -c "until test -d /d/cfg/.ccbuild-sync; do :; done; kill -9 $pid") &&
-	wait $pid; rc=$?; cat killed; docker rm -f $killer >/dev/null &&
-	test $rc = 137 &&
-	in_vol "ls -la /d/cfg /d/cfg/.ccbuild-sync; test -d /d/cfg/.ccbuild-sync" &&
-	got=$(in_vol "sha256sum </d/cfg/big") &&
-	{ test "$got" = "$old" || test "$got" = "$new"; } &&
-	"$CCBUILD" sync dev >out 2>&1 && cat out &&
-	test "$(in_vol "sha256sum </d/cfg/big")" = "$new" &&
-	in_vol "test -f /d/cfg/.ccbuild-sync" &&
+		sh -c "until test -d /d/cfg/.ccbuild-sync; do :; done; kill -9 $1")
+}
+test_expect_success 'killed with SIGKILL while writing: no torn file, and the next sync converges' '
+	killer= &&
+	sync_killed_mid_write in_vol /d/cfg kill_on_staging; rc=$?; docker rm -f $killer >/dev/null &&
+	test $rc = 0 &&
 	test -z "$(helpers)" &&
 	"$CCBUILD" sync dev >out 2>&1 && grep "sync:$S .*up-to-date" out
 '

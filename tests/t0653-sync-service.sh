@@ -8,6 +8,7 @@
 . "$(dirname "$0")/test-lib.sh"
 test_description 'sync: host directory into a running container'
 . "$SRCROOT/tests/lib/deploy.sh"
+. "$SRCROOT/tests/lib/sync.sh"
 
 test_need_docker
 P=t0653p$TEST_ID
@@ -67,21 +68,14 @@ test_expect_success 'up deploys the service, then the sync copies into its conta
 '
 
 test_expect_success 'a second sync is up to date: one container list, no archive call' '
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
-	cat proxy/requests &&
-	grep "sync:$S .*up-to-date" out &&
-	test_must_fail grep -q "/archive" proxy/requests &&
-	test_must_fail grep -Eq "^(POST|PUT|DELETE) " proxy/requests
+	sync_through_proxy sync dev &&
+	sync_expect_noop $S
 '
 
 test_expect_success 'one changed file is the only one written; a removed one goes (rm through exec)' '
 	a=$(in_app "stat -c %i /etc/live/a.txt") &&
 	echo deeper >src/sub/d && rm src/l &&
-	host=$(deploy_proxy_start proxy) &&
-	DOCKER_HOST=$host "$CCBUILD" sync dev >out 2>&1 && cat out &&
-	deploy_proxy_stop proxy &&
+	sync_through_proxy sync dev &&
 	grep "1 copied, 1 deleted" out &&
 	test $(grep -c "^PUT .*/archive" proxy/requests) = 1 &&
 	grep -q "^POST .*/exec" proxy/requests &&
@@ -107,20 +101,11 @@ test_expect_success 'a recreated container is synced again' '
 
 # app shares the host's pid namespace, so a loop in it that watches the
 # destination sends the SIGKILL the moment the staging directory appears.
+kill_on_staging () {
+	docker exec $P-app-1 sh -c "until test -d /etc/live/.ccbuild-sync; do :; done; kill -9 $1"
+}
 test_expect_success 'killed with SIGKILL while writing: no torn file, and the next sync converges' '
-	head -c 134217728 /dev/urandom >src/big && "$CCBUILD" sync dev >out 2>&1 &&
-	old=$(sha256sum <src/big) &&
-	head -c 134217728 /dev/urandom >src/big && new=$(sha256sum <src/big) &&
-	{ "$CCBUILD" sync dev >killed 2>&1 & pid=$!; } &&
-	docker exec $P-app-1 sh -c "until test -d /etc/live/.ccbuild-sync; do :; done; kill -9 $pid";
-	wait $pid; rc=$?; cat killed &&
-	test $rc = 137 &&
-	in_app "ls -la /etc/live/.ccbuild-sync; test -d /etc/live/.ccbuild-sync" &&
-	got=$(in_app "sha256sum </etc/live/big") &&
-	{ test "$got" = "$old" || test "$got" = "$new"; } &&
-	"$CCBUILD" sync dev >out 2>&1 && cat out &&
-	test "$(in_app "sha256sum </etc/live/big")" = "$new" &&
-	in_app "test -f /etc/live/.ccbuild-sync"
+	sync_killed_mid_write in_app /etc/live kill_on_staging
 '
 
 test_expect_success 'an image without rm: delete says so, naming the service' '

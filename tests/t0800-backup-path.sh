@@ -4,13 +4,7 @@
 # corruption found and named, a killed backup leaves earlier snapshots.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'backup: path source, restore, verify, crash safety'
-
-# listing DIR: every path with type, mode, owner, symlink target and the
-# SHA-256 of regular files (what a restore must give back byte-exact).
-listing () {
-	(cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %l\n' | sort &&
-		find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
-}
+. "$SRCROOT/tests/lib/backup.sh"
 
 bytes () { find "$1" -type f -printf "%s\n" | awk "{n += \$1} END {print n + 0}"; }
 snapshots () { ls "$1/snapshots/data" 2>/dev/null | wc -l; }
@@ -23,21 +17,8 @@ test_expect_success 'setup' '
 	ln -s a.txt src/link && ln -s /nowhere src/sub/dangling &&
 	chown 1234:5678 src/sub/deep && chmod 700 src/sub/deep &&
 	echo deep >src/sub/deep/f &&
-	cat >ccbuild.yaml <<-\EOF
-	ccbuild: 1
-	project: bk
-	profiles:
-	  dev:
-	    backups: [data]
-	backups:
-	  data:
-	    source: path:src
-	    destinations:
-	      - path: repo1
-	      - path: repo2
-	    verify: 100%
-	EOF
-	listing src >first.lst
+	backup_path_manifest "verify: 100%" &&
+	backup_listing src >first.lst
 '
 
 test_expect_success 'a first backup writes one snapshot to each destination' '
@@ -67,13 +48,13 @@ test_expect_success 'one changed file stores only its new chunk and the trees ab
 test_expect_success 'restore the first snapshot byte-exact into a new directory' '
 	first=$("$CCBUILD" backups dev data | tail -n 1 | awk "{print \$1}") &&
 	"$CCBUILD" restore dev data --snapshot $first --to path:$TRASH/restored &&
-	listing restored >out.lst &&
+	backup_listing restored >out.lst &&
 	test_cmp first.lst out.lst
 '
 
 test_expect_success 'restore over the source swaps in the old content' '
 	"$CCBUILD" restore dev data --snapshot $first &&
-	listing src >now.lst &&
+	backup_listing src >now.lst &&
 	test_cmp first.lst now.lst &&
 	test ! -e src.ccbuild-restore
 '
@@ -94,10 +75,10 @@ test_expect_success 'a flipped byte is found and names the snapshot and path' '
 '
 
 test_expect_success 'a restore from a corrupt object fails and leaves the target as it was' '
-	listing src >before.lst &&
+	backup_listing src >before.lst &&
 	test_must_fail "$CCBUILD" restore dev data 2>err &&
 	grep corrupt err &&
-	listing src >after.lst &&
+	backup_listing src >after.lst &&
 	test_cmp before.lst after.lst && test ! -e src.ccbuild-restore
 '
 

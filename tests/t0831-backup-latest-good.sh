@@ -5,11 +5,7 @@
 # second backup fails naming it, a kill -9'd holder blocks nothing).
 . "$(dirname "$0")/test-lib.sh"
 test_description 'backup: restore --latest-good, verification state, locks'
-
-listing () {
-	(cd "$1" && find . -mindepth 1 -printf '%p %y %m %l\n' | sort &&
-		find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
-}
+. "$SRCROOT/tests/lib/backup.sh"
 
 # flip FILE: change one byte of a stored object
 flip () {
@@ -26,23 +22,11 @@ object () {
 test_expect_success 'setup: three snapshots, each with a file of its own' '
 	mkdir -p src &&
 	head -c 300000 /dev/urandom >src/base.bin &&
-	cat >ccbuild.yaml <<-\EOF &&
-	ccbuild: 1
-	project: bk
-	profiles:
-	  dev:
-	    backups: [data]
-	backups:
-	  data:
-	    source: path:src
-	    destinations:
-	      - path: repo1
-	      - path: repo2
-	EOF
+	backup_path_manifest &&
 	for i in 1 2 3; do
 		echo "version $i" >src/version.txt &&
 		head -c 50000 /dev/urandom >src/new$i.bin &&
-		listing src >v$i.lst &&
+		backup_listing src >v$i.lst &&
 		"$CCBUILD" backup dev >/dev/null || return 1
 	done &&
 	"$CCBUILD" backups dev data >list &&
@@ -59,7 +43,7 @@ test_expect_success 'with every snapshot intact, --latest-good restores the newe
 	"$CCBUILD" restore dev data --latest-good --to path:$TRASH/r0 >out 2>err &&
 	grep "snapshot $newest of data verifies in $TRASH/repo1 (the newest)" out &&
 	! grep warning err &&
-	listing r0 >got.lst && test_cmp v3.lst got.lst
+	backup_listing r0 >got.lst && test_cmp v3.lst got.lst
 '
 
 test_expect_success 'newest corrupt in one destination only: restored from the other' '
@@ -67,23 +51,23 @@ test_expect_success 'newest corrupt in one destination only: restored from the o
 	"$CCBUILD" restore dev data --latest-good --to path:$TRASH/r1 >out 2>err &&
 	grep "warning: restore data: skipping $TRASH/repo1: snapshot $newest (.*): /new3.bin: object .* corrupt" err &&
 	grep "snapshot $newest of data verifies in $TRASH/repo2" out &&
-	listing r1 >got.lst && test_cmp v3.lst got.lst
+	backup_listing r1 >got.lst && test_cmp v3.lst got.lst
 '
 
 test_expect_success 'newest corrupt everywhere: the previous one, with a warning naming the newest' '
 	flip $(object repo2 src/new3.bin) &&
-	listing src >before.lst &&
+	backup_listing src >before.lst &&
 	"$CCBUILD" restore dev data --latest-good >out 2>err &&
 	grep "skipping $TRASH/repo1: snapshot $newest" err &&
 	grep "skipping $TRASH/repo2: snapshot $newest" err &&
 	grep "snapshot $middle of data verifies in $TRASH/repo1 (newer ones do not" out &&
-	listing src >got.lst && test_cmp v2.lst got.lst
+	backup_listing src >got.lst && test_cmp v2.lst got.lst
 '
 
 test_expect_success 'plain restore (no --latest-good) of the corrupt newest still fails, target kept' '
-	listing src >before.lst &&
+	backup_listing src >before.lst &&
 	test_must_fail "$CCBUILD" restore dev data 2>err && grep corrupt err &&
-	listing src >after.lst && test_cmp before.lst after.lst
+	backup_listing src >after.lst && test_cmp before.lst after.lst
 '
 
 test_expect_success 'backups shows the verification state --latest-good recorded' '
@@ -101,11 +85,11 @@ test_expect_success 'backup verify records its results too' '
 
 test_expect_success 'every snapshot corrupt: an error, the target as it was' '
 	flip $(object repo1 src/base.bin) && flip $(object repo2 src/base.bin) &&
-	listing src >before.lst &&
+	backup_listing src >before.lst &&
 	test_expect_code 1 "$CCBUILD" restore dev data --latest-good 2>err &&
 	grep "no snapshot verifies in any destination" err &&
 	test $(grep -c "skipping" err) = 6 &&
-	listing src >after.lst && test_cmp before.lst after.lst
+	backup_listing src >after.lst && test_cmp before.lst after.lst
 '
 
 test_expect_success '--latest-good and --snapshot together are a usage error' '

@@ -15,45 +15,28 @@ import socket
 import sys
 import threading
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from relay import relay  # noqa: E402
+
 REQUEST = re.compile(rb"^(GET|HEAD|POST|PUT|DELETE|PATCH) (\S+) HTTP/1\.[01]\r\n")
 
 
-def pump(src, dst, log=None, lock=None):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            if log is not None:
-                m = REQUEST.match(data)
-                if m:
-                    with lock:
-                        log.write(m.group(1).decode() + " " + m.group(2).decode("latin-1") + "\n")
-                        log.flush()
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
 def serve(client, engine, log, lock):
+    def watch(data):
+        m = REQUEST.match(data)
+        if m:
+            with lock:
+                log.write(m.group(1).decode() + " " + m.group(2).decode("latin-1") + "\n")
+                log.flush()
+
     up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         up.connect(engine)
     except OSError:
         client.close()
         return
-    t = threading.Thread(target=pump, args=(up, client), daemon=True)
-    t.start()
-    pump(client, up, log, lock)
-    t.join()
-    client.close()
-    up.close()
+    relay(client, up, watch)
 
 
 def main():

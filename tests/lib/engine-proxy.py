@@ -15,22 +15,9 @@ import ssl
 import sys
 import threading
 
-
-def pump(src, dst):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from relay import relay  # noqa: E402
 
 
 def serve(client, sockpath, ctx):
@@ -43,12 +30,7 @@ def serve(client, sockpath, ctx):
         sys.stderr.write("engine-proxy: %s\n" % e)
         client.close()
         return
-    t = threading.Thread(target=pump, args=(up, client), daemon=True)
-    t.start()
-    pump(client, up)
-    t.join()
-    up.close()
-    client.close()
+    relay(client, up)
 
 
 def main():

@@ -3,34 +3,13 @@
 #include "bktrace.h"
 #include "buildstream.h"
 #include "error.h"
+#include "pb-build.h"
 #include "tap.h"
 #include "util.h"
 
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
-
-static void put_varint(struct strbuf *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		strbuf_addch(b, (int)(v & 0x7f) | 0x80);
-		v >>= 7;
-	}
-	strbuf_addch(b, (int)v);
-}
-
-static void put_bytes(struct strbuf *b, unsigned num, const void *data, size_t len)
-{
-	put_varint(b, (uint64_t)num << 3 | 2);
-	put_varint(b, len);
-	strbuf_add(b, data, len);
-}
-
-static void put_msg(struct strbuf *b, unsigned num, struct strbuf *sub)
-{
-	put_bytes(b, num, sub->buf ? sub->buf : "", sub->len);
-	strbuf_release(sub);
-}
 
 /* {"id":"moby.buildkit.trace","aux":"BASE64"} of m, newline-terminated. */
 static char *trace_line(struct strbuf *m)

@@ -102,10 +102,14 @@ static int read_names(struct walker *w, int dfd, struct names *nm)
 
 static void emit(struct walker *w, const struct stat *st, const char *link)
 {
-	struct ctx_list *l = w->out;
+	ctx_list_add(w->out, w->path.buf, w->path.len, st, link);
+}
+
+void ctx_list_add(struct ctx_list *l, const char *path, size_t len, const struct stat *st, const char *link)
+{
 	struct ctx_entry e;
 
-	e.path = arena_strndup(&l->arena, w->path.buf, w->path.len);
+	e.path = arena_strndup(&l->arena, path, len);
 	e.link = link ? arena_strndup(&l->arena, link, strlen(link)) : NULL;
 	e.mode = st->st_mode;
 	e.nlink = st->st_nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)st->st_nlink;

@@ -13,6 +13,7 @@
 
 struct cc_error;
 struct ignore;
+struct stat;
 
 struct ctx_entry {
 	const char *path; /* relative, '/'-separated, no "./"; in the list's arena */
@@ -41,6 +42,9 @@ struct ctx_list {
  * raised. */
 int ctxwalk(const char *dir, const struct ignore *ig, const atomic_int *cancel, struct ctx_list *out,
 	    struct cc_error **err);
+/* Append the entry path (len bytes) with stat data st and symlink target
+ * link (may be NULL) to l, copying the strings into its arena. */
+void ctx_list_add(struct ctx_list *l, const char *path, size_t len, const struct stat *st, const char *link);
 /* Free the entries and their strings; the list is empty and reusable. */
 void ctx_list_release(struct ctx_list *l);
 /* The entry for `path` (binary search), or NULL; borrowed. */

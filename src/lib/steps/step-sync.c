@@ -26,6 +26,7 @@
 #include "sync-lock.h"
 #include "sync-record.h"
 #include "sync-rewrite.h"
+#include "sync-single.h"
 #include "sync-tree.h"
 #include "sync-twoway.h"
 #include "ui.h"
@@ -46,7 +47,9 @@ struct sync_scratch {
 	struct sync_tree tree;
 	struct sync_record rec; /* loaded by need_record, when a check or run needs it */
 	int rec_loaded, lockfd;
-	char *identity; /* volume: and service: destinations: sync_engine_identity */
+	char *identity;		/* volume: and service: destinations: sync_engine_identity */
+	struct sync_single one; /* a single-file sync (single set): where it reads and writes */
+	int single;
 };
 
 static void sync_describe(const struct step *s, struct strbuf *out)
@@ -75,6 +78,7 @@ static void sync_release(struct step_result *res)
 	sync_record_release(&sc->rec);
 	sync_lock_release(sc->lockfd);
 	free(sc->identity);
+	sync_single_release(&sc->one);
 	free(sc);
 	res->scratch = NULL;
 }
@@ -125,6 +129,26 @@ static int nested(const char *a, const char *b)
 	return !strncmp(ca, cb, n) && (la == lb || (la < lb ? cb[n] : ca[n]) == '/' || n == 1);
 }
 
+/* A single-file sync reads and writes the directories of its file. */
+static void single_paths(const struct sync_spec *spec, struct sync_scratch *sc)
+{
+	free(sc->src);
+	sc->src = xstrdup(sc->one.src_dir);
+	if (spec->target == SYNC_TO_HOST) {
+		free(sc->dst);
+		sc->dst = xstrdup(sc->one.dst_dir);
+	}
+}
+
+/* 1 when a single-file sync would write the file it reads. */
+static int single_same(const struct sync_scratch *sc)
+{
+	cleanup_free char *a = path_join(sc->one.src_dir, sc->one.src_name);
+	cleanup_free char *b = path_join(sc->one.dst_dir, sc->one.dst_name);
+
+	return nested(a, b);
+}
+
 /* The input hash of the settings and the scanned source into res. */
 static void hash_tree(struct step_result *res, const struct sync_spec *spec, const struct sync_scratch *sc)
 {
@@ -133,6 +157,8 @@ static void hash_tree(struct step_result *res, const struct sync_spec *spec, con
 
 	strbuf_addf(&in, "ccbuild-sync-v1\n%s\n%s\ndelete=%d\nrules=%s\n", sc->src, sc->dst, spec->delete,
 		    sync_rewriter_hash(sc->rewriter));
+	if (sc->single)
+		strbuf_addf(&in, "file=%s\n", sc->one.src_name);
 	for (size_t k = 0; k < spec->exclude.n; k++)
 		strbuf_addf(&in, "exclude=%s\n", spec->exclude.v[k]);
 	res->files.v = xcalloc(sc->tree.list.n ? sc->tree.list.n : 1, sizeof(*res->files.v));
@@ -170,9 +196,18 @@ static struct sync_engine_job engine_job(struct runner *r, const struct sync_spe
 
 	hash_sha256_hex(abs ? abs : r->state_dir, strlen(abs ? abs : r->state_dir), hex);
 	*helper_name = xasprintf("ccbuild-sync-%s-%.8s", spec->name, hex);
-	return (struct sync_engine_job){ spec,	  r->engine,  r->project->compose, built_image,	 r->project,
-					 sc->src, sc->ignore, sc->rewriter,	   *helper_name, r->cancel,
-					 NULL };
+	return (struct sync_engine_job){ .spec = spec,
+					 .e = r->engine,
+					 .compose = r->project->compose,
+					 .built = built_image,
+					 .built_ctx = r->project,
+					 .src = sc->src,
+					 .ignore = sc->ignore,
+					 .rewriter = sc->rewriter,
+					 .helper_name = *helper_name,
+					 .cancel = r->cancel,
+					 .dir = sc->single ? sc->one.dst_dir : NULL,
+					 .only = sc->single ? sc->one.dst_name : NULL };
 }
 
 static char *identity_file(struct runner *r, const struct sync_spec *spec)
@@ -287,7 +322,11 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 	res->scratch = sc;
 	if (scratch_setup(r, s, sc, err) < 0)
 		return -1;
-	if (stat(sc->src, &st) < 0 || !S_ISDIR(st.st_mode))
+	if ((sc->single = sync_single_resolve(spec, r->project->manifest->dir, &sc->one, err)) < 0)
+		return -1;
+	if (sc->single)
+		single_paths(spec, sc);
+	else if (stat(sc->src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return cc_error_set(err, "sync %s: %s %s", spec->name, sc->src,
 				    errno == ENOENT ? "does not exist" : "is not a directory");
 	if (spec->target != SYNC_TO_HOST) {
@@ -295,7 +334,10 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 		sc->dst = xstrdup(spec->to);
 		if (engine_sync_identity(r, s, sc, dry, err) < 0)
 			return -1;
-	} else if (nested(sc->src, sc->dst))
+	} else if (sc->single && single_same(sc)) {
+		return cc_error_set(err, "sync %s: %s is the file it reads: from: and to: name one file", spec->name,
+				    spec->to);
+	} else if (!sc->single && nested(sc->src, sc->dst))
 		return cc_error_set(err,
 				    "sync %s: %s and %s lie inside one another: a sync would copy into what it reads",
 				    spec->name, sc->src, sc->dst);
@@ -314,7 +356,10 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return cc_error_set(err, "%s: %s", dir, strerror(errno));
 	}
-	if (sync_tree_scan(sc->src, sc->ignore, sc->cache, !dry, r->cancel, &sc->tree, &warning, err) < 0) {
+	if ((sc->single
+		     ? sync_tree_scan_file(sc->src, sc->one.src_name, sc->one.dst_name, sc->cache, !dry, r->cancel,
+					   &sc->tree, &warning, err)
+		     : sync_tree_scan(sc->src, sc->ignore, sc->cache, !dry, r->cancel, &sc->tree, &warning, err)) < 0) {
 		free(warning);
 		return cc_error_wrap(err, "sync %s: reading the source", spec->name);
 	}
@@ -328,7 +373,14 @@ static int sync_hash_inputs(struct runner *r, size_t i, int dry, struct cc_error
 static struct sync_job job_of(const struct runner *r, const struct sync_spec *spec, const struct sync_scratch *sc,
 			      const char *keep_dir)
 {
-	return (struct sync_job){ sc->src, sc->dst, sc->ignore, spec->delete, sc->rewriter, keep_dir, r->cancel };
+	return (struct sync_job){ .src = sc->src,
+				  .dst = sc->dst,
+				  .ignore = sc->ignore,
+				  .delete = spec->delete &&!sc->single,
+				  .rewriter = sc->rewriter,
+				  .keep_dir = keep_dir,
+				  .cancel = r->cancel,
+				  .only = sc->single ? sc->one.dst_name : NULL };
 }
 
 /* "3 files changed in the source" against the record of the last sync. */
@@ -361,13 +413,15 @@ static int sync_output_exists(struct runner *r, size_t i, const struct step_reco
 	const struct sync_spec *spec = r->project->graph.steps[i].data;
 	struct sync_scratch *sc = r->results[i].scratch;
 	struct sync_job job = job_of(r, spec, sc, NULL);
+	cleanup_free char *shown =
+		sc->single && spec->target == SYNC_TO_HOST ? path_join(sc->dst, sc->one.dst_name) : xstrdup(sc->dst);
 	char *why = NULL;
 	size_t n = 0;
 	int rc;
 
 	job.delete |= spec->direction == SYNC_BOTH; /* a new file on the to side moves too */
 	if (spec->target == SYNC_TO_HOST && sync_dest_fast(&job, sc->record_file, &n) == 1) {
-		r->results[i].reason = xasprintf("%s is as synced (%zu entries)", sc->dst, n);
+		r->results[i].reason = xasprintf("%s is as synced (%zu entries)", shown, n);
 		return 1;
 	}
 	need_record(r, sc);
@@ -375,7 +429,7 @@ static int sync_output_exists(struct runner *r, size_t i, const struct step_reco
 
 	if (rc < 0)
 		return cc_error_wrap(err, "sync %s: checking the destination", spec->name);
-	r->results[i].reason = rc ? xasprintf("%s is as synced (%zu entries)", sc->dst, sc->rec.n) : why;
+	r->results[i].reason = rc ? xasprintf("%s is as synced (%zu entries)", shown, sc->rec.n) : why;
 	if (rc)
 		free(why);
 	return rc;

@@ -9,6 +9,7 @@
 #include "sync-tree.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct pending {
 struct applier {
 	const struct sync_job *job;
 	const struct sync_record *rec;
+	const struct sync_tree *tree; /* the source */
 	struct sync_record *out;
 	struct sync_summary *sum;
 	struct ctx_list dest; /* the destination as walked before the sync */
@@ -46,6 +48,52 @@ struct applier {
 	uint64_t pending_bytes;
 };
 
+static int by_walk_order(const void *a, const void *b)
+{
+	return ctx_path_cmp(((const struct ctx_entry *)a)->path, ((const struct ctx_entry *)b)->path);
+}
+
+/* The temporaries a killed single-file sync left beside job->only into out. */
+static int add_temps(const struct sync_job *job, struct ctx_list *out, struct cc_error **err)
+{
+	cleanup_free char *prefix = xasprintf(".%s.ccbuild-", job->only);
+	DIR *d = opendir(job->dst);
+	struct dirent *de;
+	struct stat st;
+
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : cc_error_set(err, "%s: %s", job->dst, strerror(errno));
+	while ((de = readdir(d)))
+		if (str_has_prefix(de->d_name, prefix) && sync_host_is_temp(de->d_name) &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			ctx_list_add(out, de->d_name, strlen(de->d_name), &st, NULL);
+	closedir(d);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), by_walk_order);
+	return 0;
+}
+
+/* The destination as walked, or for a single-file sync its one entry
+ * (with temps, also the temporaries beside it): never its siblings. */
+static int dest_list(const struct sync_job *job, int temps, struct ctx_list *out, struct cc_error **err)
+{
+	cleanup_free char *path = NULL;
+	char link[4096];
+	struct stat st;
+	ssize_t n;
+
+	if (!job->only)
+		return ctxwalk(job->dst, job->ignore, job->cancel, out, err);
+	path = path_join(job->dst, job->only);
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? (temps ? add_temps(job, out, err) : 0)
+							   : cc_error_set(err, "%s: %s", path, strerror(errno));
+	n = S_ISLNK(st.st_mode) ? readlink(path, link, sizeof(link) - 1) : -1;
+	link[n > 0 ? n : 0] = '\0';
+	ctx_list_add(out, job->only, strlen(job->only), &st, S_ISLNK(st.st_mode) ? link : NULL);
+	return temps ? add_temps(job, out, err) : 0;
+}
+
 int sync_dest_fast(const struct sync_job *job, const char *record_file, size_t *n)
 {
 	struct ctx_list dest = CTX_LIST_INIT;
@@ -55,7 +103,7 @@ int sync_dest_fast(const struct sync_job *job, const char *record_file, size_t *
 
 	if (!sync_fp_load(record_file, want, n))
 		return 0;
-	if (ctxwalk(job->dst, job->ignore, job->cancel, &dest, &walk_err) < 0) {
+	if (dest_list(job, 0, &dest, &walk_err) < 0) {
 		cc_error_free(walk_err);
 		ctx_list_release(&dest);
 		return 0;
@@ -82,7 +130,7 @@ int sync_dest_check(const struct sync_job *job, const struct sync_record *rec, c
 	if (rootfd < 0)
 		return errno == ENOENT ? (*why = xasprintf("%s does not exist", job->dst), 0)
 				       : cc_error_set(err, "%s: %s", job->dst, strerror(errno));
-	if (ctxwalk(job->dst, job->ignore, job->cancel, &dest, err) < 0)
+	if (dest_list(job, 0, &dest, err) < 0)
 		return -1;
 	while (rc == 1 && (i < dest.n || j < rec->n)) {
 		int c = i == dest.n ? 1 : j == rec->n ? -1 : ctx_path_cmp(dest.v[i].path, rec->v[j].path);
@@ -162,6 +210,12 @@ static void record_from(struct sync_file *f, const struct ctx_entry *d)
 	f->ino = d->ino;
 }
 
+/* Where source entry s is read below job->src. */
+static const char *source_of(const struct applier *a, const struct ctx_entry *s)
+{
+	return a->tree->src_name ? a->tree->src_name : s->path;
+}
+
 /* The bytes the destination of source file s gets when a rewrite applies:
  * 1 with *data (caller frees), 0 when s is copied as it is. */
 static int rewritten(struct applier *a, const struct ctx_entry *s, char **data, size_t *len, struct cc_error **err)
@@ -171,7 +225,7 @@ static int rewritten(struct applier *a, const struct ctx_entry *s, char **data, 
 
 	if (!a->job->rewriter || !sync_rewriter_matches(a->job->rewriter, s->path) || s->size > REWRITE_MAX)
 		return 0;
-	path = path_join(a->job->src, s->path);
+	path = path_join(a->job->src, source_of(a, s));
 	if (read_file_max(path, REWRITE_MAX, &in, &n, err) < 0)
 		return cc_error_wrap(err, "cannot read the source file");
 	return sync_rewriter_apply(a->job->rewriter, s->path, in, n, data, len);
@@ -247,12 +301,13 @@ static int stage(struct applier *a, const struct ctx_entry *s, const void *data,
 		 const unsigned char want[32], const unsigned char ds[32], struct cc_error **err)
 {
 	struct sync_file *f = record_entry(a, s);
+	const char *from = source_of(a, s);
 	unsigned char got[32];
 	char *tmp;
 
 	memcpy(f->sha, want, 32);
 	memcpy(f->src, ds, 32);
-	if (sync_host_stage_file(a->rootfd, s->path, s->mode, data, len, a->srcfd, s->path, 0, got, &tmp, err) < 0)
+	if (sync_host_stage_file(a->rootfd, s->path, s->mode, data, len, a->srcfd, from, 0, got, &tmp, err) < 0)
 		return -1;
 	VEC_PUSH(a->pending, a->npending, a->cap_pending, ((struct pending){ xstrdup(s->path), tmp, a->out->n - 1 }));
 	if (memcmp(got, want, 32)) {
@@ -348,6 +403,22 @@ static int apply_dir(struct applier *a, const struct ctx_entry *s, const struct 
 	return 0;
 }
 
+/* A single-file sync replaces a file, never a directory or a symlink. */
+static int check_only(const struct applier *a, struct cc_error **err)
+{
+	const struct ctx_entry *d = a->job->only ? ctx_list_find(&a->dest, a->job->only) : NULL;
+
+	if (!d || S_ISREG(d->mode))
+		return 0;
+	return cc_error_set(err,
+			    "%s/%s is a %s, not a file: a single-file sync writes over a file only (end to: with '/'"
+			    " to sync the file into a directory)",
+			    a->job->dst, a->job->only,
+			    S_ISDIR(d->mode)   ? "directory"
+			    : S_ISLNK(d->mode) ? "symlink"
+					       : "special file");
+}
+
 /* Temporary files a killed sync left go first, whatever delete says. */
 static int remove_temps(struct applier *a, struct cc_error **err)
 {
@@ -410,9 +481,14 @@ static int apply_entries(struct applier *a, const struct sync_tree *src, struct 
 int sync_apply(const struct sync_job *job, const struct sync_tree *src, const struct sync_record *rec,
 	       struct sync_record *out, struct sync_summary *sum, struct cc_error **err)
 {
-	struct applier a = {
-		.job = job, .rec = rec, .out = out, .sum = sum, .dest = CTX_LIST_INIT, .rootfd = -1, .srcfd = -1
-	};
+	struct applier a = { .job = job,
+			     .rec = rec,
+			     .tree = src,
+			     .out = out,
+			     .sum = sum,
+			     .dest = CTX_LIST_INIT,
+			     .rootfd = -1,
+			     .srcfd = -1 };
 	const char *rules = job->rewriter ? sync_rewriter_hash(job->rewriter) : "";
 	int rc = -1;
 
@@ -424,7 +500,7 @@ int sync_apply(const struct sync_job *job, const struct sync_tree *src, const st
 		return -1;
 	if ((a.srcfd = open(job->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		cc_error_set(err, "%s: %s", job->src, strerror(errno));
-	else if (ctxwalk(job->dst, job->ignore, job->cancel, &a.dest, err) == 0 && remove_temps(&a, err) == 0 &&
+	else if (dest_list(job, 1, &a.dest, err) == 0 && check_only(&a, err) == 0 && remove_temps(&a, err) == 0 &&
 		 apply_entries(&a, src, err) == 0 && (!job->delete || apply_deletes(&a, src, err) == 0))
 		rc = 0;
 	for (size_t k = 0; rc == 0 && k < a.dirs.n; k++) {

@@ -7,7 +7,9 @@
  *    there before the first sync) and that the sync would replace or
  *    delete is first kept under keep_dir, and listed in the summary;
  *  - every file is written atomically and read back to verify its hash;
- *  - the caller saves the new record last. */
+ *  - the caller saves the new record last.
+ * A single-file sync (job->only) looks at that one name in dst, never at
+ * its siblings, and a directory or symlink there is an error. */
 #ifndef CC_SYNC_APPLY_H
 #define CC_SYNC_APPLY_H
 
@@ -30,6 +32,7 @@ struct sync_job {
 	const struct sync_rewriter *rewriter; /* borrowed */
 	const char *keep_dir;		      /* where replaced hand changes go */
 	const atomic_int *cancel;
+	const char *only; /* a single-file sync: the one destination entry, a file in dst (delete is 0); else NULL */
 };
 
 struct sync_summary {

@@ -116,6 +116,17 @@ static char *entry_rel(const char *name)
 	return n ? rel : (free(rel), NULL);
 }
 
+/* The name of a tar entry of GET ?path=FILE (the path's basename, a
+ * directory's with a '/' after it) without that '/'; caller frees. */
+static char *entry_top(const char *name)
+{
+	size_t n = strlen(name);
+
+	while (n > 1 && name[n - 1] == '/')
+		n--;
+	return xstrndup(name, n);
+}
+
 /* SHA-256 of the data of the current entry of a. */
 static int entry_hash(struct archive *a, unsigned char sha[32], unsigned long long *size, struct cc_error **err)
 {
@@ -154,7 +165,7 @@ static int scan_tar(int fd, int strip, struct sync_record *out, struct cc_error 
 		rc = cc_error_set(err, "reading the archive: %s", archive_error_string(a));
 	while (rc == 0 && (r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		cleanup_free char *rel =
-			strip ? entry_rel(archive_entry_pathname(ae)) : xstrdup(archive_entry_pathname(ae));
+			strip ? entry_rel(archive_entry_pathname(ae)) : entry_top(archive_entry_pathname(ae));
 		const char *hard = archive_entry_hardlink(ae);
 		struct sync_file *f;
 		unsigned long long size = 0;
@@ -231,9 +242,12 @@ int sync_container_list(struct sync_container *c, struct sync_record *out, struc
 {
 	int absent;
 
+	cleanup_free char *one = c->only ? path_join(c->root, c->only) : NULL;
+
 	memset(out, 0, sizeof(*out));
-	if (get_listing(c, c->root, 1, out, &absent, err) < 0)
-		return cc_error_wrap(err, "reading %s:%s", c->what, c->root);
+	/* GET of a file: a tar of that file named by its basename, c->only. */
+	if (get_listing(c, one ? one : c->root, !one, out, &absent, err) < 0)
+		return cc_error_wrap(err, "reading %s:%s", c->what, one ? one : c->root);
 	c->root_exists = !absent;
 	return 0;
 }
@@ -289,9 +303,9 @@ static int put_header(struct tar_out *t, const char *name, mode_t mode, const st
 
 /* The content of file action act (source entry s) as entry name. */
 static int put_file(struct tar_out *t, const char *name, const struct sync_action *act, const struct ctx_entry *s,
-		    const unsigned char digest[32], struct cc_error **err)
+		    const char *srcpath, const unsigned char digest[32], struct cc_error **err)
 {
-	cleanup_close int fd = openat(t->srcfd, s->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int fd = openat(t->srcfd, srcpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	EVP_MD_CTX *md;
 	unsigned char sha[32];
 	uint64_t left;
@@ -346,19 +360,20 @@ static int put_entries(struct tar_out *t, const struct sync_plan *plan, const st
 		const struct ctx_entry *s = &src->list.v[act->src];
 		cleanup_free char *stage = xasprintf("%s/%zu", SYNC_STAGE_NAME, k);
 
-		if (act->kind != SYNC_ACT_LINK && fstatat(t->srcfd, s->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (act->kind != SYNC_ACT_LINK &&
+		    fstatat(t->srcfd, sync_tree_source(src, act->src), &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = cc_error_set(err, "%s: cannot read the source: %s", s->path, strerror(errno));
 		else if (act->kind == SYNC_ACT_DIR)
 			rc = put_header(t, s->path, S_IFDIR | (s->mode & 07777), &st, NULL, NULL, 0, err);
 		else if (act->kind == SYNC_ACT_FILE)
-			rc = put_file(t, stage, act, s, src->digests[act->src], err);
+			rc = put_file(t, stage, act, s, sync_tree_source(src, act->src), src->digests[act->src], err);
 	}
 	for (k = 0; rc == 0 && k < plan->n; k++) {
 		const struct sync_action *act = &plan->v[k];
 		const struct ctx_entry *s = &src->list.v[act->src];
 		cleanup_free char *stage = xasprintf("%s/%zu", SYNC_STAGE_NAME, k);
 
-		if (fstatat(t->srcfd, s->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(t->srcfd, sync_tree_source(src, act->src), &st, AT_SYMLINK_NOFOLLOW) < 0)
 			rc = cc_error_set(err, "%s: cannot read the source: %s", s->path, strerror(errno));
 		else if (act->kind == SYNC_ACT_LINK)
 			rc = put_header(t, s->path, S_IFLNK | 0777, &st, s->link, NULL, 0, err);

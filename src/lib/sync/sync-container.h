@@ -31,6 +31,7 @@ struct sync_container {
 	char *helper_name;	  /* the helper's container name (volumes), or NULL; owned */
 	char *what;		  /* "volume NAME" or "service NAME" for messages; owned */
 	int root_exists;	  /* set by sync_container_list */
+	const char *only;	  /* a single-file sync: the one name below root it reads (set after open), or NULL */
 	const atomic_int *cancel; /* borrowed */
 	struct subspans *spans;	  /* archive transfers timed into it (subspan.h; set after open), or NULL */
 };
@@ -44,9 +45,9 @@ int sync_container_open_volume(struct engine *e, const char *volume, const char 
 /* The running container id of service, destination path (absolute). */
 void sync_container_open_service(struct engine *e, const char *id, const char *service, const char *path,
 				 const atomic_int *cancel, struct sync_container *c);
-/* Read the destination: every entry below root with its mode, link
- * target and content SHA-256 into *out, sorted (caller releases); an
- * absent root is an empty listing. */
+/* Read the destination: every entry below root (only: that one and what
+ * is below it) with its mode, link target and content SHA-256 into *out,
+ * sorted (caller releases); an absent root is an empty listing. */
 int sync_container_list(struct sync_container *c, struct sync_record *out, struct cc_error **err);
 /* Write what plan says (the source files read below srcroot, each checked
  * against its hash as it is read) in one PUT; *bytes the file bytes sent. */

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The running container of the job's service: *id (caller frees). */
 static int service_container(const struct sync_engine_job *job, char **id, struct cc_error **err)
@@ -101,8 +102,8 @@ static int open_volume(const struct sync_engine_job *job, struct sync_volume *v,
 		return cc_error_wrap(err, "creating volume %s", v->volume);
 	if (have < 0)
 		return -1;
-	return sync_container_open_volume(job->e, v->volume, spec->subdir, v->image, v->mount, job->helper_name,
-					  job->cancel, c, err);
+	return sync_container_open_volume(job->e, v->volume, job->dir ? job->dir : spec->subdir, v->image, v->mount,
+					  job->helper_name, job->cancel, c, err);
 }
 
 /* Carry out plan in c, then read back what was written. */
@@ -125,6 +126,25 @@ static int apply_plan(const struct sync_engine_job *job, struct sync_container *
 	return 0;
 }
 
+/* A single-file sync replaces a file, never a directory or a symlink. */
+static int check_only(const struct sync_engine_job *job, const struct sync_container *c, const struct sync_record *dest,
+		      struct cc_error **err)
+{
+	const struct sync_file *d = job->only ? sync_record_find(dest, job->only) : NULL;
+	cleanup_free char *full = NULL;
+
+	if (!d || S_ISREG(d->mode))
+		return 0;
+	full = path_join(c->root, job->only);
+	return cc_error_set(err,
+			    "%s:%s is a %s, not a file: a single-file sync writes over a file only (end to: with '/'"
+			    " to sync the file into a directory)",
+			    c->what, full,
+			    S_ISDIR(d->mode)   ? "directory"
+			    : S_ISLNK(d->mode) ? "symlink"
+					       : "special file");
+}
+
 int sync_engine_run(const struct sync_engine_job *job, const struct sync_tree *tree, const struct sync_record *rec,
 		    struct sync_record *out, char **identity, struct sync_engine_summary *sum, struct cc_error **err)
 {
@@ -141,16 +161,20 @@ int sync_engine_run(const struct sync_engine_job *job, const struct sync_tree *t
 	if (job->spec->target == SYNC_TO_SERVICE) {
 		rc = service_container(job, &id, err);
 		if (rc == 0)
-			sync_container_open_service(job->e, id, job->spec->service, job->spec->path, job->cancel, &c);
+			sync_container_open_service(job->e, id, job->spec->service,
+						    job->dir ? job->dir : job->spec->path, job->cancel, &c);
 	} else {
 		rc = open_volume(job, &v, &c, err);
 	}
 	c.spans = job->spans;
+	c.only = job->only;
 	if (rc == 0)
 		rc = sync_container_list(&c, &dest, err);
 	if (rc == 0)
-		rc = sync_plan_make(tree, job->src, job->rewriter, job->ignore, job->spec->delete, &dest, rec, &plan,
-				    out, err);
+		rc = check_only(job, &c, &dest, err);
+	if (rc == 0)
+		rc = sync_plan_make(tree, job->src, job->rewriter, job->ignore, job->only ? 0 : job->spec->delete,
+				    &dest, rec, &plan, out, err);
 	if (rc == 0)
 		rc = apply_plan(job, &c, &plan, tree, sum, err);
 	if (rc == 0)

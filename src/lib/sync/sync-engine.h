@@ -38,6 +38,10 @@ struct sync_engine_job {
 	const char *helper_name;	      /* the helper container's name */
 	const atomic_int *cancel;
 	struct subspans *spans; /* the archive transfers are timed into it (subspan.h), or NULL */
+	/* A single-file sync: the destination directory (a volume subdir or a
+	 * container path, instead of the spec's) and the file's name in it;
+	 * both NULL otherwise.  Nothing is deleted. */
+	const char *dir, *only;
 };
 
 struct sync_engine_summary {

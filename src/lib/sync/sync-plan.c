@@ -19,8 +19,8 @@
 
 /* The bytes source file s gets in the destination: 1 with *data (caller
  * frees) when a rule rewrote it, 0 when it is copied as it is. */
-static int plan_rewrite(const struct sync_rewriter *rw, const char *srcroot, const struct ctx_entry *s, char **data,
-			size_t *len, struct cc_error **err)
+static int plan_rewrite(const struct sync_rewriter *rw, const char *srcroot, const struct ctx_entry *s,
+			const char *srcpath, char **data, size_t *len, struct cc_error **err)
 {
 	cleanup_free char *path = NULL, *in = NULL;
 	size_t n;
@@ -28,7 +28,7 @@ static int plan_rewrite(const struct sync_rewriter *rw, const char *srcroot, con
 	*data = NULL;
 	if (!rw || !sync_rewriter_matches(rw, s->path) || s->size > REWRITE_MAX)
 		return 0;
-	path = path_join(srcroot, s->path);
+	path = path_join(srcroot, srcpath);
 	if (read_file_max(path, REWRITE_MAX, &in, &n, err) < 0)
 		return cc_error_wrap(err, "cannot read the source file");
 	return sync_rewriter_apply(rw, s->path, in, n, data, len);
@@ -71,7 +71,7 @@ static int plan_entry(struct sync_plan *p, const struct sync_tree *src, size_t k
 	int rw_rc = 0;
 
 	if (S_ISREG(s->mode)) {
-		if ((rw_rc = plan_rewrite(rw, srcroot, s, &act.data, &act.len, err)) < 0)
+		if ((rw_rc = plan_rewrite(rw, srcroot, s, sync_tree_source(src, k), &act.data, &act.len, err)) < 0)
 			return -1;
 		if (rw_rc)
 			hash_sha256(act.data, act.len, act.sha);
