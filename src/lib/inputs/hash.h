@@ -33,6 +33,7 @@ struct hash_input {
 				      * (fsmonitor.h; needs statcache), or NULL */
 	const char *secrets;	     /* the build secrets' identity (ids and sources,
 				      * bk_secrets_identity; never a value), or NULL */
+	const struct kvlist *ulimits; /* build ulimits, name -> "SOFT:HARD"; or NULL */
 };
 
 struct hash_file {

@@ -24,6 +24,9 @@ enum image_field {
 	IMG_TAGS = 1 << 7,
 	IMG_CACHE_FROM = 1 << 8,
 	IMG_DEPENDS_ON = 1 << 9,
+	IMG_NO_CACHE = 1 << 10,
+	IMG_PULL = 1 << 11,
+	IMG_ULIMITS = 1 << 12,
 };
 
 /* retention: what `ccbuild prune` keeps in a repository (retention.h). */
@@ -44,6 +47,8 @@ struct image_spec {
 	struct kvlist args, labels;
 	struct strlist platforms, tags, cache_from, depends_on;
 	struct retention_spec retention;
+	int no_cache, pull;    /* build without BuildKit's cache; pull=1 (docs/hashing.md) */
+	struct kvlist ulimits; /* name -> "SOFT:HARD", as the engine takes them */
 };
 
 struct scan_spec {

@@ -97,6 +97,8 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 	json_object_set_new(in, "args", kv_object(&img->spec.args));
 	json_object_set_new(in, "labels", kv_object(&img->spec.labels));
 	json_object_set_new(in, "bases", bases);
+	if (img->spec.ulimits.n)
+		json_object_set_new(in, "ulimits", kv_object(&img->spec.ulimits));
 	return in;
 }
 
@@ -196,6 +198,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	if (build_session_identity(img, &secrets, err) < 0)
 		goto out;
 	in.secrets = secrets;
+	in.ulimits = &img->spec.ulimits;
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
 		goto out;
 	if (bs->hr.warning)
@@ -481,6 +484,12 @@ static int base_request(struct runner *r, const struct image *img, struct build_
 	oci_labels(r, img, labels);
 	req->labels = labels;
 	req->target = img->spec.target;
+	req->nocache = img->spec.no_cache;
+	req->pull = img->spec.pull;
+	req->ulimits = &img->spec.ulimits;
+	/* secrets and ssh need BuildKit, where ulimits may not reach (engine.h) */
+	if (img->spec.ulimits.n && (img->nsecrets || img->ssh.n))
+		req->builder = ENGINE_BUILDER_BUILDKIT;
 	return 0;
 }
 
