@@ -688,6 +688,21 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	return rc;
 }
 
+/* A build with build.pull whose base BuildKit could not resolve (the
+ * frontend's "failed to create LLB definition"): say that pull=1 has no
+ * fallback to the engine's own copy (dockerd 20.10). */
+static void build_pull_hint(const struct step *s, struct cc_error **err)
+{
+	for (const struct cc_error *e = err ? *err : NULL; e; e = e->next)
+		if (strstr(e->msg, "failed to create LLB definition")) {
+			cc_error_set(err,
+				     "%s has build.pull: BuildKit resolves every FROM in its registry, also a base "
+				     "the engine has (one that exists only in the engine cannot be pulled)",
+				     s->id);
+			return;
+		}
+}
+
 static int build_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -702,6 +717,8 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 	rc = base_request(r, s->data, r->results[i].scratch, &req, &dfdata, &labels, err);
 	if (rc == 0)
 		rc = build_variants(r, s, &req, err);
+	if (rc < 0 && req.pull)
+		build_pull_hint(s, err);
 	for (k = 0; k < req.nentries; k++)
 		free((char *)req.entries[k].abspath);
 	free((void *)req.entries);
