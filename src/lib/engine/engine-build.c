@@ -164,7 +164,9 @@ static char *build_path(const struct engine_build_req *req, int buildkit, const 
 		query_add(&q, "target", req->target);
 	if (req->platform && *req->platform)
 		query_add(&q, "platform", req->platform);
-	if (req->nocache)
+	/* the classic builder's cache key has no ulimits: it would hand a RUN
+	 * run under other limits back (measured on 20.10.24) */
+	if (req->nocache || (!buildkit && req->ulimits && req->ulimits->n))
 		query_add(&q, "nocache", "1");
 	if (req->pull)
 		query_add(&q, "pull", "1");
