@@ -103,6 +103,31 @@ test_expect_success 'ulimits are in the hash: a changed limit rebuilds that imag
 	test "$(docker run --rm $P-ul cat /limits)" = "1000 2048"
 '
 
+test_expect_success 'ulimits with build secrets (BuildKit only) on a daemon whose BuildKit ignores them: refused' '
+	mkdir -p sec/app &&
+	printf "FROM %s\nRUN true\n" "$BASE_IMAGE" >sec/app/Dockerfile &&
+	echo t >sec/tok &&
+	cat >sec/compose.yaml <<-YAML &&
+	services:
+	  app:
+	    image: $P-sec
+	    build:
+	      context: app
+	      secrets: [tok]
+	      ulimits: {nofile: 1024}
+	secrets:
+	  tok: {file: ./tok}
+	YAML
+	printf "ccbuild: 1\nproject: %s-sec\ncompose: [compose.yaml]\nprofiles:\n  dev: {}\n" $P >sec/ccbuild.yaml &&
+	api=$(docker version --format "{{.Server.APIVersion}}") &&
+	if test "${api#1.}" -lt 42; then
+		test_must_fail "$CCBUILD" -C sec dev 2>err &&
+		grep -q "ulimits: this daemon (API $api) does not pass build ulimits to BuildKit" err
+	else
+		"$CCBUILD" -C sec dev 2>err
+	fi
+'
+
 test_expect_success 'manifest ulimits: a soft limit above the hard one, a bad form, at their positions' '
 	mkdir bad &&
 	cat >bad/ccbuild.yaml <<-YAML &&
