@@ -532,10 +532,10 @@ static void test_build_options_check(void)
 	ok(p && compose_service_build_check(p, 1, &err) < 0, "entitlements, privileged, cache_to are refused");
 	for (e = err; e; e = e->next)
 		n += strstr(e->msg, "base.yml:13:21: service 'b': build.entitlements: dockerd's /build API cannot "
-				     "grant BuildKit entitlements") ||
-		      strstr(e->msg, "base.yml:14:19: service 'b': build.privileged: dockerd's /build API cannot") ||
-		      strstr(e->msg, "base.yml:15:17: service 'b': build.cache_to: dockerd's /build API has no cache "
-				     "exporters");
+				    "grant BuildKit entitlements") ||
+		     strstr(e->msg, "base.yml:14:19: service 'b': build.privileged: dockerd's /build API cannot") ||
+		     strstr(e->msg, "base.yml:15:17: service 'b': build.cache_to: dockerd's /build API has no cache "
+				    "exporters");
 	ok(n == 3, "each at its position, saying why (%d of 3: %s)", n, err ? err->msg : "");
 	cc_error_free(err);
 	compose_free(p);

@@ -265,7 +265,8 @@ static double now(void)
 
 static int bench(char **argv)
 {
-	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL, NULL, NULL, NULL, NULL };
+	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL,
+				 0,	  argv[4], NULL, NULL, NULL, NULL, NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	double t;

@@ -143,10 +143,13 @@ static void test_build_options(void)
 	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: 9}}}}\n",
 		     "4:34: images.web.ulimits.nofile must be a number (-1: unlimited) or {soft: N, hard: N}",
 		     "a ulimit without hard is an error at its position");
-	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: 9, hrd: 9}}}}\n",
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: 9, hrd: "
+		     "9}}}}\n",
 		     "unknown key 'hrd' in images.web.ulimits.nofile (did you mean 'hard'?)", "ulimit keys checked");
-	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: -1, hard: 5}}}}\n",
-		     "images.web.ulimits.nofile: soft limit -1 is above hard limit 5", "unlimited soft over a hard limit");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: -1, "
+		     "hard: 5}}}}\n",
+		     "images.web.ulimits.nofile: soft limit -1 is above hard limit 5",
+		     "unlimited soft over a hard limit");
 	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: -2}}}\n",
 		     "images.web.ulimits.nofile must be a number", "below -1 is an error");
 	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {no_cache: sometimes}}\n",

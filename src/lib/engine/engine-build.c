@@ -129,11 +129,10 @@ static int build_use_buildkit(struct engine *e, const struct engine_build_req *r
 	const char *v = engine_api_version(e);
 	int major = 0, minor = 0;
 
-	if (req->builder == ENGINE_BUILDER_CLASSIC ||
-	    (req->builder == ENGINE_BUILDER_AUTO && !engine_has_buildkit(e)))
+	if (req->builder == ENGINE_BUILDER_CLASSIC || (req->builder == ENGINE_BUILDER_AUTO && !engine_has_buildkit(e)))
 		return 0;
-	if (!req->ulimits || !req->ulimits->n || !v || sscanf(v, "%d.%d", &major, &minor) != 2 ||
-	    major > 1 || minor >= 42)
+	if (!req->ulimits || !req->ulimits->n || !v || sscanf(v, "%d.%d", &major, &minor) != 2 || major > 1 ||
+	    minor >= 42)
 		return 1;
 	if (req->builder == ENGINE_BUILDER_AUTO)
 		return 0;

@@ -119,7 +119,7 @@ struct engine_build_req {
 	const struct kvlist *labels;
 	const char *target, *platform;
 	int nocache;
-	int pull;		       /* 1: pull=1, BuildKit resolves every FROM in its registry */
+	int pull;		      /* 1: pull=1, BuildKit resolves every FROM in its registry */
 	const struct kvlist *ulimits; /* name -> "SOFT:HARD", or NULL.  A daemon older than API
 				       * 1.42 does not pass them to BuildKit: with builder AUTO
 				       * such a build goes to the classic builder (without its

@@ -24,9 +24,9 @@ struct mload {
 
 static const char *const top_keys[] = { "ccbuild",  "project", "registry", "compose", "env_file",  "images",
 					"profiles", "scans",   "syncs",	   "backups", "retention", "observability" };
-static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",     "labels",
-					  "platforms", "tags",	     "cache_from", "depends_on", "retention",
-					  "no_cache",  "pull",	     "ulimits" };
+static const char *const image_keys[] = { "context",   "dockerfile", "image", "target",	    "args",
+					  "labels",    "platforms",  "tags",  "cache_from", "depends_on",
+					  "retention", "no_cache",   "pull",  "ulimits" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
 static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push",	"scans",
 					    "services", "compose_profiles", "tests", "up",     "syncs", "backups" };
