@@ -549,6 +549,35 @@ static void test_build_check(void)
 	compose_free(p);
 }
 
+/* no_cache, pull, ulimits are taken; entitlements, privileged, cache_to
+ * refused, each saying why. */
+static void test_build_options_check(void)
+{
+	struct cc_error *err = NULL, *e;
+	struct compose_project *p =
+		load("services:\n  a:\n    image: a\n    build:\n      context: .\n      no_cache: true\n"
+		     "      pull: true\n      ulimits: {nofile: {soft: 1, hard: 2}, core: 0}\n"
+		     "  b:\n    image: b\n    build:\n      context: .\n      entitlements: [network.host]\n"
+		     "      privileged: true\n      cache_to: [type=inline]\n",
+		     NULL, NULL);
+	int n = 0;
+
+	ok(p && compose_service_build_check(p, 0, &err) == 0 && !err, "no_cache, pull, ulimits are taken (%s)",
+	   err ? err->msg : "");
+	cc_error_free(err);
+	err = NULL;
+	ok(p && compose_service_build_check(p, 1, &err) < 0, "entitlements, privileged, cache_to are refused");
+	for (e = err; e; e = e->next)
+		n += strstr(e->msg, "base.yml:13:21: service 'b': build.entitlements: dockerd's /build API cannot "
+				    "grant BuildKit entitlements") ||
+		     strstr(e->msg, "base.yml:14:19: service 'b': build.privileged: dockerd's /build API cannot") ||
+		     strstr(e->msg, "base.yml:15:17: service 'b': build.cache_to: dockerd's /build API has no cache "
+				    "exporters");
+	ok(n == 3, "each at its position, saying why (%d of 3: %s)", n, err ? err->msg : "");
+	cc_error_free(err);
+	compose_free(p);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -570,6 +599,7 @@ int main(void)
 	test_unset_bind_source();
 	test_env_file_long_form();
 	test_build_check();
+	test_build_options_check();
 	test_build_secrets();
 	test_files_read();
 	clean();

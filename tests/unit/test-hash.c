@@ -41,6 +41,7 @@ struct opts {
 	const char *bases[2];
 	size_t nbases;
 	const char *secrets;
+	struct kvlist ulimits;
 };
 
 /* Input hash (hex) of ctx with o; the manifest into *m when non-NULL. */
@@ -59,7 +60,8 @@ static char *hash_of(const struct opts *o, struct hash_manifest *m, struct statc
 				 NULL,
 				 NULL,
 				 NULL,
-				 o ? o->secrets : NULL };
+				 o ? o->secrets : NULL,
+				 o ? &o->ulimits : NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	char *hex;
@@ -197,6 +199,16 @@ static void test_params(void)
 	o.secrets = "npmrc\tfile\t/home/u/.npmrc\n";
 	ok(!same(&o, h0), "a secret's identity (id, source) changes the hash");
 	o.secrets = NULL;
+	kvlist_set(&o.ulimits, "nofile", "1024:2048");
+	ok(!same(&o, h0), "a build ulimit changes the hash");
+	kvlist_set(&o.ulimits, "nofile", "1024:4096");
+	h1 = hash_of(&o, NULL, NULL);
+	kvlist_set(&o.ulimits, "nofile", "1024:2048");
+	ok(!same(&o, h1), "so does its hard limit");
+	free(h1);
+	h1 = NULL;
+	kvlist_release(&o.ulimits);
+	ok(same(&o, h0), "no ulimits: the hash of a build without them");
 	kvlist_set(&o.args, "A", "1");
 	kvlist_set(&o.args, "B", "2");
 	kvlist_set(&o2.args, "B", "2");
@@ -253,7 +265,8 @@ static double now(void)
 
 static int bench(char **argv)
 {
-	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL, 0, argv[4], NULL, NULL, NULL, NULL };
+	struct hash_input in = { argv[2], argv[3], NULL, NULL, NULL, NULL, NULL,
+				 0,	  argv[4], NULL, NULL, NULL, NULL, NULL };
 	struct hash_result r;
 	struct cc_error *err = NULL;
 	double t;

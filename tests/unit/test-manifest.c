@@ -112,10 +112,57 @@ static void test_errors(void)
 		     "YAML syntax error names where the construct started");
 }
 
+/* no_cache, pull and ulimits; a profile's ulimits merge name by name. */
+static void test_build_options(void)
+{
+	struct manifest *m = NULL;
+	char *errs = load("ccbuild: 1\nproject: shop\nimages:\n  web:\n    no_cache: true\n    pull: yes\n"
+			  "    ulimits: {nofile: {soft: 1024, hard: 2048}, core: 0, memlock: -1}\n"
+			  "profiles:\n  dev:\n    images: {web: {pull: false, ulimits: {core: 7}}}\n",
+			  &m);
+	const struct image_spec *web = m ? manifest_image(m, "web") : NULL;
+	struct image_spec merged = { 0 };
+
+	is_str(errs, "", "build options load");
+	ok(web && web->no_cache && web->pull && (web->set & IMG_ULIMITS), "no_cache, pull, ulimits read");
+	ok(web && !strcmp(kvlist_get(&web->ulimits, "nofile"), "1024:2048") &&
+		   !strcmp(kvlist_get(&web->ulimits, "core"), "0:0") &&
+		   !strcmp(kvlist_get(&web->ulimits, "memlock"), "-1:-1"),
+	   "ulimits as SOFT:HARD, a single number for both");
+	if (web && m->nprofiles && manifest_profile(m, "dev")->nimages) {
+		image_spec_overlay(&merged, web, 1);
+		image_spec_overlay(&merged, &manifest_profile(m, "dev")->images[0], 0);
+	}
+	ok(merged.no_cache && !merged.pull, "a profile overrides pull, keeps no_cache");
+	ok(merged.ulimits.n == 3 && !strcmp(kvlist_get(&merged.ulimits, "core"), "7:7") &&
+		   !strcmp(kvlist_get(&merged.ulimits, "nofile"), "1024:2048"),
+	   "a profile's ulimits merge name by name");
+	image_spec_release(&merged);
+	free(errs);
+	manifest_free(m);
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: 9}}}}\n",
+		     "4:34: images.web.ulimits.nofile must be a number (-1: unlimited) or {soft: N, hard: N}",
+		     "a ulimit without hard is an error at its position");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: 9, hrd: "
+		     "9}}}}\n",
+		     "unknown key 'hrd' in images.web.ulimits.nofile (did you mean 'hard'?)", "ulimit keys checked");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: {soft: -1, "
+		     "hard: 5}}}}\n",
+		     "images.web.ulimits.nofile: soft limit -1 is above hard limit 5",
+		     "unlimited soft over a hard limit");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: {nofile: -2}}}\n",
+		     "images.web.ulimits.nofile must be a number", "below -1 is an error");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {no_cache: sometimes}}\n",
+		     "images.web.no_cache must be true or false", "no_cache is a boolean");
+	EXPECT_ERROR("ccbuild: 1\nproject: shop\nprofiles: {dev: {}}\nimages: {web: {ulimits: [nofile]}}\n",
+		     "images.web.ulimits must be a mapping", "ulimits is a mapping");
+}
+
 int main(void)
 {
 	test_minimal();
 	test_full();
 	test_errors();
+	test_build_options();
 	return done_testing();
 }

@@ -418,6 +418,8 @@ static const struct {
 	{ "service/*/blkio_config/weight", TO_INT },
 	{ "service/*/blkio_config/weight_device/weight", TO_INT },
 	{ "service/*/build/labels/**", TO_STR },
+	{ "service/*/build/no_cache", TO_BOOL },
+	{ "service/*/build/pull", TO_BOOL },
 	{ "service/*/cpus", TO_FLOAT },
 	{ "service/*/cpu_count", TO_INT },
 	{ "service/*/cpu_quota", TO_MICROSECONDS },

@@ -372,6 +372,8 @@ static void ssh_field(struct ynode *ssh)
 	}
 }
 
+static void ulimits_field(struct ynode *v);
+
 static void build_field(struct ynode *svc)
 {
 	static const char *const order[] = { "context",
@@ -410,6 +412,7 @@ static void build_field(struct ynode *svc)
 	values_to_strings(ynode_map_get(b, "labels"));
 	bytes_field(b, "shm_size");
 	ssh_field(ynode_map_get(b, "ssh"));
+	ulimits_field(ynode_map_get(b, "ulimits"));
 	ynode_map_set(svc, "build", compose_v3_reorder(b, order));
 }
 
@@ -474,10 +477,27 @@ static void hosts_field(struct ynode *svc)
 	ynode_map_set(svc, "extra_hosts", seq);
 }
 
-/* A service's network without settings is null; ulimits soft, then hard. */
-static void networks_ulimits_field(struct ynode *svc)
+/* ulimits as compose-go prints them: soft, then hard; a single limit
+ * as its number, except 0, which it prints as {soft: 0, hard: 0}. */
+static void ulimits_field(struct ynode *v)
 {
 	static const char *const order[] = { "soft", "hard", NULL };
+	long long n;
+
+	for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
+		if (v->vals[i]->kind == YNODE_MAP) {
+			v->vals[i] = compose_v3_reorder(v->vals[i], order);
+		} else if (ynode_is_int(v->vals[i], &n) && n == 0) {
+			ynode_free(v->vals[i]);
+			v->vals[i] = ynode_new_map(NULL);
+			ynode_map_set(v->vals[i], "soft", plain_node("0"));
+			ynode_map_set(v->vals[i], "hard", plain_node("0"));
+		}
+}
+
+/* A service's network without settings is null; ulimits as above. */
+static void networks_ulimits_field(struct ynode *svc)
+{
 	static const char *const net_order[] = { "priority",	   "aliases",	  "ipv4_address", "ipv6_address",
 						 "link_local_ips", "mac_address", "driver_opts",  NULL };
 	struct ynode *v = ynode_map_get(svc, "networks");
@@ -489,10 +509,7 @@ static void networks_ulimits_field(struct ynode *svc)
 		} else if (v->vals[i]->kind == YNODE_MAP) {
 			v->vals[i] = compose_v3_reorder(v->vals[i], net_order);
 		}
-	v = ynode_map_get(svc, "ulimits");
-	for (size_t i = 0; v && v->kind == YNODE_MAP && i < v->len; i++)
-		if (v->vals[i]->kind == YNODE_MAP)
-			v->vals[i] = compose_v3_reorder(v->vals[i], order);
+	ulimits_field(ynode_map_get(svc, "ulimits"));
 }
 
 /* compose-go's ServiceConfig field order, as v2 prints a service. */

@@ -640,22 +640,26 @@ int compose_service_build_contexts(const struct compose_project *p, size_t i, st
 	return rc;
 }
 
-/* Compose v2 build fields config prints but a build cannot honour yet:
- * an error at each one that is set, never silently ignored. */
+/* Compose v2 build fields config prints but a build through dockerd's
+ * /build cannot honour: an error at each one that is set, never silently
+ * ignored. */
 static int build_check_unsupported(const struct ynode *b, const char *name, struct cc_error **err)
 {
-	static const char *const session[] = { "entitlements", "privileged" };
-	static const char *const later[] = { "cache_to", "no_cache", "pull", "ulimits" };
+	static const char *const grants[] = { "entitlements", "privileged" };
 	const struct ynode *v;
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(session) / sizeof(session[0]); i++)
-		if ((v = ynode_map_get(b, session[i])) && cnode_truthy(v))
-			rc = ynode_error(err, v, "service '%s': build.%s needs a BuildKit session, not supported yet",
-					 name, session[i]);
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if ((v = ynode_map_get(b, later[i])) && cnode_truthy(v))
-			rc = ynode_error(err, v, "service '%s': build.%s is not supported yet", name, later[i]);
+	for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+		if ((v = ynode_map_get(b, grants[i])) && cnode_truthy(v))
+			rc = ynode_error(err, v,
+					 "service '%s': build.%s: dockerd's /build API cannot grant BuildKit "
+					 "entitlements (security.insecure, network.host)",
+					 name, grants[i]);
+	if ((v = ynode_map_get(b, "cache_to")) && cnode_truthy(v))
+		rc = ynode_error(err, v,
+				 "service '%s': build.cache_to: dockerd's /build API has no cache exporters (for "
+				 "cache_from, build with the build arg BUILDKIT_INLINE_CACHE=1 and push the image)",
+				 name);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "lists.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,22 @@ static json_t *kv_json(const struct kvlist *kv)
 	return o;
 }
 
+/* [{"Name":..,"Soft":..,"Hard":..}] from name -> "SOFT:HARD". */
+static json_t *ulimits_json(const struct kvlist *kv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < kv->n; i++) {
+		char *end;
+		long long soft = strtoll(kv->vals[i], &end, 10);
+		long long hard = *end == ':' ? strtoll(end + 1, NULL, 10) : soft;
+
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "Name", kv->keys[i], "Soft", (json_int_t)soft,
+						   "Hard", (json_int_t)hard));
+	}
+	return a;
+}
+
 /* The index of the context's entry for req->dockerfile, or -1. */
 static long dockerfile_entry(const struct engine_build_req *req)
 {
@@ -102,6 +119,29 @@ static const char *dockerfile_param(const struct engine_build_req *req, const ch
 	return req->dockerfile ? req->dockerfile : "Dockerfile";
 }
 
+/* 1: BuildKit builds req, 0: the classic builder, -1: neither can.
+ * dockerd 20.10 (API 1.41) takes /build's ulimits but does not hand them
+ * to BuildKit (a RUN sees the daemon's own limits); moby's builder-next
+ * passes them on from Engine 23 (API 1.42).  Its classic builder applies
+ * them. */
+static int build_use_buildkit(struct engine *e, const struct engine_build_req *req, struct cc_error **err)
+{
+	const char *v = engine_api_version(e);
+	int major = 0, minor = 0;
+
+	if (req->builder == ENGINE_BUILDER_CLASSIC || (req->builder == ENGINE_BUILDER_AUTO && !engine_has_buildkit(e)))
+		return 0;
+	if (!req->ulimits || !req->ulimits->n || !v || sscanf(v, "%d.%d", &major, &minor) != 2 || major > 1 ||
+	    minor >= 42)
+		return 1;
+	if (req->builder == ENGINE_BUILDER_AUTO)
+		return 0;
+	return cc_error_set(err,
+			    "ulimits: this daemon (API %s) does not pass build ulimits to BuildKit (Engine 23, "
+			    "API 1.42, does), and the classic builder, which applies them, has no BuildKit session",
+			    v);
+}
+
 /* "/build?..." for req; the query carries everything but the context
  * (with a session, sid names it). */
 static char *build_path(const struct engine_build_req *req, int buildkit, const char *sid)
@@ -123,8 +163,14 @@ static char *build_path(const struct engine_build_req *req, int buildkit, const 
 		query_add(&q, "target", req->target);
 	if (req->platform && *req->platform)
 		query_add(&q, "platform", req->platform);
-	if (req->nocache)
+	/* the classic builder's cache key has no ulimits: it would hand a RUN
+	 * run under other limits back (measured on 20.10.24) */
+	if (req->nocache || (!buildkit && req->ulimits && req->ulimits->n))
 		query_add(&q, "nocache", "1");
+	if (req->pull)
+		query_add(&q, "pull", "1");
+	if (req->ulimits && req->ulimits->n)
+		query_add_json(&q, "ulimits", ulimits_json(req->ulimits));
 	query_add(&q, "rm", "1");
 	query_add(&q, "forcerm", "1");
 	query_add_json(&q, "buildargs", kv_json(req->buildargs));
@@ -274,8 +320,8 @@ int engine_build(struct engine *e, const struct engine_build_req *req, engine_pr
 
 	if ((rc = engine_ping(e, err)) < 0)
 		return rc;
-	buildkit = req->builder == ENGINE_BUILDER_BUILDKIT ||
-		   (req->builder == ENGINE_BUILDER_AUTO && engine_has_buildkit(e));
+	if ((buildkit = build_use_buildkit(e, req, err)) < 0)
+		return -1;
 	if (buildkit && req->session && (rc = build_session(e, req->session, &session, err)) < 0)
 		return rc;
 	path = build_path(req, buildkit, session ? bk_session_id(session) : NULL);

@@ -119,6 +119,12 @@ struct engine_build_req {
 	const struct kvlist *labels;
 	const char *target, *platform;
 	int nocache;
+	int pull;		      /* 1: pull=1, BuildKit resolves every FROM in its registry */
+	const struct kvlist *ulimits; /* name -> "SOFT:HARD", or NULL.  A daemon older than API
+				       * 1.42 does not pass them to BuildKit: with builder AUTO
+				       * such a build goes to the classic builder (without its
+				       * cache, whose key has no ulimits), with BUILDKIT it is
+				       * refused */
 	enum engine_builder builder;
 	long long *sent; /* non-NULL: set to the bytes of context sent (metrics) */
 	/* non-NULL: build through a session where the daemon has one (API

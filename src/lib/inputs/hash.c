@@ -289,6 +289,7 @@ int hash_build_inputs(const struct hash_input *in, struct hash_result *out, stru
 	for (i = 0; i < in->nbases; i++)
 		h_field(&h, "base", in->bases[i], strlen(in->bases[i]));
 	h_opt(&h, "secrets", in->secrets);
+	h_kvlist(&h, "ulimit", in->ulimits);
 	h_final(&h, out->digest);
 	hash_hex(out->digest, out->hex);
 	return 0;

@@ -25,14 +25,15 @@ struct hash_input {
 	const char *const *bases;    /* base identities: image ID of a manifest image,
 				     * digest of an external one; in FROM order */
 	size_t nbases;
-	const char *statcache;	     /* stat cache file, or NULL for none */
-	const atomic_int *cancel;    /* stop soon after it is raised, or NULL */
-	const char *dockerfile_text; /* non-NULL: the Dockerfile's text (compose's
+	const char *statcache;	      /* stat cache file, or NULL for none */
+	const atomic_int *cancel;     /* stop soon after it is raised, or NULL */
+	const char *dockerfile_text;  /* non-NULL: the Dockerfile's text (compose's
 				      * dockerfile_inline); dockerfile is not read */
-	const char *watch_socket;    /* a watcher to ask instead of walking
+	const char *watch_socket;     /* a watcher to ask instead of walking
 				      * (fsmonitor.h; needs statcache), or NULL */
-	const char *secrets;	     /* the build secrets' identity (ids and sources,
+	const char *secrets;	      /* the build secrets' identity (ids and sources,
 				      * bk_secrets_identity; never a value), or NULL */
+	const struct kvlist *ulimits; /* build ulimits, name -> "SOFT:HARD"; or NULL */
 };
 
 struct hash_file {

@@ -24,9 +24,9 @@ struct mload {
 
 static const char *const top_keys[] = { "ccbuild",  "project", "registry", "compose", "env_file",  "images",
 					"profiles", "scans",   "syncs",	   "backups", "retention", "observability" };
-static const char *const image_keys[] = { "context",   "dockerfile", "image", "target",	    "args",
-					  "labels",    "platforms",  "tags",  "cache_from", "depends_on",
-					  "retention", "secrets",    "ssh" };
+static const char *const image_keys[] = { "context",   "dockerfile", "image",	   "target",	 "args",      "labels",
+					  "platforms", "tags",	     "cache_from", "depends_on", "retention", "secrets",
+					  "ssh",       "no_cache",   "pull",	   "ulimits" };
 static const char *const retention_keys[] = { "keep", "max_age", "keep_tags" };
 static const char *const profile_keys[] = { "compose",	"env_file",	    "env",   "images", "push",	"scans",
 					    "services", "compose_profiles", "tests", "up",     "syncs", "backups" };
@@ -145,6 +145,52 @@ static void parse_retention(struct mload *ml, const struct ynode *n, const char 
 static void parse_image_secrets(struct mload *ml, const struct ynode *n, const char *what, struct image_spec *img);
 static void parse_image_ssh(struct mload *ml, const struct ynode *n, const char *what, struct strlist *out);
 
+/* One ulimit as compose writes it: a number (soft = hard) or
+ * {soft, hard}; into *soft and *hard, 0 when it is not one. */
+static int ulimit_values(struct mload *ml, const struct ynode *n, const char *what, long long *soft, long long *hard)
+{
+	const struct ynode *s = n->kind == YNODE_MAP ? ynode_map_get(n, "soft") : n;
+	const struct ynode *h = n->kind == YNODE_MAP ? ynode_map_get(n, "hard") : n;
+
+	if (n->kind == YNODE_MAP)
+		check_keys(ml, n, (const char *const[]){ "soft", "hard" }, 2, what);
+	if (!s || !h || !ynode_is_int(s, soft) || !ynode_is_int(h, hard) || *soft < -1 || *hard < -1) {
+		fail(ml, n, "%s must be a number (-1: unlimited) or {soft: N, hard: N}", what);
+		return 0;
+	}
+	if (*hard != -1 && (*soft == -1 || *soft > *hard)) {
+		fail(ml, n, "%s: soft limit %lld is above hard limit %lld", what, *soft, *hard);
+		return 0;
+	}
+	return 1;
+}
+
+/* images.KEY.no_cache, pull, ulimits (compose's build: options). */
+static void parse_image_build_option(struct mload *ml, const char *k, const struct ynode *v, const char *field,
+				     struct image_spec *img)
+{
+	long long soft, hard;
+
+	if (!strcmp(k, "no_cache")) {
+		img->no_cache = get_bool(ml, v, field);
+		img->set |= IMG_NO_CACHE;
+	} else if (!strcmp(k, "pull")) {
+		img->pull = get_bool(ml, v, field);
+		img->set |= IMG_PULL;
+	} else if (!strcmp(k, "ulimits") && want(ml, v, YNODE_MAP, field)) {
+		for (size_t i = 0; i < v->len; i++) {
+			cleanup_free char *what = xasprintf("%s.%s", field, v->keys[i]->str);
+			cleanup_free char *val = NULL;
+
+			if (!ulimit_values(ml, v->vals[i], what, &soft, &hard))
+				continue;
+			val = xasprintf("%lld:%lld", soft, hard);
+			kvlist_set(&img->ulimits, v->keys[i]->str, val);
+		}
+		img->set |= IMG_ULIMITS;
+	}
+}
+
 static void parse_image(struct mload *ml, const char *key, const struct ynode *n, struct image_spec *img)
 {
 	cleanup_free char *what = xasprintf("image '%s'", key);
@@ -202,6 +248,8 @@ static void parse_image(struct mload *ml, const char *key, const struct ynode *n
 		} else if (!strcmp(k, "ssh")) {
 			parse_image_ssh(ml, v, field, &img->ssh);
 			img->set |= IMG_SSH;
+		} else {
+			parse_image_build_option(ml, k, v, field, img);
 		}
 	}
 	for (i = 0; i < img->platforms.n; i++)
@@ -657,6 +705,12 @@ void image_spec_overlay(struct image_spec *dst, const struct image_spec *src, in
 	}
 	if (src->set & IMG_SSH)
 		list_overlay(&dst->ssh, &src->ssh, 1);
+	if (src->set & IMG_NO_CACHE)
+		dst->no_cache = src->no_cache;
+	if (src->set & IMG_PULL)
+		dst->pull = src->pull;
+	for (size_t i = 0; (src->set & IMG_ULIMITS) && i < src->ulimits.n; i++)
+		kvlist_set(&dst->ulimits, src->ulimits.keys[i], src->ulimits.vals[i]);
 	dst->set |= src->set;
 }
 
@@ -673,6 +727,7 @@ void image_spec_release(struct image_spec *img)
 	strlist_release(&img->tags);
 	strlist_release(&img->cache_from);
 	strlist_release(&img->depends_on);
+	kvlist_release(&img->ulimits);
 	retention_spec_release(&img->retention);
 	kvlist_release(&img->secret_files);
 	kvlist_release(&img->secret_envs);

@@ -26,6 +26,9 @@ enum image_field {
 	IMG_DEPENDS_ON = 1 << 9,
 	IMG_SECRETS = 1 << 10,
 	IMG_SSH = 1 << 11,
+	IMG_NO_CACHE = 1 << 12,
+	IMG_PULL = 1 << 13,
+	IMG_ULIMITS = 1 << 14,
 };
 
 /* retention: what `ccbuild prune` keeps in a repository (retention.h). */
@@ -51,6 +54,8 @@ struct image_spec {
 	 * "ID=SOCKET", as compose's build.ssh */
 	struct kvlist secret_files, secret_envs;
 	struct strlist ssh;
+	int no_cache, pull;    /* build without BuildKit's cache; pull=1 (docs/hashing.md) */
+	struct kvlist ulimits; /* name -> "SOFT:HARD", as the engine takes them */
 };
 
 struct scan_spec {

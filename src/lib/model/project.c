@@ -95,6 +95,24 @@ static void list_from_node(const struct ynode *n, struct strlist *out)
 				strlist_push(out, n->items[i]->str);
 }
 
+/* Compose's build.ulimits (checked by compose-check.c: a number, or
+ * {soft, hard}) as name -> "SOFT:HARD". */
+static void ulimits_from_node(const struct ynode *n, struct kvlist *out)
+{
+	for (size_t i = 0; n && n->kind == YNODE_MAP && i < n->len; i++) {
+		const struct ynode *v = n->vals[i];
+		const struct ynode *soft = v->kind == YNODE_MAP ? ynode_map_get(v, "soft") : v;
+		const struct ynode *hard = v->kind == YNODE_MAP ? ynode_map_get(v, "hard") : v;
+		cleanup_free char *val = NULL;
+		long long s, h;
+
+		if (ynode_is_int(soft, &s) && ynode_is_int(hard, &h)) {
+			val = xasprintf("%lld:%lld", s, h);
+			kvlist_set(out, n->keys[i]->str, val);
+		}
+	}
+}
+
 static const char *scalar(const struct ynode *n)
 {
 	return n && n->kind == YNODE_SCALAR && !ynode_is_null(n) ? n->str : NULL;
@@ -121,6 +139,9 @@ static void image_from_service(struct image *img, const struct ynode *svc, const
 		list_from_node(ynode_map_get(build, "cache_from"), &img->spec.cache_from);
 		list_from_node(ynode_map_get(build, "platforms"), &img->spec.platforms);
 		list_from_node(ynode_map_get(build, "tags"), &img->spec.tags);
+		ynode_is_bool(ynode_map_get(build, "no_cache"), &img->spec.no_cache);
+		ynode_is_bool(ynode_map_get(build, "pull"), &img->spec.pull);
+		ulimits_from_node(ynode_map_get(build, "ulimits"), &img->spec.ulimits);
 	}
 	img->spec.context = path_join(dir, ctx ? ctx : ".");
 	if ((v = scalar(ynode_map_get(svc, "image"))))

@@ -74,6 +74,18 @@ static char *external_identity(struct runner *r, const char *ref, struct cc_erro
 	return id ? id : registry_identity(ref, r->offline, err);
 }
 
+/* The identity of an external base of an image with build.pull: the
+ * digest its registry has now (pull=1 makes BuildKit resolve it there), so
+ * a moved tag rebuilds; a Docker Hub short name, or offline, as above. */
+static char *pull_identity(struct runner *r, const char *ref, struct cc_error **err)
+{
+	cleanup_free char *host = NULL, *path = NULL, *tag = NULL;
+
+	if (r->offline || registry_split(ref, &host, &path, &tag) < 0)
+		return external_identity(r, ref, err);
+	return registry_identity(ref, 0, err);
+}
+
 /* 1 when each platform's build of img looks ref up per platform: img is
  * built for platforms and ref is not used FROM --platform=$BUILDPLATFORM. */
 static int per_platform_base(const struct image *img, const char *ref)
@@ -170,6 +182,8 @@ static int collect_external(struct runner *r, size_t i, struct strlist *ids, jso
 			return -1;
 		if (per)
 			id = registry_identity(ref, 0, err); /* its index: what each platform pulls */
+		else if (img->spec.pull)
+			id = pull_identity(r, ref, err);
 		else
 			id = external_identity(r, ref, err);
 		if (id && project_base_is_self(img, ref))

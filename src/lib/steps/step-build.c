@@ -100,6 +100,8 @@ static json_t *build_inputs(const struct image *img, const char *platforms, cons
 	json_object_set_new(in, "args", kv_object(&img->spec.args));
 	json_object_set_new(in, "labels", kv_object(&img->spec.labels));
 	json_object_set_new(in, "bases", bases);
+	if (img->spec.ulimits.n)
+		json_object_set_new(in, "ulimits", kv_object(&img->spec.ulimits));
 	return in;
 }
 
@@ -200,6 +202,7 @@ static int build_hash_inputs(struct runner *r, size_t i, int dry, struct cc_erro
 	if (build_session_identity(img, &secrets, err) < 0)
 		goto out;
 	in.secrets = secrets;
+	in.ulimits = &img->spec.ulimits;
 	if (hash_build_inputs(&in, &bs->hr, err) < 0)
 		goto out;
 	if (bs->hr.warning)
@@ -485,6 +488,12 @@ static int base_request(struct runner *r, const struct image *img, struct build_
 	oci_labels(r, img, labels);
 	req->labels = labels;
 	req->target = img->spec.target;
+	req->nocache = img->spec.no_cache;
+	req->pull = img->spec.pull;
+	req->ulimits = &img->spec.ulimits;
+	/* secrets and ssh need BuildKit, where ulimits may not reach (engine.h) */
+	if (img->spec.ulimits.n && (img->nsecrets || img->ssh.n))
+		req->builder = ENGINE_BUILDER_BUILDKIT;
 	return 0;
 }
 
@@ -689,6 +698,21 @@ static int build_variants(struct runner *r, const struct step *s, const struct e
 	return rc;
 }
 
+/* A build with build.pull whose base BuildKit could not resolve (the
+ * frontend's "failed to create LLB definition"): say that pull=1 has no
+ * fallback to the engine's own copy (dockerd 20.10). */
+static void build_pull_hint(const struct step *s, struct cc_error **err)
+{
+	for (const struct cc_error *e = err ? *err : NULL; e; e = e->next)
+		if (strstr(e->msg, "failed to create LLB definition")) {
+			cc_error_set(err,
+				     "%s has build.pull: BuildKit resolves every FROM in its registry, also a base "
+				     "the engine has (one that exists only in the engine cannot be pulled)",
+				     s->id);
+			return;
+		}
+}
+
 static int build_run(struct runner *r, size_t i, struct cc_error **err)
 {
 	const struct step *s = &r->project->graph.steps[i];
@@ -706,6 +730,8 @@ static int build_run(struct runner *r, size_t i, struct cc_error **err)
 		rc = addctx_dockerfile(s->data, &bs->contexts, &req, &ctxdf, err);
 	if (rc == 0)
 		rc = build_variants(r, s, &req, err);
+	if (rc < 0 && req.pull)
+		build_pull_hint(s, err);
 	for (k = 0; k < req.nentries; k++)
 		free((char *)req.entries[k].abspath);
 	free((void *)req.entries);
