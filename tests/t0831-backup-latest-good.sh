@@ -111,11 +111,14 @@ test_expect_success 'a second backup while one holds the repository lock fails n
 	"$CCBUILD" backup dev >/dev/null &&
 	truncate -s 6G src/sparse.bin &&
 	{ "$CCBUILD" backup dev >holder.out 2>&1 & } && holder=$! &&
-	for i in $(seq 1 600); do # up to 30 s on a loaded machine
-		flock -n repo1/lock true || break
+	# wait for the holder by its record in the lock file: probing with
+	# flock -n would take the lock for an instant, and a holder starting
+	# then would fail instead (up to 60 s on a loaded machine)
+	for i in $(seq 1 1200); do
+		test -s repo1/lock && break
 		sleep 0.05
 	done &&
-	! flock -n repo1/lock true || { cat holder.out; false; } &&
+	test -s repo1/lock || { cat holder.out; false; } &&
 	test_expect_code 1 "$CCBUILD" backup dev >out 2>err &&
 	grep "no destination is usable: $TRASH/repo1: locked by another ccbuild backup running now" err
 '
