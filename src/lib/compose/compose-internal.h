@@ -69,8 +69,14 @@ int compose_file_load_kept(struct compose_project *p, const char *path, const st
  * A file that cannot be read is an error at `at`. */
 int compose_file_get(struct compose_project *p, const char *path, const struct ynode *at, const struct ynode **root,
 		     const char **name, struct cc_error **err);
-/* Note that the load read (or looked for) the env file at path. */
-void compose_note_env_read(struct compose_project *p, const char *path);
+/* Note that the load read (or looked for) the env file at path (inline:
+ * compose.c, compose-include.c and compose-service.c all note, and a
+ * function in one of them would make them call each other). */
+static inline void compose_note_env_read(struct compose_project *p, const char *path)
+{
+	if (!strlist_has(&p->env_read, path))
+		strlist_push(&p->env_read, path);
+}
 /* Look a variable up in the project environment (borrowed or NULL). */
 const char *compose_env_get(const struct compose_project *p, const char *name);
 

@@ -434,12 +434,6 @@ char *compose_config_files(const struct compose_project *p)
 	return strbuf_detach(&sb);
 }
 
-void compose_note_env_read(struct compose_project *p, const char *path)
-{
-	if (!strlist_has(&p->env_read, path))
-		strlist_push(&p->env_read, path);
-}
-
 void compose_files_read(const struct compose_project *p, struct strlist *out)
 {
 	for (size_t i = 0; i < p->nfiles; i++)
