@@ -8,10 +8,8 @@
 . "$(dirname "$0")/test-lib.sh"
 test_description 'backup: compression, format 1 to 2, corrupt compressed objects'
 
-listing () {
-	(cd "$1" && find . -mindepth 1 -printf '%p %y %m %U:%G %l\n' | sort &&
-		find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
-}
+. "$SRCROOT/tests/lib/backup.sh"
+listing () { backup_listing "$@"; }
 bytes () { find "$1" -type f -printf "%s\n" | awk "{n += \$1} END {print n + 0}"; }
 # object REPO FILE: where the one-chunk file FILE is stored (.zst or plain)
 object () {
@@ -23,19 +21,7 @@ test_expect_success 'setup: text (compressible) and noise, compression: off' '
 	mkdir -p src/logs &&
 	for i in $(seq 1 40); do seq $((i * 1000)) $((i * 1000 + 20000)) >src/logs/app$i.log || return 1; done &&
 	head -c 200000 /dev/urandom >src/noise.bin &&
-	cat >ccbuild.yaml <<-\EOF &&
-	ccbuild: 1
-	project: bk
-	profiles:
-	  dev:
-	    backups: [data]
-	backups:
-	  data:
-	    source: path:src
-	    destinations:
-	      - path: repo1
-	    compression: off
-	EOF
+	BACKUP_DESTS=repo1 backup_path_manifest "compression: off" &&
 	listing src >v1.lst
 '
 

@@ -7,6 +7,7 @@
 # flock was already released: nothing is broken); backup forget waits too.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'backup: --retry-lock, the lock holder named'
+. "$SRCROOT/tests/lib/backup.sh"
 
 # wait_locked: until someone holds repo1's flock (30 s at most)
 wait_locked () {
@@ -39,19 +40,7 @@ wait_gone () {
 
 test_expect_success 'setup; a finished run leaves no holder record' '
 	mkdir -p src && echo small >src/small &&
-	cat >ccbuild.yaml <<-\EOF &&
-	ccbuild: 1
-	project: bk
-	profiles:
-	  dev:
-	    backups: [data]
-	backups:
-	  data:
-	    source: path:src
-	    destinations:
-	      - path: repo1
-	    retention: {keep_last: 2}
-	EOF
+	BACKUP_DESTS=repo1 backup_path_manifest "retention: {keep_last: 2}" &&
 	"$CCBUILD" backup dev >out &&
 	grep "backup:data  snapshot" out &&
 	test ! -s repo1/lock

@@ -1,4 +1,5 @@
-# Helpers for the backup tests of a host directory (t0800, t0831).
+# Helpers for the backup tests of a host directory (t0800, t0831, t0842,
+# t0843).
 
 # backup_listing DIR: every path with type, mode, owner, symlink target and
 # the SHA-256 of regular files (what a restore must give back byte-exact).
@@ -8,9 +9,10 @@ backup_listing () {
 }
 
 # backup_path_manifest [LINE...]: ccbuild.yaml whose profile dev backs up
-# path:src into repo1 and repo2; each LINE is one more key of that backup
-# ("verify: 100%").
+# path:src into each of $BACKUP_DESTS (default "repo1 repo2"); each LINE
+# is one more key of that backup ("verify: 100%").
 backup_path_manifest () {
+	local d
 	cat >ccbuild.yaml <<-\EOF &&
 	ccbuild: 1
 	project: bk
@@ -21,9 +23,10 @@ backup_path_manifest () {
 	  data:
 	    source: path:src
 	    destinations:
-	      - path: repo1
-	      - path: repo2
 	EOF
+	for d in ${BACKUP_DESTS:-repo1 repo2}; do
+		printf '      - path: %s\n' "$d" >>ccbuild.yaml || return 1
+	done &&
 	for line in "$@"; do
 		printf '    %s\n' "$line" >>ccbuild.yaml || return 1
 	done
