@@ -10,6 +10,7 @@
 # SIGINT exits 130 and SIGTERM 143, promptly.  Latency: bench/watch.sh.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'watch: develop.watch sync, sync+restart, rebuild; ignores; signals'
+. "$SRCROOT/tests/lib/watch.sh"
 
 test_need_docker
 P=t0660p$TEST_ID
@@ -17,43 +18,6 @@ P=t0660p$TEST_ID
 cid_ () {
 	docker ps -q --no-trunc --filter "label=com.docker.compose.project=$P" \
 		--filter "label=com.docker.compose.service=web"
-}
-
-# start_watch_: ccbuild watch in the background (its pid in watch.pid,
-# its exit status in watch.rc once it ends: files, since -v runs bodies in
-# a subshell), JSON events in watch.out; returns once it watches (at most
-# 120 s).
-start_watch_ () {
-	rm -f watch.pid watch.rc watch.out watch.err &&
-	( sh -c 'echo $$ >watch.pid; exec "$0" -C proj watch dev --json >watch.out 2>watch.err' "$CCBUILD"
-	  echo $? >watch.rc ) &
-	for i in $(seq 1200); do
-		grep -aq '"event":"watch_ready"' watch.out 2>/dev/null && return 0
-		test -f watch.rc && { cat watch.err; return 1; }
-		sleep 0.1
-	done
-	cat watch.err
-	return 1
-}
-
-# rounds_: how many watch rounds were reported.
-rounds_ () {
-	grep -ac '"event":"watch"' watch.out
-}
-
-# wait_rounds_ N: until N rounds were reported (at most 60 s).
-wait_rounds_ () {
-	for i in $(seq 600); do
-		test "$(rounds_)" -ge "$1" && return 0
-		sleep 0.1
-	done
-	echo "only $(rounds_) rounds, wanted $1"; cat watch.out watch.err
-	return 1
-}
-
-# last_round_: the last round's event.
-last_round_ () {
-	grep -a '"event":"watch"' watch.out | tail -n 1
 }
 
 # stop_watch_ SIG: signal the watcher, which must be gone within 5 s;

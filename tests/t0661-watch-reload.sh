@@ -11,6 +11,7 @@
 # assertions: every wait polls with a bound.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'watch: reload on a changed manifest, compose file or .env'
+. "$SRCROOT/tests/lib/watch.sh"
 
 test_need_docker
 P=t0661p$TEST_ID
@@ -18,40 +19,6 @@ P=t0661p$TEST_ID
 cid_ () {
 	docker ps -q --no-trunc --filter "label=com.docker.compose.project=$P" \
 		--filter "label=com.docker.compose.service=web"
-}
-
-# start_watch_: as t0660's: the watcher in the background (pid in
-# watch.pid, exit status in watch.rc), JSON events in watch.out.
-start_watch_ () {
-	rm -f watch.pid watch.rc watch.out watch.err &&
-	( sh -c 'echo $$ >watch.pid; exec "$0" -C proj watch dev --json >watch.out 2>watch.err' "$CCBUILD"
-	  echo $? >watch.rc ) >/dev/null 2>&1 &
-	for i in $(seq 1200); do
-		grep -aq '"event":"watch_ready"' watch.out 2>/dev/null && return 0
-		test -f watch.rc && { cat watch.err; return 1; }
-		sleep 0.1
-	done
-	cat watch.err
-	return 1
-}
-
-rounds_ () {
-	grep -ac '"event":"watch"' watch.out
-}
-
-# wait_rounds_ N: until N rounds were reported (at most 120 s).
-wait_rounds_ () {
-	for i in $(seq 1200); do
-		test "$(rounds_)" -ge "$1" && return 0
-		test -f watch.rc && break
-		sleep 0.1
-	done
-	echo "only $(rounds_) rounds, wanted $1"; cat watch.out watch.err
-	return 1
-}
-
-last_round_ () {
-	grep -a '"event":"watch"' watch.out | tail -n 1
 }
 
 # in_container_ FILE WANT: until FILE in web's container holds WANT (20 s).

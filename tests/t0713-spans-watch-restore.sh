@@ -12,6 +12,7 @@
 # OTLP receiver of t0711/t0712, decoded with the official protos.
 . "$(dirname "$0")/test-lib.sh"
 test_description 'traces: spans for watch actions and restores'
+. "$SRCROOT/tests/lib/watch.sh"
 test_need_docker
 . "$SRCROOT/tests/lib/base-image.sh"
 
@@ -24,34 +25,6 @@ unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORT
 cid_ () {
 	docker ps -q --no-trunc --filter "label=com.docker.compose.project=$P" \
 		--filter "label=com.docker.compose.service=web"
-}
-
-start_watch_ () {
-	rm -f watch.pid watch.rc watch.out watch.err &&
-	( sh -c 'echo $$ >watch.pid; exec "$0" -C proj watch dev --json >watch.out 2>watch.err' "$CCBUILD"
-	  echo $? >watch.rc ) >/dev/null 2>&1 &
-	for i in $(seq 1200); do
-		grep -aq '"event":"watch_ready"' watch.out 2>/dev/null && return 0
-		test -f watch.rc && { cat watch.err; return 1; }
-		sleep 0.1
-	done
-	cat watch.err
-	return 1
-}
-
-rounds_ () {
-	grep -ac '"event":"watch"' watch.out
-}
-
-# wait_rounds_ N: until N rounds were reported (at most 120 s).
-wait_rounds_ () {
-	for i in $(seq 1200); do
-		test "$(rounds_)" -ge "$1" && return 0
-		test -f watch.rc && break
-		sleep 0.1
-	done
-	echo "only $(rounds_) rounds, wanted $1"; cat watch.out watch.err
-	return 1
 }
 
 # traces_ NAME: the summaries of traces.jsonl's traces whose root span is NAME.
