@@ -117,4 +117,32 @@ test_expect_success '--retry-lock takes a duration' '
 	test_expect_code 2 "$CCBUILD" backup dev --retry-lock 2>err
 '
 
+test_expect_success 'retry_lock: in the manifest: a profile run (ccbuild dev) waits for the holder too' '
+	echo "    retry_lock: 1m" >>ccbuild.yaml &&
+	{ flock repo1/lock sleep 4 & } && locker=$! &&
+	wait_locked && echo fifth >>src/small &&
+	"$CCBUILD" dev >out 2>err &&
+	cat out err &&
+	grep "backup:data .*done" out err &&
+	# the holder had ended (gone, or a zombie not yet reaped) when the run did
+	{ ! test -d /proc/$locker || grep -q "^State:.*Z" /proc/$locker/status; } &&
+	wait $locker
+'
+
+test_expect_success 'retry_lock: sets what backup waits without --retry-lock; --retry-lock 0 overrides it' '
+	{ flock repo1/lock sleep 2 & } && locker=$! &&
+	wait_locked && echo sixth >>src/small &&
+	test_expect_code 1 "$CCBUILD" backup dev --retry-lock 0 2>err &&
+	grep "locked by another ccbuild backup running now" err &&
+	"$CCBUILD" backup dev >out &&
+	grep "waited [0-9.]* s for its lock" out &&
+	wait $locker
+'
+
+test_expect_success 'retry_lock: takes a duration, or is an error at its line' '
+	sed -i "s/retry_lock: 1m/retry_lock: soon/" ccbuild.yaml &&
+	test_expect_code 2 "$CCBUILD" backup dev 2>err &&
+	grep "ccbuild.yaml:[0-9]*:[0-9]*: backup .data.: retry_lock must be a duration such as 30s" err
+'
+
 test_done

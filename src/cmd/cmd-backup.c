@@ -55,48 +55,17 @@ static int64_t backup_now(long *nsec)
 	return (int64_t)ts.tv_sec;
 }
 
-/* A Go duration as restic's --retry-lock takes it ("30s", "5m", "1h30m",
- * "500ms"; "0") into *ms; 0, or -1 when it is not one. */
-static int duration_ms(const char *s, long *ms)
-{
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = { { "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 } };
-	double total = 0, v;
-	char *end;
-	size_t k, len;
-
-	if (!strcmp(s, "0"))
-		return *ms = 0, 0;
-	while (*s) {
-		if (!(*s >= '0' && *s <= '9') && *s != '.')
-			return -1;
-		v = strtod(s, &end);
-		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) /* "ms" before "m" */
-			if (!strncmp(end, units[k].unit, len = strlen(units[k].unit)))
-				break;
-		if (end == s || k == sizeof(units) / sizeof(units[0]))
-			return -1;
-		total += v * units[k].ms;
-		s = end + len;
-	}
-	if (total <= 0 || total > 30 * 86400e3)
-		return -1;
-	*ms = (long)total;
-	return 0;
-}
-
-/* Take "--retry-lock DURATION" out of argv into *ms (0 when absent); 0
- * or an exit code after printing why. */
+/* Take "--retry-lock DURATION" out of argv into *ms (-1 when absent:
+ * each backup's retry_lock: then applies); 0 or an exit code after
+ * printing why. */
 static int retry_lock_arg(int *argc, char **argv, long *ms)
 {
 	int i, n = 0;
 
-	*ms = 0;
+	*ms = -1;
 	for (i = 0; i < *argc; i++)
 		if (!strcmp(argv[i], "--retry-lock")) {
-			if (i + 1 >= *argc || duration_ms(argv[i + 1], ms) < 0)
+			if (i + 1 >= *argc || backup_lock_wait_parse(argv[i + 1], ms) < 0)
 				return cli_fail(EXIT_USAGE,
 						"--retry-lock needs a duration such as 30s, 5m or 1h (at most "
 						"30 days), not '%s'",
@@ -250,12 +219,12 @@ static int run_backups(struct cli *cli, const struct profile_spec *p, const stru
 	o.project = project = cli_compose_project(cli);
 	o.compose = cli->project ? cli->project->compose : NULL;
 	o.now = backup_now(&o.now_nsec);
-	o.lock_wait_ms = lock_wait_ms;
 	cli_wind_down(cli);
 	for (i = 0; i < n; i++) {
 		struct backup_outcome out;
 		struct cc_error *err = NULL;
 
+		o.lock_wait_ms = lock_wait_ms >= 0 ? lock_wait_ms : v[i]->retry_lock_ms;
 		if (backup_run(v[i], &o, &out, &err) < 0) {
 			rc = cli_report(err, cancel_pending(cli->cancel) ? EXIT_INTERRUPTED : EXIT_FAILED);
 			backup_outcome_release(&out); /* what it had noted before it gave up */
@@ -415,8 +384,8 @@ static int cmd_backup_forget(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	for (i = 0; i < n; i++)
 		for (k = 0; v[i]->keep.set && k < v[i]->ndests; k++)
-			if (v[i]->dests[k].path &&
-			    forget_in(v[i], v[i]->dests[k].path, cli->dry_run, backup_now(NULL), wait, cli->cancel))
+			if (v[i]->dests[k].path && forget_in(v[i], v[i]->dests[k].path, cli->dry_run, backup_now(NULL),
+							     wait >= 0 ? wait : v[i]->retry_lock_ms, cli->cancel))
 				rc = EXIT_FAILED;
 	free(v);
 	return rc;

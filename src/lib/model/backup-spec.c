@@ -12,8 +12,8 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const backup_keys[] = { "source",  "destinations", "retention",  "verify",
-					   "quiesce", "encrypt",      "compression" };
+static const char *const backup_keys[] = { "source",  "destinations", "retention",   "verify",
+					   "quiesce", "encrypt",      "compression", "retry_lock" };
 static const char *const keep_keys[] = { "keep_last",	 "keep_hourly", "keep_daily", "keep_weekly",
 					 "keep_monthly", "keep_yearly", "keep_within" };
 
@@ -304,6 +304,44 @@ static void parse_quiesce(struct bparse *bp, const struct ynode *v, struct backu
 	}
 }
 
+int backup_lock_wait_parse(const char *s, long *ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 } };
+	double total = 0, v;
+	char *end;
+	size_t k, len;
+
+	if (!strcmp(s, "0"))
+		return *ms = 0, 0;
+	while (*s) {
+		if (!(*s >= '0' && *s <= '9') && *s != '.')
+			return -1;
+		v = strtod(s, &end);
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) /* "ms" before "m" */
+			if (!strncmp(end, units[k].unit, len = strlen(units[k].unit)))
+				break;
+		if (end == s || k == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[k].ms;
+		s = end + len;
+	}
+	if (total <= 0 || total > 30 * 86400e3)
+		return -1;
+	*ms = (long)total;
+	return 0;
+}
+
+/* retry_lock: how long a run waits for a repository another run holds. */
+static void parse_retry_lock(struct bparse *bp, const struct ynode *v, struct backup_spec *b)
+{
+	if (!is_scalar(v) || backup_lock_wait_parse(v->str, &b->retry_lock_ms) < 0)
+		bfail(bp, v, "backup '%s': retry_lock must be a duration such as 30s, 5m or 1h (at most 30 days)",
+		      b->name);
+}
+
 /* compression: auto (the default), off or max (restic's three). */
 static void parse_compression(struct bparse *bp, const struct ynode *v, struct backup_spec *b)
 {
@@ -351,6 +389,8 @@ static void parse_backup(struct bparse *bp, const char *name, const struct ynode
 		parse_encrypt(bp, v, dir, b);
 	if ((v = ynode_map_get(n, "compression")))
 		parse_compression(bp, v, b);
+	if ((v = ynode_map_get(n, "retry_lock")))
+		parse_retry_lock(bp, v, b);
 }
 
 int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,

@@ -55,6 +55,7 @@ struct backup_spec {
 	struct backup_hook *hooks; /* quiesce:, in order */
 	size_t nhooks;
 	enum backup_compression compression;
+	long retry_lock_ms; /* retry_lock: wait this long for a held repository (0: fail at once) */
 };
 
 /* Parse the `backups:` mapping n (may be NULL: none) into *out (caller
@@ -63,6 +64,9 @@ struct backup_spec {
 int backup_specs_parse(const struct ynode *n, const char *dir, struct backup_spec **out, size_t *nout,
 		       struct cc_error **err);
 void backup_specs_free(struct backup_spec *v, size_t n);
+/* A Go duration as restic's --retry-lock takes it ("30s", "5m", "1h30m",
+ * "500ms"; "0") into *ms, at most 30 days; 0, or -1 when it is not one. */
+int backup_lock_wait_parse(const char *s, long *ms);
 /* "path", "volume" or "service": how b's source is written. */
 const char *backup_source_prefix(const struct backup_spec *b);
 /* Parse a restic duration ("1y2m3d4h") into its parts; 0, or -1 when it

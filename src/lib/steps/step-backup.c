@@ -145,6 +145,7 @@ static int backup_step_run(struct runner *r, size_t i, struct cc_error **err)
 
 	o.traceparent = runner_traceparent(r, i, tp, sizeof(tp));
 	o.spans = &res->spans;
+	o.lock_wait_ms = b->retry_lock_ms;
 	if (backup_run(b, &o, &out, err) < 0) {
 		backup_outcome_release(&out);
 		return -1;
